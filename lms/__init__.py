@@ -1,0 +1,162 @@
+"""The 287(g) training LMS: create_app() builds a configured Flask application."""
+from datetime import datetime, timedelta, timezone
+
+from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import db_engine  # noqa: F401  (registers the SQLite pragmas and BEGIN IMMEDIATE)
+from .clock import utcnow
+from .config import PROJECT_ROOT, from_environment
+from .extensions import csrf, db, login_manager, migrate
+from .security import tokens_equal
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app):
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, then ``config`` overrides (tests)."""
+    config = dict(config or {})
+    settings = from_environment(load_secret="SECRET_KEY" not in config)
+    settings.update(config)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings)
+    app.session_interface = _SessionInterface()
+    app.permanent_session_lifetime = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+    if app.config["BEHIND_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    _init_login(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from .models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    # "strong" would log trainees out mid-exam when a mobile network changes their address.
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        user_id, _, token = session_id.partition(":")
+        if not user_id.isdigit() or not token:
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.is_active or not tokens_equal(user.session_token, token):
+            return None
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .views import admin, auth, cohorts, course, main
+
+    for module in (main, auth, course, cohorts, admin):
+        app.register_blueprint(module.bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    exempt_endpoints = {"static", "auth.login", "auth.notice", "auth.logout", "main.healthz"}
+
+    @app.before_request
+    def enforce_session_rules():
+        if request.endpoint in ("static", "main.healthz"):
+            return None
+        if not current_user.is_authenticated:
+            return None
+        now = utcnow()
+        last_seen = session.get("last_seen")
+        idle = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+        if last_seen is not None and now - datetime.fromtimestamp(last_seen, timezone.utc) > idle:
+            logout_user()
+            session.clear()
+            flash("Your session ended after a period of inactivity. Please log in again.", "info")
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        session["last_seen"] = now.timestamp()
+        session.permanent = True
+        if current_user.must_change_password and request.endpoint not in exempt_endpoints | {"auth.change_password"}:
+            flash("You must choose a new password before continuing.", "warning")
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_user.is_authenticated if request.endpoint != "static" else False:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/error.html", code=400, title="Form expired",
+                               message="The form was missing its security token or it had expired. "
+                                       "Go back, reload the page and try again."), 400
+
+    for code, title, message in (
+        (403, "Not allowed", "Your account does not have access to this page."),
+        (404, "Page not found", "There is no page at this address, or you do not have access to it."),
+        (405, "Method not allowed", "This page cannot be used that way."),
+    ):
+        def handler(error, code=code, title=title, message=message):
+            description = getattr(error, "description", None)
+            text = description if description and code == 403 and not description.startswith("You don't") else message
+            return render_template("errors/error.html", code=code, title=title, message=text), code
+
+        app.register_error_handler(code, handler)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_template("errors/error.html", code=500, title="Something went wrong",
+                               message="The server could not complete the request. Nothing was saved."), 500
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from .models import Role
+
+    @app.context_processor
+    def inject():
+        return {"Role": Role, "app_name": "287(g) Training"}
+
+    @app.template_filter("date")
+    def format_date(value, fmt="%B %-d, %Y"):
+        return value.strftime(fmt) if value else ""
+
+    @app.template_filter("datetime")
+    def format_datetime(value):
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""

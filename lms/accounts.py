@@ -1,0 +1,220 @@
+"""Account operations: create, authenticate, lock and unlock, disable, passwords, sessions.
+
+Each write flushes, records an audit event, and leaves the commit to the caller.
+"""
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .audit import record_event
+from .extensions import db
+from .models import AuditEvent, Role, User
+from .security import hash_password, password_needs_rehash, password_problems, verify_password
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out, with a message for the user."""
+
+
+def normalize_email(email: str) -> str:
+    """E-mail addresses are compared in lower case, without surrounding spaces."""
+    return (email or "").strip().lower()
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
+def check_new_password(password: str, *, email: str = "", name: str = "") -> None:
+    """Raise AccountError with every reason a new password is refused."""
+    problems = password_problems(password, context=(email, name, *name.split()))
+    if problems:
+        raise AccountError(" ".join(problems))
+
+
+def create_user(*, email, name, role: Role | str, password, agency=None, actor=None, now,
+                must_change_password=False) -> User:
+    """Create an account with a role (and an agency, which coordinators and trainees need)."""
+    email = normalize_email(email)
+    role = Role(role)
+    if not email or "@" not in email:
+        raise AccountError("Enter a valid e-mail address.")
+    if not name.strip():
+        raise AccountError("Enter the person's name.")
+    if role in (Role.COORDINATOR, Role.TRAINEE) and agency is None:
+        raise AccountError(f"A {role.label.lower()} must belong to an agency.")
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError(f"An account for {email} already exists.")
+    check_new_password(password, email=email, name=name)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role.value,
+        agency=agency,
+        password_hash=hash_password(password),
+        must_change_password=must_change_password,
+        session_token=new_session_token(),
+        created_at=now,
+        password_changed_at=now,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record_event("user.create", actor=actor, obj=user, now=now,
+                 details={"email": email, "role": role.value, "agency_id": getattr(agency, "id", None)})
+    return user
+
+
+@dataclass
+class LoginResult:
+    """The outcome of a log-in attempt; ``user`` is set only on success."""
+
+    user: User | None
+    message: str | None = None
+
+
+GENERIC_FAILURE = "The e-mail address or password is not correct."
+
+
+def _recent_failures_from(ip: str | None, now) -> int:
+    window = timedelta(minutes=current_app.config["IP_FAILURE_WINDOW_MINUTES"])
+    return db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "auth.login",
+            AuditEvent.outcome == "failure",
+            AuditEvent.ip == ip,
+            AuditEvent.created_at > now - window,
+        )
+    )
+
+
+def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResult:
+    """Check credentials, applying the per-address rate limit and the per-account lockout."""
+    config = current_app.config
+    email = normalize_email(email)
+    if _recent_failures_from(ip, now) >= config["IP_FAILURE_LIMIT"]:
+        record_event("auth.login", actor_label=email, outcome="failure", now=now, ip=ip,
+                     details={"reason": "rate_limited"})
+        return LoginResult(None, "Too many failed log-ins from your address. Wait 15 minutes and try again.")
+    user = db.session.scalar(select(User).where(User.email == email))
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None:
+        record_event("auth.login", actor_label=email, outcome="failure", now=now, ip=ip,
+                     details={"reason": "unknown_account"})
+        return LoginResult(None, GENERIC_FAILURE)
+    if user.disabled_at is not None:
+        record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
+                     details={"reason": "disabled"})
+        return LoginResult(None, "This account is disabled. Ask an administrator.")
+    if user.is_locked(now):
+        record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
+                     details={"reason": "locked"})
+        return LoginResult(None, "This account is locked after too many failed log-ins. "
+                                 "Try again later or ask an administrator to unlock it.")
+    if not password_ok:
+        _count_failure(user, now, ip)
+        if user.is_locked(now):
+            return LoginResult(None, "Too many failed log-ins: this account is now locked.")
+        return LoginResult(None, GENERIC_FAILURE)
+    user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
+    user.last_login_at = now
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    record_event("auth.login", actor=user, obj=user, now=now, ip=ip)
+    return LoginResult(user)
+
+
+def _count_failure(user: User, now, ip) -> None:
+    config = current_app.config
+    window = timedelta(minutes=config["LOCKOUT_WINDOW_MINUTES"])
+    if user.first_failed_at is None or now - user.first_failed_at > window:
+        user.failed_logins, user.first_failed_at = 1, now
+    else:
+        user.failed_logins += 1
+    record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
+                 details={"reason": "bad_password", "consecutive": user.failed_logins})
+    if user.failed_logins >= config["LOCKOUT_THRESHOLD"]:
+        user.locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
+        record_event("account.lock", actor=user, obj=user, now=now, ip=ip,
+                     details={"until": user.locked_until.isoformat(), "failures": user.failed_logins})
+
+
+def unlock_user(user: User, *, actor=None, now) -> None:
+    """Lift a lockout and clear the failure count."""
+    user.locked_until, user.failed_logins, user.first_failed_at = None, 0, None
+    record_event("account.unlock", actor=actor, obj=user, now=now)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of the user, on every device (their cookies stop matching)."""
+    user.session_token = new_session_token()
+
+
+def logout(user: User, *, now) -> None:
+    """Log the user out everywhere."""
+    end_sessions(user)
+    record_event("auth.logout", actor=user, obj=user, now=now)
+
+
+def change_password(user: User, current: str, new: str, *, now) -> None:
+    """The user changes their own password; every other session ends."""
+    if not verify_password(user.password_hash, current):
+        record_event("account.password_change", actor=user, obj=user, outcome="failure", now=now,
+                     details={"reason": "wrong_current_password"})
+        raise AccountError("Your current password is not correct.")
+    if new == current:
+        raise AccountError("Choose a password different from your current one.")
+    check_new_password(new, email=user.email, name=user.name)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.password_changed_at = now
+    end_sessions(user)
+    record_event("account.password_change", actor=user, obj=user, now=now)
+
+
+def reset_password(user: User, new: str, *, actor=None, now) -> None:
+    """An administrator sets a password the user must change at next log-in."""
+    check_new_password(new, email=user.email, name=user.name)
+    user.password_hash = hash_password(new)
+    user.must_change_password = True
+    user.password_changed_at = now
+    end_sessions(user)
+    record_event("account.password_reset", actor=actor, obj=user, now=now)
+
+
+def disable_user(user: User, *, actor=None, now, reason: str = "") -> None:
+    """Disable an account and end its sessions."""
+    if user.disabled_at is not None:
+        return
+    user.disabled_at = now
+    end_sessions(user)
+    record_event("account.disable", actor=actor, obj=user, now=now, details={"reason": reason})
+
+
+def enable_user(user: User, *, actor=None, now) -> None:
+    """Re-enable a disabled account."""
+    if user.disabled_at is None:
+        return
+    user.disabled_at = None
+    record_event("account.enable", actor=actor, obj=user, now=now)
+
+
+def change_role(user: User, role: Role | str, *, actor=None, now, agency=None) -> None:
+    """Give the user another role (and agency); their sessions end so the change applies at once."""
+    role = Role(role)
+    if role in (Role.COORDINATOR, Role.TRAINEE) and (agency or user.agency) is None:
+        raise AccountError(f"A {role.label.lower()} must belong to an agency.")
+    old = {"role": user.role, "agency_id": user.agency_id}
+    user.role = role.value
+    if agency is not None:
+        user.agency = agency
+    end_sessions(user)
+    record_event("account.role_change", actor=actor, obj=user, now=now,
+                 details={"from": old, "to": {"role": role.value, "agency_id": getattr(user.agency, "id", None)}})
+
+
+def generate_password() -> str:
+    """A random passphrase-length password for demo and reset use."""
+    return secrets.token_urlsafe(15)  # 20 characters

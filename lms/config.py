@@ -1,0 +1,83 @@
+"""Settings from the environment (LMS_*), with safe defaults for the embedded set-up."""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_path() -> Path:
+    """Where the app keeps its SQLite database and generated development secret."""
+    return Path(os.environ.get("LMS_INSTANCE_PATH") or PROJECT_ROOT / "instance")
+
+
+def load_secret_key(env: str, folder: Path) -> str:
+    """The secret key: from LMS_SECRET_KEY; in development, generated once into the instance folder."""
+    key = os.environ.get("LMS_SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise RuntimeError("LMS_SECRET_KEY must be set when LMS_ENV=production; refusing to start.")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret_key"
+    if not path.exists():
+        # O_EXCL: two processes starting at once do not overwrite each other's key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment(load_secret: bool = True) -> dict:
+    """Build the Flask config mapping from LMS_* environment variables."""
+    env = os.environ.get("LMS_ENV", "development")
+    folder = instance_path()
+    database_url = os.environ.get("LMS_DATABASE_URL") or f"sqlite:///{folder / 'lms.db'}"
+    return {
+        "ENV_NAME": env,
+        "SECRET_KEY": load_secret_key(env, folder) if load_secret else None,
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
+        "INSTANCE_PATH": str(folder),
+        "CONTENT_ROOT": os.environ.get("LMS_CONTENT_ROOT") or str(PROJECT_ROOT),
+        # Sessions (CJIS: lock after at most 30 minutes idle).
+        "IDLE_TIMEOUT_MINUTES": _int("LMS_IDLE_TIMEOUT_MINUTES", 30),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("LMS_COOKIE_SECURE", env == "production"),
+        "SESSION_COOKIE_NAME": "lms_session",
+        "BEHIND_PROXY": _bool("LMS_BEHIND_PROXY", False),
+        # Lockout (CJIS: 5 consecutive failures within 15 minutes).
+        "LOCKOUT_THRESHOLD": _int("LMS_LOCKOUT_THRESHOLD", 5),
+        "LOCKOUT_WINDOW_MINUTES": _int("LMS_LOCKOUT_WINDOW_MINUTES", 15),
+        "LOCKOUT_MINUTES": _int("LMS_LOCKOUT_MINUTES", 30),
+        "IP_FAILURE_LIMIT": _int("LMS_IP_FAILURE_LIMIT", 20),
+        "IP_FAILURE_WINDOW_MINUTES": _int("LMS_IP_FAILURE_WINDOW_MINUTES", 15),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "TIMEZONE": os.environ.get("LMS_TIMEZONE", "America/New_York"),
+        "PUBLIC_URL": os.environ.get("LMS_PUBLIC_URL", "http://127.0.0.1:5000"),
+    }
+
+
+def normalize_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgresql:// URLs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

@@ -1,0 +1,536 @@
+"""Read and validate every content file without touching the database.
+
+Each problem is a ContentError naming the file and line. The result is a Catalog of plain
+dataclasses that sync.py loads into the database.
+"""
+import hashlib
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+from . import schemas
+from .yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
+
+NEAR_DUPLICATE_RATIO = 0.92
+
+
+@dataclass(frozen=True, order=True)
+class ContentError:
+    """A problem in a content file, at a line."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class ModuleSpec:
+    """A module as read from its file."""
+
+    id: str
+    title: str
+    topic: str
+    minutes: int
+    objectives: list[dict]
+    sources: list[str]
+    annex: bool
+    body: str
+    path: str
+    content_hash: str
+
+
+@dataclass
+class TrackSpec:
+    """A track as read from its file; ``schedule`` is [(week, title, [modules], [exams])]."""
+
+    id: str
+    title: str
+    audience: str
+    weeks: int
+    sample: bool
+    description: str
+    refresher_of: str | None
+    certification_title: str
+    validity_years: int
+    schedule: list[tuple[int, str, list[str], list[str]]]
+    path: str
+    content_hash: str
+
+
+@dataclass
+class BankSpec:
+    """A question bank: its questions as plain dicts (validated), with their source lines."""
+
+    id: str
+    title: str
+    description: str
+    questions: list[dict]
+    question_lines: dict[str, int]
+    path: str
+
+
+@dataclass
+class ExamSpec:
+    """An exam blueprint as plain data (validated), with defaults filled in."""
+
+    id: str
+    title: str
+    description: str
+    data: dict
+    path: str
+    content_hash: str
+
+
+@dataclass
+class Catalog:
+    """Everything the content folder holds."""
+
+    modules: dict[str, ModuleSpec] = field(default_factory=dict)
+    tracks: dict[str, TrackSpec] = field(default_factory=dict)
+    banks: dict[str, BankSpec] = field(default_factory=dict)
+    exams: dict[str, ExamSpec] = field(default_factory=dict)
+
+    def objectives(self) -> dict[str, str]:
+        """Objective id -> the module that declares it."""
+        return {o["id"]: m.id for m in self.modules.values() for o in m.objectives}
+
+
+EXAM_DEFAULTS = {
+    "description": "",
+    "cooldown_hours": 0,
+    "shuffle_questions": True,
+    "shuffle_choices": True,
+    "navigation": "free",
+    "per_page": 5,
+    "no_repeats": False,
+    "review": {"show": "answers", "when": "after_submit"},
+}
+
+
+def plain(value):
+    """LineDict/LineList -> dict/list, recursively."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def content_hash(value) -> str:
+    """A stable hash of plain data."""
+    data = json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+class _Collector:
+    def __init__(self, root: Path):
+        self.root = root
+        self.errors: list[ContentError] = []
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def add(self, path, line: int, message: str) -> None:
+        self.errors.append(ContentError(path if isinstance(path, str) else self.rel(path), line, message))
+
+    def schema(self, path: str, data, schema: dict) -> bool:
+        """Validate against a JSON Schema, reporting each error at the line it points to."""
+        validator = Draft202012Validator(schema)
+        ok = True
+        for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+            ok = False
+            self.add(path, _line_at(data, list(err.absolute_path)), _describe(err))
+        for line, key in _duplicate_keys(data):
+            ok = False
+            self.add(path, line, f"key '{key}' appears twice")
+        return ok
+
+
+def _line_at(data, path: list) -> int:
+    node, line = data, getattr(data, "line", 1)
+    for step in path:
+        if isinstance(node, LineDict) and step in node:
+            line = node.line_of(step)
+            node = node[step]
+        elif isinstance(node, LineList) and isinstance(step, int) and step < len(node):
+            line = node.item_lines[step]
+            node = node[step]
+        else:
+            break
+    return line
+
+
+def _describe(err) -> str:
+    where = ".".join(str(p) for p in err.absolute_path)
+    if err.validator in ("additionalProperties", "unevaluatedProperties"):
+        extra = re.findall(r"'([^']+)'", err.message)
+        return f"unknown key {', '.join(repr(e) for e in extra)}" + (f" in {where}" if where else "")
+    if err.validator == "required":
+        missing = re.findall(r"'([^']+)'", err.message)[:1]
+        return f"missing required key '{missing[0] if missing else err.message}'" + (f" in {where}" if where else "")
+    return f"{where or 'file'}: {err.message}"
+
+
+def _duplicate_keys(data):
+    if isinstance(data, LineDict):
+        for key, line in data.duplicate_keys:
+            yield line, key
+        for value in data.values():
+            yield from _duplicate_keys(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _duplicate_keys(value)
+
+
+def _read_yaml(c: _Collector, path: Path):
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except YAMLProblem as problem:
+        c.add(path, problem.line, problem.message)
+        return None
+    except UnicodeDecodeError:
+        c.add(path, 1, "not UTF-8 text")
+        return None
+    if not isinstance(data, LineDict):
+        c.add(path, 1, "expected a mapping of keys at the top of the file")
+        return None
+    return data
+
+
+def _read_modules(c: _Collector, catalog: Catalog) -> None:
+    seen: dict[str, str] = {}
+    for path in sorted((c.root / "curriculum").glob("**/*.md")):
+        if "tracks" in path.parts or "exams" in path.parts:
+            continue
+        rel = c.rel(path)
+        text = path.read_text(encoding="utf-8")
+        split = split_front_matter(text)
+        if split is None:
+            c.add(rel, 1, "missing YAML front matter between '---' lines")
+            continue
+        front, body, body_line = split
+        try:
+            data = load_yaml(front, line_offset=1)
+        except YAMLProblem as problem:
+            c.add(rel, problem.line, problem.message)
+            continue
+        if not isinstance(data, LineDict):
+            c.add(rel, 2, "front matter must be a mapping of keys")
+            continue
+        if not c.schema(rel, data, schemas.MODULE):
+            continue
+        if not body.strip():
+            c.add(rel, body_line, "the module has an empty body")
+            continue
+        module_id = data["id"]
+        if module_id in seen:
+            c.add(rel, data.line_of("id"), f"duplicate module id '{module_id}' (also in {seen[module_id]})")
+            continue
+        seen[module_id] = rel
+        if module_id.split("/")[0] != data["topic"]:
+            c.add(rel, data.line_of("id"), f"module id '{module_id}' does not start with its topic '{data['topic']}/'")
+        catalog.modules[module_id] = ModuleSpec(
+            id=module_id,
+            title=data["title"],
+            topic=data["topic"],
+            minutes=data["minutes"],
+            objectives=plain(data["objectives"]),
+            sources=plain(data["sources"]),
+            annex=bool(data.get("annex", False)),
+            body=body,
+            path=rel,
+            content_hash=content_hash({"front": data, "body": body}),
+        )
+        catalog.modules[module_id]._line = data.line_of("objectives")  # type: ignore[attr-defined]
+        catalog.modules[module_id]._objective_lines = data["objectives"].item_lines  # type: ignore[attr-defined]
+    objective_seen: dict[str, str] = {}
+    for module in catalog.modules.values():
+        for obj, line in zip(module.objectives, module._objective_lines):  # type: ignore[attr-defined]
+            if obj["id"] in objective_seen:
+                c.add(module.path, line, f"duplicate objective id '{obj['id']}' (also in {objective_seen[obj['id']]})")
+            else:
+                objective_seen[obj["id"]] = module.id
+
+
+def _read_tracks(c: _Collector, catalog: Catalog) -> list[tuple[str, LineDict]]:
+    raw = []
+    for path in sorted((c.root / "curriculum" / "tracks").glob("*.yml")):
+        rel = c.rel(path)
+        data = _read_yaml(c, path)
+        if data is None or not c.schema(rel, data, schemas.TRACK):
+            continue
+        if data["id"] in catalog.tracks:
+            c.add(rel, data.line_of("id"), f"duplicate track id '{data['id']}' (also in {catalog.tracks[data['id']].path})")
+            continue
+        schedule = []
+        for week in data["schedule"]:
+            schedule.append((week["week"], week["title"], list(week.get("modules", [])), list(week.get("exams", []))))
+        catalog.tracks[data["id"]] = TrackSpec(
+            id=data["id"],
+            title=data["title"],
+            audience=data["audience"],
+            weeks=data["weeks"],
+            sample=bool(data.get("sample", False)),
+            description=data.get("description", ""),
+            refresher_of=data.get("refresher_of"),
+            certification_title=data["certification"]["title"],
+            validity_years=data["certification"]["validity_years"],
+            schedule=schedule,
+            path=rel,
+            content_hash=content_hash(data),
+        )
+        raw.append((rel, data))
+    return raw
+
+
+def _check_track_references(c: _Collector, catalog: Catalog, raw_tracks) -> None:
+    for rel, data in raw_tracks:
+        weeks_seen = set()
+        placed: dict[str, int] = {}
+        for index, week in enumerate(data["schedule"]):
+            line = data["schedule"].item_lines[index]
+            number = week["week"]
+            if number > data["weeks"]:
+                c.add(rel, line, f"week {number} is past the track's length of {data['weeks']} weeks")
+            if number in weeks_seen:
+                c.add(rel, line, f"week {number} is listed twice")
+            weeks_seen.add(number)
+            for key, known, what in (("modules", catalog.modules, "module"), ("exams", catalog.exams, "exam")):
+                items = week.get(key, LineList())
+                for ref, ref_line in zip(items, getattr(items, "item_lines", [])):
+                    if ref not in known:
+                        c.add(rel, ref_line, f"unknown {what} '{ref}'")
+                    elif f"{what}:{ref}" in placed:
+                        c.add(rel, ref_line, f"{what} '{ref}' is already placed in week {placed[f'{what}:{ref}']}")
+                    else:
+                        placed[f"{what}:{ref}"] = number
+                    if what == "module" and ref in catalog.modules and catalog.modules[ref].annex:
+                        c.add(rel, ref_line, f"module '{ref}' is an agency annex; MOUs add annexes, tracks do not")
+        missing = sorted(set(range(1, data["weeks"] + 1)) - weeks_seen)
+        if missing:
+            c.add(rel, data.line_of("schedule"), f"weeks with no schedule entry: {', '.join(map(str, missing))}")
+        refresher_of = data.get("refresher_of")
+        if refresher_of and refresher_of not in catalog.tracks:
+            c.add(rel, data.line_of("refresher_of"), f"refresher_of names unknown track '{refresher_of}'")
+
+
+def _normalize_stem(stem: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", stem.lower()).split())
+
+
+def _check_question(c: _Collector, rel: str, q: LineDict, objectives: dict[str, str]) -> None:
+    line = q.line
+    kind = q["type"]
+    if q["objective"] not in objectives:
+        c.add(rel, q.line_of("objective"), f"question '{q['id']}': objective '{q['objective']}' is not declared by any module")
+    if kind in ("single", "multiple"):
+        choices = q["choices"]
+        keys = [ch for ch in choices if ch.get("correct")]
+        if not keys:
+            c.add(rel, q.line_of("choices"), f"question '{q['id']}' has no correct choice (no key)")
+        elif kind == "single" and len(keys) > 1:
+            c.add(rel, q.line_of("choices"), f"question '{q['id']}' is single choice but has {len(keys)} correct choices")
+        if kind == "multiple" and len(keys) == len(choices):
+            c.add(rel, q.line_of("choices"), f"question '{q['id']}': every choice is correct")
+        for counter, what in ((Counter(ch["id"] for ch in choices), "choice id"),
+                              (Counter(" ".join(ch["text"].lower().split()) for ch in choices), "choice text")):
+            for value, n in counter.items():
+                if n > 1:
+                    c.add(rel, q.line_of("choices"), f"question '{q['id']}' has a duplicate {what} '{value}'")
+    elif kind == "numeric":
+        has_answer, has_range = "answer" in q, "range" in q
+        if has_answer == has_range:
+            c.add(rel, line, f"question '{q['id']}': a numeric question needs either 'answer' or 'range'")
+        if has_range and q["range"][0] > q["range"][1]:
+            c.add(rel, q.line_of("range"), f"question '{q['id']}': range minimum is above its maximum")
+        if has_range and "tolerance" in q:
+            c.add(rel, q.line_of("tolerance"), f"question '{q['id']}': tolerance applies to 'answer', not 'range'")
+    elif kind == "matching":
+        answers = Counter(" ".join(p["answer"].lower().split()) for p in q["pairs"])
+        prompts = Counter(" ".join(p["prompt"].lower().split()) for p in q["pairs"])
+        if any(n > 1 for n in answers.values()) or any(n > 1 for n in prompts.values()):
+            c.add(rel, q.line_of("pairs"), f"question '{q['id']}' has duplicate matching prompts or answers")
+
+
+def _read_banks(c: _Collector, catalog: Catalog) -> None:
+    objectives = catalog.objectives()
+    question_seen: dict[str, str] = {}
+    stems: list[tuple[str, str, str, int]] = []  # normalized stem, qid, path, line
+    for path in sorted((c.root / "question_banks").glob("*.yml")):
+        rel = c.rel(path)
+        data = _read_yaml(c, path)
+        if data is None:
+            continue
+        for q in data.get("questions") or []:
+            if isinstance(q, LineDict) and isinstance(q.get("feedback"), LineDict):
+                fb = q["feedback"]
+                for key in [k for k in fb if isinstance(k, bool)]:
+                    fb[str(key).lower()] = fb.pop(key)
+                    fb.key_lines[str(key).lower()] = fb.key_lines.pop(key)
+        if not c.schema(rel, data, schemas.BANK):
+            continue
+        if data["id"] in catalog.banks:
+            c.add(rel, data.line_of("id"), f"duplicate bank id '{data['id']}' (also in {catalog.banks[data['id']].path})")
+            continue
+        lines = {}
+        for q in data["questions"]:
+            if q["id"] in question_seen:
+                c.add(rel, q.line, f"duplicate question id '{q['id']}' (also in {question_seen[q['id']]})")
+                continue
+            question_seen[q["id"]] = rel
+            lines[q["id"]] = q.line
+            _check_question(c, rel, q, objectives)
+            stems.append((_normalize_stem(q["stem"]), q["id"], rel, q.line_of("stem")))
+        catalog.banks[data["id"]] = BankSpec(
+            id=data["id"],
+            title=data["title"],
+            description=data.get("description", ""),
+            questions=[plain(q) for q in data["questions"]],
+            question_lines=lines,
+            path=rel,
+        )
+    _check_stems(c, stems)
+
+
+def _check_stems(c: _Collector, stems) -> None:
+    """Duplicate or near-duplicate stems across all banks."""
+    for i, (stem, qid, rel, line) in enumerate(stems):
+        for other, oid, orel, oline in stems[:i]:
+            if stem == other:
+                c.add(rel, line, f"question '{qid}' has the same stem as '{oid}' ({orel}:{oline})")
+                continue
+            shorter, longer = sorted((len(stem), len(other)))
+            if longer and shorter / longer < NEAR_DUPLICATE_RATIO:
+                continue
+            matcher = SequenceMatcher(None, stem, other, autojunk=False)
+            if matcher.real_quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO \
+                    and matcher.ratio() >= NEAR_DUPLICATE_RATIO:
+                c.add(rel, line, f"question '{qid}' has nearly the same stem as '{oid}' ({orel}:{oline})")
+
+
+def _read_exams(c: _Collector, catalog: Catalog) -> None:
+    for path in sorted((c.root / "curriculum" / "exams").glob("*.yml")):
+        rel = c.rel(path)
+        data = _read_yaml(c, path)
+        if data is None or not c.schema(rel, data, schemas.EXAM):
+            continue
+        if data["id"] in catalog.exams:
+            c.add(rel, data.line_of("id"), f"duplicate exam id '{data['id']}' (also in {catalog.exams[data['id']].path})")
+            continue
+        values = {**EXAM_DEFAULTS, **plain(data)}
+        values["review"] = {**EXAM_DEFAULTS["review"], **plain(data.get("review", {}))}
+        spec = ExamSpec(
+            id=data["id"], title=data["title"], description=values["description"], data=values,
+            path=rel, content_hash=content_hash(values),
+        )
+        catalog.exams[data["id"]] = spec
+        _check_blueprint(c, catalog, rel, data)
+
+
+def _cell_matches(cell: dict, bank_id: str, question: dict) -> bool:
+    return (
+        cell["bank"] == bank_id
+        and question.get("status", "active") == "active"
+        and cell.get("objective", question["objective"]) == question["objective"]
+        and cell.get("difficulty", question["difficulty"]) == question["difficulty"]
+    )
+
+
+def blueprint_shortfall(cells: list[dict], banks: dict[str, BankSpec], rounds: int) -> list[tuple[int, int, int]]:
+    """Cells that cannot be filled ``rounds`` times over with distinct questions.
+
+    Returns (cell index, questions needed, questions found). Cells may overlap (an objective cell
+    and a whole-bank cell); a bipartite matching of cell slots to questions decides exactly.
+    """
+    candidates: list[list[str]] = []
+    for cell in cells:
+        bank = banks.get(cell["bank"])
+        pool = [q["id"] for q in bank.questions if _cell_matches(cell, bank.id, q)] if bank else []
+        candidates.append(pool)
+    slots = [(i, pool) for i, (cell, pool) in enumerate(zip(cells, candidates)) for _ in range(cell["count"] * rounds)]
+    owner: dict[str, int] = {}
+
+    def assign(slot: int, seen: set) -> bool:
+        for qid in slots[slot][1]:
+            if qid in seen:
+                continue
+            seen.add(qid)
+            if qid not in owner or assign(owner[qid], seen):
+                owner[qid] = slot
+                return True
+        return False
+
+    filled = Counter()
+    for slot in range(len(slots)):
+        if assign(slot, set()):
+            filled[slots[slot][0]] += 1
+    # A reassignment can move a filled slot, so count fills from the final matching.
+    filled = Counter(slots[s][0] for s in owner.values())
+    return [
+        (i, cell["count"] * rounds, len(candidates[i]))
+        for i, cell in enumerate(cells)
+        if filled[i] < cell["count"] * rounds
+    ]
+
+
+def _check_blueprint(c: _Collector, catalog: Catalog, rel: str, data: LineDict) -> None:
+    objectives = catalog.objectives()
+    ok = True
+    for cell, line in zip(data["draw"], data["draw"].item_lines):
+        if cell["bank"] not in catalog.banks:
+            c.add(rel, line, f"unknown bank '{cell['bank']}'")
+            ok = False
+        elif "objective" in cell and cell["objective"] not in objectives:
+            c.add(rel, line, f"objective '{cell['objective']}' is not declared by any module")
+            ok = False
+    if not ok:
+        return
+    rounds = data["attempts"] if data.get("no_repeats", False) else 1
+    for index, needed, found in blueprint_shortfall(plain(data["draw"]), catalog.banks, rounds):
+        cell = data["draw"][index]
+        what = ", ".join(f"{k} {cell[k]}" for k in ("bank", "objective", "difficulty") if k in cell)
+        why = f" for {rounds} attempts without repeats" if rounds > 1 else ""
+        c.add(rel, data["draw"].item_lines[index],
+              f"cannot draw {cell['count']} question(s) ({what}){why}: needs {needed} active, has {found} "
+              "(counting questions shared with other cells once)")
+
+
+def check_content(root) -> tuple[Catalog, list[ContentError]]:
+    """Validate the content folder (curriculum/ and question_banks/ under ``root``)."""
+    c = _Collector(Path(root))
+    catalog = Catalog()
+    _read_modules(c, catalog)
+    raw_tracks = _read_tracks(c, catalog)
+    _read_banks(c, catalog)
+    _read_exams(c, catalog)
+    _check_track_references(c, catalog, raw_tracks)
+    if not catalog.tracks and not any(e.path.startswith("curriculum/tracks") for e in c.errors):
+        c.add("curriculum/tracks", 1, "no track files found")
+    return catalog, sorted(set(c.errors))
+
+
+class ContentInvalid(Exception):
+    """Raised by load_catalog when the content has errors."""
+
+    def __init__(self, errors: list[ContentError]):
+        super().__init__(f"{len(errors)} content error(s)")
+        self.errors = errors
+
+
+def load_catalog(root) -> Catalog:
+    """The validated catalog, or ContentInvalid with every error."""
+    catalog, errors = check_content(root)
+    if errors:
+        raise ContentInvalid(errors)
+    return catalog

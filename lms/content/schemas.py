@@ -1,0 +1,230 @@
+"""JSON Schemas of the content files: keys, types and allowed values (unknown keys are errors)."""
+
+TOPICS = [
+    "agreement", "immigration-law", "civil-rights", "racial-profiling", "intercultural",
+    "use-of-force", "consular", "outreach", "liability", "custody", "annex",
+]
+QUESTION_TYPES = ["single", "multiple", "true_false", "short", "numeric", "matching"]
+DIFFICULTIES = ["easy", "medium", "hard"]
+
+_text = {"type": "string", "minLength": 1}
+_slug = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]*$"}
+_objective_id = {"type": "string", "pattern": r"^[A-Z]{2,4}-[0-9]+(\.[0-9]+)*$"}
+
+MODULE = {
+    "type": "object",
+    "required": ["id", "title", "topic", "minutes", "objectives", "sources"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "pattern": r"^[a-z0-9-]+/[a-z0-9-]+$"},
+        "title": _text,
+        "topic": {"enum": TOPICS},
+        "minutes": {"type": "integer", "minimum": 1, "maximum": 600},
+        "objectives": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "text"],
+                "additionalProperties": False,
+                "properties": {"id": _objective_id, "text": _text},
+            },
+        },
+        "sources": {"type": "array", "minItems": 1, "items": _text},
+        "annex": {"type": "boolean"},
+    },
+}
+
+TRACK = {
+    "type": "object",
+    "required": ["id", "title", "audience", "weeks", "certification", "schedule"],
+    "additionalProperties": False,
+    "properties": {
+        "id": _slug,
+        "title": _text,
+        "audience": _text,
+        "weeks": {"type": "integer", "minimum": 1, "maximum": 52},
+        "sample": {"type": "boolean"},
+        "description": {"type": "string"},
+        "refresher_of": {"anyOf": [_slug, {"type": "null"}]},
+        "certification": {
+            "type": "object",
+            "required": ["title", "validity_years"],
+            "additionalProperties": False,
+            "properties": {
+                "title": _text,
+                "validity_years": {"type": "integer", "minimum": 1, "maximum": 10},
+            },
+        },
+        "schedule": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["week", "title"],
+                "additionalProperties": False,
+                "properties": {
+                    "week": {"type": "integer", "minimum": 1},
+                    "title": _text,
+                    "modules": {"type": "array", "items": _text},
+                    "exams": {"type": "array", "items": _slug},
+                },
+            },
+        },
+    },
+}
+
+_choice = {
+    "type": "object",
+    "required": ["id", "text", "feedback"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "pattern": r"^[a-z0-9]+$"},
+        "text": _text,
+        "correct": {"type": "boolean"},
+        "feedback": _text,
+    },
+}
+
+
+def _when(kind: str, required: list, properties: dict) -> dict:
+    return {
+        "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+        "then": {"required": required, "properties": properties},
+    }
+
+
+QUESTION = {
+    "type": "object",
+    "required": ["id", "type", "objective", "difficulty", "stem", "rationale", "source"],
+    "properties": {
+        "id": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]*$"},
+        "type": {"enum": QUESTION_TYPES},
+        "objective": _objective_id,
+        "difficulty": {"enum": DIFFICULTIES},
+        "status": {"enum": ["active", "retired"]},
+        "stem": _text,
+        "rationale": _text,
+        "source": _text,
+    },
+    "allOf": [
+        _when("single", ["choices"], {"choices": {"type": "array", "minItems": 2, "maxItems": 6, "items": _choice}}),
+        _when(
+            "multiple",
+            ["choices", "scoring"],
+            {
+                "choices": {"type": "array", "minItems": 3, "maxItems": 8, "items": _choice},
+                "scoring": {"enum": ["all_or_nothing", "partial"]},
+            },
+        ),
+        _when(
+            "true_false",
+            ["answer", "feedback"],
+            {
+                "answer": {"type": "boolean"},
+                "feedback": {
+                    "type": "object",
+                    "required": ["true", "false"],
+                    "additionalProperties": False,
+                    "properties": {"true": _text, "false": _text},
+                },
+            },
+        ),
+        _when(
+            "short",
+            ["answers", "feedback"],
+            {
+                "answers": {"type": "array", "minItems": 1, "items": _text},
+                "case_sensitive": {"type": "boolean"},
+                "feedback": _text,
+            },
+        ),
+        _when(
+            "numeric",
+            ["feedback"],
+            {
+                "answer": {"type": "number"},
+                "tolerance": {"type": "number", "minimum": 0},
+                "range": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}},
+                "unit": _text,
+                "feedback": _text,
+            },
+        ),
+        _when(
+            "matching",
+            ["pairs", "feedback"],
+            {
+                "pairs": {
+                    "type": "array",
+                    "minItems": 3,
+                    "maxItems": 6,
+                    "items": {
+                        "type": "object",
+                        "required": ["prompt", "answer"],
+                        "additionalProperties": False,
+                        "properties": {"prompt": _text, "answer": _text},
+                    },
+                },
+                "feedback": _text,
+            },
+        ),
+    ],
+    "unevaluatedProperties": False,
+}
+
+BANK = {
+    "type": "object",
+    "required": ["id", "title", "questions"],
+    "additionalProperties": False,
+    "properties": {
+        "id": _slug,
+        "title": _text,
+        "description": {"type": "string"},
+        "questions": {"type": "array", "minItems": 1, "items": QUESTION},
+    },
+}
+
+EXAM = {
+    "type": "object",
+    "required": [
+        "id", "title", "pass_mark", "time_limit_minutes", "attempts", "draw",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "id": _slug,
+        "title": _text,
+        "description": {"type": "string"},
+        "pass_mark": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+        "time_limit_minutes": {"type": "integer", "minimum": 1, "maximum": 600},
+        "attempts": {"type": "integer", "minimum": 1, "maximum": 20},
+        "cooldown_hours": {"type": "number", "minimum": 0},
+        "shuffle_questions": {"type": "boolean"},
+        "shuffle_choices": {"type": "boolean"},
+        "navigation": {"enum": ["free", "forward"]},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+        "no_repeats": {"type": "boolean"},
+        "review": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "show": {"enum": ["score", "wrong", "answers"]},
+                "when": {"enum": ["after_submit", "after_close"]},
+            },
+        },
+        "draw": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["bank", "count"],
+                "additionalProperties": False,
+                "properties": {
+                    "bank": _slug,
+                    "objective": _objective_id,
+                    "difficulty": {"enum": DIFFICULTIES},
+                    "count": {"type": "integer", "minimum": 1},
+                },
+            },
+        },
+    },
+}

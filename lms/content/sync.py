@@ -1,0 +1,146 @@
+"""Load the validated catalog into the database: idempotent, versioned, atomic.
+
+A second run with unchanged files changes nothing. A module gets a new version only when its
+content changes; modules and tracks whose files are gone are retired, never deleted. The caller
+commits; any error leaves the session to be rolled back, so one bad file changes nothing.
+"""
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..audit import record_event
+from ..extensions import db
+from ..markdown import render_document
+from ..models import Module, ModuleVersion, Track, TrackItem
+from .check import Catalog, load_catalog
+
+
+@dataclass
+class SyncReport:
+    """What a sync did, per kind of object."""
+
+    created: dict[str, list[str]] = field(default_factory=dict)
+    updated: dict[str, list[str]] = field(default_factory=dict)
+    retired: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, what: str, kind: str, ident: str) -> None:
+        getattr(self, what).setdefault(kind, []).append(ident)
+
+    @property
+    def changed(self) -> bool:
+        return any(self.created.values()) or any(self.updated.values()) or any(self.retired.values())
+
+    def summary(self) -> dict:
+        """Counts per action and kind, for the audit log and the CLI."""
+        return {
+            what: {kind: len(ids) for kind, ids in getattr(self, what).items() if ids}
+            for what in ("created", "updated", "retired")
+        }
+
+    def lines(self) -> list[str]:
+        """Human-readable lines, one per changed object."""
+        out = []
+        for what in ("created", "updated", "retired"):
+            for kind, ids in getattr(self, what).items():
+                out.extend(f"{what} {kind} {ident}" for ident in ids)
+        return out
+
+
+def _sync_modules(catalog: Catalog, report: SyncReport, now) -> None:
+    existing = {m.slug: m for m in db.session.scalars(select(Module))}
+    for spec in catalog.modules.values():
+        module = existing.get(spec.id)
+        if module is None:
+            module = Module(slug=spec.id, topic=spec.topic, is_annex=spec.annex, created_at=now)
+            db.session.add(module)
+            db.session.flush()
+            report.note("created", "module", spec.id)
+            number = 1
+        else:
+            current = module.current_version
+            if current is not None and current.content_hash == spec.content_hash and module.retired_at is None:
+                continue
+            if module.retired_at is not None:
+                module.retired_at = None
+            report.note("updated", "module", spec.id)
+            module.topic, module.is_annex = spec.topic, spec.annex
+            if current is not None and current.content_hash == spec.content_hash:
+                continue  # un-retired with the same content
+            number = (current.number if current else 0) + 1
+        rendered = render_document(spec.body)
+        version = ModuleVersion(
+            module_id=module.id,
+            number=number,
+            content_hash=spec.content_hash,
+            title=spec.title,
+            minutes=spec.minutes,
+            objectives=spec.objectives,
+            sources=spec.sources,
+            body_md=spec.body,
+            body_html=rendered.html,
+            toc_html=rendered.toc_html,
+            source_path=spec.path,
+            created_at=now,
+        )
+        db.session.add(version)
+        db.session.flush()
+        module.current_version_id = version.id
+    for slug, module in existing.items():
+        if slug not in catalog.modules and module.retired_at is None:
+            module.retired_at = now
+            report.note("retired", "module", slug)
+
+
+def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
+    existing = {t.slug: t for t in db.session.scalars(select(Track))}
+    for spec in catalog.tracks.values():
+        track = existing.get(spec.id)
+        if track is not None and track.content_hash == spec.content_hash and track.retired_at is None:
+            continue
+        if track is None:
+            track = Track(slug=spec.id, created_at=now)
+            db.session.add(track)
+            report.note("created", "track", spec.id)
+        else:
+            report.note("updated", "track", spec.id)
+        track.title, track.audience, track.weeks = spec.title, spec.audience, spec.weeks
+        track.description, track.is_sample = spec.description, spec.sample
+        track.certification_title, track.validity_years = spec.certification_title, spec.validity_years
+        track.refresher_of, track.content_hash = spec.refresher_of, spec.content_hash
+        track.retired_at, track.updated_at = None, now
+        track.items.clear()
+        db.session.flush()
+        for week, title, modules, exams in spec.schedule:
+            position = 0
+            for kind, refs in (("module", modules), ("exam", exams)):
+                for ref in refs:
+                    track.items.append(
+                        TrackItem(week=week, week_title=title, position=position, kind=kind, ref=ref)
+                    )
+                    position += 1
+            if not modules and not exams:
+                # An empty week still has a title on the timeline.
+                track.items.append(TrackItem(week=week, week_title=title, position=0, kind="none", ref=f"week-{week}"))
+    for slug, track in existing.items():
+        if slug not in catalog.tracks and track.retired_at is None:
+            track.retired_at = now
+            report.note("retired", "track", slug)
+
+
+# Each step loads one kind of object; later kinds (banks, exams) append theirs here.
+SYNC_STEPS = [_sync_modules, _sync_tracks]
+
+
+def sync_catalog(catalog: Catalog, *, now, actor=None) -> SyncReport:
+    """Load an already-validated catalog. Flushes; the caller commits or rolls back."""
+    report = SyncReport()
+    for step in SYNC_STEPS:
+        step(catalog, report, now)
+    if report.changed:
+        record_event("content.sync", actor=actor, object_type="content", details=report.summary(), now=now)
+    return report
+
+
+def sync_content(root, *, now, actor=None) -> SyncReport:
+    """Validate the content folder and load it (ContentInvalid and no change on any error)."""
+    return sync_catalog(load_catalog(root), now=now, actor=actor)

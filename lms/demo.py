@@ -1,0 +1,62 @@
+"""The demo set-up that quickstart creates: an agency, a cohort, one account per role."""
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from . import accounts, cohorts, learning
+from .models import Agency, Cohort, Role, Track, User
+from .extensions import db
+
+DEMO_AGENCY = {"name": "Example County Sheriff's Office (demo)", "state": "VA", "ori": "VA9999900",
+               "kind": "Sheriff's office"}
+DEMO_TRACK = "officer-basic"
+DEMO_COHORT = "Demo officer cohort"
+DEMO_ACCOUNTS = [
+    (Role.TRAINEE, "trainee@demo.example", "Dana Trainee"),
+    (Role.INSTRUCTOR, "instructor@demo.example", "Ian Instructor"),
+    (Role.COORDINATOR, "coordinator@demo.example", "Cora Coordinator"),
+    (Role.STAFF, "staff@demo.example", "Sam Staff"),
+    (Role.ADMIN, "admin@demo.example", "Ada Admin"),
+]
+
+
+@dataclass
+class DemoSetup:
+    """What seeding created; passwords only for accounts created in this run."""
+
+    new_accounts: list[tuple[str, str, str]] = field(default_factory=list)  # role, email, password
+    existing_accounts: list[tuple[str, str]] = field(default_factory=list)
+    cohort: Cohort | None = None
+
+
+def seed_demo(*, now) -> DemoSetup:
+    """Create the demo agency, cohort and accounts if missing (idempotent). Caller commits."""
+    result = DemoSetup()
+    agency = db.session.scalar(select(Agency).where(Agency.ori == DEMO_AGENCY["ori"]))
+    if agency is None:
+        agency = cohorts.create_agency(**DEMO_AGENCY, now=now)
+    users: dict[Role, User] = {}
+    for role, email, name in DEMO_ACCOUNTS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            password = accounts.generate_password()
+            user = accounts.create_user(
+                email=email, name=name, role=role, password=password,
+                agency=agency if role in (Role.TRAINEE, Role.COORDINATOR) else None, now=now,
+            )
+            result.new_accounts.append((role.value, email, password))
+        else:
+            result.existing_accounts.append((role.value, email))
+        users[role] = user
+    track = db.session.scalar(select(Track).where(Track.slug == DEMO_TRACK))
+    cohort = db.session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT))
+    if cohort is None and track is not None:
+        # Started last week, so weeks 1 and 2 are open on the first visit.
+        start = learning.program_today(now) - timedelta(days=8)
+        cohort = cohorts.create_cohort(name=DEMO_COHORT, track=track, start_date=start, agencies=[agency],
+                                       instructors=[users[Role.INSTRUCTOR]], now=now)
+    if cohort is not None:
+        cohorts.enroll(users[Role.TRAINEE], cohort, now=now)
+    result.cohort = cohort
+    return result

@@ -1,0 +1,51 @@
+"""Administrator forms: accounts."""
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..models import Role
+
+ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
+
+
+class UserCreateForm(FlaskForm):
+    """Create an account; leave the password empty to generate one."""
+
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    agency_id = SelectField("Agency", coerce=int, validators=[Optional()],
+                            description="Required for trainees and agency coordinators.")
+    password = PasswordField("Initial password (optional)", validators=[Optional(), Length(max=1024)],
+                             description="Leave empty to generate one. The user must change it at first log-in.")
+    submit = SubmitField("Create account")
+
+
+class RoleForm(FlaskForm):
+    """Change an account's role and agency."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    agency_id = SelectField("Agency", coerce=int, validators=[Optional()])
+    submit = SubmitField("Change role")
+
+
+class ResetPasswordForm(FlaskForm):
+    """Set a temporary password (or generate one)."""
+
+    password = PasswordField("Temporary password (optional)", validators=[Optional(), Length(max=1024)],
+                             description="Leave empty to generate one.")
+    submit = SubmitField("Reset password")
+
+
+class ReasonForm(FlaskForm):
+    """An action that records why it was taken."""
+
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=500)])
+    submit = SubmitField("Confirm")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: CSRF only."""
+
+    submit = SubmitField("Confirm")

@@ -1,0 +1,31 @@
+"""Log-in, system-use notice and password forms."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class NoticeForm(FlaskForm):
+    """The system-use notice must be acknowledged before the log-in form."""
+
+    acknowledge = BooleanField("I have read and understand this notice", validators=[DataRequired(
+        message="You must acknowledge the notice to continue.")])
+    submit = SubmitField("Acknowledge and continue")
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password."""
+
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    submit = SubmitField("Log in")
+
+
+class PasswordChangeForm(FlaskForm):
+    """The user chooses a new password."""
+
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=1024)],
+                                 description="At least 15 characters. A few unrelated words make a good passphrase.")
+    confirm = PasswordField("Repeat the new password", validators=[
+        DataRequired(), EqualTo("new_password", message="The two new passwords do not match.")])
+    submit = SubmitField("Change password")

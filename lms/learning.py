@@ -1,0 +1,223 @@
+"""The trainee's learning path: which weeks are open, each module's state, reading and completing."""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from .audit import record_event
+from .extensions import db
+from .models import Cohort, Enrollment, Module, ModuleProgress, TrackItem, WeekOpening
+
+LOCKED, OPEN, READ, COMPLETED = "locked", "open", "read", "completed"
+
+
+def program_today(now) -> date:
+    """The calendar date in the program's time zone (weeks open at local midnight)."""
+    tz = ZoneInfo(current_app.config.get("TIMEZONE", "America/New_York"))
+    return now.astimezone(tz).date()
+
+
+def week_start(cohort: Cohort, week: int) -> date:
+    """Week N opens on the start date + 7(N-1) days."""
+    return cohort.start_date + timedelta(days=7 * (week - 1))
+
+
+def open_weeks(cohort: Cohort, now) -> set[int]:
+    """The weeks of the cohort that are open now: by the calendar, or opened early by an instructor."""
+    today = program_today(now)
+    by_date = {w for w in range(1, cohort.track.weeks + 1) if week_start(cohort, w) <= today}
+    early = {o.week for o in cohort.week_openings}
+    return by_date | early
+
+
+def current_week(cohort: Cohort, now) -> int:
+    """The latest open week (0 before the course starts)."""
+    return max(open_weeks(cohort, now), default=0)
+
+
+@dataclass
+class ItemView:
+    """A module or exam on the timeline."""
+
+    kind: str
+    slug: str
+    title: str
+    minutes: int | None
+    state: str
+
+
+@dataclass
+class WeekView:
+    """A week of the timeline."""
+
+    number: int
+    title: str
+    opens_on: date
+    is_open: bool
+    items: list[ItemView] = field(default_factory=list)
+
+
+@dataclass
+class CoursePath:
+    """Everything "My course" shows for one enrollment."""
+
+    enrollment: Enrollment
+    weeks: list[WeekView]
+    current_week: int
+    modules_total: int
+    modules_completed: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.modules_completed / self.modules_total) if self.modules_total else 0
+
+
+def active_enrollments(user) -> list[Enrollment]:
+    """The user's enrollments, newest first."""
+    return list(
+        db.session.scalars(
+            select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.status != "withdrawn")
+            .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+        )
+    )
+
+
+def _progress_by_module(enrollment: Enrollment) -> dict[int, ModuleProgress]:
+    rows = db.session.scalars(select(ModuleProgress).where(ModuleProgress.enrollment_id == enrollment.id))
+    return {p.module_id: p for p in rows}
+
+
+def _modules_by_slug(slugs) -> dict[str, Module]:
+    if not slugs:
+        return {}
+    return {m.slug: m for m in db.session.scalars(select(Module).where(Module.slug.in_(list(slugs))))}
+
+
+def course_path(enrollment: Enrollment, now) -> CoursePath:
+    """The week-by-week timeline with each module's state and overall progress."""
+    cohort = enrollment.cohort
+    track = cohort.track
+    opened = open_weeks(cohort, now)
+    modules = _modules_by_slug({i.ref for i in track.items if i.kind == "module"})
+    progress = _progress_by_module(enrollment)
+    weeks: dict[int, WeekView] = {}
+    for item in track.items:
+        week = weeks.setdefault(
+            item.week, WeekView(item.week, item.week_title, week_start(cohort, item.week), item.week in opened)
+        )
+        if item.kind == "module" and item.ref in modules:
+            module = modules[item.ref]
+            version = module.current_version
+            p = progress.get(module.id)
+            if not week.is_open:
+                state = LOCKED
+            elif p and p.completed_at:
+                state = COMPLETED
+            elif p:
+                state = READ
+            else:
+                state = OPEN
+            week.items.append(ItemView("module", module.slug, version.title, version.minutes, state))
+        elif item.kind == "exam":
+            week.items.append(ItemView("exam", item.ref, item.ref, None, OPEN if week.is_open else LOCKED))
+    module_items = [i for w in weeks.values() for i in w.items if i.kind == "module"]
+    return CoursePath(
+        enrollment=enrollment,
+        weeks=[weeks[n] for n in sorted(weeks)],
+        current_week=max(opened, default=0),
+        modules_total=len(module_items),
+        modules_completed=sum(1 for i in module_items if i.state == COMPLETED),
+    )
+
+
+@dataclass
+class ModuleAccess:
+    """A module as one enrollment may see it, with its place in the track."""
+
+    enrollment: Enrollment
+    module: Module
+    week: int
+    is_open: bool
+    previous_slug: str | None
+    next_slug: str | None
+    progress: ModuleProgress | None
+
+
+def module_access(enrollments: list[Enrollment], slug: str, now) -> ModuleAccess | None:
+    """The module in the first of the user's enrollments whose track contains it, or None."""
+    for enrollment in enrollments:
+        items = [i for i in enrollment.cohort.track.items if i.kind == "module"]
+        slugs = [i.ref for i in items]
+        if slug not in slugs:
+            continue
+        module = db.session.scalar(select(Module).where(Module.slug == slug))
+        if module is None or module.current_version is None:
+            return None
+        index = slugs.index(slug)
+        week = items[index].week
+        progress = db.session.scalar(
+            select(ModuleProgress).where(
+                ModuleProgress.enrollment_id == enrollment.id, ModuleProgress.module_id == module.id
+            )
+        )
+        return ModuleAccess(
+            enrollment=enrollment,
+            module=module,
+            week=week,
+            is_open=week in open_weeks(enrollment.cohort, now),
+            previous_slug=slugs[index - 1] if index > 0 else None,
+            next_slug=slugs[index + 1] if index + 1 < len(slugs) else None,
+            progress=progress,
+        )
+    return None
+
+
+def record_read(access: ModuleAccess, now) -> ModuleProgress:
+    """Note that the trainee opened the module (first time only)."""
+    if access.progress is None:
+        access.progress = ModuleProgress(
+            enrollment_id=access.enrollment.id, module_id=access.module.id, first_read_at=now
+        )
+        db.session.add(access.progress)
+        db.session.flush()
+    return access.progress
+
+
+def mark_completed(access: ModuleAccess, now) -> ModuleProgress:
+    """Record completion against the version the trainee read (idempotent)."""
+    if not access.is_open:
+        raise PermissionError("This module is not open yet.")
+    progress = record_read(access, now)
+    if progress.completed_at is None:
+        progress.completed_at = now
+        progress.completed_version_id = access.module.current_version_id
+        db.session.flush()
+    return progress
+
+
+def open_week_early(cohort: Cohort, week: int, *, actor, now) -> WeekOpening | None:
+    """An instructor opens a week of the cohort before its date (no-op if already open)."""
+    if not 1 <= week <= cohort.track.weeks:
+        raise ValueError(f"Week {week} is not part of this {cohort.track.weeks}-week track.")
+    existing = next((o for o in cohort.week_openings if o.week == week), None)
+    if existing is not None:
+        return existing
+    opening = WeekOpening(cohort_id=cohort.id, week=week, opened_by_id=actor.id, opened_at=now)
+    cohort.week_openings.append(opening)
+    db.session.flush()
+    record_event("cohort.open_week", actor=actor, obj=cohort, now=now, details={"week": week})
+    return opening
+
+
+def track_module_slugs(track) -> list[str]:
+    """The track's modules in schedule order."""
+    return [i.ref for i in track.items if i.kind == "module"]
+
+
+__all__ = [
+    "COMPLETED", "LOCKED", "OPEN", "READ", "CoursePath", "ModuleAccess", "TrackItem",
+    "active_enrollments", "course_path", "current_week", "mark_completed", "module_access",
+    "open_week_early", "open_weeks", "program_today", "record_read", "track_module_slugs", "week_start",
+]

@@ -1,0 +1,24 @@
+"""Law-enforcement agencies that take part in the program."""
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class Agency(db.Model):
+    """A state or local agency (identified by its ORI number)."""
+
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(2))
+    ori: Mapped[str] = mapped_column(String(9), unique=True)
+    kind: Mapped[str | None] = mapped_column(String(60))
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+
+    users = relationship("User", back_populates="agency")
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.ori} {self.name}>"

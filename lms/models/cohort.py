@@ -1,0 +1,92 @@
+"""Cohorts run a track from a start date; trainees are enrolled in them."""
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime
+
+cohort_agency = Table(
+    "cohort_agency",
+    db.metadata,
+    Column("cohort_id", ForeignKey("cohort.id"), primary_key=True),
+    Column("agency_id", ForeignKey("agency.id"), primary_key=True),
+)
+
+cohort_instructor = Table(
+    "cohort_instructor",
+    db.metadata,
+    Column("cohort_id", ForeignKey("cohort.id"), primary_key=True),
+    Column("user_id", ForeignKey("user.id"), primary_key=True),
+)
+
+
+class Cohort(db.Model):
+    """One run of a track, for one or more agencies, with its instructors."""
+
+    __tablename__ = "cohort"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id"), index=True)
+    start_date = mapped_column(Date(), nullable=False)
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+
+    track = relationship("Track")
+    agencies = relationship("Agency", secondary=cohort_agency, order_by="Agency.name")
+    instructors = relationship("User", secondary=cohort_instructor, order_by="User.name")
+    enrollments = relationship("Enrollment", back_populates="cohort")
+    week_openings = relationship("WeekOpening", cascade="all, delete-orphan")
+
+
+class WeekOpening(db.Model):
+    """An instructor opened a week of a cohort before its scheduled date."""
+
+    __tablename__ = "week_opening"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"))
+    week: Mapped[int] = mapped_column()
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    opened_at = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (UniqueConstraint("cohort_id", "week"),)
+
+
+class Enrollment(db.Model):
+    """A trainee in a cohort."""
+
+    __tablename__ = "enrollment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | withdrawn | completed
+    enrolled_at = mapped_column(UTCDateTime(), nullable=False)
+
+    user = relationship("User")
+    cohort = relationship("Cohort", back_populates="enrollments")
+    progress = relationship("ModuleProgress", back_populates="enrollment")
+
+    __table_args__ = (UniqueConstraint("user_id", "cohort_id"),)
+
+
+class ModuleProgress(db.Model):
+    """A trainee's reading of a module: first read, and completion against the version read."""
+
+    __tablename__ = "module_progress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"))
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
+    first_read_at = mapped_column(UTCDateTime(), nullable=False)
+    completed_at = mapped_column(UTCDateTime(), nullable=True)
+    completed_version_id: Mapped[int | None] = mapped_column(ForeignKey("module_version.id"))
+
+    enrollment = relationship("Enrollment", back_populates="progress")
+    module = relationship("Module")
+    completed_version = relationship("ModuleVersion")
+
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "module_id"),
+        Index("ix_module_progress_module", "module_id"),
+    )

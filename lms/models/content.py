@@ -1,0 +1,107 @@
+"""Course content loaded from files: tracks, modules and their versions."""
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import JSONText, UTCDateTime
+
+
+class Module(db.Model):
+    """A lesson, identified by its stable slug; its content lives in versions."""
+
+    __tablename__ = "module"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    topic: Mapped[str] = mapped_column(String(60))
+    is_annex: Mapped[bool] = mapped_column(default=False)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("module_version.id", use_alter=True), nullable=True
+    )
+    retired_at = mapped_column(UTCDateTime(), nullable=True)
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+
+    versions = relationship(
+        "ModuleVersion",
+        back_populates="module",
+        foreign_keys="ModuleVersion.module_id",
+        order_by="ModuleVersion.number",
+    )
+    current_version = relationship("ModuleVersion", foreign_keys=[current_version_id], post_update=True)
+
+
+class ModuleVersion(db.Model):
+    """One immutable version of a module's content, with its rendered HTML cached."""
+
+    __tablename__ = "module_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
+    number: Mapped[int] = mapped_column()
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    minutes: Mapped[int] = mapped_column()
+    objectives = mapped_column(JSONText(), nullable=False)  # [{"id":..., "text":...}]
+    sources = mapped_column(JSONText(), nullable=False)  # [str]
+    body_md: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    toc_html: Mapped[str] = mapped_column(Text)
+    source_path: Mapped[str] = mapped_column(String(500))
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+
+    module = relationship("Module", back_populates="versions", foreign_keys=[module_id])
+
+    __table_args__ = (UniqueConstraint("module_id", "number"),)
+
+
+class Track(db.Model):
+    """A course: an audience, a length in weeks and a week-by-week schedule."""
+
+    __tablename__ = "track"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    audience: Mapped[str] = mapped_column(String(200))
+    weeks: Mapped[int] = mapped_column()
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_sample: Mapped[bool] = mapped_column(default=False)
+    certification_title: Mapped[str] = mapped_column(String(300))
+    validity_years: Mapped[int] = mapped_column()
+    refresher_of: Mapped[str | None] = mapped_column(String(100))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    retired_at = mapped_column(UTCDateTime(), nullable=True)
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+    updated_at = mapped_column(UTCDateTime(), nullable=False)
+
+    items = relationship(
+        "TrackItem",
+        back_populates="track",
+        order_by="(TrackItem.week, TrackItem.position)",
+        cascade="all, delete-orphan",
+    )
+
+    def week_titles(self) -> dict[int, str]:
+        """Week number -> its title."""
+        return {i.week: i.week_title for i in self.items}
+
+
+class TrackItem(db.Model):
+    """A module or exam placed in a week of a track."""
+
+    __tablename__ = "track_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id"))
+    week: Mapped[int] = mapped_column()
+    week_title: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(10))  # "module" | "exam"
+    ref: Mapped[str] = mapped_column(String(200))  # module or exam slug
+
+    track = relationship("Track", back_populates="items")
+
+    __table_args__ = (
+        UniqueConstraint("track_id", "kind", "ref"),
+        Index("ix_track_item_track_week", "track_id", "week"),
+    )

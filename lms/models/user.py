@@ -1,0 +1,79 @@
+"""Accounts and roles."""
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class Role(str, enum.Enum):
+    """What a user may do. One role per account."""
+
+    TRAINEE = "trainee"
+    INSTRUCTOR = "instructor"
+    COORDINATOR = "coordinator"  # an agency's training coordinator
+    STAFF = "staff"  # ICE program staff
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {
+            "trainee": "Trainee",
+            "instructor": "Instructor",
+            "coordinator": "Agency coordinator",
+            "staff": "ICE program staff",
+            "admin": "Administrator",
+        }[self.value]
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Changing the token ends every session of the user (logout, password change, disable).
+    session_token: Mapped[str] = mapped_column(String(64))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    first_failed_at = mapped_column(UTCDateTime(), nullable=True)
+    locked_until = mapped_column(UTCDateTime(), nullable=True)
+    disabled_at = mapped_column(UTCDateTime(), nullable=True)
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+    last_login_at = mapped_column(UTCDateTime(), nullable=True)
+    password_changed_at = mapped_column(UTCDateTime(), nullable=True)
+
+    agency = relationship("Agency", back_populates="users")
+
+    __table_args__ = (Index("ix_user_role", "role"),)
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: the user id bound to the current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot hold a session
+        return self.disabled_at is None
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the user's role is one of ``roles``."""
+        return self.role in {r.value for r in roles}
+
+    def is_locked(self, now) -> bool:
+        """True while a lockout is in force."""
+        return self.locked_until is not None and self.locked_until > now
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"

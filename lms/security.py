@@ -1,0 +1,117 @@
+"""Roles, the password policy and hashing, and safe redirects: one place for each rule."""
+import functools
+import gzip
+import hmac
+from importlib import resources
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import abort, current_app, has_app_context
+from flask_login import current_user, login_required
+
+from .models import Role
+
+MIN_PASSWORD_LENGTH = 15  # NIST SP 800-63B rev. 4, a password used alone
+MAX_PASSWORD_LENGTH = 128  # at least 64 must be accepted
+
+@functools.cache
+def _hasher_for(params: tuple) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(**dict(params))  # argon2id; default: the library's recommended parameters
+    # Verified against when the e-mail is unknown, so timing does not reveal which accounts exist.
+    return hasher, hasher.hash("not a real password, used for constant-time failures")
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The hasher for the app's ARGON2_PARAMS (tests use cheaper, still argon2id, parameters)."""
+    params = current_app.config.get("ARGON2_PARAMS") if has_app_context() else None
+    return _hasher_for(tuple(sorted((params or {}).items())))
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with argon2id."""
+    return _hasher()[0].hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password against its hash in constant time; False for any mismatch or bad hash."""
+    hasher, dummy = _hasher()
+    try:
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with other parameters than the current ones."""
+    return _hasher()[0].check_needs_rehash(password_hash)
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    data = resources.files("lms").joinpath("data/common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode().split())
+
+
+def _is_repetitive(password: str) -> bool:
+    """A single character or a short unit repeated ("aaaa...", "abcabcabc...", "passwordpassword")."""
+    if len(set(password)) <= 2:
+        return True
+    for size in range(1, len(password) // 2 + 1):
+        if len(password) % size == 0 and password[:size] * (len(password) // size) == password:
+            return True
+    return False
+
+
+def password_problems(password: str, *, context: tuple[str, ...] = ()) -> list[str]:
+    """Reasons the password is refused (empty when acceptable), after NIST SP 800-63B rev. 4.
+
+    No composition rules and no expiry: length, a list of common passwords, and the user's own
+    details (``context``: e-mail, name) are what count.
+    """
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters; a few words make a good passphrase.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(f"Use at most {MAX_PASSWORD_LENGTH} characters.")
+    lowered = password.lower()
+    common = _common_passwords()
+    if lowered in common or lowered.strip("0123456789!.") in common or _is_repetitive(lowered):
+        problems.append("This password is too common or too easy to guess; choose another.")
+    for word in context:
+        word = (word or "").lower().split("@")[0].strip()
+        if len(word) >= 4 and word in lowered:
+            problems.append("Do not use your name or e-mail address in your password.")
+            break
+    return problems
+
+
+def tokens_equal(a: str, b: str) -> bool:
+    """Compare secrets in constant time."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def is_safe_redirect(target: str | None) -> bool:
+    """True only for a path on this site ("/..."), never another host or scheme."""
+    if not target:
+        return False
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+
+
+def role_required(*roles: Role):
+    """Require a logged-in user with one of ``roles``; others get 403 (anonymous users go to log-in)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

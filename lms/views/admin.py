@@ -1,0 +1,176 @@
+"""Administrator pages: accounts (with the annual access review) and the audit log."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+from wtforms.fields.choices import SelectChoice
+
+from .. import accounts
+from ..audit import verify_chain
+from ..clock import utcnow
+from ..extensions import db
+from ..forms.admin import ActionForm, ReasonForm, ResetPasswordForm, RoleForm, UserCreateForm
+from ..models import Agency, AuditEvent, Role, User
+from ..security import role_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _agency_choices():
+    agencies = db.session.scalars(select(Agency).order_by(Agency.name))
+    return [SelectChoice(0, "— none —")] + [SelectChoice(a.id, f"{a.name} ({a.ori})") for a in agencies]
+
+
+def load_user_or_404(user_id: int) -> User:
+    """The account named in the URL, or 404."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/users")
+@role_required(Role.ADMIN)
+def users():
+    """Every account, filterable, with what the annual access review needs."""
+    query = select(User).order_by(User.name)
+    q = (request.args.get("q") or "").strip()
+    role = request.args.get("role") or ""
+    status = request.args.get("status") or ""
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(User.email.like(like), User.name.ilike(like)))
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == role)
+    now = utcnow()
+    if status == "disabled":
+        query = query.where(User.disabled_at.is_not(None))
+    elif status == "locked":
+        query = query.where(User.locked_until > now)
+    elif status == "active":
+        query = query.where(User.disabled_at.is_(None))
+    return render_template("admin/users.html", users=db.session.scalars(query).all(), q=q, role=role,
+                           status=status, now=now)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def create_user():
+    """Create an account with a role and agency."""
+    form = UserCreateForm()
+    form.agency_id.choices = _agency_choices()
+    if form.validate_on_submit():
+        password = form.password.data or accounts.generate_password()
+        try:
+            user = accounts.create_user(
+                email=form.email.data, name=form.name.data, role=form.role.data, password=password,
+                agency=db.session.get(Agency, form.agency_id.data) if form.agency_id.data else None,
+                actor=current_user, now=utcnow(), must_change_password=True,
+            )
+        except accounts.AccountError as error:
+            db.session.rollback()
+            form.email.errors.append(str(error))
+            return render_template("admin/user_new.html", form=form), 400
+        db.session.commit()
+        # Shown once, on this response only (never flashed into the cookie or logged).
+        return render_template("admin/user_created.html", user=user, password=password)
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.get("/users/<int:user_id>")
+@role_required(Role.ADMIN)
+def user_detail(user_id):
+    """One account: status and the actions an administrator can take."""
+    user = load_user_or_404(user_id)
+    role_form = RoleForm(role=user.role, agency_id=user.agency_id or 0)
+    role_form.agency_id.choices = _agency_choices()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "user", AuditEvent.object_id == str(user.id))
+        .order_by(AuditEvent.seq.desc()).limit(50)
+    ).all()
+    return render_template("admin/user_detail.html", user=user, now=utcnow(), role_form=role_form,
+                           reset_form=ResetPasswordForm(), action_form=ActionForm(), reason_form=ReasonForm(),
+                           events=events)
+
+
+def _done(user, message):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@role_required(Role.ADMIN)
+def unlock(user_id):
+    user = load_user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    accounts.unlock_user(user, actor=current_user, now=utcnow())
+    return _done(user, f"{user.email} is unlocked.")
+
+
+@bp.post("/users/<int:user_id>/disable")
+@role_required(Role.ADMIN)
+def disable(user_id):
+    user = load_user_or_404(user_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if user.id == current_user.id:
+        flash("You cannot disable your own account.", "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    accounts.disable_user(user, actor=current_user, now=utcnow(), reason=form.reason.data or "")
+    return _done(user, f"{user.email} is disabled and logged out everywhere.")
+
+
+@bp.post("/users/<int:user_id>/enable")
+@role_required(Role.ADMIN)
+def enable(user_id):
+    user = load_user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    accounts.enable_user(user, actor=current_user, now=utcnow())
+    return _done(user, f"{user.email} is enabled.")
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@role_required(Role.ADMIN)
+def reset_password(user_id):
+    user = load_user_or_404(user_id)
+    form = ResetPasswordForm()
+    if not form.validate_on_submit():
+        abort(400)
+    password = form.password.data or accounts.generate_password()
+    try:
+        accounts.reset_password(user, password, actor=current_user, now=utcnow())
+    except accounts.AccountError as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    db.session.commit()
+    return render_template("admin/user_created.html", user=user, password=password, reset=True)
+
+
+@bp.post("/users/<int:user_id>/role")
+@role_required(Role.ADMIN)
+def change_role(user_id):
+    user = load_user_or_404(user_id)
+    form = RoleForm()
+    form.agency_id.choices = _agency_choices()
+    if not form.validate_on_submit():
+        abort(400)
+    agency = db.session.get(Agency, form.agency_id.data) if form.agency_id.data else None
+    try:
+        accounts.change_role(user, form.role.data, actor=current_user, now=utcnow(), agency=agency)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
+    return _done(user, f"{user.email} is now {Role(form.role.data).label.lower()}.")
+
+
+@bp.get("/audit")
+@role_required(Role.ADMIN, Role.STAFF)
+def audit():
+    """The latest audit events and whether the chain verifies."""
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)).all()
+    report = verify_chain() if request.args.get("verify") else None
+    return render_template("admin/audit.html", events=events, report=report)

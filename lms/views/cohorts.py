@@ -1,0 +1,73 @@
+"""Cohort list, roster and week opening for instructors, coordinators and staff."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms import IntegerField
+from wtforms.validators import DataRequired, NumberRange
+
+from .. import cohorts, learning
+from ..clock import utcnow
+from ..extensions import db
+from ..forms.admin import ActionForm
+from ..models import Cohort, Role
+from ..security import role_required
+
+bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
+VIEWERS = (Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN)
+
+
+class OpenWeekForm(ActionForm):
+    week = IntegerField("Week", validators=[DataRequired(), NumberRange(min=1, max=52)])
+
+
+def load_cohort_or_404(cohort_id: int) -> Cohort:
+    """The cohort, if the current user may see it; 404 otherwise (no hint that it exists)."""
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None or not cohorts.can_view_cohort(current_user, cohort):
+        abort(404)
+    return cohort
+
+
+@bp.get("")
+@role_required(*VIEWERS)
+def cohort_list():
+    """The cohorts the user may see."""
+    now = utcnow()
+    visible = cohorts.cohorts_visible_to(current_user)
+    weeks = {c.id: learning.current_week(c, now) for c in visible}
+    return render_template("cohorts/list.html", cohorts=visible, weeks=weeks)
+
+
+@bp.get("/<int:cohort_id>")
+@role_required(*VIEWERS)
+def roster(cohort_id):
+    """A cohort's roster with each trainee's progress per module."""
+    cohort = load_cohort_or_404(cohort_id)
+    modules, rows = cohorts.roster(cohort, current_user)
+    now = utcnow()
+    can_open = current_user.has_role(Role.STAFF, Role.ADMIN) or current_user in cohort.instructors
+    return render_template(
+        "cohorts/roster.html", cohort=cohort, modules=modules, rows=rows,
+        open_weeks=learning.open_weeks(cohort, now), week_start=learning.week_start,
+        form=OpenWeekForm() if can_open else None,
+    )
+
+
+@bp.post("/<int:cohort_id>/weeks/open")
+@role_required(Role.INSTRUCTOR, Role.STAFF, Role.ADMIN)
+def open_week(cohort_id):
+    """Open a week early for the whole cohort."""
+    cohort = load_cohort_or_404(cohort_id)
+    if current_user.has_role(Role.INSTRUCTOR) and current_user not in cohort.instructors:
+        abort(404)
+    form = OpenWeekForm()
+    if not form.validate_on_submit():
+        flash("Choose a week number.", "error")
+        return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
+    try:
+        learning.open_week_early(cohort, form.week.data, actor=current_user, now=utcnow())
+    except ValueError as error:
+        flash(str(error), "error")
+        return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
+    db.session.commit()
+    flash(f"Week {form.week.data} is open for {cohort.name}.", "success")
+    return redirect(url_for("cohorts.roster", cohort_id=cohort.id))

@@ -1,0 +1,206 @@
+"""Fixtures: one app per test session, a clean database per test, frozen time, factories.
+
+The database is SQLite in a temporary folder, or the PostgreSQL server named by
+LMS_TEST_DATABASE_URL (the CI runs the suite once on each).
+"""
+import os
+import re
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from flask import has_app_context
+from flask.testing import FlaskClient
+
+from lms import create_app
+from lms.audit import ensure_head
+from lms.clock import FrozenClock
+from lms.config import normalize_database_url
+from lms.extensions import db as _db
+from lms.models import Role
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple 42"
+START = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # a Monday, 9:00 in New York
+
+
+def test_database_url(tmp_path_factory) -> str:
+    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    if url:
+        return normalize_database_url(url)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return test_database_url(tmp_path_factory)
+
+
+class Client(FlaskClient):
+    """Each request runs in its own app context, as in production: its own ``g``, its own
+    database session. The test's session ends its transaction first, so SQLite's writer lock
+    is free for the request."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            _db.session.rollback()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance),
+        "CONTENT_ROOT": str(PROJECT_ROOT),
+        "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        "CLOCK": FrozenClock(START),
+    })
+    app.test_client_class = Client
+    with app.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+def _clean(db) -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    else:
+        db.session.execute(text("UPDATE module SET current_version_id = NULL"))
+        for table in tables:
+            db.session.execute(text(f'DELETE FROM "{table}"'))
+    db.session.commit()
+
+
+@pytest.fixture
+def clock(app):
+    """The app's frozen clock, reset for each test; move it with clock.advance(minutes=...)."""
+    frozen = FrozenClock(START)
+    app.config["CLOCK"] = frozen
+    return frozen
+
+
+@pytest.fixture
+def db(app, clock):
+    """A clean database for one test, inside an app context."""
+    with app.app_context():
+        _clean(_db)
+        ensure_head()
+        _db.session.commit()
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_client(app, db):
+    """More clients (other browsers, other devices)."""
+    return app.test_client
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+def csrf_token(client, url="/notice") -> str:
+    """A CSRF token for the client's session, read from a page's form, as a browser would."""
+    response = client.get(url)
+    return csrf_from(response.get_data(as_text=True))
+
+
+def login(client, email, password=PASSWORD, *, ack=True):
+    """Acknowledge the notice and log in; returns the log-in response."""
+    if ack:
+        client.post("/notice", data={"acknowledge": "y", "csrf_token": csrf_token(client, "/notice")})
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def post(client, url, data=None, *, page="/"):
+    """POST a form with the CSRF token a page of the site gave this client."""
+    data = dict(data or {})
+    data["csrf_token"] = csrf_token(client, page)
+    return client.post(url, data=data)
+
+
+class Factory:
+    """Test data built through the same services the app uses."""
+
+    def __init__(self, db, clock):
+        self.db, self.clock, self.n = db, clock, 0
+
+    def agency(self, name=None, ori=None, state="VA"):
+        from lms.cohorts import create_agency
+
+        self.n += 1
+        return create_agency(name=name or f"Agency {self.n}", state=state, ori=ori or f"VA{self.n:07d}",
+                             now=self.clock())
+
+    def user(self, role=Role.TRAINEE, email=None, agency=None, name=None, password=PASSWORD, **kw):
+        from lms.accounts import create_user
+
+        self.n += 1
+        role = Role(role)
+        if agency is None and role in (Role.TRAINEE, Role.COORDINATOR):
+            agency = self.agency()
+        user = create_user(email=email or f"{role.value}{self.n}@example.test", name=name or f"Person {self.n}",
+                           role=role, password=password, agency=agency, now=self.clock(), **kw)
+        self.db.session.commit()
+        return user
+
+    def synced_content(self, root=PROJECT_ROOT):
+        from lms.content import sync_content
+
+        report = sync_content(root, now=self.clock())
+        self.db.session.commit()
+        return report
+
+    def cohort(self, track_slug="officer-basic", start=None, agencies=(), instructors=(), name=None):
+        from sqlalchemy import select
+
+        from lms.cohorts import create_cohort
+        from lms.models import Track
+
+        track = self.db.session.scalar(select(Track).where(Track.slug == track_slug))
+        assert track is not None, f"track {track_slug} not synced"
+        self.n += 1
+        cohort = create_cohort(name=name or f"Cohort {self.n}", track=track, start_date=start or date(2026, 3, 2),
+                               agencies=list(agencies), instructors=list(instructors), now=self.clock())
+        self.db.session.commit()
+        return cohort
+
+    def enroll(self, user, cohort):
+        from lms.cohorts import enroll
+
+        enrollment = enroll(user, cohort, now=self.clock())
+        self.db.session.commit()
+        return enrollment
+
+
+@pytest.fixture
+def factory(db, clock):
+    return Factory(db, clock)
