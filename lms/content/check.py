@@ -150,7 +150,14 @@ class _Collector:
         ok = True
         for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
             ok = False
-            self.add(path, _line_at(data, list(err.absolute_path)), _describe(err))
+            where = list(err.absolute_path)
+            if err.validator in ("additionalProperties", "unevaluatedProperties"):
+                # Point at the first unknown key itself, not at the mapping holding it.
+                node = _node_at(data, where)
+                extra = [k for k in re.findall(r"'([^']+)'", err.message) if isinstance(node, LineDict) and k in node]
+                if extra:
+                    where = where + [extra[0]]
+            self.add(path, _line_at(data, where), _describe(err))
         for line, key in _duplicate_keys(data):
             ok = False
             self.add(path, line, f"key '{key}' appears twice")
@@ -169,6 +176,16 @@ def _line_at(data, path: list) -> int:
         else:
             break
     return line
+
+
+def _node_at(data, path: list):
+    node = data
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
 
 
 def _describe(err) -> str:

@@ -2,7 +2,7 @@
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -50,6 +50,8 @@ class User(UserMixin, db.Model):
     created_at = mapped_column(UTCDateTime(), nullable=False)
     last_login_at = mapped_column(UTCDateTime(), nullable=True)
     password_changed_at = mapped_column(UTCDateTime(), nullable=True)
+    # A standing accommodation: every exam's time limit is multiplied by it (e.g. 1.5).
+    time_multiplier: Mapped[float] = mapped_column(Float, default=1.0, server_default=text("1.0"))
 
     agency = relationship("Agency", back_populates="users")
 

@@ -1,0 +1,228 @@
+"""Question banks, exams (versioned blueprints), attempts and their answer log.
+
+Content rows (banks, questions, exams) come from files through lms.content.sync; a question or
+blueprint change makes a new version and old versions stay for the attempts that used them.
+An attempt pins the versions it drew; once finished it is a training record and never changes.
+"""
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import JSONText, UTCDateTime
+
+OPEN, FINISHED = "open", "finished"
+SUBMITTED, EXPIRED = "submitted", "expired"
+
+
+class QuestionBank(db.Model):
+    """A bank of questions (one YAML file)."""
+
+    __tablename__ = "question_bank"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    source_path: Mapped[str] = mapped_column(String(500))
+    retired_at = mapped_column(UTCDateTime(), nullable=True)
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+    updated_at = mapped_column(UTCDateTime(), nullable=False)
+
+
+class Question(db.Model):
+    """A question by its stable id; its content lives in versions, the current one drawn from."""
+
+    __tablename__ = "question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("question_bank.id"))
+    position: Mapped[int] = mapped_column()  # order in the bank file (unshuffled exams)
+    status: Mapped[str] = mapped_column(String(10))  # active | retired
+    # Copies of the current version's fields the draw filters on.
+    objective: Mapped[str] = mapped_column(String(30))
+    difficulty: Mapped[str] = mapped_column(String(10))
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_version.id", use_alter=True), nullable=True
+    )
+    retired_at = mapped_column(UTCDateTime(), nullable=True)
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+
+    bank = relationship("QuestionBank")
+    current_version = relationship("QuestionVersion", foreign_keys=[current_version_id], post_update=True)
+
+    __table_args__ = (Index("ix_question_draw", "bank_id", "status", "objective", "difficulty"),)
+
+
+class QuestionVersion(db.Model):
+    """One immutable version of a question: stem, choices, key, feedback, rendered HTML."""
+
+    __tablename__ = "question_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
+    number: Mapped[int] = mapped_column()
+    content_hash: Mapped[str] = mapped_column(String(64))
+    qtype: Mapped[str] = mapped_column(String(20))
+    objective: Mapped[str] = mapped_column(String(30))
+    difficulty: Mapped[str] = mapped_column(String(10))
+    # The question as authored (key included): choices/answers/pairs, feedback, rationale, source.
+    data = mapped_column(JSONText(), nullable=False)
+    # Sanitized HTML rendered once at sync: {"stem":..., "feedback": {...}, "rationale":...}.
+    rendered = mapped_column(JSONText(), nullable=False)
+    source_path: Mapped[str] = mapped_column(String(500))
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+
+    question = relationship("Question", foreign_keys=[question_id])
+
+    __table_args__ = (UniqueConstraint("question_id", "number"),)
+
+
+class Exam(db.Model):
+    """An exam by its stable id; its blueprint lives in versions."""
+
+    __tablename__ = "exam"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("exam_version.id", use_alter=True), nullable=True
+    )
+    retired_at = mapped_column(UTCDateTime(), nullable=True)
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+
+    current_version = relationship("ExamVersion", foreign_keys=[current_version_id], post_update=True)
+
+    @property
+    def title(self) -> str:
+        return self.current_version.title if self.current_version else self.slug
+
+
+class ExamVersion(db.Model):
+    """One immutable version of a blueprint: what to draw and the policy (limits, review)."""
+
+    __tablename__ = "exam_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"))
+    number: Mapped[int] = mapped_column()
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    blueprint = mapped_column(JSONText(), nullable=False)  # the exam file's values, defaults filled in
+    source_path: Mapped[str] = mapped_column(String(500))
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+
+    exam = relationship("Exam", foreign_keys=[exam_id])
+
+    __table_args__ = (UniqueConstraint("exam_id", "number"),)
+
+
+class Attempt(db.Model):
+    """A trainee's attempt at an exam: the draw, the deadline, and once finished, the grade."""
+
+    __tablename__ = "attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"))
+    exam_version_id: Mapped[int] = mapped_column(ForeignKey("exam_version.id"))
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"), index=True)
+    number: Mapped[int] = mapped_column()  # 1, 2, ... per trainee and exam
+    status: Mapped[str] = mapped_column(String(10))  # open | finished
+    seed: Mapped[str] = mapped_column(String(64))
+    # The policy in force when the attempt started (a copy of the blueprint's rules, not the draw).
+    policy = mapped_column(JSONText(), nullable=False)
+    time_multiplier: Mapped[float] = mapped_column(Float)
+    extra_seconds: Mapped[int] = mapped_column(default=0)
+    started_at = mapped_column(UTCDateTime(), nullable=False)
+    deadline_at = mapped_column(UTCDateTime(), nullable=False)
+    page_reached: Mapped[int] = mapped_column(default=0)  # forward-only navigation
+    finished_at = mapped_column(UTCDateTime(), nullable=True)
+    finish_reason: Mapped[str | None] = mapped_column(String(10))  # submitted | expired
+    points: Mapped[float | None] = mapped_column(Float)
+    max_points: Mapped[float | None] = mapped_column(Float)
+    percent: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+
+    user = relationship("User")
+    exam = relationship("Exam")
+    exam_version = relationship("ExamVersion")
+    enrollment = relationship("Enrollment")
+    questions = relationship("AttemptQuestion", back_populates="attempt", order_by="AttemptQuestion.position")
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "exam_id", "number"),
+        # At most one open attempt per trainee and exam, enforced by the database.
+        Index("uq_attempt_one_open", "user_id", "exam_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index("ix_attempt_status_deadline", "status", "deadline_at"),
+        Index("ix_attempt_exam_status", "exam_id", "status"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+
+class AttemptQuestion(db.Model):
+    """A question as shown in an attempt: the pinned version, the shown order, the current answer."""
+
+    __tablename__ = "attempt_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
+    position: Mapped[int] = mapped_column()  # 0-based order in the attempt
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
+    question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), index=True)
+    qtype: Mapped[str] = mapped_column(String(20))
+    cell: Mapped[int] = mapped_column()  # the blueprint cell it was drawn for
+    # The shown order: choice ids (single, multiple), or {"prompts": [...], "answers": [...]} (matching).
+    shown = mapped_column(JSONText(), nullable=False)
+    response = mapped_column(JSONText(), nullable=True)  # canonical answer (choice ids, text, pairs)
+    answered_at = mapped_column(UTCDateTime(), nullable=True)
+    is_flagged: Mapped[bool] = mapped_column(default=False)
+    points: Mapped[float | None] = mapped_column(Float)
+    max_points: Mapped[float] = mapped_column(Float, default=1.0)
+    is_correct: Mapped[bool | None] = mapped_column(Boolean)
+
+    attempt = relationship("Attempt", back_populates="questions")
+    version = relationship("QuestionVersion")
+
+    __table_args__ = (UniqueConstraint("attempt_id", "position"),)
+
+
+class AnswerLog(db.Model):
+    """Every saved answer, with the server's time: append-only, never updated."""
+
+    __tablename__ = "answer_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
+    position: Mapped[int] = mapped_column()
+    response = mapped_column(JSONText(), nullable=True)
+    saved_at = mapped_column(UTCDateTime(), nullable=False)
+    via: Mapped[str] = mapped_column(String(10))  # autosave | form
+
+    __table_args__ = (Index("ix_answer_log_attempt", "attempt_id", "id"),)
+
+
+class ExamGrant(db.Model):
+    """An instructor's grant to a trainee for an exam: extra time or an extra attempt (audited)."""
+
+    __tablename__ = "exam_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # extra_time | extra_attempt
+    minutes: Mapped[int] = mapped_column(default=0)
+    # Extra time applies to this attempt: the open one when granted, else the next one started.
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    granted_at = mapped_column(UTCDateTime(), nullable=False)
+
+    granted_by = relationship("User", foreign_keys=[granted_by_id])
+
+    __table_args__ = (Index("ix_exam_grant_user_exam", "user_id", "exam_id"),)

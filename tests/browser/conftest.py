@@ -1,0 +1,191 @@
+"""Browser fixtures: a real LMS server process on its own SQLite, driven by Debian's chromium.
+
+The server is what a new user gets: `lms quickstart --no-serve` (migrations, the bundled course, the demo
+agency, cohort and accounts) in a temporary instance folder, then gunicorn on a free local port. It never
+touches the test database of the rest of the suite.
+
+Tests marked ``browser`` are skipped when /usr/bin/chromium is missing, unless LMS_REQUIRE_BROWSER=1 (the
+CI), where a missing browser is an error. Playwright's own browser downloads are never used.
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+ACCOUNT_LINE = re.compile(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)\s*$", re.MULTILINE)
+
+
+def browser_required() -> bool:
+    """LMS_REQUIRE_BROWSER=1: a missing browser fails the run instead of skipping the tests."""
+    return os.environ.get("LMS_REQUIRE_BROWSER", "").strip().lower() in {"1", "true", "yes"}
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("browser") is None:
+        return
+    problem = None
+    if not os.access(CHROMIUM, os.X_OK):
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is missing (pip install -e '.[test]')"
+    if problem:
+        if browser_required():
+            pytest.fail(f"LMS_REQUIRE_BROWSER=1 but {problem}.", pytrace=False)
+        pytest.skip(f"browser test: {problem}")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A running LMS: its base URL and the demo accounts' passwords printed by quickstart."""
+
+    url: str
+    instance: Path
+    process: subprocess.Popen
+    log_path: Path
+    passwords: dict[str, str] = field(default_factory=dict)  # e-mail -> password
+
+    def account(self, role: str) -> tuple[str, str]:
+        """The demo account (e-mail, password) of a role."""
+        email = f"{role}@demo.example"
+        return email, self.passwords[email]
+
+    def is_local(self, url: str) -> bool:
+        """True for this server's own URLs (and the browser's internal data:/about: ones)."""
+        parts = urlsplit(url)
+        return parts.scheme in {"data", "about", "blob"} or f"{parts.scheme}://{parts.netloc}" == self.url
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _server_env(instance: Path, url: str) -> dict[str, str]:
+    # The server's settings come only from here: not the suite's test database, not the caller's LMS_*.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    env.update(LMS_INSTANCE_PATH=str(instance), LMS_PUBLIC_URL=url, PYTHONUNBUFFERED="1")
+    return env
+
+
+def start_server(instance: Path, *, timeout: float = 60) -> LiveServer:
+    """Run quickstart (without serving) in ``instance``, then gunicorn on a free port; wait until it answers."""
+    instance.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = _server_env(instance, url)
+    setup = subprocess.run([sys.executable, "-c", "from lms.cli import main; main()", "quickstart", "--no-serve"],
+                           cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    if setup.returncode != 0:
+        raise RuntimeError(f"lms quickstart failed ({setup.returncode}):\n{setup.stdout}\n{setup.stderr}")
+    passwords = {email: password for _, email, password in ACCOUNT_LINE.findall(setup.stdout)}
+    log_path = instance / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+             "--access-logfile", "-", "lms:create_app()"],
+            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(url=url, instance=instance, process=process, log_path=log_path, passwords=passwords)
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}):\n{server.log()}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"the server did not answer within {timeout} s:\n{server.log()}")
+        time.sleep(0.1)  # polling a process that is starting, not waiting on the page
+
+
+def launch_chromium(playwright):
+    """Debian's chromium, headless, with nothing that phones home."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    server = start_server(tmp_path_factory.mktemp("live-instance"))
+    assert server.passwords, "quickstart printed no demo passwords"
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+class Recorder:
+    """Every request the page made, and every script error or console error it showed."""
+
+    def __init__(self, context):
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        context.on("request", lambda request: self.requests.append(request.url))
+        context.on("weberror", lambda error: self.errors.append(f"page error: {error.error}"))
+        context.on("console", lambda msg: self.errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+
+
+def _page(browser, live_server, viewport):
+    context = browser.new_context(viewport=viewport, base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.recorder = Recorder(context)
+    return context, page
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) at desktop width; ``page.recorder`` holds what it saw."""
+    context, page = _page(browser, live_server, DESKTOP)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    """A fresh browser context at a phone's width."""
+    context, page = _page(browser, live_server, PHONE)
+    yield page
+    context.close()

@@ -1,0 +1,102 @@
+"""The audit log is one unbroken hash chain, even with several writers, and edits are detected."""
+import os
+import subprocess
+import sys
+
+from sqlalchemy import select, text
+
+from lms.audit import record_event, verify_chain
+from lms.models import AuditEvent, AuditHead
+
+from .conftest import PROJECT_ROOT
+
+
+def test_events_chain_and_verify(db, factory):
+    user = factory.user()
+    for i in range(5):
+        record_event("test.event", actor=user, details={"i": i}, ip="192.0.2.1")
+    db.session.commit()
+    report = verify_chain()
+    assert report.ok and report.events == 5 + 2  # plus the agency and user creation
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)).all()
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
+    assert events[-1].details == {"i": 4} and events[-1].ip == "192.0.2.1"
+    assert events[-1].created_at.tzinfo is not None
+
+
+def test_editing_an_event_in_the_database_breaks_the_chain(db, factory):
+    factory.user()
+    for i in range(3):
+        record_event("test.event", details={"i": i})
+    db.session.commit()
+    assert verify_chain().ok
+    db.session.execute(text("UPDATE audit_event SET outcome = 'failure' WHERE seq = 3"))
+    db.session.commit()
+    report = verify_chain()
+    assert not report.ok and report.seq == 3 and "altered" in report.problem
+
+
+def test_deleting_the_last_event_is_detected(db):
+    for i in range(3):
+        record_event("test.event", details={"i": i})
+    db.session.commit()
+    db.session.execute(text("DELETE FROM audit_event WHERE seq = 3"))
+    db.session.commit()
+    assert not verify_chain().ok
+
+
+def test_deleting_a_middle_event_is_detected(db):
+    for i in range(3):
+        record_event("test.event", details={"i": i})
+    db.session.commit()
+    db.session.execute(text("DELETE FROM audit_event WHERE seq = 2"))
+    db.session.commit()
+    report = verify_chain()
+    assert not report.ok and report.seq == 3
+
+
+def test_cli_verify(app, db):
+    record_event("test.event")
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "chain unbroken" in result.output
+    db.session.execute(text("UPDATE audit_event SET actor = 'someone else'"))
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "BROKEN" in result.output
+
+
+WRITER = """
+import sys
+from datetime import datetime, timezone
+from lms import create_app
+from lms.audit import record_event
+from lms.extensions import db
+app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": sys.argv[1], "INSTANCE_PATH": sys.argv[3]})
+with app.app_context():
+    for i in range(int(sys.argv[2])):
+        record_event("test.concurrent", details={"pid": %s, "i": i})
+        db.session.commit()
+"""
+
+
+def test_several_processes_appending_at_once_keep_one_chain(app, db, database_url, tmp_path):
+    processes, per_process = 4, 25
+    script = WRITER % "__import__('os').getpid()"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, database_url, str(per_process), str(tmp_path)],
+                         env=env, stderr=subprocess.PIPE)
+        for _ in range(processes)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    db.session.expire_all()
+    report = verify_chain()
+    assert report.ok, report.problem
+    assert report.events == processes * per_process
+    assert db.session.get(AuditHead, 1).seq == processes * per_process
+    pids = {e.details["pid"] for e in db.session.scalars(select(AuditEvent))}
+    assert len(pids) == processes

@@ -1,0 +1,52 @@
+"""Configuration from the environment, secrets, and the SQLite engine settings."""
+import pytest
+from sqlalchemy import text
+
+from lms import create_app
+from lms.config import normalize_database_url
+
+
+def test_production_refuses_to_start_without_a_secret(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_ENV", "production")
+    monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match="LMS_SECRET_KEY must be set"):
+        create_app()
+
+
+def test_production_cookies_are_secure(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_ENV", "production")
+    monkeypatch.setenv("LMS_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-the-environment" and app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_development_secret_is_generated_once_into_the_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("LMS_ENV", raising=False)
+    monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    first = create_app().config["SECRET_KEY"]
+    second = create_app().config["SECRET_KEY"]
+    assert first == second and len(first) >= 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    assert create_app().config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'lms.db'}"
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_SECRET_KEY", "k")
+    monkeypatch.setenv("LMS_IDLE_TIMEOUT_MINUTES", "10")
+    monkeypatch.setenv("LMS_LOCKOUT_MINUTES", "60")
+    monkeypatch.setenv("LMS_DATABASE_URL", "postgresql://u@h/db")
+    app = create_app()
+    assert app.config["IDLE_TIMEOUT_MINUTES"] == 10 and app.config["LOCKOUT_MINUTES"] == 60
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert normalize_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(db):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1

@@ -1,0 +1,56 @@
+"""The migrated schema matches the models, on SQLite and on PostgreSQL."""
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from lms import create_app
+from lms.extensions import db as _db
+
+
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """A new, empty database on the same engine as the test run."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        return
+    name = f"lms_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _compare(engine_url):
+    engine = create_engine(engine_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "render_as_batch": True})
+            return compare_metadata(context, _db.metadata), inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_migrations_produce_the_models_schema_and_downgrade_cleanly(empty_database_url, tmp_path):
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url, "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        diff, tables = _compare(empty_database_url)
+        assert diff == [], diff
+        assert {"user", "audit_event", "module_version"} <= set(tables)
+        assert _db.session.execute(text("SELECT seq, hash FROM audit_head")).one() == (0, "0" * 64)
+        _db.session.remove()
+        downgrade(directory=app.extensions["migrate"].directory, revision="base")
+        _, tables = _compare(empty_database_url)
+        assert set(tables) <= {"alembic_version"}
+        _db.engine.dispose()
