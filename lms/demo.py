@@ -10,10 +10,14 @@ from .extensions import db
 
 DEMO_AGENCY = {"name": "Example County Sheriff's Office (demo)", "state": "VA", "ori": "VA9999900",
                "kind": "Sheriff's office"}
-DEMO_TRACK = "officer-basic"
-DEMO_COHORT = "Demo officer cohort"
+# (cohort name, track, the trainee e-mail enrolled in it)
+DEMO_COHORTS = [
+    ("Demo officer cohort", "officer-basic", "trainee@demo.example"),
+    ("Demo custody assistant cohort", "custody-assistant", "custody.trainee@demo.example"),
+]
 DEMO_ACCOUNTS = [
     (Role.TRAINEE, "trainee@demo.example", "Dana Trainee"),
+    (Role.TRAINEE, "custody.trainee@demo.example", "Cruz Custody"),
     (Role.INSTRUCTOR, "instructor@demo.example", "Ian Instructor"),
     (Role.COORDINATOR, "coordinator@demo.example", "Cora Coordinator"),
     (Role.STAFF, "staff@demo.example", "Sam Staff"),
@@ -27,7 +31,7 @@ class DemoSetup:
 
     new_accounts: list[tuple[str, str, str]] = field(default_factory=list)  # role, email, password
     existing_accounts: list[tuple[str, str]] = field(default_factory=list)
-    cohort: Cohort | None = None
+    cohorts: list[Cohort] = field(default_factory=list)
 
 
 def seed_demo(*, now) -> DemoSetup:
@@ -36,7 +40,7 @@ def seed_demo(*, now) -> DemoSetup:
     agency = db.session.scalar(select(Agency).where(Agency.ori == DEMO_AGENCY["ori"]))
     if agency is None:
         agency = cohorts.create_agency(**DEMO_AGENCY, now=now)
-    users: dict[Role, User] = {}
+    users: dict[str, User] = {}
     for role, email, name in DEMO_ACCOUNTS:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
@@ -48,15 +52,18 @@ def seed_demo(*, now) -> DemoSetup:
             result.new_accounts.append((role.value, email, password))
         else:
             result.existing_accounts.append((role.value, email))
-        users[role] = user
-    track = db.session.scalar(select(Track).where(Track.slug == DEMO_TRACK))
-    cohort = db.session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT))
-    if cohort is None and track is not None:
-        # Started last week, so weeks 1 and 2 are open on the first visit.
-        start = learning.program_today(now) - timedelta(days=8)
-        cohort = cohorts.create_cohort(name=DEMO_COHORT, track=track, start_date=start, agencies=[agency],
-                                       instructors=[users[Role.INSTRUCTOR]], now=now)
-    if cohort is not None:
-        cohorts.enroll(users[Role.TRAINEE], cohort, now=now)
-    result.cohort = cohort
+        users[email] = user
+    instructor = users["instructor@demo.example"]
+    for name, track_slug, trainee_email in DEMO_COHORTS:
+        track = db.session.scalar(select(Track).where(Track.slug == track_slug))
+        cohort = db.session.scalar(select(Cohort).where(Cohort.name == name))
+        if cohort is None and track is not None:
+            # Started last week, so weeks 1 and 2 are open on the first visit; the instructor
+            # can open later weeks early from the cohort page.
+            start = learning.program_today(now) - timedelta(days=8)
+            cohort = cohorts.create_cohort(name=name, track=track, start_date=start, agencies=[agency],
+                                           instructors=[instructor], now=now)
+        if cohort is not None:
+            cohorts.enroll(users[trainee_email], cohort, now=now)
+            result.cohorts.append(cohort)
     return result
