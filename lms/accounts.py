@@ -104,6 +104,8 @@ def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResu
         record_event("auth.login", actor_label=email, outcome="failure", now=now, ip=ip,
                      details={"reason": "unknown_account"})
         return LoginResult(None, GENERIC_FAILURE)
+    if user.disabled_at is None and is_inactive(user, now):
+        disable_user(user, now=now, reason=f"inactive for {config['INACTIVE_DAYS']} days")
     if user.disabled_at is not None:
         record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
                      details={"reason": "disabled"})
@@ -139,6 +141,23 @@ def _count_failure(user: User, now, ip) -> None:
         user.locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
         record_event("account.lock", actor=user, obj=user, now=now, ip=ip,
                      details={"until": user.locked_until.isoformat(), "failures": user.failed_logins})
+
+
+def is_inactive(user: User, now) -> bool:
+    """True when the account has not logged in (or, if never, been created) for INACTIVE_DAYS (CJIS: 90)."""
+    last = user.last_login_at or user.created_at
+    return now - last > timedelta(days=current_app.config["INACTIVE_DAYS"])
+
+
+def disable_inactive_users(*, now, actor=None) -> list[User]:
+    """Disable every enabled account inactive for INACTIVE_DAYS; returns them."""
+    cutoff = now - timedelta(days=current_app.config["INACTIVE_DAYS"])
+    candidates = db.session.scalars(
+        select(User).where(User.disabled_at.is_(None), func.coalesce(User.last_login_at, User.created_at) < cutoff)
+    ).all()
+    for user in candidates:
+        disable_user(user, actor=actor, now=now, reason=f"inactive for {current_app.config['INACTIVE_DAYS']} days")
+    return candidates
 
 
 def unlock_user(user: User, *, actor=None, now) -> None:

@@ -167,6 +167,17 @@ def users_reset_password(email, password):
     click.echo(f"Password reset for {user.email}." + (f" Temporary password: {password}" if generated else ""))
 
 
+@users_cli.command("disable-inactive")
+@with_appcontext
+def users_disable_inactive():
+    """Disable accounts with no log-in for LMS_INACTIVE_DAYS days (CJIS: 90)."""
+    disabled = accounts.disable_inactive_users(now=utcnow())
+    db.session.commit()
+    for user in disabled:
+        click.echo(f"Disabled {user.email} (last log-in: {user.last_login_at.isoformat() if user.last_login_at else 'never'})")
+    click.echo(f"{len(disabled)} inactive account(s) disabled.")
+
+
 @users_cli.command("list")
 @with_appcontext
 def users_list():

@@ -66,6 +66,7 @@ def from_environment(load_secret: bool = True) -> dict:
         "LOCKOUT_THRESHOLD": _int("LMS_LOCKOUT_THRESHOLD", 5),
         "LOCKOUT_WINDOW_MINUTES": _int("LMS_LOCKOUT_WINDOW_MINUTES", 15),
         "LOCKOUT_MINUTES": _int("LMS_LOCKOUT_MINUTES", 30),
+        "INACTIVE_DAYS": _int("LMS_INACTIVE_DAYS", 90),
         "IP_FAILURE_LIMIT": _int("LMS_IP_FAILURE_LIMIT", 20),
         "IP_FAILURE_WINDOW_MINUTES": _int("LMS_IP_FAILURE_WINDOW_MINUTES", 15),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session

@@ -137,3 +137,29 @@ def test_no_password_reaches_the_audit_log(client, factory, db):
     login(client, "t@example.test", PASSWORD, ack=False)
     dump = " ".join(f"{e.details} {e.actor} {e.object_id}" for e in db.session.scalars(select(AuditEvent)))
     assert "my secret wrong passphrase" not in dump and PASSWORD not in dump
+
+
+def test_inactive_accounts_are_disabled_by_command_and_on_next_login(app, client, factory, db, clock):
+    from datetime import timedelta
+
+    idle = factory.user(email="idle@example.test")
+    never = factory.user(email="never@example.test")
+    clock.advance(days=60)
+    active = factory.user(email="active@example.test")
+    login(client, "active@example.test")
+    clock.advance(days=31)  # idle and never: 91 days; active: 31 days since its log-in
+    result = app.test_cli_runner().invoke(args=["users", "disable-inactive"])
+    assert result.exit_code == 0 and "2 inactive account(s) disabled" in result.output
+    db.session.expire_all()
+    assert db.session.get(User, idle.id).disabled_at is not None
+    assert db.session.get(User, never.id).disabled_at is not None
+    assert db.session.get(User, active.id).disabled_at is None
+    # Without the command, the next log-in attempt disables an account that went inactive.
+    clock.advance(days=90)
+    other = client.application.test_client()
+    response = login(other, "active@example.test")
+    assert response.status_code == 401 and "disabled" in response.get_data(as_text=True)
+    reasons = [e.details.get("reason") for e in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "account.disable"))]
+    assert reasons == ["inactive for 90 days"] * 3
+    assert timedelta(days=90) == timedelta(days=app.config["INACTIVE_DAYS"])
