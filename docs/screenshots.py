@@ -28,14 +28,14 @@ def log_in(page, server, role):
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_attached()
+    page.wait_for_url(lambda url: "/login" not in url and "/notice" not in url)
 
 
 def complete_first_modules(page, count):
     """Mark the first ``count`` open modules completed, so the course page shows some progress."""
     for _ in range(count):
         page.goto("/course")
-        page.locator("#week-1 li[data-state=open] a").first.click()
+        page.locator(".timeline li[data-state=open] a").first.click()
         page.get_by_role("button", name="Mark as completed").click()
         expect(page.get_by_role("status")).to_contain_text("marked as completed")
 
@@ -47,7 +47,7 @@ def course_screenshot(browser, server, path: Path):
     log_in(page, server, "trainee")
     complete_first_modules(page, 2)
     page.goto("/course")
-    page.locator("#week-1 li[data-state=open] a").first.click()  # a third module read, not completed
+    page.locator(".timeline li[data-state=open] a").first.click()  # one more read, not completed
     page.goto("/course")
     page.screenshot(path=str(path))
     context.close()
@@ -87,7 +87,8 @@ def review_set(browser, server, folder: Path):
                 shots.append((name, page.screenshot(full_page=True)))
             if label == "phone":
                 page.get_by_role("button", name="Menu").click()
-                shots.append((f"{role}-menu", page.screenshot()))
+                expect(page.get_by_role("navigation", name="Primary navigation")).to_be_visible()
+                shots.append((f"{role}-menu", page.screenshot(animations="disabled")))
             context.close()
         for name, png in shots:
             (folder / f"{label}-{name}.png").write_bytes(png)
@@ -102,14 +103,14 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         server = start_server(Path(tmp) / "instance")
-        browser = launch_chromium(playwright)
         try:
+            browser = launch_chromium(playwright)
             course_screenshot(browser, server, args.output)
             print(args.output, f"{args.output.stat().st_size // 1024} KB")
             if args.all:
                 review_set(browser, server, args.folder)
-        finally:
             browser.close()
+        finally:
             server.stop()
 
 

@@ -75,14 +75,16 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import admin, auth, cohorts, course, main
+    from .views import admin, auth, certificates, cohorts, course, exams, main, registry, results, verify
 
-    for module in (main, auth, course, cohorts, admin):
+    for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify):
         app.register_blueprint(module.bp)
 
 
 def _register_hooks(app: Flask) -> None:
     exempt_endpoints = {"static", "auth.login", "auth.notice", "auth.logout", "main.healthz"}
+    # Background polls from an open page are not user activity: they must not keep an idle session alive.
+    passive_endpoints = {"exams.status"}
 
     @app.before_request
     def enforce_session_rules():
@@ -98,8 +100,9 @@ def _register_hooks(app: Flask) -> None:
             session.clear()
             flash("Your session ended after a period of inactivity. Please log in again.", "info")
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-        session["last_seen"] = now.timestamp()
-        session.permanent = True
+        if request.endpoint not in passive_endpoints:
+            session["last_seen"] = now.timestamp()
+            session.permanent = True
         if current_user.must_change_password and request.endpoint not in exempt_endpoints | {"auth.change_password"}:
             flash("You must choose a new password before continuing.", "warning")
             return redirect(url_for("auth.change_password"))
@@ -115,7 +118,8 @@ def _register_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if current_user.is_authenticated if request.endpoint != "static" else False:
+        if request.endpoint != "static" and current_user.is_authenticated:
+            # Pages with personal data or one-time secrets stay out of shared caches and history.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -97,7 +97,8 @@ def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResu
     if _recent_failures_from(ip, now) >= config["IP_FAILURE_LIMIT"]:
         record_event("auth.login", actor_label=email, outcome="failure", now=now, ip=ip,
                      details={"reason": "rate_limited"})
-        return LoginResult(None, "Too many failed log-ins from your address. Wait 15 minutes and try again.")
+        return LoginResult(None, "Too many failed log-ins from your address. Wait "
+                                 f"{config['IP_FAILURE_WINDOW_MINUTES']} minutes and try again.")
     user = db.session.scalar(select(User).where(User.email == email))
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None:

@@ -22,7 +22,7 @@ def _content_root(root):
 
 def register_cli(app) -> None:
     """Attach the command groups to the app's CLI."""
-    for group in (content_cli, users_cli, audit_cli, cohorts_cli):
+    for group in (content_cli, users_cli, audit_cli, cohorts_cli, exams_cli, certs_cli, passlist_cli, mou_cli):
         app.cli.add_command(group)
     app.cli.add_command(quickstart)
 
@@ -269,6 +269,296 @@ def cohorts_enroll(cohort_name, emails):
     click.echo(f"Enrolled {len(emails)} trainee(s) in {cohort.name}.")
 
 
+# -- exams -----------------------------------------------------------------
+
+exams_cli = click.Group("exams", help="Exam attempts.")
+
+
+@exams_cli.command("close-expired")
+@click.option("--batch", default=200, show_default=True, help="Attempts finished per transaction.")
+@with_appcontext
+def exams_close_expired(batch):
+    """Finish every open attempt whose deadline and grace have passed, at its deadline, and grade it."""
+    from .exams.attempts import close_expired_attempts
+
+    total = 0
+    while True:  # bounded: each round finishes attempts, so the overdue set only shrinks
+        done = close_expired_attempts(now=utcnow(), limit=batch)
+        db.session.commit()
+        total += done
+        if done < batch:
+            break
+    click.echo(f"Finished {total} expired attempt(s).")
+
+
+# -- certification -----------------------------------------------------------
+
+certs_cli = click.Group("certs", help="Certification records, signing keys and verification.")
+
+
+def _cli_actor(email):
+    """(actor, label): the user named by --by, else the operator's login as "cli:<login>"."""
+    if email:
+        return _user_or_exit(email), None
+    import getpass
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return None, f"cli:{login}"
+
+
+def _certification_or_exit(number):
+    from .certification.verify import find_certification
+
+    certification = find_certification(number)
+    if certification is None:
+        raise click.ClickException(f"No certification {number}.")
+    return certification
+
+
+@certs_cli.command("keygen")
+@with_appcontext
+def certs_keygen():
+    """Create the Ed25519 signing key (in LMS_SIGNING_KEY_PATH or the instance folder)."""
+    from .certification.signing import SigningKeyError, generate_key, key_path
+
+    try:
+        key = generate_key(now=utcnow(), actor_label=_cli_actor(None)[1])
+    except SigningKeyError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created signing key {key.key_id} at {key_path()} (private: keep it out of backups you share).")
+
+
+@certs_cli.command("rotate-key")
+@with_appcontext
+def certs_rotate_key():
+    """Replace the signing key; the old public key stays published and keeps verifying what it signed."""
+    from .certification.signing import SigningKeyError, rotate_key
+
+    try:
+        old, new = rotate_key(now=utcnow(), actor_label=_cli_actor(None)[1])
+    except SigningKeyError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Rotated: new key {new.key_id} signs from now on; {old.key_id} is retired and still published.")
+
+
+@certs_cli.command("keys")
+@with_appcontext
+def certs_keys():
+    """List the published public keys."""
+    from .certification.signing import published_keys
+
+    for key in published_keys()["keys"]:
+        click.echo("\t".join([key["kid"], key["x"], key["created_at"], key["retired_at"] or "current"]))
+
+
+def _status_command(action):
+    @click.argument("number")
+    @click.option("--reason", required=True, help="Why; kept in the status history and the audit log.")
+    @click.option("--by", "by_email", help="E-mail of the staff member acting (default: the operator's login).")
+    @with_appcontext
+    def command(number, reason, by_email):
+        from .certification.status import TransitionRefused, change_status
+
+        certification = _certification_or_exit(number)
+        actor, label = _cli_actor(by_email)
+        try:
+            change_status(certification, action, reason=reason, actor=actor, actor_label=label, now=utcnow())
+        except TransitionRefused as refused:
+            db.session.rollback()
+            raise click.ClickException(str(refused)) from None
+        db.session.commit()
+        click.echo(f"{certification.number} is now {certification.status}.")
+
+    command.__doc__ = {"suspend": "Suspend an active certification.",
+                       "reinstate": "Reinstate a suspended certification.",
+                       "revoke": "Revoke a certification (permanent)."}[action]
+    return certs_cli.command(action)(command)
+
+
+for _action in ("suspend", "reinstate", "revoke"):
+    _status_command(_action)
+
+
+@certs_cli.command("verify")
+@click.argument("number")
+@with_appcontext
+def certs_verify(number):
+    """Show what the public verification page shows, with the signature check; exit 1 unless it checks."""
+    from .certification.verify import lookup
+
+    record = lookup(number, now=utcnow())
+    if record is None:
+        click.echo(f"No certification {number}.", err=True)
+        sys.exit(1)
+    for label, value in (("Number", record.number), ("Status", record.status_label), ("Name", record.name),
+                         ("Agency", record.agency), ("Track", record.track), ("Issued", record.issued_on.isoformat()),
+                         ("Expires", record.expires_on.isoformat()),
+                         ("Signature", "OK" if record.signature_ok else "DOES NOT CHECK")):
+        click.echo(f"{label + ':':<11}{value}")
+    if not record.signature_ok:
+        sys.exit(1)
+
+
+@certs_cli.command("expire")
+@with_appcontext
+def certs_expire():
+    """Mark every active certification past its expiry date as expired (run daily)."""
+    from .certification.status import expire_due
+
+    count = expire_due(now=utcnow(), actor_label=_cli_actor(None)[1])
+    db.session.commit()
+    click.echo(f"Marked {count} certification(s) expired.")
+
+
+@certs_cli.command("due")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 730))
+@click.option("--agency", "ori", help="Only this agency (ORI).")
+@with_appcontext
+def certs_due(days, ori):
+    """List active certifications expiring within DAYS days with no refresher yet."""
+    from .certification.status import due_for_refresher
+    from .learning import program_today
+
+    agency = _agency_or_exit(ori)
+    rows = due_for_refresher(today=program_today(utcnow()), days=days, agency_id=agency.id if agency else None)
+    for row in rows:
+        c = row.certification
+        click.echo("\t".join([c.expires_on.isoformat(), str(row.days_left), c.number, c.holder_name, c.agency_ori]))
+    click.echo(f"{len(rows)} due within {days} days.", err=True)
+
+
+# -- pass lists --------------------------------------------------------------
+
+passlist_cli = click.Group("passlist", help="Pass lists of certified officers.")
+
+
+@passlist_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True)
+@click.option("--agency", "ori", help="Agency ORI.")
+@click.option("--cohort", "cohort_name", help="Cohort name.")
+@click.option("--track", "track_slug", help="Track id (slug).")
+@click.option("--status", type=click.Choice(["active", "suspended", "revoked", "expired"]))
+@click.option("--issued-from", type=click.DateTime(["%Y-%m-%d"]), help="Issued on or after (YYYY-MM-DD).")
+@click.option("--issued-to", type=click.DateTime(["%Y-%m-%d"]), help="Issued on or before (YYYY-MM-DD).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="File to write.")
+@click.option("--by", "by_email", help="E-mail of the person exporting (default: the operator's login).")
+@with_appcontext
+def passlist_export(fmt, ori, cohort_name, track_slug, status, issued_from, issued_to, output, by_email):
+    """Write a pass list (streamed; audited with its filters and row count)."""
+    from .exports import PassListFilters, export_chunks
+    from .learning import program_today
+
+    agency = _agency_or_exit(ori)
+    cohort = track = None
+    if cohort_name:
+        cohort = db.session.scalar(select(Cohort).where(Cohort.name == cohort_name))
+        if cohort is None:
+            raise click.ClickException(f"No cohort {cohort_name!r}.")
+    if track_slug:
+        track = db.session.scalar(select(Track).where(Track.slug == track_slug))
+        if track is None:
+            raise click.ClickException(f"No track {track_slug}.")
+    filters = PassListFilters(agency_id=agency.id if agency else None, cohort_id=cohort.id if cohort else None,
+                              track_id=track.id if track else None, status=status,
+                              issued_from=issued_from.date() if issued_from else None,
+                              issued_to=issued_to.date() if issued_to else None)
+    actor, label = _cli_actor(by_email)
+    now = utcnow()
+    size = 0
+    with open(output, "wb") as fh:
+        for chunk in export_chunks(filters, fmt, today=program_today(now), now=now, actor=actor, actor_label=label,
+                                   via="cli"):
+            fh.write(chunk)
+            size += len(chunk)
+    click.echo(f"Wrote {output} ({size} bytes).")
+
+
+# -- agreements (MOUs) -------------------------------------------------------
+
+mou_cli = click.Group("mou", help="Agencies' agreements (MOUs) with ICE.")
+
+
+@mou_cli.command("create")
+@click.option("--agency", "ori", required=True, help="The agency's ORI.")
+@click.option("--model", type=click.Choice(["jail_enforcement", "task_force", "warrant_service_officer"]), required=True)
+@click.option("--signed", "signed_on", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--effective", "effective_on", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--ends", "ends_on", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--function", "functions", multiple=True, required=True, help="An authorized function (repeatable).")
+@click.option("--officer-cap", type=int)
+@with_appcontext
+def mou_create(ori, model, signed_on, effective_on, ends_on, functions, officer_cap):
+    """Record an agency's agreement and the functions it authorizes."""
+    from .agreements import AgreementError, create_mou
+
+    try:
+        mou = create_mou(agency=_agency_or_exit(ori), model=model, signed_on=signed_on.date(),
+                         effective_on=effective_on.date(), ends_on=ends_on.date() if ends_on else None,
+                         authorized_functions=list(functions), officer_cap=officer_cap, now=utcnow())
+    except AgreementError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created MOU {mou.id} for {ori.upper()}.")
+
+
+@mou_cli.command("attach")
+@click.argument("mou_id", type=int)
+@click.option("--cohort", "cohort_name", required=True)
+@click.argument("emails", nargs=-1, required=True)
+@with_appcontext
+def mou_attach(mou_id, cohort_name, emails):
+    """Nominate trainees' enrollments in a cohort under an agreement."""
+    from .agreements import AgreementError, attach_mou
+    from .models import Enrollment, Mou
+
+    mou = db.session.get(Mou, mou_id)
+    cohort = db.session.scalar(select(Cohort).where(Cohort.name == cohort_name))
+    if mou is None or cohort is None:
+        raise click.ClickException("No such MOU or cohort.")
+    try:
+        for email in emails:
+            user = _user_or_exit(email)
+            enrollment = db.session.scalar(select(Enrollment).where(Enrollment.user_id == user.id,
+                                                                    Enrollment.cohort_id == cohort.id))
+            if enrollment is None:
+                raise click.ClickException(f"{email} is not enrolled in {cohort_name}.")
+            attach_mou(enrollment, mou, now=utcnow())
+    except AgreementError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"{len(emails)} enrollment(s) under MOU {mou.id}.")
+
+
+@mou_cli.command("terminate")
+@click.argument("mou_id", type=int)
+@click.option("--action", type=click.Choice(["suspend", "revoke"]), required=True,
+              help="What happens to the certifications earned under it.")
+@click.option("--reason", required=True)
+@click.option("--by", "by_email", help="E-mail of the staff member acting (default: the operator's login).")
+@with_appcontext
+def mou_terminate(mou_id, action, reason, by_email):
+    """End an agreement: suspend or revoke every certification in force under it, in one audited action."""
+    from .agreements import AgreementError, terminate_mou
+    from .models import Mou
+
+    mou = db.session.get(Mou, mou_id)
+    if mou is None:
+        raise click.ClickException(f"No MOU {mou_id}.")
+    actor, label = _cli_actor(by_email)
+    try:
+        changed = terminate_mou(mou, action=action, reason=reason, actor=actor, actor_label=label, now=utcnow())
+    except AgreementError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"MOU {mou.id} terminated; {len(changed)} certification(s) {'suspended' if action == 'suspend' else 'revoked'}.")
+
+
 # -- quickstart ------------------------------------------------------------
 
 
@@ -286,6 +576,10 @@ def quickstart(serve, host, port):
     upgrade(directory=current_app.extensions["migrate"].directory)
     ensure_head()
     db.session.commit()
+    from .certification.signing import ensure_signing_key
+
+    click.echo(f"Certificate signing key: {ensure_signing_key(now=utcnow()).key_id}")
+    db.session.commit()
     report = _sync()
     click.echo("Course content: " + ("loaded " + ", ".join(report.lines()[:3]) + ("..." if len(report.lines()) > 3 else "")
                                      if report.changed else "up to date."))
@@ -300,7 +594,10 @@ def quickstart(serve, host, port):
                    + ", ".join(email for _, email in setup.existing_accounts))
     if serve:
         click.echo(f"\nServing the LMS at http://{host}:{port}  (Ctrl+C to stop)")
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        # Flask ignores app.run() inside its own CLI, so serve with Werkzeug directly.
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 def main():

@@ -70,8 +70,16 @@ def from_environment(load_secret: bool = True) -> dict:
         "IP_FAILURE_LIMIT": _int("LMS_IP_FAILURE_LIMIT", 20),
         "IP_FAILURE_WINDOW_MINUTES": _int("LMS_IP_FAILURE_WINDOW_MINUTES", 15),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # Answers are accepted this long after an exam's deadline (network latency); capped at 60 s.
+        "EXAM_GRACE_SECONDS": _int("LMS_EXAM_GRACE_SECONDS", 30),
         "TIMEZONE": os.environ.get("LMS_TIMEZONE", "America/New_York"),
         "PUBLIC_URL": os.environ.get("LMS_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # Certification signing: the current Ed25519 private key (PEM); unset: INSTANCE_PATH/signing_key.pem.
+        "SIGNING_KEY_PATH": os.environ.get("LMS_SIGNING_KEY_PATH") or None,
+        # Public verification: lookups (and lookups of unknown numbers) per address per window.
+        "VERIFY_LOOKUP_LIMIT": _int("LMS_VERIFY_LOOKUP_LIMIT", 60),
+        "VERIFY_MISS_LIMIT": _int("LMS_VERIFY_MISS_LIMIT", 15),
+        "VERIFY_WINDOW_MINUTES": _int("LMS_VERIFY_WINDOW_MINUTES", 10),
     }
 
 

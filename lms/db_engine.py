@@ -23,6 +23,10 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
 def _sqlite_on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
+    if conn.get_execution_options().get("sqlite_begin") == "deferred":
+        # A long read-only snapshot (a streamed export) that must not hold the writer lock.
+        conn.exec_driver_sql("BEGIN")
+        return
     # BEGIN IMMEDIATE takes the write lock up front, so two processes never both read the
     # same state and then fail to upgrade (e.g. the audit chain's tip); the busy timeout
     # makes the second wait instead of failing.

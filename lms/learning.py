@@ -68,6 +68,7 @@ class CoursePath:
     current_week: int
     modules_total: int
     modules_completed: int
+    annex: list[ItemView] = field(default_factory=list)  # the MOU's agency annex modules
 
     @property
     def percent(self) -> int:
@@ -82,6 +83,29 @@ def active_enrollments(user) -> list[Enrollment]:
             .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
         )
     )
+
+
+ANNEX_WEEK = 1  # annex modules open with the course's first week
+
+
+def annex_slugs(enrollment: Enrollment) -> list[str]:
+    """The agency annex modules the enrollment's MOU adds (required of this enrollment only)."""
+    mou = enrollment.mou
+    return list(mou.annex_slugs or []) if mou is not None else []
+
+
+def required_module_slugs(enrollment: Enrollment) -> list[str]:
+    """Every module the enrollment must complete: its track's, then its MOU's annexes."""
+    slugs = track_module_slugs(enrollment.cohort.track)
+    return slugs + [s for s in annex_slugs(enrollment) if s not in slugs]
+
+
+def _module_state(is_open: bool, progress) -> str:
+    if not is_open:
+        return LOCKED
+    if progress and progress.completed_at:
+        return COMPLETED
+    return READ if progress else OPEN
 
 
 def _progress_by_module(enrollment: Enrollment) -> dict[int, ModuleProgress]:
@@ -100,8 +124,12 @@ def course_path(enrollment: Enrollment, now) -> CoursePath:
     cohort = enrollment.cohort
     track = cohort.track
     opened = open_weeks(cohort, now)
-    modules = _modules_by_slug({i.ref for i in track.items if i.kind == "module"})
+    annexes = [s for s in annex_slugs(enrollment) if s not in {i.ref for i in track.items}]
+    modules = _modules_by_slug({i.ref for i in track.items if i.kind == "module"} | set(annexes))
     progress = _progress_by_module(enrollment)
+    from .exams.attempts import exam_states  # the exam engine builds on this module
+
+    exams = exam_states(enrollment.user_id, [i.ref for i in track.items if i.kind == "exam"], now)
     weeks: dict[int, WeekView] = {}
     for item in track.items:
         week = weeks.setdefault(
@@ -110,25 +138,28 @@ def course_path(enrollment: Enrollment, now) -> CoursePath:
         if item.kind == "module" and item.ref in modules:
             module = modules[item.ref]
             version = module.current_version
-            p = progress.get(module.id)
-            if not week.is_open:
-                state = LOCKED
-            elif p and p.completed_at:
-                state = COMPLETED
-            elif p:
-                state = READ
-            else:
-                state = OPEN
+            state = _module_state(week.is_open, progress.get(module.id))
             week.items.append(ItemView("module", module.slug, version.title, version.minutes, state))
-        elif item.kind == "exam":
-            week.items.append(ItemView("exam", item.ref, item.ref, None, OPEN if week.is_open else LOCKED))
-    module_items = [i for w in weeks.values() for i in w.items if i.kind == "module"]
+        elif item.kind == "exam" and item.ref in exams:
+            title, state = exams[item.ref]
+            # An exam already taken keeps its state; one not started stays locked until its week opens.
+            week.items.append(ItemView("exam", item.ref, title, None,
+                                       state if week.is_open or state != "not_started" else LOCKED))
+    annex_items = []
+    for slug in annexes:
+        module = modules.get(slug)
+        if module is not None and module.current_version is not None:
+            version = module.current_version
+            annex_items.append(ItemView("module", slug, version.title, version.minutes,
+                                        _module_state(ANNEX_WEEK in opened, progress.get(module.id))))
+    module_items = [i for w in weeks.values() for i in w.items if i.kind == "module"] + annex_items
     return CoursePath(
         enrollment=enrollment,
         weeks=[weeks[n] for n in sorted(weeks)],
         current_week=max(opened, default=0),
         modules_total=len(module_items),
         modules_completed=sum(1 for i in module_items if i.state == COMPLETED),
+        annex=annex_items,
     )
 
 
@@ -150,13 +181,17 @@ def module_access(enrollments: list[Enrollment], slug: str, now) -> ModuleAccess
     for enrollment in enrollments:
         items = [i for i in enrollment.cohort.track.items if i.kind == "module"]
         slugs = [i.ref for i in items]
-        if slug not in slugs:
+        annexes = [s for s in annex_slugs(enrollment) if s not in slugs]
+        if slug not in slugs and slug not in annexes:
             continue
         module = db.session.scalar(select(Module).where(Module.slug == slug))
         if module is None or module.current_version is None:
             return None
-        index = slugs.index(slug)
-        week = items[index].week
+        if slug in annexes:  # an agency annex: its own short sequence, open with week 1
+            slugs, index, week = annexes, annexes.index(slug), ANNEX_WEEK
+        else:
+            index = slugs.index(slug)
+            week = items[index].week
         progress = db.session.scalar(
             select(ModuleProgress).where(
                 ModuleProgress.enrollment_id == enrollment.id, ModuleProgress.module_id == module.id
@@ -194,6 +229,8 @@ def mark_completed(access: ModuleAccess, now) -> ModuleProgress:
         progress.completed_at = now
         progress.completed_version_id = access.module.current_version_id
         db.session.flush()
+        from .certification import issue_if_complete  # the last module may be what completes the track
+        issue_if_complete(access.enrollment, now=now)
     return progress
 
 
@@ -218,6 +255,6 @@ def track_module_slugs(track) -> list[str]:
 
 __all__ = [
     "COMPLETED", "LOCKED", "OPEN", "READ", "CoursePath", "ModuleAccess", "TrackItem",
-    "active_enrollments", "course_path", "current_week", "mark_completed", "module_access",
+    "active_enrollments", "annex_slugs", "course_path", "required_module_slugs", "current_week", "mark_completed", "module_access",
     "open_week_early", "open_weeks", "program_today", "record_read", "track_module_slugs", "week_start",
 ]

@@ -47,7 +47,9 @@ def test_my_course_shows_weeks_states_and_progress(client, course, db):
     page = client.get("/course").get_data(as_text=True)
     assert "Test track" in page and "week 1</strong> of 2" in page
     assert 'id="week-1"' in page and 'id="week-2"' in page
-    assert page.count('data-state="open"') == 3 and page.count('data-state="locked"') == 1  # week 1: 2 modules, 1 exam
+    # week 1: 2 modules open, 1 exam not started; week 2: 1 module locked
+    assert page.count('data-state="open"') == 2 and page.count('data-state="not_started"') == 1
+    assert page.count('data-state="locked"') == 1
     assert "Opens March 9, 2026" in page
     assert "0</strong> of 3 modules completed (0%)" in page
     client.get("/course/modules/agreement/basics")

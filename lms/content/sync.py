@@ -130,6 +130,10 @@ def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
 # Each step loads one kind of object; later kinds (banks, exams) append theirs here.
 SYNC_STEPS = [_sync_modules, _sync_tracks]
 
+from ..exams.sync import sync_banks, sync_exams  # noqa: E402  (the exam engine's content)
+
+SYNC_STEPS += [sync_banks, sync_exams]
+
 
 def sync_catalog(catalog: Catalog, *, now, actor=None) -> SyncReport:
     """Load an already-validated catalog. Flushes; the caller commits or rolls back."""

@@ -29,7 +29,11 @@ class LineList(list):
         self.item_lines: list[int] = []
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when available (several times faster on the banks); same nodes, same marks.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BaseLoader):
     line_offset = 0
 
 

@@ -1,11 +1,17 @@
 """The schema. Import every model here so Alembic and create_all see them."""
 from .agency import Agency
+from .agreement import MOU_MODELS, Mou, MouDocument, MouModel
 from .audit import AuditEvent, AuditHead
+from .certification import (
+    CertificateDocument, CertificateSequence, Certification, CertificationStatusChange, SigningKey,
+    VerificationLookup,
+)
 from .cohort import Cohort, Enrollment, ModuleProgress, WeekOpening, cohort_agency, cohort_instructor
 from .content import Module, ModuleVersion, Track, TrackItem
 from .exam import (
     AnswerLog, Attempt, AttemptQuestion, Exam, ExamGrant, ExamVersion, Question, QuestionBank, QuestionVersion,
 )
+from .nomination import NOMINATION_STATUSES, Nomination
 from .user import Role, User
 
 __all__ = [
@@ -15,6 +21,10 @@ __all__ = [
     "AttemptQuestion",
     "AuditEvent",
     "AuditHead",
+    "CertificateDocument",
+    "CertificateSequence",
+    "Certification",
+    "CertificationStatusChange",
     "Cohort",
     "Enrollment",
     "Exam",
@@ -23,13 +33,21 @@ __all__ = [
     "Module",
     "ModuleProgress",
     "ModuleVersion",
+    "MOU_MODELS",
+    "Mou",
+    "MouDocument",
+    "MouModel",
+    "NOMINATION_STATUSES",
+    "Nomination",
     "Question",
     "QuestionBank",
     "QuestionVersion",
     "Role",
+    "SigningKey",
     "Track",
     "TrackItem",
     "User",
+    "VerificationLookup",
     "WeekOpening",
     "cohort_agency",
     "cohort_instructor",

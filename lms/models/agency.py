@@ -1,5 +1,5 @@
 """Law-enforcement agencies that take part in the program."""
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -16,6 +16,7 @@ class Agency(db.Model):
     state: Mapped[str] = mapped_column(String(2))
     ori: Mapped[str] = mapped_column(String(9), unique=True)
     kind: Mapped[str | None] = mapped_column(String(60))
+    contacts: Mapped[str | None] = mapped_column(Text)  # points of contact, as the agency gives them
     created_at = mapped_column(UTCDateTime(), nullable=False)
 
     users = relationship("User", back_populates="agency")

@@ -62,9 +62,12 @@ class Enrollment(db.Model):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | withdrawn | completed
     enrolled_at = mapped_column(UTCDateTime(), nullable=False)
+    # The agreement the trainee is nominated under; the certification names it and its functions.
+    mou_id: Mapped[int | None] = mapped_column(ForeignKey("mou.id"), index=True)
 
     user = relationship("User")
     cohort = relationship("Cohort", back_populates="enrollments")
+    mou = relationship("Mou")
     progress = relationship("ModuleProgress", back_populates="enrollment")
 
     __table_args__ = (UniqueConstraint("user_id", "cohort_id"),)

@@ -1,0 +1,278 @@
+"""Issuing: when an enrollment has passed every exam and completed every module of its track, issue
+its certification as a frozen, signed snapshot, in the caller's transaction (the one that graded the
+last passing attempt, or completed the last module). Exactly one per enrollment: the enrollment row is
+locked first (PostgreSQL; SQLite serializes writers with BEGIN IMMEDIATE), and ``certification``'s
+unique enrollment_id is the database's last word.
+"""
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from ..audit import record_event
+from ..extensions import db
+from ..learning import program_today, required_module_slugs
+from ..models import (
+    Attempt, AuditHead, CertificateSequence, Certification, CertificationStatusChange, Enrollment, Exam, Module,
+    ModuleProgress, ModuleVersion, Track,
+)
+from ..models.certification import ACTIVE, REVOKED, SUSPENDED
+from ..models.exam import FINISHED
+from .signing import canonical_json, load_signer
+
+SNAPSHOT_FORMAT = "lms287g.certification.v1"
+NUMBER_PREFIX = "287G"
+
+
+class CertificationWithheld(Exception):
+    """Everything is passed, but the certification cannot be issued (the reason says why)."""
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def verification_url(number: str) -> str:
+    """The public page that verifies a certificate (what the QR code holds)."""
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/verify/{number}"
+
+
+@dataclass
+class Requirements:
+    """What a track asks of an enrollment, and what the enrollment has done of it."""
+
+    exams: list[tuple[str, Exam | None, Attempt | None]] = field(default_factory=list)  # slug, exam, passing attempt
+    modules: list[tuple[str, Module | None, ModuleProgress | None]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return all(a is not None for _, _, a in self.exams) and all(
+            p is not None and p.completed_at is not None for _, _, p in self.modules)
+
+    @property
+    def missing(self) -> list[str]:
+        """Slugs of the exams not passed and the modules not completed."""
+        return ([s for s, _, a in self.exams if a is None]
+                + [s for s, _, p in self.modules if p is None or p.completed_at is None])
+
+
+def requirements(enrollment: Enrollment) -> Requirements:
+    """Every exam of the track with its first passing attempt, every module with its progress."""
+    track = enrollment.cohort.track
+    exam_slugs = [i.ref for i in track.items if i.kind == "exam"]
+    module_slugs = required_module_slugs(enrollment)  # the track's modules and the MOU's agency annexes
+    exams = {e.slug: e for e in db.session.scalars(select(Exam).where(Exam.slug.in_(exam_slugs)))} if exam_slugs else {}
+    passing: dict[int, Attempt] = {}
+    if exams:
+        rows = db.session.scalars(
+            select(Attempt).where(
+                Attempt.enrollment_id == enrollment.id, Attempt.exam_id.in_([e.id for e in exams.values()]),
+                Attempt.status == FINISHED, Attempt.passed.is_(True),
+            ).order_by(Attempt.finished_at, Attempt.id)
+        )
+        for attempt in rows:
+            passing.setdefault(attempt.exam_id, attempt)
+    modules = ({m.slug: m for m in db.session.scalars(select(Module).where(Module.slug.in_(module_slugs)))}
+               if module_slugs else {})
+    progress = {p.module_id: p for p in db.session.scalars(
+        select(ModuleProgress).where(ModuleProgress.enrollment_id == enrollment.id))}
+    result = Requirements()
+    for slug in exam_slugs:
+        exam = exams.get(slug)
+        result.exams.append((slug, exam, passing.get(exam.id) if exam else None))
+    for slug in module_slugs:
+        module = modules.get(slug)
+        result.modules.append((slug, module, progress.get(module.id) if module else None))
+    return result
+
+
+def allocate_number(year: int) -> str:
+    """The next certificate number of the year, e.g. 287G-2026-000123.
+
+    The counter row is created if missing (insert-or-ignore), then incremented with UPDATE ...
+    RETURNING, which holds the row's lock until commit: concurrent issuers get distinct numbers
+    on PostgreSQL, and SQLite runs writers one at a time. A rolled-back issue leaves no gap.
+    """
+    table = CertificateSequence.__table__
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(table).values(year=year, last_value=0).on_conflict_do_nothing(index_elements=["year"]))
+    value = db.session.execute(
+        update(table).where(table.c.year == year).values(last_value=table.c.last_value + 1)
+        .returning(table.c.last_value)
+    ).scalar_one()
+    return f"{NUMBER_PREFIX}-{year:04d}-{value:06d}"
+
+
+def _lineage_latest(user_id: int, base_slug: str) -> Certification | None:
+    """The user's newest certification of the original track or of any refresher of it."""
+    return db.session.scalar(
+        select(Certification).join(Track, Track.id == Certification.track_id)
+        .where(Certification.user_id == user_id, or_(Track.slug == base_slug, Track.refresher_of == base_slug))
+        .order_by(Certification.issued_at.desc(), Certification.id.desc()).limit(1)
+    )
+
+
+def _renewal(enrollment: Enrollment) -> Certification | None:
+    """For a refresher track, the certification it renews; raises CertificationWithheld when none can be."""
+    track = enrollment.cohort.track
+    if not track.refresher_of:
+        return None
+    previous = _lineage_latest(enrollment.user_id, track.refresher_of)
+    if previous is None:
+        raise CertificationWithheld(f"a refresher renews a certification of {track.refresher_of}, and there is none")
+    if previous.status in (REVOKED, SUSPENDED):
+        raise CertificationWithheld(f"the certification to renew, {previous.number}, is {previous.status}")
+    return previous
+
+
+def _check_mou(enrollment: Enrollment) -> None:
+    mou = enrollment.mou
+    if mou is not None and mou.terminated_at is not None:
+        raise CertificationWithheld(f"the agreement (MOU {mou.id}) the trainee is nominated under was terminated")
+
+
+def build_snapshot(enrollment: Enrollment, reqs: Requirements, *, number: str, now, issued_on: date,
+                   expires_on: date, renews: Certification | None) -> dict:
+    """The frozen record: everything the certificate says, copied now so later edits change nothing."""
+    user, cohort = enrollment.user, enrollment.cohort
+    track, agency, mou = cohort.track, user.agency, enrollment.mou
+    version_numbers = {}
+    version_ids = [p.completed_version_id for _, _, p in reqs.modules if p and p.completed_version_id]
+    if version_ids:
+        version_numbers = dict(db.session.execute(
+            select(ModuleVersion.id, ModuleVersion.number).where(ModuleVersion.id.in_(version_ids))).all())
+    exams = []
+    for slug, exam, attempt in reqs.exams:
+        version = attempt.exam_version
+        pass_mark = (attempt.policy or {}).get("pass_mark", (version.blueprint or {}).get("pass_mark"))
+        exams.append({
+            "slug": slug, "title": version.title, "exam_version": version.number,
+            "attempt_id": attempt.id, "attempt_number": attempt.number,
+            "score_percent": attempt.percent, "points": attempt.points, "max_points": attempt.max_points,
+            "pass_mark": pass_mark, "finished_at": attempt.finished_at.isoformat(),
+        })
+    modules = []
+    for slug, module, progress in reqs.modules:
+        version = progress.completed_version
+        modules.append({
+            "slug": slug, "title": version.title if version else slug,
+            "version": version_numbers.get(progress.completed_version_id),
+            "completed_at": progress.completed_at.isoformat(),
+        })
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "number": number,
+        "issuer": {"name": "287(g) Training", "url": current_app.config["PUBLIC_URL"].rstrip("/")},
+        "verification_url": verification_url(number),
+        "holder": {"user_id": user.id, "name": user.name},
+        "agency": ({"id": agency.id, "name": agency.name, "ori": agency.ori, "state": agency.state}
+                   if agency else None),
+        "track": {"slug": track.slug, "title": track.title, "weeks": track.weeks,
+                  "certification_title": track.certification_title, "validity_years": track.validity_years,
+                  "refresher_of": track.refresher_of},
+        "cohort": {"id": cohort.id, "name": cohort.name, "start_date": cohort.start_date.isoformat()},
+        "enrollment_id": enrollment.id,
+        "mou": ({"id": mou.id, "model": mou.model, "signed_on": mou.signed_on.isoformat(),
+                 "effective_on": mou.effective_on.isoformat(),
+                 "ends_on": mou.ends_on.isoformat() if mou.ends_on else None,
+                 "authorized_functions": list(mou.authorized_functions)} if mou else None),
+        "exams": exams,
+        "modules": modules,
+        "issued_at": now.isoformat(),
+        "issued_on": issued_on.isoformat(),
+        "expires_on": expires_on.isoformat(),
+        "renews": {"number": renews.number, "expires_on": renews.expires_on.isoformat()} if renews else None,
+    }
+
+
+def _lock_enrollment(enrollment: Enrollment) -> None:
+    """Serialize issuing per enrollment: a later transaction waits, then sees the earlier one's work.
+
+    Lock order: the audit chain's head first, then the enrollment. Every audited write (grading
+    included) takes the head first, so an issuer never holds the enrollment while waiting for the
+    head. The enrollment lock is FOR NO KEY UPDATE: it must not conflict with the key-share locks
+    that inserting an attempt (a foreign key to the enrollment) takes, or two graders would deadlock.
+    """
+    db.session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+    db.session.execute(select(Enrollment.id).where(Enrollment.id == enrollment.id).with_for_update(key_share=True))
+
+
+def issue_if_complete(enrollment: Enrollment, *, now, actor=None) -> Certification | None:
+    """Issue the enrollment's certification if every exam is passed and every module completed.
+
+    Idempotent: returns the existing certification if there is one, None while something is missing
+    or when issuing is withheld (audited). Flushes; the caller commits.
+    """
+    _lock_enrollment(enrollment)
+    existing = db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment.id))
+    if existing is not None or enrollment.status == "withdrawn":
+        return existing
+    reqs = requirements(enrollment)
+    if not reqs.complete:
+        return None
+    today = program_today(now)
+    try:
+        _check_mou(enrollment)
+        renews = _renewal(enrollment)
+    except CertificationWithheld as withheld:
+        record_event("certification.withhold", actor=actor, obj=enrollment, outcome="denied", now=now,
+                     details={"reason": str(withheld)})
+        return None
+    return _issue(enrollment, reqs, now=now, today=today, renews=renews, actor=actor)
+
+
+def _issue(enrollment, reqs, *, now, today, renews, actor) -> Certification | None:
+    track = enrollment.cohort.track
+    base = today
+    if renews is not None and renews.expires_on > today:
+        base = renews.expires_on  # renewing early loses no time
+    expires_on = add_years(base, track.validity_years)
+    signer = load_signer(now=now, create_if_missing=current_app.config.get("ENV_NAME") != "production")
+    number = allocate_number(today.year)
+    snapshot = canonical_json(build_snapshot(enrollment, reqs, number=number, now=now, issued_on=today,
+                                             expires_on=expires_on, renews=renews))
+    user, agency = enrollment.user, enrollment.user.agency
+    certification = Certification(
+        number=number, enrollment_id=enrollment.id, user_id=user.id, agency_id=agency.id if agency else None,
+        cohort_id=enrollment.cohort_id, track_id=track.id, mou_id=enrollment.mou_id,
+        renews_id=renews.id if renews else None, status=ACTIVE, status_changed_at=now,
+        holder_name=user.name, agency_name=agency.name if agency else "", agency_ori=agency.ori if agency else "",
+        track_slug=track.slug, track_title=track.title, cohort_name=enrollment.cohort.name,
+        issued_at=now, issued_on=today, expires_on=expires_on,
+        snapshot=snapshot, key_id=signer.key_id, signature=signer.sign(snapshot.encode("utf-8")),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(certification)
+            db.session.flush()
+    except IntegrityError:
+        # Another transaction issued it first (only reachable if the lock above was bypassed).
+        return db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment.id))
+    db.session.add(CertificationStatusChange(
+        certification_id=certification.id, from_status=None, to_status=ACTIVE, reason="Issued",
+        actor_id=getattr(actor, "id", None), actor=getattr(actor, "email", None) or "system", changed_at=now))
+    enrollment.status = "completed"
+    db.session.flush()
+    record_event("certification.issue", actor=actor, obj=certification, now=now,
+                 details={"number": number, "enrollment_id": enrollment.id, "key_id": signer.key_id,
+                          "renews": renews.number if renews else None, "expires_on": expires_on.isoformat()})
+    return certification
+
+
+def certifications_of(user) -> list[Certification]:
+    """A trainee's certifications, newest first."""
+    return list(db.session.scalars(
+        select(Certification).where(Certification.user_id == user.id)
+        .order_by(Certification.issued_at.desc(), Certification.id.desc())))
+
+
+__all__ = ["CertificationWithheld", "Requirements", "add_years", "allocate_number", "build_snapshot",
+           "certifications_of", "issue_if_complete", "requirements", "verification_url"]

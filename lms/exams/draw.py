@@ -1,0 +1,129 @@
+"""Drawing an attempt's questions from a blueprint: seeded, per cell, without repeats when asked.
+
+Cells may overlap (an objective cell and a whole-bank cell), so a question must not fill two
+slots: the draw is a bipartite matching of cell slots to questions (Kuhn's augmenting paths) over
+candidate lists shuffled by the attempt's seed, the same reasoning ``lms content check`` uses to
+prove a blueprint drawable. With ``no_repeats`` the matching first uses only questions the trainee
+has not seen in this exam, and falls back to seen ones only for slots it cannot fill otherwise
+(more attempts granted than the banks can serve fresh).
+"""
+import random
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Question, QuestionBank
+
+
+class DrawError(RuntimeError):
+    """The active questions cannot fill the blueprint (a content problem, caught by content check)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An active question that a cell may draw."""
+
+    question_id: int
+    version_id: int
+    bank: str
+    objective: str
+    difficulty: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """A question drawn for a cell."""
+
+    cell: int
+    candidate: Candidate
+    repeat: bool = False
+
+
+def matches(cell: dict, c: Candidate) -> bool:
+    """True when the candidate belongs to the cell (bank, and objective/difficulty when given)."""
+    return (
+        c.bank == cell["bank"]
+        and cell.get("objective", c.objective) == c.objective
+        and cell.get("difficulty", c.difficulty) == c.difficulty
+    )
+
+
+def load_candidates(cells: list[dict]) -> list[Candidate]:
+    """The active questions of the blueprint's banks, in one query, in a stable order."""
+    banks = sorted({cell["bank"] for cell in cells})
+    rows = db.session.execute(
+        select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective,
+               Question.difficulty, Question.position)
+        .join(QuestionBank, QuestionBank.id == Question.bank_id)
+        .where(QuestionBank.slug.in_(banks), QuestionBank.retired_at.is_(None), Question.status == "active",
+               Question.current_version_id.is_not(None))
+        .order_by(Question.id)
+    ).all()
+    return [Candidate(*row) for row in rows]
+
+
+def _match(slots: list[list[Candidate]], owner: dict[int, int], assigned: dict[int, Candidate],
+           todo: list[int]) -> None:
+    """Augment the matching ``owner`` (question id -> slot) for each slot in ``todo``."""
+
+    def augment(slot: int, visited: set) -> bool:
+        for cand in slots[slot]:
+            if cand.question_id in visited:
+                continue
+            visited.add(cand.question_id)
+            holder = owner.get(cand.question_id)
+            if holder is None or augment(holder, visited):
+                owner[cand.question_id] = slot
+                assigned[slot] = cand
+                return True
+        return False
+
+    for slot in todo:
+        augment(slot, set())
+
+
+def draw_questions(cells: list[dict], candidates: list[Candidate], rng: random.Random, *,
+                   seen: frozenset[int] = frozenset(), rounds: int = 1, shuffle: bool = True) -> list[Drawn]:
+    """Fill every cell's count with distinct questions; the result is in the order to show.
+
+    ``rounds`` is how many attempts (this one included) must still be served without repeats: the
+    draw matches the slots of all of them at once over unseen questions and keeps this attempt's, so
+    an early attempt never uses up what a later one needs (the reservation ``lms content check``
+    proved possible). With fewer unseen questions than that, it reserves for fewer rounds; only when
+    even this attempt cannot be served fresh do seen questions fill the gaps. Deterministic for a
+    given seed and candidate list. Raises DrawError when even repeats cannot fill the blueprint.
+    """
+    pools = []
+    for cell in cells:
+        pool = [c for c in candidates if matches(cell, c)]
+        rng.shuffle(pool)
+        pools.append(pool)
+    cell_of_slot = [i for i, cell in enumerate(cells) for _ in range(cell["count"])]
+    size = len(cell_of_slot)
+    fresh_pools = [[c for c in pool if c.question_id not in seen] for pool in pools]
+    for reserve in range(max(1, rounds), 0, -1):
+        slots = [fresh_pools[cell_of_slot[s % size]] for s in range(size * reserve)]
+        owner: dict[int, int] = {}
+        assigned: dict[int, Candidate] = {}
+        _match(slots, owner, assigned, list(range(len(slots))))
+        if len(assigned) == len(slots):
+            break
+    owner = {qid: slot for qid, slot in owner.items() if slot < size}
+    assigned = {slot: cand for slot, cand in assigned.items() if slot < size}
+    missing = [s for s in range(size) if s not in assigned]
+    if missing:
+        # Unseen questions first, then seen ones: only the slots still empty reach for a repeat.
+        everyone = [[*fresh_pools[cell_of_slot[s]], *[c for c in pools[cell_of_slot[s]] if c.question_id in seen]]
+                    for s in range(size)]
+        _match(everyone, owner, assigned, missing)
+    if len(assigned) < size:
+        short = sorted({cell_of_slot[s] for s in range(size) if s not in assigned})
+        raise DrawError(f"not enough active questions for blueprint cell(s) {short}")
+    drawn = [Drawn(cell_of_slot[s], assigned[s], assigned[s].question_id in seen) for s in range(size)]
+    if shuffle:
+        rng.shuffle(drawn)
+    else:
+        drawn.sort(key=lambda d: (d.cell, d.candidate.bank, d.candidate.position))
+    return drawn

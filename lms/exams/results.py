@@ -1,0 +1,142 @@
+"""Results for instructors: per cohort and exam, per trainee, and a CSV that is safe in a spreadsheet."""
+import csv
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Attempt, Cohort, Enrollment, Exam, ExamGrant, Role, User
+from . import policy as rules
+from .attempts import EXTRA_ATTEMPT
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def safe_cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP: = + - @ tab CR LF lead)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def cohort_exams(cohort: Cohort) -> list[Exam]:
+    """The exams of the cohort's track, in schedule order."""
+    slugs = [i.ref for i in cohort.track.items if i.kind == "exam"]
+    exams = {e.slug: e for e in db.session.scalars(select(Exam).where(Exam.slug.in_(slugs)))} if slugs else {}
+    return [exams[s] for s in slugs if s in exams]
+
+
+def exam_in_cohort_or_none(cohort: Cohort, slug: str) -> Exam | None:
+    """The exam if the cohort's track schedules it."""
+    return next((e for e in cohort_exams(cohort) if e.slug == slug), None)
+
+
+def visible_enrollments(cohort: Cohort, viewer) -> list[Enrollment]:
+    """The cohort's enrollments the viewer may see (a coordinator: their agency's people only)."""
+    query = select(Enrollment).join(User, User.id == Enrollment.user_id).where(Enrollment.cohort_id == cohort.id)
+    if viewer.has_role(Role.COORDINATOR):
+        query = query.where(User.agency_id == viewer.agency_id)
+    return list(db.session.scalars(query.order_by(User.name)))
+
+
+@dataclass
+class ResultRow:
+    """One trainee's attempts at one exam."""
+
+    enrollment: Enrollment
+    attempts: list[Attempt] = field(default_factory=list)
+    extra_attempts: int = 0
+
+    @property
+    def finished(self) -> list[Attempt]:
+        return [a for a in self.attempts if a.status == "finished"]
+
+    @property
+    def best(self) -> Attempt | None:
+        return max(self.finished, key=lambda a: (a.percent, -a.number), default=None)
+
+    @property
+    def status(self) -> str:
+        if any(a.passed for a in self.finished):
+            return "passed"
+        if any(a.status == "open" for a in self.attempts):
+            return "in progress"
+        return "failed" if self.finished else "not started"
+
+
+def exam_results(cohort: Cohort, exam: Exam, viewer) -> list[ResultRow]:
+    """Every visible trainee of the cohort with their attempts at the exam (three queries)."""
+    enrollments = visible_enrollments(cohort, viewer)
+    rows = {e.user_id: ResultRow(e) for e in enrollments}
+    if rows:
+        for attempt in db.session.scalars(
+            select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id.in_(list(rows)))
+            .options(selectinload(Attempt.exam_version)).order_by(Attempt.number)
+        ):
+            rows[attempt.user_id].attempts.append(attempt)
+        for grant in db.session.scalars(select(ExamGrant).where(
+                ExamGrant.exam_id == exam.id, ExamGrant.user_id.in_(list(rows)), ExamGrant.kind == EXTRA_ATTEMPT)):
+            rows[grant.user_id].extra_attempts += 1
+    return list(rows.values())
+
+
+CSV_HEADER = ["cohort", "trainee", "email", "agency", "exam", "exam_version", "attempt", "status", "started_at",
+              "finished_at", "finish_reason", "points", "max_points", "percent", "passed", "pass_mark"]
+
+
+def results_csv(cohort: Cohort, exam: Exam, rows: list[ResultRow]):
+    """The results as CSV lines, one per attempt (a generator, for streaming)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(values):
+        writer.writerow([safe_cell(v) for v in values])
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield line(CSV_HEADER)
+    for row in rows:
+        user = row.enrollment.user
+        for a in row.attempts:
+            yield line([
+                cohort.name, user.name, user.email, user.agency.name if user.agency else "", exam.slug,
+                a.exam_version.number, a.number, a.status, a.started_at.isoformat(),
+                a.finished_at.isoformat() if a.finished_at else "", a.finish_reason or "",
+                "" if a.points is None else f"{a.points:g}", "" if a.max_points is None else f"{a.max_points:g}",
+                "" if a.percent is None else f"{a.percent:g}", "" if a.passed is None else ("yes" if a.passed else "no"),
+                f"{a.policy['pass_mark']:g}",
+            ])
+
+
+@dataclass
+class TraineeExam:
+    """One exam of a trainee, for the instructor's trainee page."""
+
+    exam: Exam
+    attempts: list[Attempt]
+    grants: list[ExamGrant]
+    allowed: int
+
+
+def trainee_exams(enrollment: Enrollment) -> list[TraineeExam]:
+    """The trainee's attempts and grants for each exam of the cohort's track."""
+    exams = cohort_exams(enrollment.cohort)
+    ids = [e.id for e in exams]
+    attempts, grants = {}, {}
+    if ids:
+        for a in db.session.scalars(select(Attempt).where(Attempt.user_id == enrollment.user_id,
+                                                         Attempt.exam_id.in_(ids)).order_by(Attempt.number)):
+            attempts.setdefault(a.exam_id, []).append(a)
+        for g in db.session.scalars(select(ExamGrant).where(ExamGrant.user_id == enrollment.user_id,
+                                                           ExamGrant.exam_id.in_(ids)).order_by(ExamGrant.id)):
+            grants.setdefault(g.exam_id, []).append(g)
+    out = []
+    for exam in exams:
+        policy = rules.ExamPolicy.from_blueprint(exam.current_version.blueprint)
+        extra = sum(1 for g in grants.get(exam.id, []) if g.kind == EXTRA_ATTEMPT)
+        out.append(TraineeExam(exam, attempts.get(exam.id, []), grants.get(exam.id, []),
+                               rules.attempts_allowed(policy, extra)))
+    return out

@@ -1,0 +1,309 @@
+"""Pass lists: who is certified, filtered, written as CSV, XLSX or JSON, streamed.
+
+Rows come from one read snapshot (PostgreSQL REPEATABLE READ with a server-side cursor; SQLite a
+deferred read transaction that does not hold the writer lock), fetched in batches, so 100,000
+certifications never sit in memory at once and the audited row count is exactly what the file holds.
+
+Every text cell that a spreadsheet could read as a formula (starting with = + - @, tab, carriage
+return or line feed, or their full-width forms, even after leading spaces) is neutralized with a
+leading apostrophe, after OWASP's CSV injection guidance. That holds in the XLSX too, where text
+cells are also stored as strings: a cell re-entered by hand in Excel stays text.
+"""
+import csv
+import io
+import json
+import re
+import tempfile
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Iterable, Iterator
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .audit import record_event
+from .certification.status import effective_status_sql
+from .extensions import db
+from .models import Certification
+from .models.certification import STATUSES
+
+COLUMNS = [
+    ("number", "Certificate number"),
+    ("name", "Name"),
+    ("agency", "Agency"),
+    ("ori", "ORI"),
+    ("track", "Track"),
+    ("cohort", "Cohort"),
+    ("issued_on", "Issued"),
+    ("expires_on", "Expires"),
+    ("status", "Status"),
+    ("verification_url", "Verification URL"),
+]
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "json": ("application/json", "json"),
+}
+BATCH = 2000
+
+# = + - @ and the full-width forms some spreadsheets also accept; tab, CR and LF.
+FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+# Characters XML 1.0 (so XLSX) cannot hold; removed from every format so the files agree.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def neutralize(value):
+    """A text cell made safe to open in a spreadsheet; other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = _ILLEGAL.sub("", value)
+    if value and (value[0] in FORMULA_TRIGGERS or value.lstrip()[:1] in FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+@dataclass
+class PassListFilters:
+    """What a pass list is limited to; None means any."""
+
+    agency_id: int | None = None
+    cohort_id: int | None = None
+    track_id: int | None = None
+    status: str | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+
+    def as_dict(self) -> dict:
+        """JSON-ready, for the audit log and the JSON file's header."""
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items()}
+
+    def query_args(self) -> dict:
+        """As URL query arguments (for the download links)."""
+        return {k: v for k, v in self.as_dict().items() if v is not None}
+
+
+def _int_arg(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _date_arg(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def filters_from_args(args, *, scope_agency_id: int | None = None) -> PassListFilters:
+    """Filters from a query string (unknown or malformed values are ignored).
+
+    ``scope_agency_id`` (a coordinator's agency) overrides whatever agency was asked for.
+    """
+    status = args.get("status") or None
+    return PassListFilters(
+        agency_id=scope_agency_id if scope_agency_id is not None else _int_arg(args.get("agency_id")),
+        cohort_id=_int_arg(args.get("cohort_id")),
+        track_id=_int_arg(args.get("track_id")),
+        status=status if status in STATUSES else None,
+        issued_from=_date_arg(args.get("issued_from")),
+        issued_to=_date_arg(args.get("issued_to")),
+    )
+
+
+def _where(query, filters: PassListFilters, today: date):
+    if filters.agency_id is not None:
+        query = query.where(Certification.agency_id == filters.agency_id)
+    if filters.cohort_id is not None:
+        query = query.where(Certification.cohort_id == filters.cohort_id)
+    if filters.track_id is not None:
+        query = query.where(Certification.track_id == filters.track_id)
+    if filters.status is not None:
+        query = query.where(effective_status_sql(today) == filters.status)
+    if filters.issued_from is not None:
+        query = query.where(Certification.issued_on >= filters.issued_from)
+    if filters.issued_to is not None:
+        query = query.where(Certification.issued_on <= filters.issued_to)
+    return query
+
+
+def passlist_query(filters: PassListFilters, *, today: date):
+    """The pass-list rows (without the verification URL, added per row), in a stable order."""
+    query = select(
+        Certification.number, Certification.holder_name, Certification.agency_name, Certification.agency_ori,
+        Certification.track_title, Certification.cohort_name, Certification.issued_on, Certification.expires_on,
+        effective_status_sql(today).label("status"),
+    ).order_by(Certification.agency_name, Certification.holder_name, Certification.number)
+    return _where(query, filters, today)
+
+
+def count_query(filters: PassListFilters, *, today: date):
+    """How many rows the pass list has, as a query."""
+    return _where(select(func.count(Certification.id)), filters, today)
+
+
+@contextmanager
+def read_snapshot():
+    """A connection in one consistent read transaction, set up to stream results in batches."""
+    engine = db.engine
+    options = {"stream_results": True, "yield_per": BATCH}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    else:
+        options["sqlite_begin"] = "deferred"  # see lms.db_engine: readers do not block writers
+    with engine.connect() as conn:
+        conn = conn.execution_options(**options)
+        with conn.begin():
+            yield conn
+
+
+def _verify_base() -> str:
+    """The verification URL without the number."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + "/verify/"
+
+
+def stream_rows(conn, filters: PassListFilters, *, today: date) -> Iterator[tuple]:
+    """Every pass-list row as a tuple in COLUMNS order, fetched BATCH at a time."""
+    base = _verify_base()
+    result = conn.execute(passlist_query(filters, today=today))
+    for partition in result.partitions(BATCH):
+        for row in partition:
+            yield (*row, base + row[0])
+
+
+# -- writers ---------------------------------------------------------------------------------------
+
+
+def csv_chunks(rows: Iterable[tuple], *, batch: int = 1000) -> Iterator[bytes]:
+    """UTF-8 CSV with a byte-order mark (so Excel reads accents), every cell quoted and neutralized."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow([neutralize(label) for _, label in COLUMNS])
+    pending = 0
+    for row in rows:
+        writer.writerow([neutralize(v.isoformat() if isinstance(v, date) else v) for v in row])
+        pending += 1
+        if pending >= batch:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue().encode("utf-8")
+
+
+def json_chunks(rows: Iterable[tuple], *, meta: dict, batch: int = 1000) -> Iterator[bytes]:
+    """{"meta": ..., "columns": [...], "rows": [{...}, ...], "count": N}, written as it goes."""
+    keys = [key for key, _ in COLUMNS]
+    head = {"meta": meta, "columns": [{"key": k, "label": label} for k, label in COLUMNS]}
+    yield (json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [\n').encode("utf-8")
+    parts, count = [], 0
+    for row in rows:
+        record = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in zip(keys, row)}
+        parts.append(("" if count == 0 else ",\n") + json.dumps(record, ensure_ascii=False))
+        count += 1
+        if len(parts) >= batch:
+            yield "".join(parts).encode("utf-8")
+            parts = []
+    parts.append(f'\n], "count": {count}}}\n')
+    yield "".join(parts).encode("utf-8")
+
+
+def write_xlsx(rows: Iterable[tuple], fileobj) -> int:
+    """Write an XLSX in openpyxl's write-only mode (rows go to disk as they come); returns the row count."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Pass list")
+    widths = [18, 28, 36, 11, 40, 28, 12, 12, 11, 50]
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    header = []
+    for _, label in COLUMNS:
+        cell = WriteOnlyCell(sheet, value=neutralize(label))
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows:
+        # Neutralized text never starts with "=", so openpyxl stores every str as a string, never a formula.
+        sheet.append([neutralize(v) for v in row])
+        count += 1
+    workbook.save(fileobj)
+    return count
+
+
+def xlsx_chunks(rows: Iterable[tuple], *, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
+    """The XLSX built in a temporary file, then read back in chunks (a zip is written at the end)."""
+    with tempfile.TemporaryFile() as spool:
+        write_xlsx(rows, spool)
+        spool.seek(0)
+        while chunk := spool.read(chunk_size):
+            yield chunk
+
+
+# -- the audited export ----------------------------------------------------------------------------
+
+
+def export_chunks(filters: PassListFilters, fmt: str, *, today: date, now: datetime, actor=None,
+                  actor_label=None, via: str = "web") -> Iterator[bytes]:
+    """Open a snapshot, count, record the audited export (committed), then stream the file.
+
+    A generator: nothing happens (not even the audit) until the first chunk is asked for.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown format {fmt!r}; use csv, xlsx or json.")
+    with read_snapshot() as conn:
+        count = conn.execute(count_query(filters, today=today)).scalar_one()
+        record_event("passlist.export", actor=actor, actor_label=actor_label, object_type="passlist", now=now,
+                     details={"format": fmt, "filters": filters.as_dict(), "rows": count, "via": via})
+        db.session.commit()
+        rows = stream_rows(conn, filters, today=today)
+        if fmt == "csv":
+            yield from csv_chunks(rows)
+        elif fmt == "json":
+            meta = {"generated_at": now.isoformat(), "as_of": today.isoformat(), "filters": filters.as_dict(),
+                    "expected_count": count}
+            yield from json_chunks(rows, meta=meta)
+        else:
+            yield from xlsx_chunks(rows)
+
+
+def export_filename(fmt: str, today: date) -> str:
+    """The download's file name, e.g. pass-list-2026-03-02.csv."""
+    return f"pass-list-{today.isoformat()}.{FORMATS[fmt][1]}"
+
+
+def find_certifications(filters: PassListFilters, *, today: date, q: str = "", limit: int = 50,
+                        offset: int = 0) -> tuple[list[Certification], int]:
+    """A page of certifications for the registry (newest first) and how many match in all.
+
+    ``q`` matches the number or the holder's name (as certified), case-insensitively.
+    """
+    query = _where(select(Certification), filters, today)
+    counter = count_query(filters, today=today)
+    q = (q or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        condition = func.lower(Certification.holder_name).like(like) | func.lower(Certification.number).like(like)
+        query, counter = query.where(condition), counter.where(condition)
+    total = db.session.scalar(counter)
+    rows = db.session.scalars(query.order_by(Certification.issued_at.desc(), Certification.id.desc())
+                              .limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def preview_rows(filters: PassListFilters, *, today: date, limit: int = 100) -> list[tuple]:
+    """The first rows of a pass list, as the files will hold them (for the page)."""
+    base = _verify_base()
+    return [(*row, base + row[0]) for row in db.session.execute(passlist_query(filters, today=today).limit(limit))]
+
+
+def count_rows(filters: PassListFilters, *, today: date) -> int:
+    """How many rows the pass list has."""
+    return db.session.scalar(count_query(filters, today=today))

@@ -1,0 +1,134 @@
+"""Certification records: frozen signed snapshots, their status history, PDFs and signing keys.
+
+A Certification row never changes after issue except for ``status`` (and ``status_changed_at``),
+whose every change is a CertificationStatusChange row. The copied columns (holder_name, agency_ori,
+track_title, ...) repeat what the signed snapshot says, so the registry and the pass lists can
+filter and stream without parsing JSON.
+"""
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime
+
+ACTIVE, SUSPENDED, REVOKED, EXPIRED = "active", "suspended", "revoked", "expired"
+STATUSES = (ACTIVE, SUSPENDED, REVOKED, EXPIRED)
+STATUS_LABELS = {ACTIVE: "Valid", SUSPENDED: "Suspended", REVOKED: "Revoked", EXPIRED: "Expired"}
+
+
+class SigningKey(db.Model):
+    """A public Ed25519 key that signed (or signs) certifications; the private half is never stored here."""
+
+    __tablename__ = "signing_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)  # hex prefix of SHA-256(public key)
+    algorithm: Mapped[str] = mapped_column(String(20), default="Ed25519")
+    public_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, base64url without padding
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+    retired_at = mapped_column(UTCDateTime(), nullable=True)
+
+
+class CertificateSequence(db.Model):
+    """The last certificate number used in a year (numbers restart each year: 287G-2026-000001)."""
+
+    __tablename__ = "certificate_sequence"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class Certification(db.Model):
+    """One certification, issued once per enrollment, as a signed snapshot."""
+
+    __tablename__ = "certification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    # Exactly one per enrollment, whatever the concurrency: the database says so.
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id"), index=True)
+    mou_id: Mapped[int | None] = mapped_column(ForeignKey("mou.id"), index=True)
+    renews_id: Mapped[int | None] = mapped_column(ForeignKey("certification.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    status_changed_at = mapped_column(UTCDateTime(), nullable=False)
+    # Copies of the snapshot, as they were at issue.
+    holder_name: Mapped[str] = mapped_column(String(200))
+    agency_name: Mapped[str] = mapped_column(String(200))
+    agency_ori: Mapped[str] = mapped_column(String(9))
+    track_slug: Mapped[str] = mapped_column(String(100))
+    track_title: Mapped[str] = mapped_column(String(300))
+    cohort_name: Mapped[str] = mapped_column(String(200))
+    issued_at = mapped_column(UTCDateTime(), nullable=False)
+    issued_on = mapped_column(Date(), nullable=False)
+    expires_on = mapped_column(Date(), nullable=False)
+    # The signed record: canonical JSON (sorted keys, no whitespace); the signature covers its UTF-8 bytes.
+    snapshot: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(ForeignKey("signing_key.key_id"))
+    signature: Mapped[str] = mapped_column(String(100))  # base64url without padding
+
+    user = relationship("User")
+    enrollment = relationship("Enrollment")
+    cohort = relationship("Cohort")
+    track = relationship("Track")
+    mou = relationship("Mou")
+    renews = relationship("Certification", remote_side=[id], foreign_keys=[renews_id])
+    history = relationship("CertificationStatusChange", back_populates="certification",
+                           order_by="CertificationStatusChange.id")
+
+    __table_args__ = (
+        Index("ix_certification_agency_issued", "agency_id", "issued_on"),
+        Index("ix_certification_status_expires", "status", "expires_on"),
+        Index("ix_certification_issued", "issued_on"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Certification {self.number} {self.status}>"
+
+
+class CertificationStatusChange(db.Model):
+    """One step in a certification's life: who moved it from which status to which, when and why."""
+
+    __tablename__ = "certification_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certification.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor: Mapped[str] = mapped_column(String(254))  # e-mail, "cli:<login>" or "system", as it was
+    changed_at = mapped_column(UTCDateTime(), nullable=False)
+
+    certification = relationship("Certification", back_populates="history")
+
+
+class CertificateDocument(db.Model):
+    """The certificate PDF, rendered once from the snapshot and then served byte for byte."""
+
+    __tablename__ = "certificate_document"
+
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certification.id"), primary_key=True,
+                                                  autoincrement=False)
+    pdf = mapped_column(LargeBinary(), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rendered_at = mapped_column(UTCDateTime(), nullable=False)
+
+
+class VerificationLookup(db.Model):
+    """A public verification request, kept briefly to rate-limit enumeration per client address."""
+
+    __tablename__ = "verification_lookup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    found: Mapped[bool] = mapped_column()
+    looked_up_at = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        Index("ix_verification_lookup_ip_at", "ip", "looked_up_at"),
+        Index("ix_verification_lookup_at", "looked_up_at"),
+    )

@@ -1,0 +1,84 @@
+"""Certificate PDFs: HTML templates rendered by WeasyPrint, tagged for accessibility, with no network.
+
+A certificate is rendered from its frozen snapshot only, with fixed metadata (dates from the issue,
+a document id from the number), the first time it is asked for; the bytes are stored and every later
+download serves them unchanged. Rendering at the first download rather than in the grading
+transaction keeps grading fast when hundreds of trainees finish at once.
+"""
+import hashlib
+import json
+from datetime import date
+
+import segno
+from flask import render_template
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .certification.signing import verify_snapshot
+from .extensions import db
+from .models import MOU_MODELS, CertificateDocument, Certification
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code (error correction M) that encodes ``url``."""
+    return segno.make(url, error="m", micro=False).svg_inline(scale=4, border=2, title=f"QR code: {url}")
+
+
+def _no_network_fetcher():
+    from weasyprint.urls import URLFetcher
+
+    # Everything the certificate needs is inline; refuse any URL, local or remote.
+    return URLFetcher(allowed_protocols={"data"})
+
+
+def html_to_pdf(html: str, *, identifier: bytes) -> bytes:
+    """Render HTML to a tagged PDF (PDF/UA-style structure) with a fixed document id."""
+    from weasyprint import HTML
+
+    document = HTML(string=html, url_fetcher=_no_network_fetcher())
+    return document.write_pdf(pdf_tags=True, pdf_identifier=identifier, custom_metadata=True)
+
+
+def certificate_context(certification: Certification) -> dict:
+    """What the certificate template shows, read from the signed snapshot alone."""
+    snapshot = json.loads(certification.snapshot)
+    mou = snapshot.get("mou")
+    return {
+        "s": snapshot,
+        "issued_on": date.fromisoformat(snapshot["issued_on"]),
+        "expires_on": date.fromisoformat(snapshot["expires_on"]),
+        "mou_label": MOU_MODELS.get(mou["model"], mou["model"]) if mou else None,
+        "qr": qr_svg(snapshot["verification_url"]),
+        "key_id": certification.key_id,
+        "signature": certification.signature,
+        "signature_ok": verify_snapshot(certification.snapshot, certification.signature, certification.key_id),
+    }
+
+
+def render_certificate(certification: Certification) -> bytes:
+    """The certificate PDF, rendered now from the snapshot (deterministic metadata)."""
+    html = render_template("pdf/certificate.html", **certificate_context(certification))
+    identifier = hashlib.sha256(f"{certification.number}:{certification.signature}".encode()).hexdigest()[:32]
+    return html_to_pdf(html, identifier=identifier.encode("ascii"))
+
+
+def certificate_pdf(certification: Certification, *, now) -> bytes:
+    """The stored PDF; rendered and stored on first request (flushes; the caller commits)."""
+    stored = db.session.scalar(
+        select(CertificateDocument.pdf).where(CertificateDocument.certification_id == certification.id))
+    if stored is not None:
+        return bytes(stored)
+    pdf = render_certificate(certification)
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # Two first downloads at once: the first stored wins and both serve the stored bytes.
+    db.session.execute(insert(CertificateDocument.__table__).values(
+        certification_id=certification.id, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), rendered_at=now,
+    ).on_conflict_do_nothing(index_elements=["certification_id"]))
+    return bytes(db.session.scalar(
+        select(CertificateDocument.pdf).where(CertificateDocument.certification_id == certification.id)))
+
+
+def pdf_filename(certification: Certification) -> str:
+    """The download's file name."""
+    return f"certificate-{certification.number}.pdf"

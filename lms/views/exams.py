@@ -1,0 +1,189 @@
+"""The trainee's exam pages: rules and start, the attempt (pages, autosave, save), submit, result."""
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from ..clock import utcnow
+from ..exams import attempts as service
+from ..exams.grading import ResponseInvalid
+from ..exams.pages import attempt_page, review
+from ..extensions import db
+from ..forms.exams import StartForm, SubmitForm
+from ..models import Attempt, Role
+from ..security import role_required
+
+bp = Blueprint("exams", __name__, url_prefix="/exams")
+
+
+def load_exam_or_404(slug: str) -> service.ExamContext:
+    """The exam if one of the trainee's tracks schedules it; 404 otherwise."""
+    context = service.exam_context(current_user, slug, utcnow())
+    if context is None:
+        abort(404)
+    return context
+
+
+def load_attempt_or_404(attempt_id: int) -> Attempt:
+    """The trainee's own attempt; anyone else's is a 404 (no hint that it exists)."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or attempt.user_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+def _finished_redirect(attempt):
+    """Finish an overdue attempt (at its deadline); a redirect to the result when it is finished."""
+    if service.expire_if_due(attempt, now=utcnow()):
+        db.session.commit()
+    if attempt.status != "open":
+        return redirect(url_for("exams.result", attempt_id=attempt.id))
+    return None
+
+
+@bp.get("/<slug>")
+@role_required(Role.TRAINEE)
+def exam_page(slug):
+    """The rules, attempts used and left, when the next attempt is allowed, and past results."""
+    context = load_exam_or_404(slug)
+    overview = service.exam_overview(context, current_user, now=utcnow())
+    db.session.commit()  # an overdue attempt was just finished
+    levels = {a.id: service.review_level_for(a) for a in overview.finished}
+    return render_template("exams/exam.html", o=overview, policy=context.policy, levels=levels, form=StartForm(),
+                           grace=service.grace_seconds())
+
+
+@bp.post("/<slug>/start")
+@role_required(Role.TRAINEE)
+def start(slug):
+    """Start an attempt, or resume the open one."""
+    context = load_exam_or_404(slug)
+    try:
+        attempt = service.start_attempt(context, current_user, now=utcnow())
+    except service.ExamError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("exams.exam_page", slug=slug))
+    db.session.commit()
+    return redirect(url_for("exams.attempt", attempt_id=attempt.id, page=attempt.page_reached + 1))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@role_required(Role.TRAINEE)
+def attempt(attempt_id):
+    """A page of an open attempt (?page=N, 1-based); forward-only exams show the page reached."""
+    attempt = load_attempt_or_404(attempt_id)
+    if (done := _finished_redirect(attempt)) is not None:
+        return done
+    page = request.args.get("page", default=1, type=int) - 1
+    if attempt.policy["navigation"] == "forward":
+        page = attempt.page_reached
+    view = attempt_page(attempt, page)
+    return render_template("exams/attempt.html", attempt=attempt, view=view, now=utcnow(),
+                           grace=service.grace_seconds())
+
+
+@bp.post("/attempts/<int:attempt_id>/save")
+@role_required(Role.TRAINEE)
+def save(attempt_id):
+    """Save the page's answers (works without JavaScript), then go where the button said."""
+    attempt = load_attempt_or_404(attempt_id)
+    if (done := _finished_redirect(attempt)) is not None:
+        return done
+    now = utcnow()
+    page = request.form.get("page", type=int, default=0)
+    try:
+        service.save_page(attempt, request.form, page=page, now=now)
+    except service.AttemptClosed as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _finished_redirect(attempt) or redirect(url_for("exams.attempt", attempt_id=attempt.id))
+    except ResponseInvalid:
+        abort(400)
+    go = request.form.get("go", "stay")
+    target = service.navigate(attempt, page, go, now=now)
+    db.session.commit()
+    if target == service.REVIEW:
+        return redirect(url_for("exams.confirm_submit", attempt_id=attempt.id))
+    if go == "stay":
+        flash("Your answers on this page are saved.", "success")
+    return redirect(url_for("exams.attempt", attempt_id=attempt.id, page=target + 1,
+                            _anchor=go if go.startswith("q") else None))
+
+
+@bp.post("/attempts/<int:attempt_id>/autosave")
+@role_required(Role.TRAINEE)
+def autosave(attempt_id):
+    """Save one question's answer or flag in the background (JSON; CSRF token in X-CSRFToken)."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("position"), int):
+        return jsonify(error="invalid", message="Malformed request."), 400
+    fields, flagged = payload.get("fields"), payload.get("flagged")
+    if fields is not None and not (isinstance(fields, list) and all(
+            isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in fields)):
+        return jsonify(error="invalid", message="Malformed answer."), 400
+    try:
+        saved = service.save_answer(attempt_id=attempt_id, user_id=current_user.id, position=payload["position"],
+                                    form=MultiDict(fields) if fields is not None else None,
+                                    flagged=flagged if isinstance(flagged, bool) else None, now=utcnow())
+    except service.AttemptClosed as error:
+        db.session.rollback()
+        return jsonify(error="closed", message=str(error),
+                       redirect=url_for("exams.attempt", attempt_id=attempt_id)), 409
+    except ResponseInvalid:
+        db.session.rollback()
+        return jsonify(error="invalid", message="That answer is not one of the options."), 400
+    if saved is None:
+        abort(404)
+    # Nothing loaded in this request changed in the database except through the statements above, so
+    # keep the loaded user fresh instead of re-reading it after the commit (the hot path stays lean).
+    db.session().expire_on_commit = False
+    db.session.commit()
+    return jsonify(ok=True, position=saved.position, answered=saved.answered, flagged=saved.flagged,
+                   saved_at=saved.saved_at.isoformat(), deadline=saved.deadline_at.isoformat())
+
+
+@bp.get("/attempts/<int:attempt_id>/status")
+@role_required(Role.TRAINEE)
+def status(attempt_id):
+    """The attempt's deadline on the server's clock (the timer re-reads it after a grant of extra time)."""
+    row = db.session.execute(select(Attempt.status, Attempt.deadline_at).where(
+        Attempt.id == attempt_id, Attempt.user_id == current_user.id)).one_or_none()
+    if row is None:
+        abort(404)
+    return jsonify(status=row.status, deadline=row.deadline_at.isoformat(), now=utcnow().isoformat())
+
+
+@bp.get("/attempts/<int:attempt_id>/submit")
+@role_required(Role.TRAINEE)
+def confirm_submit(attempt_id):
+    """Confirm the submission: which questions are unanswered or flagged."""
+    attempt = load_attempt_or_404(attempt_id)
+    if (done := _finished_redirect(attempt)) is not None:
+        return done
+    view = attempt_page(attempt, attempt.page_reached if attempt.policy["navigation"] == "forward" else 0)
+    return render_template("exams/confirm.html", attempt=attempt, view=view, form=SubmitForm(), now=utcnow(),
+                           grace=service.grace_seconds())
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@role_required(Role.TRAINEE)
+def submit(attempt_id):
+    """Submit for grading: idempotent (a double click, a second tab or a replay grade once)."""
+    attempt = load_attempt_or_404(attempt_id)
+    service.submit_attempt(attempt, now=utcnow(), actor=current_user)
+    db.session.commit()
+    return redirect(url_for("exams.result", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@role_required(Role.TRAINEE)
+def result(attempt_id):
+    """The result, and the review as far as the exam's review policy allows now (prints cleanly)."""
+    attempt = load_attempt_or_404(attempt_id)
+    if service.expire_if_due(attempt, now=utcnow()):
+        db.session.commit()
+    if attempt.status == "open":
+        return redirect(url_for("exams.attempt", attempt_id=attempt.id))
+    level = service.review_level_for(attempt)
+    return render_template("exams/result.html", attempt=attempt, level=level, items=review(attempt, level))

@@ -1,0 +1,151 @@
+"""The certification registry (ICE staff; coordinators read their own agency): list, detail with
+status history and actions, refresher due list, and the pass list with its downloads."""
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import exports
+from ..certification import status as cert_status
+from ..clock import utcnow
+from ..cohorts import cohorts_visible_to
+from ..extensions import db
+from ..forms.certification import StatusReasonForm
+from ..learning import program_today
+from ..models import Agency, Certification, Role, Track
+from ..models.certification import STATUS_LABELS, STATUSES
+from ..security import role_required
+from .certificates import pdf_response, record_response
+
+bp = Blueprint("registry", __name__)
+READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
+ACTORS = (Role.STAFF, Role.ADMIN)
+
+
+def _scope_agency_id() -> int | None:
+    """A coordinator's agency (they see nothing else); None for staff and admins, who see all."""
+    if current_user.has_role(Role.COORDINATOR):
+        return current_user.agency_id or -1
+    return None
+
+
+def load_certification_or_404(number: str) -> Certification:
+    """The certification, if the user may see it: staff all, a coordinator their agency's; else 404."""
+    certification = db.session.scalar(select(Certification).where(Certification.number == number))
+    scope = _scope_agency_id()
+    if certification is None or (scope is not None and certification.agency_id != scope):
+        abort(404)
+    return certification
+
+
+def _filter_choices() -> dict:
+    scope = _scope_agency_id()
+    agencies = select(Agency).order_by(Agency.name)
+    if scope is not None:
+        agencies = agencies.where(Agency.id == scope)
+    return {
+        "agencies": db.session.scalars(agencies).all(),
+        "cohorts": cohorts_visible_to(current_user),
+        "tracks": db.session.scalars(select(Track).order_by(Track.title)).all(),
+        "statuses": [(s, STATUS_LABELS[s]) for s in STATUSES],
+        "is_scoped": scope is not None,
+    }
+
+
+@bp.get("/registry")
+@role_required(*READERS)
+def registry():
+    """Certifications, searchable and filterable, newest first."""
+    today = program_today(utcnow())
+    filters = exports.filters_from_args(request.args, scope_agency_id=_scope_agency_id())
+    page = max(request.args.get("page", 1, type=int), 1)
+    q = (request.args.get("q") or "").strip()[:100]
+    rows, total = exports.find_certifications(filters, today=today, q=q, limit=50, offset=50 * (page - 1))
+    return render_template("registry/list.html", rows=rows, total=total, page=page, q=q, filters=filters,
+                           today=today, effective=cert_status.effective_status, labels=STATUS_LABELS,
+                           **_filter_choices())
+
+
+@bp.get("/registry/<number>")
+@role_required(*READERS)
+def detail(number):
+    """One certification: the signed record's contents, its status history and the actions allowed."""
+    certification = load_certification_or_404(number)
+    today = program_today(utcnow())
+    actions = cert_status.available_actions(certification, today) if current_user.has_role(*ACTORS) else []
+    return render_template(
+        "registry/detail.html", c=certification, s=json.loads(certification.snapshot),
+        status=cert_status.effective_status(certification, today), labels=STATUS_LABELS, actions=actions,
+        forms={a: StatusReasonForm(prefix=a) for a in actions}, renewed_by=cert_status.renewed_by(certification))
+
+
+@bp.post("/registry/<number>/<any(suspend, reinstate, revoke):action>")
+@role_required(*ACTORS)
+def change_status(number, action):
+    """Suspend, reinstate or revoke, with the reason."""
+    certification = load_certification_or_404(number)
+    form = StatusReasonForm(prefix=action)
+    if not form.validate_on_submit():
+        flash("Give the reason for this change; nothing was changed.", "error")
+        return redirect(url_for("registry.detail", number=number))
+    try:
+        cert_status.change_status(certification, action, reason=form.reason.data, actor=current_user, now=utcnow())
+    except cert_status.TransitionRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return redirect(url_for("registry.detail", number=number))
+    db.session.commit()
+    flash(f"Certification {number} is now {STATUS_LABELS[certification.status].lower()}.", "success")
+    return redirect(url_for("registry.detail", number=number))
+
+
+@bp.get("/registry/<number>/certificate.pdf")
+@role_required(*READERS)
+def pdf(number):
+    """The certificate PDF, as the trainee downloads it."""
+    return pdf_response(load_certification_or_404(number))
+
+
+@bp.get("/registry/<number>/record.json")
+@role_required(*READERS)
+def record(number):
+    """The signed record, to check offline."""
+    return record_response(load_certification_or_404(number))
+
+
+@bp.get("/registry/due")
+@role_required(*READERS)
+def due():
+    """Who needs refresher training: active certifications expiring in the next N days, per agency."""
+    today = program_today(utcnow())
+    days = min(max(request.args.get("days", 90, type=int), 1), 730)
+    scope = _scope_agency_id()
+    agency_id = scope if scope is not None else request.args.get("agency_id", type=int) or None
+    rows = cert_status.due_for_refresher(today=today, days=days, agency_id=agency_id)
+    return render_template("registry/due.html", rows=rows, days=days, agency_id=agency_id, **_filter_choices())
+
+
+@bp.get("/passlist")
+@role_required(*READERS)
+def passlist():
+    """The pass list: filters, how many rows match, a preview, and the downloads."""
+    today = program_today(utcnow())
+    filters = exports.filters_from_args(request.args, scope_agency_id=_scope_agency_id())
+    return render_template("registry/passlist.html", filters=filters, total=exports.count_rows(filters, today=today),
+                           rows=exports.preview_rows(filters, today=today), columns=exports.COLUMNS,
+                           labels=STATUS_LABELS, **_filter_choices())
+
+
+@bp.get("/passlist.<any(csv, xlsx, json):fmt>")
+@role_required(*READERS)
+def passlist_download(fmt):
+    """Stream the pass list as CSV, XLSX or JSON (audited with its filters and row count)."""
+    now = utcnow()
+    today = program_today(now)
+    filters = exports.filters_from_args(request.args, scope_agency_id=_scope_agency_id())
+    chunks = exports.export_chunks(filters, fmt, today=today, now=now, actor=current_user)
+    mimetype, _ = exports.FORMATS[fmt]
+    return Response(stream_with_context(chunks), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{exports.export_filename(fmt, today)}"',
+        "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,192 @@
+"""Instructor pages: exam results per cohort, attempt records, CSV, item analysis, and grants."""
+from flask import Blueprint, Response, abort, flash, redirect, render_template, stream_with_context, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import cohorts
+from ..clock import utcnow
+from ..exams import grants, results, statistics
+from ..exams.attempts import ExamError, expire_if_due, review_level_for
+from ..exams.pages import answer_log, regrade_matches, review
+from ..exams.policy import ANSWERS
+from ..extensions import db
+from ..forms.exams import ExtraAttemptForm, ExtraTimeForm, MultiplierForm
+from ..models import Attempt, Cohort, Enrollment, Exam, Role
+from ..security import role_required
+
+bp = Blueprint("results", __name__, url_prefix="/results")
+VIEWERS = (Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN)
+MANAGERS = (Role.INSTRUCTOR, Role.STAFF, Role.ADMIN)
+
+
+def can_manage(cohort) -> bool:
+    """Grants and item statistics: the cohort's instructors, ICE program staff and administrators."""
+    return current_user.has_role(Role.STAFF, Role.ADMIN) or current_user in cohort.instructors
+
+
+def load_cohort_or_404(cohort_id: int, *, manage=False):
+    """The cohort if the user may see it (and manage it, when asked); 404 otherwise."""
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None or not cohorts.can_view_cohort(current_user, cohort) or (manage and not can_manage(cohort)):
+        abort(404)
+    return cohort
+
+
+def load_exam_or_404(cohort, slug: str) -> Exam:
+    """An exam of the cohort's track; 404 otherwise."""
+    exam = results.exam_in_cohort_or_none(cohort, slug)
+    if exam is None:
+        abort(404)
+    return exam
+
+
+def load_enrollment_or_404(cohort, user_id: int) -> Enrollment:
+    """A trainee of the cohort whom the user may see; 404 otherwise."""
+    enrollment = next((e for e in results.visible_enrollments(cohort, current_user) if e.user_id == user_id), None)
+    if enrollment is None:
+        abort(404)
+    return enrollment
+
+
+def load_attempt_or_404(attempt_id: int) -> Attempt:
+    """An attempt of a trainee the user may see; 404 otherwise."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    load_enrollment_or_404(load_cohort_or_404(attempt.enrollment.cohort_id), attempt.user_id)
+    return attempt
+
+
+@bp.get("")
+@role_required(*VIEWERS)
+def index():
+    """The cohorts the user may see, with their exams."""
+    visible = cohorts.cohorts_visible_to(current_user)
+    return render_template("results/index.html", cohorts=visible,
+                           exams={c.id: results.cohort_exams(c) for c in visible})
+
+
+@bp.get("/cohorts/<int:cohort_id>/exams/<slug>")
+@role_required(*VIEWERS)
+def exam_results(cohort_id, slug):
+    """Each trainee's attempts at one exam of a cohort."""
+    cohort = load_cohort_or_404(cohort_id)
+    exam = load_exam_or_404(cohort, slug)
+    rows = results.exam_results(cohort, exam, current_user)
+    return render_template("results/exam.html", cohort=cohort, exam=exam, rows=rows, manage=can_manage(cohort))
+
+
+@bp.get("/cohorts/<int:cohort_id>/exams/<slug>/results.csv")
+@role_required(*VIEWERS)
+def exam_results_csv(cohort_id, slug):
+    """The same results as CSV, one line per attempt (cells are safe to open in a spreadsheet)."""
+    cohort = load_cohort_or_404(cohort_id)
+    exam = load_exam_or_404(cohort, slug)
+    rows = results.exam_results(cohort, exam, current_user)
+    filename = f"results-{exam.slug}-cohort-{cohort.id}.csv"
+    return Response(stream_with_context(results.results_csv(cohort, exam, rows)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/cohorts/<int:cohort_id>/exams/<slug>/statistics")
+@role_required(*MANAGERS)
+def cohort_statistics(cohort_id, slug):
+    """Item analysis and the score distribution of one cohort's attempts."""
+    cohort = load_cohort_or_404(cohort_id, manage=True)
+    exam = load_exam_or_404(cohort, slug)
+    stats = statistics.exam_statistics(exam.id, enrollment_ids=[e.id for e in cohort.enrollments])
+    return render_template("results/statistics.html", exam=exam, cohort=cohort, stats=stats,
+                           pass_mark=exam.current_version.blueprint["pass_mark"])
+
+
+@bp.get("/exams/<slug>/statistics")
+@role_required(*MANAGERS)
+def exam_statistics(slug):
+    """Item analysis over every attempt the user may see (all cohorts for staff and administrators)."""
+    exam = db.session.scalar(select(Exam).where(Exam.slug == slug))
+    if exam is None:
+        abort(404)
+    enrollment_ids = None
+    if not current_user.has_role(Role.STAFF, Role.ADMIN):
+        enrollment_ids = [e.id for c in cohorts.cohorts_visible_to(current_user) for e in c.enrollments]
+    stats = statistics.exam_statistics(exam.id, enrollment_ids=enrollment_ids)
+    return render_template("results/statistics.html", exam=exam, cohort=None, stats=stats,
+                           pass_mark=exam.current_version.blueprint["pass_mark"])
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@role_required(*VIEWERS)
+def attempt_detail(attempt_id):
+    """The full record of an attempt: questions as shown, answers with the key, the answer log."""
+    attempt = load_attempt_or_404(attempt_id)
+    if expire_if_due(attempt, now=utcnow()):
+        db.session.commit()
+    finished = attempt.status == "finished"
+    return render_template("results/attempt.html", attempt=attempt, items=review(attempt, ANSWERS) if finished else [],
+                           log=answer_log(attempt.id), trainee_level=review_level_for(attempt),
+                           consistent=regrade_matches(attempt) if finished else None)
+
+
+@bp.get("/cohorts/<int:cohort_id>/trainees/<int:user_id>")
+@role_required(*VIEWERS)
+def trainee(cohort_id, user_id):
+    """A trainee's exams in a cohort: attempts, grants, and (for instructors) the grant forms."""
+    cohort = load_cohort_or_404(cohort_id)
+    enrollment = load_enrollment_or_404(cohort, user_id)
+    return render_template("results/trainee.html", cohort=cohort, enrollment=enrollment,
+                           exams=results.trainee_exams(enrollment), manage=can_manage(cohort),
+                           time_form=ExtraTimeForm(), attempt_form=ExtraAttemptForm(),
+                           multiplier_form=MultiplierForm(multiplier=enrollment.user.time_multiplier))
+
+
+def _grant(cohort_id, user_id, form, action, slug=None):
+    """Validate a grant form, call the grant service, commit, and go back to the trainee page."""
+    cohort = load_cohort_or_404(cohort_id, manage=True)
+    enrollment = load_enrollment_or_404(cohort, user_id)
+    exam = load_exam_or_404(cohort, slug) if slug else None
+    back = redirect(url_for("results.trainee", cohort_id=cohort.id, user_id=user_id))
+    if not form.validate_on_submit():
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        return back
+    try:
+        message = action(enrollment.user, exam, form)
+    except ExamError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back
+    db.session.commit()
+    flash(message, "success")
+    return back
+
+
+@bp.post("/cohorts/<int:cohort_id>/trainees/<int:user_id>/exams/<slug>/extra-time")
+@role_required(*MANAGERS)
+def extra_time(cohort_id, user_id, slug):
+    """Grant extra minutes on an exam (the open attempt's deadline moves at once)."""
+    def act(user, exam, form):
+        grant = grants.grant_extra_time(user, exam, minutes=form.minutes.data, reason=form.reason.data or "",
+                                        actor=current_user, now=utcnow())
+        where = "to the attempt in progress" if grant.attempt_id else "to the next attempt"
+        return f"{grant.minutes} extra minutes granted to {user.name} on {exam.title}, {where}."
+    return _grant(cohort_id, user_id, ExtraTimeForm(), act, slug)
+
+
+@bp.post("/cohorts/<int:cohort_id>/trainees/<int:user_id>/exams/<slug>/extra-attempt")
+@role_required(*MANAGERS)
+def extra_attempt(cohort_id, user_id, slug):
+    """Grant one more attempt at an exam."""
+    def act(user, exam, form):
+        grants.grant_extra_attempt(user, exam, reason=form.reason.data or "", actor=current_user, now=utcnow())
+        return f"{user.name} may take {exam.title} one more time."
+    return _grant(cohort_id, user_id, ExtraAttemptForm(), act, slug)
+
+
+@bp.post("/cohorts/<int:cohort_id>/trainees/<int:user_id>/multiplier")
+@role_required(*MANAGERS)
+def multiplier(cohort_id, user_id):
+    """Set the trainee's standing time multiplier (applies to attempts started from now on)."""
+    def act(user, exam, form):
+        grants.set_time_multiplier(user, float(form.multiplier.data), reason=form.reason.data or "",
+                                   actor=current_user, now=utcnow())
+        return f"{user.name}'s time multiplier is now {user.time_multiplier:g}."
+    return _grant(cohort_id, user_id, MultiplierForm(), act)

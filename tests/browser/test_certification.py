@@ -1,0 +1,160 @@
+"""Certification in a real browser: a trainee submits the last exam of the course, is told they are
+certified, sees the certificate and downloads the PDF; staff filter the pass list and download the CSV;
+anyone verifies the certificate by its number."""
+import csv
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.browser
+
+TRAINEE_EMAIL = "casey.certified@demo.example"
+TRAINEE_PASSWORD = "violet harbor lantern seventeen"
+
+# Runs inside the live server's instance (its own database), through the app's own services: a trainee of
+# the demo agency in a cohort of the officer course that started five weeks ago, every module completed,
+# every exam passed but the last one, whose attempt is answered and waits to be submitted.
+SETUP = r"""
+import json
+from datetime import timedelta
+from sqlalchemy import select
+from lms import create_app, learning
+from lms.accounts import create_user
+from lms.clock import utcnow
+from lms.cohorts import create_cohort, enroll
+from lms.demo import DEMO_AGENCY
+from lms.extensions import db
+from lms.models import Agency, Role, Track
+from tests.exams.conftest import answer_all, start
+
+app = create_app()
+with app.app_context():
+    now = utcnow()
+    clock = lambda: now
+    agency = db.session.scalar(select(Agency).where(Agency.ori == DEMO_AGENCY["ori"]))
+    track = db.session.scalar(select(Track).where(Track.slug == "officer-basic"))
+    cohort = create_cohort(name="Browser certification cohort", track=track, agencies=[agency],
+                           start_date=learning.program_today(now) - timedelta(days=7 * track.weeks), now=now)
+    user = create_user(email=%(email)r, name="Casey Certified", role=Role.TRAINEE, password=%(password)r,
+                       agency=agency, now=now)
+    enrollment = enroll(user, cohort, now=now)
+    db.session.commit()
+    for slug in learning.track_module_slugs(track):
+        learning.mark_completed(learning.module_access([enrollment], slug, now), now)
+    db.session.commit()
+    exams = [i.ref for i in track.items if i.kind == "exam"]
+    from lms.exams.attempts import submit_attempt
+    for slug in exams[:-1]:
+        attempt = start(user, slug, clock)
+        answer_all(attempt, clock, right=True)
+        submit_attempt(attempt, now=now, actor=user)
+        db.session.commit()
+    last = start(user, exams[-1], clock)
+    answer_all(last, clock, right=True)
+    print(json.dumps({"attempt_id": last.id, "exam": exams[-1], "agency_id": agency.id}))
+""" % {"email": TRAINEE_EMAIL, "password": TRAINEE_PASSWORD}
+
+
+@pytest.fixture(scope="module")
+def nearly_certified(live_server):
+    # The server's own settings (its instance folder, its database), as the browser conftest starts it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    env.update(LMS_INSTANCE_PATH=str(live_server.instance), LMS_PUBLIC_URL=live_server.url)
+    result = subprocess.run([sys.executable, "-c", SETUP], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def log_in(page, email, password):
+    from playwright.sync_api import expect
+
+    page.goto("/")
+    page.get_by_text("I have read and understand this notice").click()
+    page.get_by_role("button", name="Acknowledge and continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_a_trainee_passes_the_last_exam_sees_the_certificate_and_downloads_the_pdf(page, live_server,
+                                                                                   nearly_certified, tmp_path):
+    import pypdf
+    from playwright.sync_api import expect
+
+    log_in(page, TRAINEE_EMAIL, TRAINEE_PASSWORD)
+    expect(page).to_have_title(re.compile(r"^My course"))
+    expect(page.locator(".certificate-earned")).to_have_count(0)
+    page.goto(f"/exams/attempts/{nearly_certified['attempt_id']}/submit")
+    page.get_by_role("button", name="Submit my answers for grading").click()
+    expect(page.locator(".exam-outcome")).to_have_text("Passed")
+    earned = page.get_by_role("region", name="You are certified")
+    expect(earned).to_contain_text(re.compile(r"certificate 287G-\d{4}-\d{6}"))
+    number = re.search(r"287G-\d{4}-\d{6}", earned.inner_text()).group(0)
+
+    earned.get_by_role("link", name="See your certificate").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("certification")
+    expect(page.locator(".cert-number-line")).to_contain_text(number)
+    expect(page.locator(".cert-status")).to_have_text("Valid")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download the PDF certificate").click()
+    download = info.value
+    assert download.suggested_filename == f"certificate-{number}.pdf"
+    path = tmp_path / "certificate.pdf"
+    download.save_as(path)
+    data = path.read_bytes()
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages).replace("\n", "")
+    assert number in text and "Casey Certified" in text and f"{live_server.url}/verify/{number}" in text
+
+    page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="My certificates").click()
+    expect(page.get_by_role("heading", level=2, name=re.compile("287"))).to_be_visible()
+    expect(page.locator(".cert-number")).to_have_text(number)
+    assert page.recorder.errors == []
+
+
+def test_staff_filter_the_pass_list_and_download_the_csv(page, live_server, nearly_certified, tmp_path):
+    from playwright.sync_api import expect
+
+    email, password = live_server.account("staff")
+    log_in(page, email, password)
+    page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Pass list").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pass list")
+    page.get_by_label("Agency").select_option(str(nearly_certified["agency_id"]))
+    page.get_by_label("Status").select_option("active")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"agency_id=%d" % nearly_certified["agency_id"]))
+    table = page.locator("table.passlist-table")
+    expect(table).to_contain_text("Casey Certified")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="CSV").click()
+    download = info.value
+    assert re.fullmatch(r"pass-list-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
+    path = tmp_path / "pass-list.csv"
+    download.save_as(path)
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert rows[0][:2] == ["Certificate number", "Name"]
+    assert any(r[1] == "Casey Certified" and r[8] == "active" for r in rows[1:])
+    assert all(r[3] == "VA9999900" for r in rows[1:])  # the filter holds in the file
+    assert page.recorder.errors == []
+
+
+def test_anyone_verifies_the_certificate_without_logging_in(page, live_server, nearly_certified):
+    from playwright.sync_api import expect
+
+    page.goto("/verify")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify a 287(g) training certificate")
+    page.get_by_label("Certificate number").fill("287g-2999-1")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_contain_text("No certificate has this number")
+    assert page.recorder.errors == [] or all("404" in e for e in page.recorder.errors)

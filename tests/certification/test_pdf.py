@@ -1,0 +1,72 @@
+"""The certificate PDF: number and verification URL in it, the QR encodes that URL, tagged, no network,
+and the same bytes on every download, also after the user is renamed."""
+import io
+
+import pypdf
+import segno
+from sqlalchemy import func, select
+
+from lms.models import CertificateDocument
+from lms.pdf import certificate_context, certificate_pdf, html_to_pdf, qr_svg, render_certificate
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_the_pdf_holds_the_number_and_the_qr_codes_url(kit, db, clock):
+    certification = kit.certified(name="Dana Álvarez")
+    pdf = certificate_pdf(certification, now=clock())
+    text = _text(pdf)
+    url = f"http://127.0.0.1:5000/verify/{certification.number}"
+    assert certification.number in text and "Dana Álvarez" in text
+    assert url in text.replace("\n", "")
+    context = certificate_context(certification)
+    assert context["qr"] == qr_svg(url)  # the QR drawn is the one of that URL...
+    assert segno.make(url, error="m", micro=False).svg_inline(scale=4, border=2, title=f"QR code: {url}") == context["qr"]
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    root = reader.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/Lang"] == "en"  # tagged, with its language
+    assert reader.metadata.title.startswith(f"Certificate {certification.number}")
+
+
+def test_every_download_is_the_same_bytes_even_after_edits(kit, db, clock):
+    certification = kit.certified()
+    first = certificate_pdf(certification, now=clock())
+    db.session.commit()
+    certification.user.name = "Someone Else"
+    certification.track.title = "Another title"
+    db.session.commit()
+    clock.advance(days=30)
+    assert certificate_pdf(certification, now=clock()) == first
+    assert db.session.scalar(select(func.count(CertificateDocument.certification_id))) == 1
+    assert render_certificate(certification) == first  # rendering is deterministic from the snapshot too
+
+
+def test_rendering_never_fetches_anything(app, db, caplog):
+    html = ('<html lang="en"><head><title>t</title><link rel="stylesheet" href="http://127.0.0.1:9/x.css"></head>'
+            '<body><img src="http://127.0.0.1:9/x.png" alt="x"><img src="file:///etc/hostname" alt="y">'
+            '<p>Hello</p></body></html>')
+    with app.test_request_context():
+        pdf = html_to_pdf(html, identifier=b"0" * 32)
+    assert pdf.startswith(b"%PDF") and "Hello" in _text(pdf)
+    refused = [r.getMessage() for r in caplog.records if "disallowed protocol" in r.getMessage()]
+    assert len(refused) == 3, [r.getMessage() for r in caplog.records]
+
+
+def test_the_printed_qr_code_decodes_to_the_verification_url(kit, db, clock, tmp_path):
+    """Where poppler and zbar are installed (not needed otherwise), read the QR back off the rendered page."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
+        pytest.skip("pdftoppm and zbarimg are not installed (apt-get install poppler-utils zbar-tools)")
+    certification = kit.certified()
+    (tmp_path / "c.pdf").write_bytes(certificate_pdf(certification, now=clock()))
+    subprocess.run(["pdftoppm", "-png", "-r", "200", "-singlefile", str(tmp_path / "c.pdf"), str(tmp_path / "page")],
+                   check=True)
+    out = subprocess.run(["zbarimg", "--raw", "-q", str(tmp_path / "page.png")], capture_output=True, text=True)
+    assert out.stdout.strip() == f"http://127.0.0.1:5000/verify/{certification.number}"

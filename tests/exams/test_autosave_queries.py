@@ -1,0 +1,37 @@
+"""The autosave request stays lean: a fixed, small number of SQL statements, no attempt reload."""
+from sqlalchemy import event
+
+from lms.extensions import db as _db
+
+from ..conftest import csrf_from, login
+from .conftest import start
+
+
+def test_autosave_is_one_read_one_update_one_insert(app, client, world, clock):
+    attempt = start(world.trainee, "mixed-exam", clock)
+    tf = next(q for q in attempt.questions if q.qtype == "true_false")
+    login(client, world.trainee.email)
+    token = csrf_from(client.get(f"/exams/attempts/{attempt.id}").get_data(as_text=True))
+    url, body = f"/exams/attempts/{attempt.id}/autosave", {"position": tf.position,
+                                                          "fields": [[f"a{tf.position}", "true"]]}
+    _db.session.rollback()
+    statements = []
+    with app.app_context():
+        engine = _db.engine
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statement = statement.replace('"', "")
+        statements.append(statement.split()[0].upper() + " " + statement.split()[2 if statement.startswith("INSERT") else 1])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(url, headers={"X-CSRFToken": token}, json=body)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    statements = [s for s in statements if not s.startswith("BEGIN")]
+    writes = [s for s in statements if not s.startswith("SELECT")]
+    assert [s for s in statements if s.startswith("SELECT user.")] == ["SELECT user.id,"]  # the session's user
+    exam_reads = [s for s in statements if s.startswith("SELECT") and not s.startswith("SELECT user.")]
+    assert writes == ["UPDATE attempt_question", "INSERT answer_log"], statements
+    assert exam_reads == ["SELECT attempt.status,"], statements  # one joined read: question and attempt
