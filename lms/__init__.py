@@ -75,9 +75,13 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .views import admin, auth, certificates, cohorts, course, exams, main, registry, results, verify
+    from .views import (
+        admin, agencies, auth, certificates, cohorts, course, exams, main, nominations, program, registry, results,
+        verify,
+    )
 
-    for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify):
+    for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
+                   nominations, program):
         app.register_blueprint(module.bp)
 
 
@@ -100,7 +104,8 @@ def _register_hooks(app: Flask) -> None:
             session.clear()
             flash("Your session ended after a period of inactivity. Please log in again.", "info")
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-        if request.endpoint not in passive_endpoints:
+        # Refreshed at most once a minute, so most responses need not re-sign the session cookie.
+        if request.endpoint not in passive_endpoints and (last_seen is None or now.timestamp() - last_seen >= 60):
             session["last_seen"] = now.timestamp()
             session.permanent = True
         if current_user.must_change_password and request.endpoint not in exempt_endpoints | {"auth.change_password"}:

@@ -15,6 +15,9 @@ from .models import AuditEvent, Role, User
 from .security import hash_password, password_needs_rehash, password_problems, verify_password
 
 
+UNUSABLE_PASSWORD = "!"  # not an argon2 hash: verify_password is always False for it
+
+
 class AccountError(ValueError):
     """A request about an account that cannot be carried out, with a message for the user."""
 
@@ -37,7 +40,10 @@ def check_new_password(password: str, *, email: str = "", name: str = "") -> Non
 
 def create_user(*, email, name, role: Role | str, password, agency=None, actor=None, now,
                 must_change_password=False) -> User:
-    """Create an account with a role (and an agency, which coordinators and trainees need)."""
+    """Create an account with a role (and an agency, which coordinators and trainees need).
+
+    ``password=None`` creates an account with no usable password (simulated demo trainees, who never
+    log in; an administrator's password reset makes it usable)."""
     email = normalize_email(email)
     role = Role(role)
     if not email or "@" not in email:
@@ -48,13 +54,14 @@ def create_user(*, email, name, role: Role | str, password, agency=None, actor=N
         raise AccountError(f"A {role.label.lower()} must belong to an agency.")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError(f"An account for {email} already exists.")
-    check_new_password(password, email=email, name=name)
+    if password is not None:
+        check_new_password(password, email=email, name=name)
     user = User(
         email=email,
         name=name.strip(),
         role=role.value,
         agency=agency,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else UNUSABLE_PASSWORD,
         must_change_password=must_change_password,
         session_token=new_session_token(),
         created_at=now,

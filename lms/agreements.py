@@ -1,17 +1,24 @@
-"""Agreements (MOUs) with ICE: record one, nominate enrollments under it, and end it.
+"""Agreements (MOUs) with ICE and the agencies that sign them: record, edit (audited, which is their
+history), attach the signed document, nominate enrollments under one, and end it.
 
-Minimal for now (issue 4 needs the MOU a certification was earned under); pages and agency annexes
-come later. Ending an agreement suspends or revokes, in one audited action, every certification
-earned under it that is still in force.
+An MOU names the tracks its people take, the functions it authorizes (printed on certificates issued
+under it) and optional agency annex modules that only its enrollments see and must complete. Ending an
+agreement suspends or revokes, in one audited action, every certification earned under it that is
+still in force.
 """
-from sqlalchemy import select
+import re
+
+from sqlalchemy import func, select
 
 from .audit import record_event
 from .certification import status as cert_status
 from .extensions import db
 from .learning import program_today
-from .models import MOU_MODELS, Certification, Enrollment, Mou
+from .models import (
+    MOU_MODELS, Agency, AuditEvent, Certification, Enrollment, Module, Mou, MouDocument, MouModel, Track,
+)
 from .models.certification import ACTIVE, SUSPENDED
+from .uploads import PDF_ONLY, store_upload
 
 
 class AgreementError(ValueError):
@@ -19,21 +26,27 @@ class AgreementError(ValueError):
 
 
 def create_mou(*, agency, model: str, signed_on, effective_on, authorized_functions, ends_on=None,
-               officer_cap=None, actor=None, now) -> Mou:
-    """Record an agency's signed agreement and the functions it authorizes."""
-    if model not in MOU_MODELS:
-        raise AgreementError(f"Unknown 287(g) model {model!r}; use one of {', '.join(MOU_MODELS)}.")
+               officer_cap=None, track_slugs=(), annex_slugs=(), actor=None, now) -> Mou:
+    """Record an agency's signed agreement, the functions it authorizes, its tracks and annexes."""
+    models = mou_models()
+    if model not in models:
+        raise AgreementError(f"Unknown 287(g) model {model!r}; use one of {', '.join(models)}.")
     functions = [f.strip() for f in authorized_functions if f and f.strip()]
     if not functions:
         raise AgreementError("An agreement must list the functions it authorizes.")
     if ends_on is not None and ends_on < effective_on:
         raise AgreementError("An agreement cannot end before it takes effect.")
+    if officer_cap is not None and officer_cap < 1:
+        raise AgreementError("An officer cap is at least 1 (leave it empty for none).")
+    tracks, annexes = _checked_tracks(track_slugs), _checked_annexes(annex_slugs)
     mou = Mou(agency_id=agency.id, model=model, signed_on=signed_on, effective_on=effective_on, ends_on=ends_on,
-              authorized_functions=functions, officer_cap=officer_cap, created_at=now)
+              authorized_functions=functions, officer_cap=officer_cap, track_slugs=tracks, annex_slugs=annexes,
+              created_at=now)
     db.session.add(mou)
     db.session.flush()
     record_event("mou.create", actor=actor, obj=mou, now=now,
-                 details={"agency_id": agency.id, "model": model, "functions": functions})
+                 details={"agency_id": agency.id, "model": model, "functions": functions, "tracks": tracks,
+                          "annexes": annexes, "officer_cap": officer_cap})
     return mou
 
 
@@ -81,3 +94,147 @@ def terminate_mou(mou: Mou, *, action: str, reason: str, actor=None, actor_label
                  details={"action": action, "reason": reason, "count": len(changed),
                           "numbers": [c.number for c in changed]})
     return changed
+
+
+# -- agencies and agreements, as staff edit them -------------------------------------------------
+
+AGENCY_KINDS = ["State police", "Sheriff's office", "Department of corrections", "City police",
+                "County police", "State agency", "Other"]
+
+
+def update_agency(agency: Agency, *, name, state, kind=None, contacts=None, actor=None, now) -> Agency:
+    """Edit an agency's name, state, kind and points of contact (the ORI is its identity)."""
+    changes = {}
+    for attr, value in (("name", (name or "").strip()), ("state", (state or "").strip().upper()),
+                        ("kind", (kind or "").strip() or None), ("contacts", (contacts or "").strip() or None)):
+        if attr in ("name", "state") and not value:
+            raise AgreementError(f"The agency's {attr} is required.")
+        if getattr(agency, attr) != value:
+            changes[attr] = {"from": getattr(agency, attr), "to": value}
+            setattr(agency, attr, value)
+    if len(agency.state) != 2:
+        raise AgreementError("Give the state as its two-letter code.")
+    db.session.flush()
+    if changes:
+        record_event("agency.update", actor=actor, obj=agency, now=now, details={"changes": changes})
+    return agency
+
+
+def mou_models() -> dict[str, str]:
+    """The 287(g) models: the built-in ones and those staff added."""
+    models = dict(MOU_MODELS)
+    models.update({m.key: m.label for m in db.session.scalars(select(MouModel).order_by(MouModel.label))})
+    return models
+
+
+def add_mou_model(*, key: str, label: str, actor=None, now) -> MouModel:
+    """Add a model to the list (e.g. a new program model ICE announces)."""
+    key, label = (key or "").strip().lower(), (label or "").strip()
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,29}", key or ""):
+        raise AgreementError("A model key is 2 to 30 lower-case letters, digits or underscores.")
+    if not label:
+        raise AgreementError("Give the model's name.")
+    if key in mou_models():
+        raise AgreementError(f"The model {key} already exists.")
+    model = MouModel(key=key, label=label[:100], created_at=now)
+    db.session.add(model)
+    db.session.flush()
+    record_event("mou_model.create", actor=actor, object_type="mou_model", object_id=key, now=now,
+                 details={"label": model.label})
+    return model
+
+
+def _checked_tracks(slugs) -> list[str]:
+    slugs = [s for s in dict.fromkeys(slugs or []) if s]
+    known = set(db.session.scalars(select(Track.slug).where(Track.slug.in_(slugs)))) if slugs else set()
+    unknown = [s for s in slugs if s not in known]
+    if unknown:
+        raise AgreementError(f"Unknown track(s): {', '.join(unknown)}.")
+    return slugs
+
+
+def _checked_annexes(slugs) -> list[str]:
+    slugs = [s for s in dict.fromkeys(slugs or []) if s]
+    found = {m.slug: m for m in db.session.scalars(select(Module).where(Module.slug.in_(slugs)))} if slugs else {}
+    for slug in slugs:
+        module = found.get(slug)
+        if module is None or module.retired_at is not None:
+            raise AgreementError(f"No module {slug}.")
+        if not module.is_annex:
+            raise AgreementError(f"Module {slug} is not an agency annex (annex: true in its front matter).")
+    return slugs
+
+
+def annex_modules() -> list[Module]:
+    """Every current agency annex module, to choose from on the MOU form."""
+    return list(db.session.scalars(select(Module).where(Module.is_annex.is_(True), Module.retired_at.is_(None))
+                                   .order_by(Module.slug)))
+
+
+def update_mou(mou: Mou, *, model=None, signed_on=None, effective_on=None, ends_on=None, authorized_functions=None,
+               officer_cap=None, track_slugs=None, annex_slugs=None, actor=None, now) -> Mou:
+    """Edit an agreement; every changed field is audited (its history). Certifications already issued keep
+    the functions they were issued with (their snapshot is frozen)."""
+    if mou.terminated_at is not None:
+        raise AgreementError(f"MOU {mou.id} was terminated; it can no longer be edited.")
+    new = {
+        "model": model if model is not None else mou.model,
+        "signed_on": signed_on or mou.signed_on,
+        "effective_on": effective_on or mou.effective_on,
+        "ends_on": ends_on,
+        "authorized_functions": ([f.strip() for f in authorized_functions if f and f.strip()]
+                                 if authorized_functions is not None else list(mou.authorized_functions)),
+        "officer_cap": officer_cap,
+        "track_slugs": _checked_tracks(track_slugs) if track_slugs is not None else list(mou.track_slugs or []),
+        "annex_slugs": _checked_annexes(annex_slugs) if annex_slugs is not None else list(mou.annex_slugs or []),
+    }
+    if new["model"] not in mou_models():
+        raise AgreementError(f"Unknown 287(g) model {new['model']!r}.")
+    if not new["authorized_functions"]:
+        raise AgreementError("An agreement must list the functions it authorizes.")
+    if new["ends_on"] is not None and new["ends_on"] < new["effective_on"]:
+        raise AgreementError("An agreement cannot end before it takes effect.")
+    if new["officer_cap"] is not None and new["officer_cap"] < 1:
+        raise AgreementError("An officer cap is at least 1 (leave it empty for none).")
+    changes = {}
+    for attr, value in new.items():
+        before = getattr(mou, attr)
+        if before != value:
+            changes[attr] = {"from": _jsonable(before), "to": _jsonable(value)}
+            setattr(mou, attr, value)
+    db.session.flush()
+    if changes:
+        record_event("mou.update", actor=actor, obj=mou, now=now, details={"changes": changes})
+    return mou
+
+
+def _jsonable(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def attach_document(mou: Mou, file_storage, *, actor, now) -> MouDocument:
+    """Attach a document (the signed agreement, as PDF) to an MOU."""
+    stored = store_upload(file_storage, kind="mou", allowed=PDF_ONLY)
+    document = MouDocument(mou_id=mou.id, original_name=stored.original_name, stored_name=stored.stored_name,
+                           content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+                           uploaded_by_id=getattr(actor, "id", None), uploaded_at=now)
+    db.session.add(document)
+    db.session.flush()
+    record_event("mou.attach_document", actor=actor, obj=mou, now=now,
+                 details={"document_id": document.id, "name": document.original_name, "size": document.size,
+                          "sha256": document.sha256})
+    return document
+
+
+def history(obj) -> list[AuditEvent]:
+    """The audit events about one object (an agency's or an MOU's history), newest first."""
+    return list(db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == type(obj).__tablename__,
+                                 AuditEvent.object_id == str(obj.id))
+        .order_by(AuditEvent.seq.desc()).limit(200)))
+
+
+def enrolled_under(mou: Mou) -> int:
+    """How many enrollments (not withdrawn) are nominated under the agreement (against its officer cap)."""
+    return db.session.scalar(select(func.count()).select_from(Enrollment).where(
+        Enrollment.mou_id == mou.id, Enrollment.status != "withdrawn")) or 0

@@ -22,7 +22,8 @@ def _content_root(root):
 
 def register_cli(app) -> None:
     """Attach the command groups to the app's CLI."""
-    for group in (content_cli, users_cli, audit_cli, cohorts_cli, exams_cli, certs_cli, passlist_cli, mou_cli):
+    for group in (content_cli, users_cli, audit_cli, cohorts_cli, exams_cli, certs_cli, passlist_cli, mou_cli,
+                  demo_cli):
         app.cli.add_command(group)
     app.cli.add_command(quickstart)
 
@@ -557,6 +558,37 @@ def mou_terminate(mou_id, action, reason, by_email):
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"MOU {mou.id} terminated; {len(changed)} certification(s) {'suspended' if action == 'suspend' else 'revoked'}.")
+
+
+# -- demo data ---------------------------------------------------------------
+
+demo_cli = click.Group("demo", help="Demonstration data.")
+
+
+@demo_cli.command("load")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="The simulation's last day (default: today).")
+@click.option("--seed", default=2005, show_default=True, type=int, help="Seed of the simulated trainees.")
+@with_appcontext
+def demo_load(as_of, seed):
+    """Load the 2005 fact-sheet program (FDLE, Alabama, L.A. County), simulated through the real exam engine."""
+    from .demo_program import DemoAlreadyLoaded, load_fact_sheet
+    from .learning import program_today
+
+    _sync()
+    try:
+        report = load_fact_sheet(as_of=as_of.date() if as_of else program_today(utcnow()), seed=seed)
+    except DemoAlreadyLoaded as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    for ori, count in report.certified.items():
+        click.echo(f"{ori}: {count} certified")
+    for ori, count in report.in_training.items():
+        click.echo(f"{ori}: {count} in training")
+    click.echo(f"{report.attempts} exam attempts graded; {report.extra_attempts_granted} extra attempts granted.")
 
 
 # -- quickstart ------------------------------------------------------------

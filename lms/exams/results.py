@@ -6,18 +6,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..exports import neutralize
 from ..extensions import db
 from ..models import Attempt, Cohort, Enrollment, Exam, ExamGrant, Role, User
 from . import policy as rules
 from .attempts import EXTRA_ATTEMPT
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
 def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP: = + - @ tab CR LF lead)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """A CSV cell a spreadsheet will not run as a formula (the one rule lives in lms.exports)."""
+    return neutralize("" if value is None else str(value))
 
 
 def cohort_exams(cohort: Cohort) -> list[Exam]:

@@ -1,8 +1,8 @@
 """Cohort list, roster and week opening for instructors, coordinators and staff."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from wtforms import IntegerField
-from wtforms.validators import DataRequired, NumberRange
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from .. import cohorts, learning
 from ..clock import utcnow
@@ -16,7 +16,17 @@ VIEWERS = (Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN)
 
 
 class OpenWeekForm(ActionForm):
-    week = IntegerField("Week", validators=[DataRequired(), NumberRange(min=1, max=52)])
+    week = SelectField("Week to open now", coerce=int, description="Weeks not yet open by the calendar.")
+
+
+def _open_week_form(cohort, now) -> OpenWeekForm:
+    form = OpenWeekForm()
+    opened = learning.open_weeks(cohort, now)
+    form.week.choices = [
+        SelectChoice(n, f"Week {n} (opens {learning.week_start(cohort, n):%B %-d})")
+        for n in range(1, cohort.track.weeks + 1) if n not in opened
+    ]
+    return form
 
 
 def load_cohort_or_404(cohort_id: int) -> Cohort:
@@ -48,7 +58,7 @@ def roster(cohort_id):
     return render_template(
         "cohorts/roster.html", cohort=cohort, modules=modules, rows=rows,
         open_weeks=learning.open_weeks(cohort, now), week_start=learning.week_start,
-        form=OpenWeekForm() if can_open else None,
+        form=_open_week_form(cohort, now) if can_open else None,
     )
 
 
@@ -59,9 +69,9 @@ def open_week(cohort_id):
     cohort = load_cohort_or_404(cohort_id)
     if current_user.has_role(Role.INSTRUCTOR) and current_user not in cohort.instructors:
         abort(404)
-    form = OpenWeekForm()
+    form = _open_week_form(cohort, utcnow())
     if not form.validate_on_submit():
-        flash("Choose a week number.", "error")
+        flash("Choose a week that is not open yet.", "error")
         return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
     try:
         learning.open_week_early(cohort, form.week.data, actor=current_user, now=utcnow())

@@ -1,0 +1,248 @@
+"""`lms demo load`: the 287(g) program as ICE's September 2005 fact sheet describes it, produced by the
+product itself. Coordinators nominate, staff accept into cohorts under each agency's MOU, and simulated
+trainees read their modules and take the real exams through the exam engine (draw, answer, submit,
+grade); the engine's hook issues each certification. Time is a frozen clock moved forward by the
+simulation, so the records carry realistic dates.
+
+- Florida Department of Law Enforcement: 62 officers certified (officer-basic).
+- Alabama State Police: 21 certified, and 25 in training (officer-basic).
+- Los Angeles County: 6 jail custody assistants in training (custody-assistant, four weeks).
+
+Simulated answers follow a one-parameter logistic model (ability minus item difficulty), so the item
+statistics have realistic data to work on. Agency ORIs and names of people are illustrative.
+"""
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from . import accounts, cohorts
+from .agreements import create_mou
+from .exams import attempts as engine
+from .exams.grants import grant_extra_attempt
+from .extensions import db
+from .learning import mark_completed, module_access, week_start
+from .models import Agency, AttemptQuestion, Enrollment, Exam, QuestionVersion, Role, Track, User
+from .nominations import accept_nomination, check_nominee, nominate
+
+DIFFICULTY = {"easy": -1.2, "medium": 0.0, "hard": 1.2}
+FIRST = ["James", "Maria", "Robert", "Linda", "Michael", "Patricia", "David", "Jennifer", "Carlos", "Angela",
+         "William", "Denise", "Thomas", "Sandra", "Luis", "Karen", "Anthony", "Teresa", "Kevin", "Monica"]
+LAST = ["Alvarez", "Brooks", "Carter", "Dunn", "Ellis", "Foster", "Garcia", "Hayes", "Irwin", "Jensen", "Keller",
+        "Lopez", "Morgan", "Nguyen", "Owens", "Perez", "Quinn", "Reyes", "Sutton", "Turner", "Vance", "Walsh"]
+
+
+@dataclass
+class Group:
+    """A cohort of the fact sheet: how many officers, on which track, how far they get."""
+
+    cohort: str
+    track: str
+    size: int
+    certified: bool
+    weeks_ago: int  # the cohort started this many weeks before the as-of date (days for those in training)
+
+
+AGENCIES = [
+    {"agency": {"name": "Florida Department of Law Enforcement", "state": "FL", "ori": "FL0379900",
+                "kind": "State agency", "contacts": "Statewide 287(g) coordinator (sample contact)"},
+     "mou": {"model": "task_force", "signed_on": date(2002, 7, 2), "effective_on": date(2002, 7, 2),
+             "functions": ["Interrogate any person believed to be an alien as to their right to be in the United States",
+                           "Serve warrants of arrest for immigration violations",
+                           "Prepare charging documents (Form I-213) for ICE supervisory review"],
+             "tracks": ["officer-basic"]},
+     "groups": [Group("FDLE 287(g) class (fact sheet)", "officer-basic", 62, True, 8)]},
+    {"agency": {"name": "Alabama State Police", "state": "AL", "ori": "AL0019900", "kind": "State police",
+                "contacts": "Department 287(g) coordinator (sample contact)"},
+     "mou": {"model": "task_force", "signed_on": date(2003, 9, 10), "effective_on": date(2003, 9, 10),
+             "functions": ["Interrogate any person believed to be an alien as to their right to be in the United States",
+                           "Arrest without warrant for immigration violations under 8 U.S.C. 1357(a)(2)",
+                           "Transport arrested aliens to ICE-approved detention facilities"],
+             "tracks": ["officer-basic"]},
+     "groups": [Group("Alabama 287(g) class 1 (fact sheet)", "officer-basic", 21, True, 8),
+                Group("Alabama 287(g) class 2, for certification in 2006", "officer-basic", 25, False, 0)]},
+    {"agency": {"name": "Los Angeles County Sheriff's Department (custody division)", "state": "CA",
+                "ori": "CA0199900", "kind": "Sheriff's office",
+                "contacts": "Custody division 287(g) coordinator (sample contact)"},
+     "mou": {"model": "jail_enforcement", "signed_on": date(2005, 2, 1), "effective_on": date(2005, 2, 1),
+             "functions": ["Interview inmates in jail custody about their immigration status",
+                           "Process removable aliens in custody: fingerprints, photographs and Form I-213",
+                           "Prepare detainers for ICE supervisory review"],
+             "tracks": ["custody-assistant"]},
+     "groups": [Group("L.A. County custody assistants (four-week course)", "custody-assistant", 6, False, 0)]},
+]
+
+
+class DemoAlreadyLoaded(Exception):
+    """The fact-sheet agencies are already in the database."""
+
+
+@dataclass
+class DemoReport:
+    """What the load produced."""
+
+    certified: dict[str, int] = field(default_factory=dict)
+    in_training: dict[str, int] = field(default_factory=dict)
+    attempts: int = 0
+    extra_attempts_granted: int = 0
+
+
+def _simulated_values(qtype: str, data: dict, shown, correct: bool, rng: random.Random) -> list[str]:
+    """The form values a trainee who knows (or does not know) the answer would send."""
+    if qtype in ("single", "multiple"):
+        keys = [c["id"] for c in data["choices"] if c.get("correct")]
+        if correct:
+            picks = keys if qtype == "multiple" else keys[:1]
+        else:
+            wrong = [c for c in shown if c not in keys]
+            picks = [rng.choice(wrong)] if qtype == "single" or not keys[1:] else keys[1:] + [rng.choice(wrong)]
+        return [str(shown.index(c) + 1) for c in picks]
+    if qtype == "true_false":
+        return [str(bool(data["answer"]) == correct).lower()]
+    if qtype == "short":
+        return [data["answers"][0] if correct else "not sure"]
+    if qtype == "numeric":
+        if "range" in data:
+            low, high = data["range"]
+            value = (low + high) / 2 if correct else high + abs(high - low) + 10
+        else:
+            value = data["answer"] if correct else data["answer"] + float(data.get("tolerance", 0)) + 7
+        return [f"{value:g}" if isinstance(value, float) else str(value)]
+    if qtype == "matching":
+        answers = shown["answers"]
+        values = [str(answers.index(p) + 1) for p in shown["prompts"]]
+        if not correct and len(values) > 1:
+            values[0], values[1] = values[1], values[0]
+        return values
+    raise ValueError(f"no simulation for question type {qtype}")
+
+
+def _take(user, slug, ability, *, now, rng, report) -> bool | None:
+    """One attempt through the exam engine; True/False when graded, None when the policy refuses a start."""
+    context = engine.exam_context(user, slug, now)
+    try:
+        attempt = engine.start_attempt(context, user, now=now, seed=f"{rng.random():.12f}")
+    except engine.StartRefused:
+        return None
+    rows = db.session.execute(
+        select(AttemptQuestion.position, AttemptQuestion.qtype, AttemptQuestion.shown, QuestionVersion.data)
+        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+        .where(AttemptQuestion.attempt_id == attempt.id).order_by(AttemptQuestion.position)).all()
+    minutes = attempt.policy["time_limit_minutes"]
+    for i, (position, qtype, shown, data) in enumerate(rows):
+        p = 1 / (1 + math.exp(-(ability - DIFFICULTY.get(data.get("difficulty"), 0.0))))
+        at = now + timedelta(seconds=(minutes * 45) * (i + 1) // max(len(rows), 1))
+        engine.save_answer(attempt_id=attempt.id, user_id=user.id, position=position,
+                           values=_simulated_values(qtype, data, shown, rng.random() < p, rng), now=at,
+                           via="simulation")
+    engine.submit_attempt(attempt, now=now + timedelta(seconds=minutes * 50), actor=user)
+    report.attempts += 1
+    return bool(attempt.passed)
+
+
+def _local(day: date, hour: int) -> datetime:
+    tz = ZoneInfo(current_app.config.get("TIMEZONE", "America/New_York"))
+    return datetime.combine(day, time(hour), tz).astimezone(ZoneInfo("UTC"))
+
+
+def _run_week(cohort, week, trainees, abilities, *, now, rng, report, instructor, exams_too=True):
+    """Everyone reads the week's modules and passes its exams (retaking after the cool-down; an
+    instructor grants another attempt when they run out). Returns the clock after the week."""
+    track = cohort.track
+    items = [i for i in track.items if i.week == week]
+    for user in trainees:
+        enrollments = list(db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id,
+                                                                       Enrollment.cohort_id == cohort.id)))
+        for item in items:
+            if item.kind == "module":
+                access = module_access(enrollments, item.ref, now)
+                mark_completed(access, now)
+    exams = [i.ref for i in items if i.kind == "exam"] if exams_too else []
+    pending = [(u, slug) for u in trainees for slug in exams]
+    rounds = 0
+    while pending:
+        left = []
+        for user, slug in pending:
+            result = _take(user, slug, abilities[user.id], now=now, rng=rng, report=report)
+            if result is None:  # attempts used up: the instructor grants one more
+                exam = db.session.scalar(select(Exam).where(Exam.slug == slug))
+                grant_extra_attempt(user, exam, reason="Remediation after study (simulated)", actor=instructor,
+                                    now=now)
+                report.extra_attempts_granted += 1
+                left.append((user, slug))
+            elif not result:
+                abilities[user.id] += 0.4  # studied before the retake
+                left.append((user, slug))
+        db.session.flush()
+        pending = left
+        if pending:
+            rounds += 1
+            now = now + timedelta(hours=49)  # past every cool-down
+            if rounds > 20:
+                raise RuntimeError("the simulation does not converge")
+    return now
+
+
+def load_fact_sheet(*, as_of: date, seed: int = 2005) -> DemoReport:
+    """Create the three agencies, their MOUs and cohorts, and simulate their officers' training up to
+    ``as_of``. Flushes; the caller commits. Refuses if the agencies already exist."""
+    if db.session.scalar(select(Agency.id).where(Agency.ori == AGENCIES[0]["agency"]["ori"])) is not None:
+        raise DemoAlreadyLoaded("The fact-sheet program is already loaded.")
+    rng = random.Random(seed)
+    report = DemoReport()
+    start_clock = _local(as_of - timedelta(weeks=9), 8)
+    instructor = _account(Role.INSTRUCTOR, "instructor@factsheet.example", "Demo Instructor (fact sheet)", None,
+                          start_clock)
+    staff = _account(Role.STAFF, "staff@factsheet.example", "Demo ICE Program Staff (fact sheet)", None, start_clock)
+    serial = 0
+    for spec in AGENCIES:
+        a, m = spec["agency"], spec["mou"]
+        agency = cohorts.create_agency(**a, actor=staff, now=start_clock)
+        mou = create_mou(agency=agency, model=m["model"], signed_on=m["signed_on"], effective_on=m["effective_on"],
+                         authorized_functions=m["functions"], track_slugs=m["tracks"], actor=staff, now=start_clock)
+        coordinator = _account(Role.COORDINATOR, f"coordinator.{a['ori'].lower()}@factsheet.example",
+                               f"Coordinator, {a['name']}", agency, start_clock)
+        for group in spec["groups"]:
+            track = db.session.scalar(select(Track).where(Track.slug == group.track))
+            if track is None:
+                raise RuntimeError(f"track {group.track} is missing; run `lms content sync` first")
+            start = as_of - timedelta(weeks=group.weeks_ago) if group.certified else as_of - timedelta(days=3)
+            now = _local(start - timedelta(days=14), 9)
+            cohort = cohorts.create_cohort(name=group.cohort, track=track, start_date=start, agencies=[agency],
+                                           instructors=[instructor], actor=staff, now=now)
+            trainees = []
+            for _ in range(group.size):
+                serial += 1
+                name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+                nominee, problems = check_nominee(
+                    mou=mou, name=name, email=f"officer{serial:03d}.{a['ori'].lower()}@factsheet.example",
+                    track_slug=track.slug, background_check_on=start - timedelta(days=rng.randint(30, 900)),
+                    years_experience=rng.randint(2, 20), citizenship_attested=True, commits_two_years=True,
+                    today=start)
+                assert not problems, problems
+                nomination = nominate(nominee, mou=mou, actor=coordinator, now=now)
+                trainees.append(accept_nomination(nomination, cohort, actor=staff, now=now + timedelta(days=2),
+                                                  password=None).user)
+            abilities = {u.id: rng.gauss(2.3 if group.certified else 1.6, 0.6) for u in trainees}
+            if group.certified:
+                for week in range(1, track.weeks + 1):
+                    day_clock = max(now, _local(week_start(cohort, week), 10))
+                    now = _run_week(cohort, week, trainees, abilities, now=day_clock, rng=rng, report=report,
+                                    instructor=instructor)
+                report.certified[a["ori"]] = report.certified.get(a["ori"], 0) + group.size
+            else:  # in week 1: they have read the first modules; nobody has taken an exam yet
+                now = _local(start + timedelta(days=1), 10)
+                _run_week(cohort, 1, trainees, abilities, now=now, rng=rng, report=report, instructor=instructor,
+                          exams_too=False)
+                report.in_training[a["ori"]] = report.in_training.get(a["ori"], 0) + group.size
+            db.session.flush()
+    return report
+
+
+def _account(role, email, name, agency, now) -> User:
+    """A demo account with no usable password (an administrator's reset makes one usable)."""
+    return accounts.create_user(email=email, name=name, role=role, password=None, agency=agency, now=now)

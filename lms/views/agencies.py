@@ -1,0 +1,249 @@
+"""Agencies and their agreements (MOUs): staff create and edit them (audited: their history), attach
+the signed agreement, and terminate one; a coordinator reads their own agency's pages only."""
+
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+from sqlalchemy import select
+
+from .. import agreements, cohorts
+from ..clock import utcnow
+from ..extensions import db
+from ..forms.program import AgencyForm, DocumentForm, MouForm, MouModelForm, TerminateForm
+from ..learning import program_today
+from ..models import Agency, Mou, MouDocument, Role, Track, User
+from ..security import role_required
+from ..uploads import UploadRefused, send_stored
+
+bp = Blueprint("agencies", __name__)
+STAFF = (Role.STAFF, Role.ADMIN)
+READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
+
+
+def load_agency_or_404(agency_id: int) -> Agency:
+    """The agency, if the user may see it: staff any, a coordinator their own; else 404."""
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or (current_user.has_role(Role.COORDINATOR) and current_user.agency_id != agency.id):
+        abort(404)
+    return agency
+
+
+def load_mou_or_404(mou_id: int) -> Mou:
+    """The agreement, if the user may see it: staff any, a coordinator their agency's; else 404."""
+    mou = db.session.get(Mou, mou_id)
+    if mou is None or (current_user.has_role(Role.COORDINATOR) and current_user.agency_id != mou.agency_id):
+        abort(404)
+    return mou
+
+
+def _agency_form(obj=None) -> AgencyForm:
+    form = AgencyForm(obj=obj)
+    form.kind.choices = [SelectChoice("", "—")] + [SelectChoice(k, k) for k in agreements.AGENCY_KINDS]
+    return form
+
+
+@bp.get("/agencies")
+@role_required(*READERS)
+def agency_list():
+    """Every agency (a coordinator: their own)."""
+    query = select(Agency).order_by(Agency.name)
+    if current_user.has_role(Role.COORDINATOR):
+        query = query.where(Agency.id == (current_user.agency_id or -1))
+    return render_template("agencies/list.html", agencies=db.session.scalars(query).all())
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def agency_new():
+    """Register an agency."""
+    form = _agency_form()
+    if form.validate_on_submit():
+        try:
+            agency = cohorts.create_agency(name=form.name.data, state=form.state.data, ori=form.ori.data or "",
+                                           kind=form.kind.data, contacts=form.contacts.data, actor=current_user,
+                                           now=utcnow())
+        except cohorts.CohortError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"Agency {agency.name} registered.", "success")
+            return redirect(url_for("agencies.agency_detail", agency_id=agency.id))
+    return render_template("agencies/form.html", form=form, agency=None)
+
+
+@bp.get("/agencies/<int:agency_id>")
+@role_required(*READERS)
+def agency_detail(agency_id):
+    """An agency: details, coordinators, agreements and (staff) its history."""
+    agency = load_agency_or_404(agency_id)
+    mous = db.session.scalars(select(Mou).where(Mou.agency_id == agency.id).order_by(Mou.effective_on)).all()
+    coordinators = db.session.scalars(select(User).where(User.agency_id == agency.id,
+                                                         User.role == Role.COORDINATOR.value).order_by(User.name)).all()
+    history = agreements.history(agency) if current_user.has_role(*STAFF) else []
+    return render_template("agencies/detail.html", agency=agency, mous=mous, coordinators=coordinators,
+                           history=history, today=program_today(utcnow()), models=agreements.mou_models())
+
+
+@bp.route("/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def agency_edit(agency_id):
+    """Edit an agency."""
+    agency = load_agency_or_404(agency_id)
+    form = _agency_form(obj=agency)
+    if form.validate_on_submit():
+        try:
+            agreements.update_agency(agency, name=form.name.data, state=form.state.data, kind=form.kind.data,
+                                     contacts=form.contacts.data, actor=current_user, now=utcnow())
+        except agreements.AgreementError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Agency saved.", "success")
+            return redirect(url_for("agencies.agency_detail", agency_id=agency.id))
+    return render_template("agencies/form.html", form=form, agency=agency)
+
+
+def _mou_form(mou=None) -> MouForm:
+    form = MouForm(obj=mou)
+    form.model.choices = [SelectChoice(k, v) for k, v in agreements.mou_models().items()]
+    form.tracks.choices = [SelectChoice(t.slug, t.title) for t in db.session.scalars(
+        select(Track).where(Track.retired_at.is_(None)).order_by(Track.title))]
+    form.annexes.choices = [SelectChoice(m.slug, m.current_version.title if m.current_version else m.slug)
+                            for m in agreements.annex_modules()]
+    if mou is not None and not form.is_submitted():
+        form.functions.data = "\n".join(mou.authorized_functions)
+        form.tracks.data, form.annexes.data = list(mou.track_slugs or []), list(mou.annex_slugs or [])
+    return form
+
+
+def _mou_fields(form: MouForm) -> dict:
+    return {"model": form.model.data, "signed_on": form.signed_on.data, "effective_on": form.effective_on.data,
+            "ends_on": form.ends_on.data, "authorized_functions": form.functions.data.splitlines(),
+            "officer_cap": form.officer_cap.data, "track_slugs": form.tracks.data, "annex_slugs": form.annexes.data}
+
+
+@bp.route("/agencies/<int:agency_id>/mous/new", methods=["GET", "POST"])
+@role_required(*STAFF)
+def mou_new(agency_id):
+    """Record an agency's agreement."""
+    agency = load_agency_or_404(agency_id)
+    form = _mou_form()
+    if form.validate_on_submit():
+        try:
+            mou = agreements.create_mou(agency=agency, **_mou_fields(form), actor=current_user, now=utcnow())
+        except agreements.AgreementError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"MOU {mou.id} recorded.", "success")
+            return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
+    return render_template("agencies/mou_form.html", form=form, agency=agency, mou=None)
+
+
+@bp.get("/mous/<int:mou_id>")
+@role_required(*READERS)
+def mou_detail(mou_id):
+    """An agreement: terms, tracks, annexes, documents, enrollments against its cap, and (staff) history."""
+    mou = load_mou_or_404(mou_id)
+    is_staff = current_user.has_role(*STAFF)
+    return render_template(
+        "agencies/mou_detail.html", mou=mou, models=agreements.mou_models(), enrolled=agreements.enrolled_under(mou),
+        history=agreements.history(mou) if is_staff else [], today=program_today(utcnow()), is_staff=is_staff,
+        document_form=DocumentForm() if is_staff else None, terminate_form=TerminateForm() if is_staff else None)
+
+
+@bp.route("/mous/<int:mou_id>/edit", methods=["GET", "POST"])
+@role_required(*STAFF)
+def mou_edit(mou_id):
+    """Edit an agreement."""
+    mou = load_mou_or_404(mou_id)
+    form = _mou_form(mou)
+    if form.validate_on_submit():
+        try:
+            agreements.update_mou(mou, **_mou_fields(form), actor=current_user, now=utcnow())
+        except agreements.AgreementError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(f"MOU {mou.id} saved.", "success")
+            return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
+    return render_template("agencies/mou_form.html", form=form, agency=mou.agency, mou=mou)
+
+
+@bp.post("/mous/<int:mou_id>/documents")
+@role_required(*STAFF)
+def mou_document_upload(mou_id):
+    """Attach the signed agreement (PDF)."""
+    mou = load_mou_or_404(mou_id)
+    form = DocumentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        agreements.attach_document(mou, form.document.data, actor=current_user, now=utcnow())
+    except UploadRefused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash("Document attached.", "success")
+    return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
+
+
+@bp.get("/mous/<int:mou_id>/documents/<int:document_id>")
+@role_required(*STAFF)
+def mou_document(mou_id, document_id):
+    """Download an attached document (staff only; always as an attachment)."""
+    mou = load_mou_or_404(mou_id)
+    document = db.session.get(MouDocument, document_id)
+    if document is None or document.mou_id != mou.id:
+        abort(404)
+    return send_stored("mou", document.stored_name, download_name=document.original_name,
+                       content_type=document.content_type)
+
+
+@bp.post("/mous/<int:mou_id>/terminate")
+@role_required(*STAFF)
+def mou_terminate(mou_id):
+    """End the agreement and suspend or revoke every certification in force under it (one audited action)."""
+    mou = load_mou_or_404(mou_id)
+    form = TerminateForm()
+    if not form.validate_on_submit():
+        flash("Choose what happens to the certifications and give the reason; nothing was changed.", "error")
+        return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
+    try:
+        changed = agreements.terminate_mou(mou, action=form.action.data, reason=form.reason.data,
+                                           actor=current_user, now=utcnow())
+    except agreements.AgreementError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"MOU {mou.id} terminated; {len(changed)} certification(s) "
+              f"{'suspended' if form.action.data == 'suspend' else 'revoked'}.", "success")
+    return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
+
+
+@bp.route("/mou-models", methods=["GET", "POST"])
+@role_required(*STAFF)
+def mou_models():
+    """The list of 287(g) models; staff can add one."""
+    form = MouModelForm()
+    if form.validate_on_submit():
+        try:
+            agreements.add_mou_model(key=form.key.data, label=form.label.data, actor=current_user, now=utcnow())
+        except agreements.AgreementError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("Model added.", "success")
+            return redirect(url_for("agencies.mou_models"))
+    return render_template("agencies/models.html", form=form, models=agreements.mou_models())
+
+
+

@@ -1,0 +1,181 @@
+"""Nominations: a coordinator nominates officers of their agency (one by one or from a CSV roster) and
+follows their status; ICE staff accept (account + enrollment under the MOU) or decline with a reason."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+from sqlalchemy import select
+
+from .. import nominations as service
+from ..clock import utcnow
+from ..extensions import db
+from ..forms.program import AcceptForm, DeclineForm, NominationForm, RosterImportForm
+from ..learning import program_today
+from ..models import NOMINATION_STATUSES, Cohort, Mou, Nomination, Role
+from ..security import role_required
+from ..uploads import UploadRefused, send_stored
+
+bp = Blueprint("nominations", __name__, url_prefix="/nominations")
+STAFF = (Role.STAFF, Role.ADMIN)
+READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
+
+
+def load_nomination_or_404(nomination_id: int) -> Nomination:
+    """The nomination, if the user may see it: staff any, a coordinator their agency's; else 404."""
+    nomination = db.session.get(Nomination, nomination_id)
+    if nomination is None or (current_user.has_role(Role.COORDINATOR)
+                              and current_user.agency_id != nomination.agency_id):
+        abort(404)
+    return nomination
+
+
+def _own_mous() -> list[Mou]:
+    """The coordinator's agency's agreements in force today."""
+    today = program_today(utcnow())
+    mous = db.session.scalars(select(Mou).where(Mou.agency_id == (current_user.agency_id or -1))
+                              .order_by(Mou.effective_on.desc())).all()
+    return [m for m in mous if m.is_in_force(today)]
+
+
+def _load_own_mou(mou_id) -> Mou:
+    mou = next((m for m in _own_mous() if m.id == mou_id), None)
+    if mou is None:
+        abort(404)
+    return mou
+
+
+@bp.get("")
+@role_required(*READERS)
+def nomination_list():
+    """Nominations and their status (a coordinator: their agency's)."""
+    status = request.args.get("status") if request.args.get("status") in NOMINATION_STATUSES else None
+    agency_id = current_user.agency_id or -1 if current_user.has_role(Role.COORDINATOR) else None
+    return render_template("nominations/list.html", status=status, statuses=NOMINATION_STATUSES,
+                           nominations=service.nominations_for(agency_id=agency_id, status=status))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def nomination_new():
+    """Nominate an officer of the coordinator's agency."""
+    mous = _own_mous()
+    form = NominationForm()
+    form.mou_id.choices = [SelectChoice(m.id, f"MOU {m.id}: {m.model_label}, effective {m.effective_on}") for m in mous]
+    form.track.choices = [SelectChoice(slug, title) for slug, title in sorted(
+        {(t.slug, t.title) for m in mous for t in service.tracks_for(m)}, key=lambda c: c[1])]
+    if not mous:
+        return render_template("nominations/no_mou.html")
+    if form.validate_on_submit():
+        now = utcnow()
+        mou = _load_own_mou(form.mou_id.data)
+        nominee, problems = service.check_nominee(
+            mou=mou, name=form.name.data, email=form.email.data, track_slug=form.track.data,
+            background_check_on=form.background_check_on.data, years_experience=form.years_experience.data,
+            citizenship_attested=form.citizenship_attested.data, commits_two_years=form.commits_two_years.data,
+            notes=form.notes.data, today=program_today(now))
+        if problems:
+            flash("Not nominated: " + "; ".join(problems) + ".", "error")
+        else:
+            try:
+                nomination = service.nominate(nominee, mou=mou, actor=current_user, now=now,
+                                              evidence=form.evidence.data)
+            except (service.NominationError, UploadRefused) as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                db.session.commit()
+                flash(f"{nomination.name} is nominated; ICE staff will accept or decline.", "success")
+                return redirect(url_for("nominations.nomination_detail", nomination_id=nomination.id))
+    return render_template("nominations/form.html", form=form)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required(Role.COORDINATOR)
+def roster_import():
+    """Import nominations from a CSV roster: every row is checked first; bad rows are listed by line."""
+    mous = _own_mous()
+    form = RosterImportForm()
+    form.mou_id.choices = [SelectChoice(m.id, f"MOU {m.id}: {m.model_label}") for m in mous]
+    report = None
+    if not mous:
+        return render_template("nominations/no_mou.html")
+    if form.validate_on_submit():
+        mou = _load_own_mou(form.mou_id.data)
+        upload = form.roster.data
+        if upload is None or not getattr(upload, "filename", "") or not upload.filename.lower().endswith(".csv"):
+            flash("Choose a .csv file.", "error")
+        else:
+            data = upload.stream.read(service.MAX_ROSTER_BYTES + 1)
+            report = service.import_roster(data, mou=mou, only_good_rows=form.mode.data == "good",
+                                           actor=current_user, now=utcnow())
+            db.session.commit()  # the nominations, or the audit of a refused import
+    return render_template("nominations/import.html", form=form, report=report, columns=service.ROSTER_COLUMNS)
+
+
+@bp.get("/<int:nomination_id>")
+@role_required(*READERS)
+def nomination_detail(nomination_id):
+    """A nomination with its eligibility facts, status and (staff) the decision forms."""
+    nomination = load_nomination_or_404(nomination_id)
+    accept = decline = None
+    if current_user.has_role(*STAFF) and nomination.status == "pending":
+        accept, decline = AcceptForm(), DeclineForm()
+        accept.cohort_id.choices = [SelectChoice(c.id, f"{c.name} (starts {c.start_date})")
+                                   for c in service.cohorts_for(nomination)]
+    return render_template("nominations/detail.html", n=nomination, accept=accept, decline=decline)
+
+
+@bp.post("/<int:nomination_id>/accept")
+@role_required(*STAFF)
+def nomination_accept(nomination_id):
+    """Accept: create the account if needed and enroll in the chosen cohort under the MOU."""
+    nomination = load_nomination_or_404(nomination_id)
+    form = AcceptForm()
+    form.cohort_id.choices = [SelectChoice(c.id, c.name) for c in service.cohorts_for(nomination)]
+    if not form.validate_on_submit():
+        flash("Choose a cohort of the nominated track.", "error")
+        return redirect(url_for("nominations.nomination_detail", nomination_id=nomination.id))
+    try:
+        result = service.accept_nomination(nomination, db.session.get(Cohort, form.cohort_id.data),
+                                           actor=current_user, now=utcnow())
+    except service.NominationError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("nominations.nomination_detail", nomination_id=nomination.id))
+    db.session.commit()
+    message = f"{nomination.name} is enrolled."
+    if result.temporary_password:
+        message += (f" Account created for {result.user.email}; temporary password (shown once, give it to the "
+                    f"officer securely): {result.temporary_password}")
+    flash(message, "success")
+    return redirect(url_for("nominations.nomination_detail", nomination_id=nomination.id))
+
+
+@bp.post("/<int:nomination_id>/decline")
+@role_required(*STAFF)
+def nomination_decline(nomination_id):
+    """Decline with a reason the coordinator sees."""
+    nomination = load_nomination_or_404(nomination_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        flash("Give the reason for declining; nothing was changed.", "error")
+        return redirect(url_for("nominations.nomination_detail", nomination_id=nomination.id))
+    try:
+        service.decline_nomination(nomination, reason=form.reason.data, actor=current_user, now=utcnow())
+    except service.NominationError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"The nomination of {nomination.name} is declined.", "success")
+    return redirect(url_for("nominations.nomination_detail", nomination_id=nomination.id))
+
+
+@bp.get("/<int:nomination_id>/evidence")
+@role_required(*READERS)
+def nomination_evidence(nomination_id):
+    """The nomination's evidence file, as an attachment."""
+    nomination = load_nomination_or_404(nomination_id)
+    if not nomination.evidence_stored:
+        abort(404)
+    return send_stored("evidence", nomination.evidence_stored, download_name=nomination.evidence_name,
+                       content_type=nomination.evidence_type)

@@ -1,0 +1,47 @@
+"""The quickstart demo on the bundled course, end to end: both demo cohorts take every exam of their
+track through the exam engine, complete every module, and are certified."""
+import pytest
+from sqlalchemy import select
+
+from lms import learning
+from lms.demo import seed_demo
+from lms.exams.attempts import exam_context, start_attempt, submit_attempt
+from lms.models import Certification, Cohort, Enrollment, Module
+
+from .conftest import PROJECT_ROOT
+from .exams.conftest import answer_all
+
+
+@pytest.mark.parametrize("cohort_name", ["Demo officer cohort", "Demo custody assistant cohort"])
+def test_a_demo_cohort_can_take_every_exam_of_its_track(db, factory, clock, cohort_name):
+    factory.synced_content(PROJECT_ROOT)
+    seed_demo(now=clock())
+    db.session.commit()
+    cohort = db.session.scalar(select(Cohort).where(Cohort.name == cohort_name))
+    instructor = cohort.instructors[0]
+    for week in range(1, cohort.track.weeks + 1):
+        learning.open_week_early(cohort, week, actor=instructor, now=clock())
+    db.session.commit()
+    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.cohort_id == cohort.id))
+    trainee = enrollment.user
+    exams = [i.ref for i in cohort.track.items if i.kind == "exam"]
+    modules = [i.ref for i in cohort.track.items if i.kind == "module"]
+    assert len(exams) >= 7
+    for slug in modules:
+        access = learning.module_access([enrollment], slug, clock())
+        learning.mark_completed(access, clock())
+    db.session.commit()
+    for slug in exams:
+        context = exam_context(trainee, slug, clock())
+        assert context is not None, slug
+        attempt = start_attempt(context, trainee, now=clock())
+        db.session.commit()
+        assert len(attempt.questions) == sum(c["count"] for c in attempt.exam_version.blueprint["draw"])
+        answer_all(attempt, clock)
+        submit_attempt(attempt, now=clock())
+        db.session.commit()
+        assert attempt.passed, slug
+        clock.advance(minutes=30)
+    certification = db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment.id))
+    assert certification is not None and certification.track_slug == cohort.track.slug
+    assert db.session.scalar(select(Module).where(Module.slug == modules[0])) is not None
