@@ -99,10 +99,14 @@ def _register_hooks(app: Flask) -> None:
         now = utcnow()
         last_seen = session.get("last_seen")
         idle = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
-        if last_seen is not None and now - datetime.fromtimestamp(last_seen, timezone.utc) > idle:
+        logged_in_at = session.get("logged_in_at", 0)
+        too_old = now - datetime.fromtimestamp(logged_in_at, timezone.utc) > timedelta(
+            hours=app.config["SESSION_MAX_HOURS"])
+        if too_old or (last_seen is not None and now - datetime.fromtimestamp(last_seen, timezone.utc) > idle):
             logout_user()
             session.clear()
-            flash("Your session ended after a period of inactivity. Please log in again.", "info")
+            flash("Your session ended " + ("after its maximum length" if too_old else "after a period of inactivity")
+                  + ". Please log in again.", "info")
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         # Refreshed at most once a minute, so most responses need not re-sign the session cookie.
         if request.endpoint not in passive_endpoints and (last_seen is None or now.timestamp() - last_seen >= 60):
@@ -123,6 +127,9 @@ def _register_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            # Browsers remember to use HTTPS only (ASVS 14.4.5); sent over HTTPS only, where it counts.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint != "static" and current_user.is_authenticated:
             # Pages with personal data or one-time secrets stay out of shared caches and history.
             response.headers.setdefault("Cache-Control", "no-store")
@@ -137,9 +144,13 @@ def _register_errors(app: Flask) -> None:
                                        "Go back, reload the page and try again."), 400
 
     for code, title, message in (
+        (400, "Request refused", "Some of what was sent is not valid (too long, or not one of the choices). "
+                                 "Nothing was saved; go back, correct it and try again."),
         (403, "Not allowed", "Your account does not have access to this page."),
         (404, "Page not found", "There is no page at this address, or you do not have access to it."),
         (405, "Method not allowed", "This page cannot be used that way."),
+        (413, "Too large", "The request was too large (files are limited to 10 MB). Nothing was saved; "
+                           "go back and choose a smaller file."),
     ):
         def handler(error, code=code, title=title, message=message):
             description = getattr(error, "description", None)

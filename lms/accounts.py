@@ -97,20 +97,38 @@ def _recent_failures_from(ip: str | None, now) -> int:
     )
 
 
+def _typed_identity(email: str) -> str:
+    """What to record of an unknown log-in name: an e-mail address, never other text (a password typed
+    in the wrong field must not reach the audit log)."""
+    return email if "@" in email and " " not in email and len(email) <= 254 else "(not an e-mail address)"
+
+
 def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResult:
-    """Check credentials, applying the per-address rate limit and the per-account lockout."""
+    """Check credentials, applying the per-address rate limit and the per-account lockout.
+
+    Whether an account is locked or disabled is told only to someone who gave its right password;
+    every other failure gets the same message, so log-in does not reveal which accounts exist.
+    """
     config = current_app.config
     email = normalize_email(email)
     if _recent_failures_from(ip, now) >= config["IP_FAILURE_LIMIT"]:
-        record_event("auth.login", actor_label=email, outcome="failure", now=now, ip=ip,
+        record_event("auth.login", actor_label=_typed_identity(email), outcome="failure", now=now, ip=ip,
                      details={"reason": "rate_limited"})
         return LoginResult(None, "Too many failed log-ins from your address. Wait "
                                  f"{config['IP_FAILURE_WINDOW_MINUTES']} minutes and try again.")
     user = db.session.scalar(select(User).where(User.email == email))
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None:
-        record_event("auth.login", actor_label=email, outcome="failure", now=now, ip=ip,
+        record_event("auth.login", actor_label=_typed_identity(email), outcome="failure", now=now, ip=ip,
                      details={"reason": "unknown_account"})
+        return LoginResult(None, GENERIC_FAILURE)
+    if not password_ok:
+        if user.disabled_at is not None or user.is_locked(now):
+            reason = "disabled" if user.disabled_at is not None else "locked"
+            record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
+                         details={"reason": f"bad_password_while_{reason}"})
+        else:
+            _count_failure(user, now, ip)
         return LoginResult(None, GENERIC_FAILURE)
     if user.disabled_at is None and is_inactive(user, now):
         disable_user(user, now=now, reason=f"inactive for {config['INACTIVE_DAYS']} days")
@@ -123,11 +141,6 @@ def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResu
                      details={"reason": "locked"})
         return LoginResult(None, "This account is locked after too many failed log-ins. "
                                  "Try again later or ask an administrator to unlock it.")
-    if not password_ok:
-        _count_failure(user, now, ip)
-        if user.is_locked(now):
-            return LoginResult(None, "Too many failed log-ins: this account is now locked.")
-        return LoginResult(None, GENERIC_FAILURE)
     user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
     user.last_login_at = now
     if password_needs_rehash(user.password_hash):
@@ -190,6 +203,11 @@ def change_password(user: User, current: str, new: str, *, now) -> None:
     if not verify_password(user.password_hash, current):
         record_event("account.password_change", actor=user, obj=user, outcome="failure", now=now,
                      details={"reason": "wrong_current_password"})
+        # The form checks a password, so it gets the log-in's lockout (else a stolen session could guess on).
+        _count_failure(user, now, None)
+        if user.is_locked(now):
+            end_sessions(user)
+            raise AccountError("Too many wrong passwords: this account is now locked and logged out.")
         raise AccountError("Your current password is not correct.")
     if new == current:
         raise AccountError("Choose a password different from your current one.")
@@ -240,6 +258,42 @@ def change_role(user: User, role: Role | str, *, actor=None, now, agency=None) -
     end_sessions(user)
     record_event("account.role_change", actor=actor, obj=user, now=now,
                  details={"from": old, "to": {"role": role.value, "agency_id": getattr(user.agency, "id", None)}})
+
+
+ACCESS_REVIEW_DAYS = 365  # CJIS: account access is validated at least annually
+KEEP, REVOKE = "keep", "disable"
+
+
+def access_review_due(user: User, now) -> bool:
+    """True for an enabled account whose access nobody confirmed in the last ACCESS_REVIEW_DAYS (or ever).
+
+    Disabled accounts have no access to review."""
+    if user.disabled_at is not None:
+        return False
+    return user.access_reviewed_at is None or now - user.access_reviewed_at > timedelta(days=ACCESS_REVIEW_DAYS)
+
+
+def review_access(user: User, decision: str, *, actor, now, note: str = "") -> None:
+    """Record an administrator's annual review of an account: access still needed (``KEEP``), or not
+    (``REVOKE``: the account is disabled and its sessions end). Audited as ``account.access_review``.
+
+    Nobody reviews their own account: access is confirmed by someone else."""
+    if decision not in (KEEP, REVOKE):
+        raise AccountError("Choose whether the account still needs access.")
+    if actor is not None and actor.id == user.id:
+        raise AccountError("Another administrator reviews your own account.")
+    note = (note or "").strip()[:500]
+    if decision == REVOKE:
+        disable_user(user, actor=actor, now=now, reason="annual access review: access no longer needed"
+                     + (f" ({note})" if note else ""))
+    elif user.disabled_at is not None:
+        raise AccountError(f"{user.email} is disabled; enable it first if it still needs access.")
+    user.access_reviewed_at, user.access_reviewed_by_id = now, getattr(actor, "id", None)
+    db.session.flush()
+    record_event("account.access_review", actor=actor, obj=user, now=now,
+                 details={"decision": decision, "note": note or None, "role": user.role,
+                          "agency_id": user.agency_id,
+                          "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None})
 
 
 def generate_password() -> str:

@@ -182,12 +182,14 @@ def users_disable_inactive():
 @users_cli.command("list")
 @with_appcontext
 def users_list():
-    """List accounts: e-mail, role, agency, status, last log-in (for the access review)."""
+    """List accounts: e-mail, role, agency, status, last log-in, last access review (and "review-due")."""
     now = utcnow()
     for user in db.session.scalars(select(User).order_by(User.email)):
         status = "disabled" if user.disabled_at else "locked" if user.is_locked(now) else "active"
         click.echo("\t".join([user.email, user.role, user.agency.ori if user.agency else "-", status,
-                              user.last_login_at.isoformat() if user.last_login_at else "never"]))
+                              user.last_login_at.isoformat() if user.last_login_at else "never",
+                              user.access_reviewed_at.date().isoformat() if user.access_reviewed_at else "never",
+                              "review-due" if accounts.access_review_due(user, now) else "-"]))
 
 
 # -- audit -----------------------------------------------------------------
@@ -571,14 +573,24 @@ demo_cli = click.Group("demo", help="Demonstration data.")
 @with_appcontext
 def demo_load(as_of, seed):
     """Load the 2005 fact-sheet program (FDLE, Alabama, L.A. County), simulated through the real exam engine."""
-    from .demo_program import DemoAlreadyLoaded, load_fact_sheet
     from .learning import program_today
 
     _sync()
+    _load_program_demo(as_of.date() if as_of else program_today(utcnow()), seed, already="fail")
+
+
+def _load_program_demo(as_of, seed, *, already: str) -> None:
+    """Run the fact-sheet demo (`load_fact_sheet`) and print its figures. When it is already loaded:
+    ``already="fail"`` exits with an error, ``already="skip"`` says so (quickstart's second run)."""
+    from .demo_program import DemoAlreadyLoaded, load_fact_sheet
+
     try:
-        report = load_fact_sheet(as_of=as_of.date() if as_of else program_today(utcnow()), seed=seed)
+        report = load_fact_sheet(as_of=as_of, seed=seed)
     except DemoAlreadyLoaded as error:
         db.session.rollback()
+        if already == "skip":
+            click.echo(f"\n{error} Nothing changed.")
+            return
         raise click.ClickException(str(error)) from None
     except Exception:
         db.session.rollback()
@@ -598,8 +610,10 @@ def demo_load(as_of, seed):
 @click.option("--serve/--no-serve", default=True, help="Start the development server afterwards.")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
+@click.option("--program-demo", is_flag=True,
+              help="Also load the 2005 fact-sheet program, as `lms demo load` does (once; about 30 s).")
 @with_appcontext
-def quickstart(serve, host, port):
+def quickstart(serve, host, port, program_demo):
     """Migrate the database, sync the bundled course, create the demo set-up, and serve it."""
     from flask_migrate import upgrade
 
@@ -624,6 +638,12 @@ def quickstart(serve, host, port):
     if setup.existing_accounts:
         click.echo("\nDemo accounts already exist (their passwords were printed on the first start): "
                    + ", ".join(email for _, email in setup.existing_accounts))
+    if program_demo:
+        from .learning import program_today
+
+        click.echo("\nThe 2005 fact-sheet program (FDLE, Alabama State Police, L.A. County), simulated through the "
+                   "exam engine:")
+        _load_program_demo(program_today(utcnow()), 2005, already="skip")
     if serve:
         click.echo(f"\nServing the LMS at http://{host}:{port}  (Ctrl+C to stop)")
         # Flask ignores app.run() inside its own CLI, so serve with Werkzeug directly.

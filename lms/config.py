@@ -57,6 +57,8 @@ def from_environment(load_secret: bool = True) -> dict:
         "CONTENT_ROOT": os.environ.get("LMS_CONTENT_ROOT") or str(PROJECT_ROOT),
         # Sessions (CJIS: lock after at most 30 minutes idle).
         "IDLE_TIMEOUT_MINUTES": _int("LMS_IDLE_TIMEOUT_MINUTES", 30),
+        # An absolute limit too: a session ends this long after log-in, however active (ASVS 3.3).
+        "SESSION_MAX_HOURS": _int("LMS_SESSION_MAX_HOURS", 12),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("LMS_COOKIE_SECURE", env == "production"),
@@ -69,6 +71,9 @@ def from_environment(load_secret: bool = True) -> dict:
         "INACTIVE_DAYS": _int("LMS_INACTIVE_DAYS", 90),
         "IP_FAILURE_LIMIT": _int("LMS_IP_FAILURE_LIMIT", 20),
         "IP_FAILURE_WINDOW_MINUTES": _int("LMS_IP_FAILURE_WINDOW_MINUTES", 15),
+        # The largest request body accepted (uploads are 10 MB at most; multipart adds a little): larger
+        # requests are refused with 413 before they are read or spooled to disk.
+        "MAX_CONTENT_LENGTH": _int("LMS_MAX_REQUEST_BYTES", 11 * 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         # Answers are accepted this long after an exam's deadline (network latency); capped at 60 s.
         "EXAM_GRACE_SECONDS": _int("LMS_EXAM_GRACE_SECONDS", 30),

@@ -16,7 +16,7 @@ from .audit import record_event
 from .certification.issue import add_years
 from .extensions import db
 from .learning import program_today
-from .models import Cohort, Mou, Nomination, Role, Track, User
+from .models import Cohort, Enrollment, Mou, Nomination, Role, Track, User
 from .models.nomination import ACCEPTED, DECLINED, PENDING
 from .uploads import DOCUMENT_TYPES, store_upload
 
@@ -225,6 +225,7 @@ class RosterReport:
     good: list[tuple[int, Nominee]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     imported: list[Nomination] = field(default_factory=list)
+    enrolled: list["Acceptance"] = field(default_factory=list)  # an enrollment import's accepted rows
     file_error: str | None = None
 
     @property
@@ -250,9 +251,11 @@ def _int(value: str):
     return int(value) if value.isdigit() else None
 
 
-def read_roster(data: bytes, *, mou: Mou, today: date) -> RosterReport:
+def read_roster(data: bytes, *, mou: Mou, today: date, cohort: Cohort | None = None) -> RosterReport:
     """Validate every row of a CSV roster (header: ROSTER_COLUMNS, optional notes); nothing is written.
 
+    With ``cohort`` (an enrollment import), each row must also be enrollable in it: the cohort's track, no
+    account of another kind or agency, not already enrolled, within the MOU's officer cap.
     Lines are numbered as in the file (the header is line 1)."""
     report = RosterReport()
     if len(data) > MAX_ROSTER_BYTES:
@@ -280,6 +283,9 @@ def read_roster(data: bytes, *, mou: Mou, today: date) -> RosterReport:
                              + (f" (unknown: {', '.join(unknown)})" if unknown else "") + ".")
         return report
     seen: dict[tuple[str, str], int] = {}
+    places = None
+    if cohort is not None and mou.officer_cap is not None:
+        places = max(mou.officer_cap - enrolled_under(mou), 0)
     rows = 0
     while True:
         try:
@@ -311,7 +317,14 @@ def read_roster(data: bytes, *, mou: Mou, today: date) -> RosterReport:
                 problems = [f"the same person and track as line {seen[key]}"]
             elif _duplicate(nominee.email, nominee.track.id, mou.agency_id):
                 problems = ["already nominated for this track, awaiting a decision"]
-            else:
+            elif cohort is not None:
+                problems = _enrollment_problems(nominee, mou, cohort)
+            if not problems and places is not None:
+                if places <= 0:
+                    problems = [f"over MOU {mou.id}'s cap of {mou.officer_cap} officers"]
+                else:
+                    places -= 1
+            if not problems:
                 seen[key] = line
         if problems:
             report.errors.append(RowError(line, problems))
@@ -320,6 +333,21 @@ def read_roster(data: bytes, *, mou: Mou, today: date) -> RosterReport:
     if not report.good and not report.errors:
         report.file_error = "The file has a header but no rows."
     return report
+
+
+def _enrollment_problems(nominee: Nominee, mou: Mou, cohort: Cohort) -> list[str]:
+    """Why a checked nominee could not be enrolled in the cohort under the MOU (nothing if they can)."""
+    if nominee.track.id != cohort.track_id:
+        return [f"track '{nominee.track.slug}' is not the cohort's track ({cohort.track.slug})"]
+    user = db.session.scalar(select(User).where(User.email == nominee.email))
+    if user is None:
+        return []
+    if not user.has_role(Role.TRAINEE) or user.agency_id != mou.agency_id:
+        return ["already has an account that is not a trainee of this agency"]
+    if db.session.scalar(select(Enrollment.id).where(Enrollment.user_id == user.id,
+                                                     Enrollment.cohort_id == cohort.id)) is not None:
+        return ["already enrolled in this cohort"]
+    return []
 
 
 def import_roster(data: bytes, *, mou: Mou, only_good_rows: bool, actor, now) -> RosterReport:
@@ -337,4 +365,38 @@ def import_roster(data: bytes, *, mou: Mou, only_good_rows: bool, actor, now) ->
     record_event("nomination.import", actor=actor, obj=mou, now=now, details={
         "imported": len(report.imported), "bad_lines": [e.line for e in report.errors],
         "only_good_rows": only_good_rows})
+    return report
+
+
+def check_cohort_for(mou: Mou, cohort: Cohort) -> None:
+    """Raise NominationError unless the cohort runs one of the MOU's tracks and is open to its agency."""
+    if cohort.track_id not in {t.id for t in tracks_for(mou)}:
+        raise NominationError(f"Cohort {cohort.name} runs a track that MOU {mou.id}'s people do not take.")
+    if cohort.agencies and all(a.id != mou.agency_id for a in cohort.agencies):
+        raise NominationError(f"Cohort {cohort.name} is not open to {mou.agency.name}.")
+
+
+def import_enrollments(data: bytes, *, mou: Mou, cohort: Cohort, only_good_rows: bool, actor, now,
+                       password: str | None = "generate") -> RosterReport:
+    """Staff enroll a roster in a cohort under an MOU: the rows are validated as a nomination roster is
+    (plus: enrollable in the cohort), then each row is nominated and accepted at once, so the account is
+    created if needed (a temporary password, in ``report.enrolled``) and the enrollment attached to the MOU.
+    Nothing is imported from a file with a bad row unless ``only_good_rows``. One ``enrollment.import``
+    event (with the bad lines), plus the events of each nomination, account and enrollment."""
+    today = program_today(now)
+    _check_mou_open(mou, mou.agency_id, today)
+    check_cohort_for(mou, cohort)
+    report = read_roster(data, mou=mou, today=today, cohort=cohort)
+    if report.file_error or (report.errors and not only_good_rows):
+        record_event("enrollment.import", actor=actor, obj=cohort, now=now, outcome="denied", details={
+            "mou_id": mou.id, "file_error": report.file_error, "bad_lines": [e.line for e in report.errors],
+            "imported": 0})
+        return report
+    for _, nominee in report.good:
+        nomination = nominate(nominee, mou=mou, actor=actor, now=now, source="csv")
+        report.imported.append(nomination)
+        report.enrolled.append(accept_nomination(nomination, cohort, actor=actor, now=now, password=password))
+    record_event("enrollment.import", actor=actor, obj=cohort, now=now, details={
+        "mou_id": mou.id, "imported": len(report.enrolled), "bad_lines": [e.line for e in report.errors],
+        "accounts_created": sum(1 for a in report.enrolled if a.temporary_password), "only_good_rows": only_good_rows})
     return report

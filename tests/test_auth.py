@@ -2,9 +2,11 @@
 import pytest
 from sqlalchemy import select
 
+from datetime import timedelta
+
 from lms.models import AuditEvent, Role, User
 
-from .conftest import PASSWORD, csrf_token, login, post
+from .conftest import PASSWORD, START, csrf_token, login, post
 
 
 def events(db, action):
@@ -63,8 +65,8 @@ def test_five_failures_within_15_minutes_lock_the_account_until_an_admin_unlocks
     db.session.refresh(user)
     assert user.failed_logins == 4 and not user.is_locked(clock())
     response = login(client, "t@example.test", "wrong password but long enough")
-    assert "now locked" in response.get_data(as_text=True)
-    # Even the right password is refused while locked.
+    assert "not correct" in response.get_data(as_text=True)  # a wrong password learns nothing more
+    # Even the right password is refused while locked; its holder is told why.
     response = login(client, "t@example.test", PASSWORD)
     assert response.status_code == 401 and "locked" in response.get_data(as_text=True)
     assert len(events(db, "account.lock")) == 1
@@ -244,3 +246,43 @@ def test_passwords_are_stored_as_argon2id(factory, db):
     user = factory.user(email="t@example.test")
     stored = db.session.scalar(select(User.password_hash).where(User.id == user.id))
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_account_state_is_told_only_to_someone_with_the_right_password(client, factory, db, clock):
+    from lms import accounts
+
+    user = factory.user(email="t@example.test")
+    accounts.disable_user(user, now=clock(), reason="test")
+    db.session.commit()
+    wrong = login(client, "t@example.test", "wrong password but long enough")
+    assert wrong.status_code == 401 and "disabled" not in wrong.get_data(as_text=True)
+    right = login(client, "t@example.test", ack=False)
+    assert "disabled" in right.get_data(as_text=True)
+
+
+def test_a_wrong_password_does_not_disable_an_inactive_account(client, factory, db, clock):
+    user = factory.user(email="t@example.test")
+    clock.advance(days=120)
+    login(client, "t@example.test", "wrong password but long enough")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).disabled_at is None
+
+
+def test_text_typed_in_the_e_mail_field_is_not_logged_unless_it_is_an_address(client, factory, db):
+    login(client, "my secret passphrase", "whatever else it is")
+    [event] = events(db, "auth.login")
+    assert event.actor == "(not an e-mail address)"
+
+
+def test_a_session_ends_at_its_maximum_length_however_active(client, factory, clock, app):
+    factory.user(email="t@example.test")
+    login(client, "t@example.test")
+    for _ in range(app.config["SESSION_MAX_HOURS"] * 3 + 2):
+        clock.advance(minutes=20)
+        if client.get("/course").status_code != 200:
+            break
+    # Kept alive by activity up to the limit, ended just past it.
+    assert timedelta(hours=app.config["SESSION_MAX_HOURS"]) < clock() - START <= timedelta(
+        hours=app.config["SESSION_MAX_HOURS"], minutes=20)
+    response = client.get("/course")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

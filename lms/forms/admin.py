@@ -1,7 +1,7 @@
 """Administrator forms: accounts."""
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..models import Role
@@ -49,3 +49,12 @@ class ActionForm(FlaskForm):
     """A button that changes state: CSRF only."""
 
     submit = SubmitField("Confirm")
+
+
+class AccessReviewForm(FlaskForm):
+    """The annual access review of one account: the button pressed carries the decision."""
+
+    decision = RadioField("Decision", choices=[SelectChoice("keep", "Access still needed"),
+                                               SelectChoice("disable", "No longer needed: disable")],
+                          validators=[DataRequired()])
+    note = StringField("Note (optional)", validators=[Optional(), Length(max=500)])

@@ -93,6 +93,12 @@ class RosterImportForm(FlaskForm):
     submit = SubmitField("Import")
 
 
+class EnrollmentImportForm(RosterImportForm):
+    """Staff enroll a CSV roster in a cohort under an agreement."""
+
+    cohort_id = SelectField("Cohort", coerce=int, validators=[DataRequired()])
+
+
 class AcceptForm(FlaskForm):
     """Staff accept a nomination into a cohort."""
 

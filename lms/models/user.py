@@ -50,10 +50,14 @@ class User(UserMixin, db.Model):
     created_at = mapped_column(UTCDateTime(), nullable=False)
     last_login_at = mapped_column(UTCDateTime(), nullable=True)
     password_changed_at = mapped_column(UTCDateTime(), nullable=True)
+    # The annual access review (CJIS): when an administrator last confirmed the account still needs access.
+    access_reviewed_at = mapped_column(UTCDateTime(), nullable=True)
+    access_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # A standing accommodation: every exam's time limit is multiplied by it (e.g. 1.5).
     time_multiplier: Mapped[float] = mapped_column(Float, default=1.0, server_default=text("1.0"))
 
     agency = relationship("Agency", back_populates="users")
+    access_reviewed_by = relationship("User", remote_side=[id], foreign_keys=[access_reviewed_by_id])
 
     __table_args__ = (Index("ix_user_role", "role"),)
 

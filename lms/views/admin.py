@@ -8,7 +8,7 @@ from .. import accounts
 from ..audit import verify_chain
 from ..clock import utcnow
 from ..extensions import db
-from ..forms.admin import ActionForm, ReasonForm, ResetPasswordForm, RoleForm, UserCreateForm
+from ..forms.admin import AccessReviewForm, ActionForm, ReasonForm, ResetPasswordForm, RoleForm, UserCreateForm
 from ..models import Agency, AuditEvent, Role, User
 from ..security import role_required
 
@@ -165,6 +165,41 @@ def change_role(user_id):
         flash(str(error), "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
     return _done(user, f"{user.email} is now {Role(form.role.data).label.lower()}.")
+
+
+@bp.get("/access-review")
+@role_required(Role.ADMIN)
+def access_review():
+    """The annual access review (CJIS): every account with its role, agency, status, dates and last
+    review; accounts not reviewed in the last 365 days are flagged."""
+    now = utcnow()
+    users = db.session.scalars(select(User).order_by(User.name, User.id)).all()
+    due = {u.id for u in users if accounts.access_review_due(u, now)}
+    only_due = request.args.get("due") == "1"
+    shown = [u for u in users if u.id in due] if only_due else users
+    return render_template("admin/access_review.html", users=shown, due=due, only_due=only_due, total=len(users),
+                           now=now, form=AccessReviewForm(), days=accounts.ACCESS_REVIEW_DAYS)
+
+
+@bp.post("/users/<int:user_id>/access-review")
+@role_required(Role.ADMIN)
+def review_access(user_id):
+    """Record the review of one account: access still needed, or disable it."""
+    user = load_user_or_404(user_id)
+    form = AccessReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        accounts.review_access(user, form.decision.data, actor=current_user, now=utcnow(), note=form.note.data)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"{user.email}: access confirmed." if form.decision.data == accounts.KEEP
+              else f"{user.email} is disabled and logged out everywhere.", "success")
+    back = url_for("admin.access_review", due="1") if request.args.get("due") == "1" else url_for("admin.access_review")
+    return redirect(f"{back}#user-{user.id}")
 
 
 @bp.get("/audit")

@@ -17,6 +17,8 @@ from ..security import role_required
 from ..uploads import UploadRefused, send_stored
 
 bp = Blueprint("agencies", __name__)
+bp.add_app_template_filter(agreements.history_lines, "history_lines")
+bp.add_app_template_filter(agreements.history_action, "history_action")
 STAFF = (Role.STAFF, Role.ADMIN)
 READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
 

@@ -43,7 +43,7 @@ def login():
             return render_template("auth/login.html", form=form), 401
         session.clear()  # a new session at log-in
         login_user(result.user)
-        session["last_seen"] = now.timestamp()
+        session["last_seen"] = session["logged_in_at"] = now.timestamp()
         session.permanent = True
         return redirect(_next_url() or url_for("main.index"))
     return render_template("auth/login.html", form=form)
@@ -77,7 +77,7 @@ def change_password():
         db.session.commit()
         session.clear()
         login_user(user)  # re-bind this session to the new token
-        session["last_seen"] = utcnow().timestamp()
+        session["last_seen"] = session["logged_in_at"] = utcnow().timestamp()
         flash("Your password has been changed. Other sessions have been logged out.", "success")
         return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from .. import nominations as service
 from ..clock import utcnow
 from ..extensions import db
-from ..forms.program import AcceptForm, DeclineForm, NominationForm, RosterImportForm
+from ..forms.program import AcceptForm, DeclineForm, EnrollmentImportForm, NominationForm, RosterImportForm
 from ..learning import program_today
 from ..models import NOMINATION_STATUSES, Cohort, Mou, Nomination, Role
 from ..security import role_required
@@ -100,15 +100,53 @@ def roster_import():
         return render_template("nominations/no_mou.html")
     if form.validate_on_submit():
         mou = _load_own_mou(form.mou_id.data)
-        upload = form.roster.data
-        if upload is None or not getattr(upload, "filename", "") or not upload.filename.lower().endswith(".csv"):
-            flash("Choose a .csv file.", "error")
-        else:
-            data = upload.stream.read(service.MAX_ROSTER_BYTES + 1)
+        data = _csv_upload(form.roster.data)
+        if data is not None:
             report = service.import_roster(data, mou=mou, only_good_rows=form.mode.data == "good",
                                            actor=current_user, now=utcnow())
             db.session.commit()  # the nominations, or the audit of a refused import
     return render_template("nominations/import.html", form=form, report=report, columns=service.ROSTER_COLUMNS)
+
+
+def _csv_upload(upload) -> bytes | None:
+    """The uploaded roster's bytes (at most one byte over the limit, which the service refuses), or None
+    after telling the user to choose a .csv file."""
+    if upload is None or not getattr(upload, "filename", "") or not upload.filename.lower().endswith(".csv"):
+        flash("Choose a .csv file.", "error")
+        return None
+    return upload.stream.read(service.MAX_ROSTER_BYTES + 1)
+
+
+@bp.route("/import-enrollments", methods=["GET", "POST"])
+@role_required(*STAFF)
+def enrollment_import():
+    """Staff enroll a CSV roster in a cohort under an MOU (accounts created as needed), every row checked first."""
+    today = program_today(utcnow())
+    mous = [m for m in db.session.scalars(select(Mou).order_by(Mou.agency_id, Mou.effective_on.desc()))
+            if m.is_in_force(today)]
+    cohort_rows = db.session.scalars(select(Cohort).order_by(Cohort.start_date.desc(), Cohort.name)).all()
+    form = EnrollmentImportForm()
+    if request.method == "GET" and request.args.get("cohort_id", type=int):
+        form.cohort_id.data = request.args.get("cohort_id", type=int)
+    form.mou_id.choices = [SelectChoice(m.id, f"{m.agency.name}: MOU {m.id}, {m.model_label}") for m in mous]
+    form.cohort_id.choices = [SelectChoice(c.id, f"{c.name} ({c.track.title}, starts {c.start_date})")
+                              for c in cohort_rows]
+    report = None
+    if form.validate_on_submit():
+        mou, cohort = db.session.get(Mou, form.mou_id.data), db.session.get(Cohort, form.cohort_id.data)
+        data = _csv_upload(form.roster.data)
+        if data is not None:
+            try:
+                report = service.import_enrollments(data, mou=mou, cohort=cohort, actor=current_user, now=utcnow(),
+                                                    only_good_rows=form.mode.data == "good")
+            except service.NominationError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                db.session.commit()  # the enrollments, or the audit of a refused import
+    # Temporary passwords are on this response only (never flashed into the cookie or logged).
+    return render_template("nominations/import_enrollments.html", form=form, report=report,
+                           columns=service.ROSTER_COLUMNS)
 
 
 @bp.get("/<int:nomination_id>")
@@ -142,11 +180,11 @@ def nomination_accept(nomination_id):
         flash(str(error), "error")
         return redirect(url_for("nominations.nomination_detail", nomination_id=nomination.id))
     db.session.commit()
-    message = f"{nomination.name} is enrolled."
     if result.temporary_password:
-        message += (f" Account created for {result.user.email}; temporary password (shown once, give it to the "
-                    f"officer securely): {result.temporary_password}")
-    flash(message, "success")
+        # Shown once, on this response only (never flashed into the cookie or logged).
+        return render_template("nominations/accepted.html", n=nomination, user=result.user,
+                               password=result.temporary_password)
+    flash(f"{nomination.name} is enrolled.", "success")
     return redirect(url_for("nominations.nomination_detail", nomination_id=nomination.id))
 
 

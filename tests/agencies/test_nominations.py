@@ -1,5 +1,6 @@
 """Nominations: a coordinator nominates with the eligibility facts; staff accept (account + enrollment
 under the MOU) or decline with a reason; every step audited; the coordinator sees the status."""
+import re
 from datetime import date
 
 from sqlalchemy import select
@@ -36,9 +37,10 @@ def test_coordinator_nominates_staff_accept_and_the_officer_logs_in(kit, program
     assert cohort.name in page
     response = post(staff_client, f"/nominations/{nomination.id}/accept", {"cohort_id": cohort.id},
                     page=f"/nominations/{nomination.id}")
-    assert response.status_code == 302
-    flashed = staff_client.get(f"/nominations/{nomination.id}").get_data(as_text=True)
-    assert "temporary password" in flashed
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
+    password = re.search(r'class="temporary-password">([^<]+)<', page).group(1)
+    assert password not in staff_client.get(f"/nominations/{nomination.id}").get_data(as_text=True)  # shown once
     db.session.expire_all()
     user = db.session.scalar(select(User).where(User.email == "olivia@north.example"))
     assert user.role == "trainee" and user.agency_id == side.agency.id and user.must_change_password
@@ -48,6 +50,9 @@ def test_coordinator_nominates_staff_accept_and_the_officer_logs_in(kit, program
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"nomination.create", "nomination.accept", "user.create", "enrollment.create",
             "enrollment.set_mou"} <= actions
+    officer = make_client()
+    login(officer, "olivia@north.example", password)
+    assert officer.get("/course").headers["Location"].endswith("/account/password")
 
 
 def test_staff_decline_with_a_reason_the_coordinator_sees(kit, program, db, client, make_client, factory):

@@ -1,6 +1,7 @@
 """CSV roster import: every row validated first; bad rows reported with their line and reason; nothing
 imported from a file with errors unless the user chooses to import only the good rows."""
 import io
+import re
 
 from sqlalchemy import func, select
 
@@ -73,3 +74,97 @@ def test_bad_files_are_refused_whole(kit, program, db, client):
     assert "not UTF-8" in page
     assert "Choose a .csv file" in _upload(client, side.mou, "x", name="roster.xlsx").get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Nomination)) == 0
+
+
+# -- enrollment rosters: staff enroll a CSV roster in a cohort under an MOU ------------------------
+
+ENROLL_PAGE = "/nominations/import-enrollments"
+
+
+def _enroll_upload(client, mou, cohort, text, mode="all", name="roster.csv"):
+    data = {"csrf_token": csrf_token(client, ENROLL_PAGE), "mou_id": mou.id, "cohort_id": cohort.id, "mode": mode,
+            "roster": (io.BytesIO(text.encode("utf-8")), name)}
+    return client.post(ENROLL_PAGE, data=data, content_type="multipart/form-data")
+
+
+def test_staff_enroll_a_roster_with_bad_rows_only_when_only_good_rows_is_chosen(kit, program, db, client, factory):
+    from lms.models import Enrollment, Role, User
+
+    track, other_track = kit.track(), kit.track()
+    side = program(tracks=[track.slug, other_track.slug])
+    cohort = factory.cohort(track.slug, agencies=[side.agency])
+    existing = factory.user(Role.TRAINEE, email="cy@north.example", agency=side.agency, name="Cy Clear")
+    factory.user(Role.STAFF, email="fay@north.example")  # an account that is not a trainee
+    enrolled_already = factory.user(Role.TRAINEE, email="gil@north.example", agency=side.agency)
+    factory.enroll(enrolled_already, cohort)
+    staff = factory.user(Role.STAFF)
+    login(client, staff.email)
+    text = ROSTER.format(track=track.slug) + (
+        f"Fay Staff,fay@north.example,{track.slug},2024-05-01,4,yes,yes\n"
+        f"Gil Twice,gil@north.example,{track.slug},2024-05-01,4,yes,yes\n"
+        f"Hal Other,hal@north.example,{other_track.slug},2024-05-01,4,yes,yes\n")
+    page = _enroll_upload(client, side.mou, cohort, text).get_data(as_text=True)
+    assert "Nothing was imported" in page
+    assert db.session.scalar(select(func.count()).select_from(Nomination)) == 0
+    # The nomination roster's checks (same lines and reasons), plus the enrollment ones.
+    for line, reason in ((3, "e-mail address is not valid"), (6, "older than 5 years"),
+                         (7, "citizenship is not attested"), (8, "same person and track as line 2"),
+                         (9, "not a trainee of this agency"), (10, "already enrolled in this cohort"),
+                         (11, "is not the cohort&#39;s track")):
+        assert f"<th scope=\"row\">{line}</th>" in page and reason in page, (line, reason)
+    assert "<th scope=\"row\">2</th>" not in page and "<th scope=\"row\">4</th>" not in page
+
+    response = _enroll_upload(client, side.mou, cohort, text, mode="good")
+    page = response.get_data(as_text=True)
+    assert "2 officer(s) enrolled; 7 bad row(s) left out" in page
+    assert response.headers["Cache-Control"] == "no-store"
+    passwords = re.findall(r'class="temporary-password">([^<]+)<', page)
+    assert len(passwords) == 1  # Ann is new; Cy already had an account
+    db.session.expire_all()
+    ann = db.session.scalar(select(User).where(User.email == "ann@north.example"))
+    assert ann.role == "trainee" and ann.agency_id == side.agency.id and ann.must_change_password
+    enrollments = db.session.scalars(select(Enrollment).where(Enrollment.cohort_id == cohort.id,
+                                                              Enrollment.user_id.in_([ann.id, existing.id]))).all()
+    assert len(enrollments) == 2 and {e.mou_id for e in enrollments} == {side.mou.id}
+    nominations = db.session.scalars(select(Nomination)).all()
+    assert {(n.email, n.status, n.source) for n in nominations} == {
+        ("ann@north.example", "accepted", "csv"), ("cy@north.example", "accepted", "csv")}
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "enrollment.import")
+                                .order_by(AuditEvent.seq)).all()
+    assert [e.outcome for e in events] == ["denied", "success"]
+    assert events[1].details["bad_lines"] == [3, 6, 7, 8, 9, 10, 11]
+    assert events[1].details["accounts_created"] == 1 and events[1].object_id == str(cohort.id)
+    assert passwords[0] not in str([e.details for e in db.session.scalars(select(AuditEvent))])
+
+    # The new officer logs in with the temporary password and must change it first.
+    other = client.application.test_client()
+    login(other, "ann@north.example", passwords[0])
+    assert other.get("/course").headers["Location"].endswith("/account/password")
+
+
+def test_enrollment_import_respects_the_cap_the_cohort_and_who_may_use_it(kit, program, db, client, factory):
+    from lms.models import Role
+
+    track = kit.track()
+    side = program(tracks=[track.slug])
+    side.mou.officer_cap = 1
+    db.session.commit()
+    cohort = factory.cohort(track.slug, agencies=[side.agency])
+    closed = factory.cohort(track.slug, agencies=[factory.agency(name="South")])
+    login(client, factory.user(Role.STAFF).email)
+    lines = ROSTER.format(track=track.slug).splitlines()
+    text = "\n".join([lines[0], lines[1], lines[3]]) + "\n"  # Ann (line 2), Cy (line 3)
+    page = _enroll_upload(client, side.mou, cohort, text).get_data(as_text=True)
+    assert "<th scope=\"row\">3</th>" in page and "cap of 1 officers" in page
+    page = _enroll_upload(client, side.mou, closed, text, mode="good").get_data(as_text=True)
+    assert "is not open to North County Sheriff" in page
+    assert db.session.scalar(select(func.count()).select_from(Nomination)) == 0
+    assert "1 officer(s) enrolled; 1 bad row(s)" in _enroll_upload(client, side.mou, cohort, text, mode="good").get_data(as_text=True)
+
+    coordinator = client.application.test_client()
+    login(coordinator, side.coordinator.email)
+    assert coordinator.get(ENROLL_PAGE).status_code == 403
+    data = {"csrf_token": csrf_token(coordinator, "/nominations"), "mou_id": side.mou.id, "cohort_id": cohort.id,
+            "mode": "good", "roster": (io.BytesIO(text.encode()), "r.csv")}
+    assert coordinator.post(ENROLL_PAGE, data=data, content_type="multipart/form-data").status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Nomination)) == 1

@@ -107,6 +107,14 @@ def test_staff_create_and_edit_agencies_and_mous_with_history(kit, db, client, f
          page=f"/mous/{mou.id}/edit")
     page = client.get(f"/mous/{mou.id}").get_data(as_text=True)
     assert "mou.update" in page and "2030-01-01" in page and "Arrest without warrant" not in page.split("History")[0]
+    # The history reads as sentences, not JSON.
+    history = page.split('id="history-heading"')[1]
+    assert "<strong>Ends:</strong> none → 2030-01-01" in history
+    assert "<strong>Authorized functions:</strong> Interrogate; Arrest without warrant → Interrogate" in history
+    assert "<strong>Model:</strong> Task Force" in history and "Recorded" in history and "{&#34;" not in history
+    agency_history = client.get(f"/agencies/{agency.id}").get_data(as_text=True).split('id="history-heading"')[1]
+    assert "<strong>Name:</strong> Alabama State Police → Alabama Department of Public Safety" in agency_history
+    assert "<strong>Points of contact:</strong> Lt. A, 555-0100 → Lt. B" in agency_history
 
     token = csrf_token(client, f"/mous/{mou.id}")
     bad = client.post(f"/mous/{mou.id}/documents", data={"csrf_token": token, "document": (
@@ -127,3 +135,7 @@ def test_staff_create_and_edit_agencies_and_mous_with_history(kit, db, client, f
          page=f"/mous/{mou.id}")
     db.session.expire_all()
     assert db.session.get(Mou, mou.id).termination_reason == "Agency withdrew"
+    history = client.get(f"/mous/{mou.id}").get_data(as_text=True).split('id="history-heading"')[1]
+    assert "Terminated" in history and "<strong>Certifications:</strong> suspended" in history
+    assert "<strong>Reason:</strong> Agency withdrew" in history
+    assert "<strong>Document:</strong> Signed MOU.pdf" in history and "document_id" not in history

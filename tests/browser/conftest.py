@@ -81,6 +81,14 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def cli(self, *args: str) -> str:
+        """Run an `lms` command on this server's instance (its own database), as its operator would; its output."""
+        result = subprocess.run([sys.executable, "-c", "from lms.cli import main; main()", *args], cwd=PROJECT_ROOT,
+                                env=_server_env(self.instance, self.url), capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"lms {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

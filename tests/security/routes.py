@@ -1,0 +1,150 @@
+"""Every route of the app, classified: who may use it, and a URL for it in the security world.
+
+A new route fails test_every_route_is_classified until it is added here, with its roles."""
+from dataclasses import dataclass
+from typing import Callable
+
+from lms.models import Role
+
+T, I, C, S, A = Role.TRAINEE, Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN
+PUBLIC = None
+ANY = (T, I, C, S, A)
+VIEWERS = (I, C, S, A)  # cohorts and results
+READERS = (S, A, C)  # agencies, registry, nominations, program
+STAFF = (S, A)
+MANAGERS = (I, S, A)
+
+
+@dataclass(frozen=True)
+class Route:
+    roles: tuple | None  # None: public on purpose
+    url: Callable  # world -> URL
+    who: Callable | None = None  # world -> a user allowed to use it (default: side a's user of the first role)
+    ok: int = 200  # the status the allowed user gets on a GET
+
+    def user(self, world):
+        return self.who(world) if self.who else world.user(self.roles[0])
+
+
+def _attempt(w):
+    return w.a.attempt.id
+
+
+def _cert_owner(w):
+    return w.a.certification.user
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    # Public on purpose.
+    ("main.healthz", "GET"): Route(PUBLIC, lambda w: "/healthz"),
+    ("static", "GET"): Route(PUBLIC, lambda w: "/static/css/app.css"),
+    ("auth.notice", "GET"): Route(PUBLIC, lambda w: "/notice"),
+    ("auth.notice", "POST"): Route(PUBLIC, lambda w: "/notice"),
+    ("auth.login", "GET"): Route(PUBLIC, lambda w: "/login"),
+    ("auth.login", "POST"): Route(PUBLIC, lambda w: "/login"),
+    ("verify.verify_form", "GET"): Route(PUBLIC, lambda w: "/verify"),
+    ("verify.verify_number", "GET"): Route(PUBLIC, lambda w: f"/verify/{w.a.certification.number}"),
+    ("verify.signing_keys", "GET"): Route(PUBLIC, lambda w: "/.well-known/lms-signing-keys.json"),
+    # Any logged-in user.
+    ("main.index", "GET"): Route(ANY, lambda w: "/", ok=302),
+    ("auth.logout", "POST"): Route(ANY, lambda w: "/logout"),
+    ("auth.change_password", "GET"): Route(ANY, lambda w: "/account/password"),
+    ("auth.change_password", "POST"): Route(ANY, lambda w: "/account/password"),
+    # Administrators.
+    ("admin.users", "GET"): Route((A,), lambda w: "/admin/users"),
+    ("admin.create_user", "GET"): Route((A,), lambda w: "/admin/users/new"),
+    ("admin.create_user", "POST"): Route((A,), lambda w: "/admin/users/new"),
+    ("admin.user_detail", "GET"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}"),
+    ("admin.unlock", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/unlock"),
+    ("admin.disable", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/disable"),
+    ("admin.enable", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/enable"),
+    ("admin.reset_password", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/reset-password"),
+    ("admin.change_role", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/role"),
+    ("admin.access_review", "GET"): Route((A,), lambda w: "/admin/access-review"),
+    ("admin.review_access", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/access-review"),
+    ("admin.audit", "GET"): Route((A, S), lambda w: "/admin/audit"),
+    # Agencies and agreements.
+    ("agencies.agency_list", "GET"): Route(READERS, lambda w: "/agencies"),
+    ("agencies.agency_new", "GET"): Route(STAFF, lambda w: "/agencies/new"),
+    ("agencies.agency_new", "POST"): Route(STAFF, lambda w: "/agencies/new"),
+    ("agencies.agency_detail", "GET"): Route(READERS, lambda w: f"/agencies/{w.a.agency.id}"),
+    ("agencies.agency_edit", "GET"): Route(STAFF, lambda w: f"/agencies/{w.a.agency.id}/edit"),
+    ("agencies.agency_edit", "POST"): Route(STAFF, lambda w: f"/agencies/{w.a.agency.id}/edit"),
+    ("agencies.mou_new", "GET"): Route(STAFF, lambda w: f"/agencies/{w.a.agency.id}/mous/new"),
+    ("agencies.mou_new", "POST"): Route(STAFF, lambda w: f"/agencies/{w.a.agency.id}/mous/new"),
+    ("agencies.mou_detail", "GET"): Route(READERS, lambda w: f"/mous/{w.a.mou.id}"),
+    ("agencies.mou_edit", "GET"): Route(STAFF, lambda w: f"/mous/{w.a.mou.id}/edit"),
+    ("agencies.mou_edit", "POST"): Route(STAFF, lambda w: f"/mous/{w.a.mou.id}/edit"),
+    ("agencies.mou_document_upload", "POST"): Route(STAFF, lambda w: f"/mous/{w.a.mou.id}/documents"),
+    ("agencies.mou_document", "GET"): Route(STAFF, lambda w: f"/mous/{w.a.mou.id}/documents/{w.a.document.id}"),
+    ("agencies.mou_terminate", "POST"): Route(STAFF, lambda w: f"/mous/{w.a.mou.id}/terminate"),
+    ("agencies.mou_models", "GET"): Route(STAFF, lambda w: "/mou-models"),
+    ("agencies.mou_models", "POST"): Route(STAFF, lambda w: "/mou-models"),
+    # The trainee's certificates.
+    ("certificates.my_certificates", "GET"): Route((T,), lambda w: "/certificates", who=_cert_owner),
+    ("certificates.detail", "GET"): Route((T,), lambda w: f"/certificates/{w.a.certification.number}", who=_cert_owner),
+    ("certificates.pdf", "GET"): Route((T,), lambda w: f"/certificates/{w.a.certification.number}/certificate.pdf",
+                                       who=_cert_owner),
+    ("certificates.record", "GET"): Route((T,), lambda w: f"/certificates/{w.a.certification.number}/record.json",
+                                          who=_cert_owner),
+    # Cohorts.
+    ("cohorts.cohort_list", "GET"): Route(VIEWERS, lambda w: "/cohorts"),
+    ("cohorts.roster", "GET"): Route(VIEWERS, lambda w: f"/cohorts/{w.a.cohort.id}"),
+    ("cohorts.open_week", "POST"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open"),
+    # The trainee's course and exams.
+    ("course.my_course", "GET"): Route((T,), lambda w: "/course"),
+    ("course.module", "GET"): Route((T,), lambda w: "/course/modules/agreement/basics"),
+    ("course.complete", "POST"): Route((T,), lambda w: "/course/modules/agreement/basics/complete"),
+    ("exams.exam_page", "GET"): Route((T,), lambda w: "/exams/mixed-exam"),
+    ("exams.start", "POST"): Route((T,), lambda w: "/exams/mixed-exam/start"),
+    ("exams.attempt", "GET"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}"),
+    ("exams.save", "POST"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}/save"),
+    ("exams.autosave", "POST"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}/autosave"),
+    ("exams.status", "GET"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}/status"),
+    ("exams.confirm_submit", "GET"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}/submit"),
+    ("exams.submit", "POST"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}/submit"),
+    ("exams.result", "GET"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}/result", ok=302),
+    # Nominations.
+    ("nominations.nomination_list", "GET"): Route(READERS, lambda w: "/nominations"),
+    ("nominations.nomination_new", "GET"): Route((C,), lambda w: "/nominations/new"),
+    ("nominations.nomination_new", "POST"): Route((C,), lambda w: "/nominations/new"),
+    ("nominations.roster_import", "GET"): Route((C,), lambda w: "/nominations/import"),
+    ("nominations.roster_import", "POST"): Route((C,), lambda w: "/nominations/import"),
+    ("nominations.enrollment_import", "GET"): Route(STAFF, lambda w: "/nominations/import-enrollments"),
+    ("nominations.enrollment_import", "POST"): Route(STAFF, lambda w: "/nominations/import-enrollments"),
+    ("nominations.nomination_detail", "GET"): Route(READERS, lambda w: f"/nominations/{w.a.nomination.id}"),
+    ("nominations.nomination_accept", "POST"): Route(STAFF, lambda w: f"/nominations/{w.a.nomination.id}/accept"),
+    ("nominations.nomination_decline", "POST"): Route(STAFF, lambda w: f"/nominations/{w.a.nomination.id}/decline"),
+    ("nominations.nomination_evidence", "GET"): Route(READERS, lambda w: f"/nominations/{w.a.nomination.id}/evidence"),
+    # The certification registry and pass lists.
+    ("registry.registry", "GET"): Route(READERS, lambda w: "/registry"),
+    ("registry.detail", "GET"): Route(READERS, lambda w: f"/registry/{w.a.certification.number}"),
+    ("registry.change_status", "POST"): Route(STAFF, lambda w: f"/registry/{w.a.certification.number}/suspend"),
+    ("registry.pdf", "GET"): Route(READERS, lambda w: f"/registry/{w.a.certification.number}/certificate.pdf"),
+    ("registry.record", "GET"): Route(READERS, lambda w: f"/registry/{w.a.certification.number}/record.json"),
+    ("registry.due", "GET"): Route(READERS, lambda w: "/registry/due"),
+    ("registry.passlist", "GET"): Route(READERS, lambda w: "/passlist"),
+    ("registry.passlist_download", "GET"): Route(READERS, lambda w: "/passlist.csv"),
+    # The program dashboard.
+    ("program.dashboard", "GET"): Route(READERS, lambda w: "/program"),
+    ("program.people", "GET"): Route(READERS, lambda w: f"/program/people?group=nominated&agency_id={w.a.agency.id}"),
+    # Results, statistics and grants.
+    ("results.index", "GET"): Route(VIEWERS, lambda w: "/results"),
+    ("results.exam_results", "GET"): Route(VIEWERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/exams/mixed-exam"),
+    ("results.exam_results_csv", "GET"): Route(
+        VIEWERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/exams/mixed-exam/results.csv"),
+    ("results.cohort_statistics", "GET"): Route(
+        MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/exams/mixed-exam/statistics"),
+    ("results.exam_statistics", "GET"): Route(MANAGERS, lambda w: "/results/exams/mixed-exam/statistics"),
+    ("results.attempt_detail", "GET"): Route(VIEWERS, lambda w: f"/results/attempts/{_attempt(w)}"),
+    ("results.trainee", "GET"): Route(VIEWERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}"),
+    ("results.extra_time", "POST"): Route(
+        MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/exams/mixed-exam/extra-time"),
+    ("results.extra_attempt", "POST"): Route(
+        MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/exams/mixed-exam/extra-attempt"),
+    ("results.multiplier", "POST"): Route(
+        MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/multiplier"),
+}
+
+GET_ROUTES = {k: r for k, r in ROUTES.items() if k[1] == "GET"}
+POST_ROUTES = {k: r for k, r in ROUTES.items() if k[1] == "POST"}
