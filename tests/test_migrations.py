@@ -54,3 +54,38 @@ def test_migrations_produce_the_models_schema_and_downgrade_cleanly(empty_databa
         _, tables = _compare(empty_database_url)
         assert set(tables) <= {"alembic_version"}
         _db.engine.dispose()
+
+
+def test_migrations_run_on_a_database_that_holds_data(empty_database_url, tmp_path):
+    """Down to the first revision and back up again with demo data in place (SQLite copies tables to
+    alter them: that must work with rows and foreign keys present)."""
+    from sqlalchemy import func, select
+
+    from lms.audit import verify_chain
+    from lms.clock import utcnow
+    from lms.content import sync_content
+    from lms.demo import seed_demo
+    from lms.models import User
+
+    from .conftest import PROJECT_ROOT
+
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url, "INSTANCE_PATH": str(tmp_path),
+                      "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory)
+        sync_content(PROJECT_ROOT, now=utcnow())
+        seed_demo(now=utcnow())
+        _db.session.commit()
+        users = _db.session.scalar(select(func.count(User.id)))
+        assert users >= 6
+        _db.session.remove()
+        downgrade(directory=directory, revision="0001")
+        upgrade(directory=directory)
+        _db.session.remove()
+        assert _db.session.scalar(select(func.count(User.id))) == users
+        assert verify_chain().ok
+        _db.session.remove()
+        diff, _ = _compare(empty_database_url)
+        assert diff == [], diff
+        _db.engine.dispose()
