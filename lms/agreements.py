@@ -31,13 +31,8 @@ def create_mou(*, agency, model: str, signed_on, effective_on, authorized_functi
     models = mou_models()
     if model not in models:
         raise AgreementError(f"Unknown 287(g) model {model!r}; use one of {', '.join(models)}.")
-    functions = [f.strip() for f in authorized_functions if f and f.strip()]
-    if not functions:
-        raise AgreementError("An agreement must list the functions it authorizes.")
-    if ends_on is not None and ends_on < effective_on:
-        raise AgreementError("An agreement cannot end before it takes effect.")
-    if officer_cap is not None and officer_cap < 1:
-        raise AgreementError("An officer cap is at least 1 (leave it empty for none).")
+    functions = _functions(authorized_functions)
+    _check_terms(functions=functions, effective_on=effective_on, ends_on=ends_on, officer_cap=officer_cap)
     tracks, annexes = _checked_tracks(track_slugs), _checked_annexes(annex_slugs)
     mou = Mou(agency_id=agency.id, model=model, signed_on=signed_on, effective_on=effective_on, ends_on=ends_on,
               authorized_functions=functions, officer_cap=officer_cap, track_slugs=tracks, annex_slugs=annexes,
@@ -48,6 +43,20 @@ def create_mou(*, agency, model: str, signed_on, effective_on, authorized_functi
                  details={"agency_id": agency.id, "model": model, "functions": functions, "tracks": tracks,
                           "annexes": annexes, "officer_cap": officer_cap})
     return mou
+
+
+def _functions(authorized_functions) -> list[str]:
+    return [f.strip() for f in authorized_functions if f and f.strip()]
+
+
+def _check_terms(*, functions, effective_on, ends_on, officer_cap) -> None:
+    """The terms every agreement must meet, on creation and on every edit."""
+    if not functions:
+        raise AgreementError("An agreement must list the functions it authorizes.")
+    if ends_on is not None and ends_on < effective_on:
+        raise AgreementError("An agreement cannot end before it takes effect.")
+    if officer_cap is not None and officer_cap < 1:
+        raise AgreementError("An officer cap is at least 1 (leave it empty for none).")
 
 
 def attach_mou(enrollment: Enrollment, mou: Mou, *, actor=None, now) -> None:
@@ -182,20 +191,16 @@ def update_mou(mou: Mou, *, model=None, signed_on=None, effective_on=None, ends_
         "signed_on": signed_on or mou.signed_on,
         "effective_on": effective_on or mou.effective_on,
         "ends_on": ends_on,
-        "authorized_functions": ([f.strip() for f in authorized_functions if f and f.strip()]
-                                 if authorized_functions is not None else list(mou.authorized_functions)),
+        "authorized_functions": (_functions(authorized_functions) if authorized_functions is not None
+                                 else list(mou.authorized_functions)),
         "officer_cap": officer_cap,
         "track_slugs": _checked_tracks(track_slugs) if track_slugs is not None else list(mou.track_slugs or []),
         "annex_slugs": _checked_annexes(annex_slugs) if annex_slugs is not None else list(mou.annex_slugs or []),
     }
     if new["model"] not in mou_models():
         raise AgreementError(f"Unknown 287(g) model {new['model']!r}.")
-    if not new["authorized_functions"]:
-        raise AgreementError("An agreement must list the functions it authorizes.")
-    if new["ends_on"] is not None and new["ends_on"] < new["effective_on"]:
-        raise AgreementError("An agreement cannot end before it takes effect.")
-    if new["officer_cap"] is not None and new["officer_cap"] < 1:
-        raise AgreementError("An officer cap is at least 1 (leave it empty for none).")
+    _check_terms(functions=new["authorized_functions"], effective_on=new["effective_on"], ends_on=new["ends_on"],
+                 officer_cap=new["officer_cap"])
     changes = {}
     for attr, value in new.items():
         before = getattr(mou, attr)

@@ -91,6 +91,20 @@ def can_view_cohort(user: User, cohort: Cohort) -> bool:
     return False
 
 
+def can_manage_cohort(user: User, cohort: Cohort) -> bool:
+    """The one rule for who may open weeks, grant time or attempts and read item statistics: the
+    cohort's instructors, ICE program staff and administrators."""
+    return user.has_role(Role.STAFF, Role.ADMIN) or user in cohort.instructors
+
+
+def visible_enrollments(cohort: Cohort, viewer: User) -> list[Enrollment]:
+    """The cohort's enrollments the viewer may see (a coordinator: their agency's people only), by name."""
+    query = select(Enrollment).join(User, User.id == Enrollment.user_id).where(Enrollment.cohort_id == cohort.id)
+    if viewer.has_role(Role.COORDINATOR):
+        query = query.where(User.agency_id == viewer.agency_id)
+    return list(db.session.scalars(query.order_by(User.name)))
+
+
 @dataclass
 class RosterRow:
     """One trainee's progress through the cohort's modules."""
@@ -105,12 +119,7 @@ def roster(cohort: Cohort, viewer: User) -> tuple[list[Module], list[RosterRow]]
     slugs = track_module_slugs(cohort.track)
     modules_by_slug = {m.slug: m for m in db.session.scalars(select(Module).where(Module.slug.in_(slugs)))}
     modules = [modules_by_slug[s] for s in slugs if s in modules_by_slug]
-    query = (
-        select(Enrollment).join(User).where(Enrollment.cohort_id == cohort.id).order_by(User.name)
-    )
-    if viewer.has_role(Role.COORDINATOR):
-        query = query.where(User.agency_id == viewer.agency_id)
-    enrollments = list(db.session.scalars(query))
+    enrollments = visible_enrollments(cohort, viewer)
     progress = db.session.scalars(
         select(ModuleProgress).where(ModuleProgress.enrollment_id.in_([e.id for e in enrollments]))
     ) if enrollments else []

@@ -129,7 +129,7 @@ def course_path(enrollment: Enrollment, now) -> CoursePath:
     progress = _progress_by_module(enrollment)
     from .exams.attempts import exam_states  # the exam engine builds on this module
 
-    exams = exam_states(enrollment.user_id, [i.ref for i in track.items if i.kind == "exam"], now)
+    exams = exam_states(enrollment.user_id, track_exam_slugs(track), now)
     weeks: dict[int, WeekView] = {}
     for item in track.items:
         week = weeks.setdefault(
@@ -253,8 +253,14 @@ def track_module_slugs(track) -> list[str]:
     return [i.ref for i in track.items if i.kind == "module"]
 
 
+def track_exam_slugs(track) -> list[str]:
+    """The track's exams in schedule order."""
+    return [i.ref for i in track.items if i.kind == "exam"]
+
+
 __all__ = [
     "COMPLETED", "LOCKED", "OPEN", "READ", "CoursePath", "ModuleAccess", "TrackItem",
     "active_enrollments", "annex_slugs", "course_path", "required_module_slugs", "current_week", "mark_completed", "module_access",
-    "open_week_early", "open_weeks", "program_today", "record_read", "track_module_slugs", "week_start",
+    "open_week_early", "open_weeks", "program_today", "record_read", "track_exam_slugs", "track_module_slugs",
+    "week_start",
 ]

@@ -56,8 +56,11 @@ def tracks_for(mou: Mou) -> list[Track]:
 
 
 def check_nominee(*, mou: Mou, name, email, track_slug, background_check_on, years_experience,
-                  citizenship_attested, commits_two_years, notes=None, today: date) -> tuple[Nominee | None, list[str]]:
-    """Validate one nominee against the program's eligibility rules; returns the nominee or the reasons."""
+                  citizenship_attested, commits_two_years, notes=None, today: date,
+                  tracks: list[Track] | None = None) -> tuple[Nominee | None, list[str]]:
+    """Validate one nominee against the program's eligibility rules; returns the nominee or the reasons.
+
+    ``tracks``: the MOU's ``tracks_for``, when the caller checks many rows and has read them once."""
     problems = []
     name, email = (name or "").strip(), accounts.normalize_email(email)
     if not name:
@@ -66,7 +69,7 @@ def check_nominee(*, mou: Mou, name, email, track_slug, background_check_on, yea
         problems.append("the name is longer than 200 characters")
     if not email or "@" not in email or " " in email or len(email) > 254:
         problems.append("the e-mail address is not valid")
-    track = next((t for t in tracks_for(mou) if t.slug == (track_slug or "").strip()), None)
+    track = next((t for t in (tracks_for(mou) if tracks is None else tracks) if t.slug == (track_slug or "").strip()), None)
     if track is None:
         problems.append(f"track '{track_slug}' is not one this agreement's people take")
     if not isinstance(background_check_on, date):
@@ -129,7 +132,7 @@ def cohorts_for(nomination: Nomination) -> list[Cohort]:
     """Cohorts a nomination can be enrolled in: its track, open to its agency (or to any agency)."""
     rows = db.session.scalars(select(Cohort).where(Cohort.track_id == nomination.track_id)
                               .order_by(Cohort.start_date.desc(), Cohort.name))
-    return [c for c in rows if not c.agencies or any(a.id == nomination.agency_id for a in c.agencies)]
+    return [c for c in rows if c.is_open_to(nomination.agency_id)]
 
 
 @dataclass
@@ -286,6 +289,7 @@ def read_roster(data: bytes, *, mou: Mou, today: date, cohort: Cohort | None = N
     places = None
     if cohort is not None and mou.officer_cap is not None:
         places = max(mou.officer_cap - enrolled_under(mou), 0)
+    tracks = tracks_for(mou)  # read once, not once per row
     rows = 0
     while True:
         try:
@@ -310,7 +314,7 @@ def read_roster(data: bytes, *, mou: Mou, today: date, cohort: Cohort | None = N
             mou=mou, name=row["name"], email=row["email"], track_slug=row["track"],
             background_check_on=_date(row["background_check_on"]), years_experience=_int(row["years_experience"]),
             citizenship_attested=_flag(row["citizenship_attested"]), commits_two_years=_flag(row["commits_two_years"]),
-            notes=row.get("notes"), today=today)
+            notes=row.get("notes"), today=today, tracks=tracks)
         if nominee is not None:
             key = (nominee.email, nominee.track.slug)
             if key in seen:
@@ -372,7 +376,7 @@ def check_cohort_for(mou: Mou, cohort: Cohort) -> None:
     """Raise NominationError unless the cohort runs one of the MOU's tracks and is open to its agency."""
     if cohort.track_id not in {t.id for t in tracks_for(mou)}:
         raise NominationError(f"Cohort {cohort.name} runs a track that MOU {mou.id}'s people do not take.")
-    if cohort.agencies and all(a.id != mou.agency_id for a in cohort.agencies):
+    if not cohort.is_open_to(mou.agency_id):
         raise NominationError(f"Cohort {cohort.name} is not open to {mou.agency.name}.")
 
 

@@ -101,6 +101,18 @@ def is_safe_redirect(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
 
 
+def agency_scope(user) -> int | None:
+    """The one agency a coordinator may see (-1, which matches none, when they have no agency); None for
+    every other role, who are not limited to an agency."""
+    return (user.agency_id or -1) if user.has_role(Role.COORDINATOR) else None
+
+
+def may_see_agency(user, agency_id: int | None) -> bool:
+    """The one rule for agency-owned records: a coordinator sees their own agency's only."""
+    scope = agency_scope(user)
+    return scope is None or scope == agency_id
+
+
 def role_required(*roles: Role):
     """Require a logged-in user with one of ``roles``; others get 403 (anonymous users go to log-in)."""
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..audit import record_event
 from ..extensions import db
-from ..learning import program_today, required_module_slugs
+from ..learning import program_today, required_module_slugs, track_exam_slugs
 from ..models import (
     Attempt, AuditHead, CertificateSequence, Certification, CertificationStatusChange, Enrollment, Exam, Module,
     ModuleProgress, ModuleVersion, Track,
@@ -67,7 +67,7 @@ class Requirements:
 def requirements(enrollment: Enrollment) -> Requirements:
     """Every exam of the track with its first passing attempt, every module with its progress."""
     track = enrollment.cohort.track
-    exam_slugs = [i.ref for i in track.items if i.kind == "exam"]
+    exam_slugs = track_exam_slugs(track)
     module_slugs = required_module_slugs(enrollment)  # the track's modules and the MOU's agency annexes
     exams = {e.slug: e for e in db.session.scalars(select(Exam).where(Exam.slug.in_(exam_slugs)))} if exam_slugs else {}
     passing: dict[int, Attempt] = {}

@@ -80,18 +80,23 @@ def suspend(certification: Certification, *, reason: str, actor=None, actor_labe
                    actor_label=actor_label, now=now, details=details)
 
 
+def _reinstate_blocker(certification: Certification, today: date) -> str | None:
+    """Why a suspended certification cannot be reinstated (expired meanwhile, or its agreement ended), or None."""
+    if certification.expires_on <= today:
+        return f"it expired on {certification.expires_on:%B %-d, %Y} while suspended"
+    mou = certification.mou
+    if mou is not None and mou.terminated_at is not None:
+        return f"the agreement it was earned under (MOU {mou.id}) was terminated"
+    return None
+
+
 def reinstate(certification: Certification, *, reason: str, actor=None, actor_label=None, now) -> CertificationStatusChange:
     """Reinstate a suspended certification, unless it expired meanwhile or its agreement ended."""
     reason = _require_reason(reason, "reinstate")
     today = program_today(now)
     _refuse_unless(certification, today, {SUSPENDED}, "reinstated")
-    if certification.expires_on <= today:
-        raise TransitionRefused(f"Certification {certification.number} cannot be reinstated: it expired on "
-                                f"{certification.expires_on:%B %-d, %Y} while suspended.")
-    mou = certification.mou
-    if mou is not None and mou.terminated_at is not None:
-        raise TransitionRefused(f"Certification {certification.number} cannot be reinstated: the agreement it "
-                                f"was earned under (MOU {mou.id}) was terminated.")
+    if (blocker := _reinstate_blocker(certification, today)) is not None:
+        raise TransitionRefused(f"Certification {certification.number} cannot be reinstated: {blocker}.")
     return _change(certification, ACTIVE, verb="reinstate", reason=reason, actor=actor,
                    actor_label=actor_label, now=now)
 
@@ -150,8 +155,7 @@ def available_actions(certification: Certification, today: date) -> list[str]:
     actions = []
     if status == ACTIVE:
         actions.append("suspend")
-    if (status == SUSPENDED and certification.expires_on > today
-            and not (certification.mou and certification.mou.terminated_at)):
+    if status == SUSPENDED and _reinstate_blocker(certification, today) is None:
         actions.append("reinstate")
     if status != REVOKED:
         actions.append("revoke")

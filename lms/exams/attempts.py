@@ -130,6 +130,21 @@ def extra_attempts(user_id: int, exam_id: int) -> int:
     ) or 0
 
 
+def _start_check(context: ExamContext, user, *, now) -> tuple[list[Attempt], int, rules.StartCheck]:
+    """The trainee's finished attempts, extra attempts granted, and whether they may start one now."""
+    finished = finished_attempts(user.id, context.exam.id)
+    extra = extra_attempts(user.id, context.exam.id)
+    check = rules.may_start(context.policy, week_open=context.week_open, finished=finished, extra_attempts=extra,
+                            now=now, opens_on=context.opens_on)
+    return finished, extra, check
+
+
+def _pending_extra_time(user_id: int, exam_id: int):
+    """The condition for extra-time grants not yet applied to an attempt (the next one gets them)."""
+    return and_(ExamGrant.user_id == user_id, ExamGrant.exam_id == exam_id, ExamGrant.kind == EXTRA_TIME,
+                ExamGrant.attempt_id.is_(None))
+
+
 @dataclass
 class ExamOverview:
     """What the exam page shows a trainee: rules, attempts used and left, next start, past results."""
@@ -155,7 +170,8 @@ class ExamOverview:
         return max(0, self.allowed - self.used)
 
     def review_level(self, attempt) -> str:
-        return rules.review_level(rules.ExamPolicy.from_dict(attempt.policy), closed=self.closed)
+        """What the review of one of ``finished`` may show now (no further queries)."""
+        return _review_level(attempt, self.finished, self.extra_attempts)
 
 
 def exam_overview(context: ExamContext, user, *, now) -> ExamOverview:
@@ -163,14 +179,9 @@ def exam_overview(context: ExamContext, user, *, now) -> ExamOverview:
     current = open_attempt(user.id, context.exam.id)
     if current is not None and expire_if_due(current, now=now):
         current = None
-    finished = finished_attempts(user.id, context.exam.id)
-    extra = extra_attempts(user.id, context.exam.id)
-    check = rules.may_start(context.policy, week_open=context.week_open, finished=finished, extra_attempts=extra,
-                            now=now, opens_on=context.opens_on)
+    finished, extra, check = _start_check(context, user, now=now)
     pending = db.session.scalar(
-        select(func.coalesce(func.sum(ExamGrant.minutes), 0)).where(
-            ExamGrant.user_id == user.id, ExamGrant.exam_id == context.exam.id, ExamGrant.kind == EXTRA_TIME,
-            ExamGrant.attempt_id.is_(None))
+        select(func.coalesce(func.sum(ExamGrant.minutes), 0)).where(_pending_extra_time(user.id, context.exam.id))
     ) or 0
     return ExamOverview(context, finished, current, extra, check,
                         rules.is_closed(context.policy, finished, extra), int(pending))
@@ -184,10 +195,7 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
     current = open_attempt(user.id, context.exam.id)
     if current is not None and not expire_if_due(current, now=now):
         return current
-    finished = finished_attempts(user.id, context.exam.id)
-    extra = extra_attempts(user.id, context.exam.id)
-    check = rules.may_start(context.policy, week_open=context.week_open, finished=finished, extra_attempts=extra,
-                            now=now, opens_on=context.opens_on)
+    finished, extra, check = _start_check(context, user, now=now)
     if not check.allowed:
         raise StartRefused(check.reason)
     policy, blueprint = context.policy, context.version.blueprint
@@ -205,10 +213,7 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
                                rounds=rounds, shuffle=policy.shuffle_questions)
     except DrawError as error:
         raise ExamError("This exam cannot be drawn right now; please tell your instructor.") from error
-    pending = list(db.session.scalars(
-        select(ExamGrant).where(ExamGrant.user_id == user.id, ExamGrant.exam_id == context.exam.id,
-                                ExamGrant.kind == EXTRA_TIME, ExamGrant.attempt_id.is_(None))
-    ))
+    pending = list(db.session.scalars(select(ExamGrant).where(_pending_extra_time(user.id, context.exam.id))))
     extra_seconds = sum(g.minutes for g in pending) * 60
     multiplier = float(user.time_multiplier or 1.0)
     attempt = Attempt(
@@ -538,6 +543,11 @@ def review_level_for(attempt: Attempt) -> str:
     policy = rules.ExamPolicy.from_dict(attempt.policy)
     if policy.review_when == rules.AFTER_SUBMIT:
         return policy.review_show
-    finished = finished_attempts(attempt.user_id, attempt.exam_id)
-    closed = rules.is_closed(policy, finished, extra_attempts(attempt.user_id, attempt.exam_id))
-    return rules.review_level(policy, closed=closed)
+    return _review_level(attempt, finished_attempts(attempt.user_id, attempt.exam_id),
+                         extra_attempts(attempt.user_id, attempt.exam_id))
+
+
+def _review_level(attempt: Attempt, finished: list[Attempt], extra: int) -> str:
+    """The review level of a finished attempt, by its own policy, given the trainee's finished attempts."""
+    policy = rules.ExamPolicy.from_dict(attempt.policy)
+    return rules.review_level(policy, closed=rules.is_closed(policy, finished, extra))

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..cohorts import visible_enrollments
 from ..exports import neutralize
 from ..extensions import db
-from ..models import Attempt, Cohort, Enrollment, Exam, ExamGrant, Role, User
+from ..learning import track_exam_slugs
+from ..models import Attempt, Cohort, Enrollment, Exam, ExamGrant
 from . import policy as rules
 from .attempts import EXTRA_ATTEMPT
 
@@ -19,7 +21,7 @@ def safe_cell(value) -> str:
 
 def cohort_exams(cohort: Cohort) -> list[Exam]:
     """The exams of the cohort's track, in schedule order."""
-    slugs = [i.ref for i in cohort.track.items if i.kind == "exam"]
+    slugs = track_exam_slugs(cohort.track)
     exams = {e.slug: e for e in db.session.scalars(select(Exam).where(Exam.slug.in_(slugs)))} if slugs else {}
     return [exams[s] for s in slugs if s in exams]
 
@@ -27,14 +29,6 @@ def cohort_exams(cohort: Cohort) -> list[Exam]:
 def exam_in_cohort_or_none(cohort: Cohort, slug: str) -> Exam | None:
     """The exam if the cohort's track schedules it."""
     return next((e for e in cohort_exams(cohort) if e.slug == slug), None)
-
-
-def visible_enrollments(cohort: Cohort, viewer) -> list[Enrollment]:
-    """The cohort's enrollments the viewer may see (a coordinator: their agency's people only)."""
-    query = select(Enrollment).join(User, User.id == Enrollment.user_id).where(Enrollment.cohort_id == cohort.id)
-    if viewer.has_role(Role.COORDINATOR):
-        query = query.where(User.agency_id == viewer.agency_id)
-    return list(db.session.scalars(query.order_by(User.name)))
 
 
 @dataclass

@@ -37,6 +37,10 @@ class Cohort(db.Model):
     enrollments = relationship("Enrollment", back_populates="cohort")
     week_openings = relationship("WeekOpening", cascade="all, delete-orphan")
 
+    def is_open_to(self, agency_id: int | None) -> bool:
+        """The one rule for whose officers the cohort takes: its agencies', or anyone's when it names none."""
+        return not self.agencies or any(a.id == agency_id for a in self.agencies)
+
 
 class WeekOpening(db.Model):
     """An instructor opened a week of a cohort before its scheduled date."""

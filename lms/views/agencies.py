@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms.program import AgencyForm, DocumentForm, MouForm, MouModelForm, TerminateForm
 from ..learning import program_today
 from ..models import Agency, Mou, MouDocument, Role, Track, User
-from ..security import role_required
+from ..security import agency_scope, may_see_agency, role_required
 from ..uploads import UploadRefused, send_stored
 
 bp = Blueprint("agencies", __name__)
@@ -26,7 +26,7 @@ READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
 def load_agency_or_404(agency_id: int) -> Agency:
     """The agency, if the user may see it: staff any, a coordinator their own; else 404."""
     agency = db.session.get(Agency, agency_id)
-    if agency is None or (current_user.has_role(Role.COORDINATOR) and current_user.agency_id != agency.id):
+    if agency is None or not may_see_agency(current_user, agency.id):
         abort(404)
     return agency
 
@@ -34,7 +34,7 @@ def load_agency_or_404(agency_id: int) -> Agency:
 def load_mou_or_404(mou_id: int) -> Mou:
     """The agreement, if the user may see it: staff any, a coordinator their agency's; else 404."""
     mou = db.session.get(Mou, mou_id)
-    if mou is None or (current_user.has_role(Role.COORDINATOR) and current_user.agency_id != mou.agency_id):
+    if mou is None or not may_see_agency(current_user, mou.agency_id):
         abort(404)
     return mou
 
@@ -50,8 +50,8 @@ def _agency_form(obj=None) -> AgencyForm:
 def agency_list():
     """Every agency (a coordinator: their own)."""
     query = select(Agency).order_by(Agency.name)
-    if current_user.has_role(Role.COORDINATOR):
-        query = query.where(Agency.id == (current_user.agency_id or -1))
+    if (scope := agency_scope(current_user)) is not None:
+        query = query.where(Agency.id == scope)
     return render_template("agencies/list.html", agencies=db.session.scalars(query).all())
 
 

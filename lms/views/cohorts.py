@@ -29,10 +29,12 @@ def _open_week_form(cohort, now) -> OpenWeekForm:
     return form
 
 
-def load_cohort_or_404(cohort_id: int) -> Cohort:
-    """The cohort, if the current user may see it; 404 otherwise (no hint that it exists)."""
+def load_cohort_or_404(cohort_id: int, *, manage=False) -> Cohort:
+    """The cohort, if the current user may see it (and manage it, when asked); 404 otherwise (no hint
+    that it exists)."""
     cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None or not cohorts.can_view_cohort(current_user, cohort):
+    if cohort is None or not cohorts.can_view_cohort(current_user, cohort) or (
+            manage and not cohorts.can_manage_cohort(current_user, cohort)):
         abort(404)
     return cohort
 
@@ -54,7 +56,7 @@ def roster(cohort_id):
     cohort = load_cohort_or_404(cohort_id)
     modules, rows = cohorts.roster(cohort, current_user)
     now = utcnow()
-    can_open = current_user.has_role(Role.STAFF, Role.ADMIN) or current_user in cohort.instructors
+    can_open = cohorts.can_manage_cohort(current_user, cohort)
     return render_template(
         "cohorts/roster.html", cohort=cohort, modules=modules, rows=rows,
         open_weeks=learning.open_weeks(cohort, now), week_start=learning.week_start,
@@ -66,9 +68,7 @@ def roster(cohort_id):
 @role_required(Role.INSTRUCTOR, Role.STAFF, Role.ADMIN)
 def open_week(cohort_id):
     """Open a week early for the whole cohort."""
-    cohort = load_cohort_or_404(cohort_id)
-    if current_user.has_role(Role.INSTRUCTOR) and current_user not in cohort.instructors:
-        abort(404)
+    cohort = load_cohort_or_404(cohort_id, manage=True)
     form = _open_week_form(cohort, utcnow())
     if not form.validate_on_submit():
         flash("Choose a week that is not open yet.", "error")

@@ -48,7 +48,7 @@ def exam_page(slug):
     context = load_exam_or_404(slug)
     overview = service.exam_overview(context, current_user, now=utcnow())
     db.session.commit()  # an overdue attempt was just finished
-    levels = {a.id: service.review_level_for(a) for a in overview.finished}
+    levels = {a.id: overview.review_level(a) for a in overview.finished}
     return render_template("exams/exam.html", o=overview, policy=context.policy, levels=levels, form=StartForm(),
                            grace=service.grace_seconds())
 

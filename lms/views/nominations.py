@@ -11,7 +11,7 @@ from ..extensions import db
 from ..forms.program import AcceptForm, DeclineForm, EnrollmentImportForm, NominationForm, RosterImportForm
 from ..learning import program_today
 from ..models import NOMINATION_STATUSES, Cohort, Mou, Nomination, Role
-from ..security import role_required
+from ..security import agency_scope, may_see_agency, role_required
 from ..uploads import UploadRefused, send_stored
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
@@ -22,8 +22,7 @@ READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
 def load_nomination_or_404(nomination_id: int) -> Nomination:
     """The nomination, if the user may see it: staff any, a coordinator their agency's; else 404."""
     nomination = db.session.get(Nomination, nomination_id)
-    if nomination is None or (current_user.has_role(Role.COORDINATOR)
-                              and current_user.agency_id != nomination.agency_id):
+    if nomination is None or not may_see_agency(current_user, nomination.agency_id):
         abort(404)
     return nomination
 
@@ -48,9 +47,8 @@ def _load_own_mou(mou_id) -> Mou:
 def nomination_list():
     """Nominations and their status (a coordinator: their agency's)."""
     status = request.args.get("status") if request.args.get("status") in NOMINATION_STATUSES else None
-    agency_id = current_user.agency_id or -1 if current_user.has_role(Role.COORDINATOR) else None
     return render_template("nominations/list.html", status=status, statuses=NOMINATION_STATUSES,
-                           nominations=service.nominations_for(agency_id=agency_id, status=status))
+                           nominations=service.nominations_for(agency_id=agency_scope(current_user), status=status))
 
 
 @bp.route("/new", methods=["GET", "POST"])

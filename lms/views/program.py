@@ -9,7 +9,7 @@ from ..charts import stacked_bars
 from ..clock import utcnow
 from ..learning import program_today
 from ..models import Role
-from ..security import role_required
+from ..security import agency_scope, role_required
 
 bp = Blueprint("program", __name__, url_prefix="/program")
 READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
@@ -17,16 +17,12 @@ CHART_SERIES = [("in_training", "In training"), ("current", "Certified and curre
                 ("suspended", "Suspended"), ("revoked", "Revoked"), ("expired", "Expired")]
 
 
-def _scope() -> int | None:
-    return (current_user.agency_id or -1) if current_user.has_role(Role.COORDINATOR) else None
-
-
 @bp.get("")
 @role_required(*READERS)
 def dashboard():
     """Figures per agency and MOU, a chart of officers by status, and the share current."""
     today = program_today(utcnow())
-    rows, total = program.program_figures(today=today, agency_id=_scope())
+    rows, total = program.program_figures(today=today, agency_id=agency_scope(current_user))
     bars, height = stacked_bars([(r.agency.name, r.figures.as_dict()) for r in rows], CHART_SERIES)
     return render_template("program/dashboard.html", rows=rows, total=total, groups=program.GROUPS, today=today,
                            bars=bars, chart_height=height, series=CHART_SERIES)
@@ -40,7 +36,7 @@ def people():
     if group not in program.GROUPS:
         abort(404)
     agency_id, mou_id = request.args.get("agency_id", type=int), request.args.get("mou_id", type=int)
-    scope = _scope()
+    scope = agency_scope(current_user)
     if scope is not None and agency_id is not None and agency_id != scope:
         abort(404)
     rows, total = program.program_figures(today=program_today(utcnow()), agency_id=scope if scope else agency_id)

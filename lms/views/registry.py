@@ -15,7 +15,7 @@ from ..forms.certification import StatusReasonForm
 from ..learning import program_today
 from ..models import Agency, Certification, Role, Track
 from ..models.certification import STATUS_LABELS, STATUSES
-from ..security import role_required
+from ..security import agency_scope, may_see_agency, role_required
 from .certificates import pdf_response, record_response
 
 bp = Blueprint("registry", __name__)
@@ -23,24 +23,16 @@ READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
 ACTORS = (Role.STAFF, Role.ADMIN)
 
 
-def _scope_agency_id() -> int | None:
-    """A coordinator's agency (they see nothing else); None for staff and admins, who see all."""
-    if current_user.has_role(Role.COORDINATOR):
-        return current_user.agency_id or -1
-    return None
-
-
 def load_certification_or_404(number: str) -> Certification:
     """The certification, if the user may see it: staff all, a coordinator their agency's; else 404."""
     certification = db.session.scalar(select(Certification).where(Certification.number == number))
-    scope = _scope_agency_id()
-    if certification is None or (scope is not None and certification.agency_id != scope):
+    if certification is None or not may_see_agency(current_user, certification.agency_id):
         abort(404)
     return certification
 
 
 def _filter_choices() -> dict:
-    scope = _scope_agency_id()
+    scope = agency_scope(current_user)
     agencies = select(Agency).order_by(Agency.name)
     if scope is not None:
         agencies = agencies.where(Agency.id == scope)
@@ -58,7 +50,7 @@ def _filter_choices() -> dict:
 def registry():
     """Certifications, searchable and filterable, newest first."""
     today = program_today(utcnow())
-    filters = exports.filters_from_args(request.args, scope_agency_id=_scope_agency_id())
+    filters = exports.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
     page = max(request.args.get("page", 1, type=int), 1)
     q = (request.args.get("q") or "").strip()[:100]
     rows, total = exports.find_certifications(filters, today=today, q=q, limit=50, offset=50 * (page - 1))
@@ -120,7 +112,7 @@ def due():
     """Who needs refresher training: active certifications expiring in the next N days, per agency."""
     today = program_today(utcnow())
     days = min(max(request.args.get("days", 90, type=int), 1), 730)
-    scope = _scope_agency_id()
+    scope = agency_scope(current_user)
     agency_id = scope if scope is not None else request.args.get("agency_id", type=int) or None
     rows = cert_status.due_for_refresher(today=today, days=days, agency_id=agency_id)
     return render_template("registry/due.html", rows=rows, days=days, agency_id=agency_id, **_filter_choices())
@@ -131,7 +123,7 @@ def due():
 def passlist():
     """The pass list: filters, how many rows match, a preview, and the downloads."""
     today = program_today(utcnow())
-    filters = exports.filters_from_args(request.args, scope_agency_id=_scope_agency_id())
+    filters = exports.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
     return render_template("registry/passlist.html", filters=filters, total=exports.count_rows(filters, today=today),
                            rows=exports.preview_rows(filters, today=today), columns=exports.COLUMNS,
                            labels=STATUS_LABELS, **_filter_choices())
@@ -143,7 +135,7 @@ def passlist_download(fmt):
     """Stream the pass list as CSV, XLSX or JSON (audited with its filters and row count)."""
     now = utcnow()
     today = program_today(now)
-    filters = exports.filters_from_args(request.args, scope_agency_id=_scope_agency_id())
+    filters = exports.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
     chunks = exports.export_chunks(filters, fmt, today=today, now=now, actor=current_user)
     mimetype, _ = exports.FORMATS[fmt]
     return Response(stream_with_context(chunks), mimetype=mimetype, headers={

@@ -11,25 +11,13 @@ from ..exams.pages import answer_log, regrade_matches, review
 from ..exams.policy import ANSWERS
 from ..extensions import db
 from ..forms.exams import ExtraAttemptForm, ExtraTimeForm, MultiplierForm
-from ..models import Attempt, Cohort, Enrollment, Exam, Role
+from ..models import Attempt, Enrollment, Exam, Role
 from ..security import role_required
+from .cohorts import load_cohort_or_404
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 VIEWERS = (Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN)
 MANAGERS = (Role.INSTRUCTOR, Role.STAFF, Role.ADMIN)
-
-
-def can_manage(cohort) -> bool:
-    """Grants and item statistics: the cohort's instructors, ICE program staff and administrators."""
-    return current_user.has_role(Role.STAFF, Role.ADMIN) or current_user in cohort.instructors
-
-
-def load_cohort_or_404(cohort_id: int, *, manage=False):
-    """The cohort if the user may see it (and manage it, when asked); 404 otherwise."""
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None or not cohorts.can_view_cohort(current_user, cohort) or (manage and not can_manage(cohort)):
-        abort(404)
-    return cohort
 
 
 def load_exam_or_404(cohort, slug: str) -> Exam:
@@ -73,7 +61,7 @@ def exam_results(cohort_id, slug):
     cohort = load_cohort_or_404(cohort_id)
     exam = load_exam_or_404(cohort, slug)
     rows = results.exam_results(cohort, exam, current_user)
-    return render_template("results/exam.html", cohort=cohort, exam=exam, rows=rows, manage=can_manage(cohort))
+    return render_template("results/exam.html", cohort=cohort, exam=exam, rows=rows, manage=cohorts.can_manage_cohort(current_user, cohort))
 
 
 @bp.get("/cohorts/<int:cohort_id>/exams/<slug>/results.csv")
@@ -134,7 +122,7 @@ def trainee(cohort_id, user_id):
     cohort = load_cohort_or_404(cohort_id)
     enrollment = load_enrollment_or_404(cohort, user_id)
     return render_template("results/trainee.html", cohort=cohort, enrollment=enrollment,
-                           exams=results.trainee_exams(enrollment), manage=can_manage(cohort),
+                           exams=results.trainee_exams(enrollment), manage=cohorts.can_manage_cohort(current_user, cohort),
                            time_form=ExtraTimeForm(), attempt_form=ExtraAttemptForm(),
                            multiplier_form=MultiplierForm(multiplier=enrollment.user.time_multiplier))
 
