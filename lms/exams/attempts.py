@@ -14,7 +14,7 @@ import random
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 from flask import current_app, has_app_context
@@ -23,10 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..audit import record_event
 from ..extensions import db
-from ..learning import program_today, week_start
+from ..learning import open_weeks, week_start
 from ..models import (
     AnswerLog, Attempt, AttemptQuestion, Cohort, Enrollment, Exam, ExamGrant, ExamVersion, QuestionVersion, TrackItem,
-    WeekOpening,
 )
 from ..models.exam import EXPIRED, FINISHED, OPEN, SUBMITTED
 from . import policy as rules
@@ -49,15 +48,20 @@ class AttemptClosed(ExamError):
     """The attempt no longer takes answers (finished, past the deadline and grace, or a page left behind)."""
 
 
-def grace_seconds() -> int:
+def grace() -> timedelta:
     """The configured grace after the deadline (config EXAM_GRACE_SECONDS), at most 60 s."""
     value = current_app.config.get("EXAM_GRACE_SECONDS") if has_app_context() else None
-    return int(rules.grace(DEFAULT_GRACE_SECONDS if value is None else value).total_seconds())
+    return rules.grace(DEFAULT_GRACE_SECONDS if value is None else value)
 
 
-def accepts_answers_until(attempt) -> datetime:
+def grace_seconds() -> int:
+    """The grace in whole seconds (for the pages' timer)."""
+    return int(grace().total_seconds())
+
+
+def accepts_answers_until(deadline_at: datetime) -> datetime:
     """The last moment an answer is accepted: the deadline plus the grace."""
-    return attempt.deadline_at + rules.grace(grace_seconds())
+    return deadline_at + grace()
 
 
 # -- where an exam sits for a trainee ----------------------------------------------------------
@@ -100,11 +104,8 @@ def exam_context(user, slug: str, now) -> ExamContext | None:
 
 
 def week_is_open(cohort, week: int, now) -> bool:
-    """One week of a cohort is open (by the calendar, or opened early): lms.learning's rule for one week."""
-    if week_start(cohort, week) <= program_today(now):
-        return True
-    return db.session.scalar(select(WeekOpening.id).where(WeekOpening.cohort_id == cohort.id,
-                                                         WeekOpening.week == week)) is not None
+    """One week of a cohort is open (by the calendar, or opened early): lms.learning's rule."""
+    return week in open_weeks(cohort, now)
 
 
 def finished_attempts(user_id: int, exam_id: int) -> list[Attempt]:
@@ -319,7 +320,7 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     status, deadline_at, page_reached, policy, aq_id, qtype, shown, current, is_flagged = row
     if status != OPEN:
         raise AttemptClosed("This attempt is finished; answers can no longer be changed.")
-    if now > deadline_at + rules.grace(grace_seconds()):
+    if now > accepts_answers_until(deadline_at):
         raise AttemptClosed("Time is up: answers are no longer accepted.")
     if policy["navigation"] == "forward" and page_of(position, policy["per_page"]) < page_reached:
         raise AttemptClosed("This exam moves forward only: earlier pages can no longer be changed.")
@@ -461,7 +462,7 @@ def submit_attempt(attempt: Attempt, *, now, actor=None) -> Attempt:
     """
     if attempt.status != OPEN:
         return attempt
-    if now > accepts_answers_until(attempt):
+    if now > accepts_answers_until(attempt.deadline_at):
         _finish(attempt, at=attempt.deadline_at, reason=EXPIRED, now=now)
     else:
         _finish(attempt, at=now, reason=SUBMITTED, now=now, actor=actor)
@@ -470,14 +471,14 @@ def submit_attempt(attempt: Attempt, *, now, actor=None) -> Attempt:
 
 def expire_if_due(attempt: Attempt, *, now) -> bool:
     """Finish an open attempt at its deadline once the grace has passed; True when it did."""
-    if attempt.status != OPEN or now <= accepts_answers_until(attempt):
+    if attempt.status != OPEN or now <= accepts_answers_until(attempt.deadline_at):
         return False
     return _finish(attempt, at=attempt.deadline_at, reason=EXPIRED, now=now)
 
 
 def close_expired_attempts(*, now, limit: int = 200) -> int:
     """Finish up to ``limit`` open attempts whose deadline and grace have passed; returns how many."""
-    cutoff = now - rules.grace(grace_seconds())
+    cutoff = now - grace()
     due = list(db.session.scalars(
         select(Attempt).where(Attempt.status == OPEN, Attempt.deadline_at < cutoff)
         .order_by(Attempt.deadline_at).limit(limit)
@@ -511,7 +512,7 @@ def exam_states(user_id: int, slugs, now) -> dict[str, tuple[str, str]]:
             .order_by(Attempt.number)
         ):
             attempts[a.exam_id].append(a)
-    cutoff = now - rules.grace(grace_seconds())
+    cutoff = now - grace()
     states = {}
     for exam_id, slug, title in exams:
         state = NOT_STARTED

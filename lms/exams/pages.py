@@ -125,7 +125,7 @@ def attempt_page(attempt, page: int) -> AttemptPage:
     nav = [NavItem(q.position + 1, page_of(q.position, per_page), ANSWERED if q.response is not None else UNANSWERED,
                    q.is_flagged, page_of(q.position, per_page) == page) for q in questions]
     return AttemptPage(page, pages, views, nav, attempt.policy["navigation"] == "forward", attempt.deadline_at,
-                       accepts_answers_until(attempt))
+                       accepts_answers_until(attempt.deadline_at))
 
 
 # -- review ------------------------------------------------------------------------------------
