@@ -1,5 +1,6 @@
 """The `lms` command group. Every command calls a service; none re-implements one."""
 import sys
+from dataclasses import replace
 from datetime import date
 
 import click
@@ -12,7 +13,9 @@ from .audit import ensure_head, verify_chain
 from .clock import utcnow
 from .content import check_content, sync_content
 from .content.check import ContentInvalid
+from .content.quality import RULES, quality_warnings
 from .extensions import db
+from .learning import program_today
 from .models import Agency, Cohort, Role, Track, User
 
 
@@ -35,16 +38,25 @@ content_cli = click.Group("content", help="Validate and load curriculum/ and que
 
 @content_cli.command("check")
 @click.option("--root", type=click.Path(exists=True, file_okay=False), help="Content folder (default: the bundled one).")
-def content_check(root):
-    """Validate every content file without touching the database."""
+@click.option("--strict", is_flag=True, help="Exit non-zero on warnings too, not only on errors.")
+@with_appcontext
+def content_check(root, strict):
+    """Validate every content file without touching the database; then warn about item quality and currency."""
     catalog, errors = check_content(_content_root(root))
     for error in errors:
         click.echo(str(error), err=True)
     if errors:
         click.echo(f"{len(errors)} error(s).", err=True)
         sys.exit(1)
+    rules = replace(RULES, review_max_days=current_app.config["CONTENT_REVIEW_DAYS"])
+    warnings = quality_warnings(catalog, today=program_today(utcnow()), rules=rules)
+    for warning in warnings:
+        click.echo(str(warning), err=True)
     click.echo(f"OK: {len(catalog.modules)} modules, {len(catalog.tracks)} tracks, {len(catalog.banks)} banks "
-               f"({sum(len(b.questions) for b in catalog.banks.values())} questions), {len(catalog.exams)} exams.")
+               f"({sum(len(b.questions) for b in catalog.banks.values())} questions), {len(catalog.exams)} exams"
+               + (f"; {len(warnings)} warning(s)." if warnings else ", no warnings."))
+    if warnings and strict:
+        sys.exit(1)
 
 
 @content_cli.command("sync")
@@ -426,7 +438,6 @@ def certs_expire():
 def certs_due(days, ori):
     """List active certifications expiring within DAYS days with no refresher yet."""
     from .certification.status import due_for_refresher
-    from .learning import program_today
 
     agency = _agency_or_exit(ori)
     rows = due_for_refresher(today=program_today(utcnow()), days=days, agency_id=agency.id if agency else None)
@@ -455,7 +466,6 @@ passlist_cli = click.Group("passlist", help="Pass lists of certified officers.")
 def passlist_export(fmt, ori, cohort_name, track_slug, status, issued_from, issued_to, output, by_email):
     """Write a pass list (streamed; audited with its filters and row count)."""
     from .exports import PassListFilters, export_chunks
-    from .learning import program_today
 
     agency = _agency_or_exit(ori)
     cohort = track = None
@@ -573,7 +583,6 @@ demo_cli = click.Group("demo", help="Demonstration data.")
 @with_appcontext
 def demo_load(as_of, seed):
     """Load the 2005 fact-sheet program (FDLE, Alabama, L.A. County), simulated through the real exam engine."""
-    from .learning import program_today
 
     _sync()
     _load_program_demo(as_of.date() if as_of else program_today(utcnow()), seed, already="fail")
@@ -639,7 +648,6 @@ def quickstart(serve, host, port, program_demo):
         click.echo("\nDemo accounts already exist (their passwords were printed on the first start): "
                    + ", ".join(email for _, email in setup.existing_accounts))
     if program_demo:
-        from .learning import program_today
 
         click.echo("\nThe 2005 fact-sheet program (FDLE, Alabama State Police, L.A. County), simulated through the "
                    "exam engine:")

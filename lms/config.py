@@ -55,6 +55,8 @@ def from_environment(load_secret: bool = True) -> dict:
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
         "INSTANCE_PATH": str(folder),
         "CONTENT_ROOT": os.environ.get("LMS_CONTENT_ROOT") or str(PROJECT_ROOT),
+        # `lms content check` warns about a module not reviewed for longer than this.
+        "CONTENT_REVIEW_DAYS": _int("LMS_CONTENT_REVIEW_DAYS", 365),
         # Sessions (CJIS: lock after at most 30 minutes idle).
         "IDLE_TIMEOUT_MINUTES": _int("LMS_IDLE_TIMEOUT_MINUTES", 30),
         # An absolute limit too: a session ends this long after log-in, however active (ASVS 3.3).

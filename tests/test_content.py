@@ -132,7 +132,7 @@ def test_blueprint_must_be_drawable_for_every_attempt_without_repeats(tree):
 def test_check_cli_exit_status(app, tree):
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["content", "check", "--root", str(tree)])
-    assert ok.exit_code == 0 and ok.output.startswith("OK: 3 modules")
+    assert ok.exit_code == 0 and ok.stdout.startswith("OK: 3 modules")  # warnings go to stderr
     write(tree, "curriculum/modules/agreement/broken.md", "no front matter")
     bad = runner.invoke(args=["content", "check", "--root", str(tree)])
     assert bad.exit_code == 1 and "curriculum/modules/agreement/broken.md:1:" in bad.output

@@ -8,6 +8,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -45,6 +46,10 @@ class ModuleSpec:
     body: str
     path: str
     content_hash: str
+    reviewed: date | None = None
+    reviewed_by: str = ""
+    reviewed_line: int = 0
+    sources_line: int = 0
 
 
 @dataclass
@@ -87,6 +92,7 @@ class ExamSpec:
     data: dict
     path: str
     content_hash: str
+    draw_lines: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -255,6 +261,7 @@ def _read_modules(c: _Collector, catalog: Catalog) -> None:
             c.add(rel, data.line_of("id"), f"duplicate module id '{module_id}' (also in {seen[module_id]})")
             continue
         seen[module_id] = rel
+        reviewed = _iso_date(c, rel, data, "reviewed")
         if module_id.split("/")[0] != data["topic"]:
             c.add(rel, data.line_of("id"), f"module id '{module_id}' does not start with its topic '{data['topic']}/'")
         catalog.modules[module_id] = ModuleSpec(
@@ -268,6 +275,10 @@ def _read_modules(c: _Collector, catalog: Catalog) -> None:
             body=body,
             path=rel,
             content_hash=content_hash({"front": data, "body": body}),
+            reviewed=reviewed,
+            reviewed_by=data.get("reviewed_by", ""),
+            reviewed_line=data.line_of("reviewed"),
+            sources_line=data.line_of("sources"),
         )
         catalog.modules[module_id]._line = data.line_of("objectives")  # type: ignore[attr-defined]
         catalog.modules[module_id]._objective_lines = data["objectives"].item_lines  # type: ignore[attr-defined]
@@ -278,6 +289,17 @@ def _read_modules(c: _Collector, catalog: Catalog) -> None:
                 c.add(module.path, line, f"duplicate objective id '{obj['id']}' (also in {objective_seen[obj['id']]})")
             else:
                 objective_seen[obj["id"]] = module.id
+
+
+def _iso_date(c: _Collector, rel: str, data: LineDict, key: str) -> date | None:
+    """The date under ``key`` (schema-checked as YYYY-MM-DD), or None; a date that does not exist is an error."""
+    if key not in data:
+        return None
+    try:
+        return date.fromisoformat(data[key])
+    except ValueError:
+        c.add(rel, data.line_of(key), f"'{key}' is not a date that exists: {data[key]}")
+        return None
 
 
 def _read_tracks(c: _Collector, catalog: Catalog) -> list[tuple[str, LineDict]]:
@@ -449,7 +471,7 @@ def _read_exams(c: _Collector, catalog: Catalog) -> None:
         values["review"] = {**EXAM_DEFAULTS["review"], **plain(data.get("review", {}))}
         spec = ExamSpec(
             id=data["id"], title=data["title"], description=values["description"], data=values,
-            path=rel, content_hash=content_hash(values),
+            path=rel, content_hash=content_hash(values), draw_lines=list(data["draw"].item_lines),
         )
         catalog.exams[data["id"]] = spec
         _check_blueprint(c, catalog, rel, data)

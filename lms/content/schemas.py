@@ -10,6 +10,7 @@ DIFFICULTIES = ["easy", "medium", "hard"]
 _text = {"type": "string", "minLength": 1}
 _slug = {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]*$"}
 _objective_id = {"type": "string", "pattern": r"^[A-Z]{2,4}-[0-9]+(\.[0-9]+)*$"}
+_date = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 
 MODULE = {
     "type": "object",
@@ -32,6 +33,8 @@ MODULE = {
         },
         "sources": {"type": "array", "minItems": 1, "items": _text},
         "annex": {"type": "boolean"},
+        "reviewed": _date,
+        "reviewed_by": _text,
     },
 }
 
@@ -103,6 +106,7 @@ QUESTION = {
         "objective": _objective_id,
         "difficulty": {"enum": DIFFICULTIES},
         "status": {"enum": ["active", "retired"]},
+        "family": _slug,
         "stem": _text,
         "rationale": _text,
         "source": _text,

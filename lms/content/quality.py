@@ -1,0 +1,174 @@
+"""Item-quality and currency warnings over a validated catalog: what `lms content check` warns about.
+
+Errors (check.py) make content unusable; warnings make it weaker than a certification decision deserves:
+a key that sits in one position or is always the longest option, unbalanced true/false items, negative
+stems, "all of the above", near-duplicate stems, exams too short to carry a pass/fail decision, blueprint
+cells with no spare questions, modules not reviewed for a year, sources without a date. Every threshold is
+in QualityRules, the one place they are set (docs/CONTENT_FORMAT.md explains each).
+"""
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from difflib import SequenceMatcher
+
+from .check import Catalog, ContentError, blueprint_shortfall
+
+LETTERS = "ABCDEFGH"
+
+
+@dataclass(frozen=True, order=True)
+class ContentWarning(ContentError):
+    """A weakness in a content file, at a line: the content loads, but a reviewer should look."""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: warning: {self.message}"
+
+
+@dataclass(frozen=True)
+class QualityRules:
+    """The thresholds of every content warning, in one place."""
+
+    review_max_days: int = 365  # a module not reviewed for longer is flagged (LMS_CONTENT_REVIEW_DAYS)
+    min_items_for_share_rules: int = 8  # key-position and key-length shares are judged on banks this large
+    key_position_max_share: float = 0.40  # no answer position holds more than this share of a bank's keys
+    key_longest_max_share: float = 0.35  # the key is the strictly longest option in at most this share
+    true_false_min_items: int = 6  # true/false balance is judged on banks with this many such items
+    true_share_min: float = 0.30  # ... where "true" is the key for between 30 %
+    true_share_max: float = 0.70  # ... and 70 % of them
+    similar_stem_ratio: float = 0.80  # stems this alike across banks are flagged unless one family
+    min_exam_items: int = 15  # an exam that counts toward certification draws at least this many items
+    spare_items_per_cell: int = 2  # each cell has this many questions beyond what all attempts draw
+
+
+RULES = QualityRules()
+# Upper-case NOT/EXCEPT is the usual way a negative stem is flagged to the reader; "which ... is not" too.
+_NEGATIVE_STEM = re.compile(r"\b(NOT|EXCEPT|NEVER|LEAST)\b|(?i:\bwhich of the following (is|are|does|would) not\b)")
+_ALL_OR_NONE = re.compile(r"\b(all|none|both|neither) of the (above|choices|options|answers)\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(1[6-9]|20)\d\d\b")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part} of {whole} ({round(100 * part / whole)} %)"
+
+
+def _module_warnings(catalog: Catalog, rules: QualityRules, today: date) -> list[ContentWarning]:
+    found = []
+    for module in catalog.modules.values():
+        reviewed = module.reviewed
+        if reviewed is None:
+            found.append(ContentWarning(module.path, 2, f"module '{module.id}' has no 'reviewed:' date"))
+        elif (today - reviewed).days > rules.review_max_days:
+            found.append(ContentWarning(
+                module.path, module.reviewed_line,
+                f"module '{module.id}' was last reviewed on {reviewed.isoformat()}, "
+                f"{(today - reviewed).days} days ago (more than {rules.review_max_days})"))
+        for source in module.sources:
+            if not _YEAR.search(source):
+                found.append(ContentWarning(module.path, module.sources_line,
+                                            f"source without a date (a year or 'as of ...'): {source!r}"))
+    return found
+
+
+def _keyed_choices(question: dict) -> tuple[list[int], list[int]]:
+    """(positions of the keys, lengths of the options) of a single or multiple choice question."""
+    choices = question["choices"]
+    return [i for i, ch in enumerate(choices) if ch.get("correct")], [len(ch["text"]) for ch in choices]
+
+
+def _bank_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning]:
+    found = []
+    for bank in catalog.banks.values():
+        active = [q for q in bank.questions if q.get("status", "active") == "active"]
+        singles = [q for q in active if q["type"] == "single"]
+        positions, longest = Counter(), 0
+        for q in singles:
+            keys, lengths = _keyed_choices(q)
+            if not keys:
+                continue
+            positions[keys[0]] += 1
+            if all(lengths[keys[0]] > n for i, n in enumerate(lengths) if i != keys[0]):
+                longest += 1
+        if len(singles) >= rules.min_items_for_share_rules:
+            position, count = max(positions.items(), key=lambda kv: (kv[1], -kv[0]), default=(0, 0))
+            if count / len(singles) > rules.key_position_max_share:
+                found.append(ContentWarning(
+                    bank.path, 1, f"bank '{bank.id}': the key is option {LETTERS[position]} in "
+                                  f"{_share(count, len(singles))} single-choice questions "
+                                  f"(at most {round(100 * rules.key_position_max_share)} %)"))
+            if longest / len(singles) > rules.key_longest_max_share:
+                found.append(ContentWarning(
+                    bank.path, 1, f"bank '{bank.id}': the key is the longest option in "
+                                  f"{_share(longest, len(singles))} single-choice questions "
+                                  f"(at most {round(100 * rules.key_longest_max_share)} %)"))
+        true_false = [q for q in active if q["type"] == "true_false"]
+        if len(true_false) >= rules.true_false_min_items:
+            trues = sum(1 for q in true_false if q["answer"])
+            if not rules.true_share_min <= trues / len(true_false) <= rules.true_share_max:
+                found.append(ContentWarning(
+                    bank.path, 1, f"bank '{bank.id}': 'true' is the key of {_share(trues, len(true_false))} "
+                                  f"true/false questions (keep it between {round(100 * rules.true_share_min)} "
+                                  f"and {round(100 * rules.true_share_max)} %)"))
+        for q in active:
+            line = bank.question_lines.get(q["id"], 1)
+            if _NEGATIVE_STEM.search(q["stem"]):
+                found.append(ContentWarning(bank.path, line, f"question '{q['id']}' has a negative stem "
+                                                             "(ask what is true, not what is not)"))
+            if any(_ALL_OR_NONE.search(ch["text"]) for ch in q.get("choices", [])):
+                found.append(ContentWarning(bank.path, line, f"question '{q['id']}' offers "
+                                                             "'all/none of the above' as an option"))
+    return found
+
+
+def _normalized(stem: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", stem.lower()).split())
+
+
+def _similar_stem_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning]:
+    """Stems alike across different banks, unless the questions are declared one family."""
+    stems = [(_normalized(q["stem"]), q, bank) for bank in catalog.banks.values() for q in bank.questions]
+    found = []
+    for i, (stem, q, bank) in enumerate(stems):
+        for other, oq, obank in stems[:i]:
+            if obank.id == bank.id or (q.get("family") and q.get("family") == oq.get("family")):
+                continue
+            shorter, longer = sorted((len(stem), len(other)))
+            if not longer or shorter / longer < rules.similar_stem_ratio:
+                continue
+            matcher = SequenceMatcher(None, stem, other, autojunk=False)
+            if matcher.quick_ratio() >= rules.similar_stem_ratio and matcher.ratio() >= rules.similar_stem_ratio:
+                found.append(ContentWarning(
+                    bank.path, bank.question_lines.get(q["id"], 1),
+                    f"question '{q['id']}' is much like '{oq['id']}' ({obank.path}:"
+                    f"{obank.question_lines.get(oq['id'], 1)}): rewrite one, or give both the same 'family'"))
+    return found
+
+
+def _exam_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning]:
+    certifying = {exam for track in catalog.tracks.values() for *_, exams in track.schedule for exam in exams}
+    found = []
+    for exam in catalog.exams.values():
+        cells = exam.data["draw"]
+        items = sum(cell["count"] for cell in cells)
+        if exam.id in certifying and items < rules.min_exam_items:
+            found.append(ContentWarning(
+                exam.path, 1, f"exam '{exam.id}' draws {items} questions; an exam that counts toward "
+                              f"certification draws at least {rules.min_exam_items}"))
+        rounds = exam.data["attempts"] if exam.data["no_repeats"] else 1
+        spare = [dict(cell, count=cell["count"] * rounds + rules.spare_items_per_cell) for cell in cells]
+        for index, needed, available in blueprint_shortfall(spare, catalog.banks, 1):
+            cell = cells[index]
+            what = ", ".join(f"{k} {cell[k]}" for k in ("bank", "objective", "difficulty") if k in cell)
+            found.append(ContentWarning(
+                exam.path, exam.draw_lines[index] if exam.draw_lines else 1,
+                f"cell {index + 1} ({what}) has fewer than {rules.spare_items_per_cell} spare questions "
+                f"beyond the {cell['count'] * rounds} that {rounds} attempt(s) draw: {available} in the pool"))
+    return found
+
+
+def quality_warnings(catalog: Catalog, *, today: date, rules: QualityRules = RULES) -> list[ContentWarning]:
+    """Every warning for a validated catalog, sorted by file and line."""
+    return sorted(
+        _module_warnings(catalog, rules, today) + _bank_warnings(catalog, rules)
+        + _similar_stem_warnings(catalog, rules) + _exam_warnings(catalog, rules)
+    )

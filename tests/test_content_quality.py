@@ -1,0 +1,187 @@
+"""Item-quality and currency warnings of `lms content check` (lms/content/quality.py)."""
+from datetime import date, timedelta
+
+import pytest
+
+from lms.content.check import BankSpec, Catalog, ExamSpec, ModuleSpec, TrackSpec, check_content
+from lms.content.quality import RULES, quality_warnings
+
+from .conftest import PROJECT_ROOT
+from .test_content import tree, write  # noqa: F401  (the fixture tree and its writer)
+
+TODAY = date(2026, 12, 2)
+
+
+def single(qid, key=0, lengths=(20, 20, 20, 20), stem=None, **extra):
+    """A single-choice question whose key is choice ``key``, with choice texts of the given lengths."""
+    return {"id": qid, "type": "single", "objective": "AG-1.1", "difficulty": "easy",
+            "stem": stem or f"Stem of question {qid} about a distinct topic number {qid}?",
+            "choices": [{"id": "abcdef"[i], "text": chr(65 + i) * n, "correct": i == key, "feedback": "f"}
+                        for i, n in enumerate(lengths)], **extra}
+
+
+def true_false(qid, answer):
+    return {"id": qid, "type": "true_false", "objective": "AG-1.1", "difficulty": "easy",
+            "stem": f"True or false, case {qid}: a distinct statement number {qid}.", "answer": answer}
+
+
+def bank(bank_id, questions):
+    return BankSpec(id=bank_id, title=bank_id, description="", questions=questions,
+                    question_lines={q["id"]: 10 + i for i, q in enumerate(questions)}, path=f"question_banks/{bank_id}.yml")
+
+
+def module(reviewed=TODAY, sources=("Terry v. Ohio, 392 U.S. 1 (1968)",)):
+    return ModuleSpec(id="agreement/basics", title="t", topic="agreement", minutes=10, objectives=[], sources=list(sources),
+                      annex=False, body="b", path="curriculum/modules/agreement/basics.md", content_hash="h",
+                      reviewed=reviewed, reviewed_line=6, sources_line=9)
+
+
+def messages(catalog, **kwargs):
+    return [str(w) for w in quality_warnings(catalog, today=TODAY, **kwargs)]
+
+
+def balanced_bank(bank_id="b"):
+    """Eight single-choice questions, keys spread over A-D and never the longest option."""
+    return bank(bank_id, [single(f"{bank_id}-{i}", key=i % 4, lengths=(30, 30, 30, 30)) for i in range(8)])
+
+
+def test_a_balanced_bank_has_no_warnings():
+    assert messages(Catalog(banks={"b": balanced_bank()})) == []
+
+
+def test_a_key_always_in_one_position_is_flagged():
+    questions = [single(f"q{i}", key=0, lengths=(30, 30, 30, 30)) for i in range(8)]
+    assert messages(Catalog(banks={"b": bank("b", questions)})) == [
+        "question_banks/b.yml:1: warning: bank 'b': the key is option A in 8 of 8 (100 %) single-choice questions "
+        "(at most 40 %)"]
+
+
+def test_a_key_that_is_the_longest_option_too_often_is_flagged():
+    questions = [single(f"q{i}", key=i % 4, lengths=tuple(40 if j == i % 4 else 30 for j in range(4)))
+                 for i in range(6)] + [single(f"r{i}", key=i, lengths=(30, 30, 30, 30)) for i in range(2)]
+    found = messages(Catalog(banks={"b": bank("b", questions)}))
+    assert found == ["question_banks/b.yml:1: warning: bank 'b': the key is the longest option in 6 of 8 (75 %) "
+                     "single-choice questions (at most 35 %)"]
+
+
+def test_share_rules_wait_for_a_bank_large_enough_to_judge():
+    questions = [single(f"q{i}", key=0, lengths=(40, 30, 30, 30)) for i in range(RULES.min_items_for_share_rules - 1)]
+    assert messages(Catalog(banks={"b": bank("b", questions)})) == []
+
+
+@pytest.mark.parametrize("trues, flagged", [(1, True), (2, False), (3, False), (4, False), (5, True)])
+def test_true_false_balance(trues, flagged):
+    questions = [true_false(f"t{i}", i < trues) for i in range(6)]
+    found = messages(Catalog(banks={"b": bank("b", questions)}))
+    assert bool(found) == flagged, found
+    if flagged:
+        assert f"'true' is the key of {trues} of 6" in found[0]
+
+
+def test_negative_stems_and_all_of_the_above_are_flagged_at_the_question():
+    negative = single("neg", key=1, stem="Which of these is NOT a function the agreement delegates?")
+    lower = single("low", key=2, stem="Which of the following is not part of the booking record?")
+    aota = single("aota", key=3)
+    aota["choices"][3]["text"] = "All of the above"
+    catalog = Catalog(banks={"b": bank("b", [negative, lower, aota])})
+    assert messages(catalog) == [
+        "question_banks/b.yml:10: warning: question 'neg' has a negative stem (ask what is true, not what is not)",
+        "question_banks/b.yml:11: warning: question 'low' has a negative stem (ask what is true, not what is not)",
+        "question_banks/b.yml:12: warning: question 'aota' offers 'all/none of the above' as an option",
+    ]
+
+
+def test_a_lower_case_not_inside_a_scenario_is_not_a_negative_stem():
+    plain = single("ok", stem="The man did not answer. What should the officer do next?")
+    assert messages(Catalog(banks={"b": bank("b", [plain])})) == []
+
+
+def test_similar_stems_across_banks_are_flagged_unless_one_family():
+    stem = "A deputy finds a permanent resident card that looks altered during booking. What should the deputy do?"
+    near = stem.replace("deputy finds", "custody officer finds").replace("the deputy do", "the officer do")
+    one, two = single("x-1", stem=stem), single("y-1", stem=near)
+    found = messages(Catalog(banks={"x": bank("x", [one]), "y": bank("y", [two])}))
+    assert found == ["question_banks/y.yml:10: warning: question 'y-1' is much like 'x-1' (question_banks/x.yml:10): "
+                     "rewrite one, or give both the same 'family'"]
+    one["family"] = two["family"] = "altered-card"
+    assert messages(Catalog(banks={"x": bank("x", [one]), "y": bank("y", [two])})) == []
+
+
+def _exam(exam_id, cells, attempts=2, no_repeats=True):
+    data = {"draw": cells, "attempts": attempts, "no_repeats": no_repeats}
+    return ExamSpec(id=exam_id, title=exam_id, description="", data=data, path=f"curriculum/exams/{exam_id}.yml",
+                    content_hash="h", draw_lines=[20 + i for i in range(len(cells))])
+
+
+def _track(exams):
+    return TrackSpec(id="t", title="t", audience="a", weeks=1, sample=True, description="", refresher_of=None,
+                     certification_title="c", validity_years=2, schedule=[(1, "w", [], exams)], path="t.yml",
+                     content_hash="h")
+
+
+def test_a_certifying_exam_needs_fifteen_items_and_two_spares_per_cell():
+    questions = [single(f"q{i}", key=i % 4, lengths=(30, 30, 30, 30)) for i in range(40)]
+    pool = bank("b", questions)
+    short = _exam("short", [{"bank": "b", "count": 8}])
+    tight = _exam("tight", [{"bank": "b", "count": 15}], attempts=2)  # 30 drawn + 2 spare = 32 <= 40: fine
+    greedy = _exam("greedy", [{"bank": "b", "count": 20}], attempts=2)  # 40 drawn, no spare left
+    catalog = Catalog(banks={"b": pool}, exams={e.id: e for e in (short, tight, greedy)},
+                      tracks={"t": _track(["short", "tight", "greedy"])})
+    assert messages(catalog) == [
+        "curriculum/exams/greedy.yml:20: warning: cell 1 (bank b) has fewer than 2 spare questions beyond the 40 that "
+        "2 attempt(s) draw: 40 in the pool",
+        "curriculum/exams/short.yml:1: warning: exam 'short' draws 8 questions; an exam that counts toward "
+        "certification draws at least 15",
+    ]
+
+
+def test_an_exam_in_no_track_is_not_held_to_the_certification_length():
+    catalog = Catalog(banks={"b": balanced_bank()}, exams={"practice": _exam("practice", [{"bank": "b", "count": 2}])})
+    assert messages(catalog) == []
+
+
+def test_review_dates_age_and_are_configurable():
+    assert messages(Catalog(modules={"m": module(reviewed=TODAY - timedelta(days=365))})) == []
+    stale = Catalog(modules={"m": module(reviewed=TODAY - timedelta(days=400))})
+    assert messages(stale) == ["curriculum/modules/agreement/basics.md:6: warning: module 'agreement/basics' was last "
+                               "reviewed on 2025-10-28, 400 days ago (more than 365)"]
+    from dataclasses import replace
+    assert messages(stale, rules=replace(RULES, review_max_days=500)) == []
+    assert messages(Catalog(modules={"m": module(reviewed=None)})) == [
+        "curriculum/modules/agreement/basics.md:2: warning: module 'agreement/basics' has no 'reviewed:' date"]
+
+
+def test_a_source_without_a_date_is_flagged():
+    found = messages(Catalog(modules={"m": module(sources=("8 U.S.C. 1357(g) (as amended through 2025)", "8 C.F.R. 287.7"))}))
+    assert found == ["curriculum/modules/agreement/basics.md:9: warning: source without a date (a year or 'as of ...'): "
+                     "'8 C.F.R. 287.7'"]
+
+
+def test_a_reviewed_date_is_read_from_the_front_matter_and_checked(tree):  # noqa: F811
+    path = tree / "curriculum/modules/agreement/basics.md"
+    text = path.read_text()
+    path.write_text(text.replace("minutes:", "reviewed: 2026-02-30\nminutes:", 1))
+    errors = [str(e) for e in check_content(tree)[1]]
+    assert any("basics.md" in e and "'reviewed' is not a date that exists: 2026-02-30" in e for e in errors), errors
+    path.write_text(text.replace("minutes:", "reviewed: 2026-02-03\nreviewed_by: Panel\nminutes:", 1))
+    catalog, errors = check_content(tree)
+    assert errors == []
+    assert catalog.modules["agreement/basics"].reviewed == date(2026, 2, 3)
+    assert catalog.modules["agreement/basics"].reviewed_by == "Panel"
+
+
+def test_the_cli_prints_warnings_and_fails_only_when_strict(app, tree):  # noqa: F811
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["content", "check", "--root", str(tree)])
+    assert result.exit_code == 0, result.output
+    assert "has no 'reviewed:' date" in result.output
+    assert "warning(s)." in result.output
+    strict = runner.invoke(args=["content", "check", "--root", str(tree), "--strict"])
+    assert strict.exit_code == 1
+
+
+def test_every_bundled_module_is_reviewed_and_dated():
+    catalog, errors = check_content(PROJECT_ROOT)
+    assert errors == []
+    assert [m.id for m in catalog.modules.values() if m.reviewed is None] == []
+    assert all(m.reviewed_by for m in catalog.modules.values())
