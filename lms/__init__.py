@@ -177,6 +177,12 @@ def _register_template_helpers(app: Flask) -> None:
     def format_date(value, fmt="%B %-d, %Y"):
         return value.strftime(fmt) if value else ""
 
+    @app.template_filter("hours")
+    def format_hours(value):
+        """4 -> "4 hours", 1 -> "1 hour", 2.5 -> "2.5 hours"."""
+        text = f"{value:g}"
+        return f"{text} hour{'' if text == '1' else 's'}"
+
     @app.template_filter("datetime")
     def format_datetime(value):
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""

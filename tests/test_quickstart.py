@@ -28,7 +28,7 @@ def test_quickstart_twice_creates_everything_once(tmp_path):
     assert {role for role, _, _ in accounts} == {"trainee", "instructor", "coordinator", "staff", "admin"}
     with app.app_context():
         before = counts()
-        assert before["Track"] == 3 and before["Cohort"] == 2 and before["Enrollment"] == 2
+        assert before["Track"] == 4 and before["Cohort"] == 2 and before["Enrollment"] == 2
     second = runner.invoke(args=["quickstart", "--no-serve"])
     assert second.exit_code == 0, second.output
     assert "already exist" in second.output and "up to date" in second.output

@@ -68,6 +68,9 @@ class TrackSpec:
     schedule: list[tuple[int, str, list[str], list[str]]]
     path: str
     content_hash: str
+    length_unit: str = "weeks"
+    online_hours: float | None = None
+    classroom_hours: float | None = None
 
 
 @dataclass
@@ -328,6 +331,9 @@ def _read_tracks(c: _Collector, catalog: Catalog) -> list[tuple[str, LineDict]]:
             schedule=schedule,
             path=rel,
             content_hash=content_hash(data),
+            length_unit=data.get("length", "weeks"),
+            online_hours=data["hours"]["online"] if "hours" in data else None,
+            classroom_hours=data["hours"]["classroom"] if "hours" in data else None,
         )
         raw.append((rel, data))
     return raw

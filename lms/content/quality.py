@@ -39,6 +39,8 @@ class QualityRules:
     similar_stem_ratio: float = 0.80  # stems this alike across banks are flagged unless one family
     min_exam_items: int = 15  # an exam that counts toward certification draws at least this many items
     spare_items_per_cell: int = 2  # each cell has this many questions beyond what all attempts draw
+    hours_per_week: int = 40  # a course stated in weeks holds this many hours of training a week
+    online_hours_tolerance: float = 0.5  # stated online hours may differ this much from module + exam time
 
 
 RULES = QualityRules()
@@ -120,22 +122,26 @@ def _bank_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning
     return found
 
 
-def _normalized(stem: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9 ]", " ", stem.lower()).split())
+def _words(stem: str) -> list[str]:
+    return re.sub(r"[^a-z0-9 ]", " ", stem.lower()).split()
 
 
 def _similar_stem_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning]:
-    """Stems alike across different banks, unless the questions are declared one family."""
-    stems = [(_normalized(q["stem"]), q, bank) for bank in catalog.banks.values() for q in bank.questions]
+    """Stems alike across different banks, unless the questions are declared one family.
+
+    Compared word by word (a few hundred stems pair up in well under a second that way; character by
+    character, English text looks alike to the quick filters and every pair costs a full comparison).
+    """
+    stems = [(_words(q["stem"]), q, bank) for bank in catalog.banks.values() for q in bank.questions]
     found = []
-    for i, (stem, q, bank) in enumerate(stems):
+    for i, (words, q, bank) in enumerate(stems):
         for other, oq, obank in stems[:i]:
             if obank.id == bank.id or (q.get("family") and q.get("family") == oq.get("family")):
                 continue
-            shorter, longer = sorted((len(stem), len(other)))
-            if not longer or shorter / longer < rules.similar_stem_ratio:
+            shorter, longer = sorted((len(words), len(other)))
+            if not longer or 2 * shorter / (shorter + longer) < rules.similar_stem_ratio:
                 continue
-            matcher = SequenceMatcher(None, stem, other, autojunk=False)
+            matcher = SequenceMatcher(None, words, other, autojunk=False)
             if matcher.quick_ratio() >= rules.similar_stem_ratio and matcher.ratio() >= rules.similar_stem_ratio:
                 found.append(ContentWarning(
                     bank.path, bank.question_lines.get(q["id"], 1),
@@ -166,9 +172,43 @@ def _exam_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning
     return found
 
 
+def track_online_minutes(catalog: Catalog, track) -> int:
+    """Module study time plus exam time of everything the track places: its online hours, in minutes."""
+    minutes = 0
+    for _, _, modules, exams in track.schedule:
+        minutes += sum(catalog.modules[m].minutes for m in modules if m in catalog.modules)
+        minutes += sum(catalog.exams[e].data["time_limit_minutes"] for e in exams if e in catalog.exams)
+    return minutes
+
+
+def _hours(value: float) -> str:
+    return f"{value:g}"
+
+
+def _track_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning]:
+    """A track states its online and classroom hours, and they add up."""
+    found = []
+    for track in catalog.tracks.values():
+        if track.online_hours is None:
+            found.append(ContentWarning(track.path, 1, f"track '{track.id}' states no hours "
+                                                       "(hours: {online: ..., classroom: ...})"))
+            continue
+        online = track_online_minutes(catalog, track) / 60
+        if abs(online - track.online_hours) > rules.online_hours_tolerance:
+            found.append(ContentWarning(
+                track.path, 1, f"track '{track.id}' states {_hours(track.online_hours)} online hours, but its "
+                               f"modules and exams take {online:.1f} hours"))
+        total = track.online_hours + track.classroom_hours
+        if track.length_unit == "weeks" and total != track.weeks * rules.hours_per_week:
+            found.append(ContentWarning(
+                track.path, 1, f"track '{track.id}' runs {track.weeks} week(s) of {rules.hours_per_week} hours, "
+                               f"but its online and classroom hours add up to {_hours(total)}"))
+    return found
+
+
 def quality_warnings(catalog: Catalog, *, today: date, rules: QualityRules = RULES) -> list[ContentWarning]:
     """Every warning for a validated catalog, sorted by file and line."""
     return sorted(
         _module_warnings(catalog, rules, today) + _bank_warnings(catalog, rules)
-        + _similar_stem_warnings(catalog, rules) + _exam_warnings(catalog, rules)
+        + _similar_stem_warnings(catalog, rules) + _exam_warnings(catalog, rules) + _track_warnings(catalog, rules)
     )

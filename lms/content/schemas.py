@@ -47,6 +47,16 @@ TRACK = {
         "title": _text,
         "audience": _text,
         "weeks": {"type": "integer", "minimum": 1, "maximum": 52},
+        "length": {"enum": ["weeks", "hours"]},
+        "hours": {
+            "type": "object",
+            "required": ["online", "classroom"],
+            "additionalProperties": False,
+            "properties": {
+                "online": {"type": "number", "minimum": 0, "maximum": 2000},
+                "classroom": {"type": "number", "minimum": 0, "maximum": 2000},
+            },
+        },
         "sample": {"type": "boolean"},
         "description": {"type": "string"},
         "refresher_of": {"anyOf": [_slug, {"type": "null"}]},

@@ -1,5 +1,5 @@
 """Course content loaded from files: tracks, modules and their versions."""
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -64,6 +64,9 @@ class Track(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     audience: Mapped[str] = mapped_column(String(200))
     weeks: Mapped[int] = mapped_column()
+    length_unit: Mapped[str] = mapped_column(String(10), default="weeks")  # how its length is stated
+    online_hours: Mapped[float | None] = mapped_column(Float, nullable=True)  # module study and exams, in the app
+    classroom_hours: Mapped[float | None] = mapped_column(Float, nullable=True)  # classroom and practical, outside it
     description: Mapped[str] = mapped_column(Text, default="")
     is_sample: Mapped[bool] = mapped_column(default=False)
     certification_title: Mapped[str] = mapped_column(String(300))
@@ -80,6 +83,21 @@ class Track(db.Model):
         order_by="(TrackItem.week, TrackItem.position)",
         cascade="all, delete-orphan",
     )
+
+    @property
+    def total_hours(self) -> float | None:
+        """Online plus classroom hours, when the track states them."""
+        if self.online_hours is None:
+            return None
+        return self.online_hours + (self.classroom_hours or 0)
+
+    @property
+    def length_label(self) -> str:
+        """The course's length as people read it: "5 weeks" or "40 hours"."""
+        if self.length_unit == "hours" and self.total_hours is not None:
+            hours = f"{self.total_hours:g}"
+            return f"{hours} hour{'' if hours == '1' else 's'}"
+        return f"{self.weeks} week{'' if self.weeks == 1 else 's'}"
 
     def week_titles(self) -> dict[int, str]:
         """Week number -> its title."""

@@ -1,0 +1,30 @@
+"""track hours: how a course's length is stated, and its online and classroom hours
+
+Revision ID: 0011
+Revises: 0005
+Create Date: 2026-12-02 14:45:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0011'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('track', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('length_unit', sa.String(length=10), nullable=False, server_default='weeks'))
+        batch_op.add_column(sa.Column('online_hours', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('classroom_hours', sa.Float(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('track', schema=None) as batch_op:
+        batch_op.drop_column('classroom_hours')
+        batch_op.drop_column('online_hours')
+        batch_op.drop_column('length_unit')
