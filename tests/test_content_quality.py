@@ -36,8 +36,12 @@ def module(reviewed=TODAY, sources=("Terry v. Ohio, 392 U.S. 1 (1968)",)):
                       reviewed=reviewed, reviewed_line=6, sources_line=9)
 
 
-def messages(catalog, **kwargs):
-    return [str(w) for w in quality_warnings(catalog, today=TODAY, **kwargs)]
+def messages(catalog, *, ignore=(), **kwargs):
+    """The warnings as text, less those containing any of ``ignore``."""
+    return [str(w) for w in quality_warnings(catalog, today=TODAY, **kwargs) if not any(i in str(w) for i in ignore)]
+
+
+NO_STANDARD = "records no standard setting"
 
 
 def balanced_bank(bank_id="b"):
@@ -127,7 +131,7 @@ def test_a_certifying_exam_needs_fifteen_items_and_two_spares_per_cell():
     greedy = _exam("greedy", [{"bank": "b", "count": 20}], attempts=2)  # 40 drawn, no spare left
     catalog = Catalog(banks={"b": pool}, exams={e.id: e for e in (short, tight, greedy)},
                       tracks={"t": _track(["short", "tight", "greedy"])})
-    assert [m for m in messages(catalog) if not m.startswith("t.yml")] == [
+    assert [m for m in messages(catalog, ignore=[NO_STANDARD]) if not m.startswith("t.yml")] == [
         "curriculum/exams/greedy.yml:20: warning: cell 1 (bank b) has fewer than 2 spare questions beyond the 40 that "
         "2 attempt(s) draw: 40 in the pool",
         "curriculum/exams/short.yml:1: warning: exam 'short' draws 8 questions; an exam that counts toward "
@@ -206,15 +210,18 @@ def _hours_catalog(track):
 
 def test_a_track_states_its_hours_and_they_add_up():
     # 90 minutes of module and 30 of exam: 2 online hours; one week of 40 hours.
-    assert messages(_hours_catalog(_placed_track(online=2, classroom=38))) == []
-    assert messages(_hours_catalog(_placed_track())) == [
+    def track_messages(track):
+        return messages(_hours_catalog(track), ignore=[NO_STANDARD])
+
+    assert track_messages(_placed_track(online=2, classroom=38)) == []
+    assert track_messages(_placed_track()) == [
         "t.yml:1: warning: track 't' states no hours (hours: {online: ..., classroom: ...})"]
-    assert messages(_hours_catalog(_placed_track(online=5, classroom=35))) == [
+    assert track_messages(_placed_track(online=5, classroom=35)) == [
         "t.yml:1: warning: track 't' states 5 online hours, but its modules and exams take 2.0 hours"]
-    assert messages(_hours_catalog(_placed_track(online=2, classroom=30))) == [
+    assert track_messages(_placed_track(online=2, classroom=30)) == [
         "t.yml:1: warning: track 't' runs 1 week(s) of 40 hours, but its online and classroom hours add up to 32"]
     # A course stated in hours is not held to whole weeks.
-    assert messages(_hours_catalog(_placed_track(online=2, classroom=6, length_unit="hours"))) == []
+    assert track_messages(_placed_track(online=2, classroom=6, length_unit="hours")) == []
 
 
 def test_track_hours_are_synced_and_shown_on_the_course_page(factory, client, db):
@@ -241,3 +248,60 @@ def test_every_bundled_track_states_hours_that_add_up():
     catalog, errors = check_content(PROJECT_ROOT)
     assert errors == []
     assert [w for w in quality_warnings(catalog, today=TODAY) if "track" in w.path] == []
+
+
+def test_the_angoff_cut_of_a_randomized_blueprint_by_hand():
+    from lms.content.standard_setting import angoff_result
+
+    # Item means: a 0.7, b 0.5, c 0.8. Cell 1 draws 2 from {a, b} (mean 0.6), cell 2 draws 1 from {c}:
+    # expected score 2 x 0.6 + 0.8 = 2.0 of 3 = 66.7 %. Rater 1: 2 x 0.7 + 0.9 = 2.3 (76.7 %);
+    # rater 2: 2 x 0.5 + 0.7 = 1.7 (56.7 %); their spread (population SD) is 10 points.
+    result = angoff_result([{"count": 2}, {"count": 1}], [["a", "b"], ["c", "d"]], ["R1", "R2"],
+                           {"a": [0.8, 0.6], "b": [0.6, 0.4], "c": [0.9, 0.7]})
+    assert round(result.cut, 2) == 66.67
+    assert {k: round(v, 2) for k, v in result.rater_cuts.items()} == {"R1": 76.67, "R2": 56.67}
+    assert round(result.spread, 2) == 10.0
+    assert result.unrated == ["d"]
+
+
+STANDARD = """standard_setting:
+  method: modified-angoff
+  date: 2026-11-30
+  raters: [R1, R2]
+  ratings:
+    t-001: [0.6, 0.8]
+    t-002: [0.4, 0.6]
+  cut: {cut}
+"""
+
+
+def test_content_check_proves_the_recorded_cut_from_its_ratings(tree):  # noqa: F811
+    exam = tree / "curriculum/exams/test-exam.yml"
+    base = exam.read_text()
+    exam.write_text(base + STANDARD.format(cut=60))  # (0.7 + 0.5) / 2 = 60 %
+    catalog, errors = check_content(tree)
+    assert errors == []
+    found = [str(w) for w in quality_warnings(catalog, today=TODAY) if "test-exam" in w.path]
+    assert "curriculum/exams/test-exam.yml:1: warning: exam 'test-exam': the pass mark 50 is not the panel's cut 60" \
+        in found
+    exam.write_text(base.replace("pass_mark: 50", "pass_mark: 60") + STANDARD.format(cut=60))
+    catalog, errors = check_content(tree)
+    assert [str(w) for w in quality_warnings(catalog, today=TODAY) if "standard" in w.message or "cut" in w.message] \
+        == []
+    exam.write_text(base + STANDARD.format(cut=70))
+    assert [str(e) for e in check_content(tree)[1]] == [
+        "curriculum/exams/test-exam.yml:15: standard_setting: the recorded cut 70 does not follow from the ratings "
+        "(60.0)"]
+    exam.write_text(base + STANDARD.format(cut=60).replace("t-002: [0.4, 0.6]", "t-002: [0.4]\n    t-999: [1, 1]"))
+    assert [str(e) for e in check_content(tree)[1]] == [
+        "curriculum/exams/test-exam.yml:14: standard_setting: 't-002' has 1 rating(s) for 2 rater(s)",
+        "curriculum/exams/test-exam.yml:15: standard_setting rates 't-999', which this exam cannot draw",
+    ]
+
+
+def test_a_certifying_exam_without_a_standard_setting_record_is_flagged(tree):  # noqa: F811
+    catalog, errors = check_content(tree)
+    assert errors == []
+    assert "curriculum/exams/test-exam.yml:1: warning: exam 'test-exam' records no standard setting " \
+           "(standard_setting: a modified-Angoff panel's ratings and cut)" in \
+           [str(w) for w in quality_warnings(catalog, today=TODAY)]

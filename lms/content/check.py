@@ -15,6 +15,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from . import schemas
+from .standard_setting import angoff_result
 from .yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
 
 NEAR_DUPLICATE_RATIO = 0.92
@@ -492,17 +493,22 @@ def _cell_matches(cell: dict, bank_id: str, question: dict) -> bool:
     )
 
 
+def cell_pools(cells: list[dict], banks: dict[str, BankSpec]) -> list[list[str]]:
+    """The ids of the active questions each cell can draw."""
+    pools = []
+    for cell in cells:
+        bank = banks.get(cell["bank"])
+        pools.append([q["id"] for q in bank.questions if _cell_matches(cell, bank.id, q)] if bank else [])
+    return pools
+
+
 def blueprint_shortfall(cells: list[dict], banks: dict[str, BankSpec], rounds: int) -> list[tuple[int, int, int]]:
     """Cells that cannot be filled ``rounds`` times over with distinct questions.
 
     Returns (cell index, questions needed, questions found). Cells may overlap (an objective cell
     and a whole-bank cell); a bipartite matching of cell slots to questions decides exactly.
     """
-    candidates: list[list[str]] = []
-    for cell in cells:
-        bank = banks.get(cell["bank"])
-        pool = [q["id"] for q in bank.questions if _cell_matches(cell, bank.id, q)] if bank else []
-        candidates.append(pool)
+    candidates = cell_pools(cells, banks)
     slots = [(i, pool) for i, (cell, pool) in enumerate(zip(cells, candidates)) for _ in range(cell["count"] * rounds)]
     owner: dict[str, int] = {}
 
@@ -549,6 +555,35 @@ def _check_blueprint(c: _Collector, catalog: Catalog, rel: str, data: LineDict) 
         c.add(rel, data["draw"].item_lines[index],
               f"cannot draw {cell['count']} question(s) ({what}){why}: needs {needed} active, has {found} "
               "(counting questions shared with other cells once)")
+    if "standard_setting" in data:
+        _check_standard_setting(c, catalog, rel, data)
+
+
+CUT_TOLERANCE = 0.5  # percentage points between a recorded cut and the one its ratings give
+
+
+def _check_standard_setting(c: _Collector, catalog: Catalog, rel: str, data: LineDict) -> None:
+    """The panel's ratings rate questions this exam can draw, one per rater, and give the recorded cut."""
+    record = data["standard_setting"]
+    ratings, raters = record["ratings"], record["raters"]
+    pools = cell_pools(plain(data["draw"]), catalog.banks)
+    drawable = {qid for pool in pools for qid in pool}
+    ok = True
+    for qid, values in ratings.items():
+        line = ratings.line_of(qid)
+        if qid not in drawable:
+            c.add(rel, line, f"standard_setting rates '{qid}', which this exam cannot draw")
+            ok = False
+        if len(values) != len(raters):
+            c.add(rel, line, f"standard_setting: '{qid}' has {len(values)} rating(s) for {len(raters)} rater(s)")
+            ok = False
+    if not ok:
+        return
+    result = angoff_result(plain(data["draw"]), pools, list(raters), plain(ratings))
+    if abs(result.cut - record["cut"]) > CUT_TOLERANCE:
+        c.add(rel, record.line_of("cut"),
+              f"standard_setting: the recorded cut {record['cut']:g} does not follow from the ratings "
+              f"({result.cut:.1f})")
 
 
 def check_content(root) -> tuple[Catalog, list[ContentError]]:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 
-from .check import Catalog, ContentError, blueprint_shortfall
+from .check import Catalog, ContentError, blueprint_shortfall, cell_pools
+from .standard_setting import angoff_result
 
 LETTERS = "ABCDEFGH"
 
@@ -160,6 +161,7 @@ def _exam_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning
             found.append(ContentWarning(
                 exam.path, 1, f"exam '{exam.id}' draws {items} questions; an exam that counts toward "
                               f"certification draws at least {rules.min_exam_items}"))
+        found += _standard_setting_warnings(catalog, exam, certifying=exam.id in certifying)
         rounds = exam.data["attempts"] if exam.data["no_repeats"] else 1
         spare = [dict(cell, count=cell["count"] * rounds + rules.spare_items_per_cell) for cell in cells]
         for index, needed, available in blueprint_shortfall(spare, catalog.banks, 1):
@@ -169,6 +171,27 @@ def _exam_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning
                 exam.path, exam.draw_lines[index] if exam.draw_lines else 1,
                 f"cell {index + 1} ({what}) has fewer than {rules.spare_items_per_cell} spare questions "
                 f"beyond the {cell['count'] * rounds} that {rounds} attempt(s) draw: {available} in the pool"))
+    return found
+
+
+def _standard_setting_warnings(catalog: Catalog, exam, *, certifying: bool) -> list[ContentWarning]:
+    """A certifying exam records how its cut was set; its pass mark is that cut; the panel rated every item."""
+    record = exam.data.get("standard_setting")
+    if record is None:
+        if certifying:
+            return [ContentWarning(exam.path, 1, f"exam '{exam.id}' records no standard setting "
+                                                 "(standard_setting: a modified-Angoff panel's ratings and cut)")]
+        return []
+    cells = exam.data["draw"]
+    result = angoff_result(cells, cell_pools(cells, catalog.banks), record["raters"], record["ratings"])
+    found = []
+    if round(result.cut) != round(exam.data["pass_mark"]):
+        found.append(ContentWarning(exam.path, 1, f"exam '{exam.id}': the pass mark {exam.data['pass_mark']:g} is "
+                                                  f"not the panel's cut {result.cut:.0f}"))
+    if result.unrated:
+        shown = ", ".join(result.unrated[:5]) + (" ..." if len(result.unrated) > 5 else "")
+        found.append(ContentWarning(exam.path, 1, f"exam '{exam.id}': the panel did not rate {len(result.unrated)} "
+                                                  f"question(s) it can draw: {shown}"))
     return found
 
 

@@ -225,6 +225,25 @@ EXAM = {
                 "when": {"enum": ["after_submit", "after_close"]},
             },
         },
+        "standard_setting": {
+            "type": "object",
+            "required": ["method", "date", "raters", "ratings", "cut"],
+            "additionalProperties": False,
+            "properties": {
+                "method": {"const": "modified-angoff"},
+                "date": _date,
+                "note": _text,
+                "raters": {"type": "array", "minItems": 1, "items": _text},
+                "ratings": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "additionalProperties": {
+                        "type": "array", "minItems": 1, "items": {"type": "number", "minimum": 0, "maximum": 1},
+                    },
+                },
+                "cut": {"type": "number", "minimum": 0, "maximum": 100},
+            },
+        },
         "draw": {
             "type": "array",
             "minItems": 1,
