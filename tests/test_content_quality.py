@@ -305,3 +305,17 @@ def test_a_certifying_exam_without_a_standard_setting_record_is_flagged(tree):  
     assert "curriculum/exams/test-exam.yml:1: warning: exam 'test-exam' records no standard setting " \
            "(standard_setting: a modified-Angoff panel's ratings and cut)" in \
            [str(w) for w in quality_warnings(catalog, today=TODAY)]
+
+
+def test_no_repeats_across_exams_is_proved_for_every_attempt_of_every_exam(tree):  # noqa: F811
+    track = tree / "curriculum/tracks/test-track.yml"
+    track.write_text(track.read_text().replace("weeks:", "no_repeats_across_exams: true\nweeks:", 1))
+    # The fixture bank has two questions and the exam draws both once: drawable on its own.
+    catalog, errors = check_content(tree)
+    assert errors == [] and catalog.tracks["test-track"].no_repeats_across_exams
+    # A second exam of the same track drawing from the same bank leaves nothing fresh for it.
+    write(tree, "curriculum/exams/second-exam.yml", (tree / "curriculum/exams/test-exam.yml").read_text()
+          .replace("id: test-exam", "id: second-exam").replace("count: 2", "count: 1"))
+    track.write_text(track.read_text().replace("exams: [test-exam]", "exams: [test-exam, second-exam]"))
+    errors = [str(e) for e in check_content(tree)[1]]
+    assert len(errors) == 1 and "test-track.yml" in errors[0] and "no repeats across exams" in errors[0], errors

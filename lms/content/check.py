@@ -70,6 +70,7 @@ class TrackSpec:
     path: str
     content_hash: str
     length_unit: str = "weeks"
+    no_repeats_across_exams: bool = False
     online_hours: float | None = None
     classroom_hours: float | None = None
 
@@ -333,6 +334,7 @@ def _read_tracks(c: _Collector, catalog: Catalog) -> list[tuple[str, LineDict]]:
             path=rel,
             content_hash=content_hash(data),
             length_unit=data.get("length", "weeks"),
+            no_repeats_across_exams=bool(data.get("no_repeats_across_exams", False)),
             online_hours=data["hours"]["online"] if "hours" in data else None,
             classroom_hours=data["hours"]["classroom"] if "hours" in data else None,
         )
@@ -366,9 +368,30 @@ def _check_track_references(c: _Collector, catalog: Catalog, raw_tracks) -> None
         missing = sorted(set(range(1, data["weeks"] + 1)) - weeks_seen)
         if missing:
             c.add(rel, data.line_of("schedule"), f"weeks with no schedule entry: {', '.join(map(str, missing))}")
+        if data.get("no_repeats_across_exams") and data["id"] in catalog.tracks:
+            _check_track_draws(c, catalog, rel, data)
         refresher_of = data.get("refresher_of")
         if refresher_of and refresher_of not in catalog.tracks:
             c.add(rel, data.line_of("refresher_of"), f"refresher_of names unknown track '{refresher_of}'")
+
+
+def _check_track_draws(c: _Collector, catalog: Catalog, rel: str, data: LineDict) -> None:
+    """With no repeats across exams, every allowed attempt of every exam of the track draws fresh questions."""
+    cells, owners = [], []
+    for exam_id in [e for *_, exams in catalog.tracks[data["id"]].schedule for e in exams]:
+        exam = catalog.exams.get(exam_id)
+        if exam is None:
+            continue
+        for cell in exam.data["draw"]:
+            cells.append(dict(cell, count=cell["count"] * exam.data["attempts"]))
+            owners.append(exam_id)
+    for index, needed, found in blueprint_shortfall(cells, catalog.banks, 1):
+        cell = cells[index]
+        what = ", ".join(f"{k} {cell[k]}" for k in ("bank", "objective", "difficulty") if k in cell)
+        c.add(rel, data.line_of("no_repeats_across_exams"),
+              f"no repeats across exams: exam '{owners[index]}' cannot draw ({what}) for every attempt without "
+              f"a question another exam of the track draws: needs {needed}, has {found} "
+              "(counting questions shared with other cells once)")
 
 
 def _normalize_stem(stem: str) -> str:

@@ -48,6 +48,7 @@ TRACK = {
         "audience": _text,
         "weeks": {"type": "integer", "minimum": 1, "maximum": 52},
         "length": {"enum": ["weeks", "hours"]},
+        "no_repeats_across_exams": {"type": "boolean"},
         "hours": {
             "type": "object",
             "required": ["online", "classroom"],

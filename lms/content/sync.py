@@ -106,6 +106,7 @@ def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
         track.title, track.audience, track.weeks = spec.title, spec.audience, spec.weeks
         track.length_unit, track.online_hours, track.classroom_hours = (
             spec.length_unit, spec.online_hours, spec.classroom_hours)
+        track.no_repeats_across_exams = spec.no_repeats_across_exams
         track.description, track.is_sample = spec.description, spec.sample
         track.certification_title, track.validity_years = spec.certification_title, spec.validity_years
         track.refresher_of, track.content_hash = spec.refresher_of, spec.content_hash

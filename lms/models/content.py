@@ -65,6 +65,8 @@ class Track(db.Model):
     audience: Mapped[str] = mapped_column(String(200))
     weeks: Mapped[int] = mapped_column()
     length_unit: Mapped[str] = mapped_column(String(10), default="weeks")  # how its length is stated
+    # A later exam of the track draws nothing the trainee saw in an earlier one (the final after the units).
+    no_repeats_across_exams: Mapped[bool] = mapped_column(default=False)
     online_hours: Mapped[float | None] = mapped_column(Float, nullable=True)  # module study and exams, in the app
     classroom_hours: Mapped[float | None] = mapped_column(Float, nullable=True)  # classroom and practical, outside it
     description: Mapped[str] = mapped_column(Text, default="")

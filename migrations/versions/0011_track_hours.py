@@ -1,4 +1,4 @@
-"""track hours: how a course's length is stated, and its online and classroom hours
+"""track hours: how a course's length is stated, its online and classroom hours, and no repeats across its exams
 
 Revision ID: 0011
 Revises: 0005
@@ -21,10 +21,13 @@ def upgrade():
         batch_op.add_column(sa.Column('length_unit', sa.String(length=10), nullable=False, server_default='weeks'))
         batch_op.add_column(sa.Column('online_hours', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('classroom_hours', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('no_repeats_across_exams', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
 
 
 def downgrade():
     with op.batch_alter_table('track', schema=None) as batch_op:
+        batch_op.drop_column('no_repeats_across_exams')
         batch_op.drop_column('classroom_hours')
         batch_op.drop_column('online_hours')
         batch_op.drop_column('length_unit')
