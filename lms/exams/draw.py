@@ -5,7 +5,10 @@ slots: the draw is a bipartite matching of cell slots to questions (Kuhn's augme
 candidate lists shuffled by the attempt's seed, the same reasoning ``lms content check`` uses to
 prove a blueprint drawable. With ``no_repeats`` the matching first uses only questions the trainee
 has not seen in this exam, and falls back to seen ones only for slots it cannot fill otherwise
-(more attempts granted than the banks can serve fresh).
+(more attempts granted than the banks can serve fresh). Questions of one family (the same fact asked
+in two banks) are never drawn into one attempt: when the first matching puts two of a family on this
+attempt, the attempt is matched again with the family as the unit, so the rule holds exactly for the
+attempt drawn (the reservation for later attempts then counts questions, not families).
 """
 import random
 from dataclasses import dataclass
@@ -30,6 +33,7 @@ class Candidate:
     objective: str
     difficulty: str
     position: int
+    family: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def load_candidates(cells: list[dict]) -> list[Candidate]:
     banks = sorted({cell["bank"] for cell in cells})
     rows = db.session.execute(
         select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective,
-               Question.difficulty, Question.position)
+               Question.difficulty, Question.position, Question.family)
         .join(QuestionBank, QuestionBank.id == Question.bank_id)
         .where(QuestionBank.slug.in_(banks), QuestionBank.retired_at.is_(None), Question.status == "active",
                Question.current_version_id.is_not(None))
@@ -64,24 +68,40 @@ def load_candidates(cells: list[dict]) -> list[Candidate]:
     return [Candidate(*row) for row in rows]
 
 
-def _match(slots: list[list[Candidate]], owner: dict[int, int], assigned: dict[int, Candidate],
-           todo: list[int]) -> None:
-    """Augment the matching ``owner`` (question id -> slot) for each slot in ``todo``."""
+def _question_key(cand: Candidate):
+    return cand.question_id
+
+
+def _family_key(cand: Candidate):
+    """A question's family, or the question itself when it has none."""
+    return cand.family if cand.family else cand.question_id
+
+
+def _match(slots: list[list[Candidate]], owner: dict, assigned: dict[int, Candidate], todo: list[int],
+           key=_question_key) -> None:
+    """Augment the matching ``owner`` (resource -> slot; a resource is ``key(candidate)``, the question
+    itself unless families are the unit) for each slot in ``todo``."""
 
     def augment(slot: int, visited: set) -> bool:
         for cand in slots[slot]:
-            if cand.question_id in visited:
+            resource = key(cand)
+            if resource in visited:
                 continue
-            visited.add(cand.question_id)
-            holder = owner.get(cand.question_id)
+            visited.add(resource)
+            holder = owner.get(resource)
             if holder is None or augment(holder, visited):
-                owner[cand.question_id] = slot
+                owner[resource] = slot
                 assigned[slot] = cand
                 return True
         return False
 
     for slot in todo:
         augment(slot, set())
+
+
+def _repeats_a_family(candidates) -> bool:
+    families = [c.family for c in candidates if c.family]
+    return len(families) != len(set(families))
 
 
 def draw_questions(cells: list[dict], candidates: list[Candidate], rng: random.Random, *,
@@ -112,12 +132,16 @@ def draw_questions(cells: list[dict], candidates: list[Candidate], rng: random.R
             break
     owner = {qid: slot for qid, slot in owner.items() if slot < size}
     assigned = {slot: cand for slot, cand in assigned.items() if slot < size}
+    # Unseen questions first, then seen ones: only the slots still empty reach for a repeat.
+    everyone = [[*fresh_pools[cell_of_slot[s]], *[c for c in pools[cell_of_slot[s]] if c.question_id in seen]]
+                for s in range(size)]
     missing = [s for s in range(size) if s not in assigned]
     if missing:
-        # Unseen questions first, then seen ones: only the slots still empty reach for a repeat.
-        everyone = [[*fresh_pools[cell_of_slot[s]], *[c for c in pools[cell_of_slot[s]] if c.question_id in seen]]
-                    for s in range(size)]
         _match(everyone, owner, assigned, missing)
+    if _repeats_a_family(assigned.values()):
+        owner, assigned = {}, {}
+        _match([fresh_pools[cell_of_slot[s]] for s in range(size)], owner, assigned, list(range(size)), _family_key)
+        _match(everyone, owner, assigned, [s for s in range(size) if s not in assigned], _family_key)
     if len(assigned) < size:
         short = sorted({cell_of_slot[s] for s in range(size) if s not in assigned})
         raise DrawError(f"not enough active questions for blueprint cell(s) {short}")

@@ -12,11 +12,11 @@ from ..markdown import render_markdown
 from ..models import Exam, ExamVersion, Question, QuestionBank, QuestionVersion
 
 ACTIVE, RETIRED = "active", "retired"
-_NOT_CONTENT = ("id", "status")
+_NOT_CONTENT = ("id", "status", "family")  # family is metadata on the question: no new version
 
 
 def question_content(spec: dict) -> dict:
-    """The part of a question that makes its version: everything but its id and status."""
+    """The part of a question that makes its version: everything but its id, status and family."""
     return {k: v for k, v in spec.items() if k not in _NOT_CONTENT}
 
 
@@ -71,22 +71,25 @@ def sync_banks(catalog, report, now) -> None:
             content = question_content(spec)
             digest = content_hash(content)
             status = spec.get("status", ACTIVE)
+            family = spec.get("family")
             question, current_hash, current_number = existing.get(spec["id"], (None, None, 0))
             if question is None:
                 question = Question(slug=spec["id"], bank_id=bank.id, position=position, status=status,
-                                    objective=spec["objective"], difficulty=spec["difficulty"], created_at=now,
+                                    objective=spec["objective"], difficulty=spec["difficulty"], family=family,
+                                    created_at=now,
                                     retired_at=now if status == RETIRED else None)
                 db.session.add(question)
                 db.session.flush()
                 report.note("created", "question", spec["id"])
             else:
                 changed = current_hash != digest or question.status != status or question.bank_id != bank.id \
-                    or question.position != position
+                    or question.position != position or question.family != family
                 if not changed:
                     continue
                 if question.status != status:
                     question.retired_at = now if status == RETIRED else None
                 question.status, question.bank_id, question.position = status, bank.id, position
+                question.family = family
                 question.objective, question.difficulty = spec["objective"], spec["difficulty"]
                 report.note("retired" if status == RETIRED and question.retired_at == now else "updated",
                             "question", spec["id"])

@@ -42,6 +42,8 @@ class Question(db.Model):
     # Copies of the current version's fields the draw filters on.
     objective: Mapped[str] = mapped_column(String(30))
     difficulty: Mapped[str] = mapped_column(String(10))
+    # Questions that test the same fact share a family; one attempt never draws two of a family.
+    family: Mapped[str | None] = mapped_column(String(100), nullable=True)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("question_version.id", use_alter=True), nullable=True
     )

@@ -86,3 +86,31 @@ def test_an_early_attempt_leaves_what_later_attempts_need():
         assert not any(d.repeat for d in second), seed
     unreserved = [draw_questions(cells, small, random.Random(s), rounds=1) for s in range(60)]
     assert any(d.candidate.objective == "X-1" for draw in unreserved for d in draw if d.cell == 1)
+
+
+def _family_pool():
+    """Two banks asking the same facts: il-1/cu-1 and il-2/cu-2 are families; il-3 and cu-3 stand alone."""
+    out = []
+    for n, (bank, family) in enumerate([("il", "f1"), ("il", "f2"), ("il", None), ("cu", "f1"), ("cu", "f2"),
+                                        ("cu", None)], start=1):
+        out.append(Candidate(n, 100 + n, bank, "X-1", "easy", n, family))
+    return out
+
+
+def test_one_attempt_never_draws_two_questions_of_a_family():
+    cells = [{"bank": "il", "count": 2}, {"bank": "cu", "count": 2}]
+    for seed in range(60):
+        drawn = draw_questions(cells, _family_pool(), random.Random(seed))
+        families = [d.candidate.family for d in drawn if d.candidate.family]
+        assert len(drawn) == 4 and len(families) == len(set(families)), (seed, drawn)
+        # Only one way to avoid a family twice: il-3 and cu-3 are both drawn, with one of each family.
+        assert {3, 6} <= {d.candidate.question_id for d in drawn}
+
+
+def test_families_are_honoured_before_a_repeat_and_a_blueprint_that_cannot_avoid_one_fails():
+    cells = [{"bank": "il", "count": 2}, {"bank": "cu", "count": 2}]
+    # il-3 was seen in the trainee's first attempt: avoiding a family pair now needs it again (a repeat).
+    drawn = draw_questions(cells, _family_pool(), random.Random(1), seen=frozenset({3}), rounds=1)
+    assert [d.candidate.question_id for d in drawn if d.repeat] == [3]
+    with pytest.raises(DrawError):
+        draw_questions([{"bank": "il", "count": 3}, {"bank": "cu", "count": 2}], _family_pool(), random.Random(1))

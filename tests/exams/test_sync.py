@@ -76,6 +76,21 @@ def test_status_and_removal_retire_without_a_new_version(db, clock, tmp_path):
     assert count(db, QuestionVersion) == 20
 
 
+def test_a_family_is_kept_on_the_question_without_a_new_version(db, clock, tmp_path):
+    root = copy_tree(tmp_path)
+    sync_content(root, now=clock())
+    db.session.commit()
+    bank = root / "question_banks" / "mixed.yml"
+    bank.write_text(bank.read_text().replace("  - id: mx-short\n    type: short\n",
+                                             "  - id: mx-short\n    type: short\n    family: same-fact\n"))
+    report = sync_content(root, now=clock())
+    db.session.commit()
+    assert report.updated["question"] == ["mx-short"]
+    question = db.session.scalar(select(Question).where(Question.slug == "mx-short"))
+    assert question.family == "same-fact" and question.current_version.number == 1
+    assert count(db, QuestionVersion) == 20
+
+
 def test_a_blueprint_change_makes_a_new_exam_version(db, clock, tmp_path):
     root = copy_tree(tmp_path)
     sync_content(root, now=clock())

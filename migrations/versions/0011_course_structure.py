@@ -1,4 +1,4 @@
-"""track hours: how a course's length is stated, its online and classroom hours, and no repeats across its exams
+"""course structure: a track's length and hours and no repeats across its exams; question families
 
 Revision ID: 0011
 Revises: 0005
@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('family', sa.String(length=100), nullable=True))
     with op.batch_alter_table('track', schema=None) as batch_op:
         batch_op.add_column(sa.Column('length_unit', sa.String(length=10), nullable=False, server_default='weeks'))
         batch_op.add_column(sa.Column('online_hours', sa.Float(), nullable=True))
@@ -26,6 +28,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('question', schema=None) as batch_op:
+        batch_op.drop_column('family')
     with op.batch_alter_table('track', schema=None) as batch_op:
         batch_op.drop_column('no_repeats_across_exams')
         batch_op.drop_column('classroom_hours')
