@@ -1,4 +1,4 @@
-"""Roles, the password policy and hashing, and safe redirects: one place for each rule."""
+"""Roles, the password policy and hashing, who needs a second factor, and safe redirects: one place for each rule."""
 import functools
 import gzip
 import hmac
@@ -84,6 +84,15 @@ def password_problems(password: str, *, context: tuple[str, ...] = ()) -> list[s
             problems.append("Do not use your name or e-mail address in your password.")
             break
     return problems
+
+
+# Roles that must log in with a second factor (when REQUIRE_2FA is on); trainees may add one.
+PRIVILEGED_ROLES = (Role.ADMIN, Role.STAFF, Role.INSTRUCTOR, Role.COORDINATOR)
+
+
+def second_factor_required(user) -> bool:
+    """The one rule for who must have a second factor: every privileged role, unless REQUIRE_2FA is off."""
+    return bool(current_app.config.get("REQUIRE_2FA", True)) and user.has_role(*PRIVILEGED_ROLES)
 
 
 def tokens_equal(a: str, b: str) -> bool:
