@@ -106,6 +106,7 @@ def _half_logged_in_user(now) -> User | None:
 
 def _back_to_log_in(message: str):
     session.clear()
+    session["notice_ack"] = True  # acknowledged in this browser moments ago
     flash(message, "error")
     return redirect(url_for("auth.login"))
 
