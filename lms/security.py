@@ -42,6 +42,30 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+# One-time codes the app draws at random (recovery codes, 50 bits each) need no slow hash against guessing
+# offline; a light argon2id keeps checking ten of them at a log-in quick (the password's takes about 1 s each
+# under load). Tests' ARGON2_PARAMS, when set, are used for both.
+TOKEN_HASH_PARAMS = {"time_cost": 1, "memory_cost": 8 * 1024, "parallelism": 1}
+
+
+def _token_hasher() -> PasswordHasher:
+    params = current_app.config.get("ARGON2_PARAMS") if has_app_context() else None
+    return _hasher_for(tuple(sorted((params or TOKEN_HASH_PARAMS).items())))[0]
+
+
+def hash_token(token: str) -> str:
+    """Hash a random one-time code (not a password) with a light argon2id."""
+    return _token_hasher().hash(token)
+
+
+def verify_token(token_hash: str, token: str) -> bool:
+    """Check a one-time code against its hash; False for any mismatch or bad hash."""
+    try:
+        return _token_hasher().verify(token_hash, token)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def password_needs_rehash(password_hash: str) -> bool:
     """True when the hash was made with other parameters than the current ones."""
     return _hasher()[0].check_needs_rehash(password_hash)

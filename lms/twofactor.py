@@ -1,7 +1,7 @@
 """The second factor: TOTP authenticators (RFC 6238) and one-time recovery codes.
 
 Who must have one is security.second_factor_required. The secret is encrypted at rest with Fernet under a
-key derived from the app's SECRET_KEY; recovery codes are kept as argon2 hashes. A code is accepted for the
+key derived from the app's SECRET_KEY; recovery codes are kept as argon2id hashes. A code is accepted for the
 current 30-second step or the one before or after (clock drift), and never for a step at or before the last
 one accepted, so a code cannot be used twice. Every wrong code counts toward the log-in lockout, like a
 wrong password. Nothing secret (secrets, codes) goes to the audit log.
@@ -25,7 +25,7 @@ from . import accounts
 from .audit import record_event
 from .extensions import db
 from .models import RecoveryCode, User
-from .security import hash_password, second_factor_required, tokens_equal, verify_password
+from .security import hash_token, second_factor_required, tokens_equal, verify_token
 
 ISSUER = "287(g) Training"
 VALID_WINDOW = 1  # steps either side of now: ±30 s of clock drift between the phone and the server
@@ -130,7 +130,7 @@ def enrol(user: User, secret: str, code: str, *, now, ip=None) -> list[str]:
 def _new_recovery_codes(user: User, now) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = ["".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10)) for _ in range(RECOVERY_CODES)]
-    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=hash_password(c), created_at=now) for c in codes)
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=hash_token(c), created_at=now) for c in codes)
     db.session.flush()
     return [f"{c[:5]}-{c[5:]}" for c in codes]
 
@@ -201,7 +201,7 @@ def _check_totp(user, code, now, ip) -> str:
 def _use_recovery_code(user, code, now, ip) -> str:
     unused = db.session.scalars(select(RecoveryCode).where(
         RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)).order_by(RecoveryCode.id)).all()
-    match = next((r for r in unused if verify_password(r.code_hash, code)), None)
+    match = next((r for r in unused if verify_token(r.code_hash, code)), None)
     if match is None:
         _refuse(user, now, ip, "bad_recovery_code")
     claimed = db.session.execute(
