@@ -669,6 +669,9 @@ def quickstart(serve, host, port, program_demo):
         click.echo("\nDemo accounts (passwords are shown this once; reset with `lms users reset-password EMAIL`):")
         for role, email, password in setup.new_accounts:
             click.echo(f"  {role:<12} {email:<28} {password}")
+    if current_app.config["REQUIRE_2FA"]:
+        click.echo("\nInstructor, coordinator, staff and admin log in with a second factor: at the first log-in, "
+                   "set up an authenticator app (TOTP) from the QR code shown. See README, Demo accounts.")
     if setup.existing_accounts:
         click.echo("\nDemo accounts already exist (their passwords were printed on the first start): "
                    + ", ".join(email for _, email in setup.existing_accounts))
