@@ -394,3 +394,41 @@ def test_no_secret_or_code_reaches_the_audit_log_or_the_logs(client, factory, db
     assert [s for s in secrets if s in caplog.text] == []
     db.session.refresh(staff)
     assert secret not in staff.totp_secret
+
+
+# -- at once ---------------------------------------------------------------------------------------------
+
+
+def test_the_same_code_sent_at_once_is_accepted_once(app, factory, db, clock):
+    """Requests in parallel, each with its own database session (as gunicorn's workers), on SQLite and
+    PostgreSQL: one claims the time step (or the recovery code), the others are refused."""
+    from .exams.test_concurrency import run_at_once
+
+    staff = factory.user(Role.STAFF, email="staff@example.test", two_factor=False)
+    secret = twofactor.new_secret()
+    recovery = twofactor.enrol(staff, secret, code_at(pyotp.TOTP(secret), clock, -1), now=clock())
+    user_id = staff.id
+    db.session.commit()  # and no transaction left open: the threads write
+
+    def attempt(code):
+        def work(now):
+            try:
+                return twofactor.check_code(db.session.get(User, user_id), code, now=now)
+            except twofactor.TwoFactorError:
+                return "refused"
+        return work
+
+    for code in (code_at(pyotp.TOTP(secret), clock, 0), recovery[0]):
+        results = run_at_once(app, clock, attempt(code))
+        assert sorted(results, key=str) == sorted(["refused"] * 5 + [twofactor.TOTP if code.isdigit()
+                                                                     else twofactor.RECOVERY_CODE], key=str), results
+        twofactor_unlock(db, user_id, clock)
+
+
+def twofactor_unlock(db, user_id, clock):
+    from lms.accounts import unlock_user
+
+    db.session.rollback()
+    unlock_user(db.session.get(User, user_id), now=clock())
+    db.session.commit()
+    db.session.close()
