@@ -118,9 +118,8 @@ def enrol(user: User, secret: str, code: str, *, now, ip=None) -> list[str]:
     code = _clean_code(code)
     step = _matching_step(secret, code, now, None) if code.isdigit() and len(code) == 6 else None
     if step is None:
-        accounts._count_failure(user, now, ip, reason="bad_enrolment_code")
-        raise TwoFactorError("That code is not correct. Check the time on your phone and enter the code "
-                             "your authenticator app shows now.")
+        _refuse(user, now, ip, "bad_enrolment_code", "That code is not correct. Check the time on your phone "
+                                                     "and enter the code your authenticator app shows now.")
     user.totp_secret, user.totp_enabled_at, user.totp_last_step = encrypt_secret(secret), now, step
     db.session.flush()
     record_event("two_factor.enrol", actor=user, obj=user, now=now, ip=ip)
@@ -174,12 +173,14 @@ LOCKED = ("Too many failed attempts: this account is locked. Try again later or 
           "unlock it.")
 
 
-def _refuse(user, now, ip, reason) -> NoReturn:
+def _refuse(user, now, ip, reason, message="That code is not correct.") -> NoReturn:
+    """Count the failure toward the lockout (the log-in's own counter) and refuse; a lockout ends the
+    user's sessions."""
     accounts._count_failure(user, now, ip, reason=reason)
     if user.is_locked(now):
         accounts.end_sessions(user)
         raise TwoFactorError(LOCKED)
-    raise TwoFactorError("That code is not correct.")
+    raise TwoFactorError(message)
 
 
 def _check_totp(user, code, now, ip) -> str:

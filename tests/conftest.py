@@ -12,7 +12,7 @@ import pyotp
 import pytest
 from sqlalchemy import select, text
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 
 from lms import create_app
@@ -21,6 +21,7 @@ from lms.clock import FrozenClock
 from lms.config import normalize_database_url
 from lms.extensions import db as _db
 from lms.models import Role, User
+from lms.twofactor import decrypt_secret, enrol, new_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple 42"
@@ -158,25 +159,15 @@ def second_step(client, email, response):
     if location.startswith("/account/two-factor/enrol"):
         page = client.get("/account/two-factor/enrol").get_data(as_text=True)
         secret = SECRET_RE.search(page).group(1).replace(" ", "")
-        code = pyotp.TOTP(secret).at(_clock_now())
+        code = pyotp.TOTP(secret).at(current_app.config["CLOCK"]())
         return client.post("/account/two-factor/enrol", data={"code": code, "csrf_token": csrf_from(page)})
     return response
-
-
-def _clock_now():
-    from flask import current_app
-
-    return current_app.config["CLOCK"]()
 
 
 def totp_code(user) -> str:
     """The code the user's authenticator shows at the frozen clock: the earliest time step of the accepted
     window (now ± 1) not used yet, as the server refuses a step used before. When a test has used all three,
     the clock moves on 30 seconds, as it would between log-ins."""
-    from flask import current_app
-
-    from lms.twofactor import decrypt_secret
-
     _db.session.refresh(user)
     totp = pyotp.TOTP(decrypt_secret(user.totp_secret))
     clock = current_app.config["CLOCK"]
@@ -189,8 +180,6 @@ def totp_code(user) -> str:
 def enrol_second_factor(user, clock) -> str:
     """Turn on the user's second factor through the real service (the first code is the window's earliest,
     leaving now and now + 1 for log-ins); returns the secret."""
-    from lms.twofactor import enrol, new_secret
-
     secret = new_secret()
     totp = pyotp.TOTP(secret)
     enrol(user, secret, totp.generate_otp(totp.timecode(clock()) - 1), now=clock())

@@ -128,7 +128,7 @@ def login_code():
     now = utcnow()
     user = _half_logged_in_user(now)
     if user is None:
-        return _back_to_log_in("Your log-in was not completed in time. Please log in again.")
+        return _back_to_log_in("Your log-in was not completed in time (or the account changed meanwhile). Please log in again.")
     form = CodeForm()
     if form.validate_on_submit():
         try:
@@ -155,7 +155,10 @@ def _pending_secret(user: User) -> str:
     until the first code confirms it."""
     state = session.get(ENROL_SECRET)
     if state and state.get("uid") == user.id:
-        return twofactor.decrypt_secret(state["secret"])
+        try:
+            return twofactor.decrypt_secret(state["secret"])
+        except twofactor.TwoFactorError:
+            pass  # the app's key changed meanwhile: start with a new secret
     secret = twofactor.new_secret()
     session[ENROL_SECRET] = {"uid": user.id, "secret": twofactor.encrypt_secret(secret)}
     return secret
@@ -169,7 +172,7 @@ def enrol():
     half = HALF_LOGIN in session
     user = _half_logged_in_user(now) if half else current_user._get_current_object()
     if half and user is None:
-        return _back_to_log_in("Your log-in was not completed in time. Please log in again.")
+        return _back_to_log_in("Your log-in was not completed in time (or the account changed meanwhile). Please log in again.")
     if not user.is_authenticated and not half:
         return login_manager.unauthorized()
     if user.has_second_factor:
