@@ -1,7 +1,7 @@
 """two factors: an encrypted TOTP secret and its last used time step per account, one-time recovery codes
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0011
 Create Date: 2026-12-02 14:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0005'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
