@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from .audit import record_event
 from .extensions import db
 from .models import AuditEvent, Role, User
-from .security import hash_password, password_needs_rehash, password_problems, verify_password
+from .security import (
+    hash_password, password_needs_rehash, password_problems, second_factor_required, verify_password,
+)
 
 
 UNUSABLE_PASSWORD = "!"  # not an argon2 hash: verify_password is always False for it
@@ -76,10 +78,12 @@ def create_user(*, email, name, role: Role | str, password, agency=None, actor=N
 
 @dataclass
 class LoginResult:
-    """The outcome of a log-in attempt; ``user`` is set only on success."""
+    """The outcome of a log-in attempt; ``user`` is set only on success. ``second_factor``: the password was
+    right, and the log-in goes on with a code (or the enrolment of an authenticator) before it is complete."""
 
     user: User | None
     message: str | None = None
+    second_factor: bool = False
 
 
 GENERIC_FAILURE = "The e-mail address or password is not correct."
@@ -141,15 +145,26 @@ def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResu
                      details={"reason": "locked"})
         return LoginResult(None, "This account is locked after too many failed log-ins. "
                                  "Try again later or ask an administrator to unlock it.")
-    user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
-    user.last_login_at = now
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    record_event("auth.login", actor=user, obj=user, now=now, ip=ip)
+    if user.has_second_factor or second_factor_required(user):
+        # Not logged in yet, and the failure count stays: a known password must not reset the lockout
+        # between wrong codes.
+        record_event("auth.password", actor=user, obj=user, now=now, ip=ip)
+        return LoginResult(user, second_factor=True)
+    return complete_login(user, now=now, ip=ip)
+
+
+def complete_login(user: User, *, now, ip, second_factor: str | None = None) -> LoginResult:
+    """The log-in succeeded (password, and the second factor when there is one): clear the failure count."""
+    user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
+    user.last_login_at = now
+    record_event("auth.login", actor=user, obj=user, now=now, ip=ip,
+                 details={"second_factor": second_factor} if second_factor else None)
     return LoginResult(user)
 
 
-def _count_failure(user: User, now, ip) -> None:
+def _count_failure(user: User, now, ip, reason: str = "bad_password") -> None:
     config = current_app.config
     window = timedelta(minutes=config["LOCKOUT_WINDOW_MINUTES"])
     if user.first_failed_at is None or now - user.first_failed_at > window:
@@ -157,7 +172,7 @@ def _count_failure(user: User, now, ip) -> None:
     else:
         user.failed_logins += 1
     record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
-                 details={"reason": "bad_password", "consecutive": user.failed_logins})
+                 details={"reason": reason, "consecutive": user.failed_logins})
     if user.failed_logins >= config["LOCKOUT_THRESHOLD"]:
         user.locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
         record_event("account.lock", actor=user, obj=user, now=now, ip=ip,

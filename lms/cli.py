@@ -4,11 +4,12 @@ from dataclasses import replace
 from datetime import date
 
 import click
+from cryptography.fernet import InvalidToken
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from . import accounts, cohorts as cohort_service, create_app
+from . import accounts, cohorts as cohort_service, create_app, twofactor
 from .audit import ensure_head, verify_chain
 from .clock import utcnow
 from .content import check_content, sync_content
@@ -178,6 +179,30 @@ def users_reset_password(email, password):
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Password reset for {user.email}." + (f" Temporary password: {password}" if generated else ""))
+
+
+@users_cli.command("reset-2fa")
+@click.argument("email")
+@with_appcontext
+def users_reset_2fa(email):
+    """Remove the account's authenticator and recovery codes (a lost phone); it enrols again at next log-in."""
+    user = _user_or_exit(email)
+    twofactor.reset(user, now=utcnow())
+    db.session.commit()
+    click.echo(f"Two-factor log-in reset for {user.email}.")
+
+
+@users_cli.command("reencrypt-2fa")
+@with_appcontext
+def users_reencrypt_2fa():
+    """Re-encrypt every TOTP secret with the current LMS_SECRET_KEY (after a key rotation; see README)."""
+    try:
+        count = twofactor.reencrypt_secrets()
+    except InvalidToken:
+        raise click.ClickException("A secret cannot be decrypted with LMS_SECRET_KEY or LMS_PREVIOUS_SECRET_KEYS; "
+                                   "nothing changed.") from None
+    db.session.commit()
+    click.echo(f"{count} two-factor secret(s) re-encrypted with the current key.")
 
 
 @users_cli.command("disable-inactive")
@@ -644,6 +669,9 @@ def quickstart(serve, host, port, program_demo):
         click.echo("\nDemo accounts (passwords are shown this once; reset with `lms users reset-password EMAIL`):")
         for role, email, password in setup.new_accounts:
             click.echo(f"  {role:<12} {email:<28} {password}")
+    if current_app.config["REQUIRE_2FA"]:
+        click.echo("\nInstructor, coordinator, staff and admin log in with a second factor: at the first log-in, "
+                   "set up an authenticator app (TOTP) from the QR code shown. See README, Demo accounts.")
     if setup.existing_accounts:
         click.echo("\nDemo accounts already exist (their passwords were printed on the first start): "
                    + ", ".join(email for _, email in setup.existing_accounts))

@@ -44,6 +44,13 @@ def load_secret_key(env: str, folder: Path) -> str:
     return path.read_text().strip()
 
 
+def _require_2fa(env: str) -> bool:
+    required = _bool("LMS_REQUIRE_2FA", True)
+    if env == "production" and not required:
+        raise RuntimeError("LMS_REQUIRE_2FA cannot be turned off when LMS_ENV=production; refusing to start.")
+    return required
+
+
 def from_environment(load_secret: bool = True) -> dict:
     """Build the Flask config mapping from LMS_* environment variables."""
     env = os.environ.get("LMS_ENV", "development")
@@ -71,6 +78,14 @@ def from_environment(load_secret: bool = True) -> dict:
         "LOCKOUT_WINDOW_MINUTES": _int("LMS_LOCKOUT_WINDOW_MINUTES", 15),
         "LOCKOUT_MINUTES": _int("LMS_LOCKOUT_MINUTES", 30),
         "INACTIVE_DAYS": _int("LMS_INACTIVE_DAYS", 90),
+        # A second factor (TOTP) for administrators, staff, instructors and coordinators: those without one
+        # are sent to enrolment right after their password. It cannot be turned off in production.
+        "REQUIRE_2FA": _require_2fa(env),
+        # How long the step between password and code (or enrolment) may take before log-in starts over.
+        "TWO_FACTOR_PENDING_MINUTES": _int("LMS_2FA_PENDING_MINUTES", 10),
+        # Earlier values of LMS_SECRET_KEY (comma-separated), still accepted to decrypt TOTP secrets while
+        # `lms users reencrypt-2fa` re-encrypts them with the current key.
+        "PREVIOUS_SECRET_KEYS": [k.strip() for k in os.environ.get("LMS_PREVIOUS_SECRET_KEYS", "").split(",") if k.strip()],
         "IP_FAILURE_LIMIT": _int("LMS_IP_FAILURE_LIMIT", 20),
         "IP_FAILURE_WINDOW_MINUTES": _int("LMS_IP_FAILURE_WINDOW_MINUTES", 15),
         # The largest request body accepted (uploads are 10 MB at most; multipart adds a little): larger

@@ -1,4 +1,4 @@
-"""Roles, the password policy and hashing, and safe redirects: one place for each rule."""
+"""Roles, the password policy and hashing, who needs a second factor, and safe redirects: one place for each rule."""
 import functools
 import gzip
 import hmac
@@ -38,6 +38,30 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     hasher, dummy = _hasher()
     try:
         return hasher.verify(password_hash or dummy, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# One-time codes the app draws at random (recovery codes, 50 bits each) need no slow hash against guessing
+# offline; a light argon2id keeps checking ten of them at a log-in quick (the password's takes about 1 s each
+# under load). Tests' ARGON2_PARAMS, when set, are used for both.
+TOKEN_HASH_PARAMS = {"time_cost": 1, "memory_cost": 8 * 1024, "parallelism": 1}
+
+
+def _token_hasher() -> PasswordHasher:
+    params = current_app.config.get("ARGON2_PARAMS") if has_app_context() else None
+    return _hasher_for(tuple(sorted((params or TOKEN_HASH_PARAMS).items())))[0]
+
+
+def hash_token(token: str) -> str:
+    """Hash a random one-time code (not a password) with a light argon2id."""
+    return _token_hasher().hash(token)
+
+
+def verify_token(token_hash: str, token: str) -> bool:
+    """Check a one-time code against its hash; False for any mismatch or bad hash."""
+    try:
+        return _token_hasher().verify(token_hash, token)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -84,6 +108,15 @@ def password_problems(password: str, *, context: tuple[str, ...] = ()) -> list[s
             problems.append("Do not use your name or e-mail address in your password.")
             break
     return problems
+
+
+# Roles that must log in with a second factor (when REQUIRE_2FA is on); trainees may add one.
+PRIVILEGED_ROLES = (Role.ADMIN, Role.STAFF, Role.INSTRUCTOR, Role.COORDINATOR)
+
+
+def second_factor_required(user) -> bool:
+    """The one rule for who must have a second factor: every privileged role, unless REQUIRE_2FA is off."""
+    return bool(current_app.config.get("REQUIRE_2FA", True)) and user.has_role(*PRIVILEGED_ROLES)
 
 
 def tokens_equal(a: str, b: str) -> bool:

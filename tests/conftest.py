@@ -8,10 +8,11 @@ import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import pyotp
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 
 from lms import create_app
@@ -19,7 +20,8 @@ from lms.audit import ensure_head
 from lms.clock import FrozenClock
 from lms.config import normalize_database_url
 from lms.extensions import db as _db
-from lms.models import Role
+from lms.models import Role, User
+from lms.twofactor import decrypt_secret, enrol, new_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple 42"
@@ -134,11 +136,54 @@ def csrf_token(client, url="/notice") -> str:
 
 
 def login(client, email, password=PASSWORD, *, ack=True):
-    """Acknowledge the notice and log in; returns the log-in response."""
+    """Acknowledge the notice and log in, with a code from the user's authenticator when the account has a
+    second factor; returns the last response (a redirect when the log-in succeeded)."""
     if ack:
         client.post("/notice", data={"acknowledge": "y", "csrf_token": csrf_token(client, "/notice")})
     token = csrf_token(client, "/login")
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    return second_step(client, email, response)
+
+
+SECRET_RE = re.compile(r'class="totp-secret">([A-Z2-7 ]+)<')
+
+
+def second_step(client, email, response):
+    """After a right password: send the code the account's authenticator shows now (read from its stored
+    secret), or, for an account without one, enrol as a person would (the secret read from the page).
+    Any other response is returned as it is."""
+    location = response.headers.get("Location", "") if response.status_code == 302 else ""
+    if location.startswith("/login/code"):
+        code = totp_code(_db.session.scalar(select(User).where(User.email == email.strip().lower())))
+        return client.post("/login/code", data={"code": code, "csrf_token": csrf_token(client, "/login/code")})
+    if location.startswith("/account/two-factor/enrol"):
+        page = client.get("/account/two-factor/enrol").get_data(as_text=True)
+        secret = SECRET_RE.search(page).group(1).replace(" ", "")
+        code = pyotp.TOTP(secret).at(current_app.config["CLOCK"]())
+        return client.post("/account/two-factor/enrol", data={"code": code, "csrf_token": csrf_from(page)})
+    return response
+
+
+def totp_code(user) -> str:
+    """The code the user's authenticator shows at the frozen clock: the earliest time step of the accepted
+    window (now ± 1) not used yet, as the server refuses a step used before. When a test has used all three,
+    the clock moves on 30 seconds, as it would between log-ins."""
+    _db.session.refresh(user)
+    totp = pyotp.TOTP(decrypt_secret(user.totp_secret))
+    clock = current_app.config["CLOCK"]
+    if user.totp_last_step is not None and user.totp_last_step >= totp.timecode(clock()) + 1:
+        clock.advance(seconds=30)
+    step = max(totp.timecode(clock()) - 1, (user.totp_last_step or 0) + 1)
+    return totp.generate_otp(step)
+
+
+def enrol_second_factor(user, clock) -> str:
+    """Turn on the user's second factor through the real service (the first code is the window's earliest,
+    leaving now and now + 1 for log-ins); returns the secret."""
+    secret = new_secret()
+    totp = pyotp.TOTP(secret)
+    enrol(user, secret, totp.generate_otp(totp.timecode(clock()) - 1), now=clock())
+    return secret
 
 
 def post(client, url, data=None, *, page="/"):
@@ -161,8 +206,10 @@ class Factory:
         return create_agency(name=name or f"Agency {self.n}", state=state, ori=ori or f"VA{self.n:07d}",
                              now=self.clock())
 
-    def user(self, role=Role.TRAINEE, email=None, agency=None, name=None, password=PASSWORD, **kw):
+    def user(self, role=Role.TRAINEE, email=None, agency=None, name=None, password=PASSWORD, two_factor=None, **kw):
+        """An account; privileged ones (who must have a second factor) are enrolled unless ``two_factor=False``."""
         from lms.accounts import create_user
+        from lms.security import PRIVILEGED_ROLES
 
         self.n += 1
         role = Role(role)
@@ -170,6 +217,8 @@ class Factory:
             agency = self.agency()
         user = create_user(email=email or f"{role.value}{self.n}@example.test", name=name or f"Person {self.n}",
                            role=role, password=password, agency=agency, now=self.clock(), **kw)
+        if two_factor if two_factor is not None else role in PRIVILEGED_ROLES:
+            enrol_second_factor(user, self.clock)
         self.db.session.commit()
         return user
 

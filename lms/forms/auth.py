@@ -1,6 +1,6 @@
 """Log-in, system-use notice and password forms."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
@@ -29,3 +29,29 @@ class PasswordChangeForm(FlaskForm):
     confirm = PasswordField("Repeat the new password", validators=[
         DataRequired(), EqualTo("new_password", message="The two new passwords do not match.")])
     submit = SubmitField("Change password")
+
+
+class CodeForm(FlaskForm):
+    """The second step of log-in: a code from the authenticator app, or a recovery code."""
+
+    code = StringField("Authentication code", validators=[DataRequired(), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"},
+                       description="The 6-digit code your authenticator app shows now, or one of your recovery codes.")
+    submit = SubmitField("Verify")
+
+
+class EnrolForm(FlaskForm):
+    """The first code from a newly added authenticator, which turns the second factor on."""
+
+    code = StringField("Code from the app", validators=[DataRequired(), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+                       description="The 6-digit code the app shows for this account.")
+    submit = SubmitField("Turn on two-factor log-in")
+
+
+class RecoveryCodesForm(FlaskForm):
+    """New recovery codes replace the old ones; a current authenticator code confirms it is the user."""
+
+    code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(max=32)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+    submit = SubmitField("Make new recovery codes")

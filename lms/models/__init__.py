@@ -12,7 +12,7 @@ from .exam import (
     AnswerLog, Attempt, AttemptQuestion, Exam, ExamGrant, ExamVersion, Question, QuestionBank, QuestionVersion,
 )
 from .nomination import NOMINATION_STATUSES, Nomination
-from .user import Role, User
+from .user import RecoveryCode, Role, User
 
 __all__ = [
     "Agency",
@@ -42,6 +42,7 @@ __all__ = [
     "Question",
     "QuestionBank",
     "QuestionVersion",
+    "RecoveryCode",
     "Role",
     "SigningKey",
     "Track",

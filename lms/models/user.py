@@ -2,7 +2,7 @@
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Float, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -56,6 +56,12 @@ class User(UserMixin, db.Model):
     # A standing accommodation: every exam's time limit is multiplied by it (e.g. 1.5).
     time_multiplier: Mapped[float] = mapped_column(Float, default=1.0, server_default=text("1.0"))
 
+    # The second factor (TOTP): the secret encrypted (lms.twofactor), when it was confirmed, and the last
+    # time step a code was accepted for (a code is never accepted twice, nor an earlier one).
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_enabled_at = mapped_column(UTCDateTime(), nullable=True)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
     agency = relationship("Agency", back_populates="users")
     access_reviewed_by = relationship("User", remote_side=[id], foreign_keys=[access_reviewed_by_id])
 
@@ -77,9 +83,26 @@ class User(UserMixin, db.Model):
         """True when the user's role is one of ``roles``."""
         return self.role in {r.value for r in roles}
 
+    @property
+    def has_second_factor(self) -> bool:
+        """True once the user has confirmed an authenticator (TOTP)."""
+        return self.totp_enabled_at is not None
+
     def is_locked(self, now) -> bool:
         """True while a lockout is in force."""
         return self.locked_until is not None and self.locked_until > now
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that replaces an authenticator code once (stored as an argon2 hash)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at = mapped_column(UTCDateTime(), nullable=False)
+    used_at = mapped_column(UTCDateTime(), nullable=True)

@@ -4,13 +4,13 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
-from .. import accounts
+from .. import accounts, twofactor
 from ..audit import verify_chain
 from ..clock import utcnow
 from ..extensions import db
 from ..forms.admin import AccessReviewForm, ActionForm, ReasonForm, ResetPasswordForm, RoleForm, UserCreateForm
 from ..models import Agency, AuditEvent, Role, User
-from ..security import role_required
+from ..security import role_required, second_factor_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -89,7 +89,7 @@ def user_detail(user_id):
     ).all()
     return render_template("admin/user_detail.html", user=user, now=utcnow(), role_form=role_form,
                            reset_form=ResetPasswordForm(), action_form=ActionForm(), reason_form=ReasonForm(),
-                           events=events)
+                           events=events, second_factor_required=second_factor_required(user))
 
 
 def _done(user, message):
@@ -147,6 +147,18 @@ def reset_password(user_id):
         return redirect(url_for("admin.user_detail", user_id=user.id))
     db.session.commit()
     return render_template("admin/user_created.html", user=user, password=password, reset=True)
+
+
+@bp.post("/users/<int:user_id>/reset-two-factor")
+@role_required(Role.ADMIN)
+def reset_two_factor(user_id):
+    """Remove the account's authenticator and recovery codes (a lost phone); its sessions end."""
+    user = load_user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    twofactor.reset(user, actor=current_user, now=utcnow())
+    return _done(user, f"Two-factor log-in is reset for {user.email}"
+                       + ("; they set it up again at their next log-in." if second_factor_required(user) else "."))
 
 
 @bp.post("/users/<int:user_id>/role")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +98,52 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+@dataclass
+class Authenticator:
+    """The authenticator app of one account: its secret (read from the enrolment page) and the last time
+    step it gave a code for, since the server accepts each step once."""
+
+    secret: str
+    last_step: int
+
+    def code(self) -> str:
+        """The next code to type: the earliest step the server accepts (now ± 1) that was not used yet."""
+        totp = pyotp.TOTP(self.secret)
+        now = totp.timecode(time.time())
+        step = max(now - 1, self.last_step + 1)
+        if step > now + 1:
+            raise RuntimeError("more than three log-ins of one account within 30 seconds")
+        self.last_step = step
+        return totp.generate_otp(step)
+
+
+AUTHENTICATORS: dict[tuple[str, str], Authenticator] = {}  # (server origin, e-mail) -> its app
+
+
+def second_factor(page, email: str) -> None:
+    """After a privileged account's right password: the first time, set up an authenticator as a person
+    would (the secret read from the page, the first code typed, the recovery codes acknowledged); after that,
+    type the code the authenticator shows."""
+    from playwright.sync_api import expect
+
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(re.compile(r"^(Two-factor log-in|Set up two-factor log-in)$"))
+    parts = urlsplit(page.url)
+    key = (f"{parts.scheme}://{parts.netloc}", email)
+    if heading.inner_text() == "Set up two-factor log-in":
+        secret = page.locator(".totp-secret").inner_text().replace(" ", "")
+        totp = pyotp.TOTP(secret)
+        AUTHENTICATORS[key] = Authenticator(secret, totp.timecode(time.time()) - 2)
+        page.get_by_label("Code from the app").fill(AUTHENTICATORS[key].code())
+        page.get_by_role("button", name="Turn on two-factor log-in").click()
+        expect(page.get_by_role("heading", name="Recovery codes, shown only once")).to_be_visible()
+        page.get_by_role("link", name="I have saved my recovery codes — continue").click()
+    else:
+        page.get_by_label("Authentication code").fill(AUTHENTICATORS[key].code())
+        page.get_by_role("button", name="Verify").click()
+    expect(heading).not_to_have_text(re.compile(r"two-factor", re.IGNORECASE))
 
 
 def _server_env(instance: Path, url: str) -> dict[str, str]:

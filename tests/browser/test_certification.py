@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import second_factor  # tests/browser/conftest.py
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,7 +75,7 @@ def nearly_certified(live_server):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def log_in(page, email, password):
+def log_in(page, email, password, *, privileged=False):
     from playwright.sync_api import expect
 
     page.goto("/")
@@ -84,6 +85,8 @@ def log_in(page, email, password):
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    if privileged:  # staff log in with a second factor
+        second_factor(page, email)
 
 
 def test_a_trainee_passes_the_last_exam_sees_the_certificate_and_downloads_the_pdf(page, live_server,
@@ -125,7 +128,7 @@ def test_staff_filter_the_pass_list_and_download_the_csv(page, live_server, near
     from playwright.sync_api import expect
 
     email, password = live_server.account("staff")
-    log_in(page, email, password)
+    log_in(page, email, password, privileged=True)
     page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Pass list").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Pass list")
     page.get_by_label("Agency").select_option(str(nearly_certified["agency_id"]))

@@ -5,7 +5,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from conftest import DESKTOP, Recorder  # tests/browser/conftest.py
+from conftest import DESKTOP, Recorder, second_factor  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
@@ -35,11 +35,13 @@ def start_at_login(page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
 
 
-def log_in(page, email, password):
+def log_in(page, email, password, *, privileged=False):
     start_at_login(page)
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    if privileged:  # administrators, staff, instructors and coordinators log in with a second factor
+        second_factor(page, email)
 
 
 def nav(page, name):
@@ -68,7 +70,7 @@ def test_coordinator_nominates_staff_accept_and_the_officer_sees_the_course(brow
     try:
         # The coordinator nominates an officer of their agency under the new agreement.
         coordinator = new_page()
-        log_in(coordinator, *live_server.account("coordinator"))
+        log_in(coordinator, *live_server.account("coordinator"), privileged=True)
         nav(coordinator, "Nominations")
         expect(coordinator.get_by_role("heading", level=1)).to_have_text("Nominations")
         coordinator.get_by_role("link", name="Nominate an officer").click()
@@ -89,7 +91,7 @@ def test_coordinator_nominates_staff_accept_and_the_officer_sees_the_course(brow
 
         # ICE staff accept and enroll the officer in the demo officer cohort.
         staff = new_page()
-        log_in(staff, *live_server.account("staff"))
+        log_in(staff, *live_server.account("staff"), privileged=True)
         nav(staff, "Nominations")
         # Staff have many destinations; at desktop width the navigation wraps instead of widening the page.
         assert staff.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the page scrolls sideways"

@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from conftest import second_factor  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
@@ -21,6 +22,8 @@ def log_in(page, live_server, role="trainee"):
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    if role != "trainee":  # every other role logs in with a second factor
+        second_factor(page, email)
 
 
 def assert_only_local_traffic(page, live_server):

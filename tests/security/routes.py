@@ -50,6 +50,16 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("auth.logout", "POST"): Route(ANY, lambda w: "/logout"),
     ("auth.change_password", "GET"): Route(ANY, lambda w: "/account/password"),
     ("auth.change_password", "POST"): Route(ANY, lambda w: "/account/password"),
+    # The second step of log-in, for a half-logged-in session (test_two_factor_routes checks that state):
+    # anonymous users are sent to log-in, logged-in users home.
+    ("auth.login_code", "GET"): Route(ANY, lambda w: "/login/code", ok=302),
+    ("auth.login_code", "POST"): Route(ANY, lambda w: "/login/code"),
+    # Enrolment: half logged in (a privileged account's first log-in) or from the two-factor page (a trainee,
+    # for whom it is optional; enrolled users are sent to the two-factor page).
+    ("auth.enrol", "GET"): Route(ANY, lambda w: "/account/two-factor/enrol"),
+    ("auth.enrol", "POST"): Route(ANY, lambda w: "/account/two-factor/enrol"),
+    ("auth.two_factor", "GET"): Route(ANY, lambda w: "/account/two-factor"),
+    ("auth.new_recovery_codes", "POST"): Route(ANY, lambda w: "/account/two-factor/recovery-codes"),
     # Administrators.
     ("admin.users", "GET"): Route((A,), lambda w: "/admin/users"),
     ("admin.create_user", "GET"): Route((A,), lambda w: "/admin/users/new"),
@@ -59,6 +69,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("admin.disable", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/disable"),
     ("admin.enable", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/enable"),
     ("admin.reset_password", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/reset-password"),
+    ("admin.reset_two_factor", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/reset-two-factor"),
     ("admin.change_role", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/role"),
     ("admin.access_review", "GET"): Route((A,), lambda w: "/admin/access-review"),
     ("admin.review_access", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/access-review"),

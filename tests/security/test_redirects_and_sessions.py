@@ -1,7 +1,7 @@
 """Open redirects, session fixation, cookie flags, HSTS, and the error pages."""
 import pytest
 
-from ..conftest import PASSWORD, csrf_token
+from ..conftest import PASSWORD, csrf_token, second_step
 
 EVIL = ["//evil.example/x", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)",
         "/\t/evil.example", " //evil.example", "http:evil.example", "///evil.example", "//%2Fevil.example"]
@@ -11,8 +11,9 @@ def _login_with_next(client, email, target):
     client.post("/notice", query_string={"next": target},
                 data={"acknowledge": "y", "csrf_token": csrf_token(client, "/notice")})
     token = csrf_token(client, "/login")
-    return client.post("/login", query_string={"next": target},
-                       data={"email": email, "password": PASSWORD, "csrf_token": token})
+    response = client.post("/login", query_string={"next": target},
+                           data={"email": email, "password": PASSWORD, "csrf_token": token})
+    return second_step(client, email, response)
 
 
 @pytest.mark.parametrize("target", EVIL)
@@ -41,9 +42,11 @@ def test_the_session_is_renewed_at_log_in_and_the_old_cookie_is_worthless(app, w
     client.post("/notice", data={"acknowledge": "y", "csrf_token": before_token})
     fixed = client.get_cookie("lms_session").value  # what an attacker could have planted
     token = csrf_token(client, "/login")
-    client.post("/login", data={"email": world.staff.email, "password": PASSWORD, "csrf_token": token})
+    response = client.post("/login", data={"email": world.staff.email, "password": PASSWORD, "csrf_token": token})
+    half = client.get_cookie("lms_session").value  # between password and code
+    second_step(client, world.staff.email, response)
     after = client.get_cookie("lms_session").value
-    assert after != fixed
+    assert len({fixed, half, after}) == 3
     assert csrf_token(client, "/account/password") != token  # a fresh CSRF secret after log-in
     attacker = app.test_client()
     attacker.set_cookie("lms_session", fixed)
