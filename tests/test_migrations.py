@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError
 
 from lms import create_app
 from lms.extensions import db as _db
@@ -85,6 +86,11 @@ def test_migrations_run_on_a_database_that_holds_data(empty_database_url, tmp_pa
         _db.session.remove()
         assert _db.session.scalar(select(func.count(User.id))) == users
         assert verify_chain().ok
+        _db.session.remove()
+        for statement in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event"):
+            with pytest.raises(DatabaseError, match="append-only"):  # the triggers came back with 0009
+                _db.session.execute(text(statement))
+            _db.session.rollback()
         _db.session.remove()
         diff, _ = _compare(empty_database_url)
         assert diff == [], diff
