@@ -10,6 +10,7 @@ import os
 import shutil
 import sqlite3
 import subprocess  # nosec B404: runs pg_dump/pg_restore only, by absolute path, without a shell
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +19,6 @@ from sqlalchemy.engine import Engine
 
 from .audit import ChainReport, record_event, verify_chain
 from .extensions import db
-
-SQLITE_MAGIC = b"SQLite format 3\x00"
-PG_DUMP_MAGIC = b"PGDMP"  # the first bytes of a pg_dump custom-format archive
-
 
 class BackupError(Exception):
     """A backup or restore that cannot be done; the message says why and what to do."""
@@ -60,17 +57,11 @@ def restore(source: Path, *, actor_label: str, now) -> tuple[BackupFile, ChainRe
 def backup_database(engine: Engine, destination: Path) -> BackupFile:
     """Write a consistent copy of the live database to ``destination`` (a new file, mode 0600)."""
     destination = Path(destination)
+    method = _method_for(engine)
     if destination.exists():
         raise BackupError(f"{destination} already exists: choose a new file name.")
-    if engine.dialect.name == "sqlite":
-        _sqlite_backup(engine, destination)
-        kind = "sqlite"
-    elif engine.dialect.name == "postgresql":
-        _pg_dump(engine, destination)
-        kind = "pg_dump"
-    else:
-        raise BackupError(f"No backup method for {engine.dialect.name}.")
-    return BackupFile(destination, kind, destination.stat().st_size)
+    method.backup(engine, destination)
+    return BackupFile(destination, method.kind, destination.stat().st_size)
 
 
 def restore_database(engine: Engine, source: Path) -> BackupFile:
@@ -78,32 +69,32 @@ def restore_database(engine: Engine, source: Path) -> BackupFile:
     source = Path(source)
     if not source.is_file():
         raise BackupError(f"{source} is not a file.")
-    kind = _kind_of(source)
-    expected = {"sqlite": "sqlite", "postgresql": "pg_dump"}.get(engine.dialect.name)
-    if kind != expected:
+    method, kind = _method_for(engine), _kind_of(source)
+    if kind != method.kind:
         raise BackupError(f"{source} is {'a ' + kind + ' backup' if kind else 'not a backup'}; "
-                          f"this database ({engine.dialect.name}) restores only a {expected} backup.")
+                          f"this database ({engine.dialect.name}) restores only a {method.kind} backup.")
     tables = inspect(engine).get_table_names()
     engine.dispose()  # no pooled connection of ours holds the target open
     if tables:
         raise BackupError(f"The database is not empty ({len(tables)} tables, e.g. {sorted(tables)[0]}): "
                           "restore only into a new, empty database, never over data.")
-    if kind == "sqlite":
-        _sqlite_restore(engine, source)
-    else:
-        _pg_restore(engine, source)
+    method.restore(engine, source)
     engine.dispose()
     return BackupFile(source, kind, source.stat().st_size)
 
 
+def _method_for(engine: Engine) -> "Method":
+    method = METHODS.get(engine.dialect.name)
+    if method is None:
+        raise BackupError(f"No backup method for {engine.dialect.name}.")
+    return method
+
+
 def _kind_of(path: Path) -> str | None:
+    """The kind of backup a file is, from its first bytes (None: not a backup)."""
     with path.open("rb") as fh:
-        head = fh.read(len(SQLITE_MAGIC))
-    if head == SQLITE_MAGIC:
-        return "sqlite"
-    if head.startswith(PG_DUMP_MAGIC):
-        return "pg_dump"
-    return None
+        head = fh.read(16)
+    return next((m.kind for m in METHODS.values() if head.startswith(m.magic)), None)
 
 
 def _private_file(path: Path) -> None:
@@ -195,9 +186,10 @@ def _run(command: list[str], env: dict) -> None:
 
 def _pg_dump(engine: Engine, destination: Path) -> None:
     dbname, env = _pg_connection(engine)
+    pg_dump = _pg_tool("pg_dump")
     _private_file(destination)
     try:
-        _run([_pg_tool("pg_dump"), "--format=custom", f"--file={destination}", f"--dbname={dbname}"], env)
+        _run([pg_dump, "--format=custom", f"--file={destination}", f"--dbname={dbname}"], env)
     except Exception:
         destination.unlink(missing_ok=True)
         raise
@@ -209,3 +201,22 @@ def _pg_restore(engine: Engine, source: Path) -> None:
     # are those of the restoring role (the dump keeps them, for a manual pg_restore that wants them).
     _run([_pg_tool("pg_restore"), "--single-transaction", "--exit-on-error", "--no-owner", "--no-acl",
           f"--dbname={dbname}", str(source)], env)
+
+
+# -- one method per database -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Method:
+    """How one kind of database is backed up and restored, and how its backup files begin."""
+
+    kind: str
+    magic: bytes
+    backup: Callable[[Engine, Path], None]
+    restore: Callable[[Engine, Path], None]
+
+
+METHODS = {
+    "sqlite": Method("sqlite", b"SQLite format 3\x00", _sqlite_backup, _sqlite_restore),
+    "postgresql": Method("pg_dump", b"PGDMP", _pg_dump, _pg_restore),  # pg_dump's custom format
+}
