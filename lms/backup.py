@@ -178,7 +178,8 @@ def _pg_connection(engine: Engine) -> tuple[str, dict]:
 
 
 def _run(command: list[str], env: dict) -> None:
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # nosec B603: fixed tool, argument list, no shell
+    result = subprocess.run(  # nosec B603: a PostgreSQL tool by absolute path, an argument list, no shell
+        command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{Path(command[0]).name} failed (exit status {result.returncode}):\n"
                           f"{result.stderr.strip()}")
