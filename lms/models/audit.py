@@ -46,8 +46,9 @@ class AuditHead(db.Model):
 # them (below) and migration 0009 installs them in a migrated database. Whoever owns the table can still
 # drop a trigger, which is why the hash chain and `lms audit verify` remain the proof.
 # The chain's tip (audit_head) is deliberately not guarded: every append updates it, under a row lock.
-# Issue #15 (a sealer that hashes events after they are appended) changes only the UPDATE rule here:
-# allow an UPDATE that sets the hash of an unsealed event (OLD.hash IS NULL) and nothing else.
+# Taking the hash chain off the request path (a sealer that hashes events after they are appended)
+# changes only the UPDATE rule here: allow an UPDATE that sets the hash of an unsealed event
+# (OLD.hash IS NULL) and nothing else.
 APPEND_ONLY_TRIGGERS = {
     "sqlite": {
         "create": [
