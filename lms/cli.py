@@ -2,6 +2,7 @@
 import sys
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import click
 from cryptography.fernet import InvalidToken
@@ -9,7 +10,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from . import accounts, cohorts as cohort_service, create_app, twofactor
+from . import accounts, backup as backup_service, cohorts as cohort_service, create_app, twofactor
 from .audit import ensure_head, verify_chain
 from .clock import utcnow
 from .content import check_content, sync_content
@@ -30,6 +31,8 @@ def register_cli(app) -> None:
                   demo_cli):
         app.cli.add_command(group)
     app.cli.add_command(quickstart)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
 
 # -- content ---------------------------------------------------------------
@@ -243,6 +246,46 @@ def audit_verify():
         click.echo(f"OK: {report.events} events, chain unbroken.")
     else:
         click.echo(f"BROKEN after {report.events} good events: {report.problem}", err=True)
+        sys.exit(1)
+
+
+# -- backup and restore ------------------------------------------------------
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(file):
+    """Copy the whole database, online and consistent, to a new FILE (SQLite: the backup API;
+    PostgreSQL: pg_dump's custom format, pg_dump on the PATH)."""
+    try:
+        written = backup_service.back_up(file, actor_label=_cli_actor(None)[1], now=utcnow())
+    except backup_service.BackupError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Backed up to {written.path} ({written.kind}, {written.size:,} bytes). It holds personal data "
+               "and password hashes: keep it as securely as the database.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore(file):
+    """Restore a backup FILE into an EMPTY database (refuses one that holds any table), then check
+    the restored audit chain."""
+    try:
+        restored, report = backup_service.restore(file, actor_label=_cli_actor(None)[1], now=utcnow())
+    except backup_service.BackupError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Restored {restored.path} ({restored.kind}). Run `lms db upgrade` if the backup predates "
+               "this version.")
+    if report.ok:
+        click.echo(f"Audit log: {report.events} events, chain unbroken.")
+    else:
+        click.echo(f"Audit log BROKEN after {report.events} good events: {report.problem}", err=True)
         sys.exit(1)
 
 

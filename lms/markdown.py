@@ -22,13 +22,26 @@ ALLOWED_TAGS = {
     "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
 }
 ALLOWED_ATTRIBUTES = {
-    "*": {"id", "class", "title"},
+    "*": {"id", "class", "title"},  # class and id are narrowed by _filter_attribute
     "a": {"href"},
     "td": {"align", "colspan", "rowspan"},
     "th": {"align", "colspan", "rowspan", "scope"},
     "ol": {"start"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+
+# The only classes content may carry (docs/CONTENT_FORMAT.md lists them): those the extensions emit and
+# the stylesheet styles. A page class (usa-alert, position-fixed, ...) would let content pass for the
+# application's own interface, so every other class is dropped.
+ALLOWED_CLASSES = frozenset({
+    "admonition", "admonition-title", "note", "warning", "example",  # admonition
+    "footnote", "footnote-ref", "footnote-backref",                   # footnotes
+    "toc",                                                            # the table of contents
+})
+CODE_LANGUAGE_PREFIX = "language-"  # fenced code's language, on <code> only (unstyled, harmless)
+# Every id from content is namespaced, so it can neither duplicate nor target an id of the page around
+# it (the skip link's target, the exam form, ...); same-document links (#id) are rewritten to match.
+ID_PREFIX = "content-"
 
 
 @dataclass(frozen=True)
@@ -39,12 +52,27 @@ class Rendered:
     toc_html: str
 
 
+def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """Narrow an allowed attribute's value: known classes only, prefixed ids and in-page links."""
+    if attribute == "class":
+        kept = [name for name in value.split()
+                if name in ALLOWED_CLASSES or (tag == "code" and name.startswith(CODE_LANGUAGE_PREFIX))]
+        return " ".join(kept) or None
+    if attribute == "id":
+        return ID_PREFIX + value if value else None
+    if attribute == "href" and value.startswith("#") and len(value) > 1:
+        return "#" + ID_PREFIX + value[1:]
+    return value
+
+
 def sanitize(html: str) -> str:
-    """Keep a safe subset of HTML: no script, no event handlers, no javascript: URLs."""
+    """Keep a safe subset of HTML: no script, no event handlers, no javascript: URLs, only the
+    documented classes, and ids namespaced under ID_PREFIX (with the in-page links that target them)."""
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_filter_attribute,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,

@@ -1,14 +1,17 @@
-"""The audit log is one unbroken hash chain, even with several writers, and edits are detected."""
+"""The audit log is one unbroken hash chain, even with several writers; the database refuses to change
+or remove an event, and an edit that gets past it (the trigger dropped) is detected."""
 import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
 
 from lms.audit import record_event, verify_chain
 from lms.models import AuditEvent, AuditHead
 
-from .conftest import PROJECT_ROOT
+from .conftest import PROJECT_ROOT, audit_guard_lifted
 
 
 def test_events_chain_and_verify(db, factory):
@@ -30,7 +33,8 @@ def test_editing_an_event_in_the_database_breaks_the_chain(db, factory):
         record_event("test.event", details={"i": i})
     db.session.commit()
     assert verify_chain().ok
-    db.session.execute(text("UPDATE audit_event SET outcome = 'failure' WHERE seq = 3"))
+    with audit_guard_lifted(db.session):
+        db.session.execute(text("UPDATE audit_event SET outcome = 'failure' WHERE seq = 3"))
     db.session.commit()
     report = verify_chain()
     assert not report.ok and report.seq == 3 and "altered" in report.problem
@@ -40,7 +44,8 @@ def test_deleting_the_last_event_is_detected(db):
     for i in range(3):
         record_event("test.event", details={"i": i})
     db.session.commit()
-    db.session.execute(text("DELETE FROM audit_event WHERE seq = 3"))
+    with audit_guard_lifted(db.session):
+        db.session.execute(text("DELETE FROM audit_event WHERE seq = 3"))
     db.session.commit()
     assert not verify_chain().ok
 
@@ -49,10 +54,53 @@ def test_deleting_a_middle_event_is_detected(db):
     for i in range(3):
         record_event("test.event", details={"i": i})
     db.session.commit()
-    db.session.execute(text("DELETE FROM audit_event WHERE seq = 2"))
+    with audit_guard_lifted(db.session):
+        db.session.execute(text("DELETE FROM audit_event WHERE seq = 2"))
     db.session.commit()
     report = verify_chain()
     assert not report.ok and report.seq == 3
+
+
+TAMPERING = [
+    "UPDATE audit_event SET outcome = 'failure' WHERE seq = 2",
+    "UPDATE audit_event SET hash = prev_hash",
+    "DELETE FROM audit_event WHERE seq = 3",
+    "DELETE FROM audit_event",
+]
+
+
+@pytest.mark.parametrize("statement", TAMPERING)
+def test_the_database_refuses_to_change_or_remove_an_event(db, statement):
+    for i in range(3):
+        record_event("test.event", details={"i": i})
+    db.session.commit()
+    before = db.session.execute(text("SELECT * FROM audit_event ORDER BY seq")).all()
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(text(statement))
+    db.session.rollback()
+    assert db.session.execute(text("SELECT * FROM audit_event ORDER BY seq")).all() == before
+    assert verify_chain().ok
+
+
+def test_the_database_refuses_to_empty_the_log(db):
+    record_event("test.event")
+    db.session.commit()
+    statement = ("TRUNCATE audit_event CASCADE" if db.engine.dialect.name == "postgresql"
+                 else "DELETE FROM audit_event WHERE 1")  # SQLite's TRUNCATE is a DELETE without WHERE
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(text(statement))
+    db.session.rollback()
+    assert verify_chain().events == 1
+
+
+def test_appending_still_works_and_moves_the_tip(db):
+    first = record_event("test.event")
+    db.session.commit()
+    second = record_event("test.event")
+    db.session.commit()
+    head = db.session.get(AuditHead, 1)
+    assert (head.seq, head.hash) == (second.seq, second.hash) and second.prev_hash == first.hash
+    assert verify_chain().ok
 
 
 def test_cli_verify(app, db):
@@ -61,7 +109,8 @@ def test_cli_verify(app, db):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "chain unbroken" in result.output
-    db.session.execute(text("UPDATE audit_event SET actor = 'someone else'"))
+    with audit_guard_lifted(db.session):
+        db.session.execute(text("UPDATE audit_event SET actor = 'someone else'"))
     db.session.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1 and "BROKEN" in result.output

@@ -1,10 +1,13 @@
 """The bundled sample course meets its coverage rules (issue: the bundled curriculum and banks)."""
+import re
 from collections import Counter
 
+import markdown as md
 import pytest
 
 from lms.content import check_content
 from lms.content.check import blueprint_shortfall
+from lms.markdown import ALLOWED_CLASSES, EXTENSION_CONFIGS, EXTENSIONS, ID_PREFIX, render_document
 
 from .conftest import PROJECT_ROOT
 
@@ -97,3 +100,18 @@ def test_tracks_their_length_and_that_their_exams_fit_their_scope(catalog):
 def test_the_readme_says_the_course_is_a_sample():
     readme = (PROJECT_ROOT / "README.md").read_text()
     assert "illustrative sample" in readme
+
+
+def test_every_bundled_module_renders_with_working_anchors_and_only_allowed_classes(catalog):
+    """The attribute-list narrowing drops nothing the bundled course uses, and every in-page link
+    (table of contents, footnotes) still reaches an id of the same page."""
+    for module in catalog.modules.values():
+        raw = md.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS).convert(module.body)
+        doc = render_document(module.body)
+        raw_classes = {c for v in re.findall(r'class="([^"]*)"', raw) for c in v.split()}
+        assert raw_classes <= ALLOWED_CLASSES, (module.id, raw_classes - ALLOWED_CLASSES)
+        ids = re.findall(r'id="([^"]*)"', doc.html)
+        assert len(ids) == len(set(ids)) and all(i.startswith(ID_PREFIX) for i in ids), module.id
+        links = [h for h in re.findall(r'href="#([^"]*)"', doc.html + doc.toc_html)]
+        assert set(links) <= set(ids), (module.id, set(links) - set(ids))
+        assert doc.toc_html, module.id

@@ -153,7 +153,7 @@ def test_sync_loads_and_a_second_sync_changes_nothing(db, tree, clock):
     assert report.created["module"] == ["agreement/basics", "agreement/supervision", "civil-rights/encounters"]
     assert report.created["track"] == ["test-track"]
     version = db.session.scalar(select(ModuleVersion).join(Module, ModuleVersion.module_id == Module.id).where(Module.slug == "agreement/basics"))
-    assert '<h2 id="what-the-law-allows">' in version.body_html and 'href="#limits"' in version.toc_html
+    assert '<h2 id="content-what-the-law-allows">' in version.body_html and 'href="#content-limits"' in version.toc_html
     before = snapshot(db)
     events = db.session.scalar(select(func.count(AuditEvent.id)))
     clock.advance(days=1)

@@ -66,7 +66,7 @@ def test_module_page_shows_content_objectives_sources_toc_and_navigation(client,
     assert "<h1>Basics of the agreement</h1>" in page
     assert "AG-9.1" in page and "State what Section 287(g) allows." in page
     assert "8 U.S.C. 1357(g)" in page and "20 minutes" in page
-    assert 'href="#what-the-law-allows"' in page  # generated table of contents
+    assert 'href="#content-what-the-law-allows"' in page  # generated table of contents
     assert 'href="/course/modules/agreement/supervision"' in page and "Previous module" not in page
     assert "Mark as completed" in page
 

@@ -76,7 +76,8 @@ def load_yaml(text: str, line_offset: int = 0):
     """Parse YAML text into LineDict/LineList values; raise YAMLProblem with a line on bad syntax."""
     loader_cls = type("_OffsetLoader", (_Loader,), {"line_offset": line_offset})
     try:
-        return yaml.load(text, Loader=loader_cls)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(  # nosec B506: _Loader subclasses SafeLoader: no arbitrary objects  # noqa: S506
+            text, Loader=loader_cls)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
