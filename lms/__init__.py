@@ -1,7 +1,9 @@
 """The 287(g) training LMS: create_app() builds a configured Flask application."""
+import functools
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask, flash, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -168,10 +170,20 @@ def _register_errors(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from .models import Role
+    from .views.navigation import navigation_for
 
     @app.context_processor
     def inject():
-        return {"Role": Role, "app_name": "287(g) Training"}
+        return {"Role": Role, "app_name": "287(g) Training", "site_navigation": _site_navigation}
+
+    def _site_navigation():
+        """The header's menus for the logged-in user on this page (base.html calls it once)."""
+        return navigation_for(current_user, request.path) if current_user.is_authenticated else []
+
+    @app.template_filter("nowrap")
+    def nowrap(value):
+        """Numbers, codes and dates are read as one token: they never break across lines."""
+        return Markup('<span class="nowrap">%s</span>') % value if value not in (None, "") else ""
 
     @app.template_filter("date")
     def format_date(value, fmt="%B %-d, %Y"):
@@ -186,3 +198,16 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("datetime")
     def format_datetime(value):
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+    # Registered after the formats themselves, so a change of format keeps the rule: a shown date never breaks.
+    for name in ("date", "datetime"):
+        app.jinja_env.filters[name] = _unbreakable(app.jinja_env.filters[name], nowrap)
+
+
+def _unbreakable(format_value, nowrap):
+    """``format_value`` with its text kept on one line (an empty value stays empty, so ``or 'Never'`` works)."""
+    @functools.wraps(format_value)  # keeps Jinja's pass_context marks, should a format need the context
+    def formatted(*args, **kwargs):
+        return nowrap(format_value(*args, **kwargs))
+
+    return formatted
