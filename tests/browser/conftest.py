@@ -244,3 +244,12 @@ def phone_page(browser, live_server):
     context, page = _page(browser, live_server, PHONE)
     yield page
     context.close()
+
+
+def follow_nav(page, name):
+    """Follow a link of the header's primary navigation, opening its dropdown menu first when it is in one."""
+    nav = page.get_by_role("navigation", name="Primary navigation")
+    link = nav.get_by_role("link", name=name, exact=True, include_hidden=True)
+    if not link.is_visible():
+        nav.locator("li.usa-nav__primary-item", has=link).get_by_role("button").click()
+    link.click()

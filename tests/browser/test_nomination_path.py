@@ -5,7 +5,11 @@ import re
 from datetime import date, timedelta
 
 import pytest
+<<<<<<< HEAD
 from conftest import DESKTOP, Recorder, second_factor  # tests/browser/conftest.py
+=======
+from conftest import DESKTOP, Recorder, follow_nav  # tests/browser/conftest.py
+>>>>>>> 3a5a5d5 (Accessibility browser suite: axe-core on every page type as each role, reflow at 320 px and 200 % zoom, screenshots; header menu tests with and without scripts; navigation unit tests)
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +49,7 @@ def log_in(page, email, password, *, privileged=False):
 
 
 def nav(page, name):
-    page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name=name).click()
+    follow_nav(page, name)
 
 
 def assert_only_local_traffic(page, live_server):
