@@ -1,5 +1,4 @@
 """The 287(g) training LMS: create_app() builds a configured Flask application."""
-import functools
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask, flash, redirect, render_template, request, session, url_for
@@ -198,16 +197,3 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("datetime")
     def format_datetime(value):
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
-
-    # Registered after the formats themselves, so a change of format keeps the rule: a shown date never breaks.
-    for name in ("date", "datetime"):
-        app.jinja_env.filters[name] = _unbreakable(app.jinja_env.filters[name], nowrap)
-
-
-def _unbreakable(format_value, nowrap):
-    """``format_value`` with its text kept on one line (an empty value stays empty, so ``or 'Never'`` works)."""
-    @functools.wraps(format_value)  # keeps Jinja's pass_context marks, should a format need the context
-    def formatted(*args, **kwargs):
-        return nowrap(format_value(*args, **kwargs))
-
-    return formatted
