@@ -251,5 +251,6 @@ def follow_nav(page, name):
     nav = page.get_by_role("navigation", name="Primary navigation")
     link = nav.get_by_role("link", name=name, exact=True, include_hidden=True)
     if not link.is_visible():
-        nav.locator("li.usa-nav__primary-item", has=link).get_by_role("button").click()
+        in_menu = page.get_by_role("link", name=name, exact=True, include_hidden=True)  # relative to the menu's item
+        nav.locator("li.usa-nav__primary-item").filter(has=in_menu).get_by_role("button").click()
     link.click()
