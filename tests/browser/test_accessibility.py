@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DESKTOP, Recorder  # tests/browser/conftest.py
+from conftest import DESKTOP, Recorder, second_factor  # tests/browser/conftest.py
 
 from tests.security.routes import GET_ROUTES
 
@@ -148,6 +148,10 @@ PAGES = {
     "admin.user_detail": ("admin", lambda d: f"/admin/users/{d['trainee']}"),
     "admin.access_review": ("admin", lambda d: "/admin/access-review"),
 }
+# Steps of a privileged role's log-in, checked by axe on the way in (which one depends on whether the account
+# has set up its authenticator yet).
+LOGIN_STEPS = {"auth.enrol", "auth.two_factor"}
+PRIVILEGED = {"instructor", "coordinator", "staff", "admin"}
 ERROR_STATUS = {"error.400": 400, "error.403": 403, "error.404": 404}
 # GET routes that are not pages people read, and why.
 NOT_PAGES = {
@@ -182,8 +186,8 @@ def test_every_page_is_checked():
     """Every GET route is visited by the accessibility test, or is named here as something else."""
     routes = {endpoint for endpoint, _ in GET_ROUTES}
     pages = {e for e in PAGES if not e.startswith("error.")}
-    assert routes - pages - NOT_PAGES.keys() == set(), "add the new page to PAGES (or NOT_PAGES, with why)"
-    assert (pages | NOT_PAGES.keys()) - routes == set(), "PAGES names routes that no longer exist"
+    assert routes - pages - LOGIN_STEPS - NOT_PAGES.keys() == set(), "add the new page to PAGES (or NOT_PAGES)"
+    assert (pages | LOGIN_STEPS | NOT_PAGES.keys()) - routes == set(), "PAGES names routes that no longer exist"
     assert KEY_PAGES <= PAGES.keys()
 
 
@@ -220,7 +224,9 @@ def acknowledge_notice(page):
     page.get_by_role("button", name="Acknowledge and continue").click()
 
 
-def log_in(page, email, password):
+def log_in(page, email, password, *, privileged, check=True):
+    """Log in; a privileged role's second step (set up or type a code) is checked by axe on the way.
+    The axe problems found on that step."""
     from playwright.sync_api import expect
 
     acknowledge_notice(page)
@@ -228,6 +234,11 @@ def log_in(page, email, password):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page).not_to_have_url(re.compile(r"/login"))
+    problems = []
+    if privileged:
+        problems = _axe(page, f"log-in step {page.url}") if check else []
+        second_factor(page, email)
+    return problems
 
 
 def _visit(page, name, url):
@@ -293,9 +304,8 @@ def test_every_page_passes_axe_and_fits_small_screens(role, browser, live_server
             acknowledge_notice(page)
             pages = [(n, u) for n, (r, u) in PAGES.items() if r == role and n != "auth.notice"]
         else:
-            log_in(page, *account(live_server, role))
+            problems = log_in(page, *account(live_server, role), privileged=role in PRIVILEGED)
             pages = [(n, u) for n, (r, u) in PAGES.items() if r == role]
-            problems = []
         for name, url in pages:
             problems += check(page, name, url(data) if url else None)
         script_errors = [e for e in page.recorder.errors if e.startswith("page error")]
@@ -311,7 +321,7 @@ def test_the_header_menus_hold_the_staff_areas_on_one_row(browser, live_server, 
 
     context, page = new_context(browser, live_server)
     try:
-        log_in(page, *live_server.account("admin"))
+        log_in(page, *live_server.account("admin"), privileged=True)
         nav = page.get_by_role("navigation", name="Primary navigation")
         tops = page.evaluate("""() => Array.from(document.querySelectorAll('.usa-nav__primary > li'))
             .map(li => Math.round(li.getBoundingClientRect().top))""")
@@ -348,7 +358,7 @@ def test_without_javascript_the_header_offers_every_link_and_log_out(browser, li
 
     context, page = new_context(browser, live_server, java_script_enabled=False)
     try:
-        log_in(page, *live_server.account("staff"))
+        log_in(page, *live_server.account("staff"), privileged=True, check=False)  # axe needs scripts
         expect(page.get_by_role("navigation", name="Primary navigation")).to_be_hidden()
         plain = page.get_by_role("navigation", name="Site pages")
         for name in ("Program dashboard", "Nominations", "Registry", "Pass list", "Cohorts", "Results", "Audit log",

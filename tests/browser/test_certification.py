@@ -11,11 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-<<<<<<< HEAD
-from conftest import second_factor  # tests/browser/conftest.py
-=======
-from conftest import follow_nav  # tests/browser/conftest.py
->>>>>>> 3a5a5d5 (Accessibility browser suite: axe-core on every page type as each role, reflow at 320 px and 200 % zoom, screenshots; header menu tests with and without scripts; navigation unit tests)
+from conftest import follow_nav, second_factor  # tests/browser/conftest.py
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,13 +128,8 @@ def test_staff_filter_the_pass_list_and_download_the_csv(page, live_server, near
     from playwright.sync_api import expect
 
     email, password = live_server.account("staff")
-<<<<<<< HEAD
     log_in(page, email, password, privileged=True)
-    page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Pass list").click()
-=======
-    log_in(page, email, password)
     follow_nav(page, "Pass list")
->>>>>>> 3a5a5d5 (Accessibility browser suite: axe-core on every page type as each role, reflow at 320 px and 200 % zoom, screenshots; header menu tests with and without scripts; navigation unit tests)
     expect(page.get_by_role("heading", level=1)).to_have_text("Pass list")
     page.get_by_label("Agency").select_option(str(nearly_certified["agency_id"]))
     page.get_by_label("Status").select_option("active")

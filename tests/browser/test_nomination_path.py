@@ -5,11 +5,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-<<<<<<< HEAD
-from conftest import DESKTOP, Recorder, second_factor  # tests/browser/conftest.py
-=======
-from conftest import DESKTOP, Recorder, follow_nav  # tests/browser/conftest.py
->>>>>>> 3a5a5d5 (Accessibility browser suite: axe-core on every page type as each role, reflow at 320 px and 200 % zoom, screenshots; header menu tests with and without scripts; navigation unit tests)
+from conftest import DESKTOP, Recorder, follow_nav, second_factor  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
