@@ -62,7 +62,7 @@ def test_without_scripts_the_plain_links_and_log_out_are_in_the_page(client, fac
     html = client.get("/admin/users").get_data(as_text=True)
     noscript = html.split('<nav aria-label="Site pages"', 1)[1].split("</noscript>", 1)[0]
     for label in ("Program dashboard", "Registry", "Pass list", "Cohorts", "Accounts", "Access review", "Audit log",
-                  "Change password"):
+                  "Change password", "Two-factor log-in"):
         assert f">{label}</a>" in noscript
     assert 'action="/logout"' in noscript and 'name="csrf_token"' in noscript
     assert 'href="/static/css/noscript.css"' in html

@@ -254,3 +254,9 @@ def follow_nav(page, name):
         in_menu = page.get_by_role("link", name=name, exact=True, include_hidden=True)  # relative to the menu's item
         nav.locator("li.usa-nav__primary-item").filter(has=in_menu).get_by_role("button").click()
     link.click()
+
+
+def log_out(page):
+    """Log out through the user's menu at the end of the header (its button is the user's name)."""
+    page.locator(".nav-user__button").click()
+    page.get_by_role("navigation", name="Primary navigation").get_by_role("button", name="Log out").click()
