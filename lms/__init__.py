@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask, flash, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -168,10 +169,20 @@ def _register_errors(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from .models import Role
+    from .views.navigation import navigation_for
 
     @app.context_processor
     def inject():
-        return {"Role": Role, "app_name": "287(g) Training"}
+        return {"Role": Role, "app_name": "287(g) Training", "site_navigation": _site_navigation}
+
+    def _site_navigation():
+        """The header's menus for the logged-in user on this page (base.html calls it once)."""
+        return navigation_for(current_user, request.path) if current_user.is_authenticated else []
+
+    @app.template_filter("nowrap")
+    def nowrap(value):
+        """Numbers, codes and dates are read as one token: they never break across lines."""
+        return Markup('<span class="nowrap">%s</span>') % value if value not in (None, "") else ""
 
     @app.template_filter("date")
     def format_date(value, fmt="%B %-d, %Y"):

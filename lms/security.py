@@ -12,6 +12,13 @@ from flask_login import current_user, login_required
 
 from .models import Role
 
+# Who works in which area: the views' role_required and the navigation read these groups, nothing else.
+PROGRAM_READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)  # agencies, nominations, registry, program
+PROGRAM_STAFF = (Role.STAFF, Role.ADMIN)  # change agencies, agreements, nominations and certifications
+TRAINING_VIEWERS = (Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN)  # cohorts and results
+TRAINING_MANAGERS = (Role.INSTRUCTOR, Role.STAFF, Role.ADMIN)  # grants, statistics, opening weeks
+AUDIT_READERS = (Role.ADMIN, Role.STAFF)
+
 MIN_PASSWORD_LENGTH = 15  # NIST SP 800-63B rev. 4, a password used alone
 MAX_PASSWORD_LENGTH = 128  # at least 64 must be accepted
 
@@ -157,6 +164,7 @@ def role_required(*roles: Role):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.allowed_roles = frozenset(roles)  # read by the navigation: a link shows only where it works
         return wrapped
 
     return decorator

@@ -10,7 +10,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..forms.admin import AccessReviewForm, ActionForm, ReasonForm, ResetPasswordForm, RoleForm, UserCreateForm
 from ..models import Agency, AuditEvent, Role, User
-from ..security import role_required, second_factor_required
+from ..security import AUDIT_READERS, role_required, second_factor_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -215,7 +215,7 @@ def review_access(user_id):
 
 
 @bp.get("/audit")
-@role_required(Role.ADMIN, Role.STAFF)
+@role_required(*AUDIT_READERS)
 def audit():
     """The latest audit events and whether the chain verifies."""
     events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)).all()

@@ -13,14 +13,13 @@ from ..extensions import db
 from ..forms.program import AgencyForm, DocumentForm, MouForm, MouModelForm, TerminateForm
 from ..learning import program_today
 from ..models import Agency, Mou, MouDocument, Role, Track, User
-from ..security import agency_scope, may_see_agency, role_required
+from ..security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
 from ..uploads import UploadRefused, send_stored
 
 bp = Blueprint("agencies", __name__)
 bp.add_app_template_filter(agreements.history_lines, "history_lines")
 bp.add_app_template_filter(agreements.history_action, "history_action")
-STAFF = (Role.STAFF, Role.ADMIN)
-READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
+STAFF, READERS = PROGRAM_STAFF, PROGRAM_READERS
 
 
 def load_agency_or_404(agency_id: int) -> Agency:

@@ -8,11 +8,11 @@ from .. import cohorts, learning
 from ..clock import utcnow
 from ..extensions import db
 from ..forms.admin import ActionForm
-from ..models import Cohort, Role
-from ..security import role_required
+from ..models import Cohort
+from ..security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
-VIEWERS = (Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN)
+VIEWERS = TRAINING_VIEWERS
 
 
 class OpenWeekForm(ActionForm):
@@ -65,7 +65,7 @@ def roster(cohort_id):
 
 
 @bp.post("/<int:cohort_id>/weeks/open")
-@role_required(Role.INSTRUCTOR, Role.STAFF, Role.ADMIN)
+@role_required(*TRAINING_MANAGERS)
 def open_week(cohort_id):
     """Open a week early for the whole cohort."""
     cohort = load_cohort_or_404(cohort_id, manage=True)

@@ -11,12 +11,11 @@ from ..extensions import db
 from ..forms.program import AcceptForm, DeclineForm, EnrollmentImportForm, NominationForm, RosterImportForm
 from ..learning import program_today
 from ..models import NOMINATION_STATUSES, Cohort, Mou, Nomination, Role
-from ..security import agency_scope, may_see_agency, role_required
+from ..security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
 from ..uploads import UploadRefused, send_stored
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
-STAFF = (Role.STAFF, Role.ADMIN)
-READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
+STAFF, READERS = PROGRAM_STAFF, PROGRAM_READERS
 
 
 def load_nomination_or_404(nomination_id: int) -> Nomination:

@@ -8,11 +8,10 @@ from .. import program
 from ..charts import stacked_bars
 from ..clock import utcnow
 from ..learning import program_today
-from ..models import Role
-from ..security import agency_scope, role_required
+from ..security import PROGRAM_READERS, agency_scope, role_required
 
 bp = Blueprint("program", __name__, url_prefix="/program")
-READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
+READERS = PROGRAM_READERS
 CHART_SERIES = [("in_training", "In training"), ("current", "Certified and current"),
                 ("suspended", "Suspended"), ("revoked", "Revoked"), ("expired", "Expired")]
 

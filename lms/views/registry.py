@@ -13,14 +13,13 @@ from ..cohorts import cohorts_visible_to
 from ..extensions import db
 from ..forms.certification import StatusReasonForm
 from ..learning import program_today
-from ..models import Agency, Certification, Role, Track
+from ..models import Agency, Certification, Track
 from ..models.certification import STATUS_LABELS, STATUSES
-from ..security import agency_scope, may_see_agency, role_required
+from ..security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
 from .certificates import pdf_response, record_response
 
 bp = Blueprint("registry", __name__)
-READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)
-ACTORS = (Role.STAFF, Role.ADMIN)
+READERS, ACTORS = PROGRAM_READERS, PROGRAM_STAFF
 
 
 def load_certification_or_404(number: str) -> Certification:

@@ -12,12 +12,11 @@ from ..exams.policy import ANSWERS
 from ..extensions import db
 from ..forms.exams import ExtraAttemptForm, ExtraTimeForm, MultiplierForm
 from ..models import Attempt, Enrollment, Exam, Role
-from ..security import role_required
+from ..security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
 from .cohorts import load_cohort_or_404
 
 bp = Blueprint("results", __name__, url_prefix="/results")
-VIEWERS = (Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN)
-MANAGERS = (Role.INSTRUCTOR, Role.STAFF, Role.ADMIN)
+VIEWERS, MANAGERS = TRAINING_VIEWERS, TRAINING_MANAGERS
 
 
 def load_exam_or_404(cohort, slug: str) -> Exam:

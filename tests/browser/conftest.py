@@ -244,3 +244,19 @@ def phone_page(browser, live_server):
     context, page = _page(browser, live_server, PHONE)
     yield page
     context.close()
+
+
+def follow_nav(page, name):
+    """Follow a link of the header's primary navigation, opening its dropdown menu first when it is in one."""
+    nav = page.get_by_role("navigation", name="Primary navigation")
+    link = nav.get_by_role("link", name=name, exact=True, include_hidden=True)
+    if not link.is_visible():
+        in_menu = page.get_by_role("link", name=name, exact=True, include_hidden=True)  # relative to the menu's item
+        nav.locator("li.usa-nav__primary-item").filter(has=in_menu).get_by_role("button").click()
+    link.click()
+
+
+def log_out(page):
+    """Log out through the user's menu at the end of the header (its button is the user's name)."""
+    page.locator(".nav-user__button").click()
+    page.get_by_role("navigation", name="Primary navigation").get_by_role("button", name="Log out").click()

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import second_factor  # tests/browser/conftest.py
+from conftest import follow_nav, second_factor  # tests/browser/conftest.py
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -129,7 +129,7 @@ def test_staff_filter_the_pass_list_and_download_the_csv(page, live_server, near
 
     email, password = live_server.account("staff")
     log_in(page, email, password, privileged=True)
-    page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Pass list").click()
+    follow_nav(page, "Pass list")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pass list")
     page.get_by_label("Agency").select_option(str(nearly_certified["agency_id"]))
     page.get_by_label("Status").select_option("active")

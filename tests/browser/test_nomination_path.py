@@ -5,7 +5,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from conftest import DESKTOP, Recorder, second_factor  # tests/browser/conftest.py
+from conftest import DESKTOP, Recorder, follow_nav, second_factor  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,7 @@ def log_in(page, email, password, *, privileged=False):
 
 
 def nav(page, name):
-    page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name=name).click()
+    follow_nav(page, name)
 
 
 def assert_only_local_traffic(page, live_server):

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
-from conftest import second_factor  # tests/browser/conftest.py
+from conftest import log_out, second_factor  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +59,7 @@ def test_a_staff_account_enrols_on_its_first_log_in_and_then_logs_in_with_a_code
     page.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cohorts")
-    page.get_by_role("button", name="Log out").click()
+    log_out(page)
 
     # The next log-in asks for a code from the authenticator (the first one's time step is used up).
     start_log_in(page, NEW_PASSWORD)

@@ -1,0 +1,80 @@
+"""The site header's navigation: which menus and links a user sees, and which one is current.
+
+Staff areas are grouped into menus (the U.S. Web Design System's primary navigation with dropdowns). A
+link is shown only to the users its route admits: visibility is read from the route's own
+``role_required``, so who may go where is written once, on the route.
+"""
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+
+# The site map: (menu label, or None for links that stand alone in the bar; ((endpoint, link label), ...)).
+SITE_MAP = (
+    (None, (("course.my_course", "My course"), ("certificates.my_certificates", "My certificates"))),
+    ("Program", (("program.dashboard", "Program dashboard"), ("agencies.agency_list", "Agencies and agreements"),
+                 ("nominations.nomination_list", "Nominations"))),
+    ("Certification", (("registry.registry", "Registry"), ("registry.due", "Due for refresher"),
+                       ("registry.passlist", "Pass list"))),
+    ("Training", (("cohorts.cohort_list", "Cohorts"), ("results.index", "Results"))),
+    ("Administration", (("admin.users", "Accounts"), ("admin.access_review", "Access review"),
+                        ("admin.audit", "Audit log"))),
+)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """One destination; ``current`` marks the area the page belongs to, ``page`` the page itself."""
+
+    label: str
+    href: str
+    current: bool = False
+    page: bool = False
+
+
+@dataclass(frozen=True)
+class NavMenu:
+    """A dropdown of links under one label."""
+
+    label: str
+    links: tuple[NavLink, ...]
+
+    @property
+    def current(self) -> bool:
+        return any(link.current for link in self.links)
+
+
+def may_visit(user, endpoint: str) -> bool:
+    """True when ``user`` passes the route's role check (routes without one admit any logged-in user)."""
+    roles = getattr(current_app.view_functions[endpoint], "allowed_roles", None)
+    return roles is None or user.has_role(*roles)
+
+
+def _current_href(hrefs: list[str], path: str) -> str | None:
+    """The link whose area holds ``path``: the longest href that is the path or a prefix of it."""
+    matches = [h for h in hrefs if path == h or path.startswith(h + "/") or path.startswith(h + ".")]
+    return max(matches, key=len, default=None)
+
+
+def navigation_for(user, path: str) -> list:
+    """The header's items for ``user`` on the page at ``path``: NavLinks and NavMenus, in site-map order.
+
+    A menu left with one link shows that link alone; a user with a single menu sees its links directly.
+    """
+    sections = []
+    for label, links in SITE_MAP:
+        visible = [(url_for(endpoint), text) for endpoint, text in links if may_visit(user, endpoint)]
+        if visible:
+            sections.append((label, visible))
+    current = _current_href([href for _, links in sections for href, _ in links], path)
+
+    def link(href, text):
+        return NavLink(text, href, current=href == current, page=href == path)
+
+    menus = [s for s in sections if s[0] is not None]
+    items = []
+    for label, links in sections:
+        if label is None or len(links) == 1 or len(menus) == 1:
+            items += [link(href, text) for href, text in links]
+        else:
+            items.append(NavMenu(label, tuple(link(href, text) for href, text in links)))
+    return items
