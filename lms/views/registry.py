@@ -68,7 +68,13 @@ def detail(number):
     return render_template(
         "registry/detail.html", c=certification, s=json.loads(certification.snapshot),
         status=cert_status.effective_status(certification, today), labels=STATUS_LABELS, actions=actions,
-        forms={a: StatusReasonForm(prefix=a) for a in actions}, renewed_by=cert_status.renewed_by(certification))
+        forms={a: StatusReasonForm(prefix=a) for a in actions},
+        renewed_by=_visible(cert_status.renewed_by(certification)), renews=_visible(certification.renews))
+
+
+def _visible(certification: Certification | None) -> Certification | None:
+    """The certification if the user may open it (a renewal may be of another agency), else None."""
+    return certification if certification and may_see_agency(current_user, certification.agency_id) else None
 
 
 @bp.post("/registry/<number>/<any(suspend, reinstate, revoke):action>")
