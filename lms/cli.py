@@ -730,23 +730,19 @@ def quickstart(serve, host, port, program_demo):
 
 def demo_accounts_box(setup, *, site: str) -> list[str]:
     """The demo accounts in a box: each new account's password (shown this once), and how to reset one."""
-    width = 78
-    rule = "+" + "-" * (width - 2) + "+"
-
-    def row(text: str = "") -> str:
-        return f"| {text:<{width - 4}} |"
-
-    lines = [rule]
+    texts = []
     if setup.new_accounts:
-        lines += [row("Demo accounts. The passwords are shown only this once: note them now."), row()]
-        lines += [row(f"  {role:<12} {email:<30} {password}") for role, email, password in setup.new_accounts]
+        texts += ["Demo accounts. The passwords are shown only this once: note them now.", ""]
+        texts += [f"  {role:<12} {email:<30} {password}" for role, email, password in setup.new_accounts]
     if setup.existing_accounts:
-        lines += [row("Demo accounts already exist (their passwords were shown on the first start):")]
-        lines += [row(f"  {email}") for _, email in setup.existing_accounts]
-    lines += [row(), row(f"Log in at {site}"),
-              row("Lost a password? `lms users reset-password EMAIL` prints a temporary one"),
-              row("(changed at the next log-in); an administrator can also reset it under Accounts."), rule]
-    return lines
+        texts += ["Demo accounts already exist (their passwords were shown on the first start):"]
+        texts += [f"  {email}" for _, email in setup.existing_accounts]
+    texts += ["", f"Log in at {site}",
+              "Lost a password? `lms users reset-password EMAIL` prints a temporary one,",
+              "to be changed at the next log-in; an administrator can also reset it."]
+    width = max(len(text) for text in texts)
+    rule = "+" + "-" * (width + 2) + "+"
+    return [rule, *(f"| {text:<{width}} |" for text in texts), rule]
 
 
 def main():
