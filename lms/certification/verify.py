@@ -50,8 +50,24 @@ class Link:
     code: str
 
 
+class _SignatureChecked:
+    """The one rule for what a public answer calls a certification: its status only if the signature checks."""
+
+    status: str
+    signature_ok: bool
+
+    @property
+    def state(self) -> str:
+        """The status (active | suspended | revoked | expired), or "unverifiable" when the signature fails."""
+        return self.status if self.signature_ok else UNVERIFIABLE
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status] if self.signature_ok else UNVERIFIABLE_LABEL
+
+
 @dataclass(frozen=True)
-class PublicRecord:
+class PublicRecord(_SignatureChecked):
     """Everything the public verification page shows."""
 
     number: str
@@ -64,19 +80,6 @@ class PublicRecord:
     signature_ok: bool
     renews: Link | None = None
     renewed_by: Link | None = None
-
-    @property
-    def state(self) -> str:
-        """What the page says: the status, or "unverifiable" whenever the signature does not check."""
-        return self.status if self.signature_ok else UNVERIFIABLE
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status] if self.signature_ok else UNVERIFIABLE_LABEL
-
-    @property
-    def is_valid(self) -> bool:
-        return self.status == "active" and self.signature_ok
 
 
 def _link(certification: Certification | None) -> Link | None:
@@ -146,21 +149,13 @@ def holds_last_name(holder_name: str, last_name: str) -> bool:
 
 
 @dataclass(frozen=True)
-class HolderAnswer:
+class HolderAnswer(_SignatureChecked):
     """The answer to a look-up by number and last name: that person holds it, and its status."""
 
     number: str
     status: str
     expires_on: date
     signature_ok: bool
-
-    @property
-    def state(self) -> str:
-        return self.status if self.signature_ok else UNVERIFIABLE
-
-    @property
-    def status_label(self) -> str:
-        return STATUS_LABELS[self.status] if self.signature_ok else UNVERIFIABLE_LABEL
 
 
 def check_holder(number: str | None, last_name: str | None, *, now) -> HolderAnswer | None:
