@@ -98,6 +98,8 @@ def from_environment(load_secret: bool = True) -> dict:
         # The site's public address for links that leave it (certificate verification). Unset: the address
         # the app is served on (lms.certification.links); production must set it.
         "PUBLIC_URL": os.environ.get("LMS_PUBLIC_URL") or None,
+        # The served address for links made outside a request (commands); `lms quickstart` sets its own.
+        "LOCAL_URL": "http://127.0.0.1:5000",
         # Whom the public verification page names when a record cannot be verified.
         "PROGRAM_CONTACT": os.environ.get("LMS_PROGRAM_CONTACT") or "the ICE 287(g) Program Office",
         # Certification signing: the current Ed25519 private key (PEM); unset: INSTANCE_PATH/signing_key.pem.

@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import func, select
 
 from .audit import record_event
-from .certification.links import public_base_url
+from .certification.links import verification_prefix
 from .certification.status import effective_status_sql
 from .extensions import db
 from .models import Certification
@@ -161,11 +161,6 @@ def read_snapshot():
             yield conn
 
 
-def _verify_base() -> str:
-    """The verification URL without the code (the site's address is read once per file)."""
-    return public_base_url() + "/verify/"
-
-
 def _with_link(row, base: str) -> tuple:
     """A query row in COLUMNS order: its trailing verification code becomes the verification URL."""
     return (*row[:-1], base + row[-1])
@@ -173,7 +168,7 @@ def _with_link(row, base: str) -> tuple:
 
 def stream_rows(conn, filters: PassListFilters, *, today: date) -> Iterator[tuple]:
     """Every pass-list row as a tuple in COLUMNS order, fetched BATCH at a time."""
-    base = _verify_base()
+    base = verification_prefix()
     result = conn.execute(passlist_query(filters, today=today))
     for partition in result.partitions(BATCH):
         for row in partition:
@@ -306,7 +301,7 @@ def find_certifications(filters: PassListFilters, *, today: date, q: str = "", l
 
 def preview_rows(filters: PassListFilters, *, today: date, limit: int = 100) -> list[tuple]:
     """The first rows of a pass list, as the files will hold them (for the page)."""
-    base = _verify_base()
+    base = verification_prefix()
     return [_with_link(row, base) for row in db.session.execute(passlist_query(filters, today=today).limit(limit))]
 
 

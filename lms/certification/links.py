@@ -41,9 +41,14 @@ def new_verification_code() -> str:
     return secrets.token_urlsafe(16)
 
 
+def verification_prefix() -> str:
+    """A verification link without the code (for lists: the address is read once)."""
+    return f"{public_base_url()}/verify/"
+
+
 def verification_link(code: str) -> str:
     """The public page of a certification, by its code (what the QR code and the pass lists hold)."""
-    return f"{public_base_url()}/verify/{code}"
+    return verification_prefix() + code
 
 
 def number_lookup_url(number: str) -> str:

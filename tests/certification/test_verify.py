@@ -120,6 +120,8 @@ def test_the_number_alone_answers_nothing_and_old_links_ask_for_the_last_name(ki
         assert "Valid" not in page and "data-status" not in page
         assert f'value="{certification.number}"' in page and "Holder&#39;s last name" in page
     # A number that does not exist gets the very same page: walking numbers reveals nothing.
+    for n in range(1, 61):
+        assert "Officer" not in _page(client, f"287G-2026-{n:06d}")[1]
     missing = _page(client, "287G-2026-000999")[1]
     known = _page(client, certifications[0].number)[1]
     assert missing.replace("287G-2026-000999", "N") == known.replace(certifications[0].number, "N")
