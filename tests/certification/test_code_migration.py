@@ -26,7 +26,7 @@ def test_existing_certifications_get_distinct_codes_and_keep_verifying(empty_dat
         certified = [kit.certified() for _ in range(3)]
         signed = {c.number: (c.snapshot, c.signature, c.key_id) for c in certified}
         _db.session.remove()
-        downgrade(directory=directory, revision="0005")  # as before codes existed
+        downgrade(directory=directory, revision="0006-1")  # as before codes existed
         upgrade(directory=directory, revision="0006")
         rows = _db.session.scalars(select(Certification)).all()
         codes = [c.verification_code for c in rows]
