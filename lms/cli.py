@@ -719,7 +719,8 @@ def quickstart(serve, host, port, program_demo):
         _load_program_demo(program_today(utcnow()), 2005, already="skip")
     # The passwords last, boxed, right before the address, where they are not missed.
     click.echo("\n" + "\n".join(demo_accounts_box(setup, site=current_app.config.get("PUBLIC_URL")
-                                                       or local_url(host, port))))
+                                                       or local_url(host, port),
+                                                  two_factor=current_app.config["REQUIRE_2FA"])))
     if serve:
         click.echo(f"Serving the LMS at {local_url(host, port)}  (Ctrl+C to stop)")
         # Flask ignores app.run() inside its own CLI, so serve with Werkzeug directly.
@@ -728,8 +729,9 @@ def quickstart(serve, host, port, program_demo):
         run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
-def demo_accounts_box(setup, *, site: str) -> list[str]:
-    """The demo accounts in a box: each new account's password (shown this once), and how to reset one."""
+def demo_accounts_box(setup, *, site: str, two_factor: bool = False) -> list[str]:
+    """The demo accounts in a box: each new account's password (shown this once), how privileged
+    accounts log in when two factors are required, and how to reset a password."""
     texts = []
     if setup.new_accounts:
         texts += ["Demo accounts. The passwords are shown only this once: note them now.", ""]
@@ -737,6 +739,9 @@ def demo_accounts_box(setup, *, site: str) -> list[str]:
     if setup.existing_accounts:
         texts += ["Demo accounts already exist (their passwords were shown on the first start):"]
         texts += [f"  {email}" for _, email in setup.existing_accounts]
+    if two_factor:
+        texts += ["", "Instructor, coordinator, staff and admin log in with a second factor: at the first",
+                  "log-in, set up an authenticator app (TOTP) from the QR code shown. See README, Demo accounts."]
     texts += ["", f"Log in at {site}",
               "Lost a password? `lms users reset-password EMAIL` prints a temporary one,",
               "to be changed at the next log-in; an administrator can also reset it."]

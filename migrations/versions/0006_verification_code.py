@@ -4,7 +4,7 @@ Existing certifications get a code of their own (backfilled here); their signed 
 touched, so every signature still verifies.
 
 Revision ID: 0006
-Revises: 0011
+Revises: 0009
 Create Date: 2026-12-02 14:40:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0011'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -10,11 +10,10 @@ from lms.extensions import db as _db
 from lms.models import Certification
 
 from ..conftest import PROJECT_ROOT, START, Factory
-from ..test_migrations import empty_database_url  # noqa: F401 (a fixture)
 from .conftest import CertKit
 
 
-def test_existing_certifications_get_distinct_codes_and_keep_verifying(empty_database_url, tmp_path):  # noqa: F811
+def test_existing_certifications_get_distinct_codes_and_keep_verifying(empty_database_url, tmp_path):
     clock = FrozenClock(START)
     app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url, "INSTANCE_PATH": str(tmp_path),
                       "CONTENT_ROOT": str(PROJECT_ROOT), "CLOCK": clock,
