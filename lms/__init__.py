@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db_engine  # noqa: F401  (registers the SQLite pragmas and BEGIN IMMEDIATE)
 from .clock import utcnow
-from .config import PROJECT_ROOT, from_environment
+from .config import PROJECT_ROOT, check_production, from_environment
 from .extensions import csrf, db, login_manager, migrate
 from .security import tokens_equal
 
@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     config = dict(config or {})
     settings = from_environment(load_secret="SECRET_KEY" not in config)
     settings.update(config)
+    check_production(settings)
     app = Flask(
         __name__,
         instance_path=settings["INSTANCE_PATH"],

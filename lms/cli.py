@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from . import accounts, backup as backup_service, cohorts as cohort_service, create_app, twofactor
 from .audit import ensure_head, verify_chain
+from .certification.links import local_url
 from .clock import utcnow
 from .content import check_content, sync_content
 from .content.check import ContentInvalid
@@ -696,6 +697,9 @@ def quickstart(serve, host, port, program_demo):
 
     from .demo import seed_demo
 
+    # Links made outside a request (certificates issued here by --program-demo) point to where this
+    # server will answer, unless LMS_PUBLIC_URL says otherwise; requests use their own address.
+    current_app.config["LOCAL_URL"] = local_url(host, port)
     upgrade(directory=current_app.extensions["migrate"].directory)
     ensure_head()
     db.session.commit()
@@ -708,27 +712,42 @@ def quickstart(serve, host, port, program_demo):
                                      if report.changed else "up to date."))
     setup = seed_demo(now=utcnow())
     db.session.commit()
-    if setup.new_accounts:
-        click.echo("\nDemo accounts (passwords are shown this once; reset with `lms users reset-password EMAIL`):")
-        for role, email, password in setup.new_accounts:
-            click.echo(f"  {role:<12} {email:<28} {password}")
-    if current_app.config["REQUIRE_2FA"]:
-        click.echo("\nInstructor, coordinator, staff and admin log in with a second factor: at the first log-in, "
-                   "set up an authenticator app (TOTP) from the QR code shown. See README, Demo accounts.")
-    if setup.existing_accounts:
-        click.echo("\nDemo accounts already exist (their passwords were printed on the first start): "
-                   + ", ".join(email for _, email in setup.existing_accounts))
     if program_demo:
 
         click.echo("\nThe 2005 fact-sheet program (FDLE, Alabama State Police, L.A. County), simulated through the "
                    "exam engine:")
         _load_program_demo(program_today(utcnow()), 2005, already="skip")
+    # The passwords last, boxed, right before the address, where they are not missed.
+    click.echo("\n" + "\n".join(demo_accounts_box(setup, site=current_app.config.get("PUBLIC_URL")
+                                                       or local_url(host, port),
+                                                  two_factor=current_app.config["REQUIRE_2FA"])))
     if serve:
-        click.echo(f"\nServing the LMS at http://{host}:{port}  (Ctrl+C to stop)")
+        click.echo(f"Serving the LMS at {local_url(host, port)}  (Ctrl+C to stop)")
         # Flask ignores app.run() inside its own CLI, so serve with Werkzeug directly.
         from werkzeug.serving import run_simple
 
         run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+
+def demo_accounts_box(setup, *, site: str, two_factor: bool = False) -> list[str]:
+    """The demo accounts in a box: each new account's password (shown this once), how privileged
+    accounts log in when two factors are required, and how to reset a password."""
+    texts = []
+    if setup.new_accounts:
+        texts += ["Demo accounts. The passwords are shown only this once: note them now.", ""]
+        texts += [f"  {role:<12} {email:<30} {password}" for role, email, password in setup.new_accounts]
+    if setup.existing_accounts:
+        texts += ["Demo accounts already exist (their passwords were shown on the first start):"]
+        texts += [f"  {email}" for _, email in setup.existing_accounts]
+    if two_factor:
+        texts += ["", "Instructor, coordinator, staff and admin log in with a second factor: at the first",
+                  "log-in, set up an authenticator app (TOTP) from the QR code shown. See README, Demo accounts."]
+    texts += ["", f"Log in at {site}",
+              "Lost a password? `lms users reset-password EMAIL` prints a temporary one,",
+              "to be changed at the next log-in; an administrator can also reset it."]
+    width = max(len(text) for text in texts)
+    rule = "+" + "-" * (width + 2) + "+"
+    return [rule, *(f"| {text:<{width}} |" for text in texts), rule]
 
 
 def main():

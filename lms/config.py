@@ -95,7 +95,13 @@ def from_environment(load_secret: bool = True) -> dict:
         # Answers are accepted this long after an exam's deadline (network latency); capped at 60 s.
         "EXAM_GRACE_SECONDS": _int("LMS_EXAM_GRACE_SECONDS", 30),
         "TIMEZONE": os.environ.get("LMS_TIMEZONE", "America/New_York"),
-        "PUBLIC_URL": os.environ.get("LMS_PUBLIC_URL", "http://127.0.0.1:5000"),
+        # The site's public address for links that leave it (certificate verification). Unset: the address
+        # the app is served on (lms.certification.links); production must set it.
+        "PUBLIC_URL": os.environ.get("LMS_PUBLIC_URL") or None,
+        # The served address for links made outside a request (commands); `lms quickstart` sets its own.
+        "LOCAL_URL": "http://127.0.0.1:5000",
+        # Whom the public verification page names when a record cannot be verified.
+        "PROGRAM_CONTACT": os.environ.get("LMS_PROGRAM_CONTACT") or "the ICE 287(g) Program Office",
         # Certification signing: the current Ed25519 private key (PEM); unset: INSTANCE_PATH/signing_key.pem.
         "SIGNING_KEY_PATH": os.environ.get("LMS_SIGNING_KEY_PATH") or None,
         # Public verification: lookups (and lookups of unknown numbers) per address per window.
@@ -103,6 +109,14 @@ def from_environment(load_secret: bool = True) -> dict:
         "VERIFY_MISS_LIMIT": _int("LMS_VERIFY_MISS_LIMIT", 15),
         "VERIFY_WINDOW_MINUTES": _int("LMS_VERIFY_WINDOW_MINUTES", 10),
     }
+
+
+def check_production(settings: dict) -> None:
+    """Refuse to start a production app without the settings it cannot guess safely."""
+    if settings.get("ENV_NAME") == "production" and not settings.get("PUBLIC_URL"):
+        # Without it, links would follow each request's Host header, which the client chooses, and a
+        # certificate's verification link is stored for good at its first download.
+        raise RuntimeError("LMS_PUBLIC_URL must be set when LMS_ENV=production; refusing to start.")
 
 
 def normalize_database_url(url: str) -> str:

@@ -1,15 +1,24 @@
-"""The demo set-up that quickstart creates: an agency, a cohort, one account per role."""
+"""The demo set-up that quickstart creates: an agency with an agreement in force, a cohort per course,
+one account per role, so that every demo role can do its main job at once (the coordinator nominates
+under the agreement, staff decide, trainees study, the instructor runs the cohorts)."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from . import accounts, cohorts, learning
-from .models import Agency, Cohort, Role, Track, User
+from .agreements import attach_mou, create_mou
+from .models import Agency, Cohort, Mou, Role, Track, User
 from .extensions import db
 
 DEMO_AGENCY = {"name": "Example County Sheriff's Office (demo)", "state": "VA", "ori": "VA9999900",
                "kind": "Sheriff's office"}
+# The demo agency's agreement (every current course; effective from the demo cohorts' start).
+DEMO_MOU = {"model": "jail_enforcement", "authorized_functions": [
+    "Interrogate persons in custody about their right to be in the United States",
+    "Serve warrants of arrest for immigration violations",
+    "Prepare charging documents for the signature of an ICE officer",
+]}
 # (cohort name, track, the trainee e-mail enrolled in it)
 DEMO_COHORTS = [
     ("Demo officer cohort", "officer-basic", "trainee@demo.example"),
@@ -32,14 +41,26 @@ class DemoSetup:
     new_accounts: list[tuple[str, str, str]] = field(default_factory=list)  # role, email, password
     existing_accounts: list[tuple[str, str]] = field(default_factory=list)
     cohorts: list[Cohort] = field(default_factory=list)
+    mou: Mou | None = None
+
+
+def _demo_mou(agency: Agency, *, now) -> Mou:
+    """The demo agency's agreement: the one it has, or one recorded now, in force from last week."""
+    mou = db.session.scalar(select(Mou).where(Mou.agency_id == agency.id).order_by(Mou.id).limit(1))
+    if mou is None:
+        since = learning.program_today(now) - timedelta(days=8)
+        mou = create_mou(agency=agency, signed_on=since, effective_on=since, now=now, **DEMO_MOU)
+    return mou
 
 
 def seed_demo(*, now) -> DemoSetup:
-    """Create the demo agency, cohort and accounts if missing (idempotent). Caller commits."""
+    """Create the demo agency and its agreement, the cohorts and the accounts if missing (idempotent).
+    Caller commits."""
     result = DemoSetup()
     agency = db.session.scalar(select(Agency).where(Agency.ori == DEMO_AGENCY["ori"]))
     if agency is None:
         agency = cohorts.create_agency(**DEMO_AGENCY, now=now)
+    result.mou = _demo_mou(agency, now=now)
     users: dict[str, User] = {}
     for role, email, name in DEMO_ACCOUNTS:
         user = db.session.scalar(select(User).where(User.email == email))
@@ -64,6 +85,8 @@ def seed_demo(*, now) -> DemoSetup:
             cohort = cohorts.create_cohort(name=name, track=track, start_date=start, agencies=[agency],
                                            instructors=[instructor], now=now)
         if cohort is not None:
-            cohorts.enroll(users[trainee_email], cohort, now=now)
+            enrollment = cohorts.enroll(users[trainee_email], cohort, now=now)
+            if enrollment.mou_id is None and result.mou.terminated_at is None:
+                attach_mou(enrollment, result.mou, now=now)  # nominated under the agreement, as the program does
             result.cohorts.append(cohort)
     return result

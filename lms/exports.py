@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Iterable, Iterator
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from .audit import record_event
+from .certification.links import verification_prefix
 from .certification.status import effective_status_sql
 from .extensions import db
 from .models import Certification
@@ -131,11 +131,12 @@ def _where(query, filters: PassListFilters, today: date):
 
 
 def passlist_query(filters: PassListFilters, *, today: date):
-    """The pass-list rows (without the verification URL, added per row), in a stable order."""
+    """The pass-list rows, in a stable order; the last column is the verification code, which
+    _with_link turns into the verification URL."""
     query = select(
         Certification.number, Certification.holder_name, Certification.agency_name, Certification.agency_ori,
         Certification.track_title, Certification.cohort_name, Certification.issued_on, Certification.expires_on,
-        effective_status_sql(today).label("status"),
+        effective_status_sql(today).label("status"), Certification.verification_code,
     ).order_by(Certification.agency_name, Certification.holder_name, Certification.number)
     return _where(query, filters, today)
 
@@ -160,18 +161,18 @@ def read_snapshot():
             yield conn
 
 
-def _verify_base() -> str:
-    """The verification URL without the number."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + "/verify/"
+def _with_link(row, base: str) -> tuple:
+    """A query row in COLUMNS order: its trailing verification code becomes the verification URL."""
+    return (*row[:-1], base + row[-1])
 
 
 def stream_rows(conn, filters: PassListFilters, *, today: date) -> Iterator[tuple]:
     """Every pass-list row as a tuple in COLUMNS order, fetched BATCH at a time."""
-    base = _verify_base()
+    base = verification_prefix()
     result = conn.execute(passlist_query(filters, today=today))
     for partition in result.partitions(BATCH):
         for row in partition:
-            yield (*row, base + row[0])
+            yield _with_link(row, base)
 
 
 # -- writers ---------------------------------------------------------------------------------------
@@ -300,8 +301,8 @@ def find_certifications(filters: PassListFilters, *, today: date, q: str = "", l
 
 def preview_rows(filters: PassListFilters, *, today: date, limit: int = 100) -> list[tuple]:
     """The first rows of a pass list, as the files will hold them (for the page)."""
-    base = _verify_base()
-    return [(*row, base + row[0]) for row in db.session.execute(passlist_query(filters, today=today).limit(limit))]
+    base = verification_prefix()
+    return [_with_link(row, base) for row in db.session.execute(passlist_query(filters, today=today).limit(limit))]
 
 
 def count_rows(filters: PassListFilters, *, today: date) -> int:

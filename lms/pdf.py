@@ -1,8 +1,10 @@
 """Certificate PDFs: HTML templates rendered by WeasyPrint, tagged for accessibility, with no network.
 
-A certificate is rendered from its frozen snapshot only, with fixed metadata (dates from the issue,
-a document id from the number), the first time it is asked for; the bytes are stored and every later
-download serves them unchanged. Rendering at the first download rather than in the grading
+A certificate is rendered from its frozen snapshot, with fixed metadata (dates from the issue, a
+document id from the number), the first time it is asked for; the bytes are stored and every later
+download serves them unchanged. Only the links are not the snapshot's: the verification link (and its
+QR code) carries the certification's unguessable code, and the links point to the address the site is
+served on when the PDF is first rendered (lms.certification.links). Rendering at the first download rather than in the grading
 transaction keeps grading fast when hundreds of trainees finish at once.
 """
 import hashlib
@@ -15,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .certification.links import public_base_url, signing_keys_url, verification_link
 from .certification.signing import verify_snapshot
 from .extensions import db
 from .models import MOU_MODELS, CertificateDocument, Certification
@@ -41,15 +44,19 @@ def html_to_pdf(html: str, *, identifier: bytes) -> bytes:
 
 
 def certificate_context(certification: Certification) -> dict:
-    """What the certificate template shows, read from the signed snapshot alone."""
+    """What the certificate template shows: the signed snapshot's facts, and today's links to it."""
     snapshot = json.loads(certification.snapshot)
     mou = snapshot.get("mou")
+    url = verification_link(certification.verification_code)
     return {
         "s": snapshot,
+        "verification_url": url,
+        "site_url": public_base_url(),
+        "keys_url": signing_keys_url(),
         "issued_on": date.fromisoformat(snapshot["issued_on"]),
         "expires_on": date.fromisoformat(snapshot["expires_on"]),
         "mou_label": MOU_MODELS.get(mou["model"], mou["model"]) if mou else None,
-        "qr": qr_svg(snapshot["verification_url"]),
+        "qr": qr_svg(url),
         "key_id": certification.key_id,
         "signature": certification.signature,
         "signature_ok": verify_snapshot(certification.snapshot, certification.signature, certification.key_id),

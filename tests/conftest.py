@@ -222,6 +222,19 @@ def enrol_second_factor(user, clock) -> str:
     return secret
 
 
+class ClientAt:
+    """A test client whose every request goes to another address (host and port) than localhost."""
+
+    def __init__(self, client, base_url):
+        self.client, self.base_url = client, base_url
+
+    def get(self, path, **kw):
+        return self.client.get(path, base_url=self.base_url, **kw)
+
+    def post(self, path, **kw):
+        return self.client.post(path, base_url=self.base_url, **kw)
+
+
 def post(client, url, data=None, *, page="/"):
     """POST a form with the CSRF token a page of the site gave this client."""
     data = dict(data or {})

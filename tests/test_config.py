@@ -14,9 +14,20 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch, tmp_path):
         create_app()
 
 
+def test_production_refuses_to_start_without_a_public_url(monkeypatch, tmp_path):
+    """Links frozen into certificates must not follow a Host header the client chose."""
+    monkeypatch.setenv("LMS_ENV", "production")
+    monkeypatch.setenv("LMS_SECRET_KEY", "from-the-environment")
+    monkeypatch.delenv("LMS_PUBLIC_URL", raising=False)
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match="LMS_PUBLIC_URL must be set"):
+        create_app()
+
+
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
     monkeypatch.setenv("LMS_ENV", "production")
     monkeypatch.setenv("LMS_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("LMS_PUBLIC_URL", "https://lms.example.gov")
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
     app = create_app()
     assert app.config["SECRET_KEY"] == "from-the-environment" and app.config["SESSION_COOKIE_SECURE"] is True

@@ -6,11 +6,13 @@ from sqlalchemy import func, select
 from lms import create_app
 from lms.audit import verify_chain
 from lms.extensions import db
-from lms.models import Agency, Cohort, Enrollment, Module, ModuleVersion, Track, User
+from lms.models import Agency, Cohort, Enrollment, Module, ModuleVersion, Mou, Track, User
 
-from .conftest import login
+from .browser.conftest import ACCOUNT_LINE
+from .conftest import ClientAt, csrf_token, login
 
-COUNTED = (User, Agency, Cohort, Enrollment, Module, ModuleVersion, Track)
+COUNTED = (User, Agency, Cohort, Enrollment, Module, ModuleVersion, Track, Mou)
+ARGON2_FAST = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
 def counts():
@@ -24,15 +26,18 @@ def test_quickstart_twice_creates_everything_once(tmp_path):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["quickstart", "--no-serve"])
     assert first.exit_code == 0, first.output
-    accounts = re.findall(r"^\s+(\w+)\s+(\S+@demo\.example)\s+(\S+)$", first.output, re.M)
+    accounts = ACCOUNT_LINE.findall(first.output)
+    assert "| Instructor, coordinator, staff and admin log in with a second factor" in first.output  # in the box
     assert {role for role, _, _ in accounts} == {"trainee", "instructor", "coordinator", "staff", "admin"}
     with app.app_context():
         before = counts()
-        assert before["Track"] == 4 and before["Cohort"] == 2 and before["Enrollment"] == 2
+        assert before["Track"] == 4 and before["Cohort"] == 2 and before["Enrollment"] == 2 and before["Mou"] == 1
+        # The demo trainees study under the demo agency's agreement, as nominated officers do.
+        assert {e.mou_id for e in db.session.scalars(select(Enrollment))} == {db.session.scalar(select(Mou.id))}
     second = runner.invoke(args=["quickstart", "--no-serve"])
     assert second.exit_code == 0, second.output
     assert "already exist" in second.output and "up to date" in second.output
-    assert not re.search(r"@demo\.example\s+\S{20}$", second.output, re.M)  # no password printed again
+    assert not ACCOUNT_LINE.findall(second.output)  # no password printed again
     with app.app_context():
         assert counts() == before
         assert verify_chain().ok
@@ -70,7 +75,7 @@ def test_quickstart_program_demo_runs_the_demo_load_service_once(tmp_path, monke
     first = runner.invoke(args=["quickstart", "--no-serve", "--program-demo"])
     assert first.exit_code == 0, first.output
     assert "FL0379900: 2 certified" in first.output and "CA0199900: 1 in training" in first.output
-    assert re.search(r"^\s+staff\s+staff@demo\.example\s+\S+$", first.output, re.M)  # the usual demo too
+    assert "staff@demo.example" in _accounts(first.output)  # the usual demo too
     with app.app_context():
         before = counts() | {"Certification": db.session.scalar(select(func.count()).select_from(Certification)),
                              "Nomination": db.session.scalar(select(func.count()).select_from(Nomination))}
@@ -90,6 +95,119 @@ def test_quickstart_program_demo_runs_the_demo_load_service_once(tmp_path, monke
         db.engine.dispose()
     plain = runner.invoke(args=["quickstart", "--no-serve"])
     assert plain.exit_code == 0 and "fact-sheet" not in plain.output and len(calls) == 2
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _quickstart_app(tmp_path, monkeypatch, **config):
+    """A quickstart app of its own. Privileged demo accounts log in with the password alone here: these
+    tests are about what each role can do and where links point (two factors are tested in their own)."""
+    monkeypatch.delenv("LMS_PUBLIC_URL", raising=False)
+    return create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'qs.db'}",
+                       "INSTANCE_PATH": str(tmp_path), "ARGON2_PARAMS": ARGON2_FAST, "REQUIRE_2FA": False,
+                       **config})
+
+
+def _accounts(output: str) -> dict[str, str]:
+    """e-mail -> password, read as the browser tests read them."""
+    return {email: password for _, email, password in ACCOUNT_LINE.findall(output)}
+
+
+def test_every_demo_role_can_do_its_main_job_at_once_the_coordinator_nominates(tmp_path, monkeypatch):
+    """Defect: the demo coordinator met "No agreement in force" when nominating."""
+    app = _quickstart_app(tmp_path, monkeypatch)
+    result = app.test_cli_runner().invoke(args=["quickstart", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    passwords = _accounts(result.output)
+    coordinator = app.test_client()
+    assert login(coordinator, "coordinator@demo.example", passwords["coordinator@demo.example"]).status_code == 302
+    page = coordinator.get("/nominations/new").get_data(as_text=True)
+    assert "No agreement in force" not in page
+    mou_id = re.search(r'<option[^>]*value="(\d+)"', page.split('name="mou_id"')[1]).group(1)
+    response = coordinator.post("/nominations/new", data={
+        "csrf_token": csrf_token(coordinator, "/nominations/new"), "mou_id": mou_id, "track": "officer-basic",
+        "name": "Nora Nominee", "email": "nora@demo.example", "background_check_on": "2026-01-05",
+        "years_experience": "4", "citizenship_attested": "y", "commits_two_years": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    staff = app.test_client()
+    login(staff, "staff@demo.example", passwords["staff@demo.example"])
+    assert "Nora Nominee" in staff.get("/nominations").get_data(as_text=True)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _served_on_5101(app, output_lines, monkeypatch):
+    """Run quickstart --port 5101 --program-demo (a cut-down fact sheet) with the server replaced by a
+    recorder that makes requests to the address it was asked to serve on."""
+    from werkzeug import serving
+
+    from lms import demo_program
+
+    small = [dict(demo_program.AGENCIES[0], groups=[demo_program.Group("FDLE test class", "officer-basic", 1, True, 8)])]
+    monkeypatch.setattr(demo_program, "AGENCIES", small)
+    served = {}
+
+    def serve(host, port, wsgi_app, **kw):
+        served.update(host=host, port=port, client=ClientAt(wsgi_app.test_client(), f"http://{host}:{port}"))
+
+    monkeypatch.setattr(serving, "run_simple", serve)
+    result = app.test_cli_runner().invoke(args=["quickstart", "--port", "5101", "--program-demo"])
+    assert result.exit_code == 0, result.output
+    output_lines.extend(result.output.splitlines())
+    return served
+
+
+def test_quickstart_on_another_port_links_to_that_port_and_prints_the_passwords_last(tmp_path, monkeypatch):
+    """Defect: with --port 5101 every verification link (PDF, QR code, pass lists) pointed to port 5000; and the
+    passwords were printed mid-way through the start-up output."""
+    import io
+
+    import pypdf
+
+    from lms.models import Certification
+
+    app = _quickstart_app(tmp_path, monkeypatch)
+    lines = []
+    served = _served_on_5101(app, lines, monkeypatch)
+    assert served["port"] == 5101
+    # The passwords come last, boxed, right before the address; the box says how to reset one.
+    assert lines[-1] == "Serving the LMS at http://127.0.0.1:5101  (Ctrl+C to stop)"
+    box_end = len(lines) - 2
+    box_start = max(i for i, line in enumerate(lines[:box_end]) if line.startswith("+--"))
+    box = lines[box_start:box_end + 1]
+    assert box[-1].startswith("+--") and all(line.startswith("| ") and line.endswith(" |") for line in box[1:-1])
+    assert len({len(line) for line in box}) == 1  # a closed box
+    assert "FL0379900: 1 certified" in "\n".join(lines[:box_start])  # everything else came before
+    text = "\n".join(box)
+    assert "lms users reset-password EMAIL" in text and "Log in at http://127.0.0.1:5101" in text
+    passwords = _accounts("\n".join(lines))
+    assert set(passwords) == {f"{r}@demo.example" for r in ("trainee", "custody.trainee", "instructor", "coordinator",
+                                                            "staff", "admin")}
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{20}", p) for p in passwords.values())
+
+    # Issued from the command line (no request): the signed record names the address being served.
+    with app.app_context():
+        certification = db.session.scalar(select(Certification))
+        number, code = certification.number, certification.verification_code
+        assert f'"verification_url":"http://127.0.0.1:5101/verify/{number}"' in certification.snapshot
+    # Pages, pass lists and the PDF, as staff get them from the server.
+    staff = served["client"]
+    assert login(staff, "staff@demo.example", passwords["staff@demo.example"]).status_code == 302
+    link = f"http://127.0.0.1:5101/verify/{code}"
+    assert f'href="/verify/{code}"' in staff.get(f"/registry/{number}").get_data(as_text=True)
+    assert link in staff.get("/passlist.csv").get_data(as_text=True)
+    pdf = staff.get(f"/registry/{number}/certificate.pdf").data
+    pdf_text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    assert link in pdf_text and "http://127.0.0.1:5101/.well-known/lms-signing-keys.json" in pdf_text
+    assert ":5000" not in pdf_text
+    assert staff.get(f"/verify/{code}").status_code == 200
+
+    # LMS_PUBLIC_URL wins over the served address; a PDF once rendered keeps its bytes.
+    app.config["PUBLIC_URL"] = "https://lms.example.gov"
+    assert "https://lms.example.gov/verify/" + code in staff.get("/passlist.csv").get_data(as_text=True)
+    assert staff.get(f"/registry/{number}/certificate.pdf").data == pdf
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

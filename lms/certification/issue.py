@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..models.certification import ACTIVE, REVOKED, SUSPENDED
 from ..models.exam import FINISHED
+from .links import new_verification_code, number_lookup_url, public_base_url
 from .signing import canonical_json, load_signer
 
 SNAPSHOT_FORMAT = "lms287g.certification.v1"
@@ -38,11 +39,6 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
-
-
-def verification_url(number: str) -> str:
-    """The public page that verifies a certificate (what the QR code holds)."""
-    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/verify/{number}"
 
 
 @dataclass
@@ -170,8 +166,10 @@ def build_snapshot(enrollment: Enrollment, reqs: Requirements, *, number: str, n
     return {
         "format": SNAPSHOT_FORMAT,
         "number": number,
-        "issuer": {"name": "287(g) Training", "url": current_app.config["PUBLIC_URL"].rstrip("/")},
-        "verification_url": verification_url(number),
+        "issuer": {"name": "287(g) Training", "url": public_base_url()},
+        # The look-up of the number, which asks for the holder's last name. The unguessable
+        # verification code is deliberately not signed (docs/CERTIFICATION.md, "Public verification").
+        "verification_url": number_lookup_url(number),
         "holder": {"user_id": user.id, "name": user.name},
         "agency": ({"id": agency.id, "name": agency.name, "ori": agency.ori, "state": agency.state}
                    if agency else None),
@@ -241,7 +239,7 @@ def _issue(enrollment, reqs, *, now, today, renews, actor) -> Certification | No
                                              expires_on=expires_on, renews=renews))
     user, agency = enrollment.user, enrollment.user.agency
     certification = Certification(
-        number=number, enrollment_id=enrollment.id, user_id=user.id, agency_id=agency.id if agency else None,
+        number=number, verification_code=new_verification_code(), enrollment_id=enrollment.id, user_id=user.id, agency_id=agency.id if agency else None,
         cohort_id=enrollment.cohort_id, track_id=track.id, mou_id=enrollment.mou_id,
         renews_id=renews.id if renews else None, status=ACTIVE, status_changed_at=now,
         holder_name=user.name, agency_name=agency.name if agency else "", agency_ori=agency.ori if agency else "",
@@ -275,4 +273,4 @@ def certifications_of(user) -> list[Certification]:
 
 
 __all__ = ["CertificationWithheld", "Requirements", "add_years", "allocate_number", "build_snapshot",
-           "certifications_of", "issue_if_complete", "requirements", "verification_url"]
+           "certifications_of", "issue_if_complete", "requirements"]

@@ -1,7 +1,9 @@
-"""Forms for the certification registry."""
+"""Forms for the certification registry and the public verification look-up."""
 from flask_wtf import FlaskForm
-from wtforms import SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..certification.verify import normalize_number
 
 
 class StatusReasonForm(FlaskForm):
@@ -11,3 +13,22 @@ class StatusReasonForm(FlaskForm):
                                                  Length(max=2000)],
                            description="Kept in the certification's history and the audit log.")
     submit = SubmitField("Confirm")
+
+
+class VerifyNumberForm(FlaskForm):
+    """The public look-up by number: it needs the holder's last name, as printed on the certificate."""
+
+    number = StringField("Certificate number", description="For example 287G-2026-000123",
+                         validators=[DataRequired(message="Enter the certificate number."), Length(max=40)],
+                         render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 40})
+    last_name = StringField("Holder's last name", description="As printed on the certificate",
+                            validators=[DataRequired(message="Enter the holder's last name."), Length(max=100)],
+                            render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": 100})
+    submit = SubmitField("Verify")
+
+    def validate_number(self, field):
+        """A number in any accepted spelling, normalized ("287g-2026-12" -> "287G-2026-000012")."""
+        normalized = normalize_number(field.data)
+        if normalized is None:
+            raise ValidationError("That is not a certificate number; they look like 287G-2026-000123.")
+        field.data = normalized

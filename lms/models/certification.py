@@ -1,7 +1,8 @@
 """Certification records: frozen signed snapshots, their status history, PDFs and signing keys.
 
 A Certification row never changes after issue except for ``status`` (and ``status_changed_at``),
-whose every change is a CertificationStatusChange row. The copied columns (holder_name, agency_ori,
+whose every change is a CertificationStatusChange row (the verification code, which is not part of the
+signed record, is set at issue). The copied columns (holder_name, agency_ori,
 track_title, ...) repeat what the signed snapshot says, so the registry and the pass lists can
 filter and stream without parsing JSON.
 """
@@ -45,6 +46,9 @@ class Certification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
+    # What the public verification link and the QR code carry instead of the (sequential) number:
+    # 128 random bits, URL-safe. Not part of the signed snapshot, so it can be replaced without reissuing.
+    verification_code: Mapped[str] = mapped_column(String(32), unique=True)
     # Exactly one per enrollment, whatever the concurrency: the database says so.
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from .. import exports
 from ..certification import status as cert_status
+from ..certification.signing import verify_snapshot
 from ..clock import utcnow
 from ..cohorts import cohorts_visible_to
 from ..extensions import db
@@ -68,7 +69,14 @@ def detail(number):
     return render_template(
         "registry/detail.html", c=certification, s=json.loads(certification.snapshot),
         status=cert_status.effective_status(certification, today), labels=STATUS_LABELS, actions=actions,
-        forms={a: StatusReasonForm(prefix=a) for a in actions}, renewed_by=cert_status.renewed_by(certification))
+        forms={a: StatusReasonForm(prefix=a) for a in actions},
+        renewed_by=_visible(cert_status.renewed_by(certification)), renews=_visible(certification.renews),
+        signature_ok=verify_snapshot(certification.snapshot, certification.signature, certification.key_id))
+
+
+def _visible(certification: Certification | None) -> Certification | None:
+    """The certification if the user may open it (a renewal may be of another agency), else None."""
+    return certification if certification and may_see_agency(current_user, certification.agency_id) else None
 
 
 @bp.post("/registry/<number>/<any(suspend, reinstate, revoke):action>")

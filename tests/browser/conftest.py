@@ -27,7 +27,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-ACCOUNT_LINE = re.compile(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)\s*$", re.MULTILINE)
+# A demo account line of quickstart's output ("|   trainee   trainee@demo.example   <password>   |", boxed).
+ACCOUNT_LINE = re.compile(r"^[|\s]+(\w+)\s+(\S+@\S+)\s+(\S+?)\s*\|?\s*$", re.MULTILINE)
 
 
 def browser_required() -> bool:

@@ -92,6 +92,8 @@ with app.app_context():
         "exam": exams[0], "module": modules[0], "open_attempt": open_attempt.id, "finished_attempt": finished.id,
         "trainee": users["trainee"].id, "certified": users["certified"].id,
         "number": db.session.scalar(select(Certification.number).where(Certification.user_id == users["certified"].id)),
+        "code": db.session.scalar(select(Certification.verification_code)
+                                  .where(Certification.user_id == users["certified"].id)),
     }))
 """ % {"pw": PASSWORD}
 
@@ -101,7 +103,7 @@ PAGES = {
     "auth.notice": ("public", lambda d: "/notice"),
     "auth.login": ("public", lambda d: "/login"),
     "verify.verify_form": ("public", lambda d: "/verify"),
-    "verify.verify_number": ("public", lambda d: f"/verify/{d['number']}"),
+    "verify.verify_code": ("public", lambda d: f"/verify/{d['code']}"),
     "error.404": ("public", lambda d: "/no-such-page"),
     "course.my_course": ("trainee", lambda d: "/course"),
     "course.module": ("trainee", lambda d: f"/course/modules/{d['module']}"),
@@ -165,7 +167,7 @@ NOT_PAGES = {
 }
 # Screenshots at 1280 and 320 px, and the reflow checks at 320 px and 200 % zoom.
 KEY_PAGES = {
-    "verify.verify_number", "course.my_course", "exams.attempt", "exams.result", "certificates.detail",
+    "verify.verify_code", "course.my_course", "exams.attempt", "exams.result", "certificates.detail",
     "cohorts.roster", "results.exam_statistics", "program.dashboard", "registry.registry", "registry.passlist",
     "admin.access_review",
 }

@@ -89,6 +89,14 @@ def log_in(page, email, password, *, privileged=False):
         second_factor(page, email)
 
 
+def _submit_the_last_exam(page, nearly_certified):
+    from playwright.sync_api import expect
+
+    page.goto(f"/exams/attempts/{nearly_certified['attempt_id']}/submit")
+    page.get_by_role("button", name="Submit my answers for grading").click()
+    expect(page.locator(".exam-outcome")).to_have_text("Passed")
+
+
 def test_a_trainee_passes_the_last_exam_sees_the_certificate_and_downloads_the_pdf(page, live_server,
                                                                                    nearly_certified, tmp_path):
     import pypdf
@@ -97,9 +105,7 @@ def test_a_trainee_passes_the_last_exam_sees_the_certificate_and_downloads_the_p
     log_in(page, TRAINEE_EMAIL, TRAINEE_PASSWORD)
     expect(page).to_have_title(re.compile(r"^My course"))
     expect(page.locator(".certificate-earned")).to_have_count(0)
-    page.goto(f"/exams/attempts/{nearly_certified['attempt_id']}/submit")
-    page.get_by_role("button", name="Submit my answers for grading").click()
-    expect(page.locator(".exam-outcome")).to_have_text("Passed")
+    _submit_the_last_exam(page, nearly_certified)
     earned = page.get_by_role("region", name="You are certified")
     expect(earned).to_contain_text(re.compile(r"certificate 287G-\d{4}-\d{6}"))
     number = re.search(r"287G-\d{4}-\d{6}", earned.inner_text()).group(0)
@@ -108,6 +114,8 @@ def test_a_trainee_passes_the_last_exam_sees_the_certificate_and_downloads_the_p
     expect(page.get_by_role("heading", level=1)).to_contain_text("certification")
     expect(page.locator(".cert-number-line")).to_contain_text(number)
     expect(page.locator(".cert-status")).to_have_text("Valid")
+    public_link = page.get_by_role("link", name="Public verification page").get_attribute("href")
+    code = re.fullmatch(r"/verify/([A-Za-z0-9_-]{22})", public_link).group(1)
     with page.expect_download() as info:
         page.get_by_role("link", name="Download the PDF certificate").click()
     download = info.value
@@ -116,7 +124,9 @@ def test_a_trainee_passes_the_last_exam_sees_the_certificate_and_downloads_the_p
     download.save_as(path)
     data = path.read_bytes()
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages).replace("\n", "")
-    assert number in text and "Casey Certified" in text and f"{live_server.url}/verify/{number}" in text
+    # The link (and QR code) carry the unguessable code, at the address the server answers on.
+    assert number in text and "Casey Certified" in text and f"{live_server.url}/verify/{code}" in text
+    assert f"/verify/{number}" not in text
 
     page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="My certificates").click()
     expect(page.get_by_role("heading", level=2, name=re.compile("287"))).to_be_visible()
@@ -152,12 +162,56 @@ def test_staff_filter_the_pass_list_and_download_the_csv(page, live_server, near
     assert page.recorder.errors == []
 
 
-def test_anyone_verifies_the_certificate_without_logging_in(page, live_server, nearly_certified):
+def _certificate_of_casey(page, live_server, nearly_certified) -> tuple[str, str]:
+    """Casey's certificate number and its public link, as staff find them in the registry (the trainee
+    submits the last exam first if the test above did not run)."""
     from playwright.sync_api import expect
 
-    page.goto("/verify")
+    email, password = live_server.account("staff")
+    log_in(page, email, password, privileged=True)
+    page.goto("/registry?q=Casey")
+    rows = page.locator("table tbody tr")
+    if rows.count() == 0:
+        page.context.clear_cookies()
+        log_in(page, TRAINEE_EMAIL, TRAINEE_PASSWORD)
+        _submit_the_last_exam(page, nearly_certified)
+        page.context.clear_cookies()
+        log_in(page, email, password, privileged=True)
+        page.goto("/registry?q=Casey")
+    page.locator("table tbody tr").first.get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Certification 287G-")
+    number = re.search(r"287G-\d{4}-\d{6}", page.get_by_role("heading", level=1).inner_text()).group(0)
+    link = page.get_by_role("link", name="Public verification page").get_attribute("href")
+    page.context.clear_cookies()  # from here on, nobody is logged in
+    return number, link
+
+
+def test_anyone_verifies_the_certificate_without_logging_in(page, live_server, nearly_certified, tmp_path):
+    from playwright.sync_api import expect
+
+    number, link = _certificate_of_casey(page, live_server, nearly_certified)
+    # The QR code's link opens the public record.
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Certificate {number}")
+    expect(page.locator(".verify-status")).to_have_attribute("data-status", "active")
+    expect(page.locator(".verify-status h2")).to_have_text("Valid")
+    expect(page.locator(".verify-facts")).to_contain_text("Casey Certified")
+    page.screenshot(path=str(tmp_path / "verify-record.png"), full_page=True)
+
+    # A number alone answers nothing: the old link form asks for the holder's last name.
+    page.goto(f"/verify/{number}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Verify a 287(g) training certificate")
-    page.get_by_label("Certificate number").fill("287g-2999-1")
+    expect(page.get_by_label("Certificate number")).to_have_value(number)
+    expect(page.get_by_text("Casey")).to_have_count(0)
+    page.get_by_label("Holder's last name").fill("Smith")
     page.get_by_role("button", name="Verify").click()
-    expect(page.get_by_role("alert")).to_contain_text("No certificate has this number")
-    assert page.recorder.errors == [] or all("404" in e for e in page.recorder.errors)
+    expect(page.get_by_role("alert")).to_contain_text("No match")
+    page.goto("/verify")
+    page.get_by_label("Certificate number").fill(number.lower())
+    page.get_by_label("Holder's last name").fill("certified")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.locator(".verify-status h2")).to_have_text("Valid")
+    expect(page.locator(".verify-status")).to_contain_text(f"holds certificate {number}")
+    expect(page.get_by_text("Casey")).to_have_count(0)
+    page.screenshot(path=str(tmp_path / "verify-answer.png"), full_page=True)
+    assert all("404" in e for e in page.recorder.errors)  # only the "No match" answer's status

@@ -73,7 +73,7 @@ def _expected(db, *, agency_id=None, status=None, today=date(2026, 3, 2)):
         if (agency_id and c.agency_id != agency_id) or (status and effective != status):
             continue
         rows.append([c.number, c.holder_name, c.agency_name, c.agency_ori, c.track_title, c.cohort_name,
-                     c.issued_on, c.expires_on, effective, f"http://127.0.0.1:5000/verify/{c.number}"])
+                     c.issued_on, c.expires_on, effective, f"http://127.0.0.1:5000/verify/{c.verification_code}"])
     return rows
 
 

@@ -1,5 +1,6 @@
 """Issuing: on the last pass and not before, with a frozen snapshot that later edits do not touch."""
 import json
+import re
 from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select
@@ -77,7 +78,10 @@ def test_snapshot_holds_what_the_certificate_says(kit, db, factory, clock):
     assert snap["modules"] == [{"slug": "m/one", "title": "Module m/one", "version": 1,
                                 "completed_at": "2026-03-02T14:00:00+00:00"}]
     assert snap["issued_on"] == "2026-03-02" and snap["expires_on"] == "2028-03-02"
-    assert snap["verification_url"] == "http://127.0.0.1:5000/verify/287G-2026-000001"
+    assert snap["verification_url"] == "http://127.0.0.1:5000/verify/287G-2026-000001"  # the look-up by number
+    # The public link's code is random, unique, and not signed (docs/CERTIFICATION.md says why).
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", certification.verification_code)
+    assert certification.verification_code not in certification.snapshot
     assert "email" not in certification.snapshot
     # Canonical JSON: sorted keys, no whitespace between tokens.
     assert certification.snapshot == json.dumps(snap, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -98,7 +102,7 @@ def test_editing_the_user_agency_track_and_exam_later_changes_nothing(kit, db, c
     certification = db.session.scalar(select(Certification).where(Certification.number == number))
     assert (certification.snapshot, certification.signature, certification.holder_name,
             certification.track_title) == before
-    page = client.get(f"/verify/{number}").get_data(as_text=True)
+    page = client.get(f"/verify/{certification.verification_code}").get_data(as_text=True)
     assert "Original Name" in page and "Renamed" not in page
     assert "Signature" in page and "Checks" in page
 

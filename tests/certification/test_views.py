@@ -142,3 +142,26 @@ def test_anonymous_users_are_sent_to_log_in(db, client):
     response = client.get("/passlist.csv")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert client.get("/certificates").status_code == 302
+
+
+def test_the_registry_links_a_renewal_both_ways_and_flags_a_record_whose_signature_fails(kit, db, factory, client,
+                                                                                           clock):
+    from datetime import datetime, timezone
+
+    basic = kit.track("basic", validity_years=2)
+    refresher = kit.track("basic-refresher", modules=("m/refresh",), exams=("refresher-exam",), weeks=1,
+                          validity_years=2, refresher_of="basic")
+    trainee = kit.trainee()
+    original = kit.certified(basic, trainee=trainee)
+    clock.when = datetime(2027, 12, 1, 15, 0, tzinfo=timezone.utc)
+    renewal = kit.certified(refresher, trainee=trainee)
+    login(client, factory.user(Role.STAFF).email)
+    old_page = client.get(f"/registry/{original.number}").get_data(as_text=True)
+    new_page = client.get(f"/registry/{renewal.number}").get_data(as_text=True)
+    assert f'Renewed by <a class="usa-link" href="/registry/{renewal.number}">' in old_page
+    assert f'Renews <a class="usa-link" href="/registry/{original.number}">' in new_page
+    assert f'href="/verify/{original.verification_code}"' in old_page  # the public page, by its code
+    assert "signature does not check" not in old_page
+    original.snapshot = original.snapshot.replace('"weeks":2', '"weeks":3')
+    db.session.commit()
+    assert "signature does not check" in client.get(f"/registry/{original.number}").get_data(as_text=True)

@@ -43,7 +43,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("auth.login", "GET"): Route(PUBLIC, lambda w: "/login"),
     ("auth.login", "POST"): Route(PUBLIC, lambda w: "/login"),
     ("verify.verify_form", "GET"): Route(PUBLIC, lambda w: "/verify"),
-    ("verify.verify_number", "GET"): Route(PUBLIC, lambda w: f"/verify/{w.a.certification.number}"),
+    ("verify.verify_lookup", "POST"): Route(PUBLIC, lambda w: "/verify"),
+    ("verify.verify_code", "GET"): Route(PUBLIC, lambda w: f"/verify/{w.a.certification.verification_code}"),
     ("verify.signing_keys", "GET"): Route(PUBLIC, lambda w: "/.well-known/lms-signing-keys.json"),
     # Any logged-in user.
     ("main.index", "GET"): Route(ANY, lambda w: "/", ok=302),

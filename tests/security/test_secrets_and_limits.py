@@ -88,9 +88,9 @@ def test_log_in_is_rate_limited_per_address(app, world, db, clock):
 def test_public_verification_is_rate_limited(app, world):
     client = app.test_client()
     limit = app.config["VERIFY_MISS_LIMIT"]
-    statuses = [client.get(f"/verify/287G-2026-9{n:05d}").status_code for n in range(limit + 1)]
+    statuses = [client.get(f"/verify/no-such-code-{n:08d}").status_code for n in range(limit + 1)]
     assert set(statuses[:limit]) == {404}
-    response = client.get(f"/verify/{world.a.certification.number}")
+    response = client.get(f"/verify/{world.a.certification.verification_code}")
     assert response.status_code == 429 and response.headers.get("Retry-After")
 
 
