@@ -115,7 +115,7 @@ def test_parallel_misses_on_the_public_verification_page_stop_exactly_at_the_lim
     limit = app.config["VERIFY_MISS_LIMIT"]
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = "198.51.100.3"
-    codes = _all_at_once([lambda n=n: client.get(f"/verify/287G-2026-9{n:05d}").status_code
+    codes = _all_at_once([lambda n=n: client.get(f"/verify/unknown-code-{n:06d}").status_code
                           for n in range(limit + 25)])
     assert codes.count(404) == limit and codes.count(429) == 25
 

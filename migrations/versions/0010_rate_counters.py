@@ -1,7 +1,7 @@
 """atomic limit counters: rate_counter replaces the user's failure columns and verification_lookup
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0006
 Create Date: 2026-12-02 15:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0009'  # main's head when this branch was rebased (given: '0005')
+down_revision = '0006'  # main's head when this branch was rebased (given: '0005')
 branch_labels = None
 depends_on = None
 
