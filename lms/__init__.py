@@ -1,7 +1,7 @@
 """The 287(g) training LMS: create_app() builds a configured Flask application."""
 from datetime import datetime, timedelta, timezone
 
-from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask import Flask, flash, jsonify, redirect, render_template, request, session, url_for
 from markupsafe import Markup
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db_engine  # noqa: F401  (registers the SQLite pragmas and BEGIN IMMEDIATE)
+from . import inputs
 from .clock import utcnow
 from .config import PROJECT_ROOT, check_production, from_environment
 from .extensions import csrf, db, login_manager, migrate
@@ -91,6 +92,16 @@ def _register_hooks(app: Flask) -> None:
     exempt_endpoints = {"static", "auth.login", "auth.notice", "auth.logout", "main.healthz"}
     # Background polls from an open page are not user activity: they must not keep an idle session alive.
     passive_endpoints = {"exams.status"}
+
+    @app.before_request
+    def refuse_control_characters():
+        # Before any view: PostgreSQL cannot store NUL, and no field accepts a control character.
+        problem = inputs.request_problem(request)
+        if problem is None:
+            return None
+        if request.is_json:
+            return jsonify(error="invalid", message=problem), 400
+        return render_template("errors/error.html", code=400, title="Request refused", message=problem), 400
 
     @app.before_request
     def enforce_session_rules():

@@ -2,6 +2,7 @@
 
 Each write flushes, records an audit event, and leaves the commit to the caller.
 """
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,11 +10,13 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from . import limits
 from .audit import record_event
 from .extensions import db
-from .models import AuditEvent, Role, User
+from .inputs import InputError, check_identity
+from .models import Role, User
 from .security import (
-    hash_password, password_needs_rehash, password_problems, second_factor_required, verify_password,
+    hash_password, normalize_password, password_problems, second_factor_required, verify_password,
 )
 
 
@@ -52,6 +55,10 @@ def create_user(*, email, name, role: Role | str, password, agency=None, actor=N
         raise AccountError("Enter a valid e-mail address.")
     if not name.strip():
         raise AccountError("Enter the person's name.")
+    try:
+        check_identity(email=(email, "The e-mail address"), name=(name, "The name"))
+    except InputError as error:
+        raise AccountError(str(error)) from None
     if role in (Role.COORDINATOR, Role.TRAINEE) and agency is None:
         raise AccountError(f"A {role.label.lower()} must belong to an agency.")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -86,19 +93,22 @@ class LoginResult:
     second_factor: bool = False
 
 
-GENERIC_FAILURE = "The e-mail address or password is not correct."
+# Every refused log-in gets this same answer, whatever the reason (no such account, a wrong password, a
+# locked or disabled account, even with its right password), so log-in tells nothing about an account.
+GENERIC_FAILURE = ("The e-mail address or password is not correct, or the account is locked after too many "
+                   "attempts, or disabled. Try again later, or ask an administrator.")
 
 
-def _recent_failures_from(ip: str | None, now) -> int:
-    window = timedelta(minutes=current_app.config["IP_FAILURE_WINDOW_MINUTES"])
-    return db.session.scalar(
-        select(func.count(AuditEvent.id)).where(
-            AuditEvent.action == "auth.login",
-            AuditEvent.outcome == "failure",
-            AuditEvent.ip == ip,
-            AuditEvent.created_at > now - window,
-        )
-    )
+def _address_key(ip: str | None) -> str:
+    return f"login-address:{(ip or '-')[:45]}"
+
+
+def _account_key(user_id: int) -> str:
+    return f"login-account:{user_id}"
+
+
+def _unknown_key(email: str) -> str:
+    return f"login-unknown:{hashlib.sha256(email.encode()).hexdigest()[:40]}"  # never the typed text itself
 
 
 def _typed_identity(email: str) -> str:
@@ -107,49 +117,75 @@ def _typed_identity(email: str) -> str:
     return email if "@" in email and " " not in email and len(email) <= 254 else "(not an e-mail address)"
 
 
-def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResult:
-    """Check credentials, applying the per-address rate limit and the per-account lockout.
+def _read_account(email: str):
+    """The account's log-in facts as committed, read on a connection of its own that takes no write lock
+    (on SQLite, a transaction of the session would hold the database while the password is hashed)."""
+    with db.engine.connect() as conn:
+        return conn.execution_options(sqlite_begin="deferred").execute(
+            select(User.id, User.password_hash, User.locked_until, User.disabled_at).where(User.email == email)
+        ).first()
 
-    Whether an account is locked or disabled is told only to someone who gave its right password;
-    every other failure gets the same message, so log-in does not reveal which accounts exist.
+
+def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResult:
+    """Check credentials, under the per-address limit on failures and the per-account lockout.
+
+    Every refusal gets GENERIC_FAILURE. Both limits take their place before the password is checked
+    (lms.limits), so attempts that arrive together cannot pass them; the password is hashed before the
+    session writes anything, so no lock is held while hashing.
     """
     config = current_app.config
     email = normalize_email(email)
-    if _recent_failures_from(ip, now) >= config["IP_FAILURE_LIMIT"]:
+    address = _address_key(ip)
+    window = timedelta(minutes=config["IP_FAILURE_WINDOW_MINUTES"])
+    if limits.hit(address, window=window, now=now) > config["IP_FAILURE_LIMIT"]:
         record_event("auth.login", actor_label=_typed_identity(email), outcome="failure", now=now, ip=ip,
                      details={"reason": "rate_limited"})
         return LoginResult(None, "Too many failed log-ins from your address. Wait "
                                  f"{config['IP_FAILURE_WINDOW_MINUTES']} minutes and try again.")
-    user = db.session.scalar(select(User).where(User.email == email))
-    password_ok = verify_password(user.password_hash if user else None, password)
+    account = _read_account(email)
+    locked = account is not None and account.locked_until is not None and account.locked_until > now
+    attempt = 0
+    if not locked:
+        # An unknown e-mail address is counted too, so an existing account costs no extra write: the time
+        # the answer takes does not tell whether the account exists.
+        key = _account_key(account.id) if account else _unknown_key(email)
+        attempt = limits.hit(key, window=timedelta(minutes=config["LOCKOUT_WINDOW_MINUTES"]), now=now)
+        locked = attempt > config["LOCKOUT_THRESHOLD"]  # attempts that came together reached the lockout first
+    # Checked whatever the account's state (a dummy hash when there is none), so the time taken tells nothing;
+    # a stale hash is made again only when the log-in can succeed, for the same reason.
+    match = verify_password(account.password_hash if account else None, password)
+    rehash = match.stale and not locked and account.disabled_at is None
+    new_hash = hash_password(password) if rehash else None
+    user = db.session.get(User, account.id) if account else None
     if user is None:
         record_event("auth.login", actor_label=_typed_identity(email), outcome="failure", now=now, ip=ip,
                      details={"reason": "unknown_account"})
         return LoginResult(None, GENERIC_FAILURE)
-    if not password_ok:
-        if user.disabled_at is not None or user.is_locked(now):
-            reason = "disabled" if user.disabled_at is not None else "locked"
-            record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
-                         details={"reason": f"bad_password_while_{reason}"})
-        else:
-            _count_failure(user, now, ip)
+    match = match and user.password_hash == account.password_hash  # not changed since it was read
+    if user.disabled_at is not None or locked:
+        record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
+                     details={"reason": "disabled" if user.disabled_at is not None else "locked",
+                              "password": "right" if match else "wrong"})
         return LoginResult(None, GENERIC_FAILURE)
-    if user.disabled_at is None and is_inactive(user, now):
-        disable_user(user, now=now, reason=f"inactive for {config['INACTIVE_DAYS']} days")
-    if user.disabled_at is not None:
-        record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
-                     details={"reason": "disabled"})
-        return LoginResult(None, "This account is disabled. Ask an administrator.")
-    if user.is_locked(now):
-        record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
-                     details={"reason": "locked"})
-        return LoginResult(None, "This account is locked after too many failed log-ins. "
-                                 "Try again later or ask an administrator to unlock it.")
-    if password_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if not match:
+        _record_failure(user, attempt, now, ip)
+        return LoginResult(None, GENERIC_FAILURE)
+    if is_inactive(user, now):
+        try:
+            disable_user(user, now=now, reason=f"inactive for {config['INACTIVE_DAYS']} days")
+        except AccountError:
+            pass  # the last active administrator is kept: nobody could re-enable accounts from the site
+        else:
+            record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
+                         details={"reason": "disabled", "password": "right"})
+            return LoginResult(None, GENERIC_FAILURE)
+    # A right password is no failure: its places are given back (the account's earlier failures stay
+    # counted until the log-in completes: a known password must not reset the lockout between wrong codes).
+    limits.give_back(_account_key(user.id), now=now)
+    limits.give_back(address, now=now)
+    if new_hash is not None:
+        user.password_hash = new_hash
     if user.has_second_factor or second_factor_required(user):
-        # Not logged in yet, and the failure count stays: a known password must not reset the lockout
-        # between wrong codes.
         record_event("auth.password", actor=user, obj=user, now=now, ip=ip)
         return LoginResult(user, second_factor=True)
     return complete_login(user, now=now, ip=ip)
@@ -157,26 +193,30 @@ def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResu
 
 def complete_login(user: User, *, now, ip, second_factor: str | None = None) -> LoginResult:
     """The log-in succeeded (password, and the second factor when there is one): clear the failure count."""
-    user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
-    user.last_login_at = now
+    limits.clear(_account_key(user.id))
+    user.locked_until, user.last_login_at = None, now
     record_event("auth.login", actor=user, obj=user, now=now, ip=ip,
                  details={"second_factor": second_factor} if second_factor else None)
     return LoginResult(user)
 
 
-def _count_failure(user: User, now, ip, reason: str = "bad_password") -> None:
+def _record_failure(user: User, attempt: int, now, ip, reason: str = "bad_password") -> None:
+    """Record a failure (a wrong password or code), the ``attempt``-th in the lockout window, and lock the
+    account at the threshold."""
     config = current_app.config
-    window = timedelta(minutes=config["LOCKOUT_WINDOW_MINUTES"])
-    if user.first_failed_at is None or now - user.first_failed_at > window:
-        user.failed_logins, user.first_failed_at = 1, now
-    else:
-        user.failed_logins += 1
     record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
-                 details={"reason": reason, "consecutive": user.failed_logins})
-    if user.failed_logins >= config["LOCKOUT_THRESHOLD"]:
+                 details={"reason": reason, "consecutive": attempt})
+    if attempt >= config["LOCKOUT_THRESHOLD"] and not user.is_locked(now):
         user.locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
         record_event("account.lock", actor=user, obj=user, now=now, ip=ip,
-                     details={"until": user.locked_until.isoformat(), "failures": user.failed_logins})
+                     details={"until": user.locked_until.isoformat(), "failures": attempt})
+
+
+def _count_failure(user: User, now, ip, reason: str = "bad_password") -> None:
+    """Count a failure checked outside the password step (the password change form, a wrong second-factor
+    code) toward the lockout."""
+    window = timedelta(minutes=current_app.config["LOCKOUT_WINDOW_MINUTES"])
+    _record_failure(user, limits.hit(_account_key(user.id), window=window, now=now), now, ip, reason)
 
 
 def is_inactive(user: User, now) -> bool:
@@ -191,14 +231,20 @@ def disable_inactive_users(*, now, actor=None) -> list[User]:
     candidates = db.session.scalars(
         select(User).where(User.disabled_at.is_(None), func.coalesce(User.last_login_at, User.created_at) < cutoff)
     ).all()
+    disabled = []
     for user in candidates:
-        disable_user(user, actor=actor, now=now, reason=f"inactive for {current_app.config['INACTIVE_DAYS']} days")
-    return candidates
+        try:
+            disable_user(user, actor=actor, now=now, reason=f"inactive for {current_app.config['INACTIVE_DAYS']} days")
+        except AccountError:
+            continue  # the last active administrator is kept: nobody could re-enable accounts from the site
+        disabled.append(user)
+    return disabled
 
 
 def unlock_user(user: User, *, actor=None, now) -> None:
     """Lift a lockout and clear the failure count."""
-    user.locked_until, user.failed_logins, user.first_failed_at = None, 0, None
+    user.locked_until = None
+    limits.clear(_account_key(user.id))
     record_event("account.unlock", actor=actor, obj=user, now=now)
 
 
@@ -224,7 +270,7 @@ def change_password(user: User, current: str, new: str, *, now) -> None:
             end_sessions(user)
             raise AccountError("Too many wrong passwords: this account is now locked and logged out.")
         raise AccountError("Your current password is not correct.")
-    if new == current:
+    if normalize_password(new) == normalize_password(current):
         raise AccountError("Choose a password different from your current one.")
     check_new_password(new, email=user.email, name=user.name)
     user.password_hash = hash_password(new)
@@ -244,10 +290,34 @@ def reset_password(user: User, new: str, *, actor=None, now) -> None:
     record_event("account.password_reset", actor=actor, obj=user, now=now)
 
 
+def _other_active_admins(user: User, *, lock: bool = False) -> int:
+    """How many enabled administrators there are besides ``user``.
+
+    With ``lock``, their rows stay locked until the caller commits (PostgreSQL; SQLite has one writer at a
+    time), so two administrators demoting or disabling each other at once cannot both see the other remain."""
+    query = select(User.id).where(User.role == Role.ADMIN.value, User.disabled_at.is_(None), User.id != user.id)
+    return len(db.session.scalars(query.order_by(User.id).with_for_update() if lock else query).all())
+
+
+def _check_an_admin_remains(user: User) -> None:
+    """Refuse a change that takes the last enabled administrator's role or access away."""
+    if user.role == Role.ADMIN.value and user.disabled_at is None and not _other_active_admins(user, lock=True):
+        raise AccountError(f"{user.email} is the last active administrator. Make another account an "
+                           "administrator first, so that someone can still manage accounts.")
+
+
+def is_only_active_admin(user: User) -> bool:
+    """True when ``user`` is an enabled administrator and no other one is."""
+    return user.role == Role.ADMIN.value and user.disabled_at is None and not _other_active_admins(user)
+
+
 def disable_user(user: User, *, actor=None, now, reason: str = "") -> None:
-    """Disable an account and end its sessions."""
+    """Disable an account and end its sessions; never one's own, never the last active administrator."""
     if user.disabled_at is not None:
         return
+    if actor is not None and actor.id == user.id:
+        raise AccountError("You cannot disable your own account; another administrator can.")
+    _check_an_admin_remains(user)
     user.disabled_at = now
     end_sessions(user)
     record_event("account.disable", actor=actor, obj=user, now=now, details={"reason": reason})
@@ -262,8 +332,14 @@ def enable_user(user: User, *, actor=None, now) -> None:
 
 
 def change_role(user: User, role: Role | str, *, actor=None, now, agency=None) -> None:
-    """Give the user another role (and agency); their sessions end so the change applies at once."""
+    """Give the user another role (and agency); their sessions end so the change applies at once.
+
+    Nobody changes their own role, and the last active administrator keeps theirs."""
     role = Role(role)
+    if role.value != user.role:
+        if actor is not None and actor.id == user.id:
+            raise AccountError("You cannot change your own role; another administrator can.")
+        _check_an_admin_remains(user)
     if role in (Role.COORDINATOR, Role.TRAINEE) and (agency or user.agency) is None:
         raise AccountError(f"A {role.label.lower()} must belong to an agency.")
     old = {"role": user.role, "agency_id": user.agency_id}
@@ -292,12 +368,17 @@ def review_access(user: User, decision: str, *, actor, now, note: str = "") -> N
     """Record an administrator's annual review of an account: access still needed (``KEEP``), or not
     (``REVOKE``: the account is disabled and its sessions end). Audited as ``account.access_review``.
 
-    Nobody reviews their own account: access is confirmed by someone else."""
+    Access is confirmed by someone else: an administrator reviews their own account only when no other
+    administrator is active, and then gives the reason in ``note`` (recorded as a self-review)."""
     if decision not in (KEEP, REVOKE):
         raise AccountError("Choose whether the account still needs access.")
-    if actor is not None and actor.id == user.id:
-        raise AccountError("Another administrator reviews your own account.")
     note = (note or "").strip()[:500]
+    self_review = actor is not None and actor.id == user.id
+    if self_review and not is_only_active_admin(user):
+        raise AccountError("Another administrator reviews your own account.")
+    if self_review and not note:
+        raise AccountError("You are the only active administrator, so you review your own account: give the "
+                           "reason in the note (it is kept in the audit log).")
     if decision == REVOKE:
         disable_user(user, actor=actor, now=now, reason="annual access review: access no longer needed"
                      + (f" ({note})" if note else ""))
@@ -308,7 +389,8 @@ def review_access(user: User, decision: str, *, actor, now, note: str = "") -> N
     record_event("account.access_review", actor=actor, obj=user, now=now,
                  details={"decision": decision, "note": note or None, "role": user.role,
                           "agency_id": user.agency_id,
-                          "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None})
+                          "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
+                          **({"self_review": True} if self_review else {})})
 
 
 def generate_password() -> str:

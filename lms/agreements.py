@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from .audit import record_event
 from .certification import status as cert_status
 from .extensions import db
+from .inputs import InputError, check_identity, identity_problem
 from .learning import program_today
 from .models import (
     MOU_MODELS, Agency, AuditEvent, Certification, Enrollment, Module, Mou, MouDocument, MouModel, Track,
@@ -53,6 +54,10 @@ def _check_terms(*, functions, effective_on, ends_on, officer_cap) -> None:
     """The terms every agreement must meet, on creation and on every edit."""
     if not functions:
         raise AgreementError("An agreement must list the functions it authorizes.")
+    for function in functions:  # printed on certificates: shown as typed, like a name
+        problem = identity_problem(function, f"The authorized function {function!r}")
+        if problem:
+            raise AgreementError(problem)
     if ends_on is not None and ends_on < effective_on:
         raise AgreementError("An agreement cannot end before it takes effect.")
     if officer_cap is not None and officer_cap < 1:
@@ -113,6 +118,10 @@ AGENCY_KINDS = ["State police", "Sheriff's office", "Department of corrections",
 
 def update_agency(agency: Agency, *, name, state, kind=None, contacts=None, actor=None, now) -> Agency:
     """Edit an agency's name, state, kind and points of contact (the ORI is its identity)."""
+    try:
+        check_identity(name=(name, "The agency's name"), state=(state, "The state"), kind=(kind, "The kind"))
+    except InputError as error:
+        raise AgreementError(str(error)) from None
     changes = {}
     for attr, value in (("name", (name or "").strip()), ("state", (state or "").strip().upper()),
                         ("kind", (kind or "").strip() or None), ("contacts", (contacts or "").strip() or None)):

@@ -1,4 +1,5 @@
 """The `lms` command group. Every command calls a service; none re-implements one."""
+import functools
 import sys
 from dataclasses import replace
 from datetime import date
@@ -10,7 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from . import accounts, backup as backup_service, cohorts as cohort_service, create_app, twofactor
+from . import accounts, backup as backup_service, cohorts as cohort_service, create_app, inputs, twofactor
 from .audit import ensure_head, verify_chain
 from .certification.links import local_url
 from .clock import utcnow
@@ -34,6 +35,34 @@ def register_cli(app) -> None:
     app.cli.add_command(quickstart)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    for command in _commands(app.cli):
+        _refuse_control_characters(command)
+
+
+def _commands(group: click.Group):
+    for command in group.commands.values():
+        yield command
+        if isinstance(command, click.Group):
+            yield from _commands(command)
+
+
+def _refuse_control_characters(command: click.Command) -> None:
+    """Make the command refuse a control character in any text argument or option (lms.inputs), as the
+    site does; once per command, however many apps are created."""
+    callback = command.callback
+    if callback is None or getattr(callback, "refuses_control_characters", False):
+        return
+
+    @functools.wraps(callback)
+    def checked(*args, **kwargs):
+        for value in kwargs.values():
+            for text in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(text, str) and inputs.text_problem(text, multiline=False):
+                    raise click.UsageError(inputs.CONTROL_MESSAGE)
+        return callback(*args, **kwargs)
+
+    checked.refuses_control_characters = True
+    command.callback = checked
 
 
 # -- content ---------------------------------------------------------------
@@ -141,7 +170,10 @@ def users_create(email, name, role, ori, password):
 def users_disable(email, reason):
     """Disable an account and end its sessions."""
     user = _user_or_exit(email)
-    accounts.disable_user(user, now=utcnow(), reason=reason)
+    try:
+        accounts.disable_user(user, now=utcnow(), reason=reason)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Disabled {user.email}.")
 

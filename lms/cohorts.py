@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from .audit import record_event
 from .extensions import db
+from .inputs import InputError, check_identity
 from .learning import track_module_slugs
 from .models import Agency, Cohort, Enrollment, Module, ModuleProgress, Role, Track, User
 
@@ -16,6 +17,11 @@ class CohortError(ValueError):
 
 def create_agency(*, name, state, ori, kind=None, contacts=None, actor=None, now) -> Agency:
     """Register an agency by its ORI number."""
+    try:
+        check_identity(name=(name, "The agency's name"), ori=(ori, "The ORI"), state=(state, "The state"),
+                       kind=(kind, "The kind"))
+    except InputError as error:
+        raise CohortError(str(error)) from None
     ori = (ori or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{9}", ori):
         raise CohortError("An ORI number is 9 letters and digits (e.g. FL0370000).")

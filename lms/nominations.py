@@ -15,6 +15,7 @@ from .agreements import AgreementError, attach_mou, enrolled_under
 from .audit import record_event
 from .certification.issue import add_years
 from .extensions import db
+from .inputs import describe, identity_problem, text_problem
 from .learning import program_today
 from .models import Cohort, Enrollment, Mou, Nomination, Role, Track, User
 from .models.nomination import ACCEPTED, DECLINED, PENDING
@@ -69,6 +70,7 @@ def check_nominee(*, mou: Mou, name, email, track_slug, background_check_on, yea
         problems.append("the name is longer than 200 characters")
     if not email or "@" not in email or " " in email or len(email) > 254:
         problems.append("the e-mail address is not valid")
+    problems += filter(None, (identity_problem(name, "the name"), identity_problem(email, "the e-mail address")))
     track = next((t for t in (tracks_for(mou) if tracks is None else tracks) if t.slug == (track_slug or "").strip()), None)
     if track is None:
         problems.append(f"track '{track_slug}' is not one this agreement's people take")
@@ -268,6 +270,12 @@ def read_roster(data: bytes, *, mou: Mou, today: date, cohort: Cohort | None = N
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         report.file_error = "The file is not UTF-8 text; save it from the spreadsheet as CSV UTF-8."
+        return report
+    refused = text_problem(text)
+    if refused:
+        line = text.count("\n", 0, text.index(refused)) + 1
+        report.file_error = (f"line {line}: the file contains a control character, {describe(refused)}, that no "
+                             "field accepts; remove it and upload the file again.")
         return report
     reader = csv.reader(io.StringIO(text, newline=""))
     try:

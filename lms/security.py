@@ -2,6 +2,8 @@
 import functools
 import gzip
 import hmac
+import unicodedata
+from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -35,16 +37,46 @@ def _hasher() -> tuple[PasswordHasher, str]:
     return _hasher_for(tuple(sorted((params or {}).items())))
 
 
+def normalize_password(password: str) -> str:
+    """The form in which a password is hashed and checked: Unicode NFKC (NIST SP 800-63B), so the same
+    passphrase typed on another keyboard or system (composed "é" or "e" + combining accent) still matches."""
+    return unicodedata.normalize("NFKC", password)
+
+
 def hash_password(password: str) -> str:
-    """Hash a password with argon2id."""
-    return _hasher()[0].hash(password)
+    """Hash a password, normalised, with argon2id."""
+    return _hasher()[0].hash(normalize_password(password))
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """Check a password against its hash in constant time; False for any mismatch or bad hash."""
+@dataclass(frozen=True)
+class PasswordMatch:
+    """The result of checking a password; true when it matched."""
+
+    ok: bool
+    # Matched, but the hash should be made again: other parameters than today's, or made from the
+    # un-normalised form (before passwords were normalised).
+    stale: bool = False
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def verify_password(password_hash: str | None, password: str) -> PasswordMatch:
+    """Check a password against its hash in constant time; no match for any mismatch or bad hash.
+
+    The normalised form is checked, then the form as typed (hashes made before normalisation). Both are
+    always checked when they differ, so the time taken depends on what was typed, never on the account."""
     hasher, dummy = _hasher()
+    normalized = normalize_password(password)
+    matched = [_verifies(hasher, password_hash or dummy, form) for form in dict.fromkeys((normalized, password))]
+    if password_hash is None or not any(matched):
+        return PasswordMatch(False)
+    return PasswordMatch(True, stale=not matched[0] or hasher.check_needs_rehash(password_hash))
+
+
+def _verifies(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
     try:
-        return hasher.verify(password_hash or dummy, password) and password_hash is not None
+        return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -73,11 +105,6 @@ def verify_token(token_hash: str, token: str) -> bool:
         return False
 
 
-def password_needs_rehash(password_hash: str) -> bool:
-    """True when the hash was made with other parameters than the current ones."""
-    return _hasher()[0].check_needs_rehash(password_hash)
-
-
 @functools.cache
 def _common_passwords() -> frozenset[str]:
     data = resources.files("lms").joinpath("data/common-passwords.txt.gz").read_bytes()
@@ -100,6 +127,7 @@ def password_problems(password: str, *, context: tuple[str, ...] = ()) -> list[s
     No composition rules and no expiry: length, a list of common passwords, and the user's own
     details (``context``: e-mail, name) are what count.
     """
+    password = normalize_password(password)  # judged as it is hashed
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters; a few words make a good passphrase.")

@@ -3,6 +3,7 @@ confirms each account's access or disables it, audited; accounts not reviewed wi
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from lms import accounts
@@ -88,6 +89,7 @@ def test_confirming_and_disabling_are_recorded_and_audited(client, factory, db, 
 
 def test_the_review_refuses_self_review_bad_input_others_and_missing_csrf(client, factory, db):
     admin = factory.user(Role.ADMIN, email="admin@example.test")
+    factory.user(Role.ADMIN, email="other-admin@example.test")
     staff = factory.user(Role.STAFF, email="staff@example.test")
     login(client, admin.email)
     response = post(client, f"/admin/users/{admin.id}/access-review", {"decision": "keep"}, page=PAGE)
@@ -105,3 +107,33 @@ def test_the_review_refuses_self_review_bad_input_others_and_missing_csrf(client
     assert staff_client.get(PAGE).status_code == 403
     assert post(staff_client, f"/admin/users/{admin.id}/access-review", {"decision": "disable"},
                 page="/nominations").status_code == 403
+
+
+def test_the_only_administrator_reviews_their_own_account_with_a_recorded_reason(client, factory, db):
+    """Regression (issue 9): a deployment with one administrator could never complete its review."""
+    admin = factory.user(Role.ADMIN, email="admin@example.test")
+    login(client, admin.email)
+    row = _row(client.get(PAGE).get_data(as_text=True), admin)
+    assert "only active administrator" in row and "Reason (required)" in row and 'value="disable"' not in row
+    # Without a reason it is refused, and says what to do.
+    post(client, f"/admin/users/{admin.id}/access-review", {"decision": "keep"}, page=PAGE)
+    assert "give the reason in the note" in client.get(PAGE).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).access_reviewed_at is None
+    # Nor can the only administrator disable their own access.
+    post(client, f"/admin/users/{admin.id}/access-review", {"decision": "disable", "note": "test"}, page=PAGE)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).disabled_at is None
+    response = post(client, f"/admin/users/{admin.id}/access-review",
+                    {"decision": "keep", "note": "Sole administrator of this deployment"}, page=PAGE)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).access_reviewed_at is not None
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "account.access_review")).all()
+    assert (event.actor_id, event.details["self_review"], event.details["note"]) == (
+        admin.id, True, "Sole administrator of this deployment")
+    # Once a second administrator is active, they review it again.
+    factory.user(Role.ADMIN, email="second@example.test")
+    assert "Reviewed by another administrator" in _row(client.get(PAGE).get_data(as_text=True), admin)
+    with pytest.raises(accounts.AccountError, match="Another administrator"):
+        accounts.review_access(admin, accounts.KEEP, actor=admin, now=factory.clock(), note="again")

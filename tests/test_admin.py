@@ -73,6 +73,61 @@ def test_admin_cannot_disable_themselves(client, factory, db):
     assert db.session.get(User, admin.id).disabled_at is None
 
 
+def test_no_one_changes_their_own_role_and_the_last_administrator_stays(client, factory, db):
+    """Regression (issue 10, defect 5): the last administrator could demote themselves."""
+    admin = factory.user(Role.ADMIN, email="admin@example.test")
+    login(client, admin.email)
+    page = f"/admin/users/{admin.id}"
+    post(client, f"/admin/users/{admin.id}/role", {"role": "staff", "agency_id": "0"}, page=page)
+    assert "You cannot change your own role" in client.get(page).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).role == "admin"
+    # With a second administrator, neither may leave the site without an active one.
+    other = factory.user(Role.ADMIN, email="other@example.test")
+    assert post(client, f"/admin/users/{other.id}/role", {"role": "staff", "agency_id": "0"},
+                page=f"/admin/users/{other.id}").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, other.id).role == "staff"
+    other_client = client.application.test_client()
+    assert post(client, f"/admin/users/{other.id}/role", {"role": "admin", "agency_id": "0"},
+                page=f"/admin/users/{other.id}").status_code == 302
+    login(other_client, other.email)
+    post(other_client, f"/admin/users/{admin.id}/disable", {"reason": "test"}, page=page)
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).disabled_at is not None  # disabling one of two is allowed
+    # `other` is now the only active administrator: nobody can take that away, by page or command.
+    from lms import accounts
+
+    other = db.session.get(User, other.id)
+    for change in (lambda: accounts.change_role(other, Role.STAFF, now=factory.clock()),
+                   lambda: accounts.disable_user(other, now=factory.clock())):
+        try:
+            change()
+        except accounts.AccountError as error:
+            assert "last active administrator" in str(error)
+        else:
+            raise AssertionError("the last administrator was changed")
+    db.session.rollback()
+    result = client.application.test_cli_runner().invoke(args=["users", "disable", "other@example.test"])
+    assert result.exit_code != 0 and "other@example.test is the last active administrator" in result.output
+    post(other_client, f"/admin/users/{other.id}/disable", {"reason": "test"}, page=page)
+    assert "You cannot disable your own account" in other_client.get(page).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, other.id).role == "admin" and db.session.get(User, other.id).disabled_at is None
+
+
+def test_the_last_administrator_is_not_disabled_for_inactivity(app, factory, db, clock):
+    from lms import accounts
+
+    admin = factory.user(Role.ADMIN, email="admin@example.test")
+    second = factory.user(Role.ADMIN, email="second@example.test")
+    clock.advance(days=app.config["INACTIVE_DAYS"] + 1)
+    disabled = accounts.disable_inactive_users(now=clock())
+    db.session.commit()
+    # One of the two is disabled; the other is kept so that someone can still re-enable accounts.
+    assert len(disabled) == 1 and {admin.disabled_at is None, second.disabled_at is None} == {True, False}
+
+
 def test_unknown_account_is_404(client, factory):
     login(client, factory.user(Role.ADMIN).email)
     assert client.get("/admin/users/99999").status_code == 404

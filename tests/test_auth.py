@@ -1,9 +1,14 @@
 """Log-in, lockout, rate limiting, sessions, CSRF and redirects."""
+import re
+import unicodedata
+
 import pytest
 from sqlalchemy import select
 
 from datetime import timedelta
 
+from lms import limits
+from lms.accounts import GENERIC_FAILURE
 from lms.models import AuditEvent, Role, User
 
 from .conftest import PASSWORD, START, csrf_token, login, post
@@ -51,7 +56,7 @@ def test_wrong_password_gives_a_generic_message_and_is_audited(client, factory, 
     unknown = login(client, "nobody@example.test", "wrong password but long enough", ack=False)
     assert unknown.status_code == 401
     # The same message whether or not the account exists.
-    assert "The e-mail address or password is not correct." in unknown.get_data(as_text=True)
+    assert GENERIC_FAILURE in unknown.get_data(as_text=True) and GENERIC_FAILURE in response.get_data(as_text=True)
     reasons = [e.details["reason"] for e in events(db, "auth.login")]
     assert reasons == ["bad_password", "unknown_account"]
 
@@ -63,12 +68,13 @@ def test_five_failures_within_15_minutes_lock_the_account_until_an_admin_unlocks
         login(client, "t@example.test", "wrong password but long enough")
         clock.advance(minutes=3)
     db.session.refresh(user)
-    assert user.failed_logins == 4 and not user.is_locked(clock())
+    assert limits.current(f"login-account:{user.id}", now=clock()) == 4 and not user.is_locked(clock())
     response = login(client, "t@example.test", "wrong password but long enough")
-    assert "not correct" in response.get_data(as_text=True)  # a wrong password learns nothing more
-    # Even the right password is refused while locked; its holder is told why.
+    assert GENERIC_FAILURE in response.get_data(as_text=True)
+    # Even the right password is refused while locked, with the same answer: it says the account may be locked.
     response = login(client, "t@example.test", PASSWORD)
-    assert response.status_code == 401 and "locked" in response.get_data(as_text=True)
+    assert response.status_code == 401 and GENERIC_FAILURE in response.get_data(as_text=True)
+    assert "locked after too many attempts" in GENERIC_FAILURE
     assert len(events(db, "account.lock")) == 1
     # An administrator unlocks it from the account page.
     admin_client = client.application.test_client()
@@ -103,8 +109,7 @@ def test_a_success_resets_the_consecutive_count(client, factory, db):
     for _ in range(4):
         login(client, "t@example.test", "wrong password but long enough")
     assert login(client, "t@example.test").status_code == 302
-    db.session.refresh(user)
-    assert user.failed_logins == 0
+    assert limits.current(f"login-account:{user.id}", now=factory.clock()) == 0
 
 
 def test_failures_are_rate_limited_per_client_address(client, factory, db, app):
@@ -248,16 +253,32 @@ def test_passwords_are_stored_as_argon2id(factory, db):
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
-def test_account_state_is_told_only_to_someone_with_the_right_password(client, factory, db, clock):
+def _answer(response):
+    """The page without its CSRF token (which differs between requests)."""
+    return re.sub(r'name="csrf_token"[^>]*>', "", response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("state", ["locked", "disabled"])
+def test_a_locked_or_disabled_account_answers_the_same_whatever_the_password(client, factory, db, clock, state):
+    """Regression: while locked, a wrong password got "not correct" and the right one "locked"."""
     from lms import accounts
 
     user = factory.user(email="t@example.test")
-    accounts.disable_user(user, now=clock(), reason="test")
-    db.session.commit()
-    wrong = login(client, "t@example.test", "wrong password but long enough")
-    assert wrong.status_code == 401 and "disabled" not in wrong.get_data(as_text=True)
+    if state == "locked":
+        for _ in range(client.application.config["LOCKOUT_THRESHOLD"]):
+            login(client, "t@example.test", "wrong password but long enough")
+    else:
+        accounts.disable_user(user, now=clock(), reason="test")
+        db.session.commit()
+    wrong = login(client, "t@example.test", "another wrong password, long too")
     right = login(client, "t@example.test", ack=False)
-    assert "disabled" in right.get_data(as_text=True)
+    unknown = login(client, "nobody@example.test", ack=False)
+    assert wrong.status_code == right.status_code == unknown.status_code == 401
+    assert _answer(wrong) == _answer(right) == _answer(unknown).replace("nobody@", "t@")
+    assert GENERIC_FAILURE in _answer(right)
+    # The audit log, for administrators, keeps what happened.
+    assert [(e.details["reason"], e.details.get("password")) for e in events(db, "auth.login")][-3:] == [
+        (state, "wrong"), (state, "right"), ("unknown_account", None)]
 
 
 def test_a_wrong_password_does_not_disable_an_inactive_account(client, factory, db, clock):
@@ -286,3 +307,30 @@ def test_a_session_ends_at_its_maximum_length_however_active(client, factory, cl
         hours=app.config["SESSION_MAX_HOURS"], minutes=20)
     response = client.get("/course")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+COMPOSED = "cr\u00e8me br\u00fbl\u00e9e au caf\u00e9 du matin"  # è, û, é as one code point each
+DECOMPOSED = unicodedata.normalize("NFD", COMPOSED)  # the same letters as base + combining accent
+
+
+def test_passwords_are_normalised_so_any_keyboard_s_form_logs_in(client, factory, db):
+    """Regression (issue 10, defect 9): set in composed form, a log-in in decomposed form failed."""
+    assert COMPOSED != DECOMPOSED
+    factory.user(email="t@example.test", password=COMPOSED)
+    assert login(client, "t@example.test", DECOMPOSED).status_code == 302
+    assert login(client.application.test_client(), "t@example.test", COMPOSED).status_code == 302
+
+
+def test_a_hash_made_before_normalisation_still_works_and_is_made_again(client, factory, db):
+    from lms.security import _hasher, verify_password
+
+    user = factory.user(email="t@example.test")
+    legacy = _hasher()[0].hash(DECOMPOSED)  # as stored before passwords were normalised
+    user.password_hash = legacy
+    db.session.commit()
+    assert login(client, "t@example.test", COMPOSED).status_code == 401  # the old hash knows one form only
+    assert login(client, "t@example.test", DECOMPOSED, ack=False).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(User, user.id).password_hash
+    assert stored != legacy and verify_password(stored, COMPOSED) and not verify_password(stored, COMPOSED).stale
+    assert login(client.application.test_client(), "t@example.test", COMPOSED).status_code == 302

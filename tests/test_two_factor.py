@@ -7,7 +7,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from lms import twofactor
+from lms import limits, twofactor
 from lms.models import AuditEvent, RecoveryCode, Role, User
 
 from .conftest import PASSWORD, SECRET_RE, csrf_from, csrf_token, login, post, totp_code
@@ -51,6 +51,11 @@ def logged_in(client) -> bool:
 # -- enrolment -----------------------------------------------------------------------------------------
 
 
+def failures(user, clock):
+    """The account's failures counted toward the lockout (lms.limits)."""
+    return limits.current(f"login-account:{user.id}", now=clock())
+
+
 def test_a_privileged_account_without_a_factor_enrols_right_after_its_password(client, factory, db, clock):
     staff = factory.user(Role.STAFF, email="staff@example.test", two_factor=False)
     response = password_step(client, "staff@example.test")
@@ -72,7 +77,7 @@ def test_a_privileged_account_without_a_factor_enrols_right_after_its_password(c
     wrong = client.post("/account/two-factor/enrol", data={"code": not_it, "csrf_token": csrf_from(html)})
     assert wrong.status_code == 400 and "not correct" in wrong.get_data(as_text=True)
     db.session.refresh(staff)
-    assert not staff.has_second_factor and staff.failed_logins == 1
+    assert not staff.has_second_factor and failures(staff, clock) == 1
     # The first right code turns it on; ten recovery codes are shown once; the log-in completes.
     half_cookie = client.get_cookie("lms_session").value
     done = client.post("/account/two-factor/enrol",
@@ -84,7 +89,7 @@ def test_a_privileged_account_without_a_factor_enrols_right_after_its_password(c
     assert client.get_cookie("lms_session").value != half_cookie  # a new session at full log-in
     assert logged_in(client)
     db.session.refresh(staff)
-    assert staff.has_second_factor and staff.failed_logins == 0
+    assert staff.has_second_factor and failures(staff, clock) == 0
     assert secret not in staff.totp_secret  # encrypted at rest
     assert db.session.scalar(select(RecoveryCode.code_hash).where(RecoveryCode.user_id == staff.id)).startswith(
         "$argon2id$")
@@ -126,13 +131,13 @@ def test_a_wrong_code_is_refused_counted_and_audited_without_the_code(client, fa
     response = send_code(client, wrong_code(db, staff, clock))
     assert response.status_code == 401 and "not correct" in response.get_data(as_text=True)
     db.session.refresh(staff)
-    assert staff.failed_logins == 1 and not logged_in(client)
+    assert failures(staff, clock) == 1 and not logged_in(client)
     [failure] = [e for e in events(db, "auth.login") if e.outcome == "failure"]
     assert failure.details == {"reason": "bad_code", "consecutive": 1}
     # Still half logged in: the right code completes the log-in and clears the count.
     assert send_code(client, totp_code(staff)).status_code == 302 and logged_in(client)
     db.session.refresh(staff)
-    assert staff.failed_logins == 0
+    assert failures(staff, clock) == 0
 
 
 def test_a_code_is_accepted_once_and_never_an_earlier_one(client, make_client, factory, db, clock):
@@ -199,7 +204,7 @@ def test_new_recovery_codes_need_a_right_code(client, factory, db, clock):
     assert response.status_code == 302 and response.headers["Location"] == "/account/two-factor"
     assert events(db, "two_factor.recovery_codes") == []
     db.session.refresh(staff)
-    assert staff.failed_logins == 1
+    assert failures(staff, clock) == 1
 
 
 # -- lockout ---------------------------------------------------------------------------------------------
@@ -218,7 +223,7 @@ def test_wrong_codes_count_toward_the_lockout_and_a_known_password_does_not_rese
     password_step(attacker, "staff@example.test")
     send_code(attacker, wrong_code(db, staff, clock, 2))  # 4
     db.session.refresh(staff)
-    assert staff.failed_logins == 4 and not staff.is_locked(clock())
+    assert failures(staff, clock) == 4 and not staff.is_locked(clock())
     response = send_code(attacker, wrong_code(db, staff, clock, 3))  # 5: locked; the half log-in is over
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert "locked" in attacker.get("/login").get_data(as_text=True)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import select
 
+from .. import limits
 from ..extensions import db
 from ..learning import program_today
-from ..models import Certification, VerificationLookup
+from ..models import Certification
 from ..models.certification import STATUS_LABELS
 from .signing import verify_snapshot
 from .status import effective_status, renewed_by
@@ -175,19 +176,28 @@ def check_holder(number: str | None, last_name: str | None, *, now) -> HolderAns
         signature_ok=verify_snapshot(certification.snapshot, certification.signature, certification.key_id))
 
 
+def _lookup_keys(ip: str | None) -> tuple[str, str]:
+    address = (ip or "-")[:45]
+    return f"verify-lookup:{address}", f"verify-miss:{address}"
+
+
 def lookup_allowed(ip: str | None, *, now) -> bool:
-    """False once the address made too many lookups, or too many of unknown numbers, in the window."""
+    """Take a place for one look-up from the address; False once it made too many look-ups, or too many
+    misses (unknown codes, "No match"), in the window.
+
+    Counts before the look-up (lms.limits): a look-up takes a place among the misses too, which
+    ``record_lookup`` gives back when it found its record, so parallel misses cannot pass the limit."""
     config = current_app.config
-    since = now - timedelta(minutes=config["VERIFY_WINDOW_MINUTES"])
-    total, misses = db.session.execute(
-        select(func.count(VerificationLookup.id), func.count(case((VerificationLookup.found.is_(False), 1))))
-        .where(VerificationLookup.ip == (ip or "-"), VerificationLookup.looked_up_at > since)
-    ).one()
-    return total < config["VERIFY_LOOKUP_LIMIT"] and misses < config["VERIFY_MISS_LIMIT"]
+    window = timedelta(minutes=config["VERIFY_WINDOW_MINUTES"])
+    lookups, misses = _lookup_keys(ip)
+    lookups_ok = limits.hit(lookups, window=window, now=now) <= config["VERIFY_LOOKUP_LIMIT"]
+    allowed = limits.hit(misses, window=window, now=now) <= config["VERIFY_MISS_LIMIT"] and lookups_ok
+    if not allowed:
+        limits.give_back(misses, now=now)  # a refused look-up is no miss
+    return allowed
 
 
 def record_lookup(ip: str | None, *, found: bool, now) -> None:
-    """Count a lookup against the address; forget lookups older than a day. Flushes; caller commits."""
-    db.session.execute(delete(VerificationLookup).where(VerificationLookup.looked_up_at < now - timedelta(days=1)))
-    db.session.add(VerificationLookup(ip=(ip or "-")[:45], found=found, looked_up_at=now))
-    db.session.flush()
+    """Settle a look-up that ``lookup_allowed`` let through: one that found its record is no miss."""
+    if found:
+        limits.give_back(_lookup_keys(ip)[1], now=now)

@@ -5,6 +5,7 @@ from wtforms import EmailField, PasswordField, RadioField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..models import Role
+from .validators import IdentityText
 
 ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 
@@ -12,8 +13,9 @@ ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 class UserCreateForm(FlaskForm):
     """Create an account; leave the password empty to generate one."""
 
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
-    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254),
+                                                     IdentityText("The e-mail address")])
+    name = StringField("Full name", validators=[DataRequired(), Length(max=200), IdentityText("The name")])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
     agency_id = SelectField("Agency", coerce=int, validators=[Optional()],
                             description="Required for trainees and agency coordinators.")

@@ -8,13 +8,16 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from .validators import IdentityText
+
 
 class AgencyForm(FlaskForm):
     """Create or edit an agency (the ORI is set once)."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    state = StringField("State (two letters)", validators=[DataRequired(), Length(min=2, max=2)])
-    ori = StringField("ORI number", validators=[Optional(), Length(max=9)],
+    name = StringField("Name", validators=[DataRequired(), Length(max=200), IdentityText("The agency's name")])
+    state = StringField("State (two letters)", validators=[DataRequired(), Length(min=2, max=2),
+                                                           IdentityText("The state")])
+    ori = StringField("ORI number", validators=[Optional(), Length(max=9), IdentityText("The ORI")],
                       description="Nine letters and digits, e.g. FL0370000.")
     kind = SelectField("Kind", validators=[Optional()])
     contacts = TextAreaField("Points of contact", validators=[Optional(), Length(max=2000)],
@@ -68,8 +71,9 @@ class NominationForm(FlaskForm):
 
     mou_id = SelectField("Agreement", coerce=int, validators=[DataRequired()])
     track = SelectField("Track", validators=[DataRequired()])
-    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Full name", validators=[DataRequired(), Length(max=200), IdentityText("The name")])
+    email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254),
+                                                     IdentityText("The e-mail address")])
     background_check_on = DateField("Date of the last background check", validators=[DataRequired()],
                                     description="Within the last five years.")
     years_experience = IntegerField("Years of law-enforcement or custody experience",

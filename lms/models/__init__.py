@@ -4,13 +4,13 @@ from .agreement import MOU_MODELS, Mou, MouDocument, MouModel
 from .audit import AuditEvent, AuditHead
 from .certification import (
     CertificateDocument, CertificateSequence, Certification, CertificationStatusChange, SigningKey,
-    VerificationLookup,
 )
 from .cohort import Cohort, Enrollment, ModuleProgress, WeekOpening, cohort_agency, cohort_instructor
 from .content import Module, ModuleVersion, Track, TrackItem
 from .exam import (
     AnswerLog, Attempt, AttemptQuestion, Exam, ExamGrant, ExamVersion, Question, QuestionBank, QuestionVersion,
 )
+from .limit import RateCounter
 from .nomination import NOMINATION_STATUSES, Nomination
 from .user import RecoveryCode, Role, User
 
@@ -42,13 +42,13 @@ __all__ = [
     "Question",
     "QuestionBank",
     "QuestionVersion",
+    "RateCounter",
     "RecoveryCode",
     "Role",
     "SigningKey",
     "Track",
     "TrackItem",
     "User",
-    "VerificationLookup",
     "WeekOpening",
     "cohort_agency",
     "cohort_instructor",

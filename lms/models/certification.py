@@ -121,18 +121,3 @@ class CertificateDocument(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     rendered_at = mapped_column(UTCDateTime(), nullable=False)
 
-
-class VerificationLookup(db.Model):
-    """A public verification request, kept briefly to rate-limit enumeration per client address."""
-
-    __tablename__ = "verification_lookup"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ip: Mapped[str] = mapped_column(String(45))
-    found: Mapped[bool] = mapped_column()
-    looked_up_at = mapped_column(UTCDateTime(), nullable=False)
-
-    __table_args__ = (
-        Index("ix_verification_lookup_ip_at", "ip", "looked_up_at"),
-        Index("ix_verification_lookup_at", "looked_up_at"),
-    )

@@ -43,8 +43,7 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     # Changing the token ends every session of the user (logout, password change, disable).
     session_token: Mapped[str] = mapped_column(String(64))
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    first_failed_at = mapped_column(UTCDateTime(), nullable=True)
+    # Set when failed log-ins reach the lockout threshold (they are counted in lms.limits).
     locked_until = mapped_column(UTCDateTime(), nullable=True)
     disabled_at = mapped_column(UTCDateTime(), nullable=True)
     created_at = mapped_column(UTCDateTime(), nullable=False)

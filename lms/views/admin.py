@@ -115,10 +115,12 @@ def disable(user_id):
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
-    if user.id == current_user.id:
-        flash("You cannot disable your own account.", "error")
+    try:
+        accounts.disable_user(user, actor=current_user, now=utcnow(), reason=form.reason.data or "")
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(str(error), "error")
         return redirect(url_for("admin.user_detail", user_id=user.id))
-    accounts.disable_user(user, actor=current_user, now=utcnow(), reason=form.reason.data or "")
     return _done(user, f"{user.email} is disabled and logged out everywhere.")
 
 
@@ -190,7 +192,8 @@ def access_review():
     only_due = request.args.get("due") == "1"
     shown = [u for u in users if u.id in due] if only_due else users
     return render_template("admin/access_review.html", users=shown, due=due, only_due=only_due, total=len(users),
-                           now=now, form=AccessReviewForm(), days=accounts.ACCESS_REVIEW_DAYS)
+                           now=now, form=AccessReviewForm(), days=accounts.ACCESS_REVIEW_DAYS,
+                           self_review=accounts.is_only_active_admin(current_user))
 
 
 @bp.post("/users/<int:user_id>/access-review")

@@ -168,3 +168,23 @@ def test_enrollment_import_respects_the_cap_the_cohort_and_who_may_use_it(kit, p
             "mode": "good", "roster": (io.BytesIO(text.encode()), "r.csv")}
     assert coordinator.post(ENROLL_PAGE, data=data, content_type="multipart/form-data").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(Nomination)) == 1
+
+
+def test_a_roster_with_a_nul_or_a_bidirectional_name_is_refused(kit, program, db, client):
+    """Regression (issue 10, defects 6 and 7): SQLite stored a NUL in a roster name; names could hold
+    right-to-left overrides."""
+    track = kit.track()
+    side = program(tracks=[track.slug])
+    login(client, side.coordinator.email)
+    header = ROSTER.splitlines()[0] + "\n"
+    row = "{name},{email},%s,2024-05-01,4,yes,yes\n" % track.slug
+    good = row.format(name="Ann Able", email="ann@north.example")
+    page = _upload(client, side.mou, header + good + row.format(name="Nul\x00Name", email="nul@north.example"),
+                   mode="good").get_data(as_text=True)
+    assert "line 3: the file contains a control character, U+0000 (NUL)" in page
+    assert db.session.scalar(select(func.count()).select_from(Nomination)) == 0
+    page = _upload(client, side.mou, header + good + row.format(name="Alice \u202egnp.exe Smith",
+                                                                 email="alice@north.example"),
+                   mode="good").get_data(as_text=True)
+    assert "the name contains an invisible control or formatting character, U+202E" in page
+    assert set(db.session.scalars(select(Nomination.name))) == {"Ann Able"}  # only the good row

@@ -131,7 +131,7 @@ def test_coordinator_nominates_staff_accept_and_the_officer_sees_the_course(brow
         officer.context.clear_cookies()
         log_in(officer, OFFICER["email"], temporary)
         expect(officer.get_by_role("heading", level=1)).to_have_text("Log in")
-        expect(officer.locator("main")).to_contain_text("The e-mail address or password is not correct.")
+        expect(officer.locator("main")).to_contain_text("The e-mail address or password is not correct, or the account is locked")
         assert [e for e in officer.recorder.errors if "401" not in e] == []
         officer.recorder.errors.clear()
         officer.get_by_label("Password").fill(NEW_PASSWORD)

@@ -16,10 +16,11 @@ from lms.exports import (
 )
 from lms.models import AuditEvent, Certification
 
+# Names can no longer hold control characters (tab, line breaks: lms.inputs refuses them), so those
+# triggers are left to the property tests below, which also cover data stored before that rule.
 HOSTILE_NAMES = [
     "José Ñúñez-O'Brien", "=HYPERLINK(\"http://evil.example\",\"x\")", "+1 555 0100", "-2+3", "@SUM(A1:A9)",
-    "\tTabbed", "\rCarriage", "\nNewline", "  =spaced", "＝fullwidth", "Comma, Quote \"Q\"", "Zoë Łukasz 王小明",
-    "Multi\nline name",
+    "  =spaced", "＝fullwidth", "Comma, Quote \"Q\"", "Zoë Łukasz 王小明",
 ]
 
 
@@ -93,7 +94,7 @@ def test_csv_parses_back_to_exactly_the_rows_in_the_database(kit, db, factory, c
     assert len(records) - 1 == len(HOSTILE_NAMES) + 1
     names = {r[1] for r in records[1:]}
     assert "José Ñúñez-O'Brien" in names and "'=HYPERLINK(\"http://evil.example\",\"x\")" in names
-    assert "Multi\nline name" in names  # quoted, not split
+    assert "Comma, Quote \"Q\"" in names  # quoted, not split
 
 
 def test_xlsx_parses_back_to_exactly_the_rows_with_text_as_text(kit, db, factory, clock):

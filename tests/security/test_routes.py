@@ -10,7 +10,7 @@ from .routes import GET_ROUTES, POST_ROUTES, PUBLIC, ROUTES
 # GET routes whose side effect is part of the design, and the only tables they may touch.
 GET_SIDE_EFFECTS = {
     ("course.module", "GET"): {"module_progress"},  # the read receipt (first_read_at)
-    ("verify.verify_code", "GET"): {"verification_lookup"},  # the public lookup's rate-limit counter
+    ("verify.verify_code", "GET"): {"rate_counter"},  # the public lookup's rate-limit counters
     ("certificates.pdf", "GET"): {"certificate_document"},  # rendered once, then the stored bytes
     ("registry.pdf", "GET"): {"certificate_document"},
     ("registry.passlist_download", "GET"): {"audit_event", "audit_head", "audit_seq"},  # exports are audited
