@@ -314,6 +314,7 @@ def test_production_refuses_to_turn_two_factors_off(monkeypatch, tmp_path):
     monkeypatch.setenv("LMS_ENV", "production")
     monkeypatch.setenv("LMS_SECRET_KEY", "from-the-environment")
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_PUBLIC_URL", "https://lms.example.gov")
     monkeypatch.setenv("LMS_REQUIRE_2FA", "off")
     with pytest.raises(RuntimeError, match="LMS_REQUIRE_2FA"):
         create_app()

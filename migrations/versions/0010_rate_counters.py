@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0006'  # main's head when this branch was rebased (given: '0005')
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
