@@ -215,11 +215,12 @@ def result(attempt_id):
 
 @bp.errorhandler(CSRFError)
 def form_expired(error):
-    """An exam form or autosave that no longer matches the session never ends on an error page.
+    """An exam form or autosave whose token does not check never ends on "Form expired".
 
-    Without a session (it ended), log in again and come back to the attempt, which shows its result
-    once graded; with one (the page predates a new log-in), back to the attempt, or its result if it
-    was graded meanwhile. Nothing is saved or submitted from a request whose token did not check.
+    Nothing is saved or submitted from such a request. Without a session (it ended), log in again and
+    come back to the attempt, which shows its result once graded. With one (the page predates a new
+    log-in): the result of an attempt graded meanwhile; the submit page when the time is up (its script
+    submits with the session's token); otherwise a 400 that says what happened and leads back.
     """
     attempt_id = (request.view_args or {}).get("attempt_id")
     if attempt_id is not None:
@@ -236,14 +237,10 @@ def form_expired(error):
         return redirect(url_for("auth.login", next=back))
     if session_rules.wants_json():
         return jsonify(error="token", message="This page's security token is out of date."), 400
-    if attempt_id is not None:
-        attempt = own_attempt(attempt_id)
-        if attempt is None:  # (an error handler cannot abort: the same answer for none and another's)
-            return redirect(url_for("main.index"))
+    attempt = own_attempt(attempt_id) if attempt_id is not None else None
+    if attempt is not None:
         if (done := _finished_redirect(attempt)) is not None:
             return done
-    flash("This page was opened before your latest log-in, so what it sent was not accepted (answers saved "
-          "before then are kept). Please do it again.", "warning")
-    if request.endpoint == "exams.submit":
-        back = url_for("exams.confirm_submit", attempt_id=attempt_id)
-    return redirect(back)
+        if utcnow() >= attempt.deadline_at:
+            return redirect(url_for("exams.confirm_submit", attempt_id=attempt.id))
+    return render_template("exams/out_of_date.html", back=back, attempt_open=attempt is not None), 400

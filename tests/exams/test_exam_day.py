@@ -174,19 +174,19 @@ def test_a_stale_form_on_an_attempt_graded_at_the_deadline_shows_its_result(clie
     assert attempt_of(world.trainee).finish_reason == "expired"
 
 
-def test_a_stale_form_on_an_open_attempt_submits_nothing_and_returns_to_it(client, world, clock):
+def test_a_stale_form_on_an_open_attempt_submits_nothing_and_says_so(client, world, clock):
     me = Browser(client, world.trainee.email)
     start_mixed(me)
     attempt = attempt_of(world.trainee)
     old = csrf_from(page_text(me.get(f"/exams/attempts/{attempt.id}")))
     me.post("/logout", {"csrf_token": old})
     login(client, world.trainee.email)
-    response = client.post(f"/exams/attempts/{attempt.id}/submit", data={"csrf_token": old})
-    assert response.headers["Location"].endswith(f"/exams/attempts/{attempt.id}/submit")
-    assert "latest log-in" in page_text(client.get(response.headers["Location"]))
-    response = client.post(f"/exams/attempts/{attempt.id}/save", data={"csrf_token": old, "page": "0", "go": "stay"})
-    assert response.headers["Location"].endswith(f"/exams/attempts/{attempt.id}")
-    assert attempt_of(world.trainee).status == "open"
+    for action, data in (("submit", {}), ("save", {"page": "0", "go": "stay", "flag0": "y"})):
+        response = client.post(f"/exams/attempts/{attempt.id}/{action}", data={"csrf_token": old, **data})
+        html = page_text(response)
+        assert response.status_code == 400 and "Your exam page was out of date" in html
+        assert f'href="/exams/attempts/{attempt.id}">Return to your exam' in html and "Form expired" not in html
+    assert attempt_of(world.trainee).status == "open" and not attempt_of(world.trainee).questions[0].is_flagged
     autosave = client.post(f"/exams/attempts/{attempt.id}/autosave", json=answer_body(attempt.questions[0]),
                            headers={"X-CSRFToken": old})
     assert autosave.status_code == 400 and autosave.json["error"] == "token"
@@ -195,6 +195,12 @@ def test_a_stale_form_on_an_open_attempt_submits_nothing_and_returns_to_it(clien
     autosave = client.post(f"/exams/attempts/{attempt.id}/autosave", json=answer_body(attempt.questions[0]),
                            headers={"X-CSRFToken": fresh})
     assert autosave.status_code == 200
+    # When the time is up (inside the grace), the deadline submit lands on the submit page, whose script
+    # submits again with the session's token.
+    clock.advance(minutes=30, seconds=5)
+    response = client.post(f"/exams/attempts/{attempt.id}/submit", data={"csrf_token": old})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/attempts/{attempt.id}/submit")
+    assert attempt_of(world.trainee).status == "open"
 
 
 def test_a_stale_form_on_someone_elses_attempt_reveals_nothing(client, make_client, world, clock):
@@ -202,12 +208,14 @@ def test_a_stale_form_on_someone_elses_attempt_reveals_nothing(client, make_clie
     start_mixed(other)
     theirs = attempt_of(world.other)
     login(client, world.trainee.email)
+    clock.advance(minutes=45)  # theirs is overdue: a stale form must not finish it either
     response = client.post(f"/exams/attempts/{theirs.id}/submit", data={"csrf_token": "stale"})
     nothing = client.post("/exams/attempts/999999/submit", data={"csrf_token": "stale"})
-    assert response.status_code == nothing.status_code == 302
-    assert response.headers["Location"] == nothing.headers["Location"] == "/"
+    assert response.status_code == nothing.status_code == 400
+    assert page_text(response).replace(f"/attempts/{theirs.id}\"", "/attempts/N\"") == \
+        page_text(nothing).replace("/attempts/999999\"", "/attempts/N\"")
+    assert "Return to the exam page" in page_text(response)
     assert attempt_of(world.other).status == "open"
-    assert client.get("/course").status_code == 200  # still logged in: nothing but the redirect
 
 
 def test_an_idle_session_ending_on_a_form_post_returns_to_the_page_it_came_from(client, world, clock):
