@@ -413,9 +413,20 @@ def test_exam_page_screenshots(browser, short_server, tmp_path, viewport):
         # No horizontal scrolling at this width.
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         folder = os.environ.get("LMS_SCREENSHOTS")
-        path = (PROJECT_ROOT / folder if folder else tmp_path) / f"exam-attempt-{viewport['width']}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 0
+        folder = PROJECT_ROOT / folder if folder else tmp_path
+        folder.mkdir(parents=True, exist_ok=True)
+        width = viewport["width"]
+        page.screenshot(path=str(folder / f"exam-attempt-{width}.png"), full_page=True)
+        page.locator(".exam-skip").focus()  # the skip link shows when focused
+        expect(page.locator(".exam-skip")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=str(folder / f"exam-skip-link-{width}.png"))
+        page.context.clear_cookies()  # the session ends: the page says so where the timer is
+        page.locator("fieldset.exam-question").nth(1).locator(".usa-checkbox:not(.exam-flag) label").first.click()
+        expect(page.locator("#exam-session-ended")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=str(folder / f"exam-session-ended-{width}.png"), full_page=True)
+        assert all((folder / f"{name}-{width}.png").stat().st_size > 0
+                   for name in ("exam-attempt", "exam-skip-link", "exam-session-ended"))
     finally:
         context.close()
