@@ -1,6 +1,6 @@
 """Exam day in a real browser: an exam never ends on an error page.
 
-A server of its own with a one-minute idle timeout and short exams (its content is the bundled course
+A server of its own with a one-minute idle timeout, sessions of an hour at most, and short exams (its content is the bundled course
 with the first week's exam shortened to three minutes over a fixed set of every question type, and the
 second week's to one minute) holds the session tests: an exam left alone past the idle timeout still
 submits; the timer reaches zero and the page submits to the result; a session that ends mid-exam is
@@ -56,6 +56,33 @@ def add_trainee(server, email, cohort=CUSTODY_COHORT):
     return email
 
 
+GRANT_EXTRA_TIME = r"""
+import sys
+from sqlalchemy import select
+from lms import create_app
+from lms.clock import utcnow
+from lms.exams.grants import grant_extra_time
+from lms.extensions import db
+from lms.models import Exam, User
+
+email, slug, minutes = sys.argv[1], sys.argv[2], int(sys.argv[3])
+app = create_app()
+with app.app_context():
+    trainee = db.session.scalar(select(User).where(User.email == email))
+    instructor = db.session.scalar(select(User).where(User.email == "instructor@demo.example"))
+    exam = db.session.scalar(select(Exam).where(Exam.slug == slug))
+    grant_extra_time(trainee, exam, minutes=minutes, actor=instructor, now=utcnow())
+    db.session.commit()
+"""
+
+
+def grant_extra_time(server, email, slug, minutes):
+    """The demo instructor gives the trainee extra minutes for their next attempt of the exam."""
+    result = subprocess.run([sys.executable, "-c", GRANT_EXTRA_TIME, email, slug, str(minutes)], cwd=PROJECT_ROOT,
+                            env=server.env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
 def short_content(folder):
     """The bundled course, with week 1's exam three minutes long over the fixture bank of every question
     type (fixed order, three per page) and week 2's exam one minute long."""
@@ -80,7 +107,8 @@ def short_content(folder):
 def short_server(tmp_path_factory):
     content = short_content(tmp_path_factory.mktemp("short-content"))
     server = start_server(tmp_path_factory.mktemp("short-instance"),
-                          settings={"LMS_IDLE_TIMEOUT_MINUTES": "1", "LMS_CONTENT_ROOT": str(content)})
+                          settings={"LMS_IDLE_TIMEOUT_MINUTES": "1", "LMS_SESSION_MAX_HOURS": "1",
+                                    "LMS_CONTENT_ROOT": str(content)})
     yield server
     server.stop()
 
@@ -227,6 +255,26 @@ def test_a_session_that_ends_mid_exam_is_announced_and_log_in_returns_to_the_att
     log_in(page, "ended.eve@demo.example", from_notice=False)
     expect(page).to_have_url(re.compile(rf"/exams/attempts/{attempt_id}(\?.*)?$"))
     submit_from_the_page(page)
+
+
+def test_the_exam_page_warns_before_the_session_reaches_its_limit(short_page, short_server):
+    from playwright.sync_api import expect
+
+    page = short_page
+    page.clock.install()
+    email = add_trainee(short_server, "limit.lou@demo.example")
+    grant_extra_time(short_server, email, "agreement-exam", 90)
+    log_in(page, email)
+    start_exam(page, "agreement-exam")  # 93 minutes; the session ends an hour after log-in
+    expect(page.locator("#exam-session-warning")).to_be_hidden()
+    control = page.locator("fieldset.exam-question input").first
+    control.focus()
+    page.clock.fast_forward("56:00")
+    expect(page.locator("#exam-session-warning")).to_be_visible()
+    expect(page.locator("#exam-session-warning-text")).to_have_text(
+        re.compile(r"^Your session reaches its time limit at \d{1,2}:\d\d [AP]M [A-Z]{3,4}, before this exam ends"))
+    expect(page.locator("#exam-announcer")).to_have_text(re.compile(r"^Your session ends in [3-5] minutes"))
+    assert page.evaluate("document.activeElement.id") == control.get_attribute("id")
 
 
 def test_enter_in_a_typed_answer_saves_it_in_place(short_page, short_server):
