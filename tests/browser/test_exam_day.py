@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from .conftest import DESKTOP, PHONE, PROJECT_ROOT, Recorder, start_server
+from conftest import DESKTOP, PHONE, PROJECT_ROOT, Recorder, start_server  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
