@@ -1,5 +1,5 @@
 """The 287(g) training LMS: create_app() builds a configured Flask application."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, session, url_for
 from markupsafe import Markup
@@ -9,8 +9,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db_engine  # noqa: F401  (registers the SQLite pragmas and BEGIN IMMEDIATE)
-from . import inputs
-from .clock import utcnow
+from . import inputs, session_rules
+from .clock import format_date, format_time, format_utc, utcnow
 from .config import PROJECT_ROOT, check_production, from_environment
 from .extensions import csrf, db, login_manager, migrate
 from .security import tokens_equal
@@ -66,6 +66,14 @@ def _init_login(app: Flask) -> None:
     # "strong" would log trainees out mid-exam when a mobile network changes their address.
     login_manager.session_protection = "basic"
 
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        # A page's background request gets JSON it can act on, not the log-in page's HTML.
+        if session_rules.wants_json():
+            return session_rules.ended_json("You are not logged in: your session has ended.")
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(url_for(login_manager.login_view, next=session_rules.return_path()))
+
     @login_manager.user_loader
     def load_user(session_id: str):
         user_id, _, token = session_id.partition(":")
@@ -90,7 +98,8 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_hooks(app: Flask) -> None:
     exempt_endpoints = {"static", "auth.login", "auth.notice", "auth.logout", "main.healthz"}
-    # Background polls from an open page are not user activity: they must not keep an idle session alive.
+    # Background polls from an open page are not user activity: they must not keep an idle session alive
+    # (the exam's status check counts only while its attempt is open: the view decides).
     passive_endpoints = {"exams.status"}
 
     @app.before_request
@@ -110,21 +119,16 @@ def _register_hooks(app: Flask) -> None:
         if not current_user.is_authenticated:
             return None
         now = utcnow()
-        last_seen = session.get("last_seen")
-        idle = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
-        logged_in_at = session.get("logged_in_at", 0)
-        too_old = now - datetime.fromtimestamp(logged_in_at, timezone.utc) > timedelta(
-            hours=app.config["SESSION_MAX_HOURS"])
-        if too_old or (last_seen is not None and now - datetime.fromtimestamp(last_seen, timezone.utc) > idle):
+        if reason := session_rules.ended_reason(now):
+            back = session_rules.return_path()
             logout_user()
             session.clear()
-            flash("Your session ended " + ("after its maximum length" if too_old else "after a period of inactivity")
-                  + ". Please log in again.", "info")
-            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-        # Refreshed at most once a minute, so most responses need not re-sign the session cookie.
-        if request.endpoint not in passive_endpoints and (last_seen is None or now.timestamp() - last_seen >= 60):
-            session["last_seen"] = now.timestamp()
-            session.permanent = True
+            flash(session_rules.ended_message(reason), "info")
+            if session_rules.wants_json():  # a page's background request: the page tells the person itself
+                return session_rules.ended_json(session_rules.ended_message(reason))
+            return redirect(url_for("auth.login", next=back))
+        if request.endpoint not in passive_endpoints:
+            session_rules.mark_active(now)
         if current_user.must_change_password and request.endpoint not in exempt_endpoints | {"auth.change_password"}:
             flash("You must choose a new password before continuing.", "warning")
             return redirect(url_for("auth.change_password"))
@@ -196,16 +200,13 @@ def _register_template_helpers(app: Flask) -> None:
         """Numbers, codes and dates are read as one token: they never break across lines."""
         return Markup('<span class="nowrap">%s</span>') % value if value not in (None, "") else ""
 
-    @app.template_filter("date")
-    def format_date(value, fmt="%B %-d, %Y"):
-        return value.strftime(fmt) if value else ""
+    # Times people read are in the program's time zone with its abbreviation; records say UTC.
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_time, "datetime")
+    app.add_template_filter(format_utc, "utc")
 
     @app.template_filter("hours")
     def format_hours(value):
         """4 -> "4 hours", 1 -> "1 hour", 2.5 -> "2.5 hours"."""
         text = f"{value:g}"
         return f"{text} hour{'' if text == '1' else 's'}"
-
-    @app.template_filter("datetime")
-    def format_datetime(value):
-        return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""

@@ -14,14 +14,13 @@ statistics have realistic data to work on. Agency ORIs and names of people are i
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta, timezone
 
-from flask import current_app
 from sqlalchemy import select
 
 from . import accounts, cohorts
 from .agreements import create_mou
+from .clock import program_timezone
 from .exams import attempts as engine
 from .exams.grants import grant_extra_attempt
 from .extensions import db
@@ -145,8 +144,7 @@ def _take(user, slug, ability, *, now, rng, report) -> bool | None:
 
 
 def _local(day: date, hour: int) -> datetime:
-    tz = ZoneInfo(current_app.config.get("TIMEZONE", "America/New_York"))
-    return datetime.combine(day, time(hour), tz).astimezone(ZoneInfo("UTC"))
+    return datetime.combine(day, time(hour), program_timezone()).astimezone(timezone.utc)
 
 
 def _run_week(cohort, week, trainees, abilities, *, now, rng, report, instructor, exams_too=True):

@@ -1,12 +1,11 @@
 """The trainee's learning path: which weeks are open, each module's state, reading and completing."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
 from .audit import record_event
+from .clock import program_timezone
 from .extensions import db
 from .models import Cohort, Enrollment, Module, ModuleProgress, TrackItem, WeekOpening
 
@@ -15,8 +14,7 @@ LOCKED, OPEN, READ, COMPLETED = "locked", "open", "read", "completed"
 
 def program_today(now) -> date:
     """The calendar date in the program's time zone (weeks open at local midnight)."""
-    tz = ZoneInfo(current_app.config.get("TIMEZONE", "America/New_York"))
-    return now.astimezone(tz).date()
+    return now.astimezone(program_timezone()).date()
 
 
 def week_start(cohort: Cohort, week: int) -> date:

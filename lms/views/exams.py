@@ -1,9 +1,11 @@
 """The trainee's exam pages: rules and start, the attempt (pages, autosave, save), submit, result."""
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from .. import session_rules
 from ..clock import utcnow
 from ..exams import attempts as service
 from ..exams.grading import ResponseInvalid
@@ -11,6 +13,7 @@ from ..exams.pages import attempt_page, review
 from ..extensions import db
 from ..forms.exams import StartForm, SubmitForm
 from ..models import Attempt, Role
+from ..models.exam import OPEN
 from ..security import role_required
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
@@ -24,12 +27,25 @@ def load_exam_or_404(slug: str) -> service.ExamContext:
     return context
 
 
+def own_attempt(attempt_id: int) -> Attempt | None:
+    """The trainee's own attempt; None for anyone else's or none at all."""
+    attempt = db.session.get(Attempt, attempt_id)
+    return attempt if attempt is not None and attempt.user_id == current_user.id else None
+
+
 def load_attempt_or_404(attempt_id: int) -> Attempt:
     """The trainee's own attempt; anyone else's is a 404 (no hint that it exists)."""
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or attempt.user_id != current_user.id:
+    attempt = own_attempt(attempt_id)
+    if attempt is None:
         abort(404)
     return attempt
+
+
+def _session_facts(attempt, page: int) -> dict:
+    """What the exam page's script needs to keep the session alive and to say when it has ended."""
+    return {"ends_at": session_rules.ends_at(), "check_in": session_rules.check_in_seconds(),
+            "login_url": url_for("auth.login", next=url_for("exams.attempt", attempt_id=attempt.id, page=page + 1)),
+            "timezone": current_app.config["TIMEZONE"]}
 
 
 def _finished_redirect(attempt):
@@ -80,7 +96,7 @@ def attempt(attempt_id):
         page = attempt.page_reached
     view = attempt_page(attempt, page)
     return render_template("exams/attempt.html", attempt=attempt, view=view, now=utcnow(),
-                           grace=service.grace_seconds())
+                           grace=service.grace_seconds(), login_session=_session_facts(attempt, view.page))
 
 
 @bp.post("/attempts/<int:attempt_id>/save")
@@ -146,12 +162,20 @@ def autosave(attempt_id):
 @bp.get("/attempts/<int:attempt_id>/status")
 @role_required(Role.TRAINEE)
 def status(attempt_id):
-    """The attempt's deadline on the server's clock (the timer re-reads it after a grant of extra time)."""
+    """The attempt's deadline on the server's clock (the timer re-reads it after a grant of extra time).
+
+    The exam page checks in here: while the attempt is open this counts as activity (the session stays
+    alive for the whole exam); it also hands the page the session's current form token, so a page left
+    open across a new log-in in another tab can still save.
+    """
+    now = utcnow()
     row = db.session.execute(select(Attempt.status, Attempt.deadline_at).where(
         Attempt.id == attempt_id, Attempt.user_id == current_user.id)).one_or_none()
     if row is None:
         abort(404)
-    return jsonify(status=row.status, deadline=row.deadline_at.isoformat(), now=utcnow().isoformat())
+    if row.status == OPEN and now <= service.accepts_answers_until(row.deadline_at):
+        session_rules.mark_active(now)
+    return jsonify(status=row.status, deadline=row.deadline_at.isoformat(), now=now.isoformat(), csrf=generate_csrf())
 
 
 @bp.get("/attempts/<int:attempt_id>/submit")
@@ -163,7 +187,7 @@ def confirm_submit(attempt_id):
         return done
     view = attempt_page(attempt, attempt.page_reached if attempt.policy["navigation"] == "forward" else 0)
     return render_template("exams/confirm.html", attempt=attempt, view=view, form=SubmitForm(), now=utcnow(),
-                           grace=service.grace_seconds())
+                           grace=service.grace_seconds(), login_session=_session_facts(attempt, view.page))
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -187,3 +211,36 @@ def result(attempt_id):
         return redirect(url_for("exams.attempt", attempt_id=attempt.id))
     level = service.review_level_for(attempt)
     return render_template("exams/result.html", attempt=attempt, level=level, items=review(attempt, level))
+
+
+@bp.errorhandler(CSRFError)
+def form_expired(error):
+    """An exam form or autosave whose token does not check never ends on "Form expired".
+
+    Nothing is saved or submitted from such a request. Without a session (it ended), log in again and
+    come back to the attempt, which shows its result once graded. With one (the page predates a new
+    log-in): the result of an attempt graded meanwhile; the submit page when the time is up (its script
+    submits with the session's token); otherwise a 400 that says what happened and leads back.
+    """
+    attempt_id = (request.view_args or {}).get("attempt_id")
+    if attempt_id is not None:
+        back = url_for("exams.attempt", attempt_id=attempt_id)
+    else:
+        back = url_for("exams.exam_page", slug=(request.view_args or {}).get("slug", ""))
+    if not current_user.is_authenticated:
+        message = ("Your session had ended, so what this page sent was not received. Log in again to return to "
+                   "your exam: answers saved before then are kept, and an attempt whose time ran out is graded "
+                   "at its deadline.")
+        if session_rules.wants_json():
+            return session_rules.ended_json(message)
+        flash(message, "warning")
+        return redirect(url_for("auth.login", next=back))
+    if session_rules.wants_json():
+        return jsonify(error="token", message="This page's security token is out of date."), 400
+    attempt = own_attempt(attempt_id) if attempt_id is not None else None
+    if attempt is not None:
+        if (done := _finished_redirect(attempt)) is not None:
+            return done
+        if utcnow() >= attempt.deadline_at:
+            return redirect(url_for("exams.confirm_submit", attempt_id=attempt.id))
+    return render_template("exams/out_of_date.html", back=back, attempt_open=attempt is not None), 400

@@ -69,6 +69,7 @@ class LiveServer:
     process: subprocess.Popen
     log_path: Path
     passwords: dict[str, str] = field(default_factory=dict)  # e-mail -> password
+    settings: dict[str, str] = field(default_factory=dict)  # its own LMS_* settings beyond the defaults
 
     def account(self, role: str) -> tuple[str, str]:
         """The demo account (e-mail, password) of a role."""
@@ -86,10 +87,14 @@ class LiveServer:
     def cli(self, *args: str) -> str:
         """Run an `lms` command on this server's instance (its own database), as its operator would; its output."""
         result = subprocess.run([sys.executable, "-c", "from lms.cli import main; main()", *args], cwd=PROJECT_ROOT,
-                                env=_server_env(self.instance, self.url), capture_output=True, text=True, timeout=120)
+                                env=self.env(), capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             raise RuntimeError(f"lms {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result.stdout
+
+    def env(self) -> dict[str, str]:
+        """The environment of this server's processes (its instance, its database, its settings)."""
+        return _server_env(self.instance, self.url, self.settings)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -147,19 +152,23 @@ def second_factor(page, email: str) -> None:
     expect(heading).not_to_have_text(re.compile(r"two-factor", re.IGNORECASE))
 
 
-def _server_env(instance: Path, url: str) -> dict[str, str]:
+def _server_env(instance: Path, url: str, settings: dict[str, str] | None = None) -> dict[str, str]:
     # The server's settings come only from here: not the suite's test database, not the caller's LMS_*.
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
     env.update(LMS_INSTANCE_PATH=str(instance), LMS_PUBLIC_URL=url, PYTHONUNBUFFERED="1")
+    env.update(settings or {})
     return env
 
 
-def start_server(instance: Path, *, timeout: float = 60) -> LiveServer:
-    """Run quickstart (without serving) in ``instance``, then gunicorn on a free port; wait until it answers."""
+def start_server(instance: Path, *, timeout: float = 60, settings: dict[str, str] | None = None) -> LiveServer:
+    """Run quickstart (without serving) in ``instance``, then gunicorn on a free port; wait until it answers.
+
+    ``settings``: LMS_* variables of this server only (a short idle timeout, its own content folder).
+    """
     instance.mkdir(parents=True, exist_ok=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = _server_env(instance, url)
+    env = _server_env(instance, url, settings)
     setup = subprocess.run([sys.executable, "-c", "from lms.cli import main; main()", "quickstart", "--no-serve"],
                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
     if setup.returncode != 0:
@@ -172,7 +181,8 @@ def start_server(instance: Path, *, timeout: float = 60) -> LiveServer:
              "--access-logfile", "-", "lms:create_app()"],
             cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
-    server = LiveServer(url=url, instance=instance, process=process, log_path=log_path, passwords=passwords)
+    server = LiveServer(url=url, instance=instance, process=process, log_path=log_path, passwords=passwords,
+                        settings=dict(settings or {}))
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
