@@ -29,7 +29,7 @@ def public_base_url() -> str:
 
 def local_url(host: str, port: int) -> str:
     """The address of a server listening on ``host``:``port``, as a browser on this machine opens it."""
-    if host in ("", "0.0.0.0", "::"):
+    if host in ("", "0.0.0.0", "::"):  # nosec B104: reads a listening address, binds nothing
         host = "127.0.0.1"
     elif ":" in host:
         host = f"[{host}]"  # an IPv6 address
