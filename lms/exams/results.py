@@ -2,6 +2,7 @@
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,6 +14,7 @@ from ..learning import track_exam_slugs
 from ..models import Attempt, Cohort, Enrollment, Exam, ExamGrant
 from . import policy as rules
 from .attempts import EXTRA_ATTEMPT
+
 
 def safe_cell(value) -> str:
     """A CSV cell a spreadsheet will not run as a formula (the one rule lives in lms.exports)."""
@@ -76,30 +78,34 @@ CSV_HEADER = ["cohort", "trainee", "email", "agency", "exam", "exam_version", "a
               "finished_at", "finish_reason", "points", "max_points", "percent", "passed", "pass_mark"]
 
 
-def results_csv(cohort: Cohort, exam: Exam, rows: list[ResultRow]):
-    """The results as CSV lines, one per attempt (a generator, for streaming)."""
+def results_csv(cohort: Cohort, exam: Exam, rows: list[ResultRow]) -> Iterator[str]:
+    """The results as CSV lines, one per attempt, for streaming.
+
+    The values are read here, while the request's database session is open; only the returned
+    generator runs after the view has returned, when that session is gone and its objects detached,
+    so it touches no database object (a lazy load there failed and cut the file after its header).
+    """
+    records = [[
+        cohort.name, row.enrollment.user.name, row.enrollment.user.email,
+        row.enrollment.user.agency.name if row.enrollment.user.agency else "", exam.slug,
+        a.exam_version.number, a.number, a.status, a.started_at.isoformat(),
+        a.finished_at.isoformat() if a.finished_at else "", a.finish_reason or "",
+        "" if a.points is None else f"{a.points:g}", "" if a.max_points is None else f"{a.max_points:g}",
+        "" if a.percent is None else f"{a.percent:g}", "" if a.passed is None else ("yes" if a.passed else "no"),
+        f"{a.policy['pass_mark']:g}",
+    ] for row in rows for a in row.attempts]
+    return _csv_lines([CSV_HEADER, *records])
+
+
+def _csv_lines(records: list[list]) -> Iterator[str]:
+    """Each record as one CSV line with spreadsheet-safe cells."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-
-    def line(values):
+    for values in records:
         writer.writerow([safe_cell(v) for v in values])
-        text = buffer.getvalue()
+        yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-        return text
-
-    yield line(CSV_HEADER)
-    for row in rows:
-        user = row.enrollment.user
-        for a in row.attempts:
-            yield line([
-                cohort.name, user.name, user.email, user.agency.name if user.agency else "", exam.slug,
-                a.exam_version.number, a.number, a.status, a.started_at.isoformat(),
-                a.finished_at.isoformat() if a.finished_at else "", a.finish_reason or "",
-                "" if a.points is None else f"{a.points:g}", "" if a.max_points is None else f"{a.max_points:g}",
-                "" if a.percent is None else f"{a.percent:g}", "" if a.passed is None else ("yes" if a.passed else "no"),
-                f"{a.policy['pass_mark']:g}",
-            ])
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Instructor pages: exam results per cohort, attempt records, CSV, item analysis, and grants."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -71,7 +71,7 @@ def exam_results_csv(cohort_id, slug):
     exam = load_exam_or_404(cohort, slug)
     rows = results.exam_results(cohort, exam, current_user)
     filename = f"results-{exam.slug}-cohort-{cohort.id}.csv"
-    return Response(stream_with_context(results.results_csv(cohort, exam, rows)), mimetype="text/csv",
+    return Response(results.results_csv(cohort, exam, rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
