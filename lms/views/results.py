@@ -109,7 +109,7 @@ def attempt_detail(attempt_id):
     if expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     finished = attempt.status == "finished"
-    return render_template("results/attempt.html", attempt=attempt, items=review(attempt, ANSWERS) if finished else [],
+    return render_template("results/attempt.html", attempt=attempt, items=review(attempt, ANSWERS, show_variants=True) if finished else [],
                            log=answer_log(attempt.id), trainee_level=review_level_for(attempt),
                            consistent=regrade_matches(attempt) if finished else None)
 
