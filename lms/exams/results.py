@@ -59,18 +59,19 @@ class ResultRow:
 
 
 def exam_results(cohort: Cohort, exam: Exam, viewer) -> list[ResultRow]:
-    """Every visible trainee of the cohort with their attempts at the exam (three queries)."""
+    """Every visible trainee of the cohort with their attempts at the exam in this cohort (three queries)."""
     enrollments = visible_enrollments(cohort, viewer)
-    rows = {e.user_id: ResultRow(e) for e in enrollments}
+    rows = {e.id: ResultRow(e) for e in enrollments}
     if rows:
         for attempt in db.session.scalars(
-            select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id.in_(list(rows)))
+            select(Attempt).where(Attempt.exam_id == exam.id, Attempt.enrollment_id.in_(list(rows)))
             .options(selectinload(Attempt.exam_version)).order_by(Attempt.number)
         ):
-            rows[attempt.user_id].attempts.append(attempt)
+            rows[attempt.enrollment_id].attempts.append(attempt)
         for grant in db.session.scalars(select(ExamGrant).where(
-                ExamGrant.exam_id == exam.id, ExamGrant.user_id.in_(list(rows)), ExamGrant.kind == EXTRA_ATTEMPT)):
-            rows[grant.user_id].extra_attempts += 1
+                ExamGrant.exam_id == exam.id, ExamGrant.enrollment_id.in_(list(rows)),
+                ExamGrant.kind == EXTRA_ATTEMPT)):
+            rows[grant.enrollment_id].extra_attempts += 1
     return list(rows.values())
 
 
@@ -116,18 +117,19 @@ class TraineeExam:
     attempts: list[Attempt]
     grants: list[ExamGrant]
     allowed: int
+    cooldown_hours: float
 
 
 def trainee_exams(enrollment: Enrollment) -> list[TraineeExam]:
-    """The trainee's attempts and grants for each exam of the cohort's track."""
+    """The trainee's attempts and grants in this enrollment for each exam of the cohort's track."""
     exams = cohort_exams(enrollment.cohort)
     ids = [e.id for e in exams]
     attempts, grants = {}, {}
     if ids:
-        for a in db.session.scalars(select(Attempt).where(Attempt.user_id == enrollment.user_id,
+        for a in db.session.scalars(select(Attempt).where(Attempt.enrollment_id == enrollment.id,
                                                          Attempt.exam_id.in_(ids)).order_by(Attempt.number)):
             attempts.setdefault(a.exam_id, []).append(a)
-        for g in db.session.scalars(select(ExamGrant).where(ExamGrant.user_id == enrollment.user_id,
+        for g in db.session.scalars(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment.id,
                                                            ExamGrant.exam_id.in_(ids)).order_by(ExamGrant.id)):
             grants.setdefault(g.exam_id, []).append(g)
     out = []
@@ -135,5 +137,5 @@ def trainee_exams(enrollment: Enrollment) -> list[TraineeExam]:
         policy = rules.ExamPolicy.from_blueprint(exam.current_version.blueprint)
         extra = sum(1 for g in grants.get(exam.id, []) if g.kind == EXTRA_ATTEMPT)
         out.append(TraineeExam(exam, attempts.get(exam.id, []), grants.get(exam.id, []),
-                               rules.attempts_allowed(policy, extra)))
+                               rules.attempts_allowed(policy, extra), policy.cooldown_hours))
     return out
