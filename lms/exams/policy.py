@@ -92,7 +92,7 @@ def cooldown_lifted(finished: list, waivers) -> bool:
 
     ``waivers`` are the times such grants were made; ``finished`` as for ``may_start``.
     """
-    return bool(finished) and any(at >= finished[-1].started_at for at in waivers)
+    return bool(finished) and any(at > finished[-1].started_at for at in waivers)
 
 
 def may_start(policy: ExamPolicy, *, week_open: bool, finished: list, extra_attempts: int, now: datetime,
