@@ -12,7 +12,7 @@ Downgrade numbers attempts per user again; it fails if a user has open attempts 
 enrollments (finish them first).
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0006
 Create Date: 2026-12-02 14:40:00
 
 """
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0009'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
