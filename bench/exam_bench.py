@@ -88,11 +88,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(url: str, instance: Path, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+def start_server(url: str, instance: Path, workers: int, threads: int,
+                 synchronous: str | None = None) -> tuple[subprocess.Popen, int]:
+    """gunicorn on a free port, answering /healthz (``synchronous``: LMS_SQLITE_SYNCHRONOUS, else the default)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
     env.update(LMS_DATABASE_URL=url, LMS_INSTANCE_PATH=str(instance), LMS_SECRET_KEY="bench-secret-key")
-    log = open(instance / "gunicorn.log", "wb")
+    if synchronous:
+        env["LMS_SQLITE_SYNCHRONOUS"] = synchronous
+    log = open(instance / f"gunicorn{'-' + synchronous if synchronous else ''}.log", "ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30", "--backlog", "4096",
@@ -137,8 +141,8 @@ class Trainee:
     """One keep-alive connection and a cookie jar, as a browser tab."""
 
     def __init__(self, port: int, number: int, stats: Stats):
-        self.port, self.number, self.stats = port, number, stats
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.number, self.stats = number, stats
+        self.connect(port)
         self.cookie = ""
         self.token = ""
         self.attempt_url = ""
@@ -146,6 +150,13 @@ class Trainee:
         self.total = 0
         self.acknowledged = 0  # autosaves that changed an answer and were acknowledged
         self.flip = defaultdict(int)
+
+    def connect(self, port: int) -> None:
+        """Talk to the server on ``port`` (the cookie and the attempt stay: servers share the database)."""
+        if getattr(self, "conn", None) is not None:
+            self.conn.close()
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def request(self, step: str | None, method: str, path: str, body=None, headers=None, cookie=True):
         headers = dict(headers or {})
@@ -269,8 +280,9 @@ def report(stats: Stats, url: str, extra: dict) -> str:
     lines = [f"database: {url.split('://')[0]}", "",
              "| step | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
              "|---|---:|---:|---:|---:|---:|---:|"]
-    for step in ("login", "start", "page", "autosave", "submit", "result", "healthz (closed loop)",
-                 "healthz with a session (closed loop)", "autosave (closed loop)"):
+    fixed = ["login", "start", "page", "autosave", "submit", "result", "healthz (closed loop)",
+             "healthz with a session (closed loop)", "autosave (closed loop)"]
+    for step in fixed + sorted(set(stats.times) - set(fixed)):
         times = stats.times.get(step)
         if not times:
             continue
@@ -293,7 +305,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--loop-requests", type=int, default=100, help="requests per client in the closed loops")
+    parser.add_argument("--sqlite-synchronous", default="",
+                        help="SQLite only: comma-separated LMS_SQLITE_SYNCHRONOUS levels (e.g. NORMAL,FULL,NORMAL,FULL); "
+                             "the autosave closed loop is run again against a fresh server for each, in this order")
     args = parser.parse_args()
+    levels = [level.strip().upper() for level in args.sqlite_synchronous.split(",") if level.strip()]
+    if levels and args.database != "sqlite":
+        parser.error("--sqlite-synchronous needs --database sqlite")
 
     instance = Path(tempfile.mkdtemp(prefix="lms-bench-"))
     url = f"sqlite:///{instance / 'bench.db'}" if args.database == "sqlite" else args.database
@@ -330,6 +348,20 @@ def main() -> None:
         rng = random.Random(7)
         autosave_rps = closed_loop("autosave", stats, loop_clients, args.loop_requests,
                                    lambda t: t.autosave(rng.choice(sorted(t.questions)), "autosave (closed loop)"))
+        by_level = defaultdict(list)
+        for level in levels:  # the same attempts and clients, one fresh server per level
+            other, other_port = start_server(url, instance, args.workers, args.threads, synchronous=level)
+            try:
+                for t in loop_clients:
+                    t.connect(other_port)
+                step = f"autosave, synchronous={level}, run {len(by_level[level]) + 1} (closed loop)"
+                by_level[level].append(closed_loop(step, stats, loop_clients, args.loop_requests,
+                                                   lambda t, s=step: t.autosave(rng.choice(sorted(t.questions)), s)))
+            finally:
+                other.terminate()
+                other.wait(timeout=30)
+        for t in loop_clients:
+            t.connect(port)
         submitted_in = run_all(trainees, Trainee.submit, args.concurrency)
         run_all(trainees, Trainee.result, args.concurrency)
         lost = count_lost(url, instance, trainees)
@@ -346,6 +378,8 @@ def main() -> None:
             "autosave / healthz with a session": f"{100 * autosave_rps / session_rps:.0f} %",
             "acknowledged answers lost": lost,
         }
+        for level, runs in by_level.items():
+            extra[f"autosave closed loop, synchronous={level}"] = ", ".join(f"{r:.0f}" for r in runs) + " req/s"
         print(report(stats, url, extra))
     finally:
         server.terminate()

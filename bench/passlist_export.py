@@ -77,7 +77,7 @@ def seed(url, instance, rows):
                 issued = date(2024, 1, 1) + timedelta(days=i % 800)
                 users.append({"id": i, "email": f"officer{i}@example.test", "name": name, "role": "trainee",
                               "agency_id": agency["id"], "password_hash": "x", "must_change_password": False,
-                              "session_token": "x", "created_at": NOW, "time_multiplier": 1.0})
+                              "session_token": "x", "created_at": NOW})
                 enrollments.append({"id": i, "user_id": i, "cohort_id": 1 + i % 100, "status": "completed",
                                     "enrolled_at": NOW})
                 certifications.append({

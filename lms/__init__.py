@@ -8,7 +8,7 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db_engine  # noqa: F401  (registers the SQLite pragmas and BEGIN IMMEDIATE)
+from . import db_engine  # also registers the SQLite pragmas and BEGIN IMMEDIATE
 from . import inputs, session_rules
 from .clock import format_date, format_time, format_utc, utcnow
 from .config import PROJECT_ROOT, check_production, from_environment
@@ -42,6 +42,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     db.init_app(app)
+    with app.app_context():
+        db_engine.configure_sqlite_synchronous(db.engine, app.config["SQLITE_SYNCHRONOUS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     _init_login(app)

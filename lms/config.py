@@ -61,6 +61,8 @@ def from_environment(load_secret: bool = True) -> dict:
         "SECRET_KEY": load_secret_key(env, folder) if load_secret else None,
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
         "INSTANCE_PATH": str(folder),
+        # SQLite only: FULL makes every acknowledged commit survive a power loss (lms.db_engine).
+        "SQLITE_SYNCHRONOUS": os.environ.get("LMS_SQLITE_SYNCHRONOUS") or "FULL",
         "CONTENT_ROOT": os.environ.get("LMS_CONTENT_ROOT") or str(PROJECT_ROOT),
         # `lms content check` warns about a module not reviewed for longer than this.
         "CONTENT_REVIEW_DAYS": _int("LMS_CONTENT_REVIEW_DAYS", 365),

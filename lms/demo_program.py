@@ -25,7 +25,7 @@ from .exams import attempts as engine
 from .exams.grants import grant_extra_attempt
 from .extensions import db
 from .learning import mark_completed, module_access, week_start
-from .models import Agency, AttemptQuestion, Enrollment, Exam, QuestionVersion, Role, Track, User
+from .models import Agency, AttemptQuestion, Enrollment, QuestionVersion, Role, Track, User
 from .nominations import accept_nomination, check_nominee, nominate
 
 DIFFICULTY = {"easy": -1.2, "medium": 0.0, "hard": 1.2}
@@ -167,9 +167,9 @@ def _run_week(cohort, week, trainees, abilities, *, now, rng, report, instructor
         for user, slug in pending:
             result = _take(user, slug, abilities[user.id], now=now, rng=rng, report=report)
             if result is None:  # attempts used up: the instructor grants one more
-                exam = db.session.scalar(select(Exam).where(Exam.slug == slug))
-                grant_extra_attempt(user, exam, reason="Remediation after study (simulated)", actor=instructor,
-                                    now=now)
+                context = engine.exam_context(user, slug, now)  # the enrollment the attempts were taken in
+                grant_extra_attempt(context.enrollment, context.exam, reason="Remediation after study (simulated)",
+                                    actor=instructor, now=now)
                 report.extra_attempts_granted += 1
                 left.append((user, slug))
             elif not result:

@@ -41,7 +41,7 @@ COLUMNS = [
     ("verification_url", "Verification URL"),
 ]
 FORMATS = {
-    "csv": ("text/csv; charset=utf-8", "csv"),
+    "csv": ("text/csv", "csv"),  # the response adds "; charset=utf-8" to a text type
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "json": ("application/json", "json"),
 }

@@ -127,7 +127,7 @@ def course_path(enrollment: Enrollment, now) -> CoursePath:
     progress = _progress_by_module(enrollment)
     from .exams.attempts import exam_states  # the exam engine builds on this module
 
-    exams = exam_states(enrollment.user_id, track_exam_slugs(track), now)
+    exams = exam_states(enrollment.id, track_exam_slugs(track), now)
     weeks: dict[int, WeekView] = {}
     for item in track.items:
         week = weeks.setdefault(

@@ -61,3 +61,39 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(db):
         pytest.skip("SQLite only")
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_sqlite_commits_are_durable_by_default(db):
+    """synchronous=FULL (2): an acknowledged commit survives a power loss, not only a process crash."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    assert db.session.execute(text("PRAGMA synchronous")).scalar() == 2
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, 2), ("normal", 1), ("FULL", 2), ("extra", 3)])
+def test_sqlite_synchronous_is_configurable(monkeypatch, tmp_path, setting, expected):
+    from lms.extensions import db as _db
+
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_SECRET_KEY", "k")
+    monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
+    if setting is None:
+        monkeypatch.delenv("LMS_SQLITE_SYNCHRONOUS", raising=False)
+    else:
+        monkeypatch.setenv("LMS_SQLITE_SYNCHRONOUS", setting)
+    app = create_app()
+    with app.app_context():
+        try:
+            assert _db.session.execute(text("PRAGMA synchronous")).scalar() == expected
+            assert _db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        finally:
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+def test_an_unsafe_or_unknown_synchronous_level_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_SECRET_KEY", "k")
+    monkeypatch.setenv("LMS_SQLITE_SYNCHRONOUS", "OFF")
+    with pytest.raises(ValueError, match="LMS_SQLITE_SYNCHRONOUS must be one of NORMAL, FULL, EXTRA"):
+        create_app()

@@ -1,8 +1,10 @@
 """The attempt lifecycle: start (draw, pin, deadline), save answers, submit or expire, grade.
 
-Every function takes ``now``; writes flush and leave the commit to the caller. The rules that make
-an attempt trustworthy live here and in the database:
-- at most one open attempt per trainee and exam (a partial unique index; a start that loses the
+Every function takes ``now``; writes flush and leave the commit to the caller. Attempts, their
+limits and instructors' grants belong to an enrollment (a trainee in one cohort): a trainee enrolled
+again, or in two cohorts, has separate attempts and grants in each. The rules that make an attempt
+trustworthy live here and in the database:
+- at most one open attempt per enrollment and exam (a partial unique index; a start that loses the
   race resumes the winner's attempt);
 - answers are accepted until the deadline plus a grace of at most 60 s, each one kept twice: as the
   current response and in the append-only answer log, with the server's time;
@@ -108,42 +110,54 @@ def week_is_open(cohort, week: int, now) -> bool:
     return week in open_weeks(cohort, now)
 
 
-def finished_attempts(user_id: int, exam_id: int) -> list[Attempt]:
-    """The trainee's finished attempts at the exam, oldest first."""
+def finished_attempts(enrollment_id: int, exam_id: int) -> list[Attempt]:
+    """The enrollment's finished attempts at the exam, oldest first."""
     return list(db.session.scalars(
-        select(Attempt).where(Attempt.user_id == user_id, Attempt.exam_id == exam_id, Attempt.status == FINISHED)
+        select(Attempt).where(Attempt.enrollment_id == enrollment_id, Attempt.exam_id == exam_id,
+                              Attempt.status == FINISHED)
         .order_by(Attempt.number)
     ))
 
 
-def open_attempt(user_id: int, exam_id: int) -> Attempt | None:
-    """The trainee's open attempt at the exam, if any."""
+def open_attempt(enrollment_id: int, exam_id: int) -> Attempt | None:
+    """The enrollment's open attempt at the exam, if any."""
     return db.session.scalar(
-        select(Attempt).where(Attempt.user_id == user_id, Attempt.exam_id == exam_id, Attempt.status == OPEN)
+        select(Attempt).where(Attempt.enrollment_id == enrollment_id, Attempt.exam_id == exam_id,
+                              Attempt.status == OPEN)
     )
 
 
-def extra_attempts(user_id: int, exam_id: int) -> int:
-    """How many extra attempts instructors granted the trainee for the exam."""
-    return db.session.scalar(
-        select(func.count()).select_from(ExamGrant)
-        .where(ExamGrant.user_id == user_id, ExamGrant.exam_id == exam_id, ExamGrant.kind == EXTRA_ATTEMPT)
-    ) or 0
+@dataclass(frozen=True)
+class AttemptGrants:
+    """The extra attempts instructors granted in one enrollment for one exam."""
+
+    count: int = 0
+    cooldown_waivers: tuple = ()  # when each extra attempt that lifts the cool-down was granted
 
 
-def _start_check(context: ExamContext, user, *, now) -> tuple[list[Attempt], int, rules.StartCheck]:
-    """The trainee's finished attempts, extra attempts granted, and whether they may start one now."""
-    finished = finished_attempts(user.id, context.exam.id)
-    extra = extra_attempts(user.id, context.exam.id)
-    check = rules.may_start(context.policy, week_open=context.week_open, finished=finished, extra_attempts=extra,
-                            now=now, opens_on=context.opens_on)
-    return finished, extra, check
+def attempt_grants(enrollment_id: int, exam_id: int) -> AttemptGrants:
+    """The extra attempts granted in the enrollment for the exam (and which lift the cool-down)."""
+    rows = db.session.execute(
+        select(ExamGrant.granted_at, ExamGrant.waives_cooldown)
+        .where(ExamGrant.enrollment_id == enrollment_id, ExamGrant.exam_id == exam_id, ExamGrant.kind == EXTRA_ATTEMPT)
+    ).all()
+    return AttemptGrants(len(rows), tuple(at for at, waives in rows if waives))
 
 
-def _pending_extra_time(user_id: int, exam_id: int):
+def _start_check(context: ExamContext, *, now) -> tuple[list[Attempt], AttemptGrants, rules.StartCheck]:
+    """The enrollment's finished attempts, the extra attempts granted, and whether one may start now."""
+    finished = finished_attempts(context.enrollment.id, context.exam.id)
+    granted = attempt_grants(context.enrollment.id, context.exam.id)
+    check = rules.may_start(context.policy, week_open=context.week_open, finished=finished,
+                            extra_attempts=granted.count, now=now, opens_on=context.opens_on,
+                            cooldown_waivers=granted.cooldown_waivers)
+    return finished, granted, check
+
+
+def _pending_extra_time(enrollment_id: int, exam_id: int):
     """The condition for extra-time grants not yet applied to an attempt (the next one gets them)."""
-    return and_(ExamGrant.user_id == user_id, ExamGrant.exam_id == exam_id, ExamGrant.kind == EXTRA_TIME,
-                ExamGrant.attempt_id.is_(None))
+    return and_(ExamGrant.enrollment_id == enrollment_id, ExamGrant.exam_id == exam_id,
+                ExamGrant.kind == EXTRA_TIME, ExamGrant.attempt_id.is_(None))
 
 
 @dataclass
@@ -175,28 +189,32 @@ class ExamOverview:
         return _review_level(attempt, self.finished, self.extra_attempts)
 
 
-def exam_overview(context: ExamContext, user, *, now) -> ExamOverview:
-    """The exam page's facts for one trainee (finishing an expired open attempt first)."""
-    current = open_attempt(user.id, context.exam.id)
+def exam_overview(context: ExamContext, *, now) -> ExamOverview:
+    """The exam page's facts for one trainee in the context's enrollment (finishing an expired open
+    attempt first)."""
+    current = open_attempt(context.enrollment.id, context.exam.id)
     if current is not None and expire_if_due(current, now=now):
         current = None
-    finished, extra, check = _start_check(context, user, now=now)
+    finished, granted, check = _start_check(context, now=now)
     pending = db.session.scalar(
-        select(func.coalesce(func.sum(ExamGrant.minutes), 0)).where(_pending_extra_time(user.id, context.exam.id))
+        select(func.coalesce(func.sum(ExamGrant.minutes), 0))
+        .where(_pending_extra_time(context.enrollment.id, context.exam.id))
     ) or 0
-    return ExamOverview(context, finished, current, extra, check,
-                        rules.is_closed(context.policy, finished, extra), int(pending))
+    return ExamOverview(context, finished, current, granted.count, check,
+                        rules.is_closed(context.policy, finished, granted.count), int(pending))
 
 
 # -- start -------------------------------------------------------------------------------------
 
 
 def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -> Attempt:
-    """Start an attempt (or resume the open one): draw per blueprint, pin versions, set the deadline."""
-    current = open_attempt(user.id, context.exam.id)
+    """Start an attempt in the context's enrollment (or resume the open one): draw per blueprint, pin
+    versions, set the deadline (the enrollment's time multiplier and pending extra time apply)."""
+    enrollment = context.enrollment
+    current = open_attempt(enrollment.id, context.exam.id)
     if current is not None and not expire_if_due(current, now=now):
         return current
-    finished, extra, check = _start_check(context, user, now=now)
+    finished, granted, check = _start_check(context, now=now)
     if not check.allowed:
         raise StartRefused(check.reason)
     policy, blueprint = context.policy, context.version.blueprint
@@ -206,20 +224,20 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
     if policy.no_repeats and finished:
         seen = frozenset(db.session.scalars(
             select(AttemptQuestion.question_id).join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-            .where(Attempt.user_id == user.id, Attempt.exam_id == context.exam.id)
+            .where(Attempt.enrollment_id == enrollment.id, Attempt.exam_id == context.exam.id)
         ))
     try:
-        rounds = rules.attempts_allowed(policy, extra) - len(finished) if policy.no_repeats else 1
+        rounds = rules.attempts_allowed(policy, granted.count) - len(finished) if policy.no_repeats else 1
         drawn = draw_questions(blueprint["draw"], load_candidates(blueprint["draw"]), rng, seen=seen,
                                rounds=rounds, shuffle=policy.shuffle_questions)
     except DrawError as error:
         raise ExamError("This exam cannot be drawn right now; please tell your instructor.") from error
-    pending = list(db.session.scalars(select(ExamGrant).where(_pending_extra_time(user.id, context.exam.id))))
+    pending = list(db.session.scalars(select(ExamGrant).where(_pending_extra_time(enrollment.id, context.exam.id))))
     extra_seconds = sum(g.minutes for g in pending) * 60
-    multiplier = float(user.time_multiplier or 1.0)
+    multiplier = float(enrollment.time_multiplier or 1.0)
     attempt = Attempt(
         user_id=user.id, exam_id=context.exam.id, exam_version_id=context.version.id,
-        enrollment_id=context.enrollment.id, number=len(finished) + 1, status=OPEN, seed=seed,
+        enrollment_id=enrollment.id, number=len(finished) + 1, status=OPEN, seed=seed,
         policy=policy.as_dict(), time_multiplier=multiplier, extra_seconds=extra_seconds, started_at=now,
         deadline_at=rules.deadline(now, policy.time_limit_minutes, multiplier, extra_seconds), page_reached=0,
     )
@@ -228,8 +246,8 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
             db.session.add(attempt)
             db.session.flush()
     except IntegrityError:
-        # Another request started this trainee's attempt at the same moment: resume that one.
-        winner = open_attempt(user.id, context.exam.id)
+        # Another request started this enrollment's attempt at the same moment: resume that one.
+        winner = open_attempt(enrollment.id, context.exam.id)
         if winner is None:
             raise ExamError("Another start of this exam happened at the same moment; please reload.") from None
         return winner
@@ -252,7 +270,7 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
         grant.attempt_id = attempt.id
     db.session.flush()
     record_event("attempt.start", actor=user, obj=attempt, now=now, details={
-        "exam": context.exam.slug, "exam_version": context.version.number, "number": attempt.number,
+        "exam": context.exam.slug, "enrollment_id": enrollment.id, "exam_version": context.version.number, "number": attempt.number,
         "deadline_at": attempt.deadline_at.isoformat(), "time_multiplier": multiplier,
         "extra_seconds": extra_seconds, "questions": len(rows), "repeats": sum(1 for d in drawn if d.repeat),
     })
@@ -491,8 +509,8 @@ def close_expired_attempts(*, now, limit: int = 200) -> int:
 NOT_STARTED, IN_PROGRESS, PASSED, FAILED = "not_started", "in_progress", "passed", "failed"
 
 
-def exam_states(user_id: int, slugs, now) -> dict[str, tuple[str, str]]:
-    """Exam slug -> (title, state) for the trainee: not_started, in_progress, passed or failed.
+def exam_states(enrollment_id: int, slugs, now) -> dict[str, tuple[str, str]]:
+    """Exam slug -> (title, state) in one enrollment: not_started, in_progress, passed or failed.
 
     Read-only: an open attempt past its deadline and grace is shown with the result it will get when
     it is finished (its answers can no longer change), which happens on the exam's page.
@@ -508,7 +526,7 @@ def exam_states(user_id: int, slugs, now) -> dict[str, tuple[str, str]]:
     if exams:
         for a in db.session.execute(
             select(Attempt.id, Attempt.exam_id, Attempt.status, Attempt.passed, Attempt.deadline_at, Attempt.policy)
-            .where(Attempt.user_id == user_id, Attempt.exam_id.in_([e.id for e in exams]))
+            .where(Attempt.enrollment_id == enrollment_id, Attempt.exam_id.in_([e.id for e in exams]))
             .order_by(Attempt.number)
         ):
             attempts[a.exam_id].append(a)
@@ -530,8 +548,8 @@ def exam_states(user_id: int, slugs, now) -> dict[str, tuple[str, str]]:
 
 
 __all__ = [
-    "AttemptClosed", "ExamContext", "ExamError", "ExamOverview", "ResponseInvalid", "Saved", "StartRefused",
-    "accepts_answers_until", "close_expired_attempts", "compute_result", "exam_context", "exam_overview",
+    "AttemptClosed", "AttemptGrants", "ExamContext", "ExamError", "ExamOverview", "ResponseInvalid", "Saved", "StartRefused",
+    "accepts_answers_until", "attempt_grants", "close_expired_attempts", "compute_result", "exam_context", "exam_overview",
     "exam_states", "expire_if_due", "field_name", "navigate", "finished_attempts", "grace_seconds", "move_to_page",
     "open_attempt", "page_of", "save_answer", "save_page", "start_attempt", "submit_attempt",
 ]
@@ -544,11 +562,11 @@ def review_level_for(attempt: Attempt) -> str:
     policy = rules.ExamPolicy.from_dict(attempt.policy)
     if policy.review_when == rules.AFTER_SUBMIT:
         return policy.review_show
-    return _review_level(attempt, finished_attempts(attempt.user_id, attempt.exam_id),
-                         extra_attempts(attempt.user_id, attempt.exam_id))
+    return _review_level(attempt, finished_attempts(attempt.enrollment_id, attempt.exam_id),
+                         attempt_grants(attempt.enrollment_id, attempt.exam_id).count)
 
 
 def _review_level(attempt: Attempt, finished: list[Attempt], extra: int) -> str:
-    """The review level of a finished attempt, by its own policy, given the trainee's finished attempts."""
+    """The review level of a finished attempt, by its own policy, given its enrollment's finished attempts."""
     policy = rules.ExamPolicy.from_dict(attempt.policy)
     return rules.review_level(policy, closed=rules.is_closed(policy, finished, extra))

@@ -155,6 +155,7 @@ class ReviewItem:
     max_points: float | None = None
     is_correct: bool | None = None
     correct_answer: str | None = None
+    also_accepted: list[str] = field(default_factory=list)  # other accepted answers (staff only)
     feedback_html: list[str] = field(default_factory=list)
     rationale_html: str | None = None
     source: str | None = None
@@ -179,13 +180,13 @@ def describe_response(qtype: str, data: dict, response) -> str:
 
 
 def describe_key(qtype: str, data: dict) -> str:
-    """The correct answer in words."""
+    """The correct answer in words (a short answer: its canonical form, the first accepted answer)."""
     if qtype in ("single", "multiple"):
         return "; ".join(c["text"] for c in data["choices"] if c.get("correct"))
     if qtype == "true_false":
         return "True" if data["answer"] else "False"
     if qtype == "short":
-        return " or ".join(data["answers"])
+        return data["answers"][0]
     if qtype == "numeric":
         unit = f" {data['unit']}" if data.get("unit") else ""
         if "range" in data:
@@ -197,8 +198,19 @@ def describe_key(qtype: str, data: dict) -> str:
     return ""
 
 
-def review(attempt, level: str) -> list[ReviewItem]:
-    """A finished attempt's questions at review ``level`` (score: none; wrong: marks; answers: all)."""
+def accepted_variants(qtype: str, data: dict) -> list[str]:
+    """The other answers graded as correct besides the canonical one (short answers' accepted variants).
+
+    They include the misspellings and odd forms an author chose to accept, which must not be taught
+    as correct: only instructors and staff see them."""
+    return list(data["answers"][1:]) if qtype == "short" else []
+
+
+def review(attempt, level: str, *, show_variants: bool = False) -> list[ReviewItem]:
+    """A finished attempt's questions at review ``level`` (score: none; wrong: marks; answers: all).
+
+    ``show_variants`` (instructors' and staff's record view) adds every accepted answer to the
+    canonical one a trainee sees."""
     if not rules.shows(level, rules.WRONG):
         return []
     questions = attempt.questions
@@ -221,6 +233,8 @@ def review(attempt, level: str) -> list[ReviewItem]:
                     rendered["feedback"].get(cid) if full and (cid in picked or choice.get("correct")) else None))
         if full:
             item.correct_answer = describe_key(aq.qtype, data)
+            if show_variants:
+                item.also_accepted = accepted_variants(aq.qtype, data)
             if aq.qtype == "true_false" and aq.response is not None:
                 item.feedback_html = [rendered["feedback"]["true" if aq.response else "false"]]
             elif aq.qtype not in ("single", "multiple", "true_false"):

@@ -86,12 +86,22 @@ class StartCheck:
     next_allowed_at: datetime | None = None
 
 
-def may_start(policy: ExamPolicy, *, week_open: bool, finished: list, extra_attempts: int, now: datetime,
-              opens_on=None) -> StartCheck:
-    """The start rule: the week is open, not passed yet, attempts left, cool-down over.
+def cooldown_lifted(finished: list, waivers) -> bool:
+    """An instructor lifted the wait before the next attempt: an extra attempt granted without the
+    cool-down after the latest attempt started (so it lifts the wait after that attempt, once).
 
-    ``finished`` are the trainee's finished attempts at this exam (objects with ``passed`` and
-    ``finished_at``), oldest first. An open attempt is resumed, not started, so it is not a case here.
+    ``waivers`` are the times such grants were made; ``finished`` as for ``may_start``.
+    """
+    return bool(finished) and any(at > finished[-1].started_at for at in waivers)
+
+
+def may_start(policy: ExamPolicy, *, week_open: bool, finished: list, extra_attempts: int, now: datetime,
+              opens_on=None, cooldown_waivers=()) -> StartCheck:
+    """The start rule: the week is open, not passed yet, attempts left, cool-down over (or lifted).
+
+    ``finished`` are the trainee's finished attempts at this exam in this enrollment (objects with
+    ``passed``, ``started_at`` and ``finished_at``), oldest first. An open attempt is resumed, not
+    started, so it is not a case here. ``cooldown_waivers``: see ``cooldown_lifted``.
     """
     if not week_open:
         when = f" It opens on {opens_on:%B %-d, %Y}." if opens_on else ""
@@ -100,7 +110,7 @@ def may_start(policy: ExamPolicy, *, week_open: bool, finished: list, extra_atte
         return StartCheck(False, "You have passed this exam.")
     if len(finished) >= attempts_allowed(policy, extra_attempts):
         return StartCheck(False, "You have used every attempt allowed. Your instructor can grant another.")
-    if finished and policy.cooldown_hours:
+    if finished and policy.cooldown_hours and not cooldown_lifted(finished, cooldown_waivers):
         ready = finished[-1].finished_at + timedelta(hours=policy.cooldown_hours)
         if now < ready:
             return StartCheck(False, "The cool-down between attempts has not ended.", ready)

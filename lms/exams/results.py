@@ -2,6 +2,7 @@
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,6 +14,7 @@ from ..learning import track_exam_slugs
 from ..models import Attempt, Cohort, Enrollment, Exam, ExamGrant
 from . import policy as rules
 from .attempts import EXTRA_ATTEMPT
+
 
 def safe_cell(value) -> str:
     """A CSV cell a spreadsheet will not run as a formula (the one rule lives in lms.exports)."""
@@ -57,18 +59,19 @@ class ResultRow:
 
 
 def exam_results(cohort: Cohort, exam: Exam, viewer) -> list[ResultRow]:
-    """Every visible trainee of the cohort with their attempts at the exam (three queries)."""
+    """Every visible trainee of the cohort with their attempts at the exam in this cohort (three queries)."""
     enrollments = visible_enrollments(cohort, viewer)
-    rows = {e.user_id: ResultRow(e) for e in enrollments}
+    rows = {e.id: ResultRow(e) for e in enrollments}
     if rows:
         for attempt in db.session.scalars(
-            select(Attempt).where(Attempt.exam_id == exam.id, Attempt.user_id.in_(list(rows)))
+            select(Attempt).where(Attempt.exam_id == exam.id, Attempt.enrollment_id.in_(list(rows)))
             .options(selectinload(Attempt.exam_version)).order_by(Attempt.number)
         ):
-            rows[attempt.user_id].attempts.append(attempt)
+            rows[attempt.enrollment_id].attempts.append(attempt)
         for grant in db.session.scalars(select(ExamGrant).where(
-                ExamGrant.exam_id == exam.id, ExamGrant.user_id.in_(list(rows)), ExamGrant.kind == EXTRA_ATTEMPT)):
-            rows[grant.user_id].extra_attempts += 1
+                ExamGrant.exam_id == exam.id, ExamGrant.enrollment_id.in_(list(rows)),
+                ExamGrant.kind == EXTRA_ATTEMPT)):
+            rows[grant.enrollment_id].extra_attempts += 1
     return list(rows.values())
 
 
@@ -76,30 +79,34 @@ CSV_HEADER = ["cohort", "trainee", "email", "agency", "exam", "exam_version", "a
               "finished_at", "finish_reason", "points", "max_points", "percent", "passed", "pass_mark"]
 
 
-def results_csv(cohort: Cohort, exam: Exam, rows: list[ResultRow]):
-    """The results as CSV lines, one per attempt (a generator, for streaming)."""
+def results_csv(cohort: Cohort, exam: Exam, rows: list[ResultRow]) -> Iterator[str]:
+    """The results as CSV lines, one per attempt, for streaming.
+
+    The values are read here, while the request's database session is open; only the returned
+    generator runs after the view has returned, when that session is gone and its objects detached,
+    so it touches no database object (a lazy load there failed and cut the file after its header).
+    """
+    records = [[
+        cohort.name, row.enrollment.user.name, row.enrollment.user.email,
+        row.enrollment.user.agency.name if row.enrollment.user.agency else "", exam.slug,
+        a.exam_version.number, a.number, a.status, a.started_at.isoformat(),
+        a.finished_at.isoformat() if a.finished_at else "", a.finish_reason or "",
+        "" if a.points is None else f"{a.points:g}", "" if a.max_points is None else f"{a.max_points:g}",
+        "" if a.percent is None else f"{a.percent:g}", "" if a.passed is None else ("yes" if a.passed else "no"),
+        f"{a.policy['pass_mark']:g}",
+    ] for row in rows for a in row.attempts]
+    return _csv_lines([CSV_HEADER, *records])
+
+
+def _csv_lines(records: list[list]) -> Iterator[str]:
+    """Each record as one CSV line with spreadsheet-safe cells."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-
-    def line(values):
+    for values in records:
         writer.writerow([safe_cell(v) for v in values])
-        text = buffer.getvalue()
+        yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-        return text
-
-    yield line(CSV_HEADER)
-    for row in rows:
-        user = row.enrollment.user
-        for a in row.attempts:
-            yield line([
-                cohort.name, user.name, user.email, user.agency.name if user.agency else "", exam.slug,
-                a.exam_version.number, a.number, a.status, a.started_at.isoformat(),
-                a.finished_at.isoformat() if a.finished_at else "", a.finish_reason or "",
-                "" if a.points is None else f"{a.points:g}", "" if a.max_points is None else f"{a.max_points:g}",
-                "" if a.percent is None else f"{a.percent:g}", "" if a.passed is None else ("yes" if a.passed else "no"),
-                f"{a.policy['pass_mark']:g}",
-            ])
 
 
 @dataclass
@@ -110,18 +117,19 @@ class TraineeExam:
     attempts: list[Attempt]
     grants: list[ExamGrant]
     allowed: int
+    cooldown_hours: float
 
 
 def trainee_exams(enrollment: Enrollment) -> list[TraineeExam]:
-    """The trainee's attempts and grants for each exam of the cohort's track."""
+    """The trainee's attempts and grants in this enrollment for each exam of the cohort's track."""
     exams = cohort_exams(enrollment.cohort)
     ids = [e.id for e in exams]
     attempts, grants = {}, {}
     if ids:
-        for a in db.session.scalars(select(Attempt).where(Attempt.user_id == enrollment.user_id,
+        for a in db.session.scalars(select(Attempt).where(Attempt.enrollment_id == enrollment.id,
                                                          Attempt.exam_id.in_(ids)).order_by(Attempt.number)):
             attempts.setdefault(a.exam_id, []).append(a)
-        for g in db.session.scalars(select(ExamGrant).where(ExamGrant.user_id == enrollment.user_id,
+        for g in db.session.scalars(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment.id,
                                                            ExamGrant.exam_id.in_(ids)).order_by(ExamGrant.id)):
             grants.setdefault(g.exam_id, []).append(g)
     out = []
@@ -129,5 +137,5 @@ def trainee_exams(enrollment: Enrollment) -> list[TraineeExam]:
         policy = rules.ExamPolicy.from_blueprint(exam.current_version.blueprint)
         extra = sum(1 for g in grants.get(exam.id, []) if g.kind == EXTRA_ATTEMPT)
         out.append(TraineeExam(exam, attempts.get(exam.id, []), grants.get(exam.id, []),
-                               rules.attempts_allowed(policy, extra)))
+                               rules.attempts_allowed(policy, extra), policy.cooldown_hours))
     return out

@@ -1,6 +1,6 @@
 """Exam forms: starting and submitting (CSRF only), and the instructor's grants."""
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField, SubmitField, TextAreaField
+from wtforms import BooleanField, DecimalField, IntegerField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
@@ -25,8 +25,9 @@ class ExtraTimeForm(FlaskForm):
 
 
 class ExtraAttemptForm(FlaskForm):
-    """One more attempt than the blueprint allows."""
+    """One more attempt than the blueprint allows, with or without the wait between attempts."""
 
+    waive_cooldown = BooleanField("The trainee may start it at once: no wait between attempts")
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=500)])
     submit = SubmitField("Grant an extra attempt")
 

@@ -1,5 +1,5 @@
 """Cohorts run a track from a start date; trainees are enrolled in them."""
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import Column, Date, Float, ForeignKey, Index, String, Table, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -68,6 +68,8 @@ class Enrollment(db.Model):
     enrolled_at = mapped_column(UTCDateTime(), nullable=False)
     # The agreement the trainee is nominated under; the certification names it and its functions.
     mou_id: Mapped[int | None] = mapped_column(ForeignKey("mou.id"), index=True)
+    # The standing time multiplier (an accommodation) for exams in this enrollment, set by its instructors.
+    time_multiplier: Mapped[float] = mapped_column(Float, default=1.0, server_default=text("1.0"))
 
     user = relationship("User")
     cohort = relationship("Cohort", back_populates="enrollments")

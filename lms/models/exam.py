@@ -129,8 +129,9 @@ class Attempt(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"))
     exam_version_id: Mapped[int] = mapped_column(ForeignKey("exam_version.id"))
+    # Attempts belong to an enrollment: a trainee enrolled again (another cohort) starts afresh.
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"), index=True)
-    number: Mapped[int] = mapped_column()  # 1, 2, ... per trainee and exam
+    number: Mapped[int] = mapped_column()  # 1, 2, ... per enrollment and exam
     status: Mapped[str] = mapped_column(String(10))  # open | finished
     seed: Mapped[str] = mapped_column(String(64))
     # The policy in force when the attempt started (a copy of the blueprint's rules, not the draw).
@@ -154,9 +155,9 @@ class Attempt(db.Model):
     questions = relationship("AttemptQuestion", back_populates="attempt", order_by="AttemptQuestion.position")
 
     __table_args__ = (
-        UniqueConstraint("user_id", "exam_id", "number"),
-        # At most one open attempt per trainee and exam, enforced by the database.
-        Index("uq_attempt_one_open", "user_id", "exam_id", unique=True,
+        UniqueConstraint("enrollment_id", "exam_id", "number"),
+        # At most one open attempt per enrollment and exam, enforced by the database.
+        Index("uq_attempt_one_open", "enrollment_id", "exam_id", unique=True,
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
         Index("ix_attempt_status_deadline", "status", "deadline_at"),
         Index("ix_attempt_exam_status", "exam_id", "status"),
@@ -210,15 +211,19 @@ class AnswerLog(db.Model):
 
 
 class ExamGrant(db.Model):
-    """An instructor's grant to a trainee for an exam: extra time or an extra attempt (audited)."""
+    """An instructor's grant to a trainee in one enrollment for an exam: extra time or an extra attempt
+    (audited). It applies in that enrollment only, never in the trainee's other cohorts."""
 
     __tablename__ = "exam_grant"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"))
     exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"))
     kind: Mapped[str] = mapped_column(String(20))  # extra_time | extra_attempt
     minutes: Mapped[int] = mapped_column(default=0)
+    # An extra attempt that may start at once: the cool-down after the attempt latest when granted is lifted.
+    waives_cooldown: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     # Extra time applies to this attempt: the open one when granted, else the next one started.
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("attempt.id"))
     reason: Mapped[str] = mapped_column(String(500), default="")
@@ -227,4 +232,4 @@ class ExamGrant(db.Model):
 
     granted_by = relationship("User", foreign_keys=[granted_by_id])
 
-    __table_args__ = (Index("ix_exam_grant_user_exam", "user_id", "exam_id"),)
+    __table_args__ = (Index("ix_exam_grant_enrollment_exam", "enrollment_id", "exam_id"),)

@@ -2,7 +2,7 @@
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -52,8 +52,6 @@ class User(UserMixin, db.Model):
     # The annual access review (CJIS): when an administrator last confirmed the account still needs access.
     access_reviewed_at = mapped_column(UTCDateTime(), nullable=True)
     access_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    # A standing accommodation: every exam's time limit is multiplied by it (e.g. 1.5).
-    time_multiplier: Mapped[float] = mapped_column(Float, default=1.0, server_default=text("1.0"))
 
     # The second factor (TOTP): the secret encrypted (lms.twofactor), when it was confirmed, and the last
     # time step a code was accepted for (a code is never accepted twice, nor an earlier one).

@@ -62,7 +62,7 @@ def _finished_redirect(attempt):
 def exam_page(slug):
     """The rules, attempts used and left, when the next attempt is allowed, and past results."""
     context = load_exam_or_404(slug)
-    overview = service.exam_overview(context, current_user, now=utcnow())
+    overview = service.exam_overview(context, now=utcnow())
     db.session.commit()  # an overdue attempt was just finished
     levels = {a.id: overview.review_level(a) for a in overview.finished}
     return render_template("exams/exam.html", o=overview, policy=context.policy, levels=levels, form=StartForm(),

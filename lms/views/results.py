@@ -1,5 +1,5 @@
 """Instructor pages: exam results per cohort, attempt records, CSV, item analysis, and grants."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -71,7 +71,7 @@ def exam_results_csv(cohort_id, slug):
     exam = load_exam_or_404(cohort, slug)
     rows = results.exam_results(cohort, exam, current_user)
     filename = f"results-{exam.slug}-cohort-{cohort.id}.csv"
-    return Response(stream_with_context(results.results_csv(cohort, exam, rows)), mimetype="text/csv",
+    return Response(results.results_csv(cohort, exam, rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -109,7 +109,7 @@ def attempt_detail(attempt_id):
     if expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     finished = attempt.status == "finished"
-    return render_template("results/attempt.html", attempt=attempt, items=review(attempt, ANSWERS) if finished else [],
+    return render_template("results/attempt.html", attempt=attempt, items=review(attempt, ANSWERS, show_variants=True) if finished else [],
                            log=answer_log(attempt.id), trainee_level=review_level_for(attempt),
                            consistent=regrade_matches(attempt) if finished else None)
 
@@ -123,7 +123,7 @@ def trainee(cohort_id, user_id):
     return render_template("results/trainee.html", cohort=cohort, enrollment=enrollment,
                            exams=results.trainee_exams(enrollment), manage=cohorts.can_manage_cohort(current_user, cohort),
                            time_form=ExtraTimeForm(), attempt_form=ExtraAttemptForm(),
-                           multiplier_form=MultiplierForm(multiplier=enrollment.user.time_multiplier))
+                           multiplier_form=MultiplierForm(multiplier=enrollment.time_multiplier))
 
 
 def _grant(cohort_id, user_id, form, action, slug=None):
@@ -136,7 +136,7 @@ def _grant(cohort_id, user_id, form, action, slug=None):
         flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
         return back
     try:
-        message = action(enrollment.user, exam, form)
+        message = action(enrollment, exam, form)
     except ExamError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -150,30 +150,32 @@ def _grant(cohort_id, user_id, form, action, slug=None):
 @role_required(*MANAGERS)
 def extra_time(cohort_id, user_id, slug):
     """Grant extra minutes on an exam (the open attempt's deadline moves at once)."""
-    def act(user, exam, form):
-        grant = grants.grant_extra_time(user, exam, minutes=form.minutes.data, reason=form.reason.data or "",
+    def act(enrollment, exam, form):
+        grant = grants.grant_extra_time(enrollment, exam, minutes=form.minutes.data, reason=form.reason.data or "",
                                         actor=current_user, now=utcnow())
         where = "to the attempt in progress" if grant.attempt_id else "to the next attempt"
-        return f"{grant.minutes} extra minutes granted to {user.name} on {exam.title}, {where}."
+        return f"{grant.minutes} extra minutes granted to {enrollment.user.name} on {exam.title}, {where}."
     return _grant(cohort_id, user_id, ExtraTimeForm(), act, slug)
 
 
 @bp.post("/cohorts/<int:cohort_id>/trainees/<int:user_id>/exams/<slug>/extra-attempt")
 @role_required(*MANAGERS)
 def extra_attempt(cohort_id, user_id, slug):
-    """Grant one more attempt at an exam."""
-    def act(user, exam, form):
-        grants.grant_extra_attempt(user, exam, reason=form.reason.data or "", actor=current_user, now=utcnow())
-        return f"{user.name} may take {exam.title} one more time."
+    """Grant one more attempt at an exam, saying whether the wait between attempts applies."""
+    def act(enrollment, exam, form):
+        grant = grants.grant_extra_attempt(enrollment, exam, waive_cooldown=form.waive_cooldown.data,
+                                           reason=form.reason.data or "", actor=current_user, now=utcnow())
+        when = ", starting as soon as they like (no wait)" if grant.waives_cooldown else ""
+        return f"{enrollment.user.name} may take {exam.title} one more time{when}."
     return _grant(cohort_id, user_id, ExtraAttemptForm(), act, slug)
 
 
 @bp.post("/cohorts/<int:cohort_id>/trainees/<int:user_id>/multiplier")
 @role_required(*MANAGERS)
 def multiplier(cohort_id, user_id):
-    """Set the trainee's standing time multiplier (applies to attempts started from now on)."""
-    def act(user, exam, form):
-        grants.set_time_multiplier(user, float(form.multiplier.data), reason=form.reason.data or "",
+    """Set the trainee's standing time multiplier in this cohort (applies to attempts started from now on)."""
+    def act(enrollment, exam, form):
+        grants.set_time_multiplier(enrollment, float(form.multiplier.data), reason=form.reason.data or "",
                                    actor=current_user, now=utcnow())
-        return f"{user.name}'s time multiplier is now {user.time_multiplier:g}."
+        return f"{enrollment.user.name}'s time multiplier in {enrollment.cohort.name} is now {enrollment.time_multiplier:g}."
     return _grant(cohort_id, user_id, MultiplierForm(), act)

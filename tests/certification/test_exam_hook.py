@@ -42,7 +42,7 @@ def test_the_submit_that_passes_the_last_exam_issues_the_certification(factory, 
     _take(trainee, "later-exam", clock, db, right=False)  # failing the last exam issues nothing
     assert db.session.scalar(select(func.count(Certification.id))) == 0
     clock.advance(days=1)
-    grant_extra_attempt(factory, trainee, "later-exam", clock, db)
+    grant_extra_attempt(factory, enrollment, "later-exam", clock, db)
     last = _take(trainee, "later-exam", clock, db)
     certification = db.session.scalar(select(Certification))
     assert certification is not None and certification.issued_at == last.finished_at
@@ -53,13 +53,13 @@ def test_the_submit_that_passes_the_last_exam_issues_the_certification(factory, 
     assert snapshot["modules"][0]["slug"] == "agreement/basics" and snapshot["modules"][0]["version"] == 1
 
 
-def grant_extra_attempt(factory, user, slug, clock, db):
+def grant_extra_attempt(factory, enrollment, slug, clock, db):
     from lms.exams.grants import grant_extra_attempt as grant
     from lms.models import Exam
 
     instructor = factory.user(Role.INSTRUCTOR)
     exam = db.session.scalar(select(Exam).where(Exam.slug == slug))
-    grant(user, exam, reason="Retake", actor=instructor, now=clock())
+    grant(enrollment, exam, reason="Retake", actor=instructor, now=clock())
     db.session.commit()
 
 

@@ -19,6 +19,7 @@ class ExamWorld:
     trainee: object
     other: object
     agency: object
+    enrollment: object = None  # the trainee's enrollment in the cohort (attempts and grants belong to it)
 
 
 @pytest.fixture
@@ -30,9 +31,9 @@ def world(factory) -> ExamWorld:
     cohort = factory.cohort("exam-track", start=date(2026, 3, 2), agencies=[agency], instructors=[instructor])
     trainee = factory.user(Role.TRAINEE, agency=agency, name="Terry Trainee")
     other = factory.user(Role.TRAINEE, agency=agency, name="Olive Other")
-    factory.enroll(trainee, cohort)
+    enrollment = factory.enroll(trainee, cohort)
     factory.enroll(other, cohort)
-    return ExamWorld(cohort, instructor, trainee, other, agency)
+    return ExamWorld(cohort, instructor, trainee, other, agency, enrollment)
 
 
 def start(user, slug, clock, **kw):

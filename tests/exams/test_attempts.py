@@ -47,21 +47,21 @@ def test_starting_again_resumes_the_open_attempt(world, clock):
 
 
 def test_the_time_multiplier_and_extra_time_extend_the_deadline(world, clock):
-    grants.set_time_multiplier(world.trainee, 1.5, reason="documented accommodation", actor=world.instructor,
+    grants.set_time_multiplier(world.enrollment, 1.5, reason="documented accommodation", actor=world.instructor,
                                now=clock())
-    grants.grant_extra_time(world.trainee, exam("mixed-exam"), minutes=10, reason="before start",
+    grants.grant_extra_time(world.enrollment, exam("mixed-exam"), minutes=10, reason="before start",
                             actor=world.instructor, now=clock())
     _db.session.commit()
     attempt = start(world.trainee, "mixed-exam", clock)
     assert attempt.deadline_at == clock() + timedelta(minutes=30 * 1.5 + 10)
     assert attempt.time_multiplier == 1.5 and attempt.extra_seconds == 600
-    assert events("user.set_time_multiplier") == 1 and events("exam.grant_extra_time") == 1
+    assert events("enrollment.set_time_multiplier") == 1 and events("exam.grant_extra_time") == 1
 
 
 def test_extra_time_granted_during_an_attempt_moves_its_deadline(world, clock):
     attempt = start(world.trainee, "mixed-exam", clock)
     clock.advance(minutes=29)
-    grants.grant_extra_time(world.trainee, exam("mixed-exam"), minutes=15, actor=world.instructor, now=clock())
+    grants.grant_extra_time(world.enrollment, exam("mixed-exam"), minutes=15, actor=world.instructor, now=clock())
     _db.session.commit()
     _db.session.refresh(attempt)
     assert attempt.deadline_at == attempt.started_at + timedelta(minutes=45)
@@ -100,7 +100,7 @@ def test_an_abandoned_attempt_finishes_at_its_deadline_on_next_access(world, clo
     answer_all(attempt, clock)
     clock.advance(hours=5)
     context = exam_context(world.trainee, "mixed-exam", clock())
-    overview = exam_overview(context, world.trainee, now=clock())
+    overview = exam_overview(context, now=clock())
     _db.session.commit()
     assert overview.open is None and [a.id for a in overview.finished] == [attempt.id]
     _db.session.refresh(attempt)
@@ -181,7 +181,7 @@ def test_cool_down_then_attempt_limit_then_an_extra_attempt(world, clock):
     assert not first.passed
     with pytest.raises(StartRefused, match="cool-down"):
         start(world.trainee, "mixed-exam", clock)
-    overview = exam_overview(exam_context(world.trainee, "mixed-exam", clock()), world.trainee, now=clock())
+    overview = exam_overview(exam_context(world.trainee, "mixed-exam", clock()), now=clock())
     assert overview.check.next_allowed_at == first.finished_at + timedelta(hours=24)
     assert overview.used == 1 and overview.left == 1
     clock.advance(hours=24)
@@ -192,7 +192,7 @@ def test_cool_down_then_attempt_limit_then_an_extra_attempt(world, clock):
     clock.advance(hours=25)
     with pytest.raises(StartRefused, match="every attempt"):
         start(world.trainee, "mixed-exam", clock)
-    grants.grant_extra_attempt(world.trainee, exam("mixed-exam"), reason="illness", actor=world.instructor,
+    grants.grant_extra_attempt(world.enrollment, exam("mixed-exam"), reason="illness", actor=world.instructor,
                                now=clock())
     _db.session.commit()
     assert start(world.trainee, "mixed-exam", clock).number == 3
@@ -269,18 +269,18 @@ def test_forward_only_exams_refuse_answers_to_pages_left_behind(world, clock):
 
 def test_exam_states_for_the_timeline(world, clock):
     slugs = ["mixed-exam", "pool-exam"]
-    assert {s: st for s, (_, st) in exam_states(world.trainee.id, slugs, clock()).items()} == {
+    assert {s: st for s, (_, st) in exam_states(world.enrollment.id, slugs, clock()).items()} == {
         "mixed-exam": "not_started", "pool-exam": "not_started"}
     attempt = start(world.trainee, "mixed-exam", clock)
-    assert exam_states(world.trainee.id, slugs, clock())["mixed-exam"] == ("Mixed question types exam", "in_progress")
+    assert exam_states(world.enrollment.id, slugs, clock())["mixed-exam"] == ("Mixed question types exam", "in_progress")
     answer_all(attempt, clock)
     clock.advance(hours=1)  # expired, not yet finished: shown with the result it will get
-    assert exam_states(world.trainee.id, slugs, clock())["mixed-exam"][1] == "passed"
+    assert exam_states(world.enrollment.id, slugs, clock())["mixed-exam"][1] == "passed"
     expire_if_due(attempt, now=clock())
     pool = start(world.trainee, "pool-exam", clock)
     submit_attempt(pool, now=clock(), actor=world.trainee)
     _db.session.commit()
-    assert exam_states(world.trainee.id, slugs, clock()) == {
+    assert exam_states(world.enrollment.id, slugs, clock()) == {
         "mixed-exam": ("Mixed question types exam", "passed"), "pool-exam": ("Pool exam without repeats", "failed")}
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from lms.exams.attempts import submit_attempt
 from lms.exams.results import safe_cell
 from lms.extensions import db as _db
-from lms.models import Attempt, AuditEvent, Role, User
+from lms.models import Attempt, AuditEvent, Enrollment, Role, User
 
 from ..conftest import csrf_from, login
 from .conftest import answer_all, start
@@ -74,10 +74,10 @@ def test_grants_over_http_are_audited_and_move_an_open_deadline(client, world, c
     bad = client.post(f"{base}/multiplier", data={"csrf_token": token, "multiplier": "9"})
     assert bad.status_code == 302
     _db.session.rollback()
-    assert _db.session.get(User, world.trainee.id).time_multiplier == 1.25
+    assert _db.session.get(Enrollment, world.enrollment.id).time_multiplier == 1.25
     actions = [e.action for e in _db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
     assert actions.count("exam.grant_extra_time") == 1 and actions.count("exam.grant_extra_attempt") == 1
-    assert actions.count("user.set_time_multiplier") == 1
+    assert actions.count("enrollment.set_time_multiplier") == 1
     page = text(client.get(page_url))
     assert "fire alarm" in page and "one extra attempt" in page and "× 1.25" in page
 

@@ -232,7 +232,7 @@ def test_the_timer_and_the_rules_page_know_the_time(client, world, clock):
     from lms.exams import grants
     from lms.models import Exam
 
-    grants.set_time_multiplier(world.trainee, 1.5, actor=world.instructor, now=clock())
+    grants.set_time_multiplier(world.enrollment, 1.5, actor=world.instructor, now=clock())
     _db.session.commit()
     me = Browser(client, world.trainee.email)
     page = page_text(me.get("/exams/mixed-exam"))
@@ -244,7 +244,7 @@ def test_the_timer_and_the_rules_page_know_the_time(client, world, clock):
     assert 'data-deadline="2026-03-02T14:45:00+00:00"' in html and 'data-server-now="2026-03-02T14:10:00+00:00"' in html
     assert "0:35:00" in html and 'role="timer"' in html and 'aria-live="polite"' in html
     exam = _db.session.scalar(select(Exam).where(Exam.slug == "mixed-exam"))
-    grants.grant_extra_time(world.trainee, exam, minutes=5, actor=world.instructor, now=clock())
+    grants.grant_extra_time(world.enrollment, exam, minutes=5, actor=world.instructor, now=clock())
     _db.session.commit()
     status = client.get(f"/exams/attempts/{attempt.id}/status").json
     assert status["deadline"] == "2026-03-02T14:50:00+00:00" and status["status"] == "open"
