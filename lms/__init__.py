@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db_engine  # noqa: F401  (registers the SQLite pragmas and BEGIN IMMEDIATE)
+from . import vocabulary
 from .clock import utcnow
 from .config import PROJECT_ROOT, from_environment
 from .extensions import csrf, db, login_manager, migrate
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_hooks(app)
     _register_errors(app)
     _register_template_helpers(app)
+    _register_vocabulary(app)
 
     from .cli import register_cli
 
@@ -197,3 +199,15 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("datetime")
     def format_datetime(value):
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def _register_vocabulary(app: Flask) -> None:
+    """The one vocabulary (lms.vocabulary) as template filters: ``n|plural('trainee')``, ``code|event``..."""
+    app.add_template_filter(vocabulary.plural, "plural")
+    app.add_template_filter(vocabulary.noun, "noun")
+    app.add_template_filter(vocabulary.event, "event")
+    app.add_template_filter(vocabulary.certification_status, "certification_status")
+    app.add_template_filter(vocabulary.attempt_outcome, "outcome")
+    app.add_template_global(vocabulary.EXAM_STATE, "EXAM_STATE")
+    app.add_template_global(vocabulary.FINISH_REASON, "FINISH_REASON")
+    app.add_template_global(vocabulary.MODULE_STATE, "MODULE_STATE")

@@ -10,6 +10,7 @@ import re
 
 from sqlalchemy import func, select
 
+from . import vocabulary
 from .audit import record_event
 from .certification import status as cert_status
 from .extensions import db
@@ -136,6 +137,25 @@ def mou_models() -> dict[str, str]:
     return models
 
 
+def model_label(key: str) -> str:
+    """A 287(g) model's name ("Jail Enforcement" for ``jail_enforcement``)."""
+    return mou_models().get(key, key)
+
+
+def track_titles(slugs) -> list[str]:
+    """The titles of tracks named by slug, in the given order (a slug no longer known stays as it is)."""
+    slugs = list(slugs or [])
+    titles = dict(db.session.execute(select(Track.slug, Track.title).where(Track.slug.in_(slugs)))) if slugs else {}
+    return [titles.get(slug, slug) for slug in slugs]
+
+
+def module_titles(slugs) -> list[str]:
+    """The current titles of modules named by slug (annexes), in the given order."""
+    slugs = list(slugs or [])
+    found = {m.slug: m for m in db.session.scalars(select(Module).where(Module.slug.in_(slugs)))} if slugs else {}
+    return [found[s].current_version.title if s in found and found[s].current_version else s for s in slugs]
+
+
 def add_mou_model(*, key: str, label: str, actor=None, now) -> MouModel:
     """Add a model to the list (e.g. a new program model ICE announces)."""
     key, label = (key or "").strip().lower(), (label or "").strip()
@@ -239,10 +259,6 @@ def history(obj) -> list[AuditEvent]:
         .order_by(AuditEvent.seq.desc()).limit(200)))
 
 
-HISTORY_ACTIONS = {
-    "agency.create": "Registered", "agency.update": "Edited", "mou.create": "Recorded", "mou.update": "Edited",
-    "mou.attach_document": "Document attached", "mou.terminate": "Terminated", "nomination.import": "Roster imported",
-}
 HISTORY_FIELDS = {
     "name": "Name", "state": "State", "ori": "ORI", "kind": "Kind", "contacts": "Points of contact",
     "agency_id": "Agency", "model": "Model", "signed_on": "Signed", "effective_on": "Effective", "ends_on": "Ends",
@@ -256,8 +272,8 @@ _HIDDEN = {"document_id"}
 
 
 def history_action(event: AuditEvent) -> str:
-    """A history event's action in words ("Edited"), or its code when there are none."""
-    return HISTORY_ACTIONS.get(event.action, event.action)
+    """A history event's action in words ("Agreement recorded"), from the one vocabulary."""
+    return vocabulary.event(event.action)
 
 
 def history_lines(event: AuditEvent) -> list[tuple[str, str]]:
@@ -288,9 +304,13 @@ def _readable(key: str, value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
+        if key in ("track_slugs", "tracks"):
+            value = track_titles(value)
+        elif key in ("annex_slugs", "annexes"):
+            value = module_titles(value)
         return "; ".join(str(v) for v in value)
     if key == "model":
-        return mou_models().get(value, value)
+        return model_label(value)
     if key == "agency_id":
         agency = db.session.get(Agency, value)
         return f"{agency.name} ({agency.ori})" if agency else str(value)

@@ -149,7 +149,7 @@ def test_inactive_accounts_are_disabled_by_command_and_on_next_login(app, client
     login(client, "active@example.test")
     clock.advance(days=31)  # idle and never: 91 days; active: 31 days since its log-in
     result = app.test_cli_runner().invoke(args=["users", "disable-inactive"])
-    assert result.exit_code == 0 and "2 inactive account(s) disabled" in result.output
+    assert result.exit_code == 0 and "2 inactive accounts disabled" in result.output
     db.session.expire_all()
     assert db.session.get(User, idle.id).disabled_at is not None
     assert db.session.get(User, never.id).disabled_at is not None

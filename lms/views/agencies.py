@@ -19,6 +19,9 @@ from ..uploads import UploadRefused, send_stored
 bp = Blueprint("agencies", __name__)
 bp.add_app_template_filter(agreements.history_lines, "history_lines")
 bp.add_app_template_filter(agreements.history_action, "history_action")
+bp.add_app_template_filter(agreements.model_label, "mou_model")
+bp.add_app_template_filter(agreements.track_titles, "track_titles")
+bp.add_app_template_filter(agreements.module_titles, "module_titles")
 STAFF, READERS = PROGRAM_STAFF, PROGRAM_READERS
 
 
