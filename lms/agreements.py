@@ -86,24 +86,27 @@ def terminate_mou(mou: Mou, *, action: str, reason: str, actor=None, actor_label
     if mou.terminated_at is not None:
         raise AgreementError(f"MOU {mou.id} was already terminated on {mou.terminated_at:%Y-%m-%d}.")
     mou.terminated_at, mou.termination_reason = now, reason
-    statuses = {ACTIVE} if action == "suspend" else {ACTIVE, SUSPENDED}
-    affected = list(db.session.scalars(
-        select(Certification).where(Certification.mou_id == mou.id, Certification.status.in_(statuses))
-        .order_by(Certification.id)))
-    today = program_today(now)
     service = cert_status.suspend if action == "suspend" else cert_status.revoke
-    changed = []
-    for certification in affected:
-        if cert_status.effective_status(certification, today) not in statuses:
-            continue  # past its expiry date: already out of force
+    changed = certifications_ended_by(mou, action, today=program_today(now))
+    for certification in changed:
         service(certification, reason=f"MOU {mou.id} terminated: {reason}", actor=actor, actor_label=actor_label,
                 now=now, details={"mou_id": mou.id})
-        changed.append(certification)
     db.session.flush()
     record_event("mou.terminate", actor=actor, actor_label=actor_label, obj=mou, now=now,
                  details={"action": action, "reason": reason, "count": len(changed),
                           "numbers": [c.number for c in changed]})
     return changed
+
+
+def certifications_ended_by(mou: Mou, action: str, *, today) -> list[Certification]:
+    """The certifications that terminating the agreement with ``action`` would suspend or revoke (the rule
+    terminate_mou applies, and its confirmation page counts)."""
+    statuses = {ACTIVE} if action == "suspend" else {ACTIVE, SUSPENDED}
+    candidates = db.session.scalars(
+        select(Certification).where(Certification.mou_id == mou.id, Certification.status.in_(statuses))
+        .order_by(Certification.id))
+    # One past its expiry date is already out of force.
+    return [c for c in candidates if cert_status.effective_status(c, today) in statuses]
 
 
 # -- agencies and agreements, as staff edit them -------------------------------------------------
@@ -145,7 +148,8 @@ def model_label(key: str) -> str:
 def track_titles(slugs) -> list[str]:
     """The titles of tracks named by slug, in the given order (a slug no longer known stays as it is)."""
     slugs = list(slugs or [])
-    titles = dict(db.session.execute(select(Track.slug, Track.title).where(Track.slug.in_(slugs)))) if slugs else {}
+    rows = db.session.execute(select(Track.slug, Track.title).where(Track.slug.in_(slugs))).all() if slugs else []
+    titles = {slug: title for slug, title in rows}
     return [titles.get(slug, slug) for slug in slugs]
 
 

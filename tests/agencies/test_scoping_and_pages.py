@@ -93,7 +93,7 @@ def test_staff_create_and_edit_agencies_and_mous_with_history(kit, db, client, f
                                                  "kind": "State police", "contacts": "Lt. B"},
          page=f"/agencies/{agency.id}/edit")
     page = client.get(f"/agencies/{agency.id}").get_data(as_text=True)
-    assert "Alabama Department of Public Safety" in page and "agency.update" in page and "Lt. B" in page
+    assert "Alabama Department of Public Safety" in page and "Agency edited" in page and "agency.update" not in page and "Lt. B" in page
     response = post(client, f"/agencies/{agency.id}/mous/new", {
         "model": "task_force", "signed_on": "2003-09-10", "effective_on": "2003-09-10",
         "functions": "Interrogate\nArrest without warrant\n", "officer_cap": "30", "tracks": [track.slug]},
@@ -132,11 +132,11 @@ def test_staff_create_and_edit_agencies_and_mous_with_history(kit, db, client, f
     post(client, "/mou-models", {"key": "jail_support", "label": "Jail Support"}, page="/mou-models")
     assert "Jail Support" in client.get(f"/agencies/{agency.id}/mous/new").get_data(as_text=True)
 
-    post(client, f"/mous/{mou.id}/terminate", {"action": "suspend", "reason": "Agency withdrew"},
-         page=f"/mous/{mou.id}")
+    post(client, f"/mous/{mou.id}/terminate", {"action": "suspend", "reason": "Agency withdrew", "confirm": "yes"},
+         page=f"/mous/{mou.id}/terminate")
     db.session.expire_all()
     assert db.session.get(Mou, mou.id).termination_reason == "Agency withdrew"
     history = client.get(f"/mous/{mou.id}").get_data(as_text=True).split('id="history-heading"')[1]
-    assert "Terminated" in history and "<strong>Certifications:</strong> suspended" in history
+    assert "Agreement terminated" in history and "<strong>Certifications:</strong> suspended" in history
     assert "<strong>Reason:</strong> Agency withdrew" in history
     assert "<strong>Document:</strong> Signed MOU.pdf" in history and "document_id" not in history
