@@ -284,7 +284,7 @@ def test_statistics_page_shows_question_texts_short_flags_and_sorts(taken, clien
     assert "KR-20 = 0.43" in page
     # Sorted by question by default: the heading says so to assistive technology.
     assert _rows(page) == ["fx-1", "fx-2", "fx-3", "fx-4", "fx-5", "fx-6"]
-    assert re.search(r'<th scope="col" class="" aria-sort="ascending">\s*<a class="sort-link" href="[^"]*sort=question'
+    assert re.search(r'<th scope="col" aria-sort="ascending">\s*<a class="sort-link" href="[^"]*sort=question'
                      r'&amp;dir=desc', page)
     assert page.count("aria-sort=") == 1
     # Facility, highest first: fx-1 (1.00), fx-3 (0.83), fx-4 (0.67), fx-5 and fx-6 (0.50, question order), fx-2.
