@@ -123,7 +123,7 @@ def _item(**kw):
 
 
 @pytest.mark.parametrize("r, codes", [
-    (-0.004, ["weak"]),  # shown as -0.00: weak, not negative
+    (-0.004, ["weak"]),  # rounds to -0.00, shown as 0.00: weak, not negative
     (-0.0049, ["weak"]),
     (-0.006, ["negative"]),  # shown as -0.01
     (0.196, []),  # shown as 0.20: not weak

@@ -15,7 +15,7 @@ from .conftest import changed_tables, snapshot
 
 def _form(page: str) -> str:
     """The confirmation form of a page (the one posting with ``confirm``)."""
-    forms = [f for f in re.findall(r'<form class="usa-form usa-form--large" method="post".*?</form>', page, re.S)
+    forms = [f for f in re.findall(r'<form class="usa-form usa-form--large margin-top-3" method="post".*?</form>', page, re.S)
              if 'name="confirm" value="yes"' in f]
     assert len(forms) == 1, "the page has no confirmation form"
     return forms[0]
