@@ -75,7 +75,7 @@ def detail(number):
 def _status_confirmation(certification: Certification, action: str) -> Confirmation:
     """What suspending, reinstating or revoking this certification does, in words."""
     who = f"{certification.holder_name} ({certification.agency_name}, {certification.track_title})"
-    shown = {"suspend": "Suspended", "reinstate": STATUS_LABELS["active"], "revoke": "Revoked"}[action]
+    shown = STATUS_LABELS[{"suspend": "suspended", "reinstate": "active", "revoke": "revoked"}[action]]
     effects = [f"Certification {certification.number} of {who} becomes {shown.lower()}.",
                f"The public verification page, the registry and the pass lists say “{shown}” at once."]
     if action != "reinstate":
