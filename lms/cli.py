@@ -59,7 +59,7 @@ def content_check(root, strict):
         click.echo(str(warning), err=True)
     click.echo(f"OK: {len(catalog.modules)} modules, {len(catalog.tracks)} tracks, {len(catalog.banks)} banks "
                f"({sum(len(b.questions) for b in catalog.banks.values())} questions), {len(catalog.exams)} exams"
-               + (f"; {len(warnings)} warning(s)." if warnings else ", no warnings."))
+               + (f"; {plural(len(warnings), 'warning')}." if warnings else ", no warnings."))
     if warnings and strict:
         sys.exit(1)
 
@@ -206,7 +206,7 @@ def users_reencrypt_2fa():
         raise click.ClickException("A secret cannot be decrypted with LMS_SECRET_KEY or LMS_PREVIOUS_SECRET_KEYS; "
                                    "nothing changed.") from None
     db.session.commit()
-    click.echo(f"{count} two-factor secret(s) re-encrypted with the current key.")
+    click.echo(f"{plural(count, 'two-factor secret')} re-encrypted with the current key.")
 
 
 @users_cli.command("disable-inactive")
