@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import db_engine  # also registers the SQLite pragmas and BEGIN IMMEDIATE
-from . import inputs, session_rules
+from . import inputs, session_rules, vocabulary
 from .clock import format_date, format_time, format_utc, utcnow
 from .config import PROJECT_ROOT, check_production, from_environment
 from .extensions import csrf, db, login_manager, migrate
@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_hooks(app)
     _register_errors(app)
     _register_template_helpers(app)
+    _register_vocabulary(app)
 
     from .cli import register_cli
 
@@ -212,3 +213,15 @@ def _register_template_helpers(app: Flask) -> None:
         """4 -> "4 hours", 1 -> "1 hour", 2.5 -> "2.5 hours"."""
         text = f"{value:g}"
         return f"{text} hour{'' if text == '1' else 's'}"
+
+
+def _register_vocabulary(app: Flask) -> None:
+    """The one vocabulary (lms.vocabulary) as template filters: ``n|plural('trainee')``, ``code|event``..."""
+    app.add_template_filter(vocabulary.plural, "plural")
+    app.add_template_filter(vocabulary.noun, "noun")
+    app.add_template_filter(vocabulary.event, "event")
+    app.add_template_filter(vocabulary.certification_status, "certification_status")
+    app.add_template_filter(vocabulary.attempt_outcome, "outcome")
+    app.add_template_global(vocabulary.EXAM_STATE, "EXAM_STATE")
+    app.add_template_global(vocabulary.FINISH_REASON, "FINISH_REASON")
+    app.add_template_global(vocabulary.MODULE_STATE, "MODULE_STATE")

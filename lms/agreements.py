@@ -10,6 +10,7 @@ import re
 
 from sqlalchemy import func, select
 
+from . import vocabulary
 from .audit import record_event
 from .certification import status as cert_status
 from .extensions import db
@@ -90,24 +91,27 @@ def terminate_mou(mou: Mou, *, action: str, reason: str, actor=None, actor_label
     if mou.terminated_at is not None:
         raise AgreementError(f"MOU {mou.id} was already terminated on {mou.terminated_at:%Y-%m-%d}.")
     mou.terminated_at, mou.termination_reason = now, reason
-    statuses = {ACTIVE} if action == "suspend" else {ACTIVE, SUSPENDED}
-    affected = list(db.session.scalars(
-        select(Certification).where(Certification.mou_id == mou.id, Certification.status.in_(statuses))
-        .order_by(Certification.id)))
-    today = program_today(now)
     service = cert_status.suspend if action == "suspend" else cert_status.revoke
-    changed = []
-    for certification in affected:
-        if cert_status.effective_status(certification, today) not in statuses:
-            continue  # past its expiry date: already out of force
+    changed = certifications_ended_by(mou, action, today=program_today(now))
+    for certification in changed:
         service(certification, reason=f"MOU {mou.id} terminated: {reason}", actor=actor, actor_label=actor_label,
                 now=now, details={"mou_id": mou.id})
-        changed.append(certification)
     db.session.flush()
     record_event("mou.terminate", actor=actor, actor_label=actor_label, obj=mou, now=now,
                  details={"action": action, "reason": reason, "count": len(changed),
                           "numbers": [c.number for c in changed]})
     return changed
+
+
+def certifications_ended_by(mou: Mou, action: str, *, today) -> list[Certification]:
+    """The certifications that terminating the agreement with ``action`` would suspend or revoke (the rule
+    terminate_mou applies, and its confirmation page counts)."""
+    statuses = {ACTIVE} if action == "suspend" else {ACTIVE, SUSPENDED}
+    candidates = db.session.scalars(
+        select(Certification).where(Certification.mou_id == mou.id, Certification.status.in_(statuses))
+        .order_by(Certification.id))
+    # One past its expiry date is already out of force.
+    return [c for c in candidates if cert_status.effective_status(c, today) in statuses]
 
 
 # -- agencies and agreements, as staff edit them -------------------------------------------------
@@ -143,6 +147,26 @@ def mou_models() -> dict[str, str]:
     models = dict(MOU_MODELS)
     models.update({m.key: m.label for m in db.session.scalars(select(MouModel).order_by(MouModel.label))})
     return models
+
+
+def model_label(key: str) -> str:
+    """A 287(g) model's name ("Jail Enforcement" for ``jail_enforcement``)."""
+    return mou_models().get(key, key)
+
+
+def track_titles(slugs) -> list[str]:
+    """The titles of tracks named by slug, in the given order (a slug no longer known stays as it is)."""
+    slugs = list(slugs or [])
+    rows = db.session.execute(select(Track.slug, Track.title).where(Track.slug.in_(slugs))).all() if slugs else []
+    titles = {slug: title for slug, title in rows}
+    return [titles.get(slug, slug) for slug in slugs]
+
+
+def module_titles(slugs) -> list[str]:
+    """The current titles of modules named by slug (annexes), in the given order."""
+    slugs = list(slugs or [])
+    found = {m.slug: m for m in db.session.scalars(select(Module).where(Module.slug.in_(slugs)))} if slugs else {}
+    return [found[s].current_version.title if s in found and found[s].current_version else s for s in slugs]
 
 
 def add_mou_model(*, key: str, label: str, actor=None, now) -> MouModel:
@@ -248,10 +272,6 @@ def history(obj) -> list[AuditEvent]:
         .order_by(AuditEvent.seq.desc()).limit(200)))
 
 
-HISTORY_ACTIONS = {
-    "agency.create": "Registered", "agency.update": "Edited", "mou.create": "Recorded", "mou.update": "Edited",
-    "mou.attach_document": "Document attached", "mou.terminate": "Terminated", "nomination.import": "Roster imported",
-}
 HISTORY_FIELDS = {
     "name": "Name", "state": "State", "ori": "ORI", "kind": "Kind", "contacts": "Points of contact",
     "agency_id": "Agency", "model": "Model", "signed_on": "Signed", "effective_on": "Effective", "ends_on": "Ends",
@@ -265,8 +285,8 @@ _HIDDEN = {"document_id"}
 
 
 def history_action(event: AuditEvent) -> str:
-    """A history event's action in words ("Edited"), or its code when there are none."""
-    return HISTORY_ACTIONS.get(event.action, event.action)
+    """A history event's action in words ("Agreement recorded"), from the one vocabulary."""
+    return vocabulary.event(event.action)
 
 
 def history_lines(event: AuditEvent) -> list[tuple[str, str]]:
@@ -297,9 +317,13 @@ def _readable(key: str, value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list):
+        if key in ("track_slugs", "tracks"):
+            value = track_titles(value)
+        elif key in ("annex_slugs", "annexes"):
+            value = module_titles(value)
         return "; ".join(str(v) for v in value)
     if key == "model":
-        return mou_models().get(value, value)
+        return model_label(value)
     if key == "agency_id":
         agency = db.session.get(Agency, value)
         return f"{agency.name} ({agency.ori})" if agency else str(value)

@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from . import accounts, backup as backup_service, cohorts as cohort_service, create_app, inputs, twofactor
+from .vocabulary import certification_status, plural
 from .audit import ensure_head, verify_chain
 from .certification.links import local_url
 from .clock import utcnow
@@ -80,7 +81,7 @@ def content_check(root, strict):
     for error in errors:
         click.echo(str(error), err=True)
     if errors:
-        click.echo(f"{len(errors)} error(s).", err=True)
+        click.echo(f"{plural(len(errors), 'error')}.", err=True)
         sys.exit(1)
     rules = replace(RULES, review_max_days=current_app.config["CONTENT_REVIEW_DAYS"])
     warnings = quality_warnings(catalog, today=program_today(utcnow()), rules=rules)
@@ -88,7 +89,7 @@ def content_check(root, strict):
         click.echo(str(warning), err=True)
     click.echo(f"OK: {len(catalog.modules)} modules, {len(catalog.tracks)} tracks, {len(catalog.banks)} banks "
                f"({sum(len(b.questions) for b in catalog.banks.values())} questions), {len(catalog.exams)} exams"
-               + (f"; {len(warnings)} warning(s)." if warnings else ", no warnings."))
+               + (f"; {plural(len(warnings), 'warning')}." if warnings else ", no warnings."))
     if warnings and strict:
         sys.exit(1)
 
@@ -103,7 +104,7 @@ def content_sync(root):
     except ContentInvalid as invalid:
         for error in invalid.errors:
             click.echo(str(error), err=True)
-        click.echo(f"Nothing changed: {len(invalid.errors)} error(s).", err=True)
+        click.echo(f"Nothing changed: {plural(len(invalid.errors), 'error')}.", err=True)
         sys.exit(1)
     if not report.changed:
         click.echo("Content is up to date; nothing changed.")
@@ -238,7 +239,7 @@ def users_reencrypt_2fa():
         raise click.ClickException("A secret cannot be decrypted with LMS_SECRET_KEY or LMS_PREVIOUS_SECRET_KEYS; "
                                    "nothing changed.") from None
     db.session.commit()
-    click.echo(f"{count} two-factor secret(s) re-encrypted with the current key.")
+    click.echo(f"{plural(count, 'two-factor secret')} re-encrypted with the current key.")
 
 
 @users_cli.command("disable-inactive")
@@ -249,7 +250,7 @@ def users_disable_inactive():
     db.session.commit()
     for user in disabled:
         click.echo(f"Disabled {user.email} (last log-in: {user.last_login_at.isoformat() if user.last_login_at else 'never'})")
-    click.echo(f"{len(disabled)} inactive account(s) disabled.")
+    click.echo(f"{plural(len(disabled), 'inactive account')} disabled.")
 
 
 @users_cli.command("list")
@@ -382,7 +383,7 @@ def cohorts_enroll(cohort_name, emails):
     except cohort_service.CohortError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Enrolled {len(emails)} trainee(s) in {cohort.name}.")
+    click.echo(f"Enrolled {plural(len(emails), 'trainee')} in {cohort.name}.")
 
 
 # -- exams -----------------------------------------------------------------
@@ -404,7 +405,7 @@ def exams_close_expired(batch):
         total += done
         if done < batch:
             break
-    click.echo(f"Finished {total} expired attempt(s).")
+    click.echo(f"Finished {plural(total, 'expired attempt')}.")
 
 
 # -- certification -----------------------------------------------------------
@@ -489,7 +490,7 @@ def _status_command(action):
             db.session.rollback()
             raise click.ClickException(str(refused)) from None
         db.session.commit()
-        click.echo(f"{certification.number} is now {certification.status}.")
+        click.echo(f"{certification.number} is now {certification_status(certification.status).lower()}.")
 
     command.__doc__ = {"suspend": "Suspend an active certification.",
                        "reinstate": "Reinstate a suspended certification.",
@@ -529,7 +530,7 @@ def certs_expire():
 
     count = expire_due(now=utcnow(), actor_label=_cli_actor(None)[1])
     db.session.commit()
-    click.echo(f"Marked {count} certification(s) expired.")
+    click.echo(f"Marked {plural(count, 'certification')} expired.")
 
 
 @certs_cli.command("due")
@@ -558,7 +559,8 @@ passlist_cli = click.Group("passlist", help="Pass lists of certified officers.")
 @click.option("--agency", "ori", help="Agency ORI.")
 @click.option("--cohort", "cohort_name", help="Cohort name.")
 @click.option("--track", "track_slug", help="Track id (slug).")
-@click.option("--status", type=click.Choice(["active", "suspended", "revoked", "expired"]))
+@click.option("--status", type=click.Choice(["valid", "active", "suspended", "revoked", "expired"]),
+              help="valid (the code in JSON: active), suspended, revoked or expired.")
 @click.option("--issued-from", type=click.DateTime(["%Y-%m-%d"]), help="Issued on or after (YYYY-MM-DD).")
 @click.option("--issued-to", type=click.DateTime(["%Y-%m-%d"]), help="Issued on or before (YYYY-MM-DD).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="File to write.")
@@ -579,7 +581,7 @@ def passlist_export(fmt, ori, cohort_name, track_slug, status, issued_from, issu
         if track is None:
             raise click.ClickException(f"No track {track_slug}.")
     filters = PassListFilters(agency_id=agency.id if agency else None, cohort_id=cohort.id if cohort else None,
-                              track_id=track.id if track else None, status=status,
+                              track_id=track.id if track else None, status="active" if status == "valid" else status,
                               issued_from=issued_from.date() if issued_from else None,
                               issued_to=issued_to.date() if issued_to else None)
     actor, label = _cli_actor(by_email)
@@ -646,7 +648,7 @@ def mou_attach(mou_id, cohort_name, emails):
     except AgreementError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"{len(emails)} enrollment(s) under MOU {mou.id}.")
+    click.echo(f"{plural(len(emails), 'enrollment')} under MOU {mou.id}.")
 
 
 @mou_cli.command("terminate")
@@ -670,7 +672,7 @@ def mou_terminate(mou_id, action, reason, by_email):
     except AgreementError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"MOU {mou.id} terminated; {len(changed)} certification(s) {'suspended' if action == 'suspend' else 'revoked'}.")
+    click.echo(f"MOU {mou.id} terminated; {plural(len(changed), 'certification')} {'suspended' if action == 'suspend' else 'revoked'}.")
 
 
 # -- demo data ---------------------------------------------------------------

@@ -27,6 +27,7 @@ from .certification.status import effective_status_sql
 from .extensions import db
 from .models import Certification
 from .models.certification import STATUSES
+from .vocabulary import certification_status
 
 COLUMNS = [
     ("number", "Certificate number"),
@@ -46,6 +47,9 @@ FORMATS = {
     "json": ("application/json", "json"),
 }
 BATCH = 2000
+# The status cell: CSV and XLSX (read by people) hold its label ("Valid"); JSON keeps the code ("active")
+# under "status" for programs and adds the label under "status_label".
+STATUS_INDEX = [key for key, _ in COLUMNS].index("status")
 
 # = + - @ and the full-width forms some spreadsheets also accept; tab, CR and LF.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
@@ -178,8 +182,15 @@ def stream_rows(conn, filters: PassListFilters, *, today: date) -> Iterator[tupl
 # -- writers ---------------------------------------------------------------------------------------
 
 
+def labelled(rows: Iterable[tuple]) -> Iterator[tuple]:
+    """The rows with the status code replaced by its label, as people read it (lms.vocabulary)."""
+    for row in rows:
+        yield (*row[:STATUS_INDEX], certification_status(row[STATUS_INDEX]), *row[STATUS_INDEX + 1:])
+
+
 def csv_chunks(rows: Iterable[tuple], *, batch: int = 1000) -> Iterator[bytes]:
     """UTF-8 CSV with a byte-order mark (so Excel reads accents), every cell quoted and neutralized."""
+    rows = labelled(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     buffer.write("\ufeff")
@@ -199,11 +210,14 @@ def csv_chunks(rows: Iterable[tuple], *, batch: int = 1000) -> Iterator[bytes]:
 def json_chunks(rows: Iterable[tuple], *, meta: dict, batch: int = 1000) -> Iterator[bytes]:
     """{"meta": ..., "columns": [...], "rows": [{...}, ...], "count": N}, written as it goes."""
     keys = [key for key, _ in COLUMNS]
-    head = {"meta": meta, "columns": [{"key": k, "label": label} for k, label in COLUMNS]}
+    columns = [{"key": k, "label": "Status code" if k == "status" else label} for k, label in COLUMNS]
+    columns.append({"key": "status_label", "label": "Status"})
+    head = {"meta": meta, "columns": columns}
     yield (json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [\n').encode("utf-8")
     parts, count = [], 0
     for row in rows:
         record = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in zip(keys, row)}
+        record["status_label"] = certification_status(record["status"])
         parts.append(("" if count == 0 else ",\n") + json.dumps(record, ensure_ascii=False))
         count += 1
         if len(parts) >= batch:
@@ -219,6 +233,7 @@ def write_xlsx(rows: Iterable[tuple], fileobj) -> int:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
+    rows = labelled(rows)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Pass list")
     widths = [18, 28, 36, 11, 40, 28, 12, 12, 11, 50]

@@ -44,7 +44,7 @@ def test_the_review_page_lists_every_account_and_flags_those_due(client, factory
     assert 'data-due="yes"' in _row(page, other_admin) and "Never" in _row(page, other_admin)
     assert 'data-due="no"' in _row(page, gone) and "Disabled" in _row(page, gone)
     assert "Reviewed by another administrator" in _row(page, admin)
-    assert "3 of 5 account(s) due for review" in page  # both administrators and the staff member
+    assert "3 of 5 accounts are due for review" in page  # both administrators and the staff member
     due_only = client.get(PAGE + "?due=1").get_data(as_text=True)
     assert staff.email in due_only and officer.email not in due_only and gone.email not in due_only
     # `lms users list` gives the same review columns to an operator.

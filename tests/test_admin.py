@@ -53,7 +53,8 @@ def test_admin_disables_resets_and_changes_role(client, factory, db):
     login(victim_session, "t@example.test")
     login(client, admin.email)
     page = f"/admin/users/{user.id}"
-    assert post(client, f"/admin/users/{user.id}/disable", {"reason": "left the agency"}, page=page).status_code == 302
+    assert post(client, f"/admin/users/{user.id}/disable", {"reason": "left the agency", "confirm": "yes"},
+                page=page).status_code == 302
     assert victim_session.get("/course").status_code == 302  # logged out at once
     assert post(client, f"/admin/users/{user.id}/enable", page=page).status_code == 302
     response = post(client, f"/admin/users/{user.id}/reset-password", {"password": "a temporary passphrase here"}, page=page)
@@ -69,7 +70,7 @@ def test_admin_disables_resets_and_changes_role(client, factory, db):
 def test_admin_cannot_disable_themselves(client, factory, db):
     admin = factory.user(Role.ADMIN, email="admin@example.test")
     login(client, admin.email)
-    post(client, f"/admin/users/{admin.id}/disable", {"reason": ""}, page=f"/admin/users/{admin.id}")
+    post(client, f"/admin/users/{admin.id}/disable", {"reason": "", "confirm": "yes"}, page=f"/admin/users/{admin.id}")
     assert db.session.get(User, admin.id).disabled_at is None
 
 
@@ -204,7 +205,7 @@ def test_inactive_accounts_are_disabled_by_command_and_on_next_login(app, client
     login(client, "active@example.test")
     clock.advance(days=31)  # idle and never: 91 days; active: 31 days since its log-in
     result = app.test_cli_runner().invoke(args=["users", "disable-inactive"])
-    assert result.exit_code == 0 and "2 inactive account(s) disabled" in result.output
+    assert result.exit_code == 0 and "2 inactive accounts disabled" in result.output
     db.session.expire_all()
     assert db.session.get(User, idle.id).disabled_at is not None
     assert db.session.get(User, never.id).disabled_at is not None

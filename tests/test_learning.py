@@ -102,7 +102,8 @@ def test_an_instructor_can_open_a_week_early(make_client, course, db):
     trainee, teacher = make_client(), make_client()
     login(teacher, "teacher@example.test")
     cohort_id = course["cohort"].id
-    response = post(teacher, f"/cohorts/{cohort_id}/weeks/open", {"week": "2"}, page=f"/cohorts/{cohort_id}")
+    response = post(teacher, f"/cohorts/{cohort_id}/weeks/open", {"week": "2", "confirm": "yes"},
+                    page=f"/cohorts/{cohort_id}/weeks/open?week=2")
     assert response.status_code == 302
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "cohort.open_week")).all()
     assert event.details == {"week": 2} and event.actor == "teacher@example.test"
@@ -136,7 +137,9 @@ def test_who_may_see_a_roster(make_client, course, factory):
     # An instructor of another cohort cannot open its weeks either.
     client = make_client()
     login(client, other_teacher.email)
-    assert post(client, f"/cohorts/{cohort_id}/weeks/open", {"week": "2"}, page="/cohorts").status_code == 404
+    assert post(client, f"/cohorts/{cohort_id}/weeks/open", {"week": "2", "confirm": "yes"},
+                page="/cohorts").status_code == 404
+    assert client.get(f"/cohorts/{cohort_id}/weeks/open?week=2").status_code == 404
 
 
 def test_a_trainee_cannot_see_another_cohorts_roster_or_module_progress(make_client, course, factory):

@@ -372,7 +372,7 @@ def test_secrets_are_encrypted_with_a_key_from_the_app_secret_and_survive_a_key_
         app.config["PREVIOUS_SECRET_KEYS"] = [old_key]
         assert twofactor.decrypt_secret(stored) == secret
         result = app.test_cli_runner().invoke(args=["users", "reencrypt-2fa"])
-        assert result.exit_code == 0 and "1 two-factor secret(s) re-encrypted" in result.output
+        assert result.exit_code == 0 and "1 two-factor secret re-encrypted" in result.output
         app.config["PREVIOUS_SECRET_KEYS"] = []
         db.session.rollback()
         assert twofactor.decrypt_secret(db.session.get(User, staff.id).totp_secret) == secret

@@ -51,11 +51,12 @@ class ResultRow:
 
     @property
     def status(self) -> str:
+        """The exam's state for this trainee, a code of lms.vocabulary.EXAM_STATE."""
         if any(a.passed for a in self.finished):
             return "passed"
         if any(a.status == "open" for a in self.attempts):
-            return "in progress"
-        return "failed" if self.finished else "not started"
+            return "in_progress"
+        return "failed" if self.finished else "not_started"
 
 
 def exam_results(cohort: Cohort, exam: Exam, viewer) -> list[ResultRow]:

@@ -8,26 +8,38 @@ Definitions (classical test theory, as the instructor pages explain them):
   of the attempt (its points without this item, as a fraction of the rest's maximum), so an item is
   not correlated with itself. None when either side does not vary.
 - Distractors: how often each choice was picked; a wrong choice nobody picks does no work.
-- Flags (with at least MIN_FOR_FLAGS attempts): p above 0.95 or below 0.2, negative
-  discrimination, a distractor nobody picks.
+- Flags (with at least MIN_FOR_FLAGS attempts): p above 0.95 or below 0.2, r below 0.20 (weak)
+  or below 0 (negative), a distractor nobody picks. r is rounded to two decimals, as shown, before
+  it is classified, so r = -0.004 (shown "-0.00") is not negative.
 - Exam level: scores in percent; mean; the sample standard deviation (n - 1); a distribution in
   ten-point bands; reliability: KR-20 when every attempt drew the same dichotomously scored items,
-  Cronbach's alpha (its generalization) when they are the same but some give partial credit, none
-  when attempts drew different questions (the coefficient assumes one fixed form).
+  Cronbach's alpha (its generalization) when they are the same but some give partial credit, and
+  for randomized exams (attempts drew different questions) coefficient alpha from pooled pairwise
+  item variances and covariances, which equals KR-20/alpha exactly on a fixed form. None below
+  MIN_FOR_RELIABILITY attempts. docs/ITEM_ANALYSIS.md gives the formulas and why this estimate.
 """
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import combinations
 
+from markupsafe import Markup
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Attempt, AttemptQuestion, Question, QuestionVersion
+from .grading import QUESTION_TYPES
 from .pages import describe_response
 
 MIN_FOR_FLAGS = 5
 EASY, HARD = 0.95, 0.2
+# Discrimination below this (after rounding to two decimals, as shown) is weak: Ebel's lowest band
+# ("poor, to be revised or discarded") starts under 0.20.
+WEAK_R = 0.20
+# Below this many finished attempts no reliability is reported: a coefficient from fewer is noise.
+MIN_FOR_RELIABILITY = 5
 BANDS = [(i * 10, i * 10 + 10) for i in range(10)]
+STEM_PREVIEW = 80  # characters of a question's text shown before "more"
 
 
 @dataclass
@@ -38,6 +50,15 @@ class ChoiceCount:
     text: str
     is_key: bool
     count: int
+
+
+@dataclass
+class Flag:
+    """A reason to look at an item: a short label for the table and the detail on a second line."""
+
+    code: str  # easy, hard, weak, negative, unused_distractor
+    label: str
+    detail: str
 
 
 @dataclass
@@ -57,7 +78,22 @@ class ItemStats:
     unanswered: int
     choices: list[ChoiceCount] = field(default_factory=list)
     wrong_answers: list[tuple[str, int]] = field(default_factory=list)  # text answers: most common wrong ones
-    flags: list[str] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def type_label(self) -> str:
+        """The question type in words ("Single choice")."""
+        return QUESTION_TYPES[self.qtype].label
+
+    @property
+    def stem_text(self) -> str:
+        """The question's text without markup."""
+        return Markup(self.stem_html).striptags()
+
+    @property
+    def stem_preview(self) -> str:
+        """The question's text shortened to about STEM_PREVIEW characters, at a word boundary."""
+        return shorten(self.stem_text, STEM_PREVIEW)
 
 
 @dataclass
@@ -67,6 +103,7 @@ class Reliability:
     name: str | None
     value: float | None
     reason: str = ""
+    note: str = ""  # how it was estimated, when that is worth saying
 
 
 @dataclass
@@ -83,6 +120,15 @@ class ExamStatistics:
     bands: list[tuple[str, int]]
     reliability: Reliability
     items: list[ItemStats]
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1].rsplit(" ", 1)[0] if " " in text[:limit - 1] else text[:limit - 1]
+    return cut.rstrip(",;:.") + "…"
 
 
 def mean(values) -> float | None:
@@ -128,6 +174,57 @@ def kr20(matrix: list[list[float]]) -> float | None:
         return None
     item_var = sum(population_variance([row[i] for row in matrix]) for i in range(k))
     return k / (k - 1) * (1 - item_var / total_var)
+
+
+def pairwise_alpha(attempts: list[dict], *, length: float | None = None) -> tuple[float | None, int]:
+    """Coefficient alpha of a ``length``-item test from an incomplete attempts x items matrix.
+
+    ``attempts`` holds one {item: score} dict per attempt, with the items that attempt drew (a
+    randomized exam leaves most cells empty). Alpha of a k-item test is k c / (v + (k - 1) c), with v
+    the mean item variance and c the mean covariance between two different items; here v pools each
+    item's sum of squares over the attempts that drew it (n_i - 1 degrees of freedom) and c pools each
+    pair's sum of cross-products over the attempts that drew both (pairwise means, n_ij - 1 degrees of
+    freedom; pairs seen together fewer than twice are left out). On a fixed form every n is the same
+    and this is exactly KR-20 / Cronbach's alpha. ``length`` defaults to the mean number of items per
+    attempt. Returns (alpha or None, the number of item pairs used).
+    """
+    if not attempts:
+        return None, 0
+    k = length if length is not None else mean(len(a) for a in attempts)
+    item_sums = defaultdict(lambda: [0, 0.0, 0.0])  # n, sum x, sum x^2
+    pair_sums = defaultdict(lambda: [0, 0.0, 0.0, 0.0])  # n, sum x, sum y, sum xy
+    for scores in attempts:
+        for item, x in scores.items():
+            sums = item_sums[item]
+            sums[0] += 1
+            sums[1] += x
+            sums[2] += x * x
+        for a, b in combinations(sorted(scores), 2):
+            sums = pair_sums[a, b]
+            x, y = scores[a], scores[b]
+            sums[0] += 1
+            sums[1] += x
+            sums[2] += y
+            sums[3] += x * y
+    ss = df_items = 0.0
+    for n, sx, sxx in item_sums.values():
+        if n >= 2:
+            ss += sxx - sx * sx / n
+            df_items += n - 1
+    sp = df_pairs = 0.0
+    pairs = 0
+    for n, sx, sy, sxy in pair_sums.values():
+        if n >= 2:
+            sp += sxy - sx * sy / n
+            df_pairs += n - 1
+            pairs += 1
+    if not pairs or not df_items or k < 2:
+        return None, pairs
+    v, c = ss / df_items, sp / df_pairs
+    total = v + (k - 1) * c
+    if total <= 1e-12:
+        return None, pairs
+    return k * c / total, pairs
 
 
 def band_label(low: int, high: int) -> str:
@@ -180,19 +277,28 @@ def _partial_credit(version: QuestionVersion) -> bool:
 
 
 def _reliability(by_attempt: dict, versions: dict) -> Reliability:
-    if len(by_attempt) < 2:
-        return Reliability(None, None, "fewer than two finished attempts")
+    n = len(by_attempt)
+    if n < MIN_FOR_RELIABILITY:
+        return Reliability(None, None, f"not enough attempts ({n} finished; at least {MIN_FOR_RELIABILITY} needed)")
+    scores = [{v: row.points / row.max_points if row.max_points else 0.0 for v, row in items.items()}
+              for items in by_attempt.values()]
     forms = {frozenset(items) for items in by_attempt.values()}
-    if len(forms) > 1:
-        return Reliability(None, None, "attempts drew different questions, so there is no single form to measure")
-    order = sorted(next(iter(forms)))
-    matrix = [[items[v].points / items[v].max_points for v in order] for items in by_attempt.values()]
-    dichotomous = not any(_partial_credit(versions[v]) for v in order)
-    value = kr20(matrix)
-    name = "KR-20" if dichotomous else "Cronbach's alpha"
+    if len(forms) == 1:
+        order = sorted(next(iter(forms)))
+        dichotomous = not any(_partial_credit(versions[v]) for v in order)
+        name = "KR-20" if dichotomous else "Cronbach's alpha"
+        value = kr20([[row[v] for v in order] for row in scores])
+        if value is None:
+            return Reliability(name, None, "the total scores do not vary")
+        return Reliability(name, value)
+    length = mean(len(row) for row in scores)
+    value, pairs = pairwise_alpha(scores, length=length)
+    name = "Coefficient alpha (randomized exam)"
     if value is None:
-        return Reliability(name, None, "the total scores do not vary")
-    return Reliability(name, value)
+        return Reliability(name, None, "not enough attempts: too few questions were drawn together in two or "
+                                       "more attempts, or the scores do not vary")
+    return Reliability(name, value, note=f"estimated for a {length:g}-question attempt from {pairs} pairs of "
+                                         f"questions drawn together")
 
 
 def _item(version: QuestionVersion, slug: str, rows, attempts) -> ItemStats:
@@ -224,14 +330,53 @@ def _item(version: QuestionVersion, slug: str, rows, attempts) -> ItemStats:
         wrong = Counter(describe_response(version.qtype, data, row.response) for row in rows
                         if row.response is not None and row.points < row.max_points)
         item.wrong_answers = wrong.most_common(5)
-    if item.n >= MIN_FOR_FLAGS:
-        if item.facility > EASY:
-            item.flags.append(f"very easy (p = {item.facility:.2f} > {EASY})")
-        if item.facility < HARD:
-            item.flags.append(f"very hard (p = {item.facility:.2f} < {HARD})")
-        if item.discrimination is not None and item.discrimination < 0:
-            item.flags.append(f"negative discrimination (r = {item.discrimination:.2f})")
-        for choice in item.choices:
-            if not choice.is_key and choice.count == 0:
-                item.flags.append(f"distractor “{choice.text}” was never picked")
+    item.flags = item_flags(item)
     return item
+
+
+def item_flags(item: ItemStats) -> list[Flag]:
+    """Why an item deserves a look (none below MIN_FOR_FLAGS attempts).
+
+    Discrimination is rounded to two decimals, as the page shows it, before it is classified: an r
+    shown as -0.00 is neither negative nor different from 0.00.
+    """
+    if item.n < MIN_FOR_FLAGS:
+        return []
+    flags = []
+    if item.facility > EASY:
+        flags.append(Flag("easy", "Very easy", f"p = {item.facility:.2f}, above {EASY}"))
+    if item.facility < HARD:
+        flags.append(Flag("hard", "Very hard", f"p = {item.facility:.2f}, below {HARD}"))
+    if item.discrimination is not None:
+        r = round(item.discrimination, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+        if r < 0:
+            flags.append(Flag("negative", "Negative r", f"r = {r:.2f}: stronger trainees did worse on it"))
+        elif r < WEAK_R:
+            flags.append(Flag("weak", "Weak r", f"r = {r:.2f}, below {WEAK_R:.2f}"))
+    unused = [choice for choice in item.choices if not choice.is_key and choice.count == 0]
+    if unused:
+        label = "Unused distractor" if len(unused) == 1 else f"{len(unused)} unused distractors"
+        flags.append(Flag("unused_distractor", label,
+                          "Never picked: " + "; ".join(f"“{shorten(c.text, 40)}”" for c in unused)))
+    return flags
+
+
+# How the item table sorts: a query parameter names the column, None values go last either way.
+SORT_KEYS = {
+    "question": lambda item: (item.question_slug, item.version_number),
+    "objective": lambda item: item.objective,
+    "n": lambda item: item.n,
+    "p": lambda item: item.facility,
+    "r": lambda item: item.discrimination,
+    "flags": lambda item: len(item.flags),
+}
+
+
+def sort_items(items: list[ItemStats], key: str, descending: bool = False) -> list[ItemStats]:
+    """The items ordered by one column of SORT_KEYS (unknown keys: by question); items without a value
+    (an r that cannot be computed) come last in either direction, ties keep the question order."""
+    getter = SORT_KEYS.get(key, SORT_KEYS["question"])
+    by_question = sorted(items, key=SORT_KEYS["question"])
+    known = [item for item in by_question if getter(item) is not None]
+    missing = [item for item in by_question if getter(item) is None]
+    return sorted(known, key=getter, reverse=descending) + missing

@@ -10,11 +10,12 @@ from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..vocabulary import CERTIFICATION_STATUS
 from .types import UTCDateTime
 
 ACTIVE, SUSPENDED, REVOKED, EXPIRED = "active", "suspended", "revoked", "expired"
 STATUSES = (ACTIVE, SUSPENDED, REVOKED, EXPIRED)
-STATUS_LABELS = {ACTIVE: "Valid", SUSPENDED: "Suspended", REVOKED: "Revoked", EXPIRED: "Expired"}
+STATUS_LABELS = CERTIFICATION_STATUS  # the words people read: lms.vocabulary
 
 
 class SigningKey(db.Model):

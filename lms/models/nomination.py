@@ -3,10 +3,11 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..vocabulary import NOMINATION_STATUS
 from .types import UTCDateTime
 
 PENDING, ACCEPTED, DECLINED = "pending", "accepted", "declined"
-NOMINATION_STATUSES = {PENDING: "Awaiting decision", ACCEPTED: "Accepted and enrolled", DECLINED: "Declined"}
+NOMINATION_STATUSES = NOMINATION_STATUS  # the words people read: lms.vocabulary
 
 
 class Nomination(db.Model):

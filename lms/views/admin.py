@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms.admin import AccessReviewForm, ActionForm, ReasonForm, ResetPasswordForm, RoleForm, UserCreateForm
 from ..models import Agency, AuditEvent, Role, User
 from ..security import AUDIT_READERS, role_required, second_factor_required
+from .confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -88,7 +89,7 @@ def user_detail(user_id):
         .order_by(AuditEvent.seq.desc()).limit(50)
     ).all()
     return render_template("admin/user_detail.html", user=user, now=utcnow(), role_form=role_form,
-                           reset_form=ResetPasswordForm(), action_form=ActionForm(), reason_form=ReasonForm(),
+                           reset_form=ResetPasswordForm(), action_form=ActionForm(),
                            events=events, second_factor_required=second_factor_required(user))
 
 
@@ -108,13 +109,29 @@ def unlock(user_id):
     return _done(user, f"{user.email} is unlocked.")
 
 
-@bp.post("/users/<int:user_id>/disable")
+def _disable_confirmation(user: User) -> Confirmation:
+    """What disabling the account does."""
+    who = f"{user.name} ({user.email}, {user.role_enum.label.lower()}{', ' + user.agency.name if user.agency else ''})"
+    return Confirmation(
+        f"Disable the account of {user.name}?",
+        [f"{who} can no longer log in.",
+         "Their sessions end at once, on every device; an exam in progress can no longer be answered.",
+         "Their records (enrollments, attempts, certifications, history) are kept."],
+        "It can be undone: an administrator can enable the account again from its page.",
+        f"Disable {user.email}", url_for("admin.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/disable", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def disable(user_id):
+    """Disable an account and end its sessions: GET asks for confirmation, POST (confirmed) acts."""
     user = load_user_or_404(user_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400)
+    confirmation = _disable_confirmation(user)
+    if request.method == "GET":
+        return confirmation_page(confirmation, form)
+    if not (form.validate_on_submit() and confirmed()):
+        return refused_page(confirmation, form)
     try:
         accounts.disable_user(user, actor=current_user, now=utcnow(), reason=form.reason.data or "")
     except accounts.AccountError as error:

@@ -2,7 +2,7 @@
 the signed agreement, and terminate one; a coordinator reads their own agency's pages only."""
 
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
@@ -15,10 +15,15 @@ from ..learning import program_today
 from ..models import Agency, Mou, MouDocument, Role, Track, User
 from ..security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
 from ..uploads import UploadRefused, send_stored
+from ..vocabulary import plural
+from .confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("agencies", __name__)
 bp.add_app_template_filter(agreements.history_lines, "history_lines")
 bp.add_app_template_filter(agreements.history_action, "history_action")
+bp.add_app_template_filter(agreements.model_label, "mou_model")
+bp.add_app_template_filter(agreements.track_titles, "track_titles")
+bp.add_app_template_filter(agreements.module_titles, "module_titles")
 STAFF, READERS = PROGRAM_STAFF, PROGRAM_READERS
 
 
@@ -154,7 +159,7 @@ def mou_detail(mou_id):
     return render_template(
         "agencies/mou_detail.html", mou=mou, models=agreements.mou_models(), enrolled=agreements.enrolled_under(mou),
         history=agreements.history(mou) if is_staff else [], today=program_today(utcnow()), is_staff=is_staff,
-        document_form=DocumentForm() if is_staff else None, terminate_form=TerminateForm() if is_staff else None)
+        document_form=DocumentForm() if is_staff else None)
 
 
 @bp.route("/mous/<int:mou_id>/edit", methods=["GET", "POST"])
@@ -207,15 +212,41 @@ def mou_document(mou_id, document_id):
                        content_type=document.content_type)
 
 
-@bp.post("/mous/<int:mou_id>/terminate")
+def _terminate_confirmation(mou: Mou) -> Confirmation:
+    """What terminating the agreement does, with the numbers for each choice."""
+    today = program_today(utcnow())
+    valid = len(agreements.certifications_ended_by(mou, "suspend", today=today))
+    in_force = len(agreements.certifications_ended_by(mou, "revoke", today=today))
+    enrolled = agreements.enrolled_under(mou)
+    effects = [
+        f"MOU {mou.id} of {mou.agency.name} ends now: no one can be nominated, enrolled or certified under it.",
+        f"“Suspend them”: {plural(valid, 'valid certification')} under it "
+        f"{'is' if valid == 1 else 'are'} suspended, and cannot be reinstated while the agreement is ended.",
+        f"“Revoke them”: {plural(in_force, 'certification')} under it (valid or suspended) "
+        f"{'is' if in_force == 1 else 'are'} revoked, permanently.",
+        f"{plural(enrolled, 'enrollment')} under it: people still in training will not be certified under it.",
+    ]
+    return Confirmation(f"Terminate MOU {mou.id} of {mou.agency.name}?", effects,
+                        "This cannot be undone: a terminated agreement cannot be put back in force, and a revocation "
+                        "is permanent.", f"Terminate MOU {mou.id}",
+                        url_for("agencies.mou_detail", mou_id=mou.id), permanent=True)
+
+
+@bp.route("/mous/<int:mou_id>/terminate", methods=["GET", "POST"])
 @role_required(*STAFF)
 def mou_terminate(mou_id):
-    """End the agreement and suspend or revoke every certification in force under it (one audited action)."""
+    """End the agreement and suspend or revoke every certification in force under it (one audited action):
+    GET says what will happen and asks for confirmation, POST (confirmed) acts."""
     mou = load_mou_or_404(mou_id)
-    form = TerminateForm()
-    if not form.validate_on_submit():
-        flash("Choose what happens to the certifications and give the reason; nothing was changed.", "error")
+    if mou.terminated_at is not None:
+        flash(f"MOU {mou.id} is already terminated.", "error")
         return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
+    form = TerminateForm()
+    confirmation = _terminate_confirmation(mou)
+    if request.method == "GET":
+        return confirmation_page(confirmation, form)
+    if not (form.validate_on_submit() and confirmed()):
+        return refused_page(confirmation, form)
     try:
         changed = agreements.terminate_mou(mou, action=form.action.data, reason=form.reason.data,
                                            actor=current_user, now=utcnow())
@@ -224,7 +255,7 @@ def mou_terminate(mou_id):
         flash(str(error), "error")
     else:
         db.session.commit()
-        flash(f"MOU {mou.id} terminated; {len(changed)} certification(s) "
+        flash(f"MOU {mou.id} terminated; {plural(len(changed), 'certification')} "
               f"{'suspended' if form.action.data == 'suspend' else 'revoked'}.", "success")
     return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
 

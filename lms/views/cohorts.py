@@ -1,7 +1,7 @@
 """Cohort list, roster and week opening for instructors, coordinators and staff."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import SelectField
+from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 
 from .. import cohorts, learning
@@ -10,22 +10,34 @@ from ..extensions import db
 from ..forms.admin import ActionForm
 from ..models import Cohort
 from ..security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
+from ..vocabulary import plural
+from .confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 VIEWERS = TRAINING_VIEWERS
 
 
 class OpenWeekForm(ActionForm):
+    """The roster's choice of a week (sent by GET to the confirmation page)."""
+
     week = SelectField("Week to open now", coerce=int, description="Weeks not yet open by the calendar.")
+
+
+class ConfirmWeekForm(ActionForm):
+    """The confirmation page's form: the week chosen, fixed."""
+
+    week = HiddenField()
+
+
+def _weeks_not_open(cohort, now) -> list[int]:
+    opened = learning.open_weeks(cohort, now)
+    return [n for n in range(1, cohort.track.weeks + 1) if n not in opened]
 
 
 def _open_week_form(cohort, now) -> OpenWeekForm:
     form = OpenWeekForm()
-    opened = learning.open_weeks(cohort, now)
-    form.week.choices = [
-        SelectChoice(n, f"Week {n} (opens {learning.week_start(cohort, n):%B %-d})")
-        for n in range(1, cohort.track.weeks + 1) if n not in opened
-    ]
+    form.week.choices = [SelectChoice(n, f"Week {n} (opens {learning.week_start(cohort, n):%B %-d})")
+                         for n in _weeks_not_open(cohort, now)]
     return form
 
 
@@ -64,20 +76,45 @@ def roster(cohort_id):
     )
 
 
-@bp.post("/<int:cohort_id>/weeks/open")
+def _open_week_confirmation(cohort, week: int) -> Confirmation:
+    """What opening the week now does: to whom, what becomes available, instead of when."""
+    items = [i for i in cohort.track.items if i.week == week]
+    modules, exams = sum(1 for i in items if i.kind == "module"), sum(1 for i in items if i.kind == "exam")
+    trainees = sum(1 for e in cohort.enrollments if e.status != "withdrawn")
+    title = f"Week {week}: {items[0].week_title}" if items else f"Week {week}"
+    effects = [
+        f"{title} opens now for the {plural(trainees, 'trainee')} of {cohort.name}, instead of on "
+        f"{learning.week_start(cohort, week):%B %-d, %Y}.",
+        f"Its {plural(modules, 'module')} and {plural(exams, 'exam')} become available to them at once; "
+        "they may start its exams straight away.",
+    ]
+    return Confirmation(f"Open week {week} of {cohort.name} now?", effects,
+                        "This cannot be undone: an opened week cannot be closed again.", f"Open week {week} now",
+                        url_for("cohorts.roster", cohort_id=cohort.id))
+
+
+@bp.route("/<int:cohort_id>/weeks/open", methods=["GET", "POST"])
 @role_required(*TRAINING_MANAGERS)
 def open_week(cohort_id):
-    """Open a week early for the whole cohort."""
+    """Open a week early for the whole cohort: GET ?week=N asks for confirmation, POST (confirmed) acts."""
     cohort = load_cohort_or_404(cohort_id, manage=True)
-    form = _open_week_form(cohort, utcnow())
-    if not form.validate_on_submit():
+    form = ConfirmWeekForm()
+    raw = form.week.data if request.method == "POST" else request.args.get("week")
+    week = int(raw) if raw and raw.isdigit() else None
+    if week not in _weeks_not_open(cohort, utcnow()):
         flash("Choose a week that is not open yet.", "error")
         return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
+    form.week.data = str(week)
+    confirmation = _open_week_confirmation(cohort, week)
+    if request.method == "GET":
+        return confirmation_page(confirmation, form)
+    if not (form.validate_on_submit() and confirmed()):
+        return refused_page(confirmation, form)
     try:
-        learning.open_week_early(cohort, form.week.data, actor=current_user, now=utcnow())
+        learning.open_week_early(cohort, week, actor=current_user, now=utcnow())
     except ValueError as error:
         flash(str(error), "error")
         return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
     db.session.commit()
-    flash(f"Week {form.week.data} is open for {cohort.name}.", "success")
+    flash(f"Week {week} is open for {cohort.name}.", "success")
     return redirect(url_for("cohorts.roster", cohort_id=cohort.id))

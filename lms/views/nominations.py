@@ -13,6 +13,7 @@ from ..learning import program_today
 from ..models import NOMINATION_STATUSES, Cohort, Mou, Nomination, Role
 from ..security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
 from ..uploads import UploadRefused, send_stored
+from .confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 STAFF, READERS = PROGRAM_STAFF, PROGRAM_READERS
@@ -151,12 +152,12 @@ def enrollment_import():
 def nomination_detail(nomination_id):
     """A nomination with its eligibility facts, status and (staff) the decision forms."""
     nomination = load_nomination_or_404(nomination_id)
-    accept = decline = None
+    accept = None
     if current_user.has_role(*STAFF) and nomination.status == "pending":
-        accept, decline = AcceptForm(), DeclineForm()
+        accept = AcceptForm()
         accept.cohort_id.choices = [SelectChoice(c.id, f"{c.name} (starts {c.start_date})")
                                    for c in service.cohorts_for(nomination)]
-    return render_template("nominations/detail.html", n=nomination, accept=accept, decline=decline)
+    return render_template("nominations/detail.html", n=nomination, accept=accept)
 
 
 @bp.post("/<int:nomination_id>/accept")
@@ -185,15 +186,32 @@ def nomination_accept(nomination_id):
     return redirect(url_for("nominations.nomination_detail", nomination_id=nomination.id))
 
 
-@bp.post("/<int:nomination_id>/decline")
+def _decline_confirmation(nomination: Nomination) -> Confirmation:
+    """What declining the nomination does."""
+    return Confirmation(
+        f"Decline the nomination of {nomination.name}?",
+        [f"{nomination.name} ({nomination.email}) is not enrolled in {nomination.track.title}.",
+         f"The coordinators of {nomination.agency.name} see the nomination as declined, with your reason."],
+        "This cannot be undone: a declined nomination cannot be accepted later; the agency would have to "
+        "nominate the officer again.",
+        f"Decline the nomination of {nomination.name}",
+        url_for("nominations.nomination_detail", nomination_id=nomination.id), permanent=True)
+
+
+@bp.route("/<int:nomination_id>/decline", methods=["GET", "POST"])
 @role_required(*STAFF)
 def nomination_decline(nomination_id):
-    """Decline with a reason the coordinator sees."""
+    """Decline with a reason the coordinator sees: GET asks for confirmation, POST (confirmed) acts."""
     nomination = load_nomination_or_404(nomination_id)
-    form = DeclineForm()
-    if not form.validate_on_submit():
-        flash("Give the reason for declining; nothing was changed.", "error")
+    if nomination.status != "pending":
+        flash(f"This nomination is already {nomination.status_label.lower()}.", "error")
         return redirect(url_for("nominations.nomination_detail", nomination_id=nomination.id))
+    form = DeclineForm()
+    confirmation = _decline_confirmation(nomination)
+    if request.method == "GET":
+        return confirmation_page(confirmation, form)
+    if not (form.validate_on_submit() and confirmed()):
+        return refused_page(confirmation, form)
     try:
         service.decline_nomination(nomination, reason=form.reason.data, actor=current_user, now=utcnow())
     except service.NominationError as error:

@@ -18,6 +18,7 @@ from ..models import Agency, Certification, Track
 from ..models.certification import STATUS_LABELS, STATUSES
 from ..security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
 from .certificates import pdf_response, record_response
+from .confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("registry", __name__)
 READERS, ACTORS = PROGRAM_READERS, PROGRAM_STAFF
@@ -69,7 +70,6 @@ def detail(number):
     return render_template(
         "registry/detail.html", c=certification, s=json.loads(certification.snapshot),
         status=cert_status.effective_status(certification, today), labels=STATUS_LABELS, actions=actions,
-        forms={a: StatusReasonForm(prefix=a) for a in actions},
         renewed_by=_visible(cert_status.renewed_by(certification)), renews=_visible(certification.renews),
         signature_ok=verify_snapshot(certification.snapshot, certification.signature, certification.key_id))
 
@@ -79,15 +79,39 @@ def _visible(certification: Certification | None) -> Certification | None:
     return certification if certification and may_see_agency(current_user, certification.agency_id) else None
 
 
-@bp.post("/registry/<number>/<any(suspend, reinstate, revoke):action>")
+def _status_confirmation(certification: Certification, action: str) -> Confirmation:
+    """What suspending, reinstating or revoking this certification does, in words."""
+    who = f"{certification.holder_name} ({certification.agency_name}, {certification.track_title})"
+    shown = STATUS_LABELS[{"suspend": "suspended", "reinstate": "active", "revoke": "revoked"}[action]]
+    effects = [f"Certification {certification.number} of {who} becomes {shown.lower()}.",
+               f"The public verification page, the registry and the pass lists say “{shown}” at once."]
+    if action != "reinstate":
+        effects.append("It no longer counts as valid: the holder may not act under it.")
+    undo = {"suspend": "It can be undone: staff can reinstate it later, unless it expires or its agreement ends "
+                       "meanwhile.",
+            "reinstate": "It can be undone: staff can suspend or revoke it again.",
+            "revoke": "This is permanent: a revoked certification can never be reinstated; the holder would have "
+                      "to be trained and certified again."}[action]
+    verb = action.capitalize()
+    return Confirmation(f"{verb} certification {certification.number}?", effects, undo,
+                        f"{verb} certification {certification.number}",
+                        url_for("registry.detail", number=certification.number), permanent=action == "revoke")
+
+
+@bp.route("/registry/<number>/<any(suspend, reinstate, revoke):action>", methods=["GET", "POST"])
 @role_required(*ACTORS)
 def change_status(number, action):
-    """Suspend, reinstate or revoke, with the reason."""
+    """Suspend, reinstate or revoke, with the reason: GET asks for confirmation, POST (confirmed) acts."""
     certification = load_certification_or_404(number)
     form = StatusReasonForm(prefix=action)
-    if not form.validate_on_submit():
-        flash("Give the reason for this change; nothing was changed.", "error")
-        return redirect(url_for("registry.detail", number=number))
+    confirmation = _status_confirmation(certification, action)
+    if request.method == "GET":
+        if action not in cert_status.available_actions(certification, program_today(utcnow())):
+            flash(f"Certification {number} cannot be {action}d now.", "error")
+            return redirect(url_for("registry.detail", number=number))
+        return confirmation_page(confirmation, form)
+    if not (form.validate_on_submit() and confirmed()):
+        return refused_page(confirmation, form)
     try:
         cert_status.change_status(certification, action, reason=form.reason.data, actor=current_user, now=utcnow())
     except cert_status.TransitionRefused as refused:

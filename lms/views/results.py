@@ -1,5 +1,5 @@
 """Instructor pages: exam results per cohort, attempt records, CSV, item analysis, and grants."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -82,8 +82,7 @@ def cohort_statistics(cohort_id, slug):
     cohort = load_cohort_or_404(cohort_id, manage=True)
     exam = load_exam_or_404(cohort, slug)
     stats = statistics.exam_statistics(exam.id, enrollment_ids=[e.id for e in cohort.enrollments])
-    return render_template("results/statistics.html", exam=exam, cohort=cohort, stats=stats,
-                           pass_mark=exam.current_version.blueprint["pass_mark"])
+    return _statistics_page(exam, cohort, stats)
 
 
 @bp.get("/exams/<slug>/statistics")
@@ -97,8 +96,18 @@ def exam_statistics(slug):
     if not current_user.has_role(Role.STAFF, Role.ADMIN):
         enrollment_ids = [e.id for c in cohorts.cohorts_visible_to(current_user) for e in c.enrollments]
     stats = statistics.exam_statistics(exam.id, enrollment_ids=enrollment_ids)
-    return render_template("results/statistics.html", exam=exam, cohort=None, stats=stats,
-                           pass_mark=exam.current_version.blueprint["pass_mark"])
+    return _statistics_page(exam, None, stats)
+
+
+def _statistics_page(exam, cohort, stats):
+    """The statistics page, its item table sorted as ``?sort=COLUMN&dir=asc|desc`` asks."""
+    sort = request.args.get("sort", "question")
+    sort = sort if sort in statistics.SORT_KEYS else "question"
+    descending = request.args.get("dir") == "desc"
+    stats.items = statistics.sort_items(stats.items, sort, descending)
+    return render_template("results/statistics.html", exam=exam, cohort=cohort, stats=stats, sort=sort,
+                           descending=descending, pass_mark=exam.current_version.blueprint["pass_mark"],
+                           min_for_flags=statistics.MIN_FOR_FLAGS, weak_r=statistics.WEAK_R)
 
 
 @bp.get("/attempts/<int:attempt_id>")

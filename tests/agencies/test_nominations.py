@@ -63,12 +63,13 @@ def test_staff_decline_with_a_reason_the_coordinator_sees(kit, program, db, clie
     nomination = db.session.scalar(select(Nomination))
     staff_client = make_client()
     login(staff_client, factory.user(Role.STAFF).email)
-    assert post(staff_client, f"/nominations/{nomination.id}/decline", {"reason": ""},
-                page=f"/nominations/{nomination.id}").status_code == 302
+    assert post(staff_client, f"/nominations/{nomination.id}/decline", {"reason": "", "confirm": "yes"},
+                page=f"/nominations/{nomination.id}/decline").status_code == 400
     db.session.expire_all()
     assert db.session.get(Nomination, nomination.id).status == "pending"
-    post(staff_client, f"/nominations/{nomination.id}/decline", {"reason": "Background check incomplete"},
-         page=f"/nominations/{nomination.id}")
+    post(staff_client, f"/nominations/{nomination.id}/decline", {"reason": "Background check incomplete",
+                                                                 "confirm": "yes"},
+         page=f"/nominations/{nomination.id}/decline")
     page = client.get(f"/nominations/{nomination.id}").get_data(as_text=True)
     assert "Declined" in page and "Background check incomplete" in page
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "nomination.decline")).details == {

@@ -42,7 +42,7 @@ def test_a_file_with_bad_rows_imports_nothing_unless_only_good_rows_is_chosen(ki
     assert "<th scope=\"row\">2</th>" not in page and "<th scope=\"row\">4</th>" not in page
 
     page = _upload(client, side.mou, text, mode="good").get_data(as_text=True)
-    assert "2 nomination(s) imported; 4 bad row(s) left out" in page
+    assert "2 nominations imported; 4 bad rows left out" in page
     names = set(db.session.scalars(select(Nomination.name)))
     assert names == {"Ann Able", "Cy Clear"}
     assert {n.source for n in db.session.scalars(select(Nomination))} == {"csv"}
@@ -57,7 +57,7 @@ def test_a_clean_file_imports_every_row_and_a_repeat_is_refused(kit, program, db
     side = program(tracks=[track.slug])
     login(client, side.coordinator.email)
     text = "\ufeff" + "\r\n".join(ROSTER.format(track=track.slug).splitlines()[:2]) + "\r\n"
-    assert "1 nomination(s) imported" in _upload(client, side.mou, text).get_data(as_text=True)
+    assert "1 nomination imported" in _upload(client, side.mou, text).get_data(as_text=True)
     page = _upload(client, side.mou, text).get_data(as_text=True)
     assert "already nominated for this track" in page
     assert db.session.scalar(select(func.count()).select_from(Nomination)) == 1
@@ -116,7 +116,7 @@ def test_staff_enroll_a_roster_with_bad_rows_only_when_only_good_rows_is_chosen(
 
     response = _enroll_upload(client, side.mou, cohort, text, mode="good")
     page = response.get_data(as_text=True)
-    assert "2 officer(s) enrolled; 7 bad row(s) left out" in page
+    assert "2 officers enrolled; 7 bad rows left out" in page
     assert response.headers["Cache-Control"] == "no-store"
     passwords = re.findall(r'class="temporary-password">([^<]+)<', page)
     assert len(passwords) == 1  # Ann is new; Cy already had an account
@@ -159,7 +159,7 @@ def test_enrollment_import_respects_the_cap_the_cohort_and_who_may_use_it(kit, p
     page = _enroll_upload(client, side.mou, closed, text, mode="good").get_data(as_text=True)
     assert "is not open to North County Sheriff" in page
     assert db.session.scalar(select(func.count()).select_from(Nomination)) == 0
-    assert "1 officer(s) enrolled; 1 bad row(s)" in _enroll_upload(client, side.mou, cohort, text, mode="good").get_data(as_text=True)
+    assert "1 officer enrolled; 1 bad row left out" in _enroll_upload(client, side.mou, cohort, text, mode="good").get_data(as_text=True)
 
     coordinator = client.application.test_client()
     login(coordinator, side.coordinator.email)

@@ -140,6 +140,9 @@ PAGES = {
     "nominations.enrollment_import": ("staff", lambda d: "/nominations/import-enrollments"),
     "registry.registry": ("staff", lambda d: "/registry"),
     "registry.detail": ("staff", lambda d: f"/registry/{d['number']}"),
+    "registry.change_status": ("staff", lambda d: f"/registry/{d['number']}/suspend"),  # a confirmation page
+    "agencies.mou_terminate": ("staff", lambda d: f"/mous/{d['mou']}/terminate"),
+    "nominations.nomination_decline": ("staff", lambda d: f"/nominations/{d['nomination']}/decline"),
     "registry.due": ("staff", lambda d: "/registry/due?days=100000"),
     "registry.passlist": ("staff", lambda d: "/passlist"),
     "admin.audit": ("staff", lambda d: "/admin/audit"),
@@ -149,6 +152,7 @@ PAGES = {
     "admin.users": ("admin", lambda d: "/admin/users"),
     "admin.create_user": ("admin", lambda d: "/admin/users/new"),
     "admin.user_detail": ("admin", lambda d: f"/admin/users/{d['trainee']}"),
+    "admin.disable": ("admin", lambda d: f"/admin/users/{d['trainee']}/disable"),
     "admin.access_review": ("admin", lambda d: "/admin/access-review"),
 }
 # Steps of a privileged role's log-in, checked by axe on the way in (which one depends on whether the account
@@ -164,6 +168,8 @@ NOT_PAGES = {
     "registry.record": "JSON download", "registry.passlist_download": "CSV/XLSX/JSON download",
     "results.exam_results_csv": "CSV download", "agencies.mou_document": "document download",
     "nominations.nomination_evidence": "evidence download",
+    "cohorts.open_week": "a confirmation page (templates/confirm.html, checked as registry.change_status); every "
+                         "week of this set-up's cohort is already open",
 }
 # Screenshots at 1280 and 320 px, and the reflow checks at 320 px and 200 % zoom.
 KEY_PAGES = {

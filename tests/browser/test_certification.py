@@ -157,7 +157,7 @@ def test_staff_filter_the_pass_list_and_download_the_csv(page, live_server, near
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert rows[0][:2] == ["Certificate number", "Name"]
-    assert any(r[1] == "Casey Certified" and r[8] == "active" for r in rows[1:])
+    assert any(r[1] == "Casey Certified" and r[8] == "Valid" for r in rows[1:])
     assert all(r[3] == "VA9999900" for r in rows[1:])  # the filter holds in the file
     assert page.recorder.errors == []
 

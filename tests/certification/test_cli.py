@@ -38,7 +38,7 @@ def test_suspend_reinstate_revoke_expire_from_the_command_line(app, kit, db, fac
     result = _run(app, "certs", "suspend", number, "--reason", "Complaint", "--by", staff.email)
     assert result.exit_code == 0 and "is now suspended" in result.output
     result = _run(app, "certs", "reinstate", number, "--reason", "Closed")
-    assert result.exit_code == 0 and "is now active" in result.output
+    assert result.exit_code == 0 and "is now valid" in result.output
     assert _run(app, "certs", "suspend", number).exit_code == 2  # --reason is required
     result = _run(app, "certs", "revoke", number, "--reason", "Misconduct")
     assert result.exit_code == 0
@@ -52,7 +52,7 @@ def test_suspend_reinstate_revoke_expire_from_the_command_line(app, kit, db, fac
     other = kit.certified()
     clock.when = datetime(2028, 3, 3, 15, 0, tzinfo=timezone.utc)
     result = _run(app, "certs", "expire")
-    assert result.exit_code == 0 and "Marked 1 certification(s) expired" in result.output
+    assert result.exit_code == 0 and "Marked 1 certification expired" in result.output
     db.session.expire_all()
     assert db.session.get(Certification, other.id).status == "expired"
 
@@ -105,7 +105,7 @@ def test_mou_create_attach_and_terminate(app, kit, db, factory):
     certification = kit.pass_exam(enrollment, "exam-b")
     assert json.loads(certification.snapshot)["mou"]["model"] == "warrant_service_officer"
     result = _run(app, "mou", "terminate", str(mou.id), "--action", "suspend", "--reason", "Agreement ended")
-    assert result.exit_code == 0 and "1 certification(s) suspended" in result.output
+    assert result.exit_code == 0 and "1 certification suspended" in result.output
     db.session.expire_all()
     assert db.session.get(Certification, certification.id).status == "suspended"
     assert _run(app, "mou", "terminate", str(mou.id), "--action", "revoke", "--reason", "x").exit_code == 1

@@ -18,6 +18,9 @@ from lms.models import AuditEvent, Certification
 
 # Names can no longer hold control characters (tab, line breaks: lms.inputs refuses them), so those
 # triggers are left to the property tests below, which also cover data stored before that rule.
+# The words the files hold (docs/VOCABULARY.md): written out, so that a change of word fails here.
+STATUS_LABELS = {"active": "Valid", "suspended": "Suspended", "revoked": "Revoked", "expired": "Expired"}
+
 HOSTILE_NAMES = [
     "José Ñúñez-O'Brien", "=HYPERLINK(\"http://evil.example\",\"x\")", "+1 555 0100", "-2+3", "@SUM(A1:A9)",
     "  =spaced", "＝fullwidth", "Comma, Quote \"Q\"", "Zoë Łukasz 王小明",
@@ -66,7 +69,8 @@ def _certify_many(kit, factory, clock):
     return agency, other
 
 
-def _expected(db, *, agency_id=None, status=None, today=date(2026, 3, 2)):
+def _expected(db, *, agency_id=None, status=None, today=date(2026, 3, 2), labelled=False):
+    """The pass-list rows read straight from the database; ``labelled``: the status in words, as CSV/XLSX hold it."""
     query = select(Certification).order_by(Certification.agency_name, Certification.holder_name, Certification.number)
     rows = []
     for c in db.session.scalars(query):
@@ -74,7 +78,8 @@ def _expected(db, *, agency_id=None, status=None, today=date(2026, 3, 2)):
         if (agency_id and c.agency_id != agency_id) or (status and effective != status):
             continue
         rows.append([c.number, c.holder_name, c.agency_name, c.agency_ori, c.track_title, c.cohort_name,
-                     c.issued_on, c.expires_on, effective, f"http://127.0.0.1:5000/verify/{c.verification_code}"])
+                     c.issued_on, c.expires_on, STATUS_LABELS[effective] if labelled else effective,
+                     f"http://127.0.0.1:5000/verify/{c.verification_code}"])
     return rows
 
 
@@ -89,8 +94,11 @@ def test_csv_parses_back_to_exactly_the_rows_in_the_database(kit, db, factory, c
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark, for Excel
     records = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert records[0] == [label for _, label in COLUMNS]
-    expected = [[neutralize(v.isoformat() if isinstance(v, date) else v) for v in row] for row in _expected(db)]
+    expected = [[neutralize(v.isoformat() if isinstance(v, date) else v) for v in row]
+                for row in _expected(db, labelled=True)]
     assert records[1:] == expected
+    # The status reads as on every page: "Valid", never the code "active".
+    assert {r[8] for r in records[1:]} == {"Valid", "Revoked"}
     assert len(records) - 1 == len(HOSTILE_NAMES) + 1
     names = {r[1] for r in records[1:]}
     assert "José Ñúñez-O'Brien" in names and "'=HYPERLINK(\"http://evil.example\",\"x\")" in names
@@ -103,9 +111,9 @@ def test_xlsx_parses_back_to_exactly_the_rows_with_text_as_text(kit, db, factory
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == [label for _, label in COLUMNS]
-    expected = [[neutralize(v) for v in row] for row in _expected(db)]
+    expected = [[neutralize(v) for v in row] for row in _expected(db, labelled=True)]
     got = [[v.date() if isinstance(v, datetime) else v for v in row] for row in rows[1:]]
-    assert got == expected
+    assert got == expected and {row[8] for row in got} == {"Valid", "Revoked"}
     for row in sheet.iter_rows(min_row=2):
         assert row[1].data_type == "s" and row[0].data_type == "s"  # text stored as strings, never formulas
         assert row[6].is_date
@@ -115,8 +123,10 @@ def test_json_holds_the_same_rows_raw_with_its_count(kit, db, factory, clock):
     agency, _ = _certify_many(kit, factory, clock)
     data = json.loads(_export("json", PassListFilters(agency_id=agency.id, status="active"), clock))
     expected = [{k: (v.isoformat() if isinstance(v, date) else v) for (k, _), v in zip(COLUMNS, row)}
-                for row in _expected(db, agency_id=agency.id, status="active")]
-    assert data["rows"] == expected and data["count"] == len(expected) == data["meta"]["expected_count"]
+                | {"status_label": "Valid"} for row in _expected(db, agency_id=agency.id, status="active")]
+    # Programs read the code, people the label: both are there, and the columns say which is which.
+    assert data["rows"] == expected and {r["status"] for r in expected} == {"active"}
+    assert {"key": "status_label", "label": "Status"} in data["columns"] and data["count"] == len(expected) == data["meta"]["expected_count"]
     assert data["meta"]["filters"]["agency_id"] == agency.id and data["meta"]["filters"]["status"] == "active"
 
 

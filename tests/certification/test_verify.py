@@ -57,7 +57,7 @@ def test_a_valid_certificate_shows_only_the_public_facts(kit, db, factory, clien
     assert response.headers["Cache-Control"] == "no-store" and "noindex" in response.headers["X-Robots-Tag"]
     assert 'data-status="active"' in page and "Valid" in page
     for fact in (certification.number, "Dana Álvarez", "Example County Sheriff (VA0420000)", "Track track-",
-                 "March 2, 2026", "March 2, 2028", "Checks: the record is as it was issued"):
+                 "March 2, 2026", "March 2, 2028", "Verified: the record is exactly as it was issued"):
         assert fact in page
     for leak in LEAKS:
         assert leak.lower() not in _main(page).lower(), leak

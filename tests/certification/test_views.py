@@ -78,17 +78,19 @@ def test_staff_suspend_reinstate_and_revoke_from_the_registry(kit, db, factory, 
     login(client, staff.email)
     detail = client.get(f"/registry/{number}").get_data(as_text=True)
     assert "Status history" in detail and "Suspend" in detail and "Reinstate" not in detail
-    response = post(client, f"/registry/{number}/suspend", {"suspend-reason": "Complaint received"},
-                    page=f"/registry/{number}")
+    response = post(client, f"/registry/{number}/suspend", {"suspend-reason": "Complaint received", "confirm": "yes"},
+                    page=f"/registry/{number}/suspend")
     assert response.status_code == 302
     page = client.get(f"/registry/{number}").get_data(as_text=True)
     assert "is now suspended" in page and "Complaint received" in page and "by sam@ice.example" in page
-    post(client, f"/registry/{number}/reinstate", {"reinstate-reason": "Unfounded"}, page=f"/registry/{number}")
-    post(client, f"/registry/{number}/revoke", {"revoke-reason": "Misconduct"}, page=f"/registry/{number}")
+    post(client, f"/registry/{number}/reinstate", {"reinstate-reason": "Unfounded", "confirm": "yes"},
+         page=f"/registry/{number}")
+    post(client, f"/registry/{number}/revoke", {"revoke-reason": "Misconduct", "confirm": "yes"}, page=f"/registry/{number}")
     db.session.expire_all()
     assert db.session.scalar(select(Certification.status)) == "revoked"
     # A refused transition is explained, not a crash.
-    response = post(client, f"/registry/{number}/reinstate", {"reinstate-reason": "Try"}, page=f"/registry/{number}")
+    response = post(client, f"/registry/{number}/reinstate", {"reinstate-reason": "Try", "confirm": "yes"},
+                    page=f"/registry/{number}")
     assert response.status_code == 302
     assert "revocation is permanent" in client.get(f"/registry/{number}").get_data(as_text=True)
 
@@ -100,8 +102,9 @@ def test_actions_need_a_reason_and_a_csrf_token(kit, db, factory, client):
     login(client, staff.email)
     response = client.post(f"/registry/{number}/suspend", data={"suspend-reason": "No token"})
     assert response.status_code == 400 and "Form expired" in response.get_data(as_text=True)
-    post(client, f"/registry/{number}/suspend", {"suspend-reason": ""}, page=f"/registry/{number}")
-    assert "Give the reason" in client.get(f"/registry/{number}").get_data(as_text=True)
+    response = post(client, f"/registry/{number}/suspend", {"suspend-reason": "", "confirm": "yes"},
+                    page=f"/registry/{number}")
+    assert response.status_code == 400 and "Give the reason" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.scalar(select(Certification.status)) == "active"
     assert client.get("/registry/287G-2026-000999").status_code == 404

@@ -67,6 +67,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("admin.create_user", "POST"): Route((A,), lambda w: "/admin/users/new"),
     ("admin.user_detail", "GET"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}"),
     ("admin.unlock", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/unlock"),
+    ("admin.disable", "GET"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/disable"),  # confirmation
     ("admin.disable", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/disable"),
     ("admin.enable", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/enable"),
     ("admin.reset_password", "POST"): Route((A,), lambda w: f"/admin/users/{w.a.trainee.id}/reset-password"),
@@ -89,6 +90,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("agencies.mou_edit", "POST"): Route(STAFF, lambda w: f"/mous/{w.a.mou.id}/edit"),
     ("agencies.mou_document_upload", "POST"): Route(STAFF, lambda w: f"/mous/{w.a.mou.id}/documents"),
     ("agencies.mou_document", "GET"): Route(STAFF, lambda w: f"/mous/{w.a.mou.id}/documents/{w.a.document.id}"),
+    ("agencies.mou_terminate", "GET"): Route(STAFF, lambda w: f"/mous/{w.a.mou.id}/terminate"),  # confirmation
     ("agencies.mou_terminate", "POST"): Route(STAFF, lambda w: f"/mous/{w.a.mou.id}/terminate"),
     ("agencies.mou_models", "GET"): Route(STAFF, lambda w: "/mou-models"),
     ("agencies.mou_models", "POST"): Route(STAFF, lambda w: "/mou-models"),
@@ -102,6 +104,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     # Cohorts.
     ("cohorts.cohort_list", "GET"): Route(VIEWERS, lambda w: "/cohorts"),
     ("cohorts.roster", "GET"): Route(VIEWERS, lambda w: f"/cohorts/{w.a.cohort.id}"),
+    ("cohorts.open_week", "GET"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open?week=2"),  # confirmation
     ("cohorts.open_week", "POST"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open"),
     # The trainee's course and exams.
     ("course.my_course", "GET"): Route((T,), lambda w: "/course"),
@@ -126,11 +129,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("nominations.enrollment_import", "POST"): Route(STAFF, lambda w: "/nominations/import-enrollments"),
     ("nominations.nomination_detail", "GET"): Route(READERS, lambda w: f"/nominations/{w.a.nomination.id}"),
     ("nominations.nomination_accept", "POST"): Route(STAFF, lambda w: f"/nominations/{w.a.nomination.id}/accept"),
+    ("nominations.nomination_decline", "GET"): Route(STAFF, lambda w: f"/nominations/{w.a.nomination.id}/decline"),
     ("nominations.nomination_decline", "POST"): Route(STAFF, lambda w: f"/nominations/{w.a.nomination.id}/decline"),
     ("nominations.nomination_evidence", "GET"): Route(READERS, lambda w: f"/nominations/{w.a.nomination.id}/evidence"),
     # The certification registry and pass lists.
     ("registry.registry", "GET"): Route(READERS, lambda w: "/registry"),
     ("registry.detail", "GET"): Route(READERS, lambda w: f"/registry/{w.a.certification.number}"),
+    ("registry.change_status", "GET"): Route(STAFF, lambda w: f"/registry/{w.a.certification.number}/suspend"),
     ("registry.change_status", "POST"): Route(STAFF, lambda w: f"/registry/{w.a.certification.number}/suspend"),
     ("registry.pdf", "GET"): Route(READERS, lambda w: f"/registry/{w.a.certification.number}/certificate.pdf"),
     ("registry.record", "GET"): Route(READERS, lambda w: f"/registry/{w.a.certification.number}/record.json"),

@@ -39,6 +39,7 @@ CASES = {
     # Cohorts and results: another instructor's or another agency's cohort.
     "roster": ("GET", lambda w: f"/cohorts/{w.a.cohort.id}", lambda w: [w.b.instructor, w.b.coordinator]),
     "open week": ("POST", lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open", lambda w: [w.b.instructor]),
+    "open week confirmation": ("GET", lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open?week=2", lambda w: [w.b.instructor]),
     "exam results": ("GET", lambda w: f"/results/cohorts/{w.a.cohort.id}/exams/mixed-exam",
                      lambda w: [w.b.instructor, w.b.coordinator]),
     "exam results csv": ("GET", lambda w: f"/results/cohorts/{w.a.cohort.id}/exams/mixed-exam/results.csv",

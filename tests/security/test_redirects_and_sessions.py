@@ -90,8 +90,9 @@ def test_bad_input_gets_a_clear_page_and_changes_nothing(world, as_user, db):
     client = as_user(world.admin)
     token = csrf_token(client, f"/admin/users/{world.peer.id}")
     before = snapshot(db)
-    response = client.post(f"/admin/users/{world.peer.id}/disable", data={"csrf_token": token, "reason": "x" * 501})
+    response = client.post(f"/admin/users/{world.peer.id}/disable",
+                           data={"csrf_token": token, "reason": "x" * 501, "confirm": "yes"})
     assert response.status_code == 400
     body = response.get_data(as_text=True)
-    assert "Nothing was saved" in body and "Content-Security-Policy" in response.headers
+    assert "Nothing was changed" in body and "Content-Security-Policy" in response.headers
     assert changed_tables(before, snapshot(db)) == []

@@ -1,0 +1,108 @@
+"""The words people read, in one place: pages, PDFs, flashes, the CLI and exports take their labels
+from here, so a status is called the same everywhere (docs/VOCABULARY.md lists the choices).
+
+Codes (``active``, ``failed``, ``mou.create``) stay in the database, URLs and the JSON pass list,
+where programs read them; people read the labels. This module imports nothing from the app, so any
+layer (models included) may use it.
+"""
+
+# A certification in force is "Valid" everywhere (registry, verification page, pass list files); the
+# code stays "active" in the database and in the JSON pass list's "status" field.
+CERTIFICATION_STATUS = {"active": "Valid", "suspended": "Suspended", "revoked": "Revoked", "expired": "Expired"}
+
+# One finished attempt, and an exam as the trainee's course shows it. An attempt below the pass mark
+# has "Not passed", never "Failed": while a retake remains nothing has failed yet.
+ATTEMPT_OUTCOME = {True: "Passed", False: "Not passed"}
+EXAM_STATE = {"locked": "Locked", "not_started": "Not started", "in_progress": "In progress", "passed": "Passed",
+              "failed": "Not passed"}
+# Why an attempt finished, after its time: "Finished 14:05 (submitted)".
+FINISH_REASON = {"submitted": "submitted", "expired": "time ran out"}
+MODULE_STATE = {"locked": "Locked", "open": "Not started", "read": "Read", "completed": "Completed"}
+
+NOMINATION_STATUS = {"pending": "Awaiting decision", "accepted": "Accepted and enrolled", "declined": "Declined"}
+
+# Audit event codes as people read them, in an object's history or the audit log.
+EVENTS = {
+    "account.access_review": "Access reviewed",
+    "account.disable": "Account disabled",
+    "account.enable": "Account enabled",
+    "account.lock": "Account locked after failed log-ins",
+    "account.password_change": "Password changed",
+    "account.password_reset": "Password reset",
+    "account.role_change": "Role changed",
+    "account.unlock": "Account unlocked",
+    "agency.create": "Agency registered",
+    "agency.update": "Agency edited",
+    "attempt.finish": "Exam attempt finished",
+    "attempt.start": "Exam attempt started",
+    "auth.login": "Logged in",
+    "auth.logout": "Logged out",
+    "auth.password": "Password accepted; second factor asked",
+    "certification.expire": "Certification expired",
+    "certification.issue": "Certification issued",
+    "certification.reinstate": "Certification reinstated",
+    "certification.revoke": "Certification revoked",
+    "certification.suspend": "Certification suspended",
+    "certification.withhold": "Certification withheld",
+    "cohort.create": "Cohort created",
+    "cohort.open_week": "Week opened early",
+    "content.sync": "Course content loaded",
+    "database.backup": "Database backed up",
+    "database.restore": "Database restored",
+    "enrollment.create": "Trainee enrolled",
+    "enrollment.import": "Enrollment roster imported",
+    "enrollment.set_mou": "Enrollment placed under an agreement",
+    "exam.grant_extra_attempt": "Extra attempt granted",
+    "exam.grant_extra_time": "Extra time granted",
+    "mou.attach_document": "Document attached",
+    "mou.create": "Agreement recorded",
+    "mou.terminate": "Agreement terminated",
+    "mou.update": "Agreement edited",
+    "mou_model.create": "287(g) model added",
+    "nomination.accept": "Nomination accepted",
+    "nomination.create": "Officer nominated",
+    "nomination.decline": "Nomination declined",
+    "nomination.import": "Nomination roster imported",
+    "passlist.export": "Pass list downloaded",
+    "signing_key.generate": "Signing key created",
+    "signing_key.register": "Signing key registered",
+    "signing_key.rotate": "Signing key replaced",
+    "two_factor.enrol": "Two-step verification set up",
+    "two_factor.recovery_code_use": "Recovery code used to log in",
+    "two_factor.recovery_codes": "Recovery codes issued",
+    "two_factor.reset": "Two-step verification reset",
+    "user.create": "Account created",
+    "user.set_time_multiplier": "Time multiplier set",
+}
+
+# The few nouns whose plural is not the singular + "s".
+_PLURALS = {"agency": "agencies", "person": "people", "entry": "entries"}
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``count`` and the noun that agrees with it: "1 trainee", "2 trainees", "0 agencies"."""
+    return f"{count:,} {noun(count, singular, plural_form)}"
+
+
+def noun(count: int, singular: str, plural_form: str | None = None) -> str:
+    """The noun alone, singular for exactly one: "agency", "agencies"."""
+    if count == 1:
+        return singular
+    return plural_form or _PLURALS.get(singular) or singular + "s"
+
+
+def certification_status(code: str) -> str:
+    """A certification status in words ("Valid" for ``active``)."""
+    return CERTIFICATION_STATUS.get(code, code)
+
+
+def attempt_outcome(passed: bool | None) -> str:
+    """A finished attempt's outcome ("Passed", "Not passed"); "" while it has none."""
+    return "" if passed is None else ATTEMPT_OUTCOME[bool(passed)]
+
+
+def event(action: str) -> str:
+    """An audit event code in words ("Agreement recorded" for ``mou.create``); an unknown code made readable."""
+    if action in EVENTS:
+        return EVENTS[action]
+    return action.replace("_", " ").replace(".", ": ", 1).capitalize()
