@@ -311,12 +311,20 @@ def is_only_active_admin(user: User) -> bool:
     return user.role == Role.ADMIN.value and user.disabled_at is None and not _other_active_admins(user)
 
 
+def own_account_refusal(user: User, actor) -> str | None:
+    """Why ``actor`` may not disable ``user`` because it is their own account, or None."""
+    if actor is not None and actor.id == user.id:
+        return "You cannot disable your own account; another administrator can."
+    return None
+
+
 def disable_user(user: User, *, actor=None, now, reason: str = "") -> None:
     """Disable an account and end its sessions; never one's own, never the last active administrator."""
     if user.disabled_at is not None:
         return
-    if actor is not None and actor.id == user.id:
-        raise AccountError("You cannot disable your own account; another administrator can.")
+    refusal = own_account_refusal(user, actor)
+    if refusal:
+        raise AccountError(refusal)
     _check_an_admin_remains(user)
     user.disabled_at = now
     end_sessions(user)

@@ -52,6 +52,7 @@ EVENTS = {
     "enrollment.create": "Trainee enrolled",
     "enrollment.import": "Enrollment roster imported",
     "enrollment.set_mou": "Enrollment placed under an agreement",
+    "enrollment.set_time_multiplier": "Time multiplier set",
     "exam.grant_extra_attempt": "Extra attempt granted",
     "exam.grant_extra_time": "Extra time granted",
     "mou.attach_document": "Document attached",
@@ -72,7 +73,7 @@ EVENTS = {
     "two_factor.recovery_codes": "Recovery codes issued",
     "two_factor.reset": "Two-step verification reset",
     "user.create": "Account created",
-    "user.set_time_multiplier": "Time multiplier set",
+    "user.set_time_multiplier": "Time multiplier set (before multipliers belonged to enrollments)",
 }
 
 # The few nouns whose plural is not the singular + "s".

@@ -93,7 +93,7 @@ def test_no_one_changes_their_own_role_and_the_last_administrator_stays(client, 
     assert post(client, f"/admin/users/{other.id}/role", {"role": "admin", "agency_id": "0"},
                 page=f"/admin/users/{other.id}").status_code == 302
     login(other_client, other.email)
-    post(other_client, f"/admin/users/{admin.id}/disable", {"reason": "test"}, page=page)
+    post(other_client, f"/admin/users/{admin.id}/disable", {"reason": "test", "confirm": "yes"}, page=page)
     db.session.expire_all()
     assert db.session.get(User, admin.id).disabled_at is not None  # disabling one of two is allowed
     # `other` is now the only active administrator: nobody can take that away, by page or command.

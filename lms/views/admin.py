@@ -126,6 +126,10 @@ def _disable_confirmation(user: User) -> Confirmation:
 def disable(user_id):
     """Disable an account and end its sessions: GET asks for confirmation, POST (confirmed) acts."""
     user = load_user_or_404(user_id)
+    refusal = accounts.own_account_refusal(user, current_user)
+    if refusal:  # nothing to confirm: refused outright
+        flash(refusal, "error")
+        return redirect(url_for("admin.user_detail", user_id=user.id))
     form = ReasonForm()
     confirmation = _disable_confirmation(user)
     if request.method == "GET":

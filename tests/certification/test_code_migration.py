@@ -37,7 +37,7 @@ def test_existing_certifications_get_distinct_codes_and_keep_verifying(empty_dat
         upgrade(directory=directory)
     client = app.test_client()
     page = client.get(f"/verify/{codes[0]}").get_data(as_text=True)
-    assert "Checks: the record is as it was issued" in page
+    assert "Verified: the record is exactly as it was issued" in page
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()

@@ -91,7 +91,7 @@ def test_the_absolute_session_limit_still_ends_an_exam_session(client, world, cl
 
     monkeypatch.setitem(app.config, "SESSION_MAX_HOURS", 1)
     exam = _db.session.scalar(select(Exam).where(Exam.slug == "mixed-exam"))
-    grants.grant_extra_time(world.trainee, exam, minutes=90, actor=world.instructor, now=clock())
+    grants.grant_extra_time(world.enrollment, exam, minutes=90, actor=world.instructor, now=clock())
     _db.session.commit()
     me = Browser(client, world.trainee.email)
     logged_in_at = clock()
