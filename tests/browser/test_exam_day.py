@@ -63,15 +63,16 @@ from lms import create_app
 from lms.clock import utcnow
 from lms.exams.grants import grant_extra_time
 from lms.extensions import db
-from lms.models import Exam, User
+from lms.models import Enrollment, Exam, User
 
 email, slug, minutes = sys.argv[1], sys.argv[2], int(sys.argv[3])
 app = create_app()
 with app.app_context():
     trainee = db.session.scalar(select(User).where(User.email == email))
+    enrollment = db.session.scalar(select(Enrollment).where(Enrollment.user_id == trainee.id))
     instructor = db.session.scalar(select(User).where(User.email == "instructor@demo.example"))
     exam = db.session.scalar(select(Exam).where(Exam.slug == slug))
-    grant_extra_time(trainee, exam, minutes=minutes, actor=instructor, now=utcnow())
+    grant_extra_time(enrollment, exam, minutes=minutes, actor=instructor, now=utcnow())
     db.session.commit()
 """
 
@@ -391,7 +392,9 @@ def test_a_whole_exam_with_the_keyboard_alone(browser, live_server):
         pages = 0
         while True:
             pages += 1
-            # From the top of the page: the site's skip link, then the exam's, then question N.
+            # From the top of the page: the site's skip link, then the exam's, then question N (once the page
+            # has loaded: a Tab pressed while the document is still loading leaves focus on its body).
+            page.wait_for_load_state("load")
             page.keyboard.press("Tab")
             assert focused(page)["text"] == "Skip to main content"
             page.keyboard.press("Enter")
