@@ -88,7 +88,7 @@ class ItemStats:
     @property
     def stem_text(self) -> str:
         """The question's text without markup."""
-        return Markup(self.stem_html).striptags()
+        return Markup(self.stem_html).striptags()  # nosec B704: only to strip tags; the text is escaped on output
 
     @property
     def stem_preview(self) -> str:
