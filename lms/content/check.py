@@ -387,14 +387,20 @@ def _check_track_draws(c: _Collector, catalog: Catalog, rel: str, data: LineDict
             owners.append(exam_id)
     for index, needed, found in blueprint_shortfall(cells, catalog.banks, 1):
         cell = cells[index]
-        what = ", ".join(f"{k} {cell[k]}" for k in ("bank", "objective", "difficulty") if k in cell)
+        what = describe_cell(cell)
         c.add(rel, data.line_of("no_repeats_across_exams"),
               f"no repeats across exams: exam '{owners[index]}' cannot draw ({what}) for every attempt without "
               f"a question another exam of the track draws: needs {needed}, has {found} "
               "(counting questions shared with other cells once)")
 
 
-def _normalize_stem(stem: str) -> str:
+def describe_cell(cell: dict) -> str:
+    """A blueprint cell in words: "bank civil-rights, objective CR-2.1"."""
+    return ", ".join(f"{k} {cell[k]}" for k in ("bank", "objective", "difficulty") if k in cell)
+
+
+def normalize_stem(stem: str) -> str:
+    """A stem in lower-case words, punctuation removed, for comparing stems."""
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", stem.lower()).split())
 
 
@@ -460,7 +466,7 @@ def _read_banks(c: _Collector, catalog: Catalog) -> None:
             question_seen[q["id"]] = rel
             lines[q["id"]] = q.line
             _check_question(c, rel, q, objectives)
-            stems.append((_normalize_stem(q["stem"]), q["id"], rel, q.line_of("stem")))
+            stems.append((normalize_stem(q["stem"]), q["id"], rel, q.line_of("stem")))
         catalog.banks[data["id"]] = BankSpec(
             id=data["id"],
             title=data["title"],
@@ -573,7 +579,7 @@ def _check_blueprint(c: _Collector, catalog: Catalog, rel: str, data: LineDict) 
     rounds = data["attempts"] if data.get("no_repeats", False) else 1
     for index, needed, found in blueprint_shortfall(plain(data["draw"]), catalog.banks, rounds):
         cell = data["draw"][index]
-        what = ", ".join(f"{k} {cell[k]}" for k in ("bank", "objective", "difficulty") if k in cell)
+        what = describe_cell(cell)
         why = f" for {rounds} attempts without repeats" if rounds > 1 else ""
         c.add(rel, data["draw"].item_lines[index],
               f"cannot draw {cell['count']} question(s) ({what}){why}: needs {needed} active, has {found} "

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 
-from .check import Catalog, ContentError, blueprint_shortfall, cell_pools
+from .check import Catalog, ContentError, normalize_stem, blueprint_shortfall, cell_pools, describe_cell
 from .standard_setting import angoff_result
 
 LETTERS = "ABCDEFGH"
@@ -124,7 +124,7 @@ def _bank_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning
 
 
 def _words(stem: str) -> list[str]:
-    return re.sub(r"[^a-z0-9 ]", " ", stem.lower()).split()
+    return normalize_stem(stem).split()
 
 
 def _similar_stem_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning]:
@@ -166,7 +166,7 @@ def _exam_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning
         spare = [dict(cell, count=cell["count"] * rounds + rules.spare_items_per_cell) for cell in cells]
         for index, needed, available in blueprint_shortfall(spare, catalog.banks, 1):
             cell = cells[index]
-            what = ", ".join(f"{k} {cell[k]}" for k in ("bank", "objective", "difficulty") if k in cell)
+            what = describe_cell(cell)
             found.append(ContentWarning(
                 exam.path, exam.draw_lines[index] if exam.draw_lines else 1,
                 f"cell {index + 1} ({what}) has fewer than {rules.spare_items_per_cell} spare questions "
