@@ -48,14 +48,14 @@ def prepare_database(url: str, instance: Path, trainees: int) -> None:
     os.environ.update(LMS_DATABASE_URL=url, LMS_INSTANCE_PATH=str(instance), LMS_SECRET_KEY="bench-secret-key")
     from flask_migrate import upgrade
 
-    from lms import create_app
-    from lms.accounts import create_user
+    from lms.app import create_app
+    from lms.accounts.users import create_user
     from lms.audit import ensure_head
     from lms.clock import system_now
-    from lms.cohorts import create_agency, create_cohort, enroll
+    from lms.cohorts.roster import create_agency, create_cohort, enroll
     from lms.content import sync_content
     from lms.extensions import db
-    from lms.learning import program_today
+    from lms.clock import program_today
     from lms.models import Role, Track, User
 
     app = create_app({"ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
@@ -100,7 +100,7 @@ def start_server(url: str, instance: Path, workers: int, threads: int,
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
          "--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "30", "--backlog", "4096",
-         "lms:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+         "lms.app:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(300):  # bounded: 30 s
         if process.poll() is not None:
             raise SystemExit(f"gunicorn exited: see {instance / 'gunicorn.log'}")
@@ -392,7 +392,7 @@ def count_lost(url: str, instance: Path, trainees) -> int:
     """Acknowledged answer changes that are not in the answer log (should be 0)."""
     from sqlalchemy import func, select
 
-    from lms import create_app
+    from lms.app import create_app
     from lms.extensions import db
     from lms.models import AnswerLog, Attempt, User
 

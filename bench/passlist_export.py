@@ -7,7 +7,7 @@ With --postgres, a throwaway database (lms_bench_<random>) is created on that se
 the end. The seeding (users, enrollments, certifications, written with bulk inserts) runs in this
 process; each measurement runs in a fresh child process, so its memory figures are its own:
 
-- seconds: wall time to produce the whole file through lms.exports.export_chunks (the same generator
+- seconds: wall time to produce the whole file through lms.certification.passlist.export_chunks (the same generator
   the download view streams and `lms passlist export` writes), bytes counted and discarded;
 - rss_growth_mb: the child's peak resident set (ru_maxrss) minus its resident set just before;
 - py_peak_mb: tracemalloc's peak of Python allocations during the export (a second, slower run).
@@ -36,7 +36,7 @@ LAST_NAMES = ["Álvarez", "O'Brien", "Smith", "Nguyen", "Johnson", "=Formula", "
 
 
 def _app(url, instance):
-    from lms import create_app
+    from lms.app import create_app
 
     return create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
                        "PUBLIC_URL": "https://lms.example.gov"})
@@ -112,7 +112,7 @@ def measure(url, instance, fmt, traced):
     """In a fresh process: export once, report seconds, bytes, rows, memory."""
     import tracemalloc
 
-    from lms.exports import PassListFilters, export_chunks
+    from lms.certification.passlist import PassListFilters, export_chunks
     from lms.extensions import db
 
     app = _app(url, instance)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from flask import has_request_context, request
 from sqlalchemy import select
 
-from .clock import utcnow
-from .extensions import db
-from .models import AuditEvent, AuditHead
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.models import AuditEvent, AuditHead
 
 GENESIS_HASH = "0" * 64
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
-from .audit import ChainReport, record_event, verify_chain
-from .extensions import db
+from lms.audit import ChainReport, record_event, verify_chain
+from lms.extensions import db
 
 class BackupError(Exception):
     """A backup or restore that cannot be done; the message says why and what to do."""

@@ -1,6 +1,6 @@
 """The one source of "now" for request code, so tests can freeze or move time; and the one way times
 are shown to people (in the program's time zone, with its abbreviation) or in records (UTC, labelled)."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -33,7 +33,6 @@ class FrozenClock:
 
     def advance(self, **delta) -> datetime:
         """Move the clock forward by a timedelta's keyword arguments."""
-        from datetime import timedelta
 
         self.when = self.when + timedelta(**delta)
         return self.when
@@ -74,3 +73,16 @@ def format_date(value: date | datetime | None) -> str:
 def format_utc(value: datetime | None) -> str:
     """A moment for records (the audit log): UTC, labelled, "2026-03-02 14:45 UTC"."""
     return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def program_today(now) -> date:
+    """The calendar date in the program's time zone (weeks open at local midnight)."""
+    return now.astimezone(program_timezone()).date()
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

@@ -20,8 +20,8 @@ from datetime import timedelta
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .extensions import db
-from .models import RateCounter
+from lms.extensions import db
+from lms.models import RateCounter
 
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 

@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, has_app_context
 from flask_login import current_user, login_required
 
-from .models import Role
+from lms.models import Role
 
 # Who works in which area: the views' role_required and the navigation read these groups, nothing else.
 PROGRAM_READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)  # agencies, nominations, registry, program

@@ -18,14 +18,14 @@ from sqlalchemy.engine import make_url
 from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 
-from lms import create_app
+from lms.app import create_app
 from lms.audit import ensure_head
 from lms.clock import FrozenClock
 from lms.config import normalize_database_url
 from lms.extensions import db as _db
 from lms.models import Role, User
 from lms.models.audit import APPEND_ONLY_TRIGGERS
-from lms.twofactor import decrypt_secret, enrol, new_secret
+from lms.accounts.twofactor import decrypt_secret, enrol, new_secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple 42"
@@ -249,7 +249,7 @@ class Factory:
         self.db, self.clock, self.n = db, clock, 0
 
     def agency(self, name=None, ori=None, state="VA"):
-        from lms.cohorts import create_agency
+        from lms.cohorts.roster import create_agency
 
         self.n += 1
         return create_agency(name=name or f"Agency {self.n}", state=state, ori=ori or f"VA{self.n:07d}",
@@ -257,7 +257,7 @@ class Factory:
 
     def user(self, role=Role.TRAINEE, email=None, agency=None, name=None, password=PASSWORD, two_factor=None, **kw):
         """An account; privileged ones (who must have a second factor) are enrolled unless ``two_factor=False``."""
-        from lms.accounts import create_user
+        from lms.accounts.users import create_user
         from lms.security import PRIVILEGED_ROLES
 
         self.n += 1
@@ -281,7 +281,7 @@ class Factory:
     def cohort(self, track_slug="officer-basic", start=None, agencies=(), instructors=(), name=None):
         from sqlalchemy import select
 
-        from lms.cohorts import create_cohort
+        from lms.cohorts.roster import create_cohort
         from lms.models import Track
 
         track = self.db.session.scalar(select(Track).where(Track.slug == track_slug))
@@ -293,7 +293,7 @@ class Factory:
         return cohort
 
     def enroll(self, user, cohort):
-        from lms.cohorts import enroll
+        from lms.cohorts.roster import enroll
 
         enrollment = enroll(user, cohort, now=self.clock())
         self.db.session.commit()

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from lms import accounts
+from lms.accounts import users as accounts
 from lms.models import AuditEvent, Role, User
 
 from .conftest import login, post

@@ -97,7 +97,7 @@ def test_no_one_changes_their_own_role_and_the_last_administrator_stays(client, 
     db.session.expire_all()
     assert db.session.get(User, admin.id).disabled_at is not None  # disabling one of two is allowed
     # `other` is now the only active administrator: nobody can take that away, by page or command.
-    from lms import accounts
+    from lms.accounts import users as accounts
 
     other = db.session.get(User, other.id)
     for change in (lambda: accounts.change_role(other, Role.STAFF, now=factory.clock()),
@@ -118,7 +118,7 @@ def test_no_one_changes_their_own_role_and_the_last_administrator_stays(client, 
 
 
 def test_the_last_administrator_is_not_disabled_for_inactivity(app, factory, db, clock):
-    from lms import accounts
+    from lms.accounts import users as accounts
 
     admin = factory.user(Role.ADMIN, email="admin@example.test")
     second = factory.user(Role.ADMIN, email="second@example.test")
@@ -166,7 +166,7 @@ def test_cli_user_commands(app, factory, db):
                                  "--password", "short"])
     assert result.exit_code != 0 and "at least 15" in result.output
     # Lock the account through the service, then unlock from the CLI.
-    from lms import accounts
+    from lms.accounts import users as accounts
 
     for _ in range(5):
         accounts.authenticate("officer@example.test", "not the password at all", ip="192.0.2.9", now=factory.clock())

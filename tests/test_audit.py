@@ -119,7 +119,7 @@ def test_cli_verify(app, db):
 WRITER = """
 import sys
 from datetime import datetime, timezone
-from lms import create_app
+from lms.app import create_app
 from lms.audit import record_event
 from lms.extensions import db
 app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": sys.argv[1], "INSTANCE_PATH": sys.argv[3]})

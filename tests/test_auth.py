@@ -8,7 +8,7 @@ from sqlalchemy import select
 from datetime import timedelta
 
 from lms import limits
-from lms.accounts import GENERIC_FAILURE
+from lms.accounts.users import GENERIC_FAILURE
 from lms.models import AuditEvent, Role, User
 
 from .conftest import PASSWORD, START, csrf_token, login, post
@@ -219,7 +219,7 @@ def test_session_cookie_flags(client, factory, app):
 
 
 def test_a_reset_password_must_be_changed_at_next_login(client, factory, db):
-    from lms import accounts
+    from lms.accounts import users as accounts
 
     user = factory.user(email="t@example.test")
     accounts.reset_password(user, "temporary passphrase for today", now=factory.clock())
@@ -236,7 +236,7 @@ def test_a_reset_password_must_be_changed_at_next_login(client, factory, db):
 
 
 def test_disabled_accounts_cannot_log_in_and_lose_their_sessions(client, factory, db):
-    from lms import accounts
+    from lms.accounts import users as accounts
 
     user = factory.user(email="t@example.test")
     login(client, "t@example.test")
@@ -261,7 +261,7 @@ def _answer(response):
 @pytest.mark.parametrize("state", ["locked", "disabled"])
 def test_a_locked_or_disabled_account_answers_the_same_whatever_the_password(client, factory, db, clock, state):
     """Regression: while locked, a wrong password got "not correct" and the right one "locked"."""
-    from lms import accounts
+    from lms.accounts import users as accounts
 
     user = factory.user(email="t@example.test")
     if state == "locked":

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DatabaseError
 
-from lms import create_app
+from lms.app import create_app
 from lms.audit import verify_chain
 from lms.extensions import db as _db
 from lms.models import AuditEvent, Certification

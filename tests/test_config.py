@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import text
 
-from lms import create_app
+from lms.app import create_app
 from lms.config import normalize_database_url
 
 

@@ -3,8 +3,9 @@ track through the exam engine, complete every module, and are certified."""
 import pytest
 from sqlalchemy import select
 
-from lms import learning
-from lms.demo import seed_demo
+from lms.learning import course as learning
+from lms.cohorts import schedule
+from lms.demo.setup import seed_demo
 from lms.exams.attempts import exam_context, start_attempt, submit_attempt
 from lms.models import Certification, Cohort, Enrollment, Module
 
@@ -20,7 +21,7 @@ def test_a_demo_cohort_can_take_every_exam_of_its_track(db, factory, clock, coho
     cohort = db.session.scalar(select(Cohort).where(Cohort.name == cohort_name))
     instructor = cohort.instructors[0]
     for week in range(1, cohort.track.weeks + 1):
-        learning.open_week_early(cohort, week, actor=instructor, now=clock())
+        schedule.open_week_early(cohort, week, actor=instructor, now=clock())
     db.session.commit()
     enrollment = db.session.scalar(select(Enrollment).where(Enrollment.cohort_id == cohort.id))
     trainee = enrollment.user

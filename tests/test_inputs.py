@@ -112,7 +112,7 @@ def test_an_agreement_s_authorized_functions_refuse_format_characters(factory, d
     """They are printed on certificates, like the holder's name."""
     from datetime import date
 
-    from lms.agreements import AgreementError, create_mou
+    from lms.agencies.agreements import AgreementError, create_mou
 
     with pytest.raises(AgreementError, match="invisible control or formatting character, U\\+202E"):
         create_mou(agency=factory.agency(), model="task_force", signed_on=date(2025, 1, 6),

@@ -1,11 +1,11 @@
 """The trainee's week-by-week path, module pages, completion, and cohort rosters."""
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from lms import learning
+from lms.cohorts import schedule
 from lms.models import AuditEvent, ModuleProgress, Role
 
 from .conftest import login, post
@@ -27,19 +27,19 @@ def course(factory):
 
 def test_week_n_opens_on_start_plus_7_n_minus_1_days(db, course, clock):
     cohort = course["cohort"]
-    assert learning.week_start(cohort, 2) == date(2026, 3, 9)
-    assert learning.open_weeks(cohort, clock()) == {1}
+    assert schedule.week_start(cohort, 2) == date(2026, 3, 9)
+    assert schedule.open_weeks(cohort, clock()) == {1}
     clock.advance(days=6, hours=12)  # Sunday 22:00 in New York (daylight time began March 8): still week 1
-    assert learning.open_weeks(cohort, clock()) == {1}
+    assert schedule.open_weeks(cohort, clock()) == {1}
     clock.advance(hours=2)  # Monday 00:00 in New York
-    assert learning.open_weeks(cohort, clock()) == {1, 2}
+    assert schedule.open_weeks(cohort, clock()) == {1, 2}
 
 
 def test_nothing_is_open_before_the_start_date(db, factory, clock):
     factory.synced_content(FIXTURE)
     cohort = factory.cohort("test-track", start=date(2026, 3, 9))
-    assert learning.open_weeks(cohort, clock()) == set()
-    assert learning.current_week(cohort, clock()) == 0
+    assert schedule.open_weeks(cohort, clock()) == set()
+    assert schedule.current_week(cohort, clock()) == 0
 
 
 def test_my_course_shows_weeks_states_and_progress(client, course, db):
@@ -158,4 +158,4 @@ def test_course_page_for_someone_not_enrolled(client, factory):
 
 def test_week_zero_and_out_of_range_weeks_are_refused(db, course):
     with pytest.raises(ValueError):
-        learning.open_week_early(course["cohort"], 3, actor=course["instructor"], now=None)
+        schedule.open_week_early(course["cohort"], 3, actor=course["instructor"], now=None)

@@ -8,7 +8,6 @@ import re
 import threading
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from lms import limits
@@ -146,7 +145,7 @@ def test_a_counter_is_kept_when_the_request_that_made_it_fails(app, db, clock):
 def test_no_password_is_hashed_while_the_log_in_holds_a_transaction(app, factory, db, monkeypatch):
     """Hashing takes tens of milliseconds: a write lock held meanwhile (SQLite's BEGIN IMMEDIATE) would
     make concurrent log-ins queue, and time out as "database is locked"."""
-    from lms import accounts
+    from lms.accounts import users as accounts
     from lms.extensions import db as extension
     from lms.security import _hasher
 

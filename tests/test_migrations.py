@@ -6,7 +6,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DatabaseError
 
-from lms import create_app
+from lms.app import create_app
 from lms.extensions import db as _db
 
 
@@ -43,7 +43,7 @@ def test_migrations_run_on_a_database_that_holds_data(empty_database_url, tmp_pa
     from lms.audit import verify_chain
     from lms.clock import utcnow
     from lms.content import sync_content
-    from lms.demo import seed_demo
+    from lms.demo.setup import seed_demo
     from lms.models import User
 
     from .conftest import PROJECT_ROOT

@@ -3,7 +3,7 @@ import re
 
 from sqlalchemy import func, select
 
-from lms import create_app
+from lms.app import create_app
 from lms.audit import verify_chain
 from lms.extensions import db
 from lms.models import Agency, Cohort, Enrollment, Module, ModuleVersion, Mou, Track, User
@@ -58,7 +58,7 @@ def test_quickstart_program_demo_runs_the_demo_load_service_once(tmp_path, monke
     """`--program-demo` runs `load_fact_sheet` (the service behind `lms demo load`); a second run changes
     nothing. The fact sheet is cut down to a few officers here: the full load is tested in
     tests/agencies/test_demo_load.py."""
-    from lms import demo_program
+    from lms.demo import fact_sheet as demo_program
     from lms.models import Certification, Nomination
 
     small = [dict(demo_program.AGENCIES[0], groups=[demo_program.Group("FDLE test class", "officer-basic", 2, True, 8)]),
@@ -143,7 +143,7 @@ def _served_on_5101(app, output_lines, monkeypatch):
     recorder that makes requests to the address it was asked to serve on."""
     from werkzeug import serving
 
-    from lms import demo_program
+    from lms.demo import fact_sheet as demo_program
 
     small = [dict(demo_program.AGENCIES[0], groups=[demo_program.Group("FDLE test class", "officer-basic", 1, True, 8)])]
     monkeypatch.setattr(demo_program, "AGENCIES", small)

@@ -7,7 +7,9 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from lms import limits, twofactor
+from lms import limits
+
+from lms.accounts import twofactor
 from lms.models import AuditEvent, RecoveryCode, Role, User
 
 from .conftest import PASSWORD, SECRET_RE, csrf_from, csrf_token, login, post, totp_code
@@ -309,7 +311,7 @@ def test_a_privileged_session_from_before_two_factors_were_required_must_enrol(c
 
 
 def test_production_refuses_to_turn_two_factors_off(monkeypatch, tmp_path):
-    from lms import create_app
+    from lms.app import create_app
 
     monkeypatch.setenv("LMS_ENV", "production")
     monkeypatch.setenv("LMS_SECRET_KEY", "from-the-environment")
@@ -432,7 +434,7 @@ def test_the_same_code_sent_at_once_is_accepted_once(app, factory, db, clock):
 
 
 def twofactor_unlock(db, user_id, clock):
-    from lms.accounts import unlock_user
+    from lms.accounts.users import unlock_user
 
     db.session.rollback()
     unlock_user(db.session.get(User, user_id), now=clock())

@@ -12,7 +12,7 @@ import yaml
 from lms import vocabulary
 from lms.exams.attempts import submit_attempt
 from lms.extensions import db as _db
-from lms.pdf import certificate_pdf
+from lms.certification.pdf import certificate_pdf
 from lms.vocabulary import noun, plural
 
 from .conftest import PROJECT_ROOT, login

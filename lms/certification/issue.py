@@ -13,17 +13,28 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from ..audit import record_event
-from ..extensions import db
-from ..learning import program_today, required_module_slugs, track_exam_slugs
-from ..models import (
-    Attempt, AuditHead, CertificateSequence, Certification, CertificationStatusChange, Enrollment, Exam, Module,
-    ModuleProgress, ModuleVersion, Track,
+from lms.audit import record_event
+from lms.certification.links import new_verification_code, number_lookup_url, public_base_url
+from lms.certification.signing import canonical_json, load_signer
+from lms.clock import add_years, program_today
+from lms.extensions import db
+from lms.learning.course import required_module_slugs
+from lms.models import (
+    Attempt,
+    AuditHead,
+    CertificateSequence,
+    Certification,
+    CertificationStatusChange,
+    Enrollment,
+    Exam,
+    Module,
+    ModuleProgress,
+    ModuleVersion,
+    Track,
 )
-from ..models.certification import ACTIVE, REVOKED, SUSPENDED
-from ..models.exam import FINISHED
-from .links import new_verification_code, number_lookup_url, public_base_url
-from .signing import canonical_json, load_signer
+from lms.models.certification import ACTIVE, REVOKED, SUSPENDED
+from lms.models.exam import FINISHED
+from lms.signals import attempt_passed, module_completed
 
 SNAPSHOT_FORMAT = "lms287g.certification.v1"
 NUMBER_PREFIX = "287G"
@@ -31,14 +42,6 @@ NUMBER_PREFIX = "287G"
 
 class CertificationWithheld(Exception):
     """Everything is passed, but the certification cannot be issued (the reason says why)."""
-
-
-def add_years(day: date, years: int) -> date:
-    """The same calendar day ``years`` later (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 @dataclass
@@ -63,7 +66,7 @@ class Requirements:
 def requirements(enrollment: Enrollment) -> Requirements:
     """Every exam of the track with its first passing attempt, every module with its progress."""
     track = enrollment.cohort.track
-    exam_slugs = track_exam_slugs(track)
+    exam_slugs = track.exam_slugs()
     module_slugs = required_module_slugs(enrollment)  # the track's modules and the MOU's agency annexes
     exams = {e.slug: e for e in db.session.scalars(select(Exam).where(Exam.slug.in_(exam_slugs)))} if exam_slugs else {}
     passing: dict[int, Attempt] = {}
@@ -227,6 +230,14 @@ def issue_if_complete(enrollment: Enrollment, *, now, actor=None) -> Certificati
     return _issue(enrollment, reqs, now=now, today=today, renews=renews, actor=actor)
 
 
+
+@module_completed.connect
+@attempt_passed.connect
+def _on_progress(enrollment: Enrollment, *, now, **_details) -> None:
+    """A module completed or an attempt passed: issue the certification if that completed the track."""
+    issue_if_complete(enrollment, now=now)
+
+
 def _issue(enrollment, reqs, *, now, today, renews, actor) -> Certification | None:
     track = enrollment.cohort.track
     base = today
@@ -272,5 +283,3 @@ def certifications_of(user) -> list[Certification]:
         .order_by(Certification.issued_at.desc(), Certification.id.desc())))
 
 
-__all__ = ["CertificationWithheld", "Requirements", "add_years", "allocate_number", "build_snapshot",
-           "certifications_of", "issue_if_complete", "requirements"]

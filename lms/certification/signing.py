@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from flask import current_app
 from sqlalchemy import select
 
-from ..audit import record_event
-from ..extensions import db
-from ..models import SigningKey
+from lms.audit import record_event
+from lms.extensions import db
+from lms.models import SigningKey
 
 ALGORITHM = "Ed25519"
 

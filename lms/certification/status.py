@@ -9,11 +9,11 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case, exists, select
 from sqlalchemy.orm import aliased
 
-from ..audit import record_event
-from ..extensions import db
-from ..learning import program_today
-from ..models import Certification, CertificationStatusChange
-from ..models.certification import ACTIVE, EXPIRED, REVOKED, STATUS_LABELS, SUSPENDED
+from lms.audit import record_event
+from lms.clock import program_today
+from lms.extensions import db
+from lms.models import Certification, CertificationStatusChange
+from lms.models.certification import ACTIVE, EXPIRED, REVOKED, STATUS_LABELS, SUSPENDED
 
 
 class TransitionRefused(ValueError):

@@ -19,13 +19,13 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from .. import limits
-from ..extensions import db
-from ..learning import program_today
-from ..models import Certification
-from ..models.certification import STATUS_LABELS
-from .signing import verify_snapshot
-from .status import effective_status, renewed_by
+from lms import limits
+from lms.certification.signing import verify_snapshot
+from lms.certification.status import effective_status, renewed_by
+from lms.clock import program_today
+from lms.extensions import db
+from lms.models import Certification
+from lms.models.certification import STATUS_LABELS
 
 NUMBER_RE = re.compile(r"^\s*287G\s*-\s*(\d{4})\s*-\s*(\d{1,6})\s*$", re.IGNORECASE)
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{16,32}$")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from . import schemas
-from .standard_setting import angoff_result
-from .yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
+from lms.content import schemas
+from lms.content.standard_setting import angoff_result
+from lms.content.yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
 
 NEAR_DUPLICATE_RATIO = 0.92
 

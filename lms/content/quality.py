@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 
-from .check import Catalog, ContentError, normalize_stem, blueprint_shortfall, cell_pools, describe_cell
-from .standard_setting import angoff_result
+from lms.content.check import Catalog, ContentError, normalize_stem, blueprint_shortfall, cell_pools, describe_cell
+from lms.content.standard_setting import angoff_result
 
 LETTERS = "ABCDEFGH"
 

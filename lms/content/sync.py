@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from ..audit import record_event
-from ..extensions import db
-from ..markdown import render_document
-from ..models import Module, ModuleVersion, Track, TrackItem
-from .check import Catalog, load_catalog
+from lms.audit import record_event
+from lms.extensions import db
+from lms.markdown import render_document
+from lms.models import Module, ModuleVersion, Track, TrackItem
+from lms.content.check import Catalog, load_catalog
 
 
 @dataclass
@@ -133,7 +133,7 @@ def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
 # Each step loads one kind of object; later kinds (banks, exams) append theirs here.
 SYNC_STEPS = [_sync_modules, _sync_tracks]
 
-from ..exams.sync import sync_banks, sync_exams  # noqa: E402  (the exam engine's content)
+from lms.content.sync_exams import sync_banks, sync_exams  # noqa: E402  (the exam engine's content)
 
 SYNC_STEPS += [sync_banks, sync_exams]
 

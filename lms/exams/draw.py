@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Question, QuestionBank
+from lms.extensions import db
+from lms.models import Question, QuestionBank
 
 
 class DrawError(RuntimeError):

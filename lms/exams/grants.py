@@ -1,11 +1,11 @@
 """Instructor grants, in one enrollment (a trainee in one cohort; never the trainee's other cohorts):
 extra time (also during an open attempt), an extra attempt (with or without the cool-down), a
 standing time multiplier. Each is audited; the caller commits."""
-from ..audit import record_event
-from ..extensions import db
-from ..models import ExamGrant
-from . import policy as rules
-from .attempts import EXTRA_ATTEMPT, EXTRA_TIME, ExamError, expire_if_due, open_attempt
+from lms.audit import record_event
+from lms.exams import policy as rules
+from lms.exams.attempts import EXTRA_ATTEMPT, EXTRA_TIME, ExamError, expire_if_due, open_attempt
+from lms.extensions import db
+from lms.models import ExamGrant
 
 MAX_EXTRA_MINUTES = 600
 MIN_MULTIPLIER, MAX_MULTIPLIER = 1.0, 4.0

@@ -1,19 +1,19 @@
-"""What the attempt and review pages show, built server-side so a template cannot leak the key.
+"""An attempt's pages: what a page shows, saving its answers (autosave and the form), moving between pages.
 
 ``attempt_page`` copies only what a trainee may see during an attempt (stems, choice texts in the
-shown order, their own answers); the key, feedback and rationale never enter it. ``review`` adds
-correctness and the key only to the level the review policy allows now.
+shown order, their own answers); the key, feedback and rationale never enter it.
 """
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
-from ..extensions import db
-from ..models import AnswerLog, AttemptQuestion, QuestionVersion
-from . import policy as rules
-from .attempts import accepts_answers_until, field_name, page_of
-from .grading import QUESTION_TYPES, grade, parse_number
+from lms.exams.attempts import AttemptClosed, accepts_answers_until
+from lms.exams.questions import QUESTION_TYPES, parse_number
+from lms.extensions import db
+from lms.models import AnswerLog, Attempt, AttemptQuestion, QuestionVersion
+from lms.models.exam import OPEN
 
 UNANSWERED, ANSWERED, FLAGGED = "unanswered", "answered", "flagged"
 
@@ -78,7 +78,7 @@ class AttemptPage:
         return [n.number for n in self.nav if n.flagged]
 
 
-def _choice_texts(data: dict) -> dict[str, str]:
+def choice_texts(data: dict) -> dict[str, str]:
     return {c["id"]: c["text"] for c in data["choices"]}
 
 
@@ -89,7 +89,7 @@ def question_view(aq: AttemptQuestion, data: dict, rendered: dict) -> QuestionVi
                         rendered["stem"], answered=aq.response is not None, flagged=aq.is_flagged)
     state = kind.field_state(aq.shown, aq.response)
     if aq.qtype in ("single", "multiple"):
-        texts = _choice_texts(data)
+        texts = choice_texts(data)
         view.options = [Option(str(i + 1), texts[cid], (i + 1) in state) for i, cid in enumerate(aq.shown)]
     elif aq.qtype == "true_false":
         view.options = [Option("true", "True", aq.response is True), Option("false", "False", aq.response is False)]
@@ -106,7 +106,7 @@ def question_view(aq: AttemptQuestion, data: dict, rendered: dict) -> QuestionVi
     return view
 
 
-def _versions(ids) -> dict[int, tuple[dict, dict]]:
+def pinned_versions(ids) -> dict[int, tuple[dict, dict]]:
     rows = db.session.execute(
         select(QuestionVersion.id, QuestionVersion.data, QuestionVersion.rendered).where(QuestionVersion.id.in_(ids))
     ).all()
@@ -120,7 +120,7 @@ def attempt_page(attempt, page: int) -> AttemptPage:
     pages = max(1, math.ceil(len(questions) / per_page))
     page = max(0, min(page, pages - 1))
     on_page = [q for q in questions if page_of(q.position, per_page) == page]
-    versions = _versions({q.question_version_id for q in on_page})
+    versions = pinned_versions({q.question_version_id for q in on_page})
     views = [question_view(q, *versions[q.question_version_id]) for q in on_page]
     nav = [NavItem(q.position + 1, page_of(q.position, per_page), ANSWERED if q.response is not None else UNANSWERED,
                    q.is_flagged, page_of(q.position, per_page) == page) for q in questions]
@@ -132,129 +132,135 @@ def attempt_page(attempt, page: int) -> AttemptPage:
 
 
 @dataclass
-class ReviewChoice:
-    """A choice in the review: picked or not, and (answers level) whether it is a key, its feedback."""
+class Saved:
+    """The outcome of saving one question's answer."""
 
-    text: str
-    picked: bool
-    is_key: bool | None = None
-    feedback_html: str | None = None
-
-
-@dataclass
-class ReviewItem:
-    """One question of a finished attempt, as far as the review level allows."""
-
-    number: int
-    qtype: str
-    label: str
-    stem_html: str
-    your_answer: str
-    choices: list[ReviewChoice] = field(default_factory=list)
-    points: float | None = None
-    max_points: float | None = None
-    is_correct: bool | None = None
-    correct_answer: str | None = None
-    also_accepted: list[str] = field(default_factory=list)  # other accepted answers (staff only)
-    feedback_html: list[str] = field(default_factory=list)
-    rationale_html: str | None = None
-    source: str | None = None
+    position: int
+    answered: bool
+    flagged: bool
+    saved_at: datetime
+    deadline_at: datetime
+    changed: bool
 
 
-def describe_response(qtype: str, data: dict, response) -> str:
-    """The trainee's answer in words."""
-    if response is None:
-        return "No answer"
-    if qtype == "single":
-        return _choice_texts(data).get(response, "?")
-    if qtype == "multiple":
-        texts = _choice_texts(data)
-        return "; ".join(texts.get(c, "?") for c in response)
-    if qtype == "true_false":
-        return "True" if response else "False"
+def page_of(position: int, per_page: int) -> int:
+    """The 0-based page a question is on."""
+    return position // per_page
+
+
+_SAVE_READ = (
+    select(Attempt.status, Attempt.deadline_at, Attempt.page_reached, Attempt.policy,
+           AttemptQuestion.id, AttemptQuestion.qtype, AttemptQuestion.shown, AttemptQuestion.response,
+           AttemptQuestion.is_flagged)
+    .join(AttemptQuestion, AttemptQuestion.attempt_id == Attempt.id)
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"),
+           AttemptQuestion.position == bindparam("position"))
+    # A share lock on the attempt: a concurrent submit waits for this save, or this save sees it.
+    .with_for_update(read=True, of=Attempt)
+)
+
+
+_SAVE_ANSWER = update(AttemptQuestion).where(AttemptQuestion.id == bindparam("aq_id")).values(
+    response=bindparam("response", type_=AttemptQuestion.response.type),
+    answered_at=bindparam("answered_at", type_=AttemptQuestion.answered_at.type),
+    is_flagged=bindparam("is_flagged"))
+
+
+_SAVE_FLAG = update(AttemptQuestion).where(AttemptQuestion.id == bindparam("aq_id")).values(
+    is_flagged=bindparam("is_flagged"))
+
+
+_SAVE_LOG = insert(AnswerLog).values(
+    attempt_id=bindparam("attempt_id"), position=bindparam("position"),
+    response=bindparam("response", type_=AnswerLog.response.type),
+    saved_at=bindparam("saved_at", type_=AnswerLog.saved_at.type), via=bindparam("via"))
+
+
+def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[str] | None = None,
+                form=None, flagged: bool | None = None, now, via: str = "autosave") -> Saved | None:
+    """Save one question's answer (the lean autosave path): one read, one update, one log row.
+
+    The answer comes as the question's form values (``values``), or as the submitted fields
+    (``form``, a MultiDict) from which they are read; with neither, the answer stays as it is (a flag
+    toggle).
+    Returns None when there is no such attempt of this trainee or no such question (a 404).
+    Raises AttemptClosed after the deadline and grace or once finished, ResponseInvalid for values no
+    control could send.
+    """
+    # Core statements built once, run on the session's connection: the hot path skips the ORM.
+    conn = db.session.connection()
+    row = conn.execute(_SAVE_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one_or_none()
+    if row is None:
+        return None
+    status, deadline_at, page_reached, policy, aq_id, qtype, shown, current, is_flagged = row
+    if status != OPEN:
+        raise AttemptClosed("This attempt is finished; answers can no longer be changed.")
+    if now > accepts_answers_until(deadline_at):
+        raise AttemptClosed("Time is up: answers are no longer accepted.")
+    if policy["navigation"] == "forward" and page_of(position, policy["per_page"]) < page_reached:
+        raise AttemptClosed("This exam moves forward only: earlier pages can no longer be changed.")
+    if form is not None:
+        values = _values(qtype, shown, position, form)
+    response = current if values is None else QUESTION_TYPES[qtype].parse(shown, values)
+    new_flag = is_flagged if flagged is None else bool(flagged)
+    changed = response != current
+    if changed:
+        conn.execute(_SAVE_ANSWER, {"aq_id": aq_id, "response": response, "answered_at": now, "is_flagged": new_flag})
+        conn.execute(_SAVE_LOG, {"attempt_id": attempt_id, "position": position, "response": response,
+                                 "saved_at": now, "via": via})
+    elif new_flag != is_flagged:
+        conn.execute(_SAVE_FLAG, {"aq_id": aq_id, "is_flagged": new_flag})
+    return Saved(position, response is not None, new_flag, now, deadline_at, changed)
+
+
+def save_page(attempt: Attempt, form_values, *, page: int, now, via="form") -> list[Saved]:
+    """Save the questions of one page (0-based) from a submitted form (the no-JavaScript path)."""
+    saved = []
+    per_page = attempt.policy["per_page"]
+    for position in [q.position for q in attempt.questions if page_of(q.position, per_page) == page]:
+        saved.append(save_answer(attempt_id=attempt.id, user_id=attempt.user_id, position=position,
+                                 form=form_values, flagged=form_values.get(f"flag{position}") is not None,
+                                 now=now, via=via))
+    return saved
+
+
+def field_name(position: int) -> str:
+    """The form field of the question at ``position`` (matching: one per prompt, ``a3.1``, ``a3.2``...)."""
+    return f"a{position}"
+
+
+def _values(qtype: str, shown, position: int, form) -> list[str]:
+    """The values of a question's form fields, in the shape its type parses."""
+    name = field_name(position)
     if qtype == "matching":
-        pairs = data["pairs"]
-        return "; ".join(f"{pairs[int(p)]['prompt']} → {pairs[a]['answer']}" for p, a in sorted(
-            response.items(), key=lambda kv: int(kv[0])))
-    return str(response)
+        return [form.get(f"{name}.{i + 1}", "") for i in range(len(shown["prompts"]))]
+    return form.getlist(name)
 
 
-def describe_key(qtype: str, data: dict) -> str:
-    """The correct answer in words (a short answer: its canonical form, the first accepted answer)."""
-    if qtype in ("single", "multiple"):
-        return "; ".join(c["text"] for c in data["choices"] if c.get("correct"))
-    if qtype == "true_false":
-        return "True" if data["answer"] else "False"
-    if qtype == "short":
-        return data["answers"][0]
-    if qtype == "numeric":
-        unit = f" {data['unit']}" if data.get("unit") else ""
-        if "range" in data:
-            return f"from {data['range'][0]:g} to {data['range'][1]:g}{unit}"
-        tolerance = f" (± {data['tolerance']:g})" if data.get("tolerance") else ""
-        return f"{data['answer']:g}{unit}{tolerance}"
-    if qtype == "matching":
-        return "; ".join(f"{p['prompt']} → {p['answer']}" for p in data["pairs"])
-    return ""
+REVIEW = "review"
 
 
-def accepted_variants(qtype: str, data: dict) -> list[str]:
-    """The other answers graded as correct besides the canonical one (short answers' accepted variants).
-
-    They include the misspellings and odd forms an author chose to accept, which must not be taught
-    as correct: only instructors and staff see them."""
-    return list(data["answers"][1:]) if qtype == "short" else []
-
-
-def review(attempt, level: str, *, show_variants: bool = False) -> list[ReviewItem]:
-    """A finished attempt's questions at review ``level`` (score: none; wrong: marks; answers: all).
-
-    ``show_variants`` (instructors' and staff's record view) adds every accepted answer to the
-    canonical one a trainee sees."""
-    if not rules.shows(level, rules.WRONG):
-        return []
-    questions = attempt.questions
-    versions = _versions({q.question_version_id for q in questions})
-    items = []
-    for aq in questions:
-        data, rendered = versions[aq.question_version_id]
-        kind = QUESTION_TYPES[aq.qtype]
-        item = ReviewItem(aq.position + 1, aq.qtype, kind.label, rendered["stem"],
-                          describe_response(aq.qtype, data, aq.response), points=aq.points,
-                          max_points=aq.max_points, is_correct=aq.is_correct)
-        full = rules.shows(level, rules.ANSWERS)
-        if aq.qtype in ("single", "multiple"):
-            picked = set(aq.response if isinstance(aq.response, list) else [aq.response])
-            texts = {c["id"]: c for c in data["choices"]}
-            for cid in aq.shown:
-                choice = texts[cid]
-                item.choices.append(ReviewChoice(
-                    choice["text"], cid in picked, bool(choice.get("correct")) if full else None,
-                    rendered["feedback"].get(cid) if full and (cid in picked or choice.get("correct")) else None))
-        if full:
-            item.correct_answer = describe_key(aq.qtype, data)
-            if show_variants:
-                item.also_accepted = accepted_variants(aq.qtype, data)
-            if aq.qtype == "true_false" and aq.response is not None:
-                item.feedback_html = [rendered["feedback"]["true" if aq.response else "false"]]
-            elif aq.qtype not in ("single", "multiple", "true_false"):
-                item.feedback_html = [rendered["feedback"][""]]
-            item.rationale_html = rendered["rationale"]
-            item.source = data["source"]
-        items.append(item)
-    return items
+def navigate(attempt: Attempt, page: int, go: str, *, now) -> int | str:
+    """Where a page's button leads: "review" (the submit page) or a 0-based page, recorded for
+    forward-only exams. ``go`` is next, prev, stay, review, or q<N> (the page of question N)."""
+    if go == REVIEW:
+        return REVIEW
+    target = {"next": page + 1, "prev": page - 1}.get(go, page)
+    if go.startswith("q") and go[1:].isdigit():
+        target = page_of(int(go[1:]) - 1, attempt.policy["per_page"])
+    return move_to_page(attempt, target, now=now)
 
 
-def answer_log(attempt_id: int) -> list[AnswerLog]:
-    """Every saved answer of an attempt, in order (for the instructor's record view)."""
-    return list(db.session.scalars(select(AnswerLog).where(AnswerLog.attempt_id == attempt_id)
-                                   .order_by(AnswerLog.id)))
-
-
-def regrade_matches(attempt) -> bool:
-    """True when re-grading the stored responses against the pinned versions gives the recorded points."""
-    versions = _versions({q.question_version_id for q in attempt.questions})
-    return all(
-        q.points is not None and abs(float(grade(versions[q.question_version_id][0], q.response).points) - q.points)
-        < 1e-9 for q in attempt.questions
-    )
+def move_to_page(attempt: Attempt, page: int, *, now) -> int:
+    """Record the furthest page reached (forward-only exams cannot go back); returns the page to show."""
+    last = (len(attempt.questions) - 1) // attempt.policy["per_page"]
+    page = max(0, min(page, last))
+    if attempt.policy["navigation"] == "forward":
+        if page < attempt.page_reached:
+            return attempt.page_reached
+        if page > attempt.page_reached and attempt.status == OPEN:
+            db.session.execute(update(Attempt).where(Attempt.id == attempt.id, Attempt.page_reached < page)
+                               .values(page_reached=page))
+            db.session.refresh(attempt, ["page_reached"])
+            return attempt.page_reached
+    return page

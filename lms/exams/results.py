@@ -7,13 +7,12 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..cohorts import visible_enrollments
-from ..exports import neutralize
-from ..extensions import db
-from ..learning import track_exam_slugs
-from ..models import Attempt, Cohort, Enrollment, Exam, ExamGrant
-from . import policy as rules
-from .attempts import EXTRA_ATTEMPT
+from lms.certification.passlist import neutralize
+from lms.cohorts.roster import visible_enrollments
+from lms.exams import policy as rules
+from lms.exams.attempts import EXTRA_ATTEMPT
+from lms.extensions import db
+from lms.models import Attempt, Cohort, Enrollment, Exam, ExamGrant
 
 
 def safe_cell(value) -> str:
@@ -23,7 +22,7 @@ def safe_cell(value) -> str:
 
 def cohort_exams(cohort: Cohort) -> list[Exam]:
     """The exams of the cohort's track, in schedule order."""
-    slugs = track_exam_slugs(cohort.track)
+    slugs = cohort.track.exam_slugs()
     exams = {e.slug: e for e in db.session.scalars(select(Exam).where(Exam.slug.in_(slugs)))} if slugs else {}
     return [exams[s] for s in slugs if s in exams]
 

@@ -26,10 +26,10 @@ from itertools import combinations
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Attempt, AttemptQuestion, Question, QuestionVersion
-from .grading import QUESTION_TYPES
-from .pages import describe_response
+from lms.exams.questions import QUESTION_TYPES
+from lms.exams.review import describe_response
+from lms.extensions import db
+from lms.models import Attempt, AttemptQuestion, Question, QuestionVersion
 
 MIN_FOR_FLAGS = 5
 EASY, HARD = 0.95, 0.2

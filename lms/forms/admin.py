@@ -4,8 +4,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..models import Role
-from .validators import IdentityText
+from lms.models import Role
+from lms.forms.validators import IdentityText
 
 ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..certification.verify import normalize_number
+from lms.certification.verify import normalize_number
 
 
 class StatusReasonForm(FlaskForm):

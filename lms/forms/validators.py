@@ -1,7 +1,7 @@
 """Validators shared by the forms."""
 from wtforms.validators import ValidationError
 
-from ..inputs import identity_problem
+from lms.inputs import identity_problem
 
 
 class IdentityText:

@@ -1,18 +1,18 @@
 """The schema. Import every model here so Alembic and create_all see them."""
-from .agency import Agency
-from .agreement import MOU_MODELS, Mou, MouDocument, MouModel
-from .audit import AuditEvent, AuditHead
-from .certification import (
+from lms.models.agency import Agency
+from lms.models.agreement import MOU_MODELS, Mou, MouDocument, MouModel
+from lms.models.audit import AuditEvent, AuditHead
+from lms.models.certification import (
     CertificateDocument, CertificateSequence, Certification, CertificationStatusChange, SigningKey,
 )
-from .cohort import Cohort, Enrollment, ModuleProgress, WeekOpening, cohort_agency, cohort_instructor
-from .content import Module, ModuleVersion, Track, TrackItem
-from .exam import (
+from lms.models.cohort import Cohort, Enrollment, ModuleProgress, WeekOpening, cohort_agency, cohort_instructor
+from lms.models.content import Module, ModuleVersion, Track, TrackItem
+from lms.models.exam import (
     AnswerLog, Attempt, AttemptQuestion, Exam, ExamGrant, ExamVersion, Question, QuestionBank, QuestionVersion,
 )
-from .limit import RateCounter
-from .nomination import NOMINATION_STATUSES, Nomination
-from .user import RecoveryCode, Role, User
+from lms.models.limit import RateCounter
+from lms.models.nomination import NOMINATION_STATUSES, Nomination
+from lms.models.user import RecoveryCode, Role, User
 
 __all__ = [
     "Agency",

@@ -2,8 +2,8 @@
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import UTCDateTime
+from lms.extensions import db
+from lms.models.types import UTCDateTime
 
 
 class Agency(db.Model):

@@ -2,8 +2,8 @@
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import JSONText, UTCDateTime
+from lms.extensions import db
+from lms.models.types import JSONText, UTCDateTime
 
 MOU_MODELS = {
     "jail_enforcement": "Jail Enforcement",

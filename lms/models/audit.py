@@ -2,8 +2,8 @@
 from sqlalchemy import DDL, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import JSONText, UTCDateTime
+from lms.extensions import db
+from lms.models.types import JSONText, UTCDateTime
 
 
 class AuditEvent(db.Model):

@@ -9,9 +9,9 @@ filter and stream without parsing JSON.
 from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..vocabulary import CERTIFICATION_STATUS
-from .types import UTCDateTime
+from lms.extensions import db
+from lms.vocabulary import CERTIFICATION_STATUS
+from lms.models.types import UTCDateTime
 
 ACTIVE, SUSPENDED, REVOKED, EXPIRED = "active", "suspended", "revoked", "expired"
 STATUSES = (ACTIVE, SUSPENDED, REVOKED, EXPIRED)

@@ -2,8 +2,8 @@
 from sqlalchemy import Column, Date, Float, ForeignKey, Index, String, Table, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import UTCDateTime
+from lms.extensions import db
+from lms.models.types import UTCDateTime
 
 cohort_agency = Table(
     "cohort_agency",

@@ -2,8 +2,8 @@
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import JSONText, UTCDateTime
+from lms.extensions import db
+from lms.models.types import JSONText, UTCDateTime
 
 
 class Module(db.Model):
@@ -101,9 +101,13 @@ class Track(db.Model):
             return f"{hours} hour{'' if hours == '1' else 's'}"
         return f"{self.weeks} week{'' if self.weeks == 1 else 's'}"
 
-    def week_titles(self) -> dict[int, str]:
-        """Week number -> its title."""
-        return {i.week: i.week_title for i in self.items}
+    def module_slugs(self) -> list[str]:
+        """The track's modules in schedule order."""
+        return [i.ref for i in self.items if i.kind == "module"]
+
+    def exam_slugs(self) -> list[str]:
+        """The track's exams in schedule order."""
+        return [i.ref for i in self.items if i.kind == "exam"]
 
 
 class TrackItem(db.Model):

@@ -7,8 +7,8 @@ An attempt pins the versions it drew; once finished it is a training record and 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import JSONText, UTCDateTime
+from lms.extensions import db
+from lms.models.types import JSONText, UTCDateTime
 
 OPEN, FINISHED = "open", "finished"
 SUBMITTED, EXPIRED = "submitted", "expired"

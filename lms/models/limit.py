@@ -2,8 +2,8 @@
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
-from .types import UTCDateTime
+from lms.extensions import db
+from lms.models.types import UTCDateTime
 
 
 class RateCounter(db.Model):

@@ -2,9 +2,9 @@
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ..vocabulary import NOMINATION_STATUS
-from .types import UTCDateTime
+from lms.extensions import db
+from lms.vocabulary import NOMINATION_STATUS
+from lms.models.types import UTCDateTime
 
 PENDING, ACCEPTED, DECLINED = "pending", "accepted", "declined"
 NOMINATION_STATUSES = NOMINATION_STATUS  # the words people read: lms.vocabulary

@@ -5,8 +5,8 @@ from flask_login import UserMixin
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .types import UTCDateTime
+from lms.extensions import db
+from lms.models.types import UTCDateTime
 
 
 class Role(str, enum.Enum):

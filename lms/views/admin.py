@@ -4,14 +4,16 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
-from .. import accounts, twofactor
-from ..audit import verify_chain
-from ..clock import utcnow
-from ..extensions import db
-from ..forms.admin import AccessReviewForm, ActionForm, ReasonForm, ResetPasswordForm, RoleForm, UserCreateForm
-from ..models import Agency, AuditEvent, Role, User
-from ..security import AUDIT_READERS, role_required, second_factor_required
-from .confirm import Confirmation, confirmation_page, confirmed, refused_page
+from lms.accounts import users as accounts
+
+from lms.accounts import twofactor
+from lms.audit import verify_chain
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.forms.admin import AccessReviewForm, ActionForm, ReasonForm, ResetPasswordForm, RoleForm, UserCreateForm
+from lms.models import Agency, AuditEvent, Role, User
+from lms.security import AUDIT_READERS, role_required, second_factor_required
+from lms.views.confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -7,16 +7,18 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
 
-from .. import agreements, cohorts
-from ..clock import utcnow
-from ..extensions import db
-from ..forms.program import AgencyForm, DocumentForm, MouForm, MouModelForm, TerminateForm
-from ..learning import program_today
-from ..models import Agency, Mou, MouDocument, Role, Track, User
-from ..security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
-from ..uploads import UploadRefused, send_stored
-from ..vocabulary import plural
-from .confirm import Confirmation, confirmation_page, confirmed, refused_page
+from lms.agencies import agreements
+
+from lms.cohorts import roster as cohorts
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.forms.agencies import AgencyForm, DocumentForm, MouForm, MouModelForm, TerminateForm
+from lms.clock import program_today
+from lms.models import Agency, Mou, MouDocument, Role, Track, User
+from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
+from lms.uploads import UploadRefused, send_stored
+from lms.vocabulary import plural
+from lms.views.confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("agencies", __name__)
 bp.add_app_template_filter(agreements.history_lines, "history_lines")

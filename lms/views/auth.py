@@ -9,12 +9,14 @@ from datetime import datetime, timedelta, timezone
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts, twofactor
-from ..clock import utcnow
-from ..extensions import db, login_manager
-from ..forms.auth import CodeForm, EnrolForm, LoginForm, NoticeForm, PasswordChangeForm, RecoveryCodesForm
-from ..models import User
-from ..security import is_safe_redirect, second_factor_required, tokens_equal
+from lms.accounts import users as accounts
+
+from lms.accounts import twofactor
+from lms.clock import utcnow
+from lms.extensions import db, login_manager
+from lms.forms.auth import CodeForm, EnrolForm, LoginForm, NoticeForm, PasswordChangeForm, RecoveryCodesForm
+from lms.models import User
+from lms.security import is_safe_redirect, second_factor_required, tokens_equal
 
 bp = Blueprint("auth", __name__)
 

@@ -5,15 +5,15 @@ from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..certification.issue import certifications_of
-from ..certification.status import effective_status
-from ..clock import utcnow
-from ..extensions import db
-from ..learning import program_today
-from ..models import Certification, Role
-from ..models.certification import STATUS_LABELS
-from ..pdf import certificate_pdf, pdf_filename
-from ..security import role_required
+from lms.certification.issue import certifications_of
+from lms.certification.status import effective_status
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.clock import program_today
+from lms.models import Certification, Role
+from lms.models.certification import STATUS_LABELS
+from lms.certification.pdf import certificate_pdf, pdf_filename
+from lms.security import role_required
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 

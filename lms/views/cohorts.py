@@ -4,14 +4,16 @@ from flask_login import current_user
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 
-from .. import cohorts, learning
-from ..clock import utcnow
-from ..extensions import db
-from ..forms.admin import ActionForm
-from ..models import Cohort
-from ..security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
-from ..vocabulary import plural
-from .confirm import Confirmation, confirmation_page, confirmed, refused_page
+from lms.cohorts import roster as cohorts
+
+from lms.cohorts import schedule
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.forms.admin import ActionForm
+from lms.models import Cohort
+from lms.security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
+from lms.vocabulary import plural
+from lms.views.confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 VIEWERS = TRAINING_VIEWERS
@@ -30,13 +32,13 @@ class ConfirmWeekForm(ActionForm):
 
 
 def _weeks_not_open(cohort, now) -> list[int]:
-    opened = learning.open_weeks(cohort, now)
+    opened = schedule.open_weeks(cohort, now)
     return [n for n in range(1, cohort.track.weeks + 1) if n not in opened]
 
 
 def _open_week_form(cohort, now) -> OpenWeekForm:
     form = OpenWeekForm()
-    form.week.choices = [SelectChoice(n, f"Week {n} (opens {learning.week_start(cohort, n):%B %-d})")
+    form.week.choices = [SelectChoice(n, f"Week {n} (opens {schedule.week_start(cohort, n):%B %-d})")
                          for n in _weeks_not_open(cohort, now)]
     return form
 
@@ -57,7 +59,7 @@ def cohort_list():
     """The cohorts the user may see."""
     now = utcnow()
     visible = cohorts.cohorts_visible_to(current_user)
-    weeks = {c.id: learning.current_week(c, now) for c in visible}
+    weeks = {c.id: schedule.current_week(c, now) for c in visible}
     return render_template("cohorts/list.html", cohorts=visible, weeks=weeks)
 
 
@@ -71,7 +73,7 @@ def roster(cohort_id):
     can_open = cohorts.can_manage_cohort(current_user, cohort)
     return render_template(
         "cohorts/roster.html", cohort=cohort, modules=modules, rows=rows,
-        open_weeks=learning.open_weeks(cohort, now), week_start=learning.week_start,
+        open_weeks=schedule.open_weeks(cohort, now), week_start=schedule.week_start,
         form=_open_week_form(cohort, now) if can_open else None,
     )
 
@@ -84,7 +86,7 @@ def _open_week_confirmation(cohort, week: int) -> Confirmation:
     title = f"Week {week}: {items[0].week_title}" if items else f"Week {week}"
     effects = [
         f"{title} opens now for the {plural(trainees, 'trainee')} of {cohort.name}, instead of on "
-        f"{learning.week_start(cohort, week):%B %-d, %Y}.",
+        f"{schedule.week_start(cohort, week):%B %-d, %Y}.",
         f"Its {plural(modules, 'module')} and {plural(exams, 'exam')} become available to them at once; "
         "they may start its exams straight away.",
     ]
@@ -111,7 +113,7 @@ def open_week(cohort_id):
     if not (form.validate_on_submit() and confirmed()):
         return refused_page(confirmation, form)
     try:
-        learning.open_week_early(cohort, week, actor=current_user, now=utcnow())
+        schedule.open_week_early(cohort, week, actor=current_user, now=utcnow())
     except ValueError as error:
         flash(str(error), "error")
         return redirect(url_for("cohorts.roster", cohort_id=cohort.id))

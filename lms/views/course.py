@@ -2,12 +2,13 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import learning
-from ..clock import utcnow
-from ..extensions import db
-from ..forms.admin import ActionForm
-from ..models import Role
-from ..security import role_required
+from lms.learning import course as learning
+from lms.cohorts import schedule
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.forms.admin import ActionForm
+from lms.models import Role
+from lms.security import role_required
 
 bp = Blueprint("course", __name__, url_prefix="/course")
 
@@ -18,7 +19,7 @@ def _load_module_or_abort(slug: str) -> learning.ModuleAccess:
     if access is None:
         abort(404)
     if not access.is_open:
-        opens = learning.week_start(access.enrollment.cohort, access.week)
+        opens = schedule.week_start(access.enrollment.cohort, access.week)
         abort(403, description=f"This module is in week {access.week}, which opens on {opens:%B %-d, %Y}.")
     return access
 

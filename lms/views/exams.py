@@ -5,23 +5,24 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from .. import session_rules
-from ..clock import utcnow
-from ..exams import attempts as service
-from ..exams.grading import ResponseInvalid
-from ..exams.pages import attempt_page, review
-from ..extensions import db
-from ..forms.exams import StartForm, SubmitForm
-from ..models import Attempt, Role
-from ..models.exam import OPEN
-from ..security import role_required
+from lms import session_rules
+from lms.clock import utcnow
+from lms.exams import attempts, overview, pages
+from lms.exams.questions import ResponseInvalid
+
+from lms.exams.review import review
+from lms.extensions import db
+from lms.forms.exams import StartForm, SubmitForm
+from lms.models import Attempt, Role
+from lms.models.exam import OPEN
+from lms.security import role_required
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 
 
-def load_exam_or_404(slug: str) -> service.ExamContext:
+def load_exam_or_404(slug: str) -> attempts.ExamContext:
     """The exam if one of the trainee's tracks schedules it; 404 otherwise."""
-    context = service.exam_context(current_user, slug, utcnow())
+    context = attempts.exam_context(current_user, slug, utcnow())
     if context is None:
         abort(404)
     return context
@@ -50,7 +51,7 @@ def _session_facts(attempt, page: int) -> dict:
 
 def _finished_redirect(attempt):
     """Finish an overdue attempt (at its deadline); a redirect to the result when it is finished."""
-    if service.expire_if_due(attempt, now=utcnow()):
+    if attempts.expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     if attempt.status != "open":
         return redirect(url_for("exams.result", attempt_id=attempt.id))
@@ -62,11 +63,11 @@ def _finished_redirect(attempt):
 def exam_page(slug):
     """The rules, attempts used and left, when the next attempt is allowed, and past results."""
     context = load_exam_or_404(slug)
-    overview = service.exam_overview(context, now=utcnow())
+    summary = overview.exam_overview(context, now=utcnow())
     db.session.commit()  # an overdue attempt was just finished
-    levels = {a.id: overview.review_level(a) for a in overview.finished}
-    return render_template("exams/exam.html", o=overview, policy=context.policy, levels=levels, form=StartForm(),
-                           grace=service.grace_seconds())
+    levels = {a.id: summary.review_level(a) for a in summary.finished}
+    return render_template("exams/exam.html", o=summary, policy=context.policy, levels=levels, form=StartForm(),
+                           grace=attempts.grace_seconds())
 
 
 @bp.post("/<slug>/start")
@@ -75,8 +76,8 @@ def start(slug):
     """Start an attempt, or resume the open one."""
     context = load_exam_or_404(slug)
     try:
-        attempt = service.start_attempt(context, current_user, now=utcnow())
-    except service.ExamError as error:
+        attempt = attempts.start_attempt(context, current_user, now=utcnow())
+    except attempts.ExamError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("exams.exam_page", slug=slug))
@@ -94,9 +95,9 @@ def attempt(attempt_id):
     page = request.args.get("page", default=1, type=int) - 1
     if attempt.policy["navigation"] == "forward":
         page = attempt.page_reached
-    view = attempt_page(attempt, page)
+    view = pages.attempt_page(attempt, page)
     return render_template("exams/attempt.html", attempt=attempt, view=view, now=utcnow(),
-                           grace=service.grace_seconds(), login_session=_session_facts(attempt, view.page))
+                           grace=attempts.grace_seconds(), login_session=_session_facts(attempt, view.page))
 
 
 @bp.post("/attempts/<int:attempt_id>/save")
@@ -109,17 +110,17 @@ def save(attempt_id):
     now = utcnow()
     page = request.form.get("page", type=int, default=0)
     try:
-        service.save_page(attempt, request.form, page=page, now=now)
-    except service.AttemptClosed as error:
+        pages.save_page(attempt, request.form, page=page, now=now)
+    except attempts.AttemptClosed as error:
         db.session.rollback()
         flash(str(error), "error")
         return _finished_redirect(attempt) or redirect(url_for("exams.attempt", attempt_id=attempt.id))
     except ResponseInvalid:
         abort(400)
     go = request.form.get("go", "stay")
-    target = service.navigate(attempt, page, go, now=now)
+    target = pages.navigate(attempt, page, go, now=now)
     db.session.commit()
-    if target == service.REVIEW:
+    if target == pages.REVIEW:
         return redirect(url_for("exams.confirm_submit", attempt_id=attempt.id))
     if go == "stay":
         flash("Your answers on this page are saved.", "success")
@@ -139,10 +140,10 @@ def autosave(attempt_id):
             isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in fields)):
         return jsonify(error="invalid", message="Malformed answer."), 400
     try:
-        saved = service.save_answer(attempt_id=attempt_id, user_id=current_user.id, position=payload["position"],
+        saved = pages.save_answer(attempt_id=attempt_id, user_id=current_user.id, position=payload["position"],
                                     form=MultiDict(fields) if fields is not None else None,
                                     flagged=flagged if isinstance(flagged, bool) else None, now=utcnow())
-    except service.AttemptClosed as error:
+    except attempts.AttemptClosed as error:
         db.session.rollback()
         return jsonify(error="closed", message=str(error),
                        redirect=url_for("exams.attempt", attempt_id=attempt_id)), 409
@@ -173,7 +174,7 @@ def status(attempt_id):
         Attempt.id == attempt_id, Attempt.user_id == current_user.id)).one_or_none()
     if row is None:
         abort(404)
-    if row.status == OPEN and now <= service.accepts_answers_until(row.deadline_at):
+    if row.status == OPEN and now <= attempts.accepts_answers_until(row.deadline_at):
         session_rules.mark_active(now)
     return jsonify(status=row.status, deadline=row.deadline_at.isoformat(), now=now.isoformat(), csrf=generate_csrf())
 
@@ -185,9 +186,9 @@ def confirm_submit(attempt_id):
     attempt = load_attempt_or_404(attempt_id)
     if (done := _finished_redirect(attempt)) is not None:
         return done
-    view = attempt_page(attempt, attempt.page_reached if attempt.policy["navigation"] == "forward" else 0)
+    view = pages.attempt_page(attempt, attempt.page_reached if attempt.policy["navigation"] == "forward" else 0)
     return render_template("exams/confirm.html", attempt=attempt, view=view, form=SubmitForm(), now=utcnow(),
-                           grace=service.grace_seconds(), login_session=_session_facts(attempt, view.page))
+                           grace=attempts.grace_seconds(), login_session=_session_facts(attempt, view.page))
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
@@ -195,7 +196,7 @@ def confirm_submit(attempt_id):
 def submit(attempt_id):
     """Submit for grading: idempotent (a double click, a second tab or a replay grade once)."""
     attempt = load_attempt_or_404(attempt_id)
-    service.submit_attempt(attempt, now=utcnow(), actor=current_user)
+    attempts.submit_attempt(attempt, now=utcnow(), actor=current_user)
     db.session.commit()
     return redirect(url_for("exams.result", attempt_id=attempt.id))
 
@@ -205,11 +206,11 @@ def submit(attempt_id):
 def result(attempt_id):
     """The result, and the review as far as the exam's review policy allows now (prints cleanly)."""
     attempt = load_attempt_or_404(attempt_id)
-    if service.expire_if_due(attempt, now=utcnow()):
+    if attempts.expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     if attempt.status == "open":
         return redirect(url_for("exams.attempt", attempt_id=attempt.id))
-    level = service.review_level_for(attempt)
+    level = overview.review_level_for(attempt)
     return render_template("exams/result.html", attempt=attempt, level=level, items=review(attempt, level))
 
 

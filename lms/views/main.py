@@ -2,7 +2,7 @@
 from flask import Blueprint, redirect, url_for
 from flask_login import current_user
 
-from ..models import Role
+from lms.models import Role
 
 bp = Blueprint("main", __name__)
 

@@ -5,15 +5,15 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
 
-from .. import nominations as service
-from ..clock import utcnow
-from ..extensions import db
-from ..forms.program import AcceptForm, DeclineForm, EnrollmentImportForm, NominationForm, RosterImportForm
-from ..learning import program_today
-from ..models import NOMINATION_STATUSES, Cohort, Mou, Nomination, Role
-from ..security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
-from ..uploads import UploadRefused, send_stored
-from .confirm import Confirmation, confirmation_page, confirmed, refused_page
+from lms.agencies import nominations as service
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.forms.agencies import AcceptForm, DeclineForm, EnrollmentImportForm, NominationForm, RosterImportForm
+from lms.clock import program_today
+from lms.models import NOMINATION_STATUSES, Cohort, Mou, Nomination, Role
+from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
+from lms.uploads import UploadRefused, send_stored
+from lms.views.confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("nominations", __name__, url_prefix="/nominations")
 STAFF, READERS = PROGRAM_STAFF, PROGRAM_READERS

@@ -4,11 +4,11 @@ only their own. Each figure drills down to the people it counts."""
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from .. import program
-from ..charts import stacked_bars
-from ..clock import utcnow
-from ..learning import program_today
-from ..security import PROGRAM_READERS, agency_scope, role_required
+from lms.agencies import oversight as program
+from lms.charts import stacked_bars
+from lms.clock import utcnow
+from lms.clock import program_today
+from lms.security import PROGRAM_READERS, agency_scope, role_required
 
 bp = Blueprint("program", __name__, url_prefix="/program")
 READERS = PROGRAM_READERS

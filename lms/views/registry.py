@@ -6,19 +6,19 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import exports
-from ..certification import status as cert_status
-from ..certification.signing import verify_snapshot
-from ..clock import utcnow
-from ..cohorts import cohorts_visible_to
-from ..extensions import db
-from ..forms.certification import StatusReasonForm
-from ..learning import program_today
-from ..models import Agency, Certification, Track
-from ..models.certification import STATUS_LABELS, STATUSES
-from ..security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
-from .certificates import pdf_response, record_response
-from .confirm import Confirmation, confirmation_page, confirmed, refused_page
+from lms.certification import passlist as exports
+from lms.certification import status as cert_status
+from lms.certification.signing import verify_snapshot
+from lms.clock import utcnow
+from lms.cohorts.roster import cohorts_visible_to
+from lms.extensions import db
+from lms.forms.certification import StatusReasonForm
+from lms.clock import program_today
+from lms.models import Agency, Certification, Track
+from lms.models.certification import STATUS_LABELS, STATUSES
+from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
+from lms.views.certificates import pdf_response, record_response
+from lms.views.confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("registry", __name__)
 READERS, ACTORS = PROGRAM_READERS, PROGRAM_STAFF

@@ -1,19 +1,20 @@
 """Instructor pages: exam results per cohort, attempt records, CSV, item analysis, and grants."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import cohorts
-from ..clock import utcnow
-from ..exams import grants, results, statistics
-from ..exams.attempts import ExamError, expire_if_due, review_level_for
-from ..exams.pages import answer_log, regrade_matches, review
-from ..exams.policy import ANSWERS
-from ..extensions import db
-from ..forms.exams import ExtraAttemptForm, ExtraTimeForm, MultiplierForm
-from ..models import Attempt, Enrollment, Exam, Role
-from ..security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
-from .cohorts import load_cohort_or_404
+from lms.cohorts import roster as cohorts
+from lms.clock import utcnow
+from lms.exams import grants, results, statistics
+from lms.exams.attempts import ExamError, expire_if_due
+from lms.exams.overview import review_level_for
+from lms.exams.review import answer_log, regrade_matches, review
+from lms.exams.policy import ANSWERS
+from lms.extensions import db
+from lms.forms.exams import ExtraAttemptForm, ExtraTimeForm, MultiplierForm
+from lms.models import Attempt, Enrollment, Exam, Role
+from lms.security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
+from lms.views.cohorts import load_cohort_or_404
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 VIEWERS, MANAGERS = TRAINING_VIEWERS, TRAINING_MANAGERS

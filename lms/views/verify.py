@@ -7,12 +7,12 @@ certified officers, and every look-up counts against the client address's limits
 """
 from flask import Blueprint, current_app, jsonify, make_response, render_template, request
 
-from ..audit import client_address
-from ..certification import verify as public
-from ..certification.signing import published_keys
-from ..clock import utcnow
-from ..extensions import db
-from ..forms.certification import VerifyNumberForm
+from lms.audit import client_address
+from lms.certification import verify as public
+from lms.certification.signing import published_keys
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.forms.certification import VerifyNumberForm
 
 bp = Blueprint("verify", __name__)
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from lms.agreements import create_mou
+from lms.agencies.agreements import create_mou
 from lms.models import Role
 
 from ..certification.conftest import CertKit

@@ -4,9 +4,9 @@ import json
 
 from sqlalchemy import select
 
-from lms.agreements import AgreementError, attach_mou, create_mou, update_mou
+from lms.agencies.agreements import AgreementError, attach_mou, create_mou, update_mou
 
-from lms.learning import active_enrollments, course_path, mark_completed, module_access
+from lms.learning.course import active_enrollments, course_path, mark_completed, module_access
 from lms.models import Certification, Module
 
 from ..conftest import login

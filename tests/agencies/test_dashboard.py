@@ -3,12 +3,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from lms.agreements import attach_mou
+from lms.agencies.agreements import attach_mou
 from lms.certification import status as cert_status
-from lms.learning import program_today
+from lms.clock import program_today
 from lms.models import Certification, Enrollment, Nomination, Role, User
-from lms.nominations import check_nominee, nominate
-from lms.program import program_figures
+from lms.agencies.nominations import check_nominee, nominate
+from lms.agencies.oversight import program_figures
 
 from ..conftest import login
 

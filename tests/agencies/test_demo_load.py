@@ -5,10 +5,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from lms.demo_program import load_fact_sheet
-from lms.exports import PassListFilters, count_rows
+from lms.certification.passlist import PassListFilters, count_rows
 from lms.models import Agency, Attempt, AuditEvent, Certification, Enrollment, Role
-from lms.program import program_figures
+from lms.agencies.oversight import program_figures
 
 from ..conftest import login
 

@@ -94,7 +94,7 @@ def test_eligibility_is_checked(kit, program, db, client):
 
 
 def test_accepting_an_existing_trainee_of_another_agency_is_refused(kit, program, db, client, factory):
-    from lms.nominations import NominationError, accept_nomination, check_nominee, nominate
+    from lms.agencies.nominations import NominationError, accept_nomination, check_nominee, nominate
 
     track = kit.track()
     side = program(tracks=[track.slug])
@@ -114,8 +114,8 @@ def test_accepting_an_existing_trainee_of_another_agency_is_refused(kit, program
 
 
 def test_officer_cap_is_enforced(kit, program, db, factory):
-    from lms.agreements import update_mou
-    from lms.nominations import NominationError, accept_nomination, check_nominee, nominate
+    from lms.agencies.agreements import update_mou
+    from lms.agencies.nominations import NominationError, accept_nomination, check_nominee, nominate
 
     track = kit.track()
     side = program(tracks=[track.slug])

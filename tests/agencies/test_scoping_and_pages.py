@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from lms.agreements import attach_document
+from lms.agencies.agreements import attach_document
 from lms.models import Agency, Mou, MouDocument, Nomination, Role
-from lms.nominations import check_nominee, nominate
+from lms.agencies.nominations import check_nominee, nominate
 
 from ..conftest import csrf_token, login, post
 

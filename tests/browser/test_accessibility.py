@@ -35,22 +35,24 @@ SETUP = r"""
 import json
 from datetime import date, timedelta
 from sqlalchemy import select
-from lms import create_app, learning
-from lms.accounts import create_user
-from lms.agreements import create_mou
+from lms.app import create_app
+from lms.learning import course as learning
+from lms.clock import program_today
+from lms.accounts.users import create_user
+from lms.agencies.agreements import create_mou
 from lms.clock import utcnow
-from lms.cohorts import create_agency, create_cohort, enroll
+from lms.cohorts.roster import create_agency, create_cohort, enroll
 from lms.exams.attempts import submit_attempt
 from lms.extensions import db
 from lms.models import Certification, Role, Track
-from lms.nominations import check_nominee, nominate
+from lms.agencies.nominations import check_nominee, nominate
 from tests.exams.conftest import answer_all, start
 
 app = create_app()
 with app.app_context():
     now = utcnow()
     clock = lambda: now
-    today = learning.program_today(now)
+    today = program_today(now)
     agency = create_agency(name="Accessible County Sheriff's Office", state="VA", ori="VAACC0100", now=now)
     track = db.session.scalar(select(Track).where(Track.slug == "officer-basic"))
     mou = create_mou(agency=agency, model="jail_enforcement", signed_on=today - timedelta(days=60),
@@ -68,7 +70,7 @@ with app.app_context():
     certified = enroll(users["certified"], cohort, now=now)
     enroll(users["trainee"], cohort, now=now)
     db.session.commit()
-    modules = learning.track_module_slugs(track)
+    modules = track.module_slugs()
     for slug in modules:
         learning.mark_completed(learning.module_access([certified], slug, now), now)
     db.session.commit()

@@ -27,11 +27,13 @@ SETUP = r"""
 import json
 from datetime import timedelta
 from sqlalchemy import select
-from lms import create_app, learning
-from lms.accounts import create_user
+from lms.app import create_app
+from lms.learning import course as learning
+from lms.clock import program_today
+from lms.accounts.users import create_user
 from lms.clock import utcnow
-from lms.cohorts import create_cohort, enroll
-from lms.demo import DEMO_AGENCY
+from lms.cohorts.roster import create_cohort, enroll
+from lms.demo.setup import DEMO_AGENCY
 from lms.extensions import db
 from lms.models import Agency, Role, Track
 from tests.exams.conftest import answer_all, start
@@ -43,12 +45,12 @@ with app.app_context():
     agency = db.session.scalar(select(Agency).where(Agency.ori == DEMO_AGENCY["ori"]))
     track = db.session.scalar(select(Track).where(Track.slug == "officer-basic"))
     cohort = create_cohort(name="Browser certification cohort", track=track, agencies=[agency],
-                           start_date=learning.program_today(now) - timedelta(days=7 * track.weeks), now=now)
+                           start_date=program_today(now) - timedelta(days=7 * track.weeks), now=now)
     user = create_user(email=%(email)r, name="Casey Certified", role=Role.TRAINEE, password=%(password)r,
                        agency=agency, now=now)
     enrollment = enroll(user, cohort, now=now)
     db.session.commit()
-    for slug in learning.track_module_slugs(track):
+    for slug in track.module_slugs():
         learning.mark_completed(learning.module_access([enrollment], slug, now), now)
     db.session.commit()
     exams = [i.ref for i in track.items if i.kind == "exam"]

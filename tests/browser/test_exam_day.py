@@ -29,10 +29,10 @@ OFFICER_COHORT = "Demo officer cohort"
 ADD_TRAINEES = r"""
 import sys
 from sqlalchemy import select
-from lms import create_app
-from lms.accounts import create_user
+from lms.app import create_app
+from lms.accounts.users import create_user
 from lms.clock import utcnow
-from lms.cohorts import enroll
+from lms.cohorts.roster import enroll
 from lms.extensions import db
 from lms.models import Cohort, Role
 
@@ -59,7 +59,7 @@ def add_trainee(server, email, cohort=CUSTODY_COHORT):
 GRANT_EXTRA_TIME = r"""
 import sys
 from sqlalchemy import select
-from lms import create_app
+from lms.app import create_app
 from lms.clock import utcnow
 from lms.exams.grants import grant_extra_time
 from lms.extensions import db

@@ -136,7 +136,7 @@ class CertKit:
             trainee = self.trainee(agency=agency, name=name)
         enrollment = self.enrollment(track, trainee=trainee, cohort=cohort)
         if mou is not None:
-            from lms.agreements import attach_mou
+            from lms.agencies.agreements import attach_mou
 
             attach_mou(enrollment, mou, now=self.clock())
         self.complete_modules(enrollment, issue=False)

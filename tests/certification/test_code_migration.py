@@ -3,7 +3,7 @@ the signed records as they were: their signatures still verify."""
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
-from lms import create_app
+from lms.app import create_app
 from lms.certification.signing import verify_snapshot
 from lms.clock import FrozenClock
 from lms.extensions import db as _db

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from lms import learning
+from lms.learning import course as learning
 from lms.exams.attempts import submit_attempt
 from lms.models import Attempt, Certification, QuestionVersion, Role
 from tests.exams.conftest import EXAM_ROOT, answer_all, start

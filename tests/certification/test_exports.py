@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from lms.certification import status as cert_status
-from lms.exports import (
+from lms.certification.passlist import (
     COLUMNS, FORMULA_TRIGGERS, PassListFilters, csv_chunks, export_chunks, filters_from_args, json_chunks, neutralize,
     write_xlsx,
 )

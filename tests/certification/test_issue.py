@@ -5,9 +5,10 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select
 
-from lms.agreements import create_mou
+from lms.agencies.agreements import create_mou
 from lms.certification import issue_if_complete, requirements
-from lms.certification.issue import add_years, allocate_number
+from lms.certification.issue import allocate_number
+from lms.clock import add_years
 from lms.models import AuditEvent, Certification, CertificationStatusChange, ExamVersion
 
 
@@ -125,14 +126,14 @@ def test_expiry_is_the_issue_date_plus_the_tracks_validity():
 
 
 def test_a_terminated_mou_withholds_the_certification(kit, db, factory, clock):
-    from lms.agreements import terminate_mou
+    from lms.agencies.agreements import terminate_mou
 
     agency = factory.agency()
     mou = create_mou(agency=agency, model="task_force", signed_on=date(2025, 1, 1), effective_on=date(2025, 1, 1),
                      authorized_functions=["Arrest without warrant"], now=clock())
     track = kit.track(exams=("exam-a",))
     enrollment = kit.enrollment(track, agency=agency)
-    from lms.agreements import attach_mou
+    from lms.agencies.agreements import attach_mou
 
     attach_mou(enrollment, mou, now=clock())
     terminate_mou(mou, action="revoke", reason="Agency left the program", now=clock())

@@ -12,7 +12,7 @@ import segno
 from sqlalchemy import func, select
 
 from lms.models import CertificateDocument
-from lms.pdf import certificate_context, certificate_pdf, html_to_pdf, qr_svg, render_certificate
+from lms.certification.pdf import certificate_context, certificate_pdf, html_to_pdf, qr_svg, render_certificate
 
 
 def require_commands(commands: dict[str, str]) -> None:

@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from lms.agreements import AgreementError, attach_mou, create_mou, terminate_mou
+from lms.agencies.agreements import AgreementError, attach_mou, create_mou, terminate_mou
 from lms.certification import status as st
 from lms.models import AuditEvent, Certification, Role
 

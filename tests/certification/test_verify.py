@@ -35,7 +35,7 @@ def _ask(client, number, last_name, **kw):
 
 
 def _certified_with_mou(kit, factory, clock, db):
-    from lms.agreements import create_mou
+    from lms.agencies.agreements import create_mou
 
     agency = factory.agency(name="Example County Sheriff", ori="VA0420000")
     mou = create_mou(agency=agency, model="jail_enforcement", signed_on=date(2025, 1, 1),

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.exams import grants
-from lms.exams.attempts import (
-    AttemptClosed, StartRefused, close_expired_attempts, compute_result, exam_context, exam_overview,
-    exam_states, expire_if_due, save_answer, submit_attempt,
-)
+from lms.exams.attempts import AttemptClosed, StartRefused, close_expired_attempts, exam_context, expire_if_due, submit_attempt
+from lms.exams.grading import grade_attempt
+from lms.exams.overview import exam_overview, exam_states
+from lms.exams.pages import save_answer
 from lms.extensions import db as _db
 from lms.models import AnswerLog, Attempt, AuditEvent, Exam
 
@@ -156,7 +156,7 @@ def test_a_submit_after_the_grace_is_an_expiry_at_the_deadline(world, clock):
 def test_grades_are_recorded_per_question_and_for_the_attempt(world, clock):
     attempt = start(world.trainee, "mixed-exam", clock)
     right = {q.position for q in attempt.questions if q.qtype in ("single", "true_false", "short", "numeric")}
-    from lms.exams.attempts import save_answer as save
+    from lms.exams.pages import save_answer as save
 
     for q in attempt.questions:
         save(attempt_id=attempt.id, user_id=attempt.user_id, position=q.position,
@@ -247,7 +247,7 @@ def test_every_saved_answer_is_logged_and_a_finished_attempt_never_changes(world
     _db.session.rollback()
     assert _db.session.scalar(select(func.count()).select_from(AnswerLog)) == 3
     # Re-grading the stored responses against the pinned versions gives the recorded grade.
-    assert float(compute_result(attempt.id).points) == attempt.points
+    assert float(grade_attempt(attempt.id).points) == attempt.points
 
 
 def test_another_trainees_attempt_cannot_be_saved_into(world, clock):
@@ -256,7 +256,7 @@ def test_another_trainees_attempt_cannot_be_saved_into(world, clock):
 
 
 def test_forward_only_exams_refuse_answers_to_pages_left_behind(world, clock):
-    from lms.exams.attempts import move_to_page
+    from lms.exams.pages import move_to_page
 
     attempt = start(world.trainee, "pool-exam", clock)
     assert move_to_page(attempt, 1, now=clock()) == 1
@@ -285,7 +285,7 @@ def test_exam_states_for_the_timeline(world, clock):
 
 
 def test_a_week_opened_early_opens_its_exam(world, clock):
-    from lms.learning import open_week_early
+    from lms.cohorts.schedule import open_week_early
 
     with pytest.raises(StartRefused):
         start(world.trainee, "later-exam", clock)

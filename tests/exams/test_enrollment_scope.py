@@ -7,10 +7,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from lms import learning
+from lms.learning import course as learning
 from lms.certification import issue_if_complete
 from lms.exams import grants
-from lms.exams.attempts import StartRefused, exam_context, exam_overview, exam_states, submit_attempt
+from lms.exams.attempts import StartRefused, exam_context, submit_attempt
+from lms.exams.overview import exam_overview, exam_states
 from lms.exams.policy import cooldown_lifted
 from lms.extensions import db as _db
 from lms.models import AuditEvent, Certification, Enrollment, Exam, ExamGrant, Role

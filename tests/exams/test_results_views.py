@@ -8,7 +8,7 @@ from sqlalchemy import select
 from lms.exams.attempts import submit_attempt
 from lms.exams.results import safe_cell
 from lms.extensions import db as _db
-from lms.models import Attempt, AuditEvent, Enrollment, Role, User
+from lms.models import Attempt, AuditEvent, Enrollment, Role
 
 from ..conftest import csrf_from, login
 from .conftest import answer_all, start

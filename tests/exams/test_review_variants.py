@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from lms.exams.attempts import submit_attempt
-from lms.exams.pages import review
+from lms.exams.review import review
 from lms.exams.policy import ANSWERS
 from lms.extensions import db as _db
 from lms.models import Attempt, Role

@@ -32,7 +32,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from lms.exams.attempts import save_answer, submit_attempt
+from lms.exams.attempts import submit_attempt
+
+from lms.exams.pages import save_answer
 from lms.exams.statistics import (
     MIN_FOR_RELIABILITY, ItemStats, exam_statistics, item_flags, kr20, pairwise_alpha, pearson, sample_sd, sort_items,
 )

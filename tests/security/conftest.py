@@ -54,9 +54,9 @@ class World:
 
 
 def _side(letter, factory, kit, db, clock, evil="") -> Side:
-    from lms.agreements import attach_document, create_mou
-    from lms.nominations import check_nominee, nominate
-    from lms.learning import program_today
+    from lms.agencies.agreements import attach_document, create_mou
+    from lms.agencies.nominations import check_nominee, nominate
+    from lms.clock import program_today
 
     place = evil + {"a": "Ashford", "b": "Bexley"}[letter]
     agency = factory.agency(name=f"{place} County Sheriff", ori=f"VA{letter.upper()}000000")

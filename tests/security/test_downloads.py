@@ -23,7 +23,7 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
 from lms.exams.results import CSV_HEADER
-from lms.exports import COLUMNS
+from lms.certification.passlist import COLUMNS
 from lms.extensions import db as _db
 from lms.models import CertificateDocument, Certification, Role
 

@@ -117,12 +117,12 @@ def test_forms_never_echo_a_password_and_a_server_error_reveals_nothing(app, wor
                                                        "confirm": "short"})
     assert PASSWORD not in response.get_data(as_text=True)
     # An unexpected error: the generic page, no exception text, no traceback.
-    import lms.program
+    import lms.agencies.oversight
 
     def boom(**kw):
         raise RuntimeError("internal detail postgresql://user:hunter2@db")
 
-    monkeypatch.setattr(lms.program, "program_figures", boom)
+    monkeypatch.setattr(lms.agencies.oversight, "program_figures", boom)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     response = as_user(world.staff).get("/program")
     body = response.get_data(as_text=True)

@@ -21,13 +21,13 @@ from typing import Iterable, Iterator
 
 from sqlalchemy import func, select
 
-from .audit import record_event
-from .certification.links import verification_prefix
-from .certification.status import effective_status_sql
-from .extensions import db
-from .models import Certification
-from .models.certification import STATUSES
-from .vocabulary import certification_status
+from lms.audit import record_event
+from lms.certification.links import verification_prefix
+from lms.certification.status import effective_status_sql
+from lms.extensions import db
+from lms.models import Certification
+from lms.models.certification import STATUSES
+from lms.vocabulary import certification_status
 
 COLUMNS = [
     ("number", "Certificate number"),

@@ -10,16 +10,18 @@ from datetime import date
 
 from sqlalchemy import select
 
-from . import accounts, cohorts
-from .agreements import AgreementError, attach_mou, enrolled_under
-from .audit import record_event
-from .certification.issue import add_years
-from .extensions import db
-from .inputs import describe, identity_problem, text_problem
-from .learning import program_today
-from .models import Cohort, Enrollment, Mou, Nomination, Role, Track, User
-from .models.nomination import ACCEPTED, DECLINED, PENDING
-from .uploads import DOCUMENT_TYPES, store_upload
+from lms.accounts import users as accounts
+
+from lms.cohorts import roster as cohorts
+from lms.agencies.agreements import AgreementError, attach_mou, enrolled_under
+from lms.audit import record_event
+from lms.clock import add_years
+from lms.extensions import db
+from lms.inputs import describe, identity_problem, text_problem
+from lms.clock import program_today
+from lms.models import Cohort, Enrollment, Mou, Nomination, Role, Track, User
+from lms.models.nomination import ACCEPTED, DECLINED, PENDING
+from lms.uploads import DOCUMENT_TYPES, store_upload
 
 BACKGROUND_CHECK_YEARS = 5
 MAX_ROSTER_BYTES = 1024 * 1024

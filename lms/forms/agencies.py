@@ -8,7 +8,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .validators import IdentityText
+from lms.forms.validators import IdentityText
 
 
 class AgencyForm(FlaskForm):

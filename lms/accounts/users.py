@@ -10,12 +10,12 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from . import limits
-from .audit import record_event
-from .extensions import db
-from .inputs import InputError, check_identity
-from .models import Role, User
-from .security import (
+from lms import limits
+from lms.audit import record_event
+from lms.extensions import db
+from lms.inputs import InputError, check_identity
+from lms.models import Role, User
+from lms.security import (
     hash_password, normalize_password, password_problems, second_factor_required, verify_password,
 )
 

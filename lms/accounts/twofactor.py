@@ -21,11 +21,11 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
 
-from . import accounts
-from .audit import record_event
-from .extensions import db
-from .models import RecoveryCode, User
-from .security import hash_token, second_factor_required, tokens_equal, verify_token
+from lms.accounts import users as accounts
+from lms.audit import record_event
+from lms.extensions import db
+from lms.models import RecoveryCode, User
+from lms.security import hash_token, second_factor_required, tokens_equal, verify_token
 
 ISSUER = "287(g) Training"
 VALID_WINDOW = 1  # steps either side of now: ±30 s of clock drift between the phone and the server

@@ -6,10 +6,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from . import accounts, cohorts, learning
-from .agreements import attach_mou, create_mou
-from .models import Agency, Cohort, Mou, Role, Track, User
-from .extensions import db
+from lms.accounts import users as accounts
+
+from lms.cohorts import roster as cohorts
+
+from lms.clock import program_today
+from lms.agencies.agreements import attach_mou, create_mou
+from lms.models import Agency, Cohort, Mou, Role, Track, User
+from lms.extensions import db
 
 DEMO_AGENCY = {"name": "Example County Sheriff's Office (demo)", "state": "VA", "ori": "VA9999900",
                "kind": "Sheriff's office"}
@@ -48,7 +52,7 @@ def _demo_mou(agency: Agency, *, now) -> Mou:
     """The demo agency's agreement: the one it has, or one recorded now, in force from last week."""
     mou = db.session.scalar(select(Mou).where(Mou.agency_id == agency.id).order_by(Mou.id).limit(1))
     if mou is None:
-        since = learning.program_today(now) - timedelta(days=8)
+        since = program_today(now) - timedelta(days=8)
         mou = create_mou(agency=agency, signed_on=since, effective_on=since, now=now, **DEMO_MOU)
     return mou
 
@@ -81,7 +85,7 @@ def seed_demo(*, now) -> DemoSetup:
         if cohort is None and track is not None:
             # Started last week, so weeks 1 and 2 are open on the first visit; the instructor
             # can open later weeks early from the cohort page.
-            start = learning.program_today(now) - timedelta(days=8)
+            start = program_today(now) - timedelta(days=8)
             cohort = cohorts.create_cohort(name=name, track=track, start_date=start, agencies=[agency],
                                            instructors=[instructor], now=now)
         if cohort is not None:

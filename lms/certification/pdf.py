@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from .certification.links import public_base_url, signing_keys_url, verification_link
-from .certification.signing import verify_snapshot
-from .extensions import db
-from .models import MOU_MODELS, CertificateDocument, Certification
+from lms.certification.links import public_base_url, signing_keys_url, verification_link
+from lms.certification.signing import verify_snapshot
+from lms.extensions import db
+from lms.models import MOU_MODELS, CertificateDocument, Certification
 
 
 def qr_svg(url: str) -> str:

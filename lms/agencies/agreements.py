@@ -10,17 +10,17 @@ import re
 
 from sqlalchemy import func, select
 
-from . import vocabulary
-from .audit import record_event
-from .certification import status as cert_status
-from .extensions import db
-from .inputs import InputError, check_identity, identity_problem
-from .learning import program_today
-from .models import (
+from lms import vocabulary
+from lms.audit import record_event
+from lms.certification import status as cert_status
+from lms.extensions import db
+from lms.inputs import InputError, check_identity, identity_problem
+from lms.clock import program_today
+from lms.models import (
     MOU_MODELS, Agency, AuditEvent, Certification, Enrollment, Module, Mou, MouDocument, MouModel, Track,
 )
-from .models.certification import ACTIVE, SUSPENDED
-from .uploads import PDF_ONLY, store_upload
+from lms.models.certification import ACTIVE, SUSPENDED
+from lms.uploads import PDF_ONLY, store_upload
 
 
 class AgreementError(ValueError):

@@ -17,11 +17,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from .certification.status import effective_status
-from .extensions import db
-from .models import Agency, Certification, Cohort, Enrollment, Mou, Nomination, User
-from .models.certification import ACTIVE, EXPIRED, REVOKED, SUSPENDED
-from .models.nomination import PENDING
+from lms.certification.status import effective_status
+from lms.extensions import db
+from lms.models import Agency, Certification, Cohort, Enrollment, Mou, Nomination, User
+from lms.models.certification import ACTIVE, EXPIRED, REVOKED, SUSPENDED
+from lms.models.nomination import PENDING
 
 GROUPS = {
     "nominated": "Nominated",

@@ -6,10 +6,10 @@ point at their versions. Runs inside lms.content.sync's transaction (the caller 
 """
 from sqlalchemy import select
 
-from ..content.check import content_hash
-from ..extensions import db
-from ..markdown import render_markdown
-from ..models import Exam, ExamVersion, Question, QuestionBank, QuestionVersion
+from lms.content.check import content_hash
+from lms.extensions import db
+from lms.markdown import render_markdown
+from lms.models import Exam, ExamVersion, Question, QuestionBank, QuestionVersion
 
 ACTIVE, RETIRED = "active", "retired"
 _NOT_CONTENT = ("id", "status", "family")  # family is metadata on the question: no new version

@@ -1,38 +1,16 @@
 """The trainee's learning path: which weeks are open, each module's state, reading and completing."""
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
-from .audit import record_event
-from .clock import program_timezone
-from .extensions import db
-from .models import Cohort, Enrollment, Module, ModuleProgress, TrackItem, WeekOpening
+from lms.cohorts.schedule import ANNEX_WEEK, open_weeks, week_start
+from lms.exams.overview import exam_states
+from lms.extensions import db
+from lms.models import Enrollment, Module, ModuleProgress
+from lms.signals import module_completed
 
 LOCKED, OPEN, READ, COMPLETED = "locked", "open", "read", "completed"
-
-
-def program_today(now) -> date:
-    """The calendar date in the program's time zone (weeks open at local midnight)."""
-    return now.astimezone(program_timezone()).date()
-
-
-def week_start(cohort: Cohort, week: int) -> date:
-    """Week N opens on the start date + 7(N-1) days."""
-    return cohort.start_date + timedelta(days=7 * (week - 1))
-
-
-def open_weeks(cohort: Cohort, now) -> set[int]:
-    """The weeks of the cohort that are open now: by the calendar, or opened early by an instructor."""
-    today = program_today(now)
-    by_date = {w for w in range(1, cohort.track.weeks + 1) if week_start(cohort, w) <= today}
-    early = {o.week for o in cohort.week_openings}
-    return by_date | early
-
-
-def current_week(cohort: Cohort, now) -> int:
-    """The latest open week (0 before the course starts)."""
-    return max(open_weeks(cohort, now), default=0)
 
 
 @dataclass
@@ -83,9 +61,6 @@ def active_enrollments(user) -> list[Enrollment]:
     )
 
 
-ANNEX_WEEK = 1  # annex modules open with the course's first week
-
-
 def annex_slugs(enrollment: Enrollment) -> list[str]:
     """The agency annex modules the enrollment's MOU adds (required of this enrollment only)."""
     mou = enrollment.mou
@@ -94,7 +69,7 @@ def annex_slugs(enrollment: Enrollment) -> list[str]:
 
 def required_module_slugs(enrollment: Enrollment) -> list[str]:
     """Every module the enrollment must complete: its track's, then its MOU's annexes."""
-    slugs = track_module_slugs(enrollment.cohort.track)
+    slugs = enrollment.cohort.track.module_slugs()
     return slugs + [s for s in annex_slugs(enrollment) if s not in slugs]
 
 
@@ -125,9 +100,8 @@ def course_path(enrollment: Enrollment, now) -> CoursePath:
     annexes = [s for s in annex_slugs(enrollment) if s not in {i.ref for i in track.items}]
     modules = _modules_by_slug({i.ref for i in track.items if i.kind == "module"} | set(annexes))
     progress = _progress_by_module(enrollment)
-    from .exams.attempts import exam_states  # the exam engine builds on this module
 
-    exams = exam_states(enrollment.id, track_exam_slugs(track), now)
+    exams = exam_states(enrollment.id, track.exam_slugs(), now)
     weeks: dict[int, WeekView] = {}
     for item in track.items:
         week = weeks.setdefault(
@@ -227,38 +201,8 @@ def mark_completed(access: ModuleAccess, now) -> ModuleProgress:
         progress.completed_at = now
         progress.completed_version_id = access.module.current_version_id
         db.session.flush()
-        from .certification import issue_if_complete  # the last module may be what completes the track
-        issue_if_complete(access.enrollment, now=now)
+        module_completed.send(access.enrollment, now=now)  # the last module may be what completes the track
     return progress
 
 
-def open_week_early(cohort: Cohort, week: int, *, actor, now) -> WeekOpening | None:
-    """An instructor opens a week of the cohort before its date (no-op if already open)."""
-    if not 1 <= week <= cohort.track.weeks:
-        raise ValueError(f"Week {week} is not part of this {cohort.track.weeks}-week track.")
-    existing = next((o for o in cohort.week_openings if o.week == week), None)
-    if existing is not None:
-        return existing
-    opening = WeekOpening(cohort_id=cohort.id, week=week, opened_by_id=actor.id, opened_at=now)
-    cohort.week_openings.append(opening)
-    db.session.flush()
-    record_event("cohort.open_week", actor=actor, obj=cohort, now=now, details={"week": week})
-    return opening
 
-
-def track_module_slugs(track) -> list[str]:
-    """The track's modules in schedule order."""
-    return [i.ref for i in track.items if i.kind == "module"]
-
-
-def track_exam_slugs(track) -> list[str]:
-    """The track's exams in schedule order."""
-    return [i.ref for i in track.items if i.kind == "exam"]
-
-
-__all__ = [
-    "COMPLETED", "LOCKED", "OPEN", "READ", "CoursePath", "ModuleAccess", "TrackItem",
-    "active_enrollments", "annex_slugs", "course_path", "required_module_slugs", "current_week", "mark_completed", "module_access",
-    "open_week_early", "open_weeks", "program_today", "record_read", "track_exam_slugs", "track_module_slugs",
-    "week_start",
-]

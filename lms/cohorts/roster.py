@@ -4,11 +4,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .audit import record_event
-from .extensions import db
-from .inputs import InputError, check_identity
-from .learning import track_module_slugs
-from .models import Agency, Cohort, Enrollment, Module, ModuleProgress, Role, Track, User
+from lms.audit import record_event
+from lms.extensions import db
+from lms.inputs import InputError, check_identity
+from lms.models import Agency, Cohort, Enrollment, Module, ModuleProgress, Role, Track, User
 
 
 class CohortError(ValueError):
@@ -122,7 +121,7 @@ class RosterRow:
 
 def roster(cohort: Cohort, viewer: User) -> tuple[list[Module], list[RosterRow]]:
     """The cohort's modules and each visible trainee's progress, in two queries."""
-    slugs = track_module_slugs(cohort.track)
+    slugs = cohort.track.module_slugs()
     modules_by_slug = {m.slug: m for m in db.session.scalars(select(Module).where(Module.slug.in_(slugs)))}
     modules = [modules_by_slug[s] for s in slugs if s in modules_by_slug]
     enrollments = visible_enrollments(cohort, viewer)

@@ -18,15 +18,18 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
-from . import accounts, cohorts
-from .agreements import create_mou
-from .clock import program_timezone
-from .exams import attempts as engine
-from .exams.grants import grant_extra_attempt
-from .extensions import db
-from .learning import mark_completed, module_access, week_start
-from .models import Agency, AttemptQuestion, Enrollment, QuestionVersion, Role, Track, User
-from .nominations import accept_nomination, check_nominee, nominate
+from lms.accounts import users as accounts
+
+from lms.cohorts import roster as cohorts
+from lms.agencies.agreements import create_mou
+from lms.clock import program_timezone
+from lms.exams import attempts as engine, pages
+from lms.exams.grants import grant_extra_attempt
+from lms.extensions import db
+from lms.learning.course import mark_completed, module_access
+from lms.cohorts.schedule import week_start
+from lms.models import Agency, AttemptQuestion, Enrollment, QuestionVersion, Role, Track, User
+from lms.agencies.nominations import accept_nomination, check_nominee, nominate
 
 DIFFICULTY = {"easy": -1.2, "medium": 0.0, "hard": 1.2}
 FIRST = ["James", "Maria", "Robert", "Linda", "Michael", "Patricia", "David", "Jennifer", "Carlos", "Angela",
@@ -135,7 +138,7 @@ def _take(user, slug, ability, *, now, rng, report) -> bool | None:
     for i, (position, qtype, shown, data) in enumerate(rows):
         p = 1 / (1 + math.exp(-(ability - DIFFICULTY.get(data.get("difficulty"), 0.0))))
         at = now + timedelta(seconds=(minutes * 45) * (i + 1) // max(len(rows), 1))
-        engine.save_answer(attempt_id=attempt.id, user_id=user.id, position=position,
+        pages.save_answer(attempt_id=attempt.id, user_id=user.id, position=position,
                            values=_simulated_values(qtype, data, shown, rng.random() < p, rng), now=at,
                            via="simulation")
     engine.submit_attempt(attempt, now=now + timedelta(seconds=minutes * 50), actor=user)

@@ -1,0 +1,1 @@
+"""Accounts: users, sign-in, passwords, access review and second factors."""

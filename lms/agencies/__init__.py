@@ -1,0 +1,1 @@
+"""Agencies: agencies, their agreements (MOUs), nominations, rosters and the oversight figures."""

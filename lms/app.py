@@ -1,0 +1,238 @@
+"""The 287(g) training LMS: create_app() builds a configured Flask application."""
+from datetime import timedelta
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user, logout_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lms import (
+    db_engine,  # also registers the SQLite pragmas and BEGIN IMMEDIATE
+    inputs,
+    session_rules,
+    vocabulary,
+)
+from lms.certification import issue  # noqa: F401  (subscribes certification to learning and exam progress)
+from lms.cli import register_cli
+from lms.clock import format_date, format_time, format_utc, utcnow
+from lms.config import PROJECT_ROOT, check_production, from_environment
+from lms.extensions import csrf, db, login_manager, migrate
+from lms.models import Role, User
+from lms.security import tokens_equal
+from lms.views import (
+    admin,
+    agencies,
+    auth,
+    certificates,
+    cohorts,
+    course,
+    exams,
+    main,
+    nominations,
+    program,
+    registry,
+    results,
+    verify,
+)
+from lms.views.navigation import navigation_for
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app):
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings from the environment, then ``config`` overrides (tests)."""
+    config = dict(config or {})
+    settings = from_environment(load_secret="SECRET_KEY" not in config)
+    settings.update(config)
+    check_production(settings)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings)
+    app.session_interface = _SessionInterface()
+    app.permanent_session_lifetime = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+    if app.config["BEHIND_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    db.init_app(app)
+    with app.app_context():
+        db_engine.configure_sqlite_synchronous(db.engine, app.config["SQLITE_SYNCHRONOUS"])
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    _init_login(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    _register_errors(app)
+    _register_template_helpers(app)
+    _register_vocabulary(app)
+
+    register_cli(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    # "strong" would log trainees out mid-exam when a mobile network changes their address.
+    login_manager.session_protection = "basic"
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        # A page's background request gets JSON it can act on, not the log-in page's HTML.
+        if session_rules.wants_json():
+            return session_rules.ended_json("You are not logged in: your session has ended.")
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(url_for(login_manager.login_view, next=session_rules.return_path()))
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        user_id, _, token = session_id.partition(":")
+        if not user_id.isdigit() or not token:
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.is_active or not tokens_equal(user.session_token, token):
+            return None
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
+                   nominations, program):
+        app.register_blueprint(module.bp)
+
+
+def _register_hooks(app: Flask) -> None:
+    exempt_endpoints = {"static", "auth.login", "auth.notice", "auth.logout", "main.healthz"}
+    # Background polls from an open page are not user activity: they must not keep an idle session alive
+    # (the exam's status check counts only while its attempt is open: the view decides).
+    passive_endpoints = {"exams.status"}
+
+    @app.before_request
+    def refuse_control_characters():
+        # Before any view: PostgreSQL cannot store NUL, and no field accepts a control character.
+        problem = inputs.request_problem(request)
+        if problem is None:
+            return None
+        if request.is_json:
+            return jsonify(error="invalid", message=problem), 400
+        return render_template("errors/error.html", code=400, title="Request refused", message=problem), 400
+
+    @app.before_request
+    def enforce_session_rules():
+        if request.endpoint in ("static", "main.healthz"):
+            return None
+        if not current_user.is_authenticated:
+            return None
+        now = utcnow()
+        if reason := session_rules.ended_reason(now):
+            back = session_rules.return_path()
+            logout_user()
+            session.clear()
+            flash(session_rules.ended_message(reason), "info")
+            if session_rules.wants_json():  # a page's background request: the page tells the person itself
+                return session_rules.ended_json(session_rules.ended_message(reason))
+            return redirect(url_for("auth.login", next=back))
+        if request.endpoint not in passive_endpoints:
+            session_rules.mark_active(now)
+        if current_user.must_change_password and request.endpoint not in exempt_endpoints | {"auth.change_password"}:
+            flash("You must choose a new password before continuing.", "warning")
+            return redirect(url_for("auth.change_password"))
+        return None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            # Browsers remember to use HTTPS only (ASVS 14.4.5); sent over HTTPS only, where it counts.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static" and current_user.is_authenticated:
+            # Pages with personal data or one-time secrets stay out of shared caches and history.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors/error.html", code=400, title="Form expired",
+                               message="The form was missing its security token or it had expired. "
+                                       "Go back, reload the page and try again."), 400
+
+    for code, title, message in (
+        (400, "Request refused", "Some of what was sent is not valid (too long, or not one of the choices). "
+                                 "Nothing was saved; go back, correct it and try again."),
+        (403, "Not allowed", "Your account does not have access to this page."),
+        (404, "Page not found", "There is no page at this address, or you do not have access to it."),
+        (405, "Method not allowed", "This page cannot be used that way."),
+        (413, "Too large", "The request was too large (files are limited to 10 MB). Nothing was saved; "
+                           "go back and choose a smaller file."),
+    ):
+        def handler(error, code=code, title=title, message=message):
+            description = getattr(error, "description", None)
+            text = description if description and code == 403 and not description.startswith("You don't") else message
+            return render_template("errors/error.html", code=code, title=title, message=text), code
+
+        app.register_error_handler(code, handler)
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return render_template("errors/error.html", code=500, title="Something went wrong",
+                               message="The server could not complete the request. Nothing was saved."), 500
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.context_processor
+    def inject():
+        return {"Role": Role, "app_name": "287(g) Training", "site_navigation": _site_navigation}
+
+    def _site_navigation():
+        """The header's menus for the logged-in user on this page (base.html calls it once)."""
+        return navigation_for(current_user, request.path) if current_user.is_authenticated else []
+
+    @app.template_filter("nowrap")
+    def nowrap(value):
+        """Numbers, codes and dates are read as one token: they never break across lines."""
+        return Markup('<span class="nowrap">%s</span>') % value if value not in (None, "") else ""
+
+    # Times people read are in the program's time zone with its abbreviation; records say UTC.
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_time, "datetime")
+    app.add_template_filter(format_utc, "utc")
+
+    @app.template_filter("hours")
+    def format_hours(value):
+        """4 -> "4 hours", 1 -> "1 hour", 2.5 -> "2.5 hours"."""
+        text = f"{value:g}"
+        return f"{text} hour{'' if text == '1' else 's'}"
+
+
+def _register_vocabulary(app: Flask) -> None:
+    """The one vocabulary (lms.vocabulary) as template filters: ``n|plural('trainee')``, ``code|event``..."""
+    app.add_template_filter(vocabulary.plural, "plural")
+    app.add_template_filter(vocabulary.noun, "noun")
+    app.add_template_filter(vocabulary.event, "event")
+    app.add_template_filter(vocabulary.certification_status, "certification_status")
+    app.add_template_filter(vocabulary.attempt_outcome, "outcome")
+    app.add_template_global(vocabulary.EXAM_STATE, "EXAM_STATE")
+    app.add_template_global(vocabulary.FINISH_REASON, "FINISH_REASON")
+    app.add_template_global(vocabulary.MODULE_STATE, "MODULE_STATE")

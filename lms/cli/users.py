@@ -1,0 +1,147 @@
+"""lms users: create, disable, enable, unlock, reset and list accounts."""
+
+import click
+from cryptography.fernet import InvalidToken
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from lms.accounts import twofactor
+from lms.accounts import users as accounts
+from lms.cli.common import agency_or_exit, user_or_exit
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.models import Role, User
+from lms.vocabulary import plural
+
+# -- users -----------------------------------------------------------------
+
+users_cli = click.Group("users", help="Manage accounts.")
+
+
+
+
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--agency", "ori", help="The agency's ORI (trainees and coordinators).")
+@click.option("--password", help="Initial password; generated and printed when omitted.")
+@with_appcontext
+def users_create(email, name, role, ori, password):
+    """Create an account; the user must change the password at first log-in."""
+    generated = password is None
+    password = password or accounts.generate_password()
+    try:
+        accounts.create_user(email=email, name=name, role=role, password=password, agency=agency_or_exit(ori),
+                             now=utcnow(), must_change_password=True)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {role} {accounts.normalize_email(email)}." +
+               (f" Temporary password: {password}" if generated else ""))
+
+
+@users_cli.command("disable")
+@click.argument("email")
+@click.option("--reason", default="")
+@with_appcontext
+def users_disable(email, reason):
+    """Disable an account and end its sessions."""
+    user = user_or_exit(email)
+    try:
+        accounts.disable_user(user, now=utcnow(), reason=reason)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Disabled {user.email}.")
+
+
+@users_cli.command("enable")
+@click.argument("email")
+@with_appcontext
+def users_enable(email):
+    """Re-enable a disabled account."""
+    user = user_or_exit(email)
+    accounts.enable_user(user, now=utcnow())
+    db.session.commit()
+    click.echo(f"Enabled {user.email}.")
+
+
+@users_cli.command("unlock")
+@click.argument("email")
+@with_appcontext
+def users_unlock(email):
+    """Lift a lockout after failed log-ins."""
+    user = user_or_exit(email)
+    accounts.unlock_user(user, now=utcnow())
+    db.session.commit()
+    click.echo(f"Unlocked {user.email}.")
+
+
+@users_cli.command("reset-password")
+@click.argument("email")
+@click.option("--password", help="Temporary password; generated and printed when omitted.")
+@with_appcontext
+def users_reset_password(email, password):
+    """Set a temporary password; the user must change it at next log-in."""
+    user = user_or_exit(email)
+    generated = password is None
+    password = password or accounts.generate_password()
+    try:
+        accounts.reset_password(user, password, now=utcnow())
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Password reset for {user.email}." + (f" Temporary password: {password}" if generated else ""))
+
+
+@users_cli.command("reset-2fa")
+@click.argument("email")
+@with_appcontext
+def users_reset_2fa(email):
+    """Remove the account's authenticator and recovery codes (a lost phone); it enrols again at next log-in."""
+    user = user_or_exit(email)
+    twofactor.reset(user, now=utcnow())
+    db.session.commit()
+    click.echo(f"Two-factor log-in reset for {user.email}.")
+
+
+@users_cli.command("reencrypt-2fa")
+@with_appcontext
+def users_reencrypt_2fa():
+    """Re-encrypt every TOTP secret with the current LMS_SECRET_KEY (after a key rotation; see README)."""
+    try:
+        count = twofactor.reencrypt_secrets()
+    except InvalidToken:
+        raise click.ClickException("A secret cannot be decrypted with LMS_SECRET_KEY or LMS_PREVIOUS_SECRET_KEYS; "
+                                   "nothing changed.") from None
+    db.session.commit()
+    click.echo(f"{plural(count, 'two-factor secret')} re-encrypted with the current key.")
+
+
+@users_cli.command("disable-inactive")
+@with_appcontext
+def users_disable_inactive():
+    """Disable accounts with no log-in for LMS_INACTIVE_DAYS days (CJIS: 90)."""
+    disabled = accounts.disable_inactive_users(now=utcnow())
+    db.session.commit()
+    for user in disabled:
+        click.echo(f"Disabled {user.email} (last log-in: {user.last_login_at.isoformat() if user.last_login_at else 'never'})")
+    click.echo(f"{plural(len(disabled), 'inactive account')} disabled.")
+
+
+@users_cli.command("list")
+@with_appcontext
+def users_list():
+    """List accounts: e-mail, role, agency, status, last log-in, last access review (and "review-due")."""
+    now = utcnow()
+    for user in db.session.scalars(select(User).order_by(User.email)):
+        status = "disabled" if user.disabled_at else "locked" if user.is_locked(now) else "active"
+        click.echo("\t".join([user.email, user.role, user.agency.ori if user.agency else "-", status,
+                              user.last_login_at.isoformat() if user.last_login_at else "never",
+                              user.access_reviewed_at.date().isoformat() if user.access_reviewed_at else "never",
+                              "review-due" if accounts.access_review_due(user, now) else "-"]))
+
+

@@ -1,0 +1,1 @@
+"""Demo data: the quickstart accounts and cohorts, and the fact-sheet program simulation."""

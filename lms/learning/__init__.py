@@ -1,0 +1,1 @@
+"""Learning: cohorts and enrollments, the week-by-week course path and module progress."""
