@@ -52,7 +52,8 @@ def prepare_database(url: str, instance: Path, trainees: int) -> None:
     from lms.accounts.users import create_user
     from lms.audit import ensure_head
     from lms.clock import system_now
-    from lms.cohorts.roster import create_agency, create_cohort, enroll
+    from lms.cohorts.roster import create_cohort, enroll
+    from lms.agencies.agencies import create_agency
     from lms.content import sync_content
     from lms.extensions import db
     from lms.clock import program_today

@@ -249,7 +249,7 @@ class Factory:
         self.db, self.clock, self.n = db, clock, 0
 
     def agency(self, name=None, ori=None, state="VA"):
-        from lms.cohorts.roster import create_agency
+        from lms.agencies.agencies import create_agency
 
         self.n += 1
         return create_agency(name=name or f"Agency {self.n}", state=state, ori=ori or f"VA{self.n:07d}",

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts import users as accounts
+from lms.accounts import access_review
 from lms.models import AuditEvent, Role, User
 
 from .conftest import login, post
@@ -29,8 +30,8 @@ def test_the_review_page_lists_every_account_and_flags_those_due(client, factory
     gone = factory.user(Role.TRAINEE, email="gone@example.test", agency=agency)
     accounts.disable_user(gone, now=clock(), reason="left")
     # Reviewed a year and a day ago (due again), and ten days ago (not due).
-    accounts.review_access(staff, "keep", actor=other_admin, now=clock() - timedelta(days=366))
-    accounts.review_access(officer, "keep", actor=other_admin, now=clock() - timedelta(days=10))
+    access_review.review_access(staff, "keep", actor=other_admin, now=clock() - timedelta(days=366))
+    access_review.review_access(officer, "keep", actor=other_admin, now=clock() - timedelta(days=10))
     db.session.commit()
 
     login(client, admin.email)
@@ -83,8 +84,8 @@ def test_confirming_and_disabling_are_recorded_and_audited(client, factory, db, 
     assert 'data-due="no"' in _row(page, keep) and "by Person" in _row(page, keep)
 
     # A year and a day later the confirmed account is due again.
-    assert not accounts.access_review_due(keep, clock() + timedelta(days=365))
-    assert accounts.access_review_due(keep, clock() + timedelta(days=366))
+    assert not access_review.access_review_due(keep, clock() + timedelta(days=365))
+    assert access_review.access_review_due(keep, clock() + timedelta(days=366))
 
 
 def test_the_review_refuses_self_review_bad_input_others_and_missing_csrf(client, factory, db):
@@ -136,4 +137,4 @@ def test_the_only_administrator_reviews_their_own_account_with_a_recorded_reason
     factory.user(Role.ADMIN, email="second@example.test")
     assert "Reviewed by another administrator" in _row(client.get(PAGE).get_data(as_text=True), admin)
     with pytest.raises(accounts.AccountError, match="Another administrator"):
-        accounts.review_access(admin, accounts.KEEP, actor=admin, now=factory.clock(), note="again")
+        access_review.review_access(admin, accounts.KEEP, actor=admin, now=factory.clock(), note="again")

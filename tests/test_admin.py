@@ -3,6 +3,7 @@ import re
 
 from sqlalchemy import select
 
+from lms.accounts import access_review, login as login_service
 from lms.models import AuditEvent, Role, User
 
 from .conftest import PASSWORD, login, post
@@ -118,12 +119,11 @@ def test_no_one_changes_their_own_role_and_the_last_administrator_stays(client, 
 
 
 def test_the_last_administrator_is_not_disabled_for_inactivity(app, factory, db, clock):
-    from lms.accounts import users as accounts
 
     admin = factory.user(Role.ADMIN, email="admin@example.test")
     second = factory.user(Role.ADMIN, email="second@example.test")
     clock.advance(days=app.config["INACTIVE_DAYS"] + 1)
-    disabled = accounts.disable_inactive_users(now=clock())
+    disabled = access_review.disable_inactive_users(now=clock())
     db.session.commit()
     # One of the two is disabled; the other is kept so that someone can still re-enable accounts.
     assert len(disabled) == 1 and {admin.disabled_at is None, second.disabled_at is None} == {True, False}
@@ -166,10 +166,9 @@ def test_cli_user_commands(app, factory, db):
                                  "--password", "short"])
     assert result.exit_code != 0 and "at least 15" in result.output
     # Lock the account through the service, then unlock from the CLI.
-    from lms.accounts import users as accounts
 
     for _ in range(5):
-        accounts.authenticate("officer@example.test", "not the password at all", ip="192.0.2.9", now=factory.clock())
+        login_service.authenticate("officer@example.test", "not the password at all", ip="192.0.2.9", now=factory.clock())
     db.session.commit()
     assert db.session.get(User, user.id).is_locked(factory.clock())
     assert runner.invoke(args=["users", "unlock", "officer@example.test"]).exit_code == 0

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from datetime import timedelta
 
 from lms import limits
-from lms.accounts.users import GENERIC_FAILURE
+from lms.accounts.login import GENERIC_FAILURE
 from lms.models import AuditEvent, Role, User
 
 from .conftest import PASSWORD, START, csrf_token, login, post

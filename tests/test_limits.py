@@ -145,7 +145,7 @@ def test_a_counter_is_kept_when_the_request_that_made_it_fails(app, db, clock):
 def test_no_password_is_hashed_while_the_log_in_holds_a_transaction(app, factory, db, monkeypatch):
     """Hashing takes tens of milliseconds: a write lock held meanwhile (SQLite's BEGIN IMMEDIATE) would
     make concurrent log-ins queue, and time out as "database is locked"."""
-    from lms.accounts import users as accounts
+    from lms.accounts import login
     from lms.extensions import db as extension
     from lms.security import _hasher
 
@@ -161,8 +161,8 @@ def test_no_password_is_hashed_while_the_log_in_holds_a_transaction(app, factory
             return function(*args, **kwargs)
         return run
 
-    monkeypatch.setattr(accounts, "verify_password", watched(accounts.verify_password))
-    monkeypatch.setattr(accounts, "hash_password", watched(accounts.hash_password))
+    monkeypatch.setattr(login, "verify_password", watched(login.verify_password))
+    monkeypatch.setattr(login, "hash_password", watched(login.hash_password))
     results = _parallel_log_ins(app, [("10.0.3.1", "t@example.test", legacy),
                                       ("10.0.3.2", "t@example.test", WRONG), ("10.0.3.3", "nobody@example.test", WRONG)])
     assert sorted(code for code, _ in results) == [302, 401, 401]

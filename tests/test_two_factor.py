@@ -434,7 +434,7 @@ def test_the_same_code_sent_at_once_is_accepted_once(app, factory, db, clock):
 
 
 def twofactor_unlock(db, user_id, clock):
-    from lms.accounts.users import unlock_user
+    from lms.accounts.login import unlock_user
 
     db.session.rollback()
     unlock_user(db.session.get(User, user_id), now=clock())

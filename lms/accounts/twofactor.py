@@ -22,6 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import delete, func, or_, select, update
 
 from lms.accounts import users as accounts
+from lms.accounts import login
 from lms.audit import record_event
 from lms.extensions import db
 from lms.models import RecoveryCode, User
@@ -176,7 +177,7 @@ LOCKED = ("Too many failed attempts: this account is locked. Try again later or 
 def _refuse(user, now, ip, reason, message="That code is not correct.") -> NoReturn:
     """Count the failure toward the lockout (the log-in's own counter) and refuse; a lockout ends the
     user's sessions."""
-    accounts._count_failure(user, now, ip, reason=reason)
+    login.count_failure(user, now, ip, reason=reason)
     if user.is_locked(now):
         accounts.end_sessions(user)
         raise TwoFactorError(LOCKED)

@@ -10,14 +10,13 @@ import re
 
 from sqlalchemy import func, select
 
-from lms import vocabulary
 from lms.audit import record_event
 from lms.certification import status as cert_status
 from lms.extensions import db
-from lms.inputs import InputError, check_identity, identity_problem
+from lms.inputs import identity_problem
 from lms.clock import program_today
 from lms.models import (
-    MOU_MODELS, Agency, AuditEvent, Certification, Enrollment, Module, Mou, MouDocument, MouModel, Track,
+    MOU_MODELS, Certification, Enrollment, Module, Mou, MouDocument, MouModel, Track,
 )
 from lms.models.certification import ACTIVE, SUSPENDED
 from lms.uploads import PDF_ONLY, store_upload
@@ -115,31 +114,6 @@ def certifications_ended_by(mou: Mou, action: str, *, today) -> list[Certificati
 
 
 # -- agencies and agreements, as staff edit them -------------------------------------------------
-
-AGENCY_KINDS = ["State police", "Sheriff's office", "Department of corrections", "City police",
-                "County police", "State agency", "Other"]
-
-
-def update_agency(agency: Agency, *, name, state, kind=None, contacts=None, actor=None, now) -> Agency:
-    """Edit an agency's name, state, kind and points of contact (the ORI is its identity)."""
-    try:
-        check_identity(name=(name, "The agency's name"), state=(state, "The state"), kind=(kind, "The kind"))
-    except InputError as error:
-        raise AgreementError(str(error)) from None
-    changes = {}
-    for attr, value in (("name", (name or "").strip()), ("state", (state or "").strip().upper()),
-                        ("kind", (kind or "").strip() or None), ("contacts", (contacts or "").strip() or None)):
-        if attr in ("name", "state") and not value:
-            raise AgreementError(f"The agency's {attr} is required.")
-        if getattr(agency, attr) != value:
-            changes[attr] = {"from": getattr(agency, attr), "to": value}
-            setattr(agency, attr, value)
-    if len(agency.state) != 2:
-        raise AgreementError("Give the state as its two-letter code.")
-    db.session.flush()
-    if changes:
-        record_event("agency.update", actor=actor, obj=agency, now=now, details={"changes": changes})
-    return agency
 
 
 def mou_models() -> dict[str, str]:
@@ -262,76 +236,6 @@ def attach_document(mou: Mou, file_storage, *, actor, now) -> MouDocument:
                  details={"document_id": document.id, "name": document.original_name, "size": document.size,
                           "sha256": document.sha256})
     return document
-
-
-def history(obj) -> list[AuditEvent]:
-    """The audit events about one object (an agency's or an MOU's history), newest first."""
-    return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.object_type == type(obj).__tablename__,
-                                 AuditEvent.object_id == str(obj.id))
-        .order_by(AuditEvent.seq.desc()).limit(200)))
-
-
-HISTORY_FIELDS = {
-    "name": "Name", "state": "State", "ori": "ORI", "kind": "Kind", "contacts": "Points of contact",
-    "agency_id": "Agency", "model": "Model", "signed_on": "Signed", "effective_on": "Effective", "ends_on": "Ends",
-    "authorized_functions": "Authorized functions", "functions": "Authorized functions", "officer_cap": "Officer cap",
-    "track_slugs": "Tracks", "tracks": "Tracks", "annex_slugs": "Annex modules", "annexes": "Annex modules",
-    "action": "Certifications", "reason": "Reason", "count": "Certifications changed", "numbers": "Certificates",
-    "name_of_document": "Document", "size": "Size", "sha256": "SHA-256", "imported": "Rows imported",
-    "bad_lines": "Bad lines", "file_error": "File problem", "only_good_rows": "Only the good rows",
-}
-_HIDDEN = {"document_id"}
-
-
-def history_action(event: AuditEvent) -> str:
-    """A history event's action in words ("Agreement recorded"), from the one vocabulary."""
-    return vocabulary.event(event.action)
-
-
-def history_lines(event: AuditEvent) -> list[tuple[str, str]]:
-    """A history event's details as (label, text) pairs people read: "Ends: none → 2030-01-01",
-    "Authorized functions: Interview; Process", "Model: Task Force", the agency by name."""
-    details = dict(event.details or {})
-    lines = []
-    changes = details.pop("changes", None)
-    for key, change in (changes or {}).items():
-        before, after = (change or {}).get("from"), (change or {}).get("to")
-        lines.append((_field_label(key), f"{_readable(key, before)} → {_readable(key, after)}"))
-    if event.action == "mou.attach_document" and "name" in details:
-        details["name_of_document"] = details.pop("name")
-    for key, value in details.items():
-        if key in _HIDDEN:
-            continue
-        lines.append((_field_label(key), _readable(key, value)))
-    return lines
-
-
-def _field_label(key: str) -> str:
-    return HISTORY_FIELDS.get(key, key.replace("_", " ").capitalize())
-
-
-def _readable(key: str, value) -> str:
-    if value is None or value == [] or value == "":
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        if key in ("track_slugs", "tracks"):
-            value = track_titles(value)
-        elif key in ("annex_slugs", "annexes"):
-            value = module_titles(value)
-        return "; ".join(str(v) for v in value)
-    if key == "model":
-        return model_label(value)
-    if key == "agency_id":
-        agency = db.session.get(Agency, value)
-        return f"{agency.name} ({agency.ori})" if agency else str(value)
-    if key == "size" and isinstance(value, int):
-        return f"{value / 1024:.0f} KB" if value >= 1024 else f"{value} bytes"
-    if key == "action" and value in ("suspend", "revoke"):
-        return "suspended" if value == "suspend" else "revoked"
-    return str(value)
 
 
 def enrolled_under(mou: Mou) -> int:

@@ -4,16 +4,9 @@ Rows come from one read snapshot (PostgreSQL REPEATABLE READ with a server-side 
 deferred read transaction that does not hold the writer lock), fetched in batches, so 100,000
 certifications never sit in memory at once and the audited row count is exactly what the file holds.
 
-Every text cell that a spreadsheet could read as a formula (starting with = + - @, tab, carriage
-return or line feed, or their full-width forms, even after leading spaces) is neutralized with a
-leading apostrophe, after OWASP's CSV injection guidance. That holds in the XLSX too, where text
-cells are also stored as strings: a cell re-entered by hand in Excel stays text.
+Every cell is made safe to open in a spreadsheet by lms.spreadsheets.
 """
-import csv
-import io
 import json
-import re
-import tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -27,6 +20,7 @@ from lms.certification.status import effective_status_sql
 from lms.extensions import db
 from lms.models import Certification
 from lms.models.certification import STATUSES
+from lms.spreadsheets import csv_chunks, xlsx_chunks
 from lms.vocabulary import certification_status
 
 COLUMNS = [
@@ -41,6 +35,9 @@ COLUMNS = [
     ("status", "Status"),
     ("verification_url", "Verification URL"),
 ]
+HEADER = [label for _, label in COLUMNS]
+XLSX_WIDTHS = [18, 28, 36, 11, 40, 28, 12, 12, 11, 50]
+
 FORMATS = {
     "csv": ("text/csv", "csv"),  # the response adds "; charset=utf-8" to a text type
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
@@ -50,21 +47,6 @@ BATCH = 2000
 # The status cell: CSV and XLSX (read by people) hold its label ("Valid"); JSON keeps the code ("active")
 # under "status" for programs and adds the label under "status_label".
 STATUS_INDEX = [key for key, _ in COLUMNS].index("status")
-
-# = + - @ and the full-width forms some spreadsheets also accept; tab, CR and LF.
-FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
-# Characters XML 1.0 (so XLSX) cannot hold; removed from every format so the files agree.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def neutralize(value):
-    """A text cell made safe to open in a spreadsheet; other values unchanged."""
-    if not isinstance(value, str):
-        return value
-    value = _ILLEGAL.sub("", value)
-    if value and (value[0] in FORMULA_TRIGGERS or value.lstrip()[:1] in FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 @dataclass
@@ -118,7 +100,7 @@ def filters_from_args(args, *, scope_agency_id: int | None = None) -> PassListFi
     )
 
 
-def _where(query, filters: PassListFilters, today: date):
+def filtered(query, filters: PassListFilters, today: date):
     if filters.agency_id is not None:
         query = query.where(Certification.agency_id == filters.agency_id)
     if filters.cohort_id is not None:
@@ -142,12 +124,12 @@ def passlist_query(filters: PassListFilters, *, today: date):
         Certification.track_title, Certification.cohort_name, Certification.issued_on, Certification.expires_on,
         effective_status_sql(today).label("status"), Certification.verification_code,
     ).order_by(Certification.agency_name, Certification.holder_name, Certification.number)
-    return _where(query, filters, today)
+    return filtered(query, filters, today)
 
 
 def count_query(filters: PassListFilters, *, today: date):
     """How many rows the pass list has, as a query."""
-    return _where(select(func.count(Certification.id)), filters, today)
+    return filtered(select(func.count(Certification.id)), filters, today)
 
 
 @contextmanager
@@ -187,26 +169,6 @@ def labelled(rows: Iterable[tuple]) -> Iterator[tuple]:
     for row in rows:
         yield (*row[:STATUS_INDEX], certification_status(row[STATUS_INDEX]), *row[STATUS_INDEX + 1:])
 
-
-def csv_chunks(rows: Iterable[tuple], *, batch: int = 1000) -> Iterator[bytes]:
-    """UTF-8 CSV with a byte-order mark (so Excel reads accents), every cell quoted and neutralized."""
-    rows = labelled(rows)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    buffer.write("\ufeff")
-    writer.writerow([neutralize(label) for _, label in COLUMNS])
-    pending = 0
-    for row in rows:
-        writer.writerow([neutralize(v.isoformat() if isinstance(v, date) else v) for v in row])
-        pending += 1
-        if pending >= batch:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    yield buffer.getvalue().encode("utf-8")
-
-
 def json_chunks(rows: Iterable[tuple], *, meta: dict, batch: int = 1000) -> Iterator[bytes]:
     """{"meta": ..., "columns": [...], "rows": [{...}, ...], "count": N}, written as it goes."""
     keys = [key for key, _ in COLUMNS]
@@ -226,43 +188,6 @@ def json_chunks(rows: Iterable[tuple], *, meta: dict, batch: int = 1000) -> Iter
     parts.append(f'\n], "count": {count}}}\n')
     yield "".join(parts).encode("utf-8")
 
-
-def write_xlsx(rows: Iterable[tuple], fileobj) -> int:
-    """Write an XLSX in openpyxl's write-only mode (rows go to disk as they come); returns the row count."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    rows = labelled(rows)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Pass list")
-    widths = [18, 28, 36, 11, 40, 28, 12, 12, 11, 50]
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    header = []
-    for _, label in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=neutralize(label))
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    for row in rows:
-        # Neutralized text never starts with "=", so openpyxl stores every str as a string, never a formula.
-        sheet.append([neutralize(v) for v in row])
-        count += 1
-    workbook.save(fileobj)
-    return count
-
-
-def xlsx_chunks(rows: Iterable[tuple], *, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
-    """The XLSX built in a temporary file, then read back in chunks (a zip is written at the end)."""
-    with tempfile.TemporaryFile() as spool:
-        write_xlsx(rows, spool)
-        spool.seek(0)
-        while chunk := spool.read(chunk_size):
-            yield chunk
-
-
 # -- the audited export ----------------------------------------------------------------------------
 
 
@@ -281,37 +206,18 @@ def export_chunks(filters: PassListFilters, fmt: str, *, today: date, now: datet
         db.session.commit()
         rows = stream_rows(conn, filters, today=today)
         if fmt == "csv":
-            yield from csv_chunks(rows)
+            yield from csv_chunks(HEADER, labelled(rows))
         elif fmt == "json":
             meta = {"generated_at": now.isoformat(), "as_of": today.isoformat(), "filters": filters.as_dict(),
                     "expected_count": count}
             yield from json_chunks(rows, meta=meta)
         else:
-            yield from xlsx_chunks(rows)
+            yield from xlsx_chunks(HEADER, labelled(rows), title="Pass list", widths=XLSX_WIDTHS)
 
 
 def export_filename(fmt: str, today: date) -> str:
     """The download's file name, e.g. pass-list-2026-03-02.csv."""
     return f"pass-list-{today.isoformat()}.{FORMATS[fmt][1]}"
-
-
-def find_certifications(filters: PassListFilters, *, today: date, q: str = "", limit: int = 50,
-                        offset: int = 0) -> tuple[list[Certification], int]:
-    """A page of certifications for the registry (newest first) and how many match in all.
-
-    ``q`` matches the number or the holder's name (as certified), case-insensitively.
-    """
-    query = _where(select(Certification), filters, today)
-    counter = count_query(filters, today=today)
-    q = (q or "").strip()
-    if q:
-        like = f"%{q.lower()}%"
-        condition = func.lower(Certification.holder_name).like(like) | func.lower(Certification.number).like(like)
-        query, counter = query.where(condition), counter.where(condition)
-    total = db.session.scalar(counter)
-    rows = db.session.scalars(query.order_by(Certification.issued_at.desc(), Certification.id.desc())
-                              .limit(limit).offset(offset)).all()
-    return list(rows), total
 
 
 def preview_rows(filters: PassListFilters, *, today: date, limit: int = 100) -> list[tuple]:

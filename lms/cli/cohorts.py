@@ -5,6 +5,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lms.agencies.agencies import AgencyError, create_agency
 from lms.cli.common import agency_or_exit, user_or_exit
 from lms.clock import utcnow
 from lms.cohorts import roster as cohort_service
@@ -26,8 +27,8 @@ cohorts_cli = click.Group("cohorts", help="Agencies, cohorts and enrollments.")
 def cohorts_create_agency(name, state, ori, kind):
     """Register an agency."""
     try:
-        agency = cohort_service.create_agency(name=name, state=state, ori=ori, kind=kind, now=utcnow())
-    except cohort_service.CohortError as error:
+        agency = create_agency(name=name, state=state, ori=ori, kind=kind, now=utcnow())
+    except AgencyError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Created agency {agency.ori} {agency.name}.")

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from lms.accounts import twofactor
 from lms.accounts import users as accounts
+from lms.accounts import access_review, login
 from lms.cli.common import agency_or_exit, user_or_exit
 from lms.clock import utcnow
 from lms.extensions import db
@@ -75,7 +76,7 @@ def users_enable(email):
 def users_unlock(email):
     """Lift a lockout after failed log-ins."""
     user = user_or_exit(email)
-    accounts.unlock_user(user, now=utcnow())
+    login.unlock_user(user, now=utcnow())
     db.session.commit()
     click.echo(f"Unlocked {user.email}.")
 
@@ -125,7 +126,7 @@ def users_reencrypt_2fa():
 @with_appcontext
 def users_disable_inactive():
     """Disable accounts with no log-in for LMS_INACTIVE_DAYS days (CJIS: 90)."""
-    disabled = accounts.disable_inactive_users(now=utcnow())
+    disabled = access_review.disable_inactive_users(now=utcnow())
     db.session.commit()
     for user in disabled:
         click.echo(f"Disabled {user.email} (last log-in: {user.last_login_at.isoformat() if user.last_login_at else 'never'})")
@@ -142,6 +143,6 @@ def users_list():
         click.echo("\t".join([user.email, user.role, user.agency.ori if user.agency else "-", status,
                               user.last_login_at.isoformat() if user.last_login_at else "never",
                               user.access_reviewed_at.date().isoformat() if user.access_reviewed_at else "never",
-                              "review-due" if accounts.access_review_due(user, now) else "-"]))
+                              "review-due" if access_review.access_review_due(user, now) else "-"]))
 
 

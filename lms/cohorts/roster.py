@@ -1,39 +1,15 @@
 """Cohorts, agencies and enrollments: create them, enroll trainees, read rosters."""
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from lms.audit import record_event
 from lms.extensions import db
-from lms.inputs import InputError, check_identity
 from lms.models import Agency, Cohort, Enrollment, Module, ModuleProgress, Role, Track, User
 
 
 class CohortError(ValueError):
     """A cohort request that cannot be carried out."""
-
-
-def create_agency(*, name, state, ori, kind=None, contacts=None, actor=None, now) -> Agency:
-    """Register an agency by its ORI number."""
-    try:
-        check_identity(name=(name, "The agency's name"), ori=(ori, "The ORI"), state=(state, "The state"),
-                       kind=(kind, "The kind"))
-    except InputError as error:
-        raise CohortError(str(error)) from None
-    ori = (ori or "").strip().upper()
-    if not re.fullmatch(r"[A-Z0-9]{9}", ori):
-        raise CohortError("An ORI number is 9 letters and digits (e.g. FL0370000).")
-    if not (name or "").strip() or len((state or "").strip()) != 2:
-        raise CohortError("Give the agency's name and its state's two-letter code.")
-    if db.session.scalar(select(Agency.id).where(Agency.ori == ori)) is not None:
-        raise CohortError(f"An agency with ORI {ori} already exists.")
-    agency = Agency(name=name.strip(), state=state.strip().upper(), ori=ori, kind=kind or None,
-                    contacts=(contacts or "").strip() or None, created_at=now)
-    db.session.add(agency)
-    db.session.flush()
-    record_event("agency.create", actor=actor, obj=agency, now=now, details={"ori": ori, "name": agency.name})
-    return agency
 
 
 def create_cohort(*, name, track: Track, start_date, agencies=(), instructors=(), actor=None, now) -> Cohort:

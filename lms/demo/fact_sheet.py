@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
+from lms.agencies.agencies import create_agency
 from lms.accounts import users as accounts
 
 from lms.cohorts import roster as cohorts
@@ -202,7 +203,7 @@ def load_fact_sheet(*, as_of: date, seed: int = 2005) -> DemoReport:
     serial = 0
     for spec in AGENCIES:
         a, m = spec["agency"], spec["mou"]
-        agency = cohorts.create_agency(**a, actor=staff, now=start_clock)
+        agency = create_agency(**a, actor=staff, now=start_clock)
         mou = create_mou(agency=agency, model=m["model"], signed_on=m["signed_on"], effective_on=m["effective_on"],
                          authorized_functions=m["functions"], track_slugs=m["tracks"], actor=staff, now=start_clock)
         coordinator = _account(Role.COORDINATOR, f"coordinator.{a['ori'].lower()}@factsheet.example",

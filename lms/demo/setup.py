@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from lms.agencies.agencies import create_agency
 from lms.accounts import users as accounts
 
 from lms.cohorts import roster as cohorts
@@ -63,7 +64,7 @@ def seed_demo(*, now) -> DemoSetup:
     result = DemoSetup()
     agency = db.session.scalar(select(Agency).where(Agency.ori == DEMO_AGENCY["ori"]))
     if agency is None:
-        agency = cohorts.create_agency(**DEMO_AGENCY, now=now)
+        agency = create_agency(**DEMO_AGENCY, now=now)
     result.mou = _demo_mou(agency, now=now)
     users: dict[str, User] = {}
     for role, email, name in DEMO_ACCOUNTS:

@@ -7,7 +7,7 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from lms.certification.passlist import neutralize
+from lms.spreadsheets import neutralize
 from lms.cohorts.roster import visible_enrollments
 from lms.exams import policy as rules
 from lms.exams.attempts import EXTRA_ATTEMPT

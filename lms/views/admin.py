@@ -5,6 +5,7 @@ from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
 from lms.accounts import users as accounts
+from lms.accounts import access_review as review_service, login as login_service
 
 from lms.accounts import twofactor
 from lms.audit import verify_chain
@@ -107,7 +108,7 @@ def unlock(user_id):
     user = load_user_or_404(user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    accounts.unlock_user(user, actor=current_user, now=utcnow())
+    login_service.unlock_user(user, actor=current_user, now=utcnow())
     return _done(user, f"{user.email} is unlocked.")
 
 
@@ -211,11 +212,11 @@ def access_review():
     review; accounts not reviewed in the last 365 days are flagged."""
     now = utcnow()
     users = db.session.scalars(select(User).order_by(User.name, User.id)).all()
-    due = {u.id for u in users if accounts.access_review_due(u, now)}
+    due = {u.id for u in users if review_service.access_review_due(u, now)}
     only_due = request.args.get("due") == "1"
     shown = [u for u in users if u.id in due] if only_due else users
     return render_template("admin/access_review.html", users=shown, due=due, only_due=only_due, total=len(users),
-                           now=now, form=AccessReviewForm(), days=accounts.ACCESS_REVIEW_DAYS,
+                           now=now, form=AccessReviewForm(), days=review_service.ACCESS_REVIEW_DAYS,
                            self_review=accounts.is_only_active_admin(current_user))
 
 
@@ -228,7 +229,7 @@ def review_access(user_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        accounts.review_access(user, form.decision.data, actor=current_user, now=utcnow(), note=form.note.data)
+        review_service.review_access(user, form.decision.data, actor=current_user, now=utcnow(), note=form.note.data)
     except accounts.AccountError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -7,9 +7,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
 
-from lms.agencies import agreements
+from lms.agencies import agencies as agency_service, agreements, history
 
-from lms.cohorts import roster as cohorts
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.forms.agencies import AgencyForm, DocumentForm, MouForm, MouModelForm, TerminateForm
@@ -21,8 +20,8 @@ from lms.vocabulary import plural
 from lms.views.confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("agencies", __name__)
-bp.add_app_template_filter(agreements.history_lines, "history_lines")
-bp.add_app_template_filter(agreements.history_action, "history_action")
+bp.add_app_template_filter(history.history_lines, "history_lines")
+bp.add_app_template_filter(history.history_action, "history_action")
 bp.add_app_template_filter(agreements.model_label, "mou_model")
 bp.add_app_template_filter(agreements.track_titles, "track_titles")
 bp.add_app_template_filter(agreements.module_titles, "module_titles")
@@ -47,7 +46,7 @@ def load_mou_or_404(mou_id: int) -> Mou:
 
 def _agency_form(obj=None) -> AgencyForm:
     form = AgencyForm(obj=obj)
-    form.kind.choices = [SelectChoice("", "—")] + [SelectChoice(k, k) for k in agreements.AGENCY_KINDS]
+    form.kind.choices = [SelectChoice("", "—")] + [SelectChoice(k, k) for k in agency_service.AGENCY_KINDS]
     return form
 
 
@@ -68,10 +67,10 @@ def agency_new():
     form = _agency_form()
     if form.validate_on_submit():
         try:
-            agency = cohorts.create_agency(name=form.name.data, state=form.state.data, ori=form.ori.data or "",
+            agency = agency_service.create_agency(name=form.name.data, state=form.state.data, ori=form.ori.data or "",
                                            kind=form.kind.data, contacts=form.contacts.data, actor=current_user,
                                            now=utcnow())
-        except cohorts.CohortError as error:
+        except agency_service.AgencyError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
@@ -89,9 +88,9 @@ def agency_detail(agency_id):
     mous = db.session.scalars(select(Mou).where(Mou.agency_id == agency.id).order_by(Mou.effective_on)).all()
     coordinators = db.session.scalars(select(User).where(User.agency_id == agency.id,
                                                          User.role == Role.COORDINATOR.value).order_by(User.name)).all()
-    history = agreements.history(agency) if current_user.has_role(*STAFF) else []
+    events = history.history(agency) if current_user.has_role(*STAFF) else []
     return render_template("agencies/detail.html", agency=agency, mous=mous, coordinators=coordinators,
-                           history=history, today=program_today(utcnow()), models=agreements.mou_models())
+                           history=events, today=program_today(utcnow()), models=agreements.mou_models())
 
 
 @bp.route("/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
@@ -102,9 +101,9 @@ def agency_edit(agency_id):
     form = _agency_form(obj=agency)
     if form.validate_on_submit():
         try:
-            agreements.update_agency(agency, name=form.name.data, state=form.state.data, kind=form.kind.data,
-                                     contacts=form.contacts.data, actor=current_user, now=utcnow())
-        except agreements.AgreementError as error:
+            agency_service.update_agency(agency, name=form.name.data, state=form.state.data, kind=form.kind.data,
+                                          contacts=form.contacts.data, actor=current_user, now=utcnow())
+        except agency_service.AgencyError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
@@ -160,7 +159,7 @@ def mou_detail(mou_id):
     is_staff = current_user.has_role(*STAFF)
     return render_template(
         "agencies/mou_detail.html", mou=mou, models=agreements.mou_models(), enrolled=agreements.enrolled_under(mou),
-        history=agreements.history(mou) if is_staff else [], today=program_today(utcnow()), is_staff=is_staff,
+        history=history.history(mou) if is_staff else [], today=program_today(utcnow()), is_staff=is_staff,
         document_form=DocumentForm() if is_staff else None)
 
 

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.accounts import users as accounts
+from lms.accounts import login as login_service
 
 from lms.accounts import twofactor
 from lms.clock import utcnow
@@ -51,7 +52,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         now = utcnow()
-        result = accounts.authenticate(form.email.data, form.password.data, ip=request.remote_addr, now=now)
+        result = login_service.authenticate(form.email.data, form.password.data, ip=request.remote_addr, now=now)
         db.session.commit()
         if result.user is None:
             flash(result.message, "error")
@@ -141,7 +142,7 @@ def login_code():
                 return _back_to_log_in(str(error))
             form.code.errors.append(str(error))
             return _no_store(render_template("auth/code.html", form=form), 401)
-        accounts.complete_login(user, now=now, ip=request.remote_addr, second_factor=method)
+        login_service.complete_login(user, now=now, ip=request.remote_addr, second_factor=method)
         db.session.commit()
         next_url = session[HALF_LOGIN].get("next")
         _start_session(user, now)
@@ -196,7 +197,7 @@ def enrol():
         next_url = url_for("auth.two_factor")
         if half:
             next_url = session[HALF_LOGIN].get("next") or url_for("main.index")
-            accounts.complete_login(user, now=now, ip=request.remote_addr, second_factor="enrolment")
+            login_service.complete_login(user, now=now, ip=request.remote_addr, second_factor="enrolment")
         db.session.commit()
         session.pop(ENROL_SECRET, None)
         if half:
@@ -244,7 +245,7 @@ def new_recovery_codes():
 def logout():
     """Log out: every session of this user ends, on every device. Half logged in: the log-in is abandoned."""
     if current_user.is_authenticated:
-        accounts.logout(current_user._get_current_object(), now=utcnow())
+        login_service.logout(current_user._get_current_object(), now=utcnow())
         db.session.commit()
         logout_user()
         session.clear()
@@ -263,7 +264,7 @@ def change_password():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            accounts.change_password(user, form.current_password.data, form.new_password.data, now=utcnow())
+            login_service.change_password(user, form.current_password.data, form.new_password.data, now=utcnow())
         except accounts.AccountError as error:
             db.session.commit()  # keeps the audit record of a failed attempt
             form.new_password.errors.append(str(error))

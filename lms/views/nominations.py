@@ -5,7 +5,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
 
-from lms.agencies import nominations as service
+from lms.agencies import nominations as service, rosters
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.forms.agencies import AcceptForm, DeclineForm, EnrollmentImportForm, NominationForm, RosterImportForm
@@ -100,10 +100,10 @@ def roster_import():
         mou = _load_own_mou(form.mou_id.data)
         data = _csv_upload(form.roster.data)
         if data is not None:
-            report = service.import_roster(data, mou=mou, only_good_rows=form.mode.data == "good",
+            report = rosters.import_roster(data, mou=mou, only_good_rows=form.mode.data == "good",
                                            actor=current_user, now=utcnow())
             db.session.commit()  # the nominations, or the audit of a refused import
-    return render_template("nominations/import.html", form=form, report=report, columns=service.ROSTER_COLUMNS)
+    return render_template("nominations/import.html", form=form, report=report, columns=rosters.ROSTER_COLUMNS)
 
 
 def _csv_upload(upload) -> bytes | None:
@@ -112,7 +112,7 @@ def _csv_upload(upload) -> bytes | None:
     if upload is None or not getattr(upload, "filename", "") or not upload.filename.lower().endswith(".csv"):
         flash("Choose a .csv file.", "error")
         return None
-    return upload.stream.read(service.MAX_ROSTER_BYTES + 1)
+    return upload.stream.read(rosters.MAX_ROSTER_BYTES + 1)
 
 
 @bp.route("/import-enrollments", methods=["GET", "POST"])
@@ -135,7 +135,7 @@ def enrollment_import():
         data = _csv_upload(form.roster.data)
         if data is not None:
             try:
-                report = service.import_enrollments(data, mou=mou, cohort=cohort, actor=current_user, now=utcnow(),
+                report = rosters.import_enrollments(data, mou=mou, cohort=cohort, actor=current_user, now=utcnow(),
                                                     only_good_rows=form.mode.data == "good")
             except service.NominationError as error:
                 db.session.rollback()
@@ -144,7 +144,7 @@ def enrollment_import():
                 db.session.commit()  # the enrollments, or the audit of a refused import
     # Temporary passwords are on this response only (never flashed into the cookie or logged).
     return render_template("nominations/import_enrollments.html", form=form, report=report,
-                           columns=service.ROSTER_COLUMNS)
+                           columns=rosters.ROSTER_COLUMNS)
 
 
 @bp.get("/<int:nomination_id>")

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.certification import passlist as exports
+from lms.certification import passlist as passlists, registry as registry_search
 from lms.certification import status as cert_status
 from lms.certification.signing import verify_snapshot
 from lms.clock import utcnow
@@ -51,10 +51,10 @@ def _filter_choices() -> dict:
 def registry():
     """Certifications, searchable and filterable, newest first."""
     today = program_today(utcnow())
-    filters = exports.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
+    filters = passlists.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
     page = max(request.args.get("page", 1, type=int), 1)
     q = (request.args.get("q") or "").strip()[:100]
-    rows, total = exports.find_certifications(filters, today=today, q=q, limit=50, offset=50 * (page - 1))
+    rows, total = registry_search.find_certifications(filters, today=today, q=q, limit=50, offset=50 * (page - 1))
     return render_template("registry/list.html", rows=rows, total=total, page=page, q=q, filters=filters,
                            today=today, effective=cert_status.effective_status, labels=STATUS_LABELS,
                            **_filter_choices())
@@ -154,9 +154,9 @@ def due():
 def passlist():
     """The pass list: filters, how many rows match, a preview, and the downloads."""
     today = program_today(utcnow())
-    filters = exports.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
-    return render_template("registry/passlist.html", filters=filters, total=exports.count_rows(filters, today=today),
-                           rows=exports.preview_rows(filters, today=today), columns=exports.COLUMNS,
+    filters = passlists.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
+    return render_template("registry/passlist.html", filters=filters, total=passlists.count_rows(filters, today=today),
+                           rows=passlists.preview_rows(filters, today=today), columns=passlists.COLUMNS,
                            labels=STATUS_LABELS, **_filter_choices())
 
 
@@ -166,9 +166,9 @@ def passlist_download(fmt):
     """Stream the pass list as CSV, XLSX or JSON (audited with its filters and row count)."""
     now = utcnow()
     today = program_today(now)
-    filters = exports.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
-    chunks = exports.export_chunks(filters, fmt, today=today, now=now, actor=current_user)
-    mimetype, _ = exports.FORMATS[fmt]
+    filters = passlists.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
+    chunks = passlists.export_chunks(filters, fmt, today=today, now=now, actor=current_user)
+    mimetype, _ = passlists.FORMATS[fmt]
     return Response(stream_with_context(chunks), mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{exports.export_filename(fmt, today)}"',
+        "Content-Disposition": f'attachment; filename="{passlists.export_filename(fmt, today)}"',
         "X-Content-Type-Options": "nosniff"})

@@ -41,7 +41,8 @@ from lms.clock import program_today
 from lms.accounts.users import create_user
 from lms.agencies.agreements import create_mou
 from lms.clock import utcnow
-from lms.cohorts.roster import create_agency, create_cohort, enroll
+from lms.cohorts.roster import create_cohort, enroll
+from lms.agencies.agencies import create_agency
 from lms.exams.attempts import submit_attempt
 from lms.extensions import db
 from lms.models import Certification, Role, Track

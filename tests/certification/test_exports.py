@@ -10,10 +10,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from lms.certification import status as cert_status
-from lms.certification.passlist import (
-    COLUMNS, FORMULA_TRIGGERS, PassListFilters, csv_chunks, export_chunks, filters_from_args, json_chunks, neutralize,
-    write_xlsx,
-)
+from lms.certification.passlist import COLUMNS, HEADER, PassListFilters, export_chunks, filters_from_args, json_chunks
+from lms.spreadsheets import FORMULA_TRIGGERS, csv_chunks, neutralize, write_xlsx
 from lms.models import AuditEvent, Certification
 
 # Names can no longer hold control characters (tab, line breaks: lms.inputs refuses them), so those
@@ -44,11 +42,11 @@ def test_a_neutralized_text_never_starts_a_formula(text):
 def test_no_exported_csv_or_xlsx_cell_can_start_a_formula(pairs):
     rows = [(f"287G-2026-{i:06d}", name, agency, "VA0000001", "Track", "Cohort", date(2026, 3, 2),
              date(2028, 3, 2), "active", "http://x/verify") for i, (name, agency) in enumerate(pairs)]
-    text = b"".join(csv_chunks(iter(rows))).decode("utf-8-sig")
+    text = b"".join(csv_chunks(HEADER, iter(rows))).decode("utf-8-sig")
     for record in csv.reader(io.StringIO(text, newline="")):
         assert all(_trigger_free(cell) for cell in record)
     buffer = io.BytesIO()
-    write_xlsx(iter(rows), buffer)
+    write_xlsx(HEADER, iter(rows), buffer, title="Pass list")
     buffer.seek(0)
     sheet = openpyxl.load_workbook(buffer).active
     for row in sheet.iter_rows():
@@ -175,7 +173,7 @@ def test_query_string_filters_ignore_junk_and_a_coordinator_scope_wins():
 def test_writers_stream_in_chunks(kit):
     rows = ((f"287G-2026-{i:06d}", "N", "A", "O", "T", "C", date(2026, 1, 1), date(2028, 1, 1), "active", "u")
             for i in range(2500))
-    chunks = list(csv_chunks(rows, batch=1000))
+    chunks = list(csv_chunks(HEADER, rows, batch=1000))
     assert len(chunks) == 3 and sum(c.count(b"\r\n") for c in chunks) == 2501
     rows = ((f"n{i}", "N", "A", "O", "T", "C", date(2026, 1, 1), date(2028, 1, 1), "active", "u") for i in range(2500))
     parts = list(json_chunks(rows, meta={}, batch=1000))
