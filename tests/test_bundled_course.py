@@ -118,3 +118,25 @@ def test_every_bundled_module_renders_with_working_anchors_and_only_allowed_clas
         links = [h for h in re.findall(r'href="#([^"]*)"', doc.html + doc.toc_html)]
         assert set(links) <= set(ids), (module.id, set(links) - set(ids))
         assert doc.toc_html, module.id
+
+
+@pytest.mark.parametrize("track_id, topic, hours", [("task-force", "task-force", 40),
+                                                     ("warrant-service-officer", "warrant-service", 8)])
+def test_the_task_force_and_warrant_service_officer_tracks_match_their_model(catalog, track_id, topic, hours):
+    """The shorter models have courses of their own: stated in hours (about 40 and 8), with modules on their
+    model, a certification of their own, and exams that weigh the model's own objectives most."""
+    track = catalog.tracks[track_id]
+    assert track.length_unit == "hours" and track.online_hours + track.classroom_hours == hours
+    assert track.refresher_of is None
+    others = {t.certification_title for t in catalog.tracks.values() if t.id != track_id}
+    assert track.certification_title not in others
+    modules = [m for week in track.schedule for m in week[2]]
+    own = {o["id"] for m in modules if catalog.modules[m].topic == topic for o in catalog.modules[m].objectives}
+    assert len(own) >= 6
+    for exam_id in [e for week in track.schedule for e in week[3]]:
+        cells = catalog.exams[exam_id].data["draw"]
+        assert sum(c["count"] for c in cells) >= 15
+        per_objective = Counter()
+        for cell in cells:
+            per_objective[cell["objective"]] += cell["count"]
+        assert max(per_objective.values()) == max(per_objective[o] for o in own), exam_id

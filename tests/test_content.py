@@ -40,6 +40,14 @@ def test_fixture_content_is_valid(tree):
     assert catalog.tracks["test-track"].schedule[0][2] == ["agreement/basics", "agreement/supervision"]
 
 
+def test_a_content_folder_inside_a_folder_named_tracks_or_exams_still_has_its_modules(tmp_path):
+    """Only folders inside the content root decide what a Markdown file is (a checkout at /srv/tracks/)."""
+    root = tmp_path / "tracks" / "exams" / "content"
+    shutil.copytree(FIXTURE, root)
+    catalog, errors = check_content(root)
+    assert errors == [] and len(catalog.modules) == 3
+
+
 def test_bundled_content_is_valid():
     catalog, errors = check_content(PROJECT_ROOT)
     assert [str(e) for e in errors] == []

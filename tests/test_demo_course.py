@@ -1,5 +1,8 @@
-"""The quickstart demo on the bundled course, end to end: both demo cohorts take every exam of their
-track through the exam engine, complete every module, and are certified."""
+"""The quickstart demo on the bundled course, end to end: every demo cohort (officer, custody assistant,
+Task Force, Warrant Service Officer) takes every exam of its track through the exam engine, completes every
+module, and is certified under the agreement of its model, with the course length on the certificate."""
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -13,8 +16,13 @@ from .conftest import PROJECT_ROOT
 from .exams.conftest import answer_all
 
 
-@pytest.mark.parametrize("cohort_name", ["Demo officer cohort", "Demo custody assistant cohort"])
-def test_a_demo_cohort_can_take_every_exam_of_its_track(db, factory, clock, cohort_name):
+@pytest.mark.parametrize("cohort_name, min_exams, length, model", [
+    ("Demo officer cohort", 7, "5 weeks", "jail_enforcement"),
+    ("Demo custody assistant cohort", 7, "4 weeks", "jail_enforcement"),
+    ("Demo Task Force cohort", 2, "40 hours", "task_force"),
+    ("Demo Warrant Service Officer cohort", 1, "8 hours", "warrant_service_officer"),
+])
+def test_a_demo_cohort_can_take_every_exam_of_its_track(db, factory, clock, cohort_name, min_exams, length, model):
     factory.synced_content(PROJECT_ROOT)
     seed_demo(now=clock())
     db.session.commit()
@@ -27,7 +35,7 @@ def test_a_demo_cohort_can_take_every_exam_of_its_track(db, factory, clock, coho
     trainee = enrollment.user
     exams = [i.ref for i in cohort.track.items if i.kind == "exam"]
     modules = [i.ref for i in cohort.track.items if i.kind == "module"]
-    assert len(exams) >= 7
+    assert len(exams) >= min_exams
     for slug in modules:
         access = learning.module_access([enrollment], slug, clock())
         learning.mark_completed(access, clock())
@@ -45,4 +53,7 @@ def test_a_demo_cohort_can_take_every_exam_of_its_track(db, factory, clock, coho
         clock.advance(minutes=30)
     certification = db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment.id))
     assert certification is not None and certification.track_slug == cohort.track.slug
+    snapshot = json.loads(certification.snapshot)
+    assert snapshot["track"]["length"] == length and snapshot["mou"]["model"] == model
+    assert snapshot["track"]["certification_title"] == cohort.track.certification_title
     assert db.session.scalar(select(Module).where(Module.slug == modules[0])) is not None

@@ -31,9 +31,12 @@ def test_quickstart_twice_creates_everything_once(tmp_path):
     assert {role for role, _, _ in accounts} == {"trainee", "instructor", "coordinator", "staff", "admin"}
     with app.app_context():
         before = counts()
-        assert before["Track"] == 4 and before["Cohort"] == 2 and before["Enrollment"] == 2 and before["Mou"] == 1
-        # The demo trainees study under the demo agency's agreement, as nominated officers do.
-        assert {e.mou_id for e in db.session.scalars(select(Enrollment))} == {db.session.scalar(select(Mou.id))}
+        assert before["Track"] == 6 and before["Cohort"] == 4 and before["Enrollment"] == 4 and before["Mou"] == 3
+        # The demo trainees study under the demo agency's agreement of their course's model, as nominated
+        # officers do: the officer and custody cohorts under Jail Enforcement, the others under their own.
+        models = {e.cohort.track.slug: e.mou.model for e in db.session.scalars(select(Enrollment))}
+        assert models == {"officer-basic": "jail_enforcement", "custody-assistant": "jail_enforcement",
+                          "task-force": "task_force", "warrant-service-officer": "warrant_service_officer"}
     second = runner.invoke(args=["quickstart", "--no-serve"])
     assert second.exit_code == 0, second.output
     assert "already exist" in second.output and "up to date" in second.output
@@ -183,8 +186,8 @@ def test_quickstart_on_another_port_links_to_that_port_and_prints_the_passwords_
     text = "\n".join(box)
     assert "lms users reset-password EMAIL" in text and "Log in at http://127.0.0.1:5101" in text
     passwords = _accounts("\n".join(lines))
-    assert set(passwords) == {f"{r}@demo.example" for r in ("trainee", "custody.trainee", "instructor", "coordinator",
-                                                            "staff", "admin")}
+    assert set(passwords) == {f"{r}@demo.example" for r in ("trainee", "custody.trainee", "taskforce.trainee",
+                                                            "wso.trainee", "instructor", "coordinator", "staff", "admin")}
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{20}", p) for p in passwords.values())
 
     # Issued from the command line (no request): the signed record names the address being served.

@@ -176,7 +176,8 @@ def build_snapshot(enrollment: Enrollment, reqs: Requirements, *, number: str, n
         "holder": {"user_id": user.id, "name": user.name},
         "agency": ({"id": agency.id, "name": agency.name, "ori": agency.ori, "state": agency.state}
                    if agency else None),
-        "track": {"slug": track.slug, "title": track.title, "weeks": track.weeks,
+        # The length as the course page states it ("5 weeks", "8 hours"), frozen with the rest.
+        "track": {"slug": track.slug, "title": track.title, "weeks": track.weeks, "length": track.length_label,
                   "certification_title": track.certification_title, "validity_years": track.validity_years,
                   "refresher_of": track.refresher_of},
         "cohort": {"id": cohort.id, "name": cohort.name, "start_date": cohort.start_date.isoformat()},

@@ -2,7 +2,7 @@
 
 TOPICS = [
     "agreement", "immigration-law", "civil-rights", "racial-profiling", "intercultural",
-    "use-of-force", "consular", "outreach", "liability", "custody", "annex",
+    "use-of-force", "consular", "outreach", "liability", "custody", "task-force", "warrant-service", "annex",
 ]
 QUESTION_TYPES = ["single", "multiple", "true_false", "short", "numeric", "matching"]
 DIFFICULTIES = ["easy", "medium", "hard"]

@@ -59,10 +59,11 @@ class CertKit:
         return exam
 
     def track(self, slug=None, *, modules=("m/one", "m/two"), exams=("exam-a", "exam-b"), weeks=2,
-              validity_years=2, refresher_of=None, title=None) -> Track:
+              validity_years=2, refresher_of=None, title=None, length_unit="weeks", hours=(None, None)) -> Track:
         slug = slug or f"track-{self._next()}"
         now = self.clock()
         track = Track(slug=slug, title=title or f"Track {slug}", audience="Officers", weeks=weeks, description="",
+                      length_unit=length_unit, online_hours=hours[0], classroom_hours=hours[1],
                       is_sample=True, certification_title=f"Certification of {slug}",
                       validity_years=validity_years, refresher_of=refresher_of, content_hash="t" * 64,
                       created_at=now, updated_at=now)

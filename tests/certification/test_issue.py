@@ -69,7 +69,7 @@ def test_snapshot_holds_what_the_certificate_says(kit, db, factory, clock):
     assert certification.number == snap["number"] == "287G-2026-000001"
     assert snap["holder"]["name"] == "Dana Álvarez"
     assert snap["agency"] == {"id": agency.id, "name": "Example County Sheriff", "ori": "VA0420000", "state": "VA"}
-    assert snap["track"]["slug"] == track.slug and snap["track"]["weeks"] == 5
+    assert snap["track"]["slug"] == track.slug and snap["track"]["weeks"] == 5 and snap["track"]["length"] == "5 weeks"
     assert snap["mou"]["id"] == mou.id and snap["mou"]["model"] == "jail_enforcement"
     assert snap["mou"]["authorized_functions"] == ["Interrogate in jail", "Process for removal"]
     assert [e["slug"] for e in snap["exams"]] == ["exam-a", "exam-b"]

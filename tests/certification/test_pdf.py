@@ -2,6 +2,7 @@
 the QR encodes that URL, tagged, no network, and the same bytes on every download, also after the user is
 renamed."""
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -83,3 +84,28 @@ def test_the_printed_qr_code_decodes_to_the_verification_url(kit, db, clock, tmp
                    check=True)
     out = subprocess.run(["zbarimg", "--raw", "-q", str(tmp_path / "page.png")], capture_output=True, text=True)
     assert out.stdout.strip() == f"http://127.0.0.1:5000/verify/{certification.verification_code}"
+
+
+def test_the_certificate_states_the_length_frozen_at_issue_in_hours_or_weeks(kit, db, clock, client):
+    """A course stated in hours prints its hours, as the course page does; editing the track later changes
+    nothing; a record issued before the snapshot held the length still prints its weeks."""
+    from flask import render_template
+
+    from tests.conftest import login
+
+    trainee = kit.trainee()
+    track = kit.track("wso-course", weeks=1, length_unit="hours", hours=(2.5, 5.5))
+    certification = kit.certified(track, trainee=trainee)
+    assert json.loads(certification.snapshot)["track"]["length"] == "8 hours"
+    track.length_unit, track.online_hours, track.weeks = "weeks", 30, 3
+    db.session.commit()
+    text = _text(certificate_pdf(certification, now=clock())).replace("\n", " ")
+    assert "(8 hours, cohort" in text and "3 weeks" not in text
+    login(client, trainee.email)
+    page = client.get(f"/certificates/{certification.number}").get_data(as_text=True)
+    assert "(8 hours)" in page
+
+    context = certificate_context(kit.certified())  # a course in weeks, as issued before: no length
+    assert context["s"]["track"]["length"] == "2 weeks"
+    del context["s"]["track"]["length"]
+    assert "(2 weeks," in render_template("pdf/certificate.html", **context)
