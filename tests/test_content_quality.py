@@ -192,6 +192,18 @@ def test_every_bundled_module_is_reviewed_and_dated():
     assert all(m.reviewed_by for m in catalog.modules.values())
 
 
+def test_the_bundled_course_passes_every_quality_rule():
+    """No warning at all: items per exam, spares per cell, key balance, families, review dates, source
+    dates, standard setting and hours (the rules and their thresholds are lms.content.quality.RULES)."""
+    catalog, errors = check_content(PROJECT_ROOT)
+    assert errors == []
+    assert [str(w) for w in quality_warnings(catalog, today=TODAY)] == []
+    certifying = {slug for track in catalog.tracks.values() for _, _, _, exams in track.schedule for slug in exams}
+    assert all(sum(cell["count"] for cell in catalog.exams[slug].data["draw"]) >= RULES.min_exam_items
+               for slug in certifying)
+    assert all("standard_setting" in catalog.exams[slug].data for slug in certifying)
+
+
 def _placed_track(weeks=1, online=None, classroom=None, length_unit="weeks"):
     track = _track(["e"])
     track.schedule = [(1, "w", ["agreement/basics"], ["e"])]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit import record_event
@@ -171,6 +171,22 @@ def pending_extra_time(enrollment_id: int, exam_id: int):
 # -- start -------------------------------------------------------------------------------------
 
 
+def _seen_questions(enrollment: Enrollment, exam_id: int, policy, finished) -> set[int]:
+    """The questions a new attempt should avoid: the exam's earlier attempts' (``no_repeats``) and, when
+    the track says so (``no_repeats_across_exams``), those of the enrollment's other exams."""
+    seen_in = []
+    if policy.no_repeats and finished:
+        seen_in.append(Attempt.exam_id == exam_id)
+    if enrollment.cohort.track.no_repeats_across_exams:
+        seen_in.append(Attempt.exam_id != exam_id)
+    if not seen_in:
+        return set()
+    return set(db.session.scalars(
+        select(AttemptQuestion.question_id).join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .where(Attempt.enrollment_id == enrollment.id, or_(*seen_in))
+    ))
+
+
 def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -> Attempt:
     """Start an attempt in the context's enrollment (or resume the open one): draw per blueprint, pin
     versions, set the deadline (the enrollment's time multiplier and pending extra time apply)."""
@@ -184,12 +200,7 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
     policy, blueprint = context.policy, context.version.blueprint
     seed = seed or secrets.token_hex(16)
     rng = random.Random(seed)
-    seen = frozenset()
-    if policy.no_repeats and finished:
-        seen = frozenset(db.session.scalars(
-            select(AttemptQuestion.question_id).join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-            .where(Attempt.enrollment_id == enrollment.id, Attempt.exam_id == context.exam.id)
-        ))
+    seen = frozenset(_seen_questions(enrollment, context.exam.id, policy, finished))
     try:
         rounds = rules.attempts_allowed(policy, granted.count) - len(finished) if policy.no_repeats else 1
         drawn = draw_questions(blueprint["draw"], load_candidates(blueprint["draw"]), rng, seen=seen,

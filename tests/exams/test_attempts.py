@@ -292,3 +292,30 @@ def test_a_week_opened_early_opens_its_exam(world, clock):
     open_week_early(world.cohort, 2, actor=world.instructor, now=clock())
     _db.session.commit()
     assert start(world.trainee, "later-exam", clock).status == "open"
+
+
+def _later_questions_after_pool_exam(factory, world, clock, *, across: bool, seeds) -> list[tuple[set, set]]:
+    """For each seed, a new trainee takes pool-exam (week 1) and later-exam (week 2), both drawing from
+    the pool bank; returns each trainee's (pool-exam questions, later-exam questions)."""
+    world.cohort.track.no_repeats_across_exams = across
+    _db.session.commit()
+    taken = []
+    for n, seed in enumerate(seeds):
+        trainee = factory.user(agency=world.agency, email=f"seed{across}{n}@example.test")
+        factory.enroll(trainee, world.cohort)
+        unit = start(trainee, "pool-exam", clock, seed=seed)
+        submit_attempt(unit, now=clock())
+        _db.session.commit()
+        later = start(trainee, "later-exam", clock, seed=seed)
+        taken.append(({q.question_id for q in unit.questions}, {q.question_id for q in later.questions}))
+    return taken
+
+
+def test_a_track_with_no_repeats_across_exams_draws_nothing_already_seen_in_another_exam(factory, world, clock):
+    clock.advance(days=7)  # week 2 open: both exams can start
+    seeds = [f"seed-{n}" for n in range(8)]
+    for unit, later in _later_questions_after_pool_exam(factory, world, clock, across=True, seeds=seeds):
+        assert unit and later and not unit & later
+    # The same seeds without the option repeat a question somewhere: the check above is not vacuous.
+    control = _later_questions_after_pool_exam(factory, world, clock, across=False, seeds=seeds)
+    assert any(unit & later for unit, later in control)
