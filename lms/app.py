@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, session, url_for
+from flask.cli import FlaskGroup
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -11,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms import (
     db_engine,  # also registers the SQLite pragmas and BEGIN IMMEDIATE
     inputs,
+    origin,
     session_rules,
     vocabulary,
 )
@@ -118,6 +120,15 @@ def _register_hooks(app: Flask) -> None:
     # Background polls from an open page are not user activity: they must not keep an idle session alive
     # (the exam's status check counts only while its attempt is open: the view decides).
     passive_endpoints = {"exams.status"}
+
+    @app.before_request
+    def note_origin():
+        # Services read where an action comes from here (lms.origin), never from the request.
+        origin.set_origin(origin.Origin(client_ip=request.remote_addr, site_url=request.host_url))
+
+    @app.teardown_request
+    def forget_origin(_error=None):
+        origin.clear_origin()
 
     @app.before_request
     def refuse_control_characters():
@@ -236,3 +247,8 @@ def _register_vocabulary(app: Flask) -> None:
     app.add_template_global(vocabulary.EXAM_STATE, "EXAM_STATE")
     app.add_template_global(vocabulary.FINISH_REASON, "FINISH_REASON")
     app.add_template_global(vocabulary.MODULE_STATE, "MODULE_STATE")
+
+
+def run_cli():
+    """Entry point of the `lms` console script: the command groups of lms.cli on an app built by create_app."""
+    FlaskGroup(create_app=create_app, help="The 287(g) training LMS.")(prog_name="lms")

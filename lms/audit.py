@@ -3,9 +3,9 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from flask import has_request_context, request
 from sqlalchemy import select
 
+from lms import origin
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.models import AuditEvent, AuditHead
@@ -26,8 +26,9 @@ def _digest(event) -> str:
 
 
 def client_address() -> str | None:
-    """The requesting client's address (ProxyFix makes this the real client behind a proxy)."""
-    return request.remote_addr if has_request_context() else None
+    """The requesting client's address, as the web layer set it (ProxyFix makes it the real client behind a
+    proxy); None outside a request."""
+    return origin.current().client_ip
 
 
 def ensure_head() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DatabaseError
 from lms.audit import record_event, verify_chain
 from lms.models import AuditEvent, AuditHead
 
-from .conftest import PROJECT_ROOT, audit_guard_lifted
+from .conftest import PROJECT_ROOT, audit_guard_lifted, login
 
 
 def test_events_chain_and_verify(db, factory):
@@ -25,6 +25,19 @@ def test_events_chain_and_verify(db, factory):
     assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
     assert events[-1].details == {"i": 4} and events[-1].ip == "192.0.2.1"
     assert events[-1].created_at.tzinfo is not None
+
+
+def test_an_event_carries_the_address_of_its_request_and_none_outside_one(app, db, factory):
+    """The web layer hands the client's address to the audit log (lms.origin); once the request is over, an
+    event recorded outside any request (the CLI, a job) has none, and does not inherit the last one."""
+    user = factory.user(email="origin@example.test")
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert login(client, user.email, "not the password").status_code == 401
+    during = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert during.action == "auth.login" and during.outcome == "failure" and during.ip == "198.51.100.7"
+    after = record_event("account.unlock", object_type="user", object_id=user.id, now=factory.clock())
+    assert after.ip is None
 
 
 def test_editing_an_event_in_the_database_breaks_the_chain(db, factory):

@@ -2,7 +2,7 @@
 
 The address is ``LMS_PUBLIC_URL`` when it is set (production must set it: a request's Host header is
 the client's to choose, and a link frozen into a certificate must not be). Otherwise it is the address
-the app is actually served on: the current request's own (behind a proxy with ``LMS_BEHIND_PROXY``,
+the app is actually served on: the current request's own (lms.origin) (behind a proxy with ``LMS_BEHIND_PROXY``,
 the forwarded host), or, outside a request (the CLI), ``LOCAL_URL``, which ``lms quickstart`` sets to
 the host and port it serves on.
 
@@ -11,7 +11,9 @@ numbers are sequential, so links made of them could be walked to list every cert
 """
 import secrets
 
-from flask import current_app, has_request_context, request
+from flask import current_app
+
+from lms import origin
 
 DEFAULT_LOCAL_URL = "http://127.0.0.1:5000"
 KEYS_PATH = "/.well-known/lms-signing-keys.json"
@@ -22,8 +24,8 @@ def public_base_url() -> str:
     configured = current_app.config.get("PUBLIC_URL")
     if configured:
         return configured.rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
+    if origin.current().site_url:  # the address this request was made on (set by the web layer)
+        return origin.current().site_url.rstrip("/")
     return (current_app.config.get("LOCAL_URL") or DEFAULT_LOCAL_URL).rstrip("/")
 
 

@@ -6,14 +6,15 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.certification import passlist as passlists, registry as registry_search
+from lms import origin
+from lms.certification import passlist as passlists
+from lms.certification import registry as registry_search
 from lms.certification import status as cert_status
 from lms.certification.signing import verify_snapshot
-from lms.clock import utcnow
+from lms.clock import program_today, utcnow
 from lms.cohorts.roster import cohorts_visible_to
 from lms.extensions import db
 from lms.forms.certification import StatusReasonForm
-from lms.clock import program_today
 from lms.models import Agency, Certification, Track
 from lms.models.certification import STATUS_LABELS, STATUSES
 from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
@@ -169,6 +170,6 @@ def passlist_download(fmt):
     filters = passlists.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
     chunks = passlists.export_chunks(filters, fmt, today=today, now=now, actor=current_user)
     mimetype, _ = passlists.FORMATS[fmt]
-    return Response(stream_with_context(chunks), mimetype=mimetype, headers={
+    return Response(stream_with_context(origin.carried(chunks)), mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{passlists.export_filename(fmt, today)}"',
         "X-Content-Type-Options": "nosniff"})

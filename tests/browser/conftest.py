@@ -86,7 +86,7 @@ class LiveServer:
 
     def cli(self, *args: str) -> str:
         """Run an `lms` command on this server's instance (its own database), as its operator would; its output."""
-        result = subprocess.run([sys.executable, "-c", "from lms.cli.main import main; main()", *args], cwd=PROJECT_ROOT,
+        result = subprocess.run([sys.executable, "-c", "from lms.app import run_cli; run_cli()", *args], cwd=PROJECT_ROOT,
                                 env=self.env(), capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             raise RuntimeError(f"lms {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -169,7 +169,7 @@ def start_server(instance: Path, *, timeout: float = 60, settings: dict[str, str
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = _server_env(instance, url, settings)
-    setup = subprocess.run([sys.executable, "-c", "from lms.cli.main import main; main()", "quickstart", "--no-serve"],
+    setup = subprocess.run([sys.executable, "-c", "from lms.app import run_cli; run_cli()", "quickstart", "--no-serve"],
                            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
     if setup.returncode != 0:
         raise RuntimeError(f"lms quickstart failed ({setup.returncode}):\n{setup.stdout}\n{setup.stderr}")
