@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 from lms.certification.signing import SigningKeyError, generate_key, key_path, published_keys, rotate_key
 from lms.certification.status import TransitionRefused, change_status, due_for_refresher, expire_due
 from lms.certification.verify import find_certification, lookup
-from lms.cli.common import agency_or_exit, cli_actor
+from lms.cli.common import agency_or_exit, cli_actor, commit_or_exit
 from lms.clock import program_today, utcnow
 from lms.extensions import db
 from lms.vocabulary import certification_status, plural
@@ -30,11 +30,7 @@ def _certification_or_exit(number):
 def certs_keygen():
     """Create the Ed25519 signing key (in LMS_SIGNING_KEY_PATH or the instance folder)."""
 
-    try:
-        key = generate_key(now=utcnow(), actor_label=cli_actor(None)[1])
-    except SigningKeyError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
+    key = commit_or_exit(lambda: generate_key(now=utcnow(), actor_label=cli_actor(None)[1]), SigningKeyError)
     click.echo(f"Created signing key {key.key_id} at {key_path()} (private: keep it out of backups you share).")
 
 

@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from lms.agencies.agencies import AgencyError, create_agency
-from lms.cli.common import agency_or_exit, user_or_exit
+from lms.cli.common import agency_or_exit, commit_or_exit, user_or_exit
 from lms.clock import utcnow
 from lms.cohorts import roster as cohort_service
 from lms.extensions import db
@@ -26,11 +26,7 @@ cohorts_cli = click.Group("cohorts", help="Agencies, cohorts and enrollments.")
 @with_appcontext
 def cohorts_create_agency(name, state, ori, kind):
     """Register an agency."""
-    try:
-        agency = create_agency(name=name, state=state, ori=ori, kind=kind, now=utcnow())
-    except AgencyError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
+    agency = commit_or_exit(lambda: create_agency(name=name, state=state, ori=ori, kind=kind, now=utcnow()), AgencyError)
     click.echo(f"Created agency {agency.ori} {agency.name}.")
 
 
@@ -46,15 +42,11 @@ def cohorts_create(name, track_slug, start_date, oris, instructor_emails):
     track = db.session.scalar(select(Track).where(Track.slug == track_slug, Track.retired_at.is_(None)))
     if track is None:
         raise click.ClickException(f"No active track {track_slug}.")
-    try:
-        cohort = cohort_service.create_cohort(
-            name=name, track=track, start_date=date.fromisoformat(start_date),
-            agencies=[agency_or_exit(o) for o in oris],
-            instructors=[user_or_exit(e) for e in instructor_emails], now=utcnow(),
-        )
-    except (cohort_service.CohortError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
+    cohort = commit_or_exit(lambda: cohort_service.create_cohort(
+        name=name, track=track, start_date=date.fromisoformat(start_date),
+        agencies=[agency_or_exit(o) for o in oris],
+        instructors=[user_or_exit(e) for e in instructor_emails], now=utcnow(),
+    ), (cohort_service.CohortError, ValueError))
     click.echo(f"Created cohort {cohort.id} {cohort.name}.")
 
 

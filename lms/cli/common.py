@@ -40,3 +40,19 @@ def cli_actor(email):
     except (KeyError, OSError):
         login = "unknown"
     return None, f"cli:{login}"
+
+
+def or_exit(change, refusals=ValueError):
+    """Run a service call; a refusal (``refusals``) rolls back and exits with its message."""
+    try:
+        return change()
+    except refusals as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+
+
+def commit_or_exit(change, refusals=ValueError):
+    """Run a service call and commit; a refusal rolls back and exits with its message, nothing saved."""
+    result = or_exit(change, refusals)
+    db.session.commit()
+    return result

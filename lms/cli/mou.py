@@ -4,8 +4,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from lms.agencies.agreements import AgreementError, attach_mou, create_mou, terminate_mou
-from lms.cli.common import agency_or_exit, cli_actor, user_or_exit
+from lms.agencies.agreements import AgreementError, attach_mou, create_mou, mou_models, terminate_mou
+from lms.cli.common import agency_or_exit, cli_actor, commit_or_exit, user_or_exit
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.models import Cohort, Enrollment, Mou
@@ -18,7 +18,7 @@ mou_cli = click.Group("mou", help="Agencies' agreements (MOUs) with ICE.")
 
 @mou_cli.command("create")
 @click.option("--agency", "ori", required=True, help="The agency's ORI.")
-@click.option("--model", type=click.Choice(["jail_enforcement", "task_force", "warrant_service_officer"]), required=True)
+@click.option("--model", required=True, help="The 287(g) model's key (`lms mou models` lists them).")
 @click.option("--signed", "signed_on", type=click.DateTime(["%Y-%m-%d"]), required=True)
 @click.option("--effective", "effective_on", type=click.DateTime(["%Y-%m-%d"]), required=True)
 @click.option("--ends", "ends_on", type=click.DateTime(["%Y-%m-%d"]))
@@ -28,14 +28,18 @@ mou_cli = click.Group("mou", help="Agencies' agreements (MOUs) with ICE.")
 def mou_create(ori, model, signed_on, effective_on, ends_on, functions, officer_cap):
     """Record an agency's agreement and the functions it authorizes."""
 
-    try:
-        mou = create_mou(agency=agency_or_exit(ori), model=model, signed_on=signed_on.date(),
-                         effective_on=effective_on.date(), ends_on=ends_on.date() if ends_on else None,
-                         authorized_functions=list(functions), officer_cap=officer_cap, now=utcnow())
-    except AgreementError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
+    mou = commit_or_exit(lambda: create_mou(agency=agency_or_exit(ori), model=model, signed_on=signed_on.date(),
+                     effective_on=effective_on.date(), ends_on=ends_on.date() if ends_on else None,
+                     authorized_functions=list(functions), officer_cap=officer_cap, now=utcnow()), AgreementError)
     click.echo(f"Created MOU {mou.id} for {ori.upper()}.")
+
+
+@mou_cli.command("models")
+@with_appcontext
+def mou_models_list():
+    """List the 287(g) models an agreement may name: the built-in ones and those staff added."""
+    for key, label in mou_models().items():
+        click.echo(f"{key:<28} {label}")
 
 
 @mou_cli.command("attach")
@@ -78,11 +82,7 @@ def mou_terminate(mou_id, action, reason, by_email):
     if mou is None:
         raise click.ClickException(f"No MOU {mou_id}.")
     actor, label = cli_actor(by_email)
-    try:
-        changed = terminate_mou(mou, action=action, reason=reason, actor=actor, actor_label=label, now=utcnow())
-    except AgreementError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
+    changed = commit_or_exit(lambda: terminate_mou(mou, action=action, reason=reason, actor=actor, actor_label=label, now=utcnow()), AgreementError)
     click.echo(f"MOU {mou.id} terminated; {plural(len(changed), 'certification')} {'suspended' if action == 'suspend' else 'revoked'}.")
 
 

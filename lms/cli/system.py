@@ -7,9 +7,8 @@ from flask.cli import with_appcontext
 
 from lms import backup as backup_service
 from lms.audit import verify_chain
-from lms.cli.common import cli_actor
+from lms.cli.common import cli_actor, commit_or_exit
 from lms.clock import utcnow
-from lms.extensions import db
 
 # -- audit -----------------------------------------------------------------
 
@@ -37,12 +36,8 @@ def audit_verify():
 def backup(file):
     """Copy the whole database, online and consistent, to a new FILE (SQLite: the backup API;
     PostgreSQL: pg_dump's custom format, pg_dump on the PATH)."""
-    try:
-        written = backup_service.back_up(file, actor_label=cli_actor(None)[1], now=utcnow())
-    except backup_service.BackupError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from error
-    db.session.commit()
+    written = commit_or_exit(lambda: backup_service.back_up(file, actor_label=cli_actor(None)[1], now=utcnow()),
+                             backup_service.BackupError)
     click.echo(f"Backed up to {written.path} ({written.kind}, {written.size:,} bytes). It holds personal data "
                "and password hashes: keep it as securely as the database.")
 
@@ -53,12 +48,8 @@ def backup(file):
 def restore(file):
     """Restore a backup FILE into an EMPTY database (refuses one that holds any table), then check
     the restored audit chain."""
-    try:
-        restored, report = backup_service.restore(file, actor_label=cli_actor(None)[1], now=utcnow())
-    except backup_service.BackupError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from error
-    db.session.commit()
+    restored, report = commit_or_exit(
+        lambda: backup_service.restore(file, actor_label=cli_actor(None)[1], now=utcnow()), backup_service.BackupError)
     click.echo(f"Restored {restored.path} ({restored.kind}). Run `lms db upgrade` if the backup predates "
                "this version.")
     if report.ok:

@@ -5,10 +5,9 @@ from cryptography.fernet import InvalidToken
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from lms.accounts import twofactor
+from lms.accounts import access_review, login, twofactor
 from lms.accounts import users as accounts
-from lms.accounts import access_review, login
-from lms.cli.common import agency_or_exit, user_or_exit
+from lms.cli.common import agency_or_exit, commit_or_exit, user_or_exit
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.models import Role, User
@@ -17,10 +16,6 @@ from lms.vocabulary import plural
 # -- users -----------------------------------------------------------------
 
 users_cli = click.Group("users", help="Manage accounts.")
-
-
-
-
 
 
 @users_cli.command("create")
@@ -34,12 +29,8 @@ def users_create(email, name, role, ori, password):
     """Create an account; the user must change the password at first log-in."""
     generated = password is None
     password = password or accounts.generate_password()
-    try:
-        accounts.create_user(email=email, name=name, role=role, password=password, agency=agency_or_exit(ori),
-                             now=utcnow(), must_change_password=True)
-    except accounts.AccountError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
+    commit_or_exit(lambda: accounts.create_user(email=email, name=name, role=role, password=password,
+                                                agency=agency_or_exit(ori), now=utcnow(), must_change_password=True))
     click.echo(f"Created {role} {accounts.normalize_email(email)}." +
                (f" Temporary password: {password}" if generated else ""))
 
@@ -51,34 +42,28 @@ def users_create(email, name, role, ori, password):
 def users_disable(email, reason):
     """Disable an account and end its sessions."""
     user = user_or_exit(email)
-    try:
-        accounts.disable_user(user, now=utcnow(), reason=reason)
-    except accounts.AccountError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
+    commit_or_exit(lambda: accounts.disable_user(user, now=utcnow(), reason=reason), accounts.AccountError)
     click.echo(f"Disabled {user.email}.")
 
 
-@users_cli.command("enable")
-@click.argument("email")
-@with_appcontext
-def users_enable(email):
-    """Re-enable a disabled account."""
-    user = user_or_exit(email)
-    accounts.enable_user(user, now=utcnow())
-    db.session.commit()
-    click.echo(f"Enabled {user.email}.")
+def _account_command(name: str, help_text: str, change, done: str) -> click.Command:
+    """A command that applies one service call to the account named by its e-mail and says what it did."""
+    @users_cli.command(name, help=help_text)
+    @click.argument("email")
+    @with_appcontext
+    def command(email):
+        user = user_or_exit(email)
+        commit_or_exit(lambda: change(user, now=utcnow()))
+        click.echo(f"{done} {user.email}.")
+
+    return command
 
 
-@users_cli.command("unlock")
-@click.argument("email")
-@with_appcontext
-def users_unlock(email):
-    """Lift a lockout after failed log-ins."""
-    user = user_or_exit(email)
-    login.unlock_user(user, now=utcnow())
-    db.session.commit()
-    click.echo(f"Unlocked {user.email}.")
+users_enable = _account_command("enable", "Re-enable a disabled account.", accounts.enable_user, "Enabled")
+users_unlock = _account_command("unlock", "Lift a lockout after failed log-ins.", login.unlock_user, "Unlocked")
+users_reset_2fa = _account_command(
+    "reset-2fa", "Remove the account's authenticator and recovery codes (a lost phone); it enrols again at next "
+    "log-in.", twofactor.reset, "Two-factor log-in reset for")
 
 
 @users_cli.command("reset-password")
@@ -90,23 +75,8 @@ def users_reset_password(email, password):
     user = user_or_exit(email)
     generated = password is None
     password = password or accounts.generate_password()
-    try:
-        accounts.reset_password(user, password, now=utcnow())
-    except accounts.AccountError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
+    commit_or_exit(lambda: accounts.reset_password(user, password, now=utcnow()), accounts.AccountError)
     click.echo(f"Password reset for {user.email}." + (f" Temporary password: {password}" if generated else ""))
-
-
-@users_cli.command("reset-2fa")
-@click.argument("email")
-@with_appcontext
-def users_reset_2fa(email):
-    """Remove the account's authenticator and recovery codes (a lost phone); it enrols again at next log-in."""
-    user = user_or_exit(email)
-    twofactor.reset(user, now=utcnow())
-    db.session.commit()
-    click.echo(f"Two-factor log-in reset for {user.email}.")
 
 
 @users_cli.command("reencrypt-2fa")

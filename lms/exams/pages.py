@@ -15,7 +15,7 @@ from lms.extensions import db
 from lms.models import AnswerLog, Attempt, AttemptQuestion, QuestionVersion
 from lms.models.exam import OPEN
 
-UNANSWERED, ANSWERED, FLAGGED = "unanswered", "answered", "flagged"
+UNANSWERED, ANSWERED = "unanswered", "answered"
 
 
 @dataclass

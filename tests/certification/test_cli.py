@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import openpyxl
 from sqlalchemy import select
 
+from lms.agencies.agreements import add_mou_model
 from lms.models import AuditEvent, Certification, Mou, Role
 
 
@@ -109,3 +110,19 @@ def test_mou_create_attach_and_terminate(app, kit, db, factory):
     db.session.expire_all()
     assert db.session.get(Certification, certification.id).status == "suspended"
     assert _run(app, "mou", "terminate", str(mou.id), "--action", "revoke", "--reason", "x").exit_code == 1
+
+
+def test_mou_models_come_from_the_database_and_a_staff_added_model_can_be_used(app, kit, db, factory):
+
+    factory.agency(name="South", ori="VA1000002")
+    add_mou_model(key="state_pilot", label="State pilot program", now=factory.clock())
+    db.session.commit()
+    listed = _run(app, "mou", "models")
+    assert listed.exit_code == 0 and "jail_enforcement" in listed.output and "State pilot program" in listed.output
+    created = _run(app, "mou", "create", "--agency", "VA1000002", "--model", "state_pilot", "--signed", "2026-01-05",
+                   "--effective", "2026-01-05", "--function", "Serve administrative warrants")
+    assert created.exit_code == 0, created.output
+    assert db.session.scalar(select(Mou)).model == "state_pilot"
+    unknown = _run(app, "mou", "create", "--agency", "VA1000002", "--model", "no_such_model", "--signed", "2026-01-05",
+                   "--effective", "2026-01-05", "--function", "x")
+    assert unknown.exit_code == 1 and "Unknown 287(g) model" in unknown.output
