@@ -5,7 +5,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from lms.agencies.agencies import AgencyError, create_agency
+from lms.agencies.agencies import create_agency
 from lms.cli.common import agency_or_exit, commit_or_exit, user_or_exit
 from lms.clock import utcnow
 from lms.cohorts import roster as cohort_service
@@ -26,7 +26,7 @@ cohorts_cli = click.Group("cohorts", help="Agencies, cohorts and enrollments.")
 @with_appcontext
 def cohorts_create_agency(name, state, ori, kind):
     """Register an agency."""
-    agency = commit_or_exit(lambda: create_agency(name=name, state=state, ori=ori, kind=kind, now=utcnow()), AgencyError)
+    agency = commit_or_exit(lambda: create_agency(name=name, state=state, ori=ori, kind=kind, now=utcnow()))
     click.echo(f"Created agency {agency.ori} {agency.name}.")
 
 
@@ -46,7 +46,7 @@ def cohorts_create(name, track_slug, start_date, oris, instructor_emails):
         name=name, track=track, start_date=date.fromisoformat(start_date),
         agencies=[agency_or_exit(o) for o in oris],
         instructors=[user_or_exit(e) for e in instructor_emails], now=utcnow(),
-    ), (cohort_service.CohortError, ValueError))
+    ))
     click.echo(f"Created cohort {cohort.id} {cohort.name}.")
 
 

@@ -30,7 +30,7 @@ def mou_create(ori, model, signed_on, effective_on, ends_on, functions, officer_
 
     mou = commit_or_exit(lambda: create_mou(agency=agency_or_exit(ori), model=model, signed_on=signed_on.date(),
                      effective_on=effective_on.date(), ends_on=ends_on.date() if ends_on else None,
-                     authorized_functions=list(functions), officer_cap=officer_cap, now=utcnow()), AgreementError)
+                     authorized_functions=list(functions), officer_cap=officer_cap, now=utcnow()))
     click.echo(f"Created MOU {mou.id} for {ori.upper()}.")
 
 
@@ -82,7 +82,8 @@ def mou_terminate(mou_id, action, reason, by_email):
     if mou is None:
         raise click.ClickException(f"No MOU {mou_id}.")
     actor, label = cli_actor(by_email)
-    changed = commit_or_exit(lambda: terminate_mou(mou, action=action, reason=reason, actor=actor, actor_label=label, now=utcnow()), AgreementError)
+    changed = commit_or_exit(
+        lambda: terminate_mou(mou, action=action, reason=reason, actor=actor, actor_label=label, now=utcnow()))
     click.echo(f"MOU {mou.id} terminated; {plural(len(changed), 'certification')} {'suspended' if action == 'suspend' else 'revoked'}.")
 
 

@@ -42,7 +42,7 @@ def users_create(email, name, role, ori, password):
 def users_disable(email, reason):
     """Disable an account and end its sessions."""
     user = user_or_exit(email)
-    commit_or_exit(lambda: accounts.disable_user(user, now=utcnow(), reason=reason), accounts.AccountError)
+    commit_or_exit(lambda: accounts.disable_user(user, now=utcnow(), reason=reason))
     click.echo(f"Disabled {user.email}.")
 
 
@@ -75,7 +75,7 @@ def users_reset_password(email, password):
     user = user_or_exit(email)
     generated = password is None
     password = password or accounts.generate_password()
-    commit_or_exit(lambda: accounts.reset_password(user, password, now=utcnow()), accounts.AccountError)
+    commit_or_exit(lambda: accounts.reset_password(user, password, now=utcnow()))
     click.echo(f"Password reset for {user.email}." + (f" Temporary password: {password}" if generated else ""))
 
 
