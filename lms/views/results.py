@@ -6,6 +6,7 @@ from sqlalchemy import select
 from lms.cohorts import roster as cohorts
 from lms.clock import utcnow
 from lms.exams import grants, results, statistics
+from lms.exams.cut_score import cut_score_record
 from lms.exams.attempts import ExamError, expire_if_due
 from lms.exams.overview import review_level_for
 from lms.exams.review import answer_log, regrade_matches, review
@@ -108,6 +109,7 @@ def _statistics_page(exam, cohort, stats):
     stats.items = statistics.sort_items(stats.items, sort, descending)
     return render_template("results/statistics.html", exam=exam, cohort=cohort, stats=stats, sort=sort,
                            descending=descending, pass_mark=exam.current_version.blueprint["pass_mark"],
+                           cut_score=cut_score_record(exam.current_version),
                            min_for_flags=statistics.MIN_FOR_FLAGS, weak_r=statistics.WEAK_R)
 
 
