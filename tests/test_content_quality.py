@@ -202,6 +202,11 @@ def test_the_bundled_course_passes_every_quality_rule():
     assert all(sum(cell["count"] for cell in catalog.exams[slug].data["draw"]) >= RULES.min_exam_items
                for slug in certifying)
     assert all("standard_setting" in catalog.exams[slug].data for slug in certifying)
+    # The reviewer's near-duplicates are each one family, so no exam draws two of them.
+    family = {q["id"]: q.get("family") for bank in catalog.banks.values() for q in bank.questions}
+    for group in (["il-045", "cu-006"], ["il-048", "cu-008"], ["il-049", "cu-009", "cr-020"], ["cu-032", "ic-021"],
+                  ["ag-025", "cu-004"], ["cr-017", "il-053"]):
+        assert family[group[0]] and {family[qid] for qid in group} == {family[group[0]]}, group
 
 
 def _placed_track(weeks=1, online=None, classroom=None, length_unit="weeks"):
