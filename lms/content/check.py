@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from lms.content import schemas
 from lms.content.standard_setting import angoff_result
 from lms.content.yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
+from lms.exams.questions import QUESTION_TYPES
 
 NEAR_DUPLICATE_RATIO = 0.92
 
@@ -406,37 +407,10 @@ def normalize_stem(stem: str) -> str:
 
 
 def _check_question(c: _Collector, rel: str, q: LineDict, objectives: dict[str, str]) -> None:
-    line = q.line
-    kind = q["type"]
     if q["objective"] not in objectives:
         c.add(rel, q.line_of("objective"), f"question '{q['id']}': objective '{q['objective']}' is not declared by any module")
-    if kind in ("single", "multiple"):
-        choices = q["choices"]
-        keys = [ch for ch in choices if ch.get("correct")]
-        if not keys:
-            c.add(rel, q.line_of("choices"), f"question '{q['id']}' has no correct choice (no key)")
-        elif kind == "single" and len(keys) > 1:
-            c.add(rel, q.line_of("choices"), f"question '{q['id']}' is single choice but has {len(keys)} correct choices")
-        if kind == "multiple" and len(keys) == len(choices):
-            c.add(rel, q.line_of("choices"), f"question '{q['id']}': every choice is correct")
-        for counter, what in ((Counter(ch["id"] for ch in choices), "choice id"),
-                              (Counter(" ".join(ch["text"].lower().split()) for ch in choices), "choice text")):
-            for value, n in counter.items():
-                if n > 1:
-                    c.add(rel, q.line_of("choices"), f"question '{q['id']}' has a duplicate {what} '{value}'")
-    elif kind == "numeric":
-        has_answer, has_range = "answer" in q, "range" in q
-        if has_answer == has_range:
-            c.add(rel, line, f"question '{q['id']}': a numeric question needs either 'answer' or 'range'")
-        if has_range and q["range"][0] > q["range"][1]:
-            c.add(rel, q.line_of("range"), f"question '{q['id']}': range minimum is above its maximum")
-        if has_range and "tolerance" in q:
-            c.add(rel, q.line_of("tolerance"), f"question '{q['id']}': tolerance applies to 'answer', not 'range'")
-    elif kind == "matching":
-        answers = Counter(" ".join(p["answer"].lower().split()) for p in q["pairs"])
-        prompts = Counter(" ".join(p["prompt"].lower().split()) for p in q["pairs"])
-        if any(n > 1 for n in answers.values()) or any(n > 1 for n in prompts.values()):
-            c.add(rel, q.line_of("pairs"), f"question '{q['id']}' has duplicate matching prompts or answers")
+    for line, message in QUESTION_TYPES[q["type"]].validate(q):
+        c.add(rel, line, message)
 
 
 def _read_banks(c: _Collector, catalog: Catalog) -> None:

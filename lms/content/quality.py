@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 
 from lms.content.check import Catalog, ContentError, normalize_stem, blueprint_shortfall, cell_pools, describe_cell
 from lms.content.standard_setting import angoff_result
+from lms.exams.questions import QUESTION_TYPES
 
 LETTERS = "ABCDEFGH"
 
@@ -83,7 +84,8 @@ def _bank_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning
     found = []
     for bank in catalog.banks.values():
         active = [q for q in bank.questions if q.get("status", "active") == "active"]
-        singles = [q for q in active if q["type"] == "single"]
+        # Questions whose key is one option among others shown in order (single choice): its position and length.
+        singles = [q for q in active if QUESTION_TYPES[q["type"]].key_is_one_of_options]
         positions, longest = Counter(), 0
         for q in singles:
             keys, lengths = _keyed_choices(q)
@@ -104,7 +106,7 @@ def _bank_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning
                     bank.path, 1, f"bank '{bank.id}': the key is the longest option in "
                                   f"{_share(longest, len(singles))} single-choice questions "
                                   f"(at most {round(100 * rules.key_longest_max_share)} %)"))
-        true_false = [q for q in active if q["type"] == "true_false"]
+        true_false = [q for q in active if QUESTION_TYPES[q["type"]].key_is_true_or_false]
         if len(true_false) >= rules.true_false_min_items:
             trues = sum(1 for q in true_false if q["answer"])
             if not rules.true_share_min <= trues / len(true_false) <= rules.true_share_max:

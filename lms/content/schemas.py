@@ -1,10 +1,13 @@
-"""JSON Schemas of the content files: keys, types and allowed values (unknown keys are errors)."""
+"""JSON Schemas of the content files: keys, types and allowed values (unknown keys are errors).
+
+A question's type-specific keys come from its type (lms.exams.questions): each type gives its clause.
+"""
+from lms.exams.questions import QUESTION_TYPES
 
 TOPICS = [
     "agreement", "immigration-law", "civil-rights", "racial-profiling", "intercultural",
     "use-of-force", "consular", "outreach", "liability", "custody", "task-force", "warrant-service", "annex",
 ]
-QUESTION_TYPES = ["single", "multiple", "true_false", "short", "numeric", "matching"]
 DIFFICULTIES = ["easy", "medium", "hard"]
 
 _text = {"type": "string", "minLength": 1}
@@ -88,32 +91,12 @@ TRACK = {
     },
 }
 
-_choice = {
-    "type": "object",
-    "required": ["id", "text", "feedback"],
-    "additionalProperties": False,
-    "properties": {
-        "id": {"type": "string", "pattern": r"^[a-z0-9]+$"},
-        "text": _text,
-        "correct": {"type": "boolean"},
-        "feedback": _text,
-    },
-}
-
-
-def _when(kind: str, required: list, properties: dict) -> dict:
-    return {
-        "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
-        "then": {"required": required, "properties": properties},
-    }
-
-
 QUESTION = {
     "type": "object",
     "required": ["id", "type", "objective", "difficulty", "stem", "rationale", "source"],
     "properties": {
         "id": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]*$"},
-        "type": {"enum": QUESTION_TYPES},
+        "type": {"enum": list(QUESTION_TYPES)},
         "objective": _objective_id,
         "difficulty": {"enum": DIFFICULTIES},
         "status": {"enum": ["active", "retired"]},
@@ -122,68 +105,7 @@ QUESTION = {
         "rationale": _text,
         "source": _text,
     },
-    "allOf": [
-        _when("single", ["choices"], {"choices": {"type": "array", "minItems": 2, "maxItems": 6, "items": _choice}}),
-        _when(
-            "multiple",
-            ["choices", "scoring"],
-            {
-                "choices": {"type": "array", "minItems": 3, "maxItems": 8, "items": _choice},
-                "scoring": {"enum": ["all_or_nothing", "partial"]},
-            },
-        ),
-        _when(
-            "true_false",
-            ["answer", "feedback"],
-            {
-                "answer": {"type": "boolean"},
-                "feedback": {
-                    "type": "object",
-                    "required": ["true", "false"],
-                    "additionalProperties": False,
-                    "properties": {"true": _text, "false": _text},
-                },
-            },
-        ),
-        _when(
-            "short",
-            ["answers", "feedback"],
-            {
-                "answers": {"type": "array", "minItems": 1, "items": _text},
-                "case_sensitive": {"type": "boolean"},
-                "feedback": _text,
-            },
-        ),
-        _when(
-            "numeric",
-            ["feedback"],
-            {
-                "answer": {"type": "number"},
-                "tolerance": {"type": "number", "minimum": 0},
-                "range": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}},
-                "unit": _text,
-                "feedback": _text,
-            },
-        ),
-        _when(
-            "matching",
-            ["pairs", "feedback"],
-            {
-                "pairs": {
-                    "type": "array",
-                    "minItems": 3,
-                    "maxItems": 6,
-                    "items": {
-                        "type": "object",
-                        "required": ["prompt", "answer"],
-                        "additionalProperties": False,
-                        "properties": {"prompt": _text, "answer": _text},
-                    },
-                },
-                "feedback": _text,
-            },
-        ),
-    ],
+    "allOf": [kind.schema() for kind in QUESTION_TYPES.values()],
     "unevaluatedProperties": False,
 }
 

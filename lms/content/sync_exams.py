@@ -7,31 +7,24 @@ point at their versions. Runs inside lms.content.sync's transaction (the caller 
 from sqlalchemy import select
 
 from lms.content.check import content_hash
+from lms.exams.questions import QUESTION_TYPES
 from lms.extensions import db
 from lms.markdown import render_markdown
 from lms.models import Exam, ExamVersion, Question, QuestionBank, QuestionVersion
 
 ACTIVE, RETIRED = "active", "retired"
-_NOT_CONTENT = ("id", "status", "family")  # family is metadata on the question: no new version
 
 
 def question_content(spec: dict) -> dict:
-    """The part of a question that makes its version: everything but its id, status and family."""
-    return {k: v for k, v in spec.items() if k not in _NOT_CONTENT}
+    """The part of a question that makes its version (its type says: all but its id, status and family)."""
+    return QUESTION_TYPES[spec["type"]].stored(spec)
 
 
 def render_question(data: dict) -> dict:
-    """Sanitized HTML for the stem, the feedback and the rationale, rendered once per version."""
-    kind = data["type"]
-    if kind in ("single", "multiple"):
-        feedback = {c["id"]: render_markdown(c["feedback"]) for c in data["choices"]}
-    elif kind == "true_false":
-        feedback = {k: render_markdown(v) for k, v in data["feedback"].items()}
-    else:
-        feedback = {"": render_markdown(data["feedback"])}
+    """Sanitized HTML for the stem, the feedback (as its type keys it) and the rationale, once per version."""
     return {
         "stem": render_markdown(data["stem"]),
-        "feedback": feedback,
+        "feedback": QUESTION_TYPES[data["type"]].render_feedback(data, render_markdown),
         "rationale": render_markdown(data["rationale"]),
     }
 

@@ -26,6 +26,7 @@ from lms.agencies.agreements import create_mou
 from lms.clock import program_timezone
 from lms.exams import attempts as engine, pages
 from lms.exams.grants import grant_extra_attempt
+from lms.exams.questions import QUESTION_TYPES
 from lms.extensions import db
 from lms.learning.course import mark_completed, module_access
 from lms.cohorts.schedule import week_start
@@ -94,36 +95,6 @@ class DemoReport:
     extra_attempts_granted: int = 0
 
 
-def _simulated_values(qtype: str, data: dict, shown, correct: bool, rng: random.Random) -> list[str]:
-    """The form values a trainee who knows (or does not know) the answer would send."""
-    if qtype in ("single", "multiple"):
-        keys = [c["id"] for c in data["choices"] if c.get("correct")]
-        if correct:
-            picks = keys if qtype == "multiple" else keys[:1]
-        else:
-            wrong = [c for c in shown if c not in keys]
-            picks = [rng.choice(wrong)] if qtype == "single" or not keys[1:] else keys[1:] + [rng.choice(wrong)]
-        return [str(shown.index(c) + 1) for c in picks]
-    if qtype == "true_false":
-        return [str(bool(data["answer"]) == correct).lower()]
-    if qtype == "short":
-        return [data["answers"][0] if correct else "not sure"]
-    if qtype == "numeric":
-        if "range" in data:
-            low, high = data["range"]
-            value = (low + high) / 2 if correct else high + abs(high - low) + 10
-        else:
-            value = data["answer"] if correct else data["answer"] + float(data.get("tolerance", 0)) + 7
-        return [f"{value:g}" if isinstance(value, float) else str(value)]
-    if qtype == "matching":
-        answers = shown["answers"]
-        values = [str(answers.index(p) + 1) for p in shown["prompts"]]
-        if not correct and len(values) > 1:
-            values[0], values[1] = values[1], values[0]
-        return values
-    raise ValueError(f"no simulation for question type {qtype}")
-
-
 def _take(user, slug, ability, *, now, rng, report) -> bool | None:
     """One attempt through the exam engine; True/False when graded, None when the policy refuses a start."""
     context = engine.exam_context(user, slug, now)
@@ -140,7 +111,8 @@ def _take(user, slug, ability, *, now, rng, report) -> bool | None:
         p = 1 / (1 + math.exp(-(ability - DIFFICULTY.get(data.get("difficulty"), 0.0))))
         at = now + timedelta(seconds=(minutes * 45) * (i + 1) // max(len(rows), 1))
         pages.save_answer(attempt_id=attempt.id, user_id=user.id, position=position,
-                           values=_simulated_values(qtype, data, shown, rng.random() < p, rng), now=at,
+                           values=QUESTION_TYPES[qtype].sample_values(data, shown, correct=rng.random() < p, rng=rng),
+                           now=at,
                            via="simulation")
     engine.submit_attempt(attempt, now=now + timedelta(seconds=minutes * 50), actor=user)
     report.attempts += 1

@@ -1,4 +1,5 @@
-"""The exam engine: draw (draw.py), grading (grading.py, a registry of question types), policy
-(policy.py), the attempt lifecycle (attempts.py), instructor grants (grants.py), results and
-statistics (results.py, statistics.py), and loading banks and blueprints from files (sync.py).
+"""The exam engine: question types (questions/, one class per type in a registry), draw (draw.py),
+policy (policy.py), the attempt lifecycle (attempts.py), pages and autosave (pages.py), grading a whole
+attempt (grading.py), review (review.py), instructor grants (grants.py), results and item analysis
+(results.py, statistics.py). Banks and blueprints are loaded from files by lms.content.sync_exams.
 """

@@ -4,27 +4,18 @@
 shown order, their own answers); the key, feedback and rationale never enter it.
 """
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
 
 from lms.exams.attempts import AttemptClosed, accepts_answers_until
-from lms.exams.questions import QUESTION_TYPES, parse_number
+from lms.exams.questions import QUESTION_TYPES
 from lms.extensions import db
 from lms.models import AnswerLog, Attempt, AttemptQuestion, QuestionVersion
 from lms.models.exam import OPEN
 
 UNANSWERED, ANSWERED = "unanswered", "answered"
-
-
-@dataclass
-class Option:
-    """A choice or a matching answer as shown: its position-based value and its text."""
-
-    value: str
-    text: str
-    selected: bool = False
 
 
 @dataclass
@@ -37,11 +28,8 @@ class QuestionView:
     label: str
     name: str
     stem_html: str
-    options: list[Option] = field(default_factory=list)  # single, multiple, true/false; matching answers
-    prompts: list[tuple[str, str, str | None]] = field(default_factory=list)  # matching: (name, text, selected)
-    text: str = ""  # short, numeric
-    unit: str | None = None
-    unreadable_number: bool = False
+    template: str  # the type's partial
+    control: object = None  # what the partial shows (its type's ``control``)
     answered: bool = False
     flagged: bool = False
 
@@ -70,6 +58,11 @@ class AttemptPage:
     accepts_until: object
 
     @property
+    def scripts(self) -> list[str]:
+        """The static scripts the partials of this page's question types need (each once)."""
+        return list(dict.fromkeys(s for q in self.questions for s in QUESTION_TYPES[q.qtype].scripts))
+
+    @property
     def unanswered(self) -> list[int]:
         return [n.number for n in self.nav if n.state == UNANSWERED]
 
@@ -78,32 +71,13 @@ class AttemptPage:
         return [n.number for n in self.nav if n.flagged]
 
 
-def choice_texts(data: dict) -> dict[str, str]:
-    return {c["id"]: c["text"] for c in data["choices"]}
-
-
 def question_view(aq: AttemptQuestion, data: dict, rendered: dict) -> QuestionView:
     """The question as shown, with the trainee's saved answer filled in and nothing of the key."""
     kind = QUESTION_TYPES[aq.qtype]
-    view = QuestionView(aq.position, aq.position + 1, aq.qtype, kind.label, field_name(aq.position),
-                        rendered["stem"], answered=aq.response is not None, flagged=aq.is_flagged)
-    state = kind.field_state(aq.shown, aq.response)
-    if aq.qtype in ("single", "multiple"):
-        texts = choice_texts(data)
-        view.options = [Option(str(i + 1), texts[cid], (i + 1) in state) for i, cid in enumerate(aq.shown)]
-    elif aq.qtype == "true_false":
-        view.options = [Option("true", "True", aq.response is True), Option("false", "False", aq.response is False)]
-    elif aq.qtype in ("short", "numeric"):
-        view.text = aq.response or ""
-        view.unit = data.get("unit")
-        view.unreadable_number = aq.qtype == "numeric" and aq.response is not None and \
-            parse_number(aq.response, view.unit) is None
-    elif aq.qtype == "matching":
-        pairs = data["pairs"]
-        view.options = [Option(str(i + 1), pairs[p]["answer"]) for i, p in enumerate(aq.shown["answers"])]
-        view.prompts = [(f"{view.name}.{i + 1}", pairs[p]["prompt"], str(sel) if sel else None)
-                        for i, (p, sel) in enumerate(zip(aq.shown["prompts"], state))]
-    return view
+    name = field_name(aq.position)
+    return QuestionView(aq.position, aq.position + 1, aq.qtype, kind.label, name, rendered["stem"], kind.template,
+                        kind.control(name, data, aq.shown, aq.response), answered=aq.response is not None,
+                        flagged=aq.is_flagged)
 
 
 def pinned_versions(ids) -> dict[int, tuple[dict, dict]]:
@@ -200,7 +174,7 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     if policy["navigation"] == "forward" and page_of(position, policy["per_page"]) < page_reached:
         raise AttemptClosed("This exam moves forward only: earlier pages can no longer be changed.")
     if form is not None:
-        values = _values(qtype, shown, position, form)
+        values = QUESTION_TYPES[qtype].form_values(shown, field_name(position), form)
     response = current if values is None else QUESTION_TYPES[qtype].parse(shown, values)
     new_flag = is_flagged if flagged is None else bool(flagged)
     changed = response != current
@@ -225,16 +199,8 @@ def save_page(attempt: Attempt, form_values, *, page: int, now, via="form") -> l
 
 
 def field_name(position: int) -> str:
-    """The form field of the question at ``position`` (matching: one per prompt, ``a3.1``, ``a3.2``...)."""
+    """The form field of the question at ``position`` (a type with several: ``a3.1``, ``a3.2``...)."""
     return f"a{position}"
-
-
-def _values(qtype: str, shown, position: int, form) -> list[str]:
-    """The values of a question's form fields, in the shape its type parses."""
-    name = field_name(position)
-    if qtype == "matching":
-        return [form.get(f"{name}.{i + 1}", "") for i in range(len(shown["prompts"]))]
-    return form.getlist(name)
 
 
 REVIEW = "review"

@@ -4,20 +4,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from lms.exams import policy as rules
-from lms.exams.pages import choice_texts, pinned_versions
-from lms.exams.questions import QUESTION_TYPES, grade
+from lms.exams.pages import pinned_versions
+from lms.exams.questions import QUESTION_TYPES, ReviewChoice, grade
 from lms.extensions import db
 from lms.models import AnswerLog
-
-
-@dataclass
-class ReviewChoice:
-    """A choice in the review: picked or not, and (answers level) whether it is a key, its feedback."""
-
-    text: str
-    picked: bool
-    is_key: bool | None = None
-    feedback_html: str | None = None
 
 
 @dataclass
@@ -40,51 +30,6 @@ class ReviewItem:
     source: str | None = None
 
 
-def describe_response(qtype: str, data: dict, response) -> str:
-    """The trainee's answer in words."""
-    if response is None:
-        return "No answer"
-    if qtype == "single":
-        return choice_texts(data).get(response, "?")
-    if qtype == "multiple":
-        texts = choice_texts(data)
-        return "; ".join(texts.get(c, "?") for c in response)
-    if qtype == "true_false":
-        return "True" if response else "False"
-    if qtype == "matching":
-        pairs = data["pairs"]
-        return "; ".join(f"{pairs[int(p)]['prompt']} → {pairs[a]['answer']}" for p, a in sorted(
-            response.items(), key=lambda kv: int(kv[0])))
-    return str(response)
-
-
-def describe_key(qtype: str, data: dict) -> str:
-    """The correct answer in words (a short answer: its canonical form, the first accepted answer)."""
-    if qtype in ("single", "multiple"):
-        return "; ".join(c["text"] for c in data["choices"] if c.get("correct"))
-    if qtype == "true_false":
-        return "True" if data["answer"] else "False"
-    if qtype == "short":
-        return data["answers"][0]
-    if qtype == "numeric":
-        unit = f" {data['unit']}" if data.get("unit") else ""
-        if "range" in data:
-            return f"from {data['range'][0]:g} to {data['range'][1]:g}{unit}"
-        tolerance = f" (± {data['tolerance']:g})" if data.get("tolerance") else ""
-        return f"{data['answer']:g}{unit}{tolerance}"
-    if qtype == "matching":
-        return "; ".join(f"{p['prompt']} → {p['answer']}" for p in data["pairs"])
-    return ""
-
-
-def accepted_variants(qtype: str, data: dict) -> list[str]:
-    """The other answers graded as correct besides the canonical one (short answers' accepted variants).
-
-    They include the misspellings and odd forms an author chose to accept, which must not be taught
-    as correct: only instructors and staff see them."""
-    return list(data["answers"][1:]) if qtype == "short" else []
-
-
 def review(attempt, level: str, *, show_variants: bool = False) -> list[ReviewItem]:
     """A finished attempt's questions at review ``level`` (score: none; wrong: marks; answers: all).
 
@@ -99,25 +44,15 @@ def review(attempt, level: str, *, show_variants: bool = False) -> list[ReviewIt
         data, rendered = versions[aq.question_version_id]
         kind = QUESTION_TYPES[aq.qtype]
         item = ReviewItem(aq.position + 1, aq.qtype, kind.label, rendered["stem"],
-                          describe_response(aq.qtype, data, aq.response), points=aq.points,
+                          kind.describe_response(data, aq.response), points=aq.points,
                           max_points=aq.max_points, is_correct=aq.is_correct)
         full = rules.shows(level, rules.ANSWERS)
-        if aq.qtype in ("single", "multiple"):
-            picked = set(aq.response if isinstance(aq.response, list) else [aq.response])
-            texts = {c["id"]: c for c in data["choices"]}
-            for cid in aq.shown:
-                choice = texts[cid]
-                item.choices.append(ReviewChoice(
-                    choice["text"], cid in picked, bool(choice.get("correct")) if full else None,
-                    rendered["feedback"].get(cid) if full and (cid in picked or choice.get("correct")) else None))
+        item.choices = kind.review_choices(data, rendered, aq.shown, aq.response, full)
         if full:
-            item.correct_answer = describe_key(aq.qtype, data)
+            item.correct_answer = kind.describe_key(data)
             if show_variants:
-                item.also_accepted = accepted_variants(aq.qtype, data)
-            if aq.qtype == "true_false" and aq.response is not None:
-                item.feedback_html = [rendered["feedback"]["true" if aq.response else "false"]]
-            elif aq.qtype not in ("single", "multiple", "true_false"):
-                item.feedback_html = [rendered["feedback"][""]]
+                item.also_accepted = kind.accepted_variants(data)
+            item.feedback_html = kind.review_feedback(rendered, aq.response)
             item.rationale_html = rendered["rationale"]
             item.source = data["source"]
         items.append(item)

@@ -7,7 +7,8 @@ Definitions (classical test theory, as the instructor pages explain them):
 - Discrimination: the point-biserial correlation (Pearson's r) between the item score and the rest
   of the attempt (its points without this item, as a fraction of the rest's maximum), so an item is
   not correlated with itself. None when either side does not vary.
-- Distractors: how often each choice was picked; a wrong choice nobody picks does no work.
+- Distractors: how often each option was picked (for types with options: the type counts them); a
+  wrong option nobody picks does no work. Other types list their most common wrong answers instead.
 - Flags (with at least MIN_FOR_FLAGS attempts): p above 0.95 or below 0.2, r below 0.20 (weak)
   or below 0 (negative), a distractor nobody picks. r is rounded to two decimals, as shown, before
   it is classified, so r = -0.004 (shown "-0.00") is not negative.
@@ -26,8 +27,7 @@ from itertools import combinations
 from markupsafe import Markup
 from sqlalchemy import select
 
-from lms.exams.questions import QUESTION_TYPES
-from lms.exams.review import describe_response
+from lms.exams.questions import QUESTION_TYPES, ChoiceCount
 from lms.extensions import db
 from lms.models import Attempt, AttemptQuestion, Question, QuestionVersion
 
@@ -40,16 +40,6 @@ WEAK_R = 0.20
 MIN_FOR_RELIABILITY = 5
 BANDS = [(i * 10, i * 10 + 10) for i in range(10)]
 STEM_PREVIEW = 80  # characters of a question's text shown before "more"
-
-
-@dataclass
-class ChoiceCount:
-    """How often a choice was picked."""
-
-    label: str
-    text: str
-    is_key: bool
-    count: int
 
 
 @dataclass
@@ -272,8 +262,8 @@ def exam_statistics(exam_id: int, *, enrollment_ids=None) -> ExamStatistics:
 
 
 def _partial_credit(version: QuestionVersion) -> bool:
-    """True when the item can score between 0 and 1 (matching, multiple response with partial credit)."""
-    return version.qtype == "matching" or (version.qtype == "multiple" and version.data.get("scoring") == "partial")
+    """True when the item can score between 0 and 1 (its type and settings say)."""
+    return QUESTION_TYPES[version.qtype].partial_credit(version.data)
 
 
 def _reliability(by_attempt: dict, versions: dict) -> Reliability:
@@ -316,18 +306,12 @@ def _item(version: QuestionVersion, slug: str, rows, attempts) -> ItemStats:
         n=len(rows), facility=mean(scores), discrimination=pearson(scores, rests),
         unanswered=sum(1 for row in rows if row.response is None),
     )
-    if version.qtype in ("single", "multiple"):
-        picked = Counter()
-        for row in rows:
-            chosen = row.response if isinstance(row.response, list) else [row.response] if row.response else []
-            picked.update(chosen)
-        item.choices = [ChoiceCount(c["id"], c["text"], bool(c.get("correct")), picked[c["id"]])
-                        for c in data["choices"]]
-    elif version.qtype == "true_false":
-        picked = Counter(row.response for row in rows if row.response is not None)
-        item.choices = [ChoiceCount(str(v).lower(), str(v), data["answer"] == v, picked[v]) for v in (True, False)]
-    elif version.qtype in ("short", "numeric", "matching"):
-        wrong = Counter(describe_response(version.qtype, data, row.response) for row in rows
+    kind = QUESTION_TYPES[version.qtype]
+    counts = kind.choice_counts(data, [row.response for row in rows])
+    if counts is not None:
+        item.choices = counts
+    else:
+        wrong = Counter(kind.describe_response(data, row.response) for row in rows
                         if row.response is not None and row.points < row.max_points)
         item.wrong_answers = wrong.most_common(5)
     item.flags = item_flags(item)

@@ -1,0 +1,26 @@
+"""Question types: one class per type, one module per type, in one registry (as CTFd's FLAG_CLASSES).
+
+The rest of the application asks ``QUESTION_TYPES[name]`` and never names
+a type: a new type is a module here (its class), its partial templates/exams/questions/<name>.html and
+its tests. Importing this package imports every module in it, and each QuestionType subclass with a
+``name`` registers itself (base.py says what a type answers).
+"""
+import importlib
+import pkgutil
+
+from lms.exams.questions.base import (  # noqa: F401 - the package's public names
+    MAX_TEXT, ChoiceCount, Grade, Option, QuestionType, ResponseInvalid, ReviewChoice, registry,
+)
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
+
+from lms.exams.questions.numeric import parse_number  # noqa: E402,F401
+from lms.exams.questions.short import normalize_text  # noqa: E402,F401
+
+QUESTION_TYPES: dict[str, QuestionType] = registry()
+
+
+def grade(question: dict, response) -> Grade:
+    """Grade a response to a question version's data, by its type."""
+    return QUESTION_TYPES[question["type"]].grade(question, response)
