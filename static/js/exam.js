@@ -121,6 +121,8 @@
         el.value = given.length ? given[0] : "";
       }
     });
+    // A control that shows its values in some other way (an ordering list) redraws itself.
+    fieldset.dispatchEvent(new CustomEvent("exam:restored", { bubbles: true }));
   }
 
   function setState(fieldset, state, text) {

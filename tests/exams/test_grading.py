@@ -89,7 +89,7 @@ def test_matching_scores_a_fraction_per_pair():
 
 
 def test_every_type_is_registered_once_with_the_same_signature():
-    assert set(QUESTION_TYPES) == {"single", "multiple", "true_false", "short", "numeric", "matching"}
+    assert set(QUESTION_TYPES) == {"single", "multiple", "true_false", "short", "numeric", "matching", "ordering"}
     for name, kind in QUESTION_TYPES.items():
         assert kind.name == name and kind.grade.__code__.co_varnames[:3] == ("self", "question", "response")
 
