@@ -131,3 +131,37 @@ def test_without_javascript_each_item_has_a_position_select(browser, ordering_se
         expect(question.locator(".exam-save-state")).to_have_attribute("data-state", "answered")
     finally:
         context.close()
+
+
+def test_a_position_chosen_in_a_select_moves_the_item_and_kept_answers_come_back_in_order(browser, ordering_server):
+    from playwright.sync_api import expect
+
+    context, page = new_page(browser, ordering_server)
+    try:
+        log_in(page, add_trainee(ordering_server, "order.sam@demo.example"))
+        attempt_id = start_exam(page, "agreement-exam")
+        question = page.locator("fieldset.exam-question[data-qtype=ordering]").first
+        before = shown_items(question)
+        last = before[-1]
+        select = question.get_by_label(f"Position of {last}")
+        select.select_option("1")  # with the script, the item moves to the top and the others close up
+        assert shown_items(question) == [last] + before[:-1]
+        assert [s.input_value() for s in question.locator("li select").all()] == ["1", "2", "3", "4"]
+        assert page.evaluate("document.activeElement.id") == select.get_attribute("id")
+        expect(question.locator(".exam-save-state")).to_have_attribute("data-state", "answered")
+
+        # An answer kept in this browser and not yet saved (the session had ended) comes back in its order.
+        names = {text: question.get_by_label(f"Position of {text}").get_attribute("name") for text in PATH}
+        entry = {"0": {"fields": [[names[text], str(PATH.index(text) + 1)] for text in PATH], "flagged": False}}
+        page.evaluate("([id, entry]) => localStorage.setItem('lms-exam-' + id, JSON.stringify(entry))",
+                      [attempt_id, entry])
+        page.reload()
+        question = page.locator("fieldset.exam-question[data-qtype=ordering]").first
+        expect(question.locator("li").first.locator("label")).to_contain_text(PATH[0])
+        assert shown_items(question) == PATH
+        expect(question.locator(".exam-save-state")).to_have_attribute("data-state", "answered")
+        page.reload()  # and the server has it
+        assert shown_items(page.locator("fieldset.exam-question[data-qtype=ordering]").first) == PATH
+        assert page.recorder.errors == []
+    finally:
+        context.close()
