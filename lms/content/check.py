@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from lms.content import schemas
 from lms.content.standard_setting import angoff_result
 from lms.content.yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
-from lms.exams.questions import QUESTION_TYPES
+from lms.questions import QUESTION_TYPES
 
 NEAR_DUPLICATE_RATIO = 0.92
 

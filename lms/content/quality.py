@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 
 from lms.content.check import Catalog, ContentError, normalize_stem, blueprint_shortfall, cell_pools, describe_cell
 from lms.content.standard_setting import angoff_result
-from lms.exams.questions import QUESTION_TYPES
+from lms.questions import QUESTION_TYPES
 
 LETTERS = "ABCDEFGH"
 

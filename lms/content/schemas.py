@@ -1,8 +1,8 @@
 """JSON Schemas of the content files: keys, types and allowed values (unknown keys are errors).
 
-A question's type-specific keys come from its type (lms.exams.questions): each type gives its clause.
+A question's type-specific keys come from its type (lms.questions): each type gives its clause.
 """
-from lms.exams.questions import QUESTION_TYPES
+from lms.questions import QUESTION_TYPES
 
 TOPICS = [
     "agreement", "immigration-law", "civil-rights", "racial-profiling", "intercultural",

@@ -7,7 +7,7 @@ point at their versions. Runs inside lms.content.sync's transaction (the caller 
 from sqlalchemy import select
 
 from lms.content.check import content_hash
-from lms.exams.questions import QUESTION_TYPES
+from lms.questions import QUESTION_TYPES
 from lms.extensions import db
 from lms.markdown import render_markdown
 from lms.models import Exam, ExamVersion, Question, QuestionBank, QuestionVersion

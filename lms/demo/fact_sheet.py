@@ -26,7 +26,7 @@ from lms.agencies.agreements import create_mou
 from lms.clock import program_timezone
 from lms.exams import attempts as engine, pages
 from lms.exams.grants import grant_extra_attempt
-from lms.exams.questions import QUESTION_TYPES
+from lms.questions import QUESTION_TYPES
 from lms.extensions import db
 from lms.learning.course import mark_completed, module_access
 from lms.cohorts.schedule import week_start

@@ -26,7 +26,7 @@ from lms.cohorts.schedule import open_weeks, week_start
 from lms.exams import policy as rules
 from lms.exams.draw import DrawError, draw_questions, load_candidates
 from lms.exams.grading import grade_attempt
-from lms.exams.questions import QUESTION_TYPES
+from lms.questions import QUESTION_TYPES
 from lms.extensions import db
 from lms.models import (
     Attempt,

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 from sqlalchemy import select
 
-from lms.exams.questions import grade
+from lms.questions import grade
 from lms.extensions import db
 from lms.models import AttemptQuestion, QuestionVersion
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 
 from lms.exams.attempts import AttemptClosed, accepts_answers_until
-from lms.exams.questions import QUESTION_TYPES
+from lms.questions import QUESTION_TYPES
 from lms.extensions import db
 from lms.models import AnswerLog, Attempt, AttemptQuestion, QuestionVersion
 from lms.models.exam import OPEN

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from lms.exams import policy as rules
 from lms.exams.pages import pinned_versions
-from lms.exams.questions import QUESTION_TYPES, ReviewChoice, grade
+from lms.questions import QUESTION_TYPES, ReviewChoice, grade
 from lms.extensions import db
 from lms.models import AnswerLog
 

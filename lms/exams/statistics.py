@@ -27,7 +27,7 @@ from itertools import combinations
 from markupsafe import Markup
 from sqlalchemy import select
 
-from lms.exams.questions import QUESTION_TYPES, ChoiceCount
+from lms.questions import QUESTION_TYPES, ChoiceCount
 from lms.extensions import db
 from lms.models import Attempt, AttemptQuestion, Question, QuestionVersion
 

@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 from lms import session_rules
 from lms.clock import utcnow
 from lms.exams import attempts, overview, pages
-from lms.exams.questions import ResponseInvalid
+from lms.questions import ResponseInvalid
 
 from lms.exams.review import review
 from lms.extensions import db

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lms.exams.questions import QUESTION_TYPES
+from lms.questions import QUESTION_TYPES
 from lms.models import Role
 
 EXAM_ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "exam_content"

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from lms.exams.questions import QUESTION_TYPES, ResponseInvalid, grade, parse_number
+from lms.questions import QUESTION_TYPES, ResponseInvalid, grade, parse_number
 
 SINGLE = {"type": "single", "choices": [{"id": "a", "text": "A"}, {"id": "b", "text": "B", "correct": True},
                                         {"id": "c", "text": "C"}]}

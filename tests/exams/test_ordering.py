@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from lms.content import check_content, sync_content
 from lms.exams.attempts import submit_attempt
 from lms.exams.pages import attempt_page, save_answer
-from lms.exams.questions import QUESTION_TYPES, ResponseInvalid, grade
+from lms.questions import QUESTION_TYPES, ResponseInvalid, grade
 from lms.exams.review import review
 from lms.exams.statistics import exam_statistics
 from lms.extensions import db as _db

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from lms.exams.questions import QUESTION_TYPES, QuestionType
+from lms.questions import QUESTION_TYPES, QuestionType
 
 ROOT = Path(__file__).resolve().parents[2]
-TYPES_PACKAGE = ROOT / "lms" / "exams" / "questions"
+TYPES_PACKAGE = ROOT / "lms" / "questions"
 PARTIALS = ROOT / "templates" / "exams" / "questions"
 # String constants equal to a type's name that are not about question types (file, value): why.
 NOT_A_TYPE = {
@@ -50,7 +50,7 @@ def test_no_module_or_template_outside_a_types_own_names_it():
         allowed = {path.stem} if path.parent == PARTIALS else set()
         for name in _names_in_template(path) - allowed:
             offenders.append(f"{rel} names the question type '{name}'")
-    assert offenders == [], "ask lms.exams.questions.QUESTION_TYPES instead:\n" + "\n".join(offenders)
+    assert offenders == [], "ask lms.questions.QUESTION_TYPES instead:\n" + "\n".join(offenders)
 
 
 def test_the_static_check_finds_a_type_named_in_a_comparison(tmp_path):

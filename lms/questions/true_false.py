@@ -2,7 +2,7 @@
 from collections import Counter
 from fractions import Fraction
 
-from lms.exams.questions.base import TEXT, ChoiceCount, Grade, Option, QuestionType, ResponseInvalid, filled
+from lms.questions.base import TEXT, ChoiceCount, Grade, Option, QuestionType, ResponseInvalid, filled
 
 
 class TrueFalse(QuestionType):

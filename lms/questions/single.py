@@ -1,8 +1,8 @@
 """Single choice: one correct choice among 2 to 6."""
 from fractions import Fraction
 
-from lms.exams.questions.base import Grade, ResponseInvalid, filled, positions
-from lms.exams.questions.choices import CHOICE, ChoiceQuestion, choice_texts
+from lms.questions.base import Grade, ResponseInvalid, filled, positions
+from lms.questions.choices import CHOICE, ChoiceQuestion, choice_texts
 
 
 class SingleChoice(ChoiceQuestion):

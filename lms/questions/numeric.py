@@ -3,8 +3,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from lms.exams.questions.base import TEXT, Grade
-from lms.exams.questions.text import TypedAnswer
+from lms.questions.base import TEXT, Grade
+from lms.questions.text import TypedAnswer
 
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
 

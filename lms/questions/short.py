@@ -2,8 +2,8 @@
 import unicodedata
 from fractions import Fraction
 
-from lms.exams.questions.base import TEXT, Grade
-from lms.exams.questions.text import TypedAnswer
+from lms.questions.base import TEXT, Grade
+from lms.questions.text import TypedAnswer
 
 
 def normalize_text(text: str, case_sensitive: bool = False) -> str:

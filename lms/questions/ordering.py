@@ -2,7 +2,7 @@
 from fractions import Fraction
 from itertools import combinations
 
-from lms.exams.questions.base import TEXT, Grade, QuestionType, ResponseInvalid, positions
+from lms.questions.base import TEXT, Grade, QuestionType, ResponseInvalid, positions
 
 
 class Ordering(QuestionType):

@@ -8,15 +8,15 @@ its tests. Importing this package imports every module in it, and each QuestionT
 import importlib
 import pkgutil
 
-from lms.exams.questions.base import (  # noqa: F401 - the package's public names
+from lms.questions.base import (  # noqa: F401 - the package's public names
     MAX_TEXT, ChoiceCount, Grade, Option, QuestionType, ResponseInvalid, ReviewChoice, registry,
 )
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
 
-from lms.exams.questions.numeric import parse_number  # noqa: E402,F401
-from lms.exams.questions.short import normalize_text  # noqa: E402,F401
+from lms.questions.numeric import parse_number  # noqa: E402,F401
+from lms.questions.short import normalize_text  # noqa: E402,F401
 
 QUESTION_TYPES: dict[str, QuestionType] = registry()
 

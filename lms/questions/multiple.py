@@ -1,8 +1,8 @@
 """Multiple response: several correct choices among 3 to 8, all or nothing or with partial credit."""
 from fractions import Fraction
 
-from lms.exams.questions.base import Grade, filled, positions
-from lms.exams.questions.choices import CHOICE, ChoiceQuestion, choice_texts
+from lms.questions.base import Grade, filled, positions
+from lms.questions.choices import CHOICE, ChoiceQuestion, choice_texts
 
 
 class MultipleResponse(ChoiceQuestion):

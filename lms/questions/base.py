@@ -1,7 +1,7 @@
 """The base of every question type: what a type must answer, and the small values types share.
 
 A type is one subclass of QuestionType in its own module of this package, with a ``name``; defining it
-registers it (lms.exams.questions imports every module here). Everything the rest of the application
+registers it (lms.questions imports every module here). Everything the rest of the application
 knows about a type, it asks the registry: the file schema and its checks, how a version is stored and
 rendered, how its options are shuffled, the partial that shows it, how form values become a response,
 how a response is graded, what the review and the item analysis show, and a sample answer.
@@ -79,7 +79,7 @@ def filled(values) -> list[str]:
 
 
 def registry() -> dict[str, "QuestionType"]:
-    """The types defined so far, by name (lms.exams.questions imports them all)."""
+    """The types defined so far, by name (lms.questions imports them all)."""
     return _REGISTRY
 
 

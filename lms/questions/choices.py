@@ -1,7 +1,7 @@
 """What the two choice types share: authored choices with ids, shown in a shuffled order, some keyed."""
 from collections import Counter
 
-from lms.exams.questions.base import TEXT, ChoiceCount, Option, QuestionType, ReviewChoice
+from lms.questions.base import TEXT, ChoiceCount, Option, QuestionType, ReviewChoice
 
 CHOICE = {
     "type": "object",

@@ -1,5 +1,5 @@
 """What the two typed-answer types share: one text field, at most MAX_TEXT characters."""
-from lms.exams.questions.base import MAX_TEXT, QuestionType, ResponseInvalid
+from lms.questions.base import MAX_TEXT, QuestionType, ResponseInvalid
 
 
 class TypedAnswer(QuestionType):

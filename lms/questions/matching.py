@@ -2,7 +2,7 @@
 from collections import Counter
 from fractions import Fraction
 
-from lms.exams.questions.base import TEXT, Grade, Option, QuestionType, ResponseInvalid, positions
+from lms.questions.base import TEXT, Grade, Option, QuestionType, ResponseInvalid, positions
 
 
 class Matching(QuestionType):
