@@ -102,7 +102,7 @@ def attempt_page(attempt, page: int) -> AttemptPage:
                        accepts_answers_until(attempt.deadline_at))
 
 
-# -- review ------------------------------------------------------------------------------------
+# -- saving answers and moving between pages ----------------------------------------------------
 
 
 @dataclass

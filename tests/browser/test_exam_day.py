@@ -15,6 +15,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 from conftest import DESKTOP, PHONE, PROJECT_ROOT, Recorder, start_server  # tests/browser/conftest.py
 
@@ -430,11 +431,12 @@ def test_timer_warnings_are_announced_without_moving_focus(browser, live_server)
     try:
         page.clock.install()  # the page's clock; the server's deadline stays real
         log_in(page, email)
-        start_exam(page, "agreement-exam")  # 22 minutes
+        start_exam(page, "agreement-exam")
         control = page.locator("fieldset.exam-question input").first
         control.focus()
         control_id = control.get_attribute("id")
-        page.clock.fast_forward("17:05")  # 4 min 55 s left
+        limit = yaml.safe_load((PROJECT_ROOT / "curriculum/exams/agreement-exam.yml").read_text())["time_limit_minutes"]
+        page.clock.fast_forward((limit * 60 - 295) * 1000)  # in ms: 4 min 55 s left
         expect(page.locator("#exam-announcer")).to_have_text("5 minutes remaining.")
         expect(page.locator("#exam-warning")).to_be_visible()
         expect(page.locator("#exam-warning-text")).to_have_text(re.compile(r"^Less than 5 minutes left"))
