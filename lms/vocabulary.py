@@ -65,6 +65,8 @@ EVENTS = {
     "nomination.decline": "Nomination declined",
     "nomination.import": "Nomination roster imported",
     "passlist.export": "Pass list downloaded",
+    "questions.export": "Question bank exported to a file",
+    "questions.import": "Questions imported from a file",
     "signing_key.generate": "Signing key created",
     "signing_key.register": "Signing key registered",
     "signing_key.rotate": "Signing key replaced",

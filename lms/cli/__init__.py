@@ -4,6 +4,7 @@ import functools
 import click
 
 from lms import inputs
+from lms.cli.banks import banks_cli
 from lms.cli.certs import certs_cli
 from lms.cli.cohorts import cohorts_cli
 from lms.cli.content import content_cli
@@ -18,7 +19,7 @@ from lms.cli.users import users_cli
 def register_cli(app) -> None:
     """Attach the command groups to the app's CLI."""
     for group in (content_cli, users_cli, audit_cli, cohorts_cli, exams_cli, certs_cli, passlist_cli, mou_cli,
-                  demo_cli):
+                  demo_cli, banks_cli):
         app.cli.add_command(group)
     app.cli.add_command(quickstart)
     app.cli.add_command(backup)

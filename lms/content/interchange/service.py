@@ -1,0 +1,140 @@
+"""Questions read from another system's file go into a bank; a bank goes out to a file.
+
+Stored the way ``lms content sync`` stores a bank's questions (lms/content/sync_exams.py): a Question by
+its stable id, a QuestionVersion holding the authored data and its sanitized rendering, a new version
+only when the content changes. The id is derived from the question's own content (common.identity), so
+importing the same file twice creates nothing the second time. The caller commits.
+"""
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from lms.audit import record_event
+from lms.content.check import content_hash
+from lms.content.interchange import Imported, export_bank
+from lms.content.sync_exams import question_content, render_question
+from lms.extensions import db
+from lms.models import Module, ModuleVersion, Question, QuestionBank, QuestionVersion
+
+ACTIVE = "active"
+
+
+class ImportRefused(ValueError):
+    """An import that cannot go ahead (an unknown bank or objective, nothing to import)."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did: question ids created, given a new version, left as they were, or found in
+    another bank (left there)."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    elsewhere: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"created": len(self.created), "updated": len(self.updated), "unchanged": len(self.unchanged),
+                "elsewhere": len(self.elsewhere)}
+
+
+def bank_or_refuse(slug: str) -> QuestionBank:
+    bank = db.session.scalar(select(QuestionBank).where(QuestionBank.slug == slug))
+    if bank is None or bank.retired_at is not None:
+        raise ImportRefused(f"No question bank '{slug}'.")
+    return bank
+
+
+def declared_objectives() -> set[str]:
+    """The objectives the modules in force declare (their current versions)."""
+    rows = db.session.scalars(
+        select(ModuleVersion.objectives).join(Module, Module.current_version_id == ModuleVersion.id)
+        .where(Module.retired_at.is_(None)))
+    return {objective["id"] for objectives in rows for objective in objectives}
+
+
+def import_questions(imported: Imported, *, bank: str, file_name: str, fmt: str, actor, now,
+                     actor_label: str | None = None) -> ImportReport:
+    """Store the questions a file gave into ``bank`` (each under the objective it was read with); a
+    question already there with the same content is left alone. Audited; the caller commits."""
+    target = bank_or_refuse(bank)
+    if not imported.questions:
+        raise ImportRefused("The file holds no question that can be imported.")
+    unknown = sorted({q.data["objective"] for q in imported.questions} - declared_objectives())
+    if unknown:
+        raise ImportRefused(f"No module declares the objective {', '.join(unknown)}.")
+    slugs = [q.data["id"] for q in imported.questions]
+    existing = {q.slug: q for q in db.session.scalars(select(Question).where(Question.slug.in_(slugs)))}
+    position = db.session.scalar(select(func.max(Question.position)).where(Question.bank_id == target.id))
+    position = -1 if position is None else position
+    report = ImportReport()
+    for parsed in imported.questions:
+        spec = parsed.data
+        content = question_content(spec)
+        digest = content_hash(content)
+        question = existing.get(spec["id"])
+        number = 0
+        if question is None:
+            position += 1
+            question = Question(slug=spec["id"], bank_id=target.id, position=position, status=ACTIVE,
+                                objective=spec["objective"], difficulty=spec["difficulty"], created_at=now)
+            db.session.add(question)
+            db.session.flush()
+            report.created.append(spec["id"])
+        elif question.bank_id != target.id:
+            report.elsewhere.append((spec["id"], question.bank.slug))
+            continue
+        else:
+            current = question.current_version
+            if current is not None and current.content_hash == digest:
+                report.unchanged.append(spec["id"])
+                continue
+            number = current.number if current is not None else 0
+            question.objective, question.difficulty = spec["objective"], spec["difficulty"]
+            report.updated.append(spec["id"])
+        version = QuestionVersion(
+            question_id=question.id, number=number + 1, content_hash=digest, qtype=spec["type"],
+            objective=spec["objective"], difficulty=spec["difficulty"], data=content,
+            rendered=render_question(content), source_path=f"import:{file_name}"[:500], created_at=now,
+        )
+        db.session.add(version)
+        db.session.flush()
+        question.current_version_id = version.id
+    db.session.flush()
+    record_event("questions.import", actor=actor, actor_label=actor_label, obj=target, now=now,
+                 details={"file": file_name, "format": fmt, **report.summary(),
+                          "not_imported": sum(1 for p in imported.problems if p.severity == "error")})
+    return report
+
+
+def bank_data(slug: str, *, include_retired: bool = False) -> dict:
+    """A bank from the database in the bank format (docs/CONTENT_FORMAT.md): its questions' current
+    versions in the bank's order."""
+    bank = db.session.scalar(select(QuestionBank).where(QuestionBank.slug == slug))
+    if bank is None:
+        raise ImportRefused(f"No question bank '{slug}'.")
+    query = (select(Question, QuestionVersion).join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+             .where(Question.bank_id == bank.id).order_by(Question.position, Question.id))
+    if not include_retired:
+        query = query.where(Question.status == ACTIVE)
+    questions = []
+    for question, version in db.session.execute(query):
+        data = {"id": question.slug, **version.data}
+        if question.family:
+            data["family"] = question.family
+        if question.status != ACTIVE:
+            data["status"] = question.status
+        questions.append(data)
+    return {"id": bank.slug, "title": bank.title, "description": bank.description or "", "questions": questions}
+
+
+def export_questions(slug: str, fmt: str, *, actor, now, actor_label: str | None = None) -> tuple[bytes, list[str]]:
+    """A bank's active questions written in ``fmt``; audited (the file holds the keys). The caller commits."""
+    bank = bank_data(slug)
+    if not bank["questions"]:
+        raise ImportRefused(f"The bank '{slug}' has no active question to export.")
+    data, problems = export_bank(bank, fmt)
+    record_event("questions.export", actor=actor, actor_label=actor_label, object_type="question_bank",
+                 object_id=db.session.scalar(select(QuestionBank.id).where(QuestionBank.slug == slug)), now=now,
+                 details={"format": fmt, "questions": len(bank["questions"]), "problems": len(problems)})
+    return data, problems
