@@ -23,11 +23,12 @@ _ANSWER = re.compile(r"^ANSWER\s*:\s*(.*?)\s*$", re.I)
 def parse_aiken(text: str, defaults: Defaults) -> Imported:
     """Read Aiken text into single-answer questions and the problems, each at its line."""
     result = Imported()
-    stem, options, start = [], [], 0
+    stem, options, start, broken = [], [], 0, []
 
     def reset():
         stem.clear()
         options.clear()
+        broken.clear()
 
     for number_, raw in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         line = raw.strip()
@@ -44,17 +45,22 @@ def parse_aiken(text: str, defaults: Defaults) -> Imported:
         answer = _ANSWER.match(line)
         option = _OPTION.match(line)
         if answer and (options or stem):
-            _finish(result, start, number_, stem, options, answer.group(1), defaults)
+            if not broken:
+                _finish(result, start, number_, stem, options, answer.group(1), defaults)
             reset()
         elif answer:
             result.error(f"line {number_}", "an 'ANSWER:' line without a question before it")
         elif option and stem:
             expected = chr(ord("A") + len(options))
             if option.group(1) != expected:
-                result.error(f"line {number_}", f"option {option.group(1)} where {expected} was expected")
+                result.error(f"line {number_}", f"option {option.group(1)} where {expected} was expected; the "
+                                                "question is not imported")
+                broken.append(number_)
             options.append((option.group(1), option.group(2), number_))
         elif options:
-            result.error(f"line {number_}", f"{line[:40]!r} is neither an option ('A. text') nor an 'ANSWER:' line")
+            result.error(f"line {number_}", f"{line[:40]!r} is neither an option ('A. text') nor an 'ANSWER:' "
+                                            "line; the question is not imported")
+            broken.append(number_)
         else:
             stem.append(line)
     if stem or options:

@@ -354,8 +354,13 @@ def _export_answers(q, problems) -> list[str]:
         right, wrong = (q["feedback"]["true"], q["feedback"]["false"])[:: 1 if q["answer"] else -1]
         return [f"{'TRUE' if q['answer'] else 'FALSE'}{_fb(wrong)}{_fb(right)}"]
     if kind == "short":
+        if q.get("case_sensitive"):
+            problems.append(f"{q['id']}: GIFT short answers are not case-sensitive; written without it")
         return [f"={escape(a)}{_fb(q['feedback'])}" for a in q["answers"]]
     if kind == "numeric":
+        if q.get("unit"):
+            problems.append(f"{q['id']}: GIFT has no unit for a numeric answer; the unit {q['unit']!r} is not "
+                            "written")
         if "range" in q:
             value = f"{q['range'][0]}..{q['range'][1]}"
         else:

@@ -26,6 +26,10 @@ from lms.content.interchange.common import (
 MAX_BYTES = 20 * 1024 * 1024
 
 
+_NO_DOCTYPE = ("a document type declaration (<!DOCTYPE ...>) is not accepted: it can define entities that read "
+               "local files or expand without end")
+
+
 class UnsafeXML(ValueError):
     """An XML document refused before any question is read (a DOCTYPE, entities, not XML)."""
 
@@ -43,10 +47,11 @@ def parse_xml(data: bytes, root_name: str):
     try:
         tree = etree.ElementTree(etree.fromstring(data, safe_parser()))
     except etree.XMLSyntaxError as error:
+        if b"<!DOCTYPE" in data:
+            raise UnsafeXML(_NO_DOCTYPE) from None
         raise UnsafeXML(f"not well-formed XML: {error}") from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise UnsafeXML("a document type declaration (<!DOCTYPE ...>) is not accepted: it can define entities "
-                        "that read local files or expand without end")
+        raise UnsafeXML(_NO_DOCTYPE)
     root = tree.getroot()
     if root.tag != root_name:
         raise UnsafeXML(f"the root element is <{root.tag}>, not <{root_name}>")
