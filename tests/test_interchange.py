@@ -64,7 +64,7 @@ def comparable(question: dict) -> dict:
 def test_gift_reads_every_supported_feature():
     imported = read("features.gift", "gift")
     q = by_title(imported)
-    assert len(imported.questions) == 11
+    assert len(imported.questions) == 13
     assert all(question_problems(p.data) == [] for p in imported.questions)  # valid per the bank schema
     assert {p.category for p in imported.questions} == {"$course$/top/Agreement basics"}
 
@@ -106,6 +106,13 @@ def test_gift_reads_every_supported_feature():
     assert several["type"] == "multiple" and several["scoring"] == "partial"
     assert [c.get("correct", False) for c in several["choices"]] == [True, True, False, False]
 
+    tolerance = q["Tolerance"]  # [html]: kept, rendered through the sanitizer
+    assert (tolerance["answer"], tolerance["tolerance"]) == (365, 1)
+    assert tolerance["stem"].startswith("<p>How many days") and tolerance["rationale"] == "The MOU sets a yearly review."
+    lines = q["New lines"]  # [plain] and the \n escape
+    assert lines["stem"] == "First line\nsecond line of the stem."
+    assert lines["choices"][0]["feedback"] == "Right.\nIndeed."
+
     missing = q["Missing word"]
     assert missing["stem"] == "A 287(g) agreement is signed by ICE and _____ that nominates officers."
     assert [c["text"] for c in missing["choices"] if c.get("correct")] == ["the agency"]
@@ -126,6 +133,7 @@ def test_gift_reports_what_it_cannot_import_with_its_line():
     assert "'Notice to appear'" in warnings["line 35"]  # a matching distractor
     assert "'DHS' earns 50%" in warnings["line 39"]  # a partial-credit short answer
     assert "no general feedback" in warnings["line 13"]
+    assert warnings["line 61"] == "HTML text kept as it is: the stem is shown through the sanitizer"
     assert q_rationale(imported, "Escapes") == NO_RATIONALE
 
 
@@ -256,6 +264,24 @@ def test_moodle_xml_reports_unsupported_types_and_answers_by_element_path():
     assert "'Notice to appear'" in warnings["/quiz/question[8]/subquestion[4]"]
 
 
+def test_moodle_xml_warns_of_embedded_files_and_refuses_what_is_not_a_quiz():
+    xml = (b'<quiz><question type="truefalse"><name><text>Img</text></name><questiontext format="html">'
+           b'<text><![CDATA[<p>See <img src="@@PLUGINFILE@@/map.png"></p>]]></text>'
+           b'<file name="map.png" encoding="base64">aGk=</file></questiontext>'
+           b'<generalfeedback><text>Why.</text></generalfeedback>'
+           b'<answer fraction="100"><text>true</text><feedback><text>Yes.</text></feedback></answer>'
+           b'<answer fraction="0"><text>false</text><feedback><text>No.</text></feedback></answer>'
+           b'</question></quiz>')
+    imported = parse_moodle_xml(xml, DEFAULTS)
+    assert len(imported.questions) == 1
+    assert problems_at(imported, "warning") == {
+        "/quiz/question": "embedded files (images) are not imported; the text refers to them"}
+    with pytest.raises(UnsafeXML, match="the root element is <html>, not <quiz>"):
+        parse_moodle_xml(b"<html/>", DEFAULTS)
+    with pytest.raises(UnsafeXML, match="not well-formed"):
+        parse_moodle_xml(b"<quiz><question></quiz>", DEFAULTS)
+
+
 @pytest.mark.parametrize("name", ["xxe.xml", "billion-laughs.xml"])
 def test_hostile_moodle_xml_is_refused_whole(name):
     with pytest.raises(UnsafeXML, match="document type declaration"):
@@ -364,6 +390,14 @@ def test_qti_package_round_trips_through_an_independent_qti_implementation():
                                                f"{{{QTI_NS}}}value")]
         assert keys3 == keys2
         assert root.find(".//q:qti-response-processing", ns3) is not None
+        interaction3 = {"single": "qti-choice-interaction", "multiple": "qti-choice-interaction",
+                        "true_false": "qti-choice-interaction", "short": "qti-text-entry-interaction",
+                        "numeric": "qti-text-entry-interaction", "matching": "qti-match-interaction"}[q["type"]]
+        assert root.find(f".//q:{interaction3}", ns3) is not None  # recognized as the QTI interaction it is
+        declared = root.find("q:qti-response-declaration", ns3)
+        assert (declared.get("cardinality"), declared.get("base-type")) == (
+            item2.find(f"{{{QTI_NS}}}responseDeclaration").get("cardinality"),
+            item2.find(f"{{{QTI_NS}}}responseDeclaration").get("baseType"))
     back = qti_convert.downgrade_package_files(upgraded).files
     for q in questions:
         item = back[f"items/{q['id']}.xml"]
@@ -398,7 +432,7 @@ def test_import_stores_versions_rendered_and_sanitized_and_a_second_import_creat
     report = import_questions(imported, bank="agreement", file_name="features.gift", fmt="gift", actor=None,
                               actor_label="cli:test", now=clock())
     synced.session.commit()
-    assert len(report.created) == 12 and report.updated == [] and report.unchanged == []
+    assert len(report.created) == 14 and report.updated == [] and report.unchanged == []
     hostile = synced.session.scalar(select(Question).where(Question.slug == report.created[-1]))
     assert hostile.bank.slug == "agreement" and hostile.status == "active" and hostile.objective == "AG-9.1"
     version = hostile.current_version
@@ -407,14 +441,14 @@ def test_import_stores_versions_rendered_and_sanitized_and_a_second_import_creat
     positions = synced.session.scalars(select(Question.position).where(Question.slug.in_(report.created))).all()
     assert min(positions) > 0  # after the bank's own questions
     event = synced.session.scalar(select(AuditEvent).where(AuditEvent.action == "questions.import"))
-    assert event.details["created"] == 12 and event.details["not_imported"] == 5
+    assert event.details["created"] == 14 and event.details["not_imported"] == 5
 
     again = import_questions(imported, bank="agreement", file_name="features.gift", fmt="gift", actor=None,
                              actor_label="cli:test", now=clock())
-    assert again.created == [] and len(again.unchanged) == 12
+    assert again.created == [] and len(again.unchanged) == 14
     assert synced.session.scalar(select(func.count(QuestionVersion.id))
                                  .join(Question, Question.id == QuestionVersion.question_id)
-                                 .where(Question.slug.in_(report.created))) == 12
+                                 .where(Question.slug.in_(report.created))) == 14
 
 
 def test_importing_under_another_objective_makes_a_new_version(synced, clock):
@@ -459,7 +493,7 @@ def test_cli_dry_run_previews_and_changes_nothing(app, synced):
     assert "key a. ICE -- feedback: Right: the MOU places them under ICE supervision." in out
     assert "key: 10 to 20" in out and "pair: I-247A -> Immigration detainer" in out
     assert "line 51: error: essay questions" in out and "line 59: error: the answers have no closing '}'" in out
-    assert "11 questions can be imported; 5 parts of the file cannot." in out and "Dry run" in out
+    assert "13 questions can be imported; 5 parts of the file cannot." in out and "Dry run" in out
     synced.session.rollback()
     assert synced.session.scalar(select(func.count(Question.id))) == before
 
