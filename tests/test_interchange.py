@@ -489,7 +489,7 @@ def test_cli_dry_run_previews_and_changes_nothing(app, synced):
                                  "--bank", "agreement", "--objective", "AG-9.1", "--dry-run"])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert 'line 5: imp-' in out and 'single "Supervision"' in out
+    assert 'line 5: imp-' in out and 'single "Supervision" (new) [category $course$/top/Agreement basics]' in out
     assert "key a. ICE -- feedback: Right: the MOU places them under ICE supervision." in out
     assert "key: 10 to 20" in out and "pair: I-247A -> Immigration detainer" in out
     assert "line 51: error: essay questions" in out and "line 59: error: the answers have no closing '}'" in out
@@ -506,6 +506,8 @@ def test_cli_imports_then_exports_every_format(app, synced, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Imported into agreement: 7 new questions, 0 new versions, 0 unchanged." in result.output
     assert "Imported into agreement: 0 new questions, 0 new versions, 7 unchanged." in runner.invoke(args=args).output
+    preview = runner.invoke(args=[*args[:-1], "AG-9.1", "--dry-run"]).output  # filed under another objective
+    assert preview.count("(new version)") == 7 and "(new)" not in preview
     for fmt, name in (("gift", "bank.gift"), ("moodle-xml", "bank.xml"), ("qti", "bank.zip")):
         out = tmp_path / name
         result = runner.invoke(args=["banks", "export", "agreement", "--format", fmt, "-o", str(out)])

@@ -6,11 +6,11 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from lms.cli.common import cli_actor, commit_or_exit
+from lms.cli.common import cli_actor, commit_or_exit, or_exit
 from lms.clock import utcnow
 from lms.content.interchange import Defaults, UnsafeXML, parse_file
 from lms.content.interchange.common import DIFFICULTIES, EXPORT_FORMATS, FORMATS
-from lms.content.interchange.service import export_questions, import_questions
+from lms.content.interchange.service import export_questions, import_questions, preview_import
 from lms.vocabulary import plural
 
 banks_cli = click.Group("banks", help="Question banks: import from and export to other systems' formats.")
@@ -21,11 +21,12 @@ def _line_key(problem):
     return (int(found.group(1)) if found else 0, problem.where)
 
 
-def _preview(imported) -> None:
+def _preview(imported, plan) -> None:
     for parsed in imported.questions:
         q = parsed.data
         head = f"{parsed.where}: {q['id']} {q['type']}" + (f" \"{parsed.title}\"" if parsed.title else "")
-        click.echo(head + (f" [category {parsed.category}]" if parsed.category else ""))
+        head += f" ({plan.get(q['id'], 'new')})" + (f" [category {parsed.category}]" if parsed.category else "")
+        click.echo(head)
         click.echo(f"  stem: {_short(q['stem'])}")
         for line in _key_lines(q):
             click.echo(f"  {line}")
@@ -44,11 +45,12 @@ def _key_lines(q: dict) -> list[str]:
     if kind in ("single", "multiple"):
         lines = [f"{'key' if c.get('correct') else '   '} {c['id']}. {_short(c['text'], 60)} "
                  f"-- feedback: {_short(c['feedback'], 60)}" for c in q["choices"]]
-        return lines + ([f"scoring: {q['scoring']}"] if kind == "multiple" else [])
+        return lines + ([f"scoring: {q['scoring']}"] if kind == "multiple" else []) + \
+            [f"rationale: {_short(q['rationale'])}"]
     if kind == "true_false":
         return [f"key: {'true' if q['answer'] else 'false'}",
                 f"feedback if true: {_short(q['feedback']['true'])}",
-                f"feedback if false: {_short(q['feedback']['false'])}"]
+                f"feedback if false: {_short(q['feedback']['false'])}", f"rationale: {_short(q['rationale'])}"]
     if kind == "short":
         lines = ["key: " + " | ".join(q["answers"])]
     elif kind == "numeric":
@@ -79,7 +81,8 @@ def banks_import(file, fmt, bank, objective, difficulty, dry_run, by_email):
         raise click.ClickException(f"{file.name} refused: {refused}") from None
     except UnicodeDecodeError:
         raise click.ClickException(f"{file.name} is not UTF-8 text.") from None
-    _preview(imported)
+    plan = or_exit(lambda: preview_import(imported, bank=bank)) if imported.questions else {}
+    _preview(imported, plan)
     errors = sum(1 for p in imported.problems if p.severity == "error")
     click.echo(f"{plural(len(imported.questions), 'question')} can be imported; "
                f"{plural(errors, 'part')} of the file cannot.")

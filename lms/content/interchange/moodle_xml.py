@@ -412,7 +412,6 @@ def export_moodle_xml(bank: dict) -> tuple[bytes, list[str]]:
     """A bank (the bank-format dict) as a Moodle XML quiz file, and what could not be written as it is."""
     problems: list[str] = []
     quiz = etree.Element("quiz")
-    quiz.append(etree.Comment(f" Question bank {bank['id']} "))
     category = etree.SubElement(quiz, "question", type="category")
     _add_text(category, "category", f"$course$/top/{bank['id']}")
     for q in bank["questions"]:

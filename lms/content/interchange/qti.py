@@ -20,7 +20,7 @@ from lms.markdown import render_markdown
 
 QTI_NS = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-QTI_XSD = "http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1p1.xsd"
+QTI_XSD = "http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 CP_XSD = "http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
 ITEM_RESOURCE = "imsqti_item_xmlv2p1"
@@ -74,11 +74,16 @@ def _stem(body, markdown: str) -> None:
         stem.text = markdown
 
 
+def identifier(slug: str) -> str:
+    """A question id as a QTI identifier (an XML name: it cannot start with a digit)."""
+    return slug if slug[:1].isalpha() else f"Q_{slug}"
+
+
 def _item(q: dict):
     kind = q["type"]
     item = etree.Element(_q("assessmentItem"), nsmap={None: QTI_NS, "xsi": XSI_NS})
     item.set(f"{{{XSI_NS}}}schemaLocation", f"{QTI_NS} {QTI_XSD}")
-    item.set("identifier", q["id"])
+    item.set("identifier", identifier(q["id"]))
     item.set("title", q["id"])
     item.set("adaptive", "false")
     item.set("timeDependent", "false")
@@ -236,8 +241,8 @@ def _manifest(bank: dict, hrefs: list[tuple[str, str]]) -> bytes:
     etree.SubElement(metadata, cp("schemaversion")).text = "2.1.0"
     etree.SubElement(manifest, cp("organizations"))
     resources = etree.SubElement(manifest, cp("resources"))
-    for identifier, href in hrefs:
-        resource = etree.SubElement(resources, cp("resource"), identifier=f"RES-{identifier}", type=ITEM_RESOURCE,
+    for slug, href in hrefs:
+        resource = etree.SubElement(resources, cp("resource"), identifier=f"RES-{slug}", type=ITEM_RESOURCE,
                                     href=href)
         etree.SubElement(resource, cp("file"), href=href)
     return etree.tostring(manifest, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -53,10 +53,8 @@ def declared_objectives() -> set[str]:
     return {objective["id"] for objectives in rows for objective in objectives}
 
 
-def import_questions(imported: Imported, *, bank: str, file_name: str, fmt: str, actor, now,
-                     actor_label: str | None = None) -> ImportReport:
-    """Store the questions a file gave into ``bank`` (each under the objective it was read with); a
-    question already there with the same content is left alone. Audited; the caller commits."""
+def _checked(imported: Imported, bank: str) -> tuple[QuestionBank, dict[str, Question]]:
+    """The target bank and the imported questions the database already holds, or ImportRefused."""
     target = bank_or_refuse(bank)
     if not imported.questions:
         raise ImportRefused("The file holds no question that can be imported.")
@@ -64,7 +62,32 @@ def import_questions(imported: Imported, *, bank: str, file_name: str, fmt: str,
     if unknown:
         raise ImportRefused(f"No module declares the objective {', '.join(unknown)}.")
     slugs = [q.data["id"] for q in imported.questions]
-    existing = {q.slug: q for q in db.session.scalars(select(Question).where(Question.slug.in_(slugs)))}
+    return target, {q.slug: q for q in db.session.scalars(select(Question).where(Question.slug.in_(slugs)))}
+
+
+def preview_import(imported: Imported, *, bank: str) -> dict[str, str]:
+    """What an import would do with each question, changing nothing: question id -> "new", "unchanged",
+    "new version" or "in bank <id>". Refuses as the import would (unknown bank or objective)."""
+    target, existing = _checked(imported, bank)
+    plan = {}
+    for parsed in imported.questions:
+        question = existing.get(parsed.data["id"])
+        if question is None:
+            plan[parsed.data["id"]] = "new"
+        elif question.bank_id != target.id:
+            plan[parsed.data["id"]] = f"in bank {question.bank.slug}"
+        else:
+            current = question.current_version
+            same = current is not None and current.content_hash == content_hash(question_content(parsed.data))
+            plan[parsed.data["id"]] = "unchanged" if same else "new version"
+    return plan
+
+
+def import_questions(imported: Imported, *, bank: str, file_name: str, fmt: str, actor, now,
+                     actor_label: str | None = None) -> ImportReport:
+    """Store the questions a file gave into ``bank`` (each under the objective it was read with); a
+    question already there with the same content is left alone. Audited; the caller commits."""
+    target, existing = _checked(imported, bank)
     position = db.session.scalar(select(func.max(Question.position)).where(Question.bank_id == target.id))
     position = -1 if position is None else position
     report = ImportReport()
