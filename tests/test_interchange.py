@@ -17,8 +17,10 @@ from lms.content.interchange import (
 )
 from lms.content.interchange.common import NO_RATIONALE, question_problems
 from lms.content.interchange.qti import QTI_NS, export_qti, export_qti_files
-from lms.content.interchange.service import ImportRefused, bank_data, export_questions, import_questions
-from lms.models import AuditEvent, Question, QuestionVersion
+from lms.content.interchange.service import (
+    ImportRefused, bank_data, export_questions, import_questions, preview_import,
+)
+from lms.models import AuditEvent, Question, QuestionBank, QuestionVersion
 
 from .conftest import PROJECT_ROOT
 
@@ -188,6 +190,16 @@ def test_every_bundled_bank_survives_a_gift_round_trip(path):
             if expected.get(key, default) == default or key == "unit":
                 expected.pop(key, None)  # a default, or what GIFT cannot hold (reported above)
         assert {k: v for k, v in comparable(read_back.data).items() if k != "id"} == expected
+
+
+def test_gift_questions_outside_our_limits_are_reported_in_words():
+    choices = " ".join(f"~option {i}" for i in range(6))
+    imported = parse_gift(f"Seven choices? {{=right {choices}}}\n\nTwo pairs? {{=a -> 1 =b -> 2}}\n\n"
+                          "Every one right? {~%50%a ~%50%b}\n", DEFAULTS)
+    assert imported.questions == []
+    assert problems_at(imported) == {"line 1": "7 choices: a single-answer question has 2 to 6",
+                                     "line 3": "2 pairs: a matching question has 3 to 6",
+                                     "line 5": "2 choices: a multiple-answer question has 3 to 8"}
 
 
 # -- Aiken ------------------------------------------------------------------
@@ -458,6 +470,17 @@ def test_importing_under_another_objective_makes_a_new_version(synced, clock):
     report = import_questions(moved, bank="agreement", file_name="a.gift", fmt="gift", actor=None, now=clock())
     question = synced.session.scalar(select(Question).where(Question.slug == report.updated[0]))
     assert question.objective == "AG-9.2" and question.current_version.number == 2
+
+
+def test_a_question_already_in_another_bank_is_left_there(synced, clock):
+    synced.session.add(QuestionBank(slug="other", title="Other", description="", source_path="import",
+                                    created_at=clock(), updated_at=clock()))
+    imported = parse_gift("Q one? {=a ~b}\n\nQ two? {=a ~b}\n", DEFAULTS)
+    import_questions(parse_gift("Q one? {=a ~b}\n", DEFAULTS), bank="other", file_name="a.gift", fmt="gift",
+                     actor=None, now=clock())
+    assert list(preview_import(imported, bank="agreement").values()) == ["in bank other", "new"]
+    report = import_questions(imported, bank="agreement", file_name="b.gift", fmt="gift", actor=None, now=clock())
+    assert report.elsewhere == [(imported.questions[0].data["id"], "other")] and len(report.created) == 1
 
 
 def test_import_refuses_an_unknown_bank_or_objective(synced, clock):

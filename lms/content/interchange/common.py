@@ -92,11 +92,19 @@ def identity(data: dict) -> str:
 def question_problems(data: dict) -> list[str]:
     """Why a bank-format question is not valid: the schema, then the rules ``lms content check`` applies
     to one question (a key, duplicate choices, a numeric answer or range, distinct matching pairs)."""
-    errors = [f"{'.'.join(map(str, e.absolute_path)) or 'question'}: {e.message}"
+    kind = data.get("type")
+    counted = {"single": ("choices", "choices", "a single-answer question"),
+               "multiple": ("choices", "choices", "a multiple-answer question"),
+               "matching": ("pairs", "pairs", "a matching question")}.get(kind)
+    if counted and isinstance(data.get(counted[0]), list):
+        low, high = MAX_PAIRS if kind == "matching" else MAX_CHOICES[kind]
+        size = len(data[counted[0]])
+        if not low <= size <= high:
+            return [f"{size} {counted[1]}: {counted[2]} has {low} to {high}"]
+    errors = [f"{'.'.join(map(str, e.absolute_path)) or 'question'}: {_short(e.message)}"
               for e in _QUESTION_VALIDATOR.iter_errors(data)]
     if errors:
         return errors
-    kind = data["type"]
     if kind in ("single", "multiple"):
         keys = [c for c in data["choices"] if c.get("correct")]
         if not keys:
@@ -117,6 +125,10 @@ def question_problems(data: dict) -> list[str]:
             counts = Counter(" ".join(p[side].lower().split()) for p in data["pairs"])
             errors += [f"the matching {side} '{t}' appears twice" for t, n in counts.items() if n > 1]
     return errors
+
+
+def _short(message: str, width: int = 160) -> str:
+    return message if len(message) <= width else message[: width - 1] + "…"
 
 
 def finish(result: Imported, draft: dict, defaults: Defaults, where: str, *, title: str = "",
