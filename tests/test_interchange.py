@@ -20,6 +20,7 @@ from lms.content.interchange.qti import QTI_NS, export_qti, export_qti_files
 from lms.content.interchange.service import (
     ImportRefused, bank_data, export_questions, import_questions, preview_import,
 )
+from lms.markdown import render_markdown
 from lms.models import AuditEvent, Question, QuestionBank, QuestionVersion
 
 from .conftest import PROJECT_ROOT
@@ -365,7 +366,12 @@ def test_qti_package_has_a_manifest_and_one_item_per_question_with_the_required_
         assert {item.get(a) for a in ("identifier", "title", "adaptive", "timeDependent")} >= {q["id"], "false"}
         order = [etree.QName(child).localname for child in item]
         assert order == sorted(order, key=["responseDeclaration", "outcomeDeclaration", "itemBody",
-                                           "responseProcessing"].index)
+                                           "responseProcessing", "modalFeedback"].index)
+        declared = {o.get("identifier") for o in item.findall("q:outcomeDeclaration", ns)}
+        modal = item.find("q:modalFeedback", ns)  # the rationale, shown after any response
+        assert modal.get("outcomeIdentifier") == "RATIONALE" and modal.get("outcomeIdentifier") in declared
+        assert etree.tostring(modal, method="text", encoding=str).strip().endswith(
+            etree.fromstring(f"<x>{render_markdown(q['rationale'])}</x>").xpath("string()").strip())
         declaration = item.find("q:responseDeclaration", ns)
         assert declaration.get("identifier") == "RESPONSE" and declaration.get("baseType")
         assert item.find("q:outcomeDeclaration[@identifier='SCORE']", ns) is not None
@@ -376,6 +382,8 @@ def test_qti_package_has_a_manifest_and_one_item_per_question_with_the_required_
             keys = [f"choice_{c['id']}" for c in q["choices"] if c.get("correct")]
             assert [v.text for v in declaration.findall("q:correctResponse/q:value", ns)] == keys
             assert len(interaction.findall("q:simpleChoice", ns)) == len(q["choices"])
+            inline = [f.text for f in interaction.findall("q:simpleChoice/q:feedbackInline", ns)]
+            assert inline == [c["feedback"] for c in q["choices"]] and "FEEDBACK" in declared
 
 
 def test_qti_package_round_trips_through_an_independent_qti_implementation():
@@ -406,6 +414,9 @@ def test_qti_package_round_trips_through_an_independent_qti_implementation():
                         "true_false": "qti-choice-interaction", "short": "qti-text-entry-interaction",
                         "numeric": "qti-text-entry-interaction", "matching": "qti-match-interaction"}[q["type"]]
         assert root.find(f".//q:{interaction3}", ns3) is not None  # recognized as the QTI interaction it is
+        assert root.find("q:qti-modal-feedback", ns3) is not None
+        if q["type"] in ("single", "multiple", "true_false"):
+            assert len(root.findall(".//q:qti-feedback-inline", ns3)) == len(q.get("choices", "tf"))
         declared = root.find("q:qti-response-declaration", ns3)
         assert (declared.get("cardinality"), declared.get("base-type")) == (
             item2.find(f"{{{QTI_NS}}}responseDeclaration").get("cardinality"),

@@ -2,10 +2,11 @@
 
 Written with lxml to the QTI 2.1 information model (final v2.1, 2012): each item declares RESPONSE
 (cardinality and base type per type), the outcome SCORE, an itemBody with one interaction, and response
-processing (the standard templates match_correct and map_response, or explicit rules for a numeric
-tolerance or range). The stem is our sanitized rendering of its Markdown, rebuilt in the QTI namespace
-with only the XHTML elements QTI's content model allows. Choice feedback and the rationale are not
-written (QTI modal feedback needs a FEEDBACK outcome per choice; a later slice can add it).
+processing written out (what the standard templates match_correct and map_response do, or rules for a
+numeric tolerance or range). Each choice's feedback is a feedbackInline shown when the choice is picked
+(the FEEDBACK outcome holds the response); the rationale (and a type's one review feedback) is a
+modalFeedback shown after any response (the RATIONALE outcome). Stems and feedback are our sanitized
+rendering of their Markdown, rebuilt in the QTI namespace with only the XHTML elements QTI allows.
 
 QTI 3.0 is not written: the one maintained converter on PyPI (``citolab-qti-convert``) is GPL-3.0, fine
 for a test that checks our package through it, not for the product to ship.
@@ -24,7 +25,6 @@ QTI_XSD = "http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
 CP_XSD = "http://www.imsglobal.org/xsd/imscp_v1p1.xsd"
 ITEM_RESOURCE = "imsqti_item_xmlv2p1"
-TEMPLATES = "http://www.imsglobal.org/question/qti_v2p1/rptemplates/"
 
 # XHTML elements QTI 2.1's itemBody accepts (a subset of what our sanitizer lets through).
 _BLOCK = {"p", "ul", "ol", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "div", "table",
@@ -93,15 +93,61 @@ def _item(q: dict):
     return builder(item, q)
 
 
-def _outcome(item) -> None:
+def _outcome(item, feedback_cardinality: str | None = None) -> None:
+    """SCORE and MAXSCORE; FEEDBACK (the chosen choices, for their inline feedback) when asked; RATIONALE
+    (always set, so the modal feedback holding the rationale is shown after the response)."""
     score = _sub(item, "outcomeDeclaration", identifier="SCORE", cardinality="single", baseType="float")
     _sub(_sub(score, "defaultValue"), "value", "0")
     maximum = _sub(item, "outcomeDeclaration", identifier="MAXSCORE", cardinality="single", baseType="float")
     _sub(_sub(maximum, "defaultValue"), "value", "1")
+    if feedback_cardinality:
+        _sub(item, "outcomeDeclaration", identifier="FEEDBACK", cardinality=feedback_cardinality,
+             baseType="identifier")
+    _sub(item, "outcomeDeclaration", identifier="RATIONALE", cardinality="single", baseType="identifier")
 
 
-def _template(item, name: str) -> None:
-    _sub(item, "responseProcessing", template=TEMPLATES + name)
+def _processing(item, rule: str, feedback: bool = False):
+    """Response processing written out (what the standard templates match_correct and map_response do),
+    then the feedback outcomes: the chosen choices, and the rationale."""
+    processing = _sub(item, "responseProcessing")
+    condition = _sub(processing, "responseCondition")
+    if rule == "match_correct":
+        test = _sub(_sub(condition, "responseIf"), "match")
+        _sub(test, "variable", identifier="RESPONSE")
+        _sub(test, "correct", identifier="RESPONSE")
+        _set_score(test.getparent(), "1")
+        _set_score(_sub(condition, "responseElse"), "0")
+    else:  # map_response
+        empty = _sub(condition, "responseIf")
+        _sub(_sub(empty, "isNull"), "variable", identifier="RESPONSE")
+        _set_score(empty, "0")
+        mapped = _sub(_sub(condition, "responseElse"), "setOutcomeValue", identifier="SCORE")
+        _sub(mapped, "mapResponse", identifier="RESPONSE")
+    _feedback_rules(processing, feedback)
+    return processing
+
+
+def _feedback_rules(processing, feedback: bool) -> None:
+    if feedback:
+        _sub(_sub(processing, "setOutcomeValue", identifier="FEEDBACK"), "variable", identifier="RESPONSE")
+    _sub(_sub(processing, "setOutcomeValue", identifier="RATIONALE"), "baseValue", "rationale",
+         baseType="identifier")
+
+
+def _modal(item, q, with_feedback: bool) -> None:
+    """The rationale (and, for a type with one review feedback, that feedback first) as modal feedback."""
+    modal = _sub(item, "modalFeedback", outcomeIdentifier="RATIONALE", identifier="rationale", showHide="show",
+                 title="Rationale")
+    texts = ([q["feedback"]] if with_feedback and isinstance(q.get("feedback"), str) else []) + [q["rationale"]]
+    for text in texts:
+        holder = lxml.html.fragment_fromstring(render_markdown(text), create_parent="div")
+        block = _sub(modal, "div")
+        _copy(holder, block)
+
+
+def _inline_feedback(choice_el, identifier: str, text: str) -> None:
+    note = _sub(choice_el, "feedbackInline", outcomeIdentifier="FEEDBACK", identifier=identifier, showHide="show")
+    note.text = text
 
 
 def _choice_item(item, q):
@@ -119,14 +165,16 @@ def _choice_item(item, q):
         for choice in q["choices"]:
             _sub(mapping, "mapEntry", mapKey=f"choice_{choice['id']}",
                  mappedValue=f"{share if choice.get('correct') else -share:.6g}", caseSensitive="true")
-    _outcome(item)
+    _outcome(item, "multiple" if multiple else "single")
     body = _sub(item, "itemBody")
     _stem(body, q["stem"])
     interaction = _sub(body, "choiceInteraction", responseIdentifier="RESPONSE", shuffle="true",
                        maxChoices="0" if multiple else "1")
     for choice in q["choices"]:
-        _sub(interaction, "simpleChoice", choice["text"], identifier=f"choice_{choice['id']}")
-    _template(item, "map_response" if partial else "match_correct")
+        element = _sub(interaction, "simpleChoice", choice["text"], identifier=f"choice_{choice['id']}")
+        _inline_feedback(element, f"choice_{choice['id']}", choice["feedback"])
+    _processing(item, "map_response" if partial else "match_correct", feedback=True)
+    _modal(item, q, with_feedback=False)
     return item
 
 
@@ -134,13 +182,14 @@ def _true_false_item(item, q):
     declaration = _sub(item, "responseDeclaration", identifier="RESPONSE", cardinality="single",
                        baseType="identifier")
     _sub(_sub(declaration, "correctResponse"), "value", "true" if q["answer"] else "false")
-    _outcome(item)
+    _outcome(item, "single")
     body = _sub(item, "itemBody")
     _stem(body, q["stem"])
     interaction = _sub(body, "choiceInteraction", responseIdentifier="RESPONSE", shuffle="false", maxChoices="1")
-    _sub(interaction, "simpleChoice", "True", identifier="true")
-    _sub(interaction, "simpleChoice", "False", identifier="false")
-    _template(item, "match_correct")
+    for value, label in (("true", "True"), ("false", "False")):
+        _inline_feedback(_sub(interaction, "simpleChoice", label, identifier=value), value, q["feedback"][value])
+    _processing(item, "match_correct", feedback=True)
+    _modal(item, q, with_feedback=False)
     return item
 
 
@@ -156,7 +205,8 @@ def _short_item(item, q):
     body = _sub(item, "itemBody")
     _stem(body, q["stem"])
     _sub(_sub(body, "p"), "textEntryInteraction", responseIdentifier="RESPONSE", expectedLength="40")
-    _template(item, "map_response")
+    _processing(item, "map_response")
+    _modal(item, q, with_feedback=True)
     return item
 
 
@@ -192,6 +242,8 @@ def _numeric_item(item, q):
         _sub(equal, "baseValue", f"{q['answer']}", baseType="float")
     _set_score(condition, "1")
     _set_score(_sub(condition.getparent(), "responseElse"), "0")
+    _feedback_rules(processing, feedback=False)
+    _modal(item, q, with_feedback=True)
     return item
 
 
@@ -215,7 +267,8 @@ def _matching_item(item, q):
     for i, pair in enumerate(pairs):
         _sub(prompts, "simpleAssociableChoice", pair["prompt"], identifier=f"prompt_{i}", matchMax="1")
         _sub(answers, "simpleAssociableChoice", pair["answer"], identifier=f"answer_{i}", matchMax="1")
-    _template(item, "map_response")
+    _processing(item, "map_response")
+    _modal(item, q, with_feedback=True)
     return item
 
 
