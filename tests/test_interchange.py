@@ -203,6 +203,16 @@ def test_gift_questions_outside_our_limits_are_reported_in_words():
                                      "line 5": "2 choices: a multiple-answer question has 3 to 8"}
 
 
+def test_plain_text_stems_show_as_written_not_as_markdown():
+    gift = parse_gift("[plain]Is *this* <b>bold</b>? {T}\n", DEFAULTS).questions[0].data["stem"]
+    xml = parse_moodle_xml(b'<quiz><question type="truefalse"><questiontext format="plain_text"><text>Is *this* '
+                           b'&lt;b&gt;bold&lt;/b&gt;?</text></questiontext><answer fraction="100"><text>true</text>'
+                           b'</answer><answer fraction="0"><text>false</text></answer></question></quiz>',
+                           DEFAULTS).questions[0].data["stem"]
+    assert gift == xml
+    assert render_markdown(gift) == "<p>Is *this* &lt;b&gt;bold&lt;/b&gt;?</p>"
+
+
 # -- Aiken ------------------------------------------------------------------
 
 

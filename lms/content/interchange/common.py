@@ -190,6 +190,14 @@ def weight_text(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]#]")
+
+
+def plain_to_markdown(text: str) -> str:
+    """Plain text written so that it shows as written, never as Markdown or HTML."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text).replace("<", "&lt;").replace(">", "&gt;")
+
+
 def plain_text(text: str) -> str:
     """Text with runs of whitespace collapsed, for one-line values (choices, answers, pairs)."""
     return re.sub(r"\s+", " ", text).strip()

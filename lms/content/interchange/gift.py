@@ -32,7 +32,7 @@ import re
 
 from lms.content.interchange.common import (
     DEFAULT_RIGHT, DEFAULT_WRONG, Defaults, Imported, choice_ids, default_feedback, equal_weights, finish,
-    number, plain_text, weight_text,
+    number, plain_text, plain_to_markdown, weight_text,
 )
 
 _ESCAPABLE = "~=#{}:\\"
@@ -44,7 +44,6 @@ _WEIGHT = re.compile(r"^\s*%(-?[0-9]+(?:\.[0-9]+)?)%")
 _FORMAT = re.compile(r"^\s*\[(markdown|html|plain|moodle)\]", re.I)
 _TRUE_FALSE = re.compile(r"^(TRUE|T|FALSE|F)(?=\s*(#|$))")
 _NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]#]")
 _RANGE = re.compile(rf"^({_NUMBER})\.\.({_NUMBER})$")
 _TOLERANCE = re.compile(rf"^({_NUMBER})(?::({_NUMBER}))?$")
 
@@ -129,8 +128,7 @@ def _question(result: Imported, start: int, block: str, defaults: Defaults, cate
     if text_format == "html":
         result.warn(where, "HTML text kept as it is: the stem is shown through the sanitizer")
     elif text_format == "plain":
-        # Plain text shows as written, never as Markdown or HTML.
-        stem = _MARKDOWN_SPECIAL.sub(r"\\\g<0>", stem).replace("<", "&lt;").replace(">", "&gt;")
+        stem = plain_to_markdown(stem)
     answers_at = body_at + opening + 1
     general = ""
     if "####" in answers:

@@ -20,7 +20,7 @@ from lxml import etree
 
 from lms.content.interchange.common import (
     DEFAULT_RIGHT, DEFAULT_WRONG, Defaults, Imported, choice_ids, default_feedback, equal_weights, finish,
-    number, plain_text, weight_text,
+    number, plain_text, plain_to_markdown, weight_text,
 )
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -91,10 +91,12 @@ def _formatted(el, plain: bool):
     the sanitizer renders it), as plain text for a choice, an answer or a matching pair."""
     if el is None:
         return ""
-    text = _text(el)
-    if el.get("format", "html") == "html" and plain and text.strip():
+    text, fmt = _text(el), el.get("format", "html")
+    if fmt == "html" and plain and text.strip():
         text = lxml.html.fromstring(f"<div>{text}</div>").text_content()
-    return plain_text(text) if plain else text.strip()
+    if plain:
+        return plain_text(text)
+    return plain_to_markdown(text.strip()) if fmt == "plain_text" else text.strip()
 
 
 def _fraction(result, el):
