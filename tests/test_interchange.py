@@ -203,6 +203,13 @@ def test_gift_questions_outside_our_limits_are_reported_in_words():
                                      "line 5": "2 choices: a multiple-answer question has 3 to 8"}
 
 
+def test_moodle_multichoice_without_single_is_single_answer_as_in_moodle():
+    xml = (b'<quiz><question type="multichoice"><questiontext><text>Pick one.</text></questiontext>'
+           b'<answer fraction="100"><text>a</text></answer><answer fraction="0"><text>b</text></answer>'
+           b'</question></quiz>')
+    assert parse_moodle_xml(xml, DEFAULTS).questions[0].data["type"] == "single"
+
+
 def test_plain_text_stems_show_as_written_not_as_markdown():
     gift = parse_gift("[plain]Is *this* <b>bold</b>? {T}\n", DEFAULTS).questions[0].data["stem"]
     xml = parse_moodle_xml(b'<quiz><question type="truefalse"><questiontext format="plain_text"><text>Is *this* '

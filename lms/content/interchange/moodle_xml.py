@@ -157,7 +157,7 @@ def _multichoice(result, question):
     if answers is None:
         return None
     where = _path(question)
-    if _text(question, "single").strip().lower() in ("true", "1"):
+    if (_text(question, "single").strip().lower() or "true") in ("true", "1"):  # Moodle's default: single
         full = [a for a in answers if a["fraction"] >= 100]
         if len(full) != 1:
             result.error(where, f"{len(full)} answers earn 100%: a single-answer question has one key")
