@@ -542,7 +542,9 @@ def test_cli_dry_run_previews_and_changes_nothing(app, synced):
     out = result.output
     assert 'line 5: imp-' in out and 'single "Supervision" (new) [category $course$/top/Agreement basics]' in out
     assert "key a. ICE -- feedback: Right: the MOU places them under ICE supervision." in out
-    assert "key: 10 to 20" in out and "pair: I-247A -> Immigration detainer" in out
+    assert "key: from 10 to 20" in out and "pair: I-247A -> Immigration detainer" in out  # the key as its type says
+    assert "key: ICE\n  also accepted: Immigration and Customs Enforcement" in out
+    assert "feedback if true: Yes: 8 CFR 287.7(d)." in out and "scoring: partial" in out
     assert "line 51: error: essay questions" in out and "line 59: error: the answers have no closing '}'" in out
     assert "13 questions can be imported; 5 parts of the file cannot." in out and "Dry run" in out
     synced.session.rollback()

@@ -11,6 +11,7 @@ from lms.clock import utcnow
 from lms.content.interchange import Defaults, UnsafeXML, parse_file
 from lms.content.interchange.common import DIFFICULTIES, EXPORT_FORMATS, FORMATS
 from lms.content.interchange.service import export_questions, import_questions, preview_import
+from lms.questions import QUESTION_TYPES
 from lms.vocabulary import plural
 
 banks_cli = click.Group("banks", help="Question banks: import from and export to other systems' formats.")
@@ -40,26 +41,26 @@ def _short(text: str, width: int = 100) -> str:
 
 
 def _key_lines(q: dict) -> list[str]:
-    """The key and the feedback of a question, one line each, as the preview shows them."""
-    kind = q["type"]
-    if kind in ("single", "multiple"):
-        lines = [f"{'key' if c.get('correct') else '   '} {c['id']}. {_short(c['text'], 60)} "
-                 f"-- feedback: {_short(c['feedback'], 60)}" for c in q["choices"]]
-        return lines + ([f"scoring: {q['scoring']}"] if kind == "multiple" else []) + \
-            [f"rationale: {_short(q['rationale'])}"]
-    if kind == "true_false":
-        return [f"key: {'true' if q['answer'] else 'false'}",
-                f"feedback if true: {_short(q['feedback']['true'])}",
-                f"feedback if false: {_short(q['feedback']['false'])}", f"rationale: {_short(q['rationale'])}"]
-    if kind == "short":
-        lines = ["key: " + " | ".join(q["answers"])]
-    elif kind == "numeric":
-        key = (f"{q['range'][0]} to {q['range'][1]}" if "range" in q
-               else f"{q['answer']}" + (f" ± {q['tolerance']}" if q.get("tolerance") else ""))
-        lines = [f"key: {key}" + (f" {q['unit']}" if q.get("unit") else "")]
-    else:
-        lines = [f"pair: {p['prompt']} -> {p['answer']}" for p in q["pairs"]]
-    return lines + [f"feedback: {_short(q['feedback'])}", f"rationale: {_short(q['rationale'])}"]
+    """The key and the feedback of a question, one line each, as the preview shows them: the key as its type
+    describes it, then whatever choices, feedback and scoring the question holds."""
+    kind = QUESTION_TYPES[q["type"]]
+    lines = [f"key: {_short(kind.describe_key(q))}"]
+    variants = [v for v in kind.accepted_variants(q) if v != kind.describe_key(q)]
+    if variants:
+        lines.append("also accepted: " + " | ".join(variants))
+    for choice in q.get("choices", []):
+        lines.append(f"{'key' if choice.get('correct') else '   '} {choice['id']}. {_short(choice['text'], 60)} "
+                     f"-- feedback: {_short(choice['feedback'], 60)}")
+    for pair in q.get("pairs", []):
+        lines.append(f"pair: {pair['prompt']} -> {pair['answer']}")
+    feedback = q.get("feedback")
+    if isinstance(feedback, dict):
+        lines += [f"feedback if {value}: {_short(text)}" for value, text in feedback.items()]
+    elif feedback:
+        lines.append(f"feedback: {_short(feedback)}")
+    if q.get("scoring"):
+        lines.append(f"scoring: {q['scoring']}")
+    return lines + [f"rationale: {_short(q['rationale'])}"]
 
 
 @banks_cli.command("import")

@@ -14,6 +14,10 @@ PARTIALS = ROOT / "templates" / "exams" / "questions"
 # String constants equal to a type's name that are not about question types (file, value): why.
 NOT_A_TYPE = {
     ("lms/forms/auth.py", "numeric"): "the HTML inputmode of the one-time-code field",
+    ("lms/content/interchange/qti.py", "single"): "a QTI response or outcome cardinality",
+    ("lms/content/interchange/qti.py", "multiple"): "a QTI response or outcome cardinality",
+    ("lms/content/interchange/moodle_xml.py", "single"): "Moodle XML's <single> element of a multichoice question",
+    ("lms/content/interchange/moodle_xml.py", "matching"): "Moodle's own question type name (qtype_match)",
 }
 JINJA = re.compile(r"\{[{%](.*?)[%}]\}", re.DOTALL)
 

@@ -2,10 +2,13 @@
 2.1 content package out (one module per format, the shared parts in ``common``, the database side in
 ``service``).
 
-Each format module keeps its per-type conversion in one small table of functions keyed by our type
-names (``_READERS``/``_EXPORTERS`` in moodle_xml, ``_BUILDERS`` in qti, ``_answers`` and
-``_export_answers`` in gift). When the question-type registry lands, each entry moves onto its type's
-class (``to_gift``, ``from_moodle_xml``...), and the tables become a lookup in the registry.
+Interim, to be moved: each format module keeps its per-type conversion in one small table of functions
+keyed by the type's name, taken from its class in lms/questions/ (``SINGLE`` = ``SingleChoice.name``...,
+in common.py): ``_READERS``/``_EXPORTERS`` in moodle_xml, ``_BUILDERS`` in qti, ``_answers`` and
+``_export_answers`` in gift, the count limits and checks in ``common.question_problems``. Each entry
+belongs on its type's class (``to_gift``/``from_gift``, ``to_moodle_xml``/``from_moodle_xml``, ``to_qti``,
+and ``validate`` instead of ``question_problems``); the tables then become ``QUESTION_TYPES[name]`` calls,
+and a type without a method is reported as not convertible (as ``ordering`` is today).
 """
 from lms.content.interchange.aiken import parse_aiken
 from lms.content.interchange.common import Defaults, Imported, ParsedQuestion, Problem

@@ -13,7 +13,7 @@ Aiken has no feedback, so each choice gets "Correct." or "Not correct." and the 
 import re
 
 from lms.content.interchange.common import (
-    MAX_CHOICES, Defaults, Imported, choice_ids, default_feedback, finish, plain_text,
+    MAX_CHOICES, SINGLE, Defaults, Imported, choice_ids, default_feedback, finish, plain_text,
 )
 
 _OPTION = re.compile(r"^([A-Z])[.)]\s+(.*\S)\s*$")
@@ -82,11 +82,11 @@ def _finish(result, start, answer_line, stem, options, letter, defaults) -> None
         result.error(f"line {answer_line}", f"'ANSWER: {letter}' names no option (the options are "
                                             f"{', '.join(letters)})")
         return
-    low, high = MAX_CHOICES["single"]
+    low, high = MAX_CHOICES[SINGLE]
     if not low <= len(options) <= high:
         result.error(where, f"{len(options)} options: a single-answer question has {low} to {high}")
         return
     choices = [{"id": cid, "text": plain_text(text), **({"correct": True} if key == letter else {}), "feedback": ""}
                for cid, (key, text, _) in zip(choice_ids(len(options)), options)]
     default_feedback(result, where, choices)
-    finish(result, {"type": "single", "stem": "\n".join(stem).strip(), "choices": choices}, defaults, where)
+    finish(result, {"type": SINGLE, "stem": "\n".join(stem).strip(), "choices": choices}, defaults, where)

@@ -31,8 +31,8 @@ the answer is reported.
 import re
 
 from lms.content.interchange.common import (
-    DEFAULT_RIGHT, DEFAULT_WRONG, Defaults, Imported, choice_ids, default_feedback, equal_weights, finish,
-    number, plain_text, plain_to_markdown, weight_text,
+    DEFAULT_RIGHT, DEFAULT_WRONG, MATCHING, MULTIPLE, NUMERIC, SHORT, SINGLE, TRUE_FALSE, Defaults, Imported,
+    choice_ids, default_feedback, equal_weights, finish, number, plain_text, plain_to_markdown, weight_text,
 )
 
 _ESCAPABLE = "~=#{}:\\"
@@ -214,7 +214,7 @@ def _single(result, where, right, choices):
     items = [{"id": cid, "text": c["text"], **({"correct": True} if c["marker"] == "=" else {}),
               "feedback": c["feedback"]} for cid, c in zip(choice_ids(len(choices)), choices)]
     default_feedback(result, where, items)
-    return {"type": "single", "choices": items}
+    return {"type": SINGLE, "choices": items}
 
 
 def _multiple(result, where, choices):
@@ -231,7 +231,7 @@ def _multiple(result, where, choices):
     items = [{"id": cid, "text": c["text"], **({"correct": True} if (c["weight"] or 0) > 0 else {}),
               "feedback": c["feedback"]} for cid, c in zip(choice_ids(len(choices)), choices)]
     default_feedback(result, where, items)
-    return {"type": "multiple", "scoring": "partial", "choices": items}
+    return {"type": MULTIPLE, "scoring": "partial", "choices": items}
 
 
 def _short(result, right, general):
@@ -250,7 +250,7 @@ def _short(result, right, general):
     if len(feedbacks) > 1:
         result.warn(right[0]["where"], "the answers have different feedback; a short-answer question has one, "
                                        "so they are joined")
-    return {"type": "short", "answers": accepted, "feedback": _feedback(result, right[0]["where"],
+    return {"type": SHORT, "answers": accepted, "feedback": _feedback(result, right[0]["where"],
                                                                          " ".join(feedbacks), general)}
 
 
@@ -264,7 +264,7 @@ def _matching(result, right, general):
                                          "matching questions here offer the pairs' answers only")
             continue
         pairs.append({"prompt": prompt, "answer": target})
-    return {"type": "matching", "pairs": pairs, "feedback": _feedback(result, right[0]["where"], "", general)}
+    return {"type": MATCHING, "pairs": pairs, "feedback": _feedback(result, right[0]["where"], "", general)}
 
 
 def _true_false(result, where, answer, rest):
@@ -275,7 +275,7 @@ def _true_false(result, where, answer, rest):
         result.warn(where, f'feedback missing for an answer: "{DEFAULT_RIGHT}" or "{DEFAULT_WRONG}" was written')
     right_fb, wrong_fb = right_fb or DEFAULT_RIGHT, wrong_fb or DEFAULT_WRONG
     feedback = {"true": right_fb, "false": wrong_fb} if answer else {"true": wrong_fb, "false": right_fb}
-    return {"type": "true_false", "answer": answer, "feedback": feedback}
+    return {"type": TRUE_FALSE, "answer": answer, "feedback": feedback}
 
 
 def _numeric(result, start, block, body, at, general):
@@ -311,7 +311,7 @@ def _numeric(result, start, block, body, at, general):
     except ValueError:
         result.error(where, f"{value!r} is not a number, number:tolerance or minimum..maximum")
         return None
-    return {"type": "numeric", **spec, "feedback": _feedback(result, where, feedback, general)}
+    return {"type": NUMERIC, **spec, "feedback": _feedback(result, where, feedback, general)}
 
 
 def _feedback(result, where, feedback, general):
@@ -337,7 +337,7 @@ def _fb(text: str) -> str:
 
 
 def _export_choices(q, problems):
-    if q["type"] == "single":
+    if q["type"] == SINGLE:
         return [f"{'=' if c.get('correct') else '~'}{escape(c['text'])}{_fb(c['feedback'])}" for c in q["choices"]]
     keys = sum(1 for c in q["choices"] if c.get("correct"))
     if q.get("scoring") != "partial":
@@ -350,16 +350,16 @@ def _export_choices(q, problems):
 
 def _export_answers(q, problems) -> list[str]:
     kind = q["type"]
-    if kind in ("single", "multiple"):
+    if kind in (SINGLE, MULTIPLE):
         return _export_choices(q, problems)
-    if kind == "true_false":
+    if kind == TRUE_FALSE:
         right, wrong = (q["feedback"]["true"], q["feedback"]["false"])[:: 1 if q["answer"] else -1]
         return [f"{'TRUE' if q['answer'] else 'FALSE'}{_fb(wrong)}{_fb(right)}"]
-    if kind == "short":
+    if kind == SHORT:
         if q.get("case_sensitive"):
             problems.append(f"{q['id']}: GIFT short answers are not case-sensitive; written without it")
         return [f"={escape(a)}{_fb(q['feedback'])}" for a in q["answers"]]
-    if kind == "numeric":
+    if kind == NUMERIC:
         if q.get("unit"):
             problems.append(f"{q['id']}: GIFT has no unit for a numeric answer; the unit {q['unit']!r} is not "
                             "written")
@@ -368,7 +368,7 @@ def _export_answers(q, problems) -> list[str]:
         else:
             value = f"{q['answer']}" + (f":{q['tolerance']}" if q.get("tolerance") else "")
         return [f"#{value}{_fb(q['feedback'])}"]
-    if kind == "matching":
+    if kind == MATCHING:
         return [f"={escape(p['prompt'])} -> {escape(p['answer'])}" for p in q["pairs"]]
     problems.append(f"{q['id']}: the type {kind!r} has no GIFT form; not exported")
     return []
@@ -387,7 +387,7 @@ def export_gift(bank: dict) -> tuple[str, list[str]]:
         if q.get("rationale"):
             general = f"\n  ####{escape(q['rationale'])}"
         # Matching and numeric hold their review feedback in the general feedback when it differs.
-        if q["type"] == "matching" and q.get("feedback") and q["feedback"] != q.get("rationale"):
+        if q["type"] == MATCHING and q.get("feedback") and q["feedback"] != q.get("rationale"):
             problems.append(f"{q['id']}: GIFT matching has no feedback of its own; the rationale is written")
         out.append(f"// {q['id']} ({q['objective']}, {q['difficulty']}); source: {q.get('source', '')}")
         out.append(f"::{escape(q['id'])}::[markdown]{escape(q['stem'])} {{")

@@ -19,8 +19,8 @@ import lxml.html
 from lxml import etree
 
 from lms.content.interchange.common import (
-    DEFAULT_RIGHT, DEFAULT_WRONG, Defaults, Imported, choice_ids, default_feedback, equal_weights, finish,
-    number, plain_text, plain_to_markdown, weight_text,
+    DEFAULT_RIGHT, DEFAULT_WRONG, MATCHING, MULTIPLE, NUMERIC, SHORT, SINGLE, TRUE_FALSE, Defaults, Imported,
+    choice_ids, default_feedback, equal_weights, finish, number, plain_text, plain_to_markdown, weight_text,
 )
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -168,7 +168,7 @@ def _multichoice(result, question):
                                             "not kept: single-answer questions score the key only")
         choices = _choices(answers, lambda a: a["fraction"] >= 100)
         default_feedback(result, where, choices)
-        return {"type": "single", "choices": choices}
+        return {"type": SINGLE, "choices": choices}
     positive = [a["fraction"] for a in answers if a["fraction"] > 0]
     if not positive:
         result.error(where, "no answer earns credit")
@@ -182,7 +182,7 @@ def _multichoice(result, question):
                            "right choice's share off for each wrong choice picked (never below zero)")
     choices = _choices(answers, lambda a: a["fraction"] > 0)
     default_feedback(result, where, choices)
-    return {"type": "multiple", "scoring": "partial", "choices": choices}
+    return {"type": MULTIPLE, "scoring": "partial", "choices": choices}
 
 
 def _multichoiceset(result, question):
@@ -191,7 +191,7 @@ def _multichoiceset(result, question):
         return None
     choices = _choices(answers, lambda a: a["fraction"] > 0)
     default_feedback(result, _path(question), choices)
-    return {"type": "multiple", "scoring": "all_or_nothing", "choices": choices}
+    return {"type": MULTIPLE, "scoring": "all_or_nothing", "choices": choices}
 
 
 def _truefalse(result, question):
@@ -210,7 +210,7 @@ def _truefalse(result, question):
     if not all(a["feedback"] for a in answers):
         result.warn(_path(question), f'feedback missing for an answer: "{DEFAULT_RIGHT}" or "{DEFAULT_WRONG}" '
                                      "was written")
-    return {"type": "true_false", "answer": key, "feedback": feedback}
+    return {"type": TRUE_FALSE, "answer": key, "feedback": feedback}
 
 
 def _review_feedback(result, question, feedbacks):
@@ -250,7 +250,7 @@ def _shortanswer(result, question):
     if not accepted:
         result.error(_path(question), "no answer earns full marks")
         return None
-    draft = {"type": "short", "answers": accepted, "feedback": _review_feedback(result, question, feedbacks)}
+    draft = {"type": SHORT, "answers": accepted, "feedback": _review_feedback(result, question, feedbacks)}
     if _text(question, "usecase").strip() == "1":
         draft["case_sensitive"] = True
     return draft
@@ -270,7 +270,7 @@ def _numerical(result, question):
         return None
     answer = full[0]
     try:
-        draft = {"type": "numeric", "answer": number(answer["text"])}
+        draft = {"type": NUMERIC, "answer": number(answer["text"])}
         tolerance = float(_text(answer["el"], "tolerance") or 0)
     except ValueError:
         result.error(_path(answer["el"]), f"{answer['text']!r} is not a number")
@@ -296,7 +296,7 @@ def _matching(result, question):
                                     "matching questions here offer the pairs' answers only")
             continue
         pairs.append({"prompt": prompt, "answer": target})
-    return {"type": "matching", "pairs": pairs, "feedback": _review_feedback(result, question, [])}
+    return {"type": MATCHING, "pairs": pairs, "feedback": _review_feedback(result, question, [])}
 
 
 _READERS = {
@@ -331,10 +331,10 @@ def _answer(question, fraction, text, feedback="", fmt="plain_text"):
 
 
 def _export_question(quiz, q, problems):
-    kinds = {"single": "multichoice", "multiple": "multichoice", "true_false": "truefalse",
-             "short": "shortanswer", "numeric": "numerical", "matching": "matching"}
+    kinds = {SINGLE: "multichoice", MULTIPLE: "multichoice", TRUE_FALSE: "truefalse",
+             SHORT: "shortanswer", NUMERIC: "numerical", MATCHING: "matching"}
     kind = kinds.get(q["type"])
-    if q["type"] == "multiple" and q.get("scoring") != "partial":
+    if q["type"] == MULTIPLE and q.get("scoring") != "partial":
         kind = "multichoiceset"
     if kind is None:
         problems.append(f"{q['id']}: the type {q['type']!r} has no Moodle XML form; not exported")
@@ -352,12 +352,12 @@ def _export_question(quiz, q, problems):
 
 def _export_choices(el, q):
     keys = sum(1 for c in q["choices"] if c.get("correct"))
-    if q["type"] == "single" or q.get("scoring") == "partial":
-        etree.SubElement(el, "single").text = "true" if q["type"] == "single" else "false"
+    if q["type"] == SINGLE or q.get("scoring") == "partial":
+        etree.SubElement(el, "single").text = "true" if q["type"] == SINGLE else "false"
     etree.SubElement(el, "shuffleanswers").text = "1"
     etree.SubElement(el, "answernumbering").text = "abc"
     for c in q["choices"]:
-        if q["type"] == "single":
+        if q["type"] == SINGLE:
             fraction = 100 if c.get("correct") else 0
         elif q.get("scoring") == "partial":
             fraction = 100 / keys if c.get("correct") else -100 / keys
@@ -401,12 +401,12 @@ def _export_matching(el, q):
 
 
 _EXPORTERS = {
-    "single": _export_choices,
-    "multiple": _export_choices,
-    "true_false": _export_true_false,
-    "short": _export_short,
-    "numeric": _export_numeric,
-    "matching": _export_matching,
+    SINGLE: _export_choices,
+    MULTIPLE: _export_choices,
+    TRUE_FALSE: _export_true_false,
+    SHORT: _export_short,
+    NUMERIC: _export_numeric,
+    MATCHING: _export_matching,
 }
 
 

@@ -17,6 +17,7 @@ import zipfile
 import lxml.html
 from lxml import etree
 
+from lms.content.interchange.common import MATCHING, MULTIPLE, NUMERIC, SHORT, SINGLE, TRUE_FALSE
 from lms.markdown import render_markdown
 
 QTI_NS = "http://www.imsglobal.org/xsd/imsqti_v2p1"
@@ -151,7 +152,7 @@ def _inline_feedback(choice_el, identifier: str, text: str) -> None:
 
 
 def _choice_item(item, q):
-    multiple = q["type"] == "multiple"
+    multiple = q["type"] == MULTIPLE
     declaration = _sub(item, "responseDeclaration", identifier="RESPONSE",
                        cardinality="multiple" if multiple else "single", baseType="identifier")
     correct = _sub(declaration, "correctResponse")
@@ -182,7 +183,7 @@ def _true_false_item(item, q):
     declaration = _sub(item, "responseDeclaration", identifier="RESPONSE", cardinality="single",
                        baseType="identifier")
     _sub(_sub(declaration, "correctResponse"), "value", "true" if q["answer"] else "false")
-    _outcome(item, "single")
+    _outcome(item, SINGLE)
     body = _sub(item, "itemBody")
     _stem(body, q["stem"])
     interaction = _sub(body, "choiceInteraction", responseIdentifier="RESPONSE", shuffle="false", maxChoices="1")
@@ -273,12 +274,12 @@ def _matching_item(item, q):
 
 
 _BUILDERS = {
-    "single": _choice_item,
-    "multiple": _choice_item,
-    "true_false": _true_false_item,
-    "short": _short_item,
-    "numeric": _numeric_item,
-    "matching": _matching_item,
+    SINGLE: _choice_item,
+    MULTIPLE: _choice_item,
+    TRUE_FALSE: _true_false_item,
+    SHORT: _short_item,
+    NUMERIC: _numeric_item,
+    MATCHING: _matching_item,
 }
 
 
