@@ -455,6 +455,18 @@ def test_qti_stem_keeps_safe_markup_only():
     assert "<strong>bold</strong>" in item and "script" not in item and 'href="https://x.test"' in item
 
 
+def test_a_type_a_format_cannot_hold_is_reported_by_every_exporter_not_dropped_silently():
+    ordering = {"id": "o-001", "type": "ordering", "objective": "AG-9.1", "difficulty": "easy",
+                "stem": "Put the steps in order.", "items": ["first", "second", "third"], "feedback": "So.",
+                "rationale": "Because.", "source": "Test"}
+    bank = {"id": "b", "title": "B", "questions": [_all_questions()[0], ordering]}
+    for export in (export_gift, export_moodle_xml, export_qti):
+        _, problems = export(bank)
+        assert problems == ["o-001: the type 'ordering' has no " + {export_gift: "GIFT form; not exported",
+                                                                   export_moodle_xml: "Moodle XML form; not exported",
+                                                                   export_qti: "QTI form here; not exported"}[export]]
+
+
 # -- the service and the database ---------------------------------------------
 
 
