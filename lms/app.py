@@ -22,7 +22,7 @@ from lms.clock import format_date, format_time, format_utc, utcnow
 from lms.config import PROJECT_ROOT, check_production, from_environment
 from lms.extensions import csrf, db, login_manager, migrate
 from lms.models import Role, User
-from lms.security import tokens_equal
+from lms.security import ROLE_GROUPS, tokens_equal
 from lms.views import (
     admin,
     agencies,
@@ -214,7 +214,7 @@ def _register_errors(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject():
-        return {"Role": Role, "app_name": "287(g) Training", "site_navigation": _site_navigation}
+        return {"Role": Role, **ROLE_GROUPS, "app_name": "287(g) Training", "site_navigation": _site_navigation}
 
     def _site_navigation():
         """The header's menus for the logged-in user on this page (base.html calls it once)."""

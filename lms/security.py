@@ -14,12 +14,16 @@ from flask_login import current_user, login_required
 
 from lms.models import Role
 
-# Who works in which area: the views' role_required and the navigation read these groups, nothing else.
+# Who works in which area, defined here only: the views' role_required, the navigation and the templates
+# (ROLE_GROUPS, by these names) read these groups.
 PROGRAM_READERS = (Role.STAFF, Role.ADMIN, Role.COORDINATOR)  # agencies, nominations, registry, program
-PROGRAM_STAFF = (Role.STAFF, Role.ADMIN)  # change agencies, agreements, nominations and certifications
+# Change agencies, agreements, nominations and certifications; see every cohort and its results.
+PROGRAM_STAFF = (Role.STAFF, Role.ADMIN)
 TRAINING_VIEWERS = (Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN)  # cohorts and results
 TRAINING_MANAGERS = (Role.INSTRUCTOR, Role.STAFF, Role.ADMIN)  # grants, statistics, opening weeks
 AUDIT_READERS = (Role.ADMIN, Role.STAFF)
+ROLE_GROUPS = {"PROGRAM_READERS": PROGRAM_READERS, "PROGRAM_STAFF": PROGRAM_STAFF, "TRAINING_VIEWERS": TRAINING_VIEWERS,
+               "TRAINING_MANAGERS": TRAINING_MANAGERS, "AUDIT_READERS": AUDIT_READERS}
 
 MIN_PASSWORD_LENGTH = 15  # NIST SP 800-63B rev. 4, a password used alone
 MAX_PASSWORD_LENGTH = 128  # at least 64 must be accepted

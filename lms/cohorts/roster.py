@@ -6,6 +6,7 @@ from sqlalchemy import select
 from lms.audit import record_event
 from lms.extensions import db
 from lms.models import Agency, Cohort, Enrollment, Module, ModuleProgress, Role, Track, User
+from lms.security import PROGRAM_STAFF
 
 
 class CohortError(ValueError):
@@ -52,7 +53,7 @@ def enroll(user: User, cohort: Cohort, *, actor=None, now) -> Enrollment:
 def cohorts_visible_to(user: User) -> list[Cohort]:
     """Staff and admins see every cohort; instructors theirs; coordinators those of their agency."""
     query = select(Cohort).order_by(Cohort.start_date.desc(), Cohort.name)
-    if user.has_role(Role.STAFF, Role.ADMIN):
+    if user.has_role(*PROGRAM_STAFF):
         return list(db.session.scalars(query))
     if user.has_role(Role.INSTRUCTOR):
         return list(db.session.scalars(query.where(Cohort.instructors.any(User.id == user.id))))
@@ -63,7 +64,7 @@ def cohorts_visible_to(user: User) -> list[Cohort]:
 
 def can_view_cohort(user: User, cohort: Cohort) -> bool:
     """The one rule for who may see a cohort's page and roster."""
-    if user.has_role(Role.STAFF, Role.ADMIN):
+    if user.has_role(*PROGRAM_STAFF):
         return True
     if user.has_role(Role.INSTRUCTOR):
         return user in cohort.instructors
@@ -75,7 +76,7 @@ def can_view_cohort(user: User, cohort: Cohort) -> bool:
 def can_manage_cohort(user: User, cohort: Cohort) -> bool:
     """The one rule for who may open weeks, grant time or attempts and read item statistics: the
     cohort's instructors, ICE program staff and administrators."""
-    return user.has_role(Role.STAFF, Role.ADMIN) or user in cohort.instructors
+    return user.has_role(*PROGRAM_STAFF) or user in cohort.instructors
 
 
 def visible_enrollments(cohort: Cohort, viewer: User) -> list[Enrollment]:
