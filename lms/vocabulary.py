@@ -6,6 +6,8 @@ where programs read them; people read the labels. This module imports nothing fr
 layer (models included) may use it.
 """
 
+# An account's status (User.status): on the accounts pages and in `lms users list` (which prints the code).
+ACCOUNT_STATUS = {"active": "Active", "locked": "Locked", "disabled": "Disabled"}
 # A certification in force is "Valid" everywhere (registry, verification page, pass list files); the
 # code stays "active" in the database and in the JSON pass list's "status" field.
 CERTIFICATION_STATUS = {"active": "Valid", "suspended": "Suspended", "revoked": "Revoked", "expired": "Expired"}
@@ -92,6 +94,11 @@ def noun(count: int, singular: str, plural_form: str | None = None) -> str:
     if count == 1:
         return singular
     return plural_form or _PLURALS.get(singular) or singular + "s"
+
+
+def account_status(code: str) -> str:
+    """An account's status in words ("Locked" for ``locked``)."""
+    return ACCOUNT_STATUS.get(code, code)
 
 
 def certification_status(code: str) -> str:

@@ -109,8 +109,7 @@ def users_list():
     """List accounts: e-mail, role, agency, status, last log-in, last access review (and "review-due")."""
     now = utcnow()
     for user in db.session.scalars(select(User).order_by(User.email)):
-        status = "disabled" if user.disabled_at else "locked" if user.is_locked(now) else "active"
-        click.echo("\t".join([user.email, user.role, user.agency.ori if user.agency else "-", status,
+        click.echo("\t".join([user.email, user.role, user.agency.ori if user.agency else "-", user.status(now),
                               user.last_login_at.isoformat() if user.last_login_at else "never",
                               user.access_reviewed_at.date().isoformat() if user.access_reviewed_at else "never",
                               "review-due" if access_review.access_review_due(user, now) else "-"]))

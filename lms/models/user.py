@@ -89,6 +89,13 @@ class User(UserMixin, db.Model):
         """True while a lockout is in force."""
         return self.locked_until is not None and self.locked_until > now
 
+    def status(self, now) -> str:
+        """The account's status at ``now``: "disabled", else "locked" while a lockout is in force, else
+        "active" (in words: lms.vocabulary.ACCOUNT_STATUS)."""
+        if self.disabled_at is not None:
+            return "disabled"
+        return "locked" if self.is_locked(now) else "active"
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
 
