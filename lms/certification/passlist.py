@@ -7,6 +7,7 @@ certifications never sit in memory at once and the audited row count is exactly 
 Every cell is made safe to open in a spreadsheet by lms.spreadsheets.
 """
 import json
+from collections import namedtuple
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -220,10 +221,14 @@ def export_filename(fmt: str, today: date) -> str:
     return f"pass-list-{today.isoformat()}.{FORMATS[fmt][1]}"
 
 
-def preview_rows(filters: PassListFilters, *, today: date, limit: int = 100) -> list[tuple]:
+PassListRow = namedtuple("PassListRow", [key for key, _ in COLUMNS])  # a row with its columns by name
+
+
+def preview_rows(filters: PassListFilters, *, today: date, limit: int = 100) -> list[PassListRow]:
     """The first rows of a pass list, as the files will hold them (for the page)."""
     base = verification_prefix()
-    return [_with_link(row, base) for row in db.session.execute(passlist_query(filters, today=today).limit(limit))]
+    query = passlist_query(filters, today=today).limit(limit)
+    return [PassListRow(*_with_link(row, base)) for row in db.session.execute(query)]
 
 
 def count_rows(filters: PassListFilters, *, today: date) -> int:
