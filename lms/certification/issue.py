@@ -277,6 +277,11 @@ def _issue(enrollment, reqs, *, now, today, renews, actor) -> Certification | No
     return certification
 
 
+def certification_of(enrollment) -> Certification | None:
+    """The certification an enrollment earned, if any."""
+    return db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment.id))
+
+
 def certifications_of(user) -> list[Certification]:
     """A trainee's certifications, newest first."""
     return list(db.session.scalars(

@@ -1,20 +1,18 @@
 """Administrator pages: accounts (with the annual access review) and the audit log."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
-from lms.accounts import users as accounts
-from lms.accounts import access_review as review_service, login as login_service
-
-from lms.accounts import twofactor
+from lms.accounts import access_review as review_service, login as login_service, twofactor, users as accounts
 from lms.audit import verify_chain
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.forms.admin import AccessReviewForm, ActionForm, ReasonForm, ResetPasswordForm, RoleForm, UserCreateForm
 from lms.models import Agency, AuditEvent, Role, User
 from lms.security import AUDIT_READERS, role_required, second_factor_required
-from lms.views.confirm import Confirmation, confirmation_page, confirmed, refused_page
+from lms.views.confirm import Confirmation, unless_confirmed
+from lms.views.helpers import load_or_404, run_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -22,14 +20,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _agency_choices():
     agencies = db.session.scalars(select(Agency).order_by(Agency.name))
     return [SelectChoice(0, "— none —")] + [SelectChoice(a.id, f"{a.name} ({a.ori})") for a in agencies]
-
-
-def load_user_or_404(user_id: int) -> User:
-    """The account named in the URL, or 404."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.get("/users")
@@ -84,7 +74,7 @@ def create_user():
 @role_required(Role.ADMIN)
 def user_detail(user_id):
     """One account: status and the actions an administrator can take."""
-    user = load_user_or_404(user_id)
+    user = load_or_404(User, user_id)
     role_form = RoleForm(role=user.role, agency_id=user.agency_id or 0)
     role_form.agency_id.choices = _agency_choices()
     events = db.session.scalars(
@@ -96,20 +86,31 @@ def user_detail(user_id):
                            events=events, second_factor_required=second_factor_required(user))
 
 
-def _done(user, message):
-    db.session.commit()
-    flash(message, "success")
+def _posted_for(user_id: int, form) -> User:
+    """The account an action form on its page was posted for (404 if none); 400 if the form does not check."""
+    user = load_or_404(User, user_id)
+    if not form.validate_on_submit():
+        abort(400)
+    return user
+
+
+def _back_to(user: User):
     return redirect(url_for("admin.user_detail", user_id=user.id))
+
+
+def _one_button_action(user_id: int, act, message):
+    """An action the account's page posts with one button: ``act(user, actor=, now=)`` committed, ``message(user)``
+    flashed, back to the page."""
+    user = _posted_for(user_id, ActionForm())
+    run_service(lambda: act(user, actor=current_user, now=utcnow()), success=message(user))
+    return _back_to(user)
 
 
 @bp.post("/users/<int:user_id>/unlock")
 @role_required(Role.ADMIN)
 def unlock(user_id):
-    user = load_user_or_404(user_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    login_service.unlock_user(user, actor=current_user, now=utcnow())
-    return _done(user, f"{user.email} is unlocked.")
+    """Lift a lockout."""
+    return _one_button_action(user_id, login_service.unlock_user, lambda user: f"{user.email} is unlocked.")
 
 
 def _disable_confirmation(user: User) -> Confirmation:
@@ -128,50 +129,33 @@ def _disable_confirmation(user: User) -> Confirmation:
 @role_required(Role.ADMIN)
 def disable(user_id):
     """Disable an account and end its sessions: GET asks for confirmation, POST (confirmed) acts."""
-    user = load_user_or_404(user_id)
-    refusal = accounts.own_account_refusal(user, current_user)
-    if refusal:  # nothing to confirm: refused outright
-        flash(refusal, "error")
-        return redirect(url_for("admin.user_detail", user_id=user.id))
+    user = load_or_404(User, user_id)
     form = ReasonForm()
-    confirmation = _disable_confirmation(user)
-    if request.method == "GET":
-        return confirmation_page(confirmation, form)
-    if not (form.validate_on_submit() and confirmed()):
-        return refused_page(confirmation, form)
-    try:
-        accounts.disable_user(user, actor=current_user, now=utcnow(), reason=form.reason.data or "")
-    except accounts.AccountError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("admin.user_detail", user_id=user.id))
-    return _done(user, f"{user.email} is disabled and logged out everywhere.")
+    refusal = accounts.own_account_refusal(user, current_user)
+    if (page := unless_confirmed(_disable_confirmation(user), form, refusal=refusal)) is not None:
+        return page
+    run_service(lambda: accounts.disable_user(user, actor=current_user, now=utcnow(), reason=form.reason.data or ""),
+                refused=accounts.AccountError, success=f"{user.email} is disabled and logged out everywhere.")
+    return _back_to(user)
 
 
 @bp.post("/users/<int:user_id>/enable")
 @role_required(Role.ADMIN)
 def enable(user_id):
-    user = load_user_or_404(user_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    accounts.enable_user(user, actor=current_user, now=utcnow())
-    return _done(user, f"{user.email} is enabled.")
+    """Let a disabled account log in again."""
+    return _one_button_action(user_id, accounts.enable_user, lambda user: f"{user.email} is enabled.")
 
 
 @bp.post("/users/<int:user_id>/reset-password")
 @role_required(Role.ADMIN)
 def reset_password(user_id):
-    user = load_user_or_404(user_id)
+    """Set a temporary password (typed, or generated), shown once."""
     form = ResetPasswordForm()
-    if not form.validate_on_submit():
-        abort(400)
+    user = _posted_for(user_id, form)
     password = form.password.data or accounts.generate_password()
-    try:
-        accounts.reset_password(user, password, actor=current_user, now=utcnow())
-    except accounts.AccountError as error:
-        flash(str(error), "error")
-        return redirect(url_for("admin.user_detail", user_id=user.id))
-    db.session.commit()
+    if not run_service(lambda: accounts.reset_password(user, password, actor=current_user, now=utcnow()),
+                       refused=accounts.AccountError):
+        return _back_to(user)
     return render_template("admin/user_created.html", user=user, password=password, reset=True)
 
 
@@ -179,30 +163,21 @@ def reset_password(user_id):
 @role_required(Role.ADMIN)
 def reset_two_factor(user_id):
     """Remove the account's authenticator and recovery codes (a lost phone); its sessions end."""
-    user = load_user_or_404(user_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    twofactor.reset(user, actor=current_user, now=utcnow())
-    return _done(user, f"Two-factor log-in is reset for {user.email}"
-                       + ("; they set it up again at their next log-in." if second_factor_required(user) else "."))
+    return _one_button_action(user_id, twofactor.reset, lambda user: f"Two-factor log-in is reset for {user.email}" + (
+        "; they set it up again at their next log-in." if second_factor_required(user) else "."))
 
 
 @bp.post("/users/<int:user_id>/role")
 @role_required(Role.ADMIN)
 def change_role(user_id):
-    user = load_user_or_404(user_id)
+    """Change the account's role (and agency)."""
     form = RoleForm()
     form.agency_id.choices = _agency_choices()
-    if not form.validate_on_submit():
-        abort(400)
+    user = _posted_for(user_id, form)
     agency = db.session.get(Agency, form.agency_id.data) if form.agency_id.data else None
-    try:
-        accounts.change_role(user, form.role.data, actor=current_user, now=utcnow(), agency=agency)
-    except accounts.AccountError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("admin.user_detail", user_id=user.id))
-    return _done(user, f"{user.email} is now {Role(form.role.data).label.lower()}.")
+    run_service(lambda: accounts.change_role(user, form.role.data, actor=current_user, now=utcnow(), agency=agency),
+                refused=accounts.AccountError, success=f"{user.email} is now {Role(form.role.data).label.lower()}.")
+    return _back_to(user)
 
 
 @bp.get("/access-review")
@@ -224,19 +199,15 @@ def access_review():
 @role_required(Role.ADMIN)
 def review_access(user_id):
     """Record the review of one account: access still needed, or disable it."""
-    user = load_user_or_404(user_id)
+    user = load_or_404(User, user_id)
     form = AccessReviewForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        review_service.review_access(user, form.decision.data, actor=current_user, now=utcnow(), note=form.note.data)
-    except accounts.AccountError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"{user.email}: access confirmed." if form.decision.data == accounts.KEEP
-              else f"{user.email} is disabled and logged out everywhere.", "success")
+    run_service(lambda: review_service.review_access(user, form.decision.data, actor=current_user, now=utcnow(),
+                                                     note=form.note.data),
+                refused=accounts.AccountError,
+                success=f"{user.email}: access confirmed." if form.decision.data == accounts.KEEP
+                else f"{user.email} is disabled and logged out everywhere.")
     back = url_for("admin.access_review", due="1") if request.args.get("due") == "1" else url_for("admin.access_review")
     return redirect(f"{back}#user-{user.id}")
 

@@ -1,23 +1,20 @@
 """Agencies and their agreements (MOUs): staff create and edit them (audited: their history), attach
 the signed agreement, and terminate one; a coordinator reads their own agency's pages only."""
-
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from lms.agencies import agencies as agency_service, agreements, history
-
-from lms.clock import utcnow
+from lms.clock import program_today, utcnow
 from lms.extensions import db
 from lms.forms.agencies import AgencyForm, DocumentForm, MouForm, MouModelForm, TerminateForm
-from lms.clock import program_today
 from lms.models import Agency, Mou, MouDocument, Role, Track, User
-from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
+from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, role_required
 from lms.uploads import UploadRefused, send_stored
+from lms.views.confirm import Confirmation, unless_confirmed
+from lms.views.helpers import in_own_agency, load_or_404, run_service
 from lms.vocabulary import plural
-from lms.views.confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("agencies", __name__)
 bp.add_app_template_filter(history.history_lines, "history_lines")
@@ -25,23 +22,16 @@ bp.add_app_template_filter(history.history_action, "history_action")
 bp.add_app_template_filter(agreements.model_label, "mou_model")
 bp.add_app_template_filter(agreements.track_titles, "track_titles")
 bp.add_app_template_filter(agreements.module_titles, "module_titles")
-STAFF, READERS = PROGRAM_STAFF, PROGRAM_READERS
 
 
-def load_agency_or_404(agency_id: int) -> Agency:
+def _agency(agency_id: int) -> Agency:
     """The agency, if the user may see it: staff any, a coordinator their own; else 404."""
-    agency = db.session.get(Agency, agency_id)
-    if agency is None or not may_see_agency(current_user, agency.id):
-        abort(404)
-    return agency
+    return load_or_404(Agency, agency_id, within=in_own_agency)
 
 
-def load_mou_or_404(mou_id: int) -> Mou:
+def _mou(mou_id: int) -> Mou:
     """The agreement, if the user may see it: staff any, a coordinator their agency's; else 404."""
-    mou = db.session.get(Mou, mou_id)
-    if mou is None or not may_see_agency(current_user, mou.agency_id):
-        abort(404)
-    return mou
+    return load_or_404(Mou, mou_id, within=in_own_agency)
 
 
 def _agency_form(obj=None) -> AgencyForm:
@@ -51,7 +41,7 @@ def _agency_form(obj=None) -> AgencyForm:
 
 
 @bp.get("/agencies")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def agency_list():
     """Every agency (a coordinator: their own)."""
     query = select(Agency).order_by(Agency.name)
@@ -61,54 +51,43 @@ def agency_list():
 
 
 @bp.route("/agencies/new", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*PROGRAM_STAFF)
 def agency_new():
     """Register an agency."""
     form = _agency_form()
     if form.validate_on_submit():
-        try:
-            agency = agency_service.create_agency(name=form.name.data, state=form.state.data, ori=form.ori.data or "",
-                                           kind=form.kind.data, contacts=form.contacts.data, actor=current_user,
-                                           now=utcnow())
-        except agency_service.AgencyError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Agency {agency.name} registered.", "success")
-            return redirect(url_for("agencies.agency_detail", agency_id=agency.id))
+        created = run_service(lambda: agency_service.create_agency(
+            name=form.name.data, state=form.state.data, ori=form.ori.data or "", kind=form.kind.data,
+            contacts=form.contacts.data, actor=current_user, now=utcnow()),
+            refused=agency_service.AgencyError, success=lambda agency: f"Agency {agency.name} registered.")
+        if created:
+            return redirect(url_for("agencies.agency_detail", agency_id=created.value.id))
     return render_template("agencies/form.html", form=form, agency=None)
 
 
 @bp.get("/agencies/<int:agency_id>")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def agency_detail(agency_id):
     """An agency: details, coordinators, agreements and (staff) its history."""
-    agency = load_agency_or_404(agency_id)
+    agency = _agency(agency_id)
     mous = db.session.scalars(select(Mou).where(Mou.agency_id == agency.id).order_by(Mou.effective_on)).all()
     coordinators = db.session.scalars(select(User).where(User.agency_id == agency.id,
                                                          User.role == Role.COORDINATOR.value).order_by(User.name)).all()
-    events = history.history(agency) if current_user.has_role(*STAFF) else []
+    events = history.history(agency) if current_user.has_role(*PROGRAM_STAFF) else []
     return render_template("agencies/detail.html", agency=agency, mous=mous, coordinators=coordinators,
                            history=events, today=program_today(utcnow()), models=agreements.mou_models())
 
 
 @bp.route("/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*PROGRAM_STAFF)
 def agency_edit(agency_id):
     """Edit an agency."""
-    agency = load_agency_or_404(agency_id)
+    agency = _agency(agency_id)
     form = _agency_form(obj=agency)
     if form.validate_on_submit():
-        try:
-            agency_service.update_agency(agency, name=form.name.data, state=form.state.data, kind=form.kind.data,
-                                          contacts=form.contacts.data, actor=current_user, now=utcnow())
-        except agency_service.AgencyError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Agency saved.", "success")
+        if run_service(lambda: agency_service.update_agency(
+                agency, name=form.name.data, state=form.state.data, kind=form.kind.data, contacts=form.contacts.data,
+                actor=current_user, now=utcnow()), refused=agency_service.AgencyError, success="Agency saved."):
             return redirect(url_for("agencies.agency_detail", agency_id=agency.id))
     return render_template("agencies/form.html", form=form, agency=agency)
 
@@ -133,30 +112,26 @@ def _mou_fields(form: MouForm) -> dict:
 
 
 @bp.route("/agencies/<int:agency_id>/mous/new", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*PROGRAM_STAFF)
 def mou_new(agency_id):
     """Record an agency's agreement."""
-    agency = load_agency_or_404(agency_id)
+    agency = _agency(agency_id)
     form = _mou_form()
     if form.validate_on_submit():
-        try:
-            mou = agreements.create_mou(agency=agency, **_mou_fields(form), actor=current_user, now=utcnow())
-        except agreements.AgreementError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"MOU {mou.id} recorded.", "success")
-            return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
+        created = run_service(
+            lambda: agreements.create_mou(agency=agency, **_mou_fields(form), actor=current_user, now=utcnow()),
+            refused=agreements.AgreementError, success=lambda mou: f"MOU {mou.id} recorded.")
+        if created:
+            return redirect(url_for("agencies.mou_detail", mou_id=created.value.id))
     return render_template("agencies/mou_form.html", form=form, agency=agency, mou=None)
 
 
 @bp.get("/mous/<int:mou_id>")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def mou_detail(mou_id):
     """An agreement: terms, tracks, annexes, documents, enrollments against its cap, and (staff) history."""
-    mou = load_mou_or_404(mou_id)
-    is_staff = current_user.has_role(*STAFF)
+    mou = _mou(mou_id)
+    is_staff = current_user.has_role(*PROGRAM_STAFF)
     return render_template(
         "agencies/mou_detail.html", mou=mou, models=agreements.mou_models(), enrolled=agreements.enrolled_under(mou),
         history=history.history(mou) if is_staff else [], today=program_today(utcnow()), is_staff=is_staff,
@@ -164,51 +139,37 @@ def mou_detail(mou_id):
 
 
 @bp.route("/mous/<int:mou_id>/edit", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*PROGRAM_STAFF)
 def mou_edit(mou_id):
     """Edit an agreement."""
-    mou = load_mou_or_404(mou_id)
+    mou = _mou(mou_id)
     form = _mou_form(mou)
     if form.validate_on_submit():
-        try:
-            agreements.update_mou(mou, **_mou_fields(form), actor=current_user, now=utcnow())
-        except agreements.AgreementError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"MOU {mou.id} saved.", "success")
+        if run_service(lambda: agreements.update_mou(mou, **_mou_fields(form), actor=current_user, now=utcnow()),
+                       refused=agreements.AgreementError, success=f"MOU {mou.id} saved."):
             return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
     return render_template("agencies/mou_form.html", form=form, agency=mou.agency, mou=mou)
 
 
 @bp.post("/mous/<int:mou_id>/documents")
-@role_required(*STAFF)
+@role_required(*PROGRAM_STAFF)
 def mou_document_upload(mou_id):
     """Attach the signed agreement (PDF)."""
-    mou = load_mou_or_404(mou_id)
+    mou = _mou(mou_id)
     form = DocumentForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        agreements.attach_document(mou, form.document.data, actor=current_user, now=utcnow())
-    except UploadRefused as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash("Document attached.", "success")
+    run_service(lambda: agreements.attach_document(mou, form.document.data, actor=current_user, now=utcnow()),
+                refused=UploadRefused, success="Document attached.")
     return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
 
 
 @bp.get("/mous/<int:mou_id>/documents/<int:document_id>")
-@role_required(*STAFF)
+@role_required(*PROGRAM_STAFF)
 def mou_document(mou_id, document_id):
     """Download an attached document (staff only; always as an attachment)."""
-    mou = load_mou_or_404(mou_id)
-    document = db.session.get(MouDocument, document_id)
-    if document is None or document.mou_id != mou.id:
-        abort(404)
+    mou = _mou(mou_id)
+    document = load_or_404(MouDocument, document_id, within=lambda document: document.mou_id == mou.id)
     return send_stored("mou", document.stored_name, download_name=document.original_name,
                        content_type=document.content_type)
 
@@ -234,49 +195,31 @@ def _terminate_confirmation(mou: Mou) -> Confirmation:
 
 
 @bp.route("/mous/<int:mou_id>/terminate", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*PROGRAM_STAFF)
 def mou_terminate(mou_id):
     """End the agreement and suspend or revoke every certification in force under it (one audited action):
     GET says what will happen and asks for confirmation, POST (confirmed) acts."""
-    mou = load_mou_or_404(mou_id)
-    if mou.terminated_at is not None:
-        flash(f"MOU {mou.id} is already terminated.", "error")
-        return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
+    mou = _mou(mou_id)
     form = TerminateForm()
-    confirmation = _terminate_confirmation(mou)
-    if request.method == "GET":
-        return confirmation_page(confirmation, form)
-    if not (form.validate_on_submit() and confirmed()):
-        return refused_page(confirmation, form)
-    try:
-        changed = agreements.terminate_mou(mou, action=form.action.data, reason=form.reason.data,
-                                           actor=current_user, now=utcnow())
-    except agreements.AgreementError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-    else:
-        db.session.commit()
-        flash(f"MOU {mou.id} terminated; {plural(len(changed), 'certification')} "
-              f"{'suspended' if form.action.data == 'suspend' else 'revoked'}.", "success")
+    refusal = f"MOU {mou.id} is already terminated." if mou.terminated_at is not None else None
+    if (page := unless_confirmed(_terminate_confirmation(mou), form, refusal=refusal)) is not None:
+        return page
+    verb = "suspended" if form.action.data == "suspend" else "revoked"
+    run_service(lambda: agreements.terminate_mou(mou, action=form.action.data, reason=form.reason.data,
+                                                 actor=current_user, now=utcnow()),
+                refused=agreements.AgreementError,
+                success=lambda changed: f"MOU {mou.id} terminated; {plural(len(changed), 'certification')} {verb}.")
     return redirect(url_for("agencies.mou_detail", mou_id=mou.id))
 
 
 @bp.route("/mou-models", methods=["GET", "POST"])
-@role_required(*STAFF)
+@role_required(*PROGRAM_STAFF)
 def mou_models():
     """The list of 287(g) models; staff can add one."""
     form = MouModelForm()
     if form.validate_on_submit():
-        try:
-            agreements.add_mou_model(key=form.key.data, label=form.label.data, actor=current_user, now=utcnow())
-        except agreements.AgreementError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Model added.", "success")
+        if run_service(lambda: agreements.add_mou_model(key=form.key.data, label=form.label.data, actor=current_user,
+                                                        now=utcnow()),
+                       refused=agreements.AgreementError, success="Model added."):
             return redirect(url_for("agencies.mou_models"))
     return render_template("agencies/models.html", form=form, models=agreements.mou_models())
-
-
-

@@ -1,22 +1,18 @@
 """Cohort list, roster and week opening for instructors, coordinators and staff."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 
-from lms.cohorts import roster as cohorts
-
-from lms.cohorts import schedule
 from lms.clock import utcnow
-from lms.extensions import db
+from lms.cohorts import roster as cohorts, schedule
 from lms.forms.admin import ActionForm
-from lms.models import Cohort
 from lms.security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
+from lms.views.confirm import Confirmation, unless_confirmed
+from lms.views.helpers import load_cohort, run_service
 from lms.vocabulary import plural
-from lms.views.confirm import Confirmation, confirmation_page, confirmed, refused_page
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
-VIEWERS = TRAINING_VIEWERS
 
 
 class OpenWeekForm(ActionForm):
@@ -43,18 +39,8 @@ def _open_week_form(cohort, now) -> OpenWeekForm:
     return form
 
 
-def load_cohort_or_404(cohort_id: int, *, manage=False) -> Cohort:
-    """The cohort, if the current user may see it (and manage it, when asked); 404 otherwise (no hint
-    that it exists)."""
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None or not cohorts.can_view_cohort(current_user, cohort) or (
-            manage and not cohorts.can_manage_cohort(current_user, cohort)):
-        abort(404)
-    return cohort
-
-
 @bp.get("")
-@role_required(*VIEWERS)
+@role_required(*TRAINING_VIEWERS)
 def cohort_list():
     """The cohorts the user may see."""
     now = utcnow()
@@ -64,10 +50,10 @@ def cohort_list():
 
 
 @bp.get("/<int:cohort_id>")
-@role_required(*VIEWERS)
+@role_required(*TRAINING_VIEWERS)
 def roster(cohort_id):
     """A cohort's roster with each trainee's progress per module."""
-    cohort = load_cohort_or_404(cohort_id)
+    cohort = load_cohort(cohort_id)
     modules, rows = cohorts.roster(cohort, current_user)
     now = utcnow()
     can_open = cohorts.can_manage_cohort(current_user, cohort)
@@ -99,7 +85,7 @@ def _open_week_confirmation(cohort, week: int) -> Confirmation:
 @role_required(*TRAINING_MANAGERS)
 def open_week(cohort_id):
     """Open a week early for the whole cohort: GET ?week=N asks for confirmation, POST (confirmed) acts."""
-    cohort = load_cohort_or_404(cohort_id, manage=True)
+    cohort = load_cohort(cohort_id, manage=True)
     form = ConfirmWeekForm()
     raw = form.week.data if request.method == "POST" else request.args.get("week")
     week = int(raw) if raw and raw.isdigit() else None
@@ -108,15 +94,8 @@ def open_week(cohort_id):
         return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
     form.week.data = str(week)
     confirmation = _open_week_confirmation(cohort, week)
-    if request.method == "GET":
-        return confirmation_page(confirmation, form)
-    if not (form.validate_on_submit() and confirmed()):
-        return refused_page(confirmation, form)
-    try:
-        schedule.open_week_early(cohort, week, actor=current_user, now=utcnow())
-    except ValueError as error:
-        flash(str(error), "error")
-        return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
-    db.session.commit()
-    flash(f"Week {week} is open for {cohort.name}.", "success")
+    if (page := unless_confirmed(confirmation, form)) is not None:
+        return page
+    run_service(lambda: schedule.open_week_early(cohort, week, actor=current_user, now=utcnow()), refused=ValueError,
+                success=f"Week {week} is open for {cohort.name}.")
     return redirect(url_for("cohorts.roster", cohort_id=cohort.id))

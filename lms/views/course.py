@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from lms.certification.issue import certification_of
 from lms.learning import course as learning
 from lms.cohorts import schedule
 from lms.clock import utcnow
@@ -34,7 +35,8 @@ def my_course():
     chosen = request.args.get("enrollment", type=int)
     enrollment = next((e for e in enrollments if e.id == chosen), enrollments[0])
     path = learning.course_path(enrollment, utcnow())
-    return render_template("course/my_course.html", path=path, enrollments=enrollments)
+    return render_template("course/my_course.html", path=path, enrollments=enrollments,
+                           earned=certification_of(enrollment))
 
 
 @bp.get("/modules/<path:slug>")

@@ -1,4 +1,6 @@
 """The trainee's exam pages: rules and start, the attempt (pages, autosave, save), submit, result."""
+import functools
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
@@ -6,6 +8,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from lms import session_rules
+from lms.certification.issue import certification_of
 from lms.clock import utcnow
 from lms.exams import attempts, overview, pages
 from lms.questions import ResponseInvalid
@@ -16,30 +19,30 @@ from lms.forms.exams import StartForm, SubmitForm
 from lms.models import Attempt, Role
 from lms.models.exam import OPEN
 from lms.security import role_required
+from lms.views.helpers import found_or_404, load_or_404, own_record, run_service
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 
 
-def load_exam_or_404(slug: str) -> attempts.ExamContext:
+def _exam(slug: str) -> attempts.ExamContext:
     """The exam if one of the trainee's tracks schedules it; 404 otherwise."""
-    context = attempts.exam_context(current_user, slug, utcnow())
-    if context is None:
-        abort(404)
-    return context
+    return found_or_404(attempts.exam_context(current_user, slug, utcnow()))
 
 
-def own_attempt(attempt_id: int) -> Attempt | None:
-    """The trainee's own attempt; None for anyone else's or none at all."""
-    attempt = db.session.get(Attempt, attempt_id)
-    return attempt if attempt is not None and attempt.user_id == current_user.id else None
-
-
-def load_attempt_or_404(attempt_id: int) -> Attempt:
+def _own_attempt(attempt_id: int) -> Attempt:
     """The trainee's own attempt; anyone else's is a 404 (no hint that it exists)."""
-    attempt = own_attempt(attempt_id)
-    if attempt is None:
-        abort(404)
-    return attempt
+    return load_or_404(Attempt, attempt_id, within=own_record)
+
+
+def _while_open(view):
+    """A view of the trainee's own open attempt, called with the attempt; a finished one (or one finished now,
+    at its deadline) redirects to its result."""
+    @functools.wraps(view)
+    def wrapped(attempt_id):
+        attempt = _own_attempt(attempt_id)
+        return _finished_redirect(attempt) or view(attempt)
+
+    return wrapped
 
 
 def _session_facts(attempt, page: int) -> dict:
@@ -62,7 +65,7 @@ def _finished_redirect(attempt):
 @role_required(Role.TRAINEE)
 def exam_page(slug):
     """The rules, attempts used and left, when the next attempt is allowed, and past results."""
-    context = load_exam_or_404(slug)
+    context = _exam(slug)
     summary = overview.exam_overview(context, now=utcnow())
     db.session.commit()  # an overdue attempt was just finished
     levels = {a.id: summary.review_level(a) for a in summary.finished}
@@ -74,24 +77,20 @@ def exam_page(slug):
 @role_required(Role.TRAINEE)
 def start(slug):
     """Start an attempt, or resume the open one."""
-    context = load_exam_or_404(slug)
-    try:
-        attempt = attempts.start_attempt(context, current_user, now=utcnow())
-    except attempts.ExamError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+    context = _exam(slug)
+    started = run_service(lambda: attempts.start_attempt(context, current_user, now=utcnow()),
+                          refused=attempts.ExamError)
+    if not started:
         return redirect(url_for("exams.exam_page", slug=slug))
-    db.session.commit()
+    attempt = started.value
     return redirect(url_for("exams.attempt", attempt_id=attempt.id, page=attempt.page_reached + 1))
 
 
 @bp.get("/attempts/<int:attempt_id>")
 @role_required(Role.TRAINEE)
-def attempt(attempt_id):
+@_while_open
+def attempt(attempt):
     """A page of an open attempt (?page=N, 1-based); forward-only exams show the page reached."""
-    attempt = load_attempt_or_404(attempt_id)
-    if (done := _finished_redirect(attempt)) is not None:
-        return done
     page = request.args.get("page", default=1, type=int) - 1
     if attempt.policy["navigation"] == "forward":
         page = attempt.page_reached
@@ -102,11 +101,9 @@ def attempt(attempt_id):
 
 @bp.post("/attempts/<int:attempt_id>/save")
 @role_required(Role.TRAINEE)
-def save(attempt_id):
+@_while_open
+def save(attempt):
     """Save the page's answers (works without JavaScript), then go where the button said."""
-    attempt = load_attempt_or_404(attempt_id)
-    if (done := _finished_redirect(attempt)) is not None:
-        return done
     now = utcnow()
     page = request.form.get("page", type=int, default=0)
     try:
@@ -181,11 +178,9 @@ def status(attempt_id):
 
 @bp.get("/attempts/<int:attempt_id>/submit")
 @role_required(Role.TRAINEE)
-def confirm_submit(attempt_id):
+@_while_open
+def confirm_submit(attempt):
     """Confirm the submission: which questions are unanswered or flagged."""
-    attempt = load_attempt_or_404(attempt_id)
-    if (done := _finished_redirect(attempt)) is not None:
-        return done
     view = pages.attempt_page(attempt, attempt.page_reached if attempt.policy["navigation"] == "forward" else 0)
     return render_template("exams/confirm.html", attempt=attempt, view=view, form=SubmitForm(), now=utcnow(),
                            grace=attempts.grace_seconds(), login_session=_session_facts(attempt, view.page))
@@ -195,7 +190,7 @@ def confirm_submit(attempt_id):
 @role_required(Role.TRAINEE)
 def submit(attempt_id):
     """Submit for grading: idempotent (a double click, a second tab or a replay grade once)."""
-    attempt = load_attempt_or_404(attempt_id)
+    attempt = _own_attempt(attempt_id)
     attempts.submit_attempt(attempt, now=utcnow(), actor=current_user)
     db.session.commit()
     return redirect(url_for("exams.result", attempt_id=attempt.id))
@@ -205,13 +200,15 @@ def submit(attempt_id):
 @role_required(Role.TRAINEE)
 def result(attempt_id):
     """The result, and the review as far as the exam's review policy allows now (prints cleanly)."""
-    attempt = load_attempt_or_404(attempt_id)
+    attempt = _own_attempt(attempt_id)
     if attempts.expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     if attempt.status == "open":
         return redirect(url_for("exams.attempt", attempt_id=attempt.id))
     level = overview.review_level_for(attempt)
-    return render_template("exams/result.html", attempt=attempt, level=level, items=review(attempt, level))
+    earned = certification_of(attempt.enrollment) if attempt.enrollment else None
+    return render_template("exams/result.html", attempt=attempt, level=level, items=review(attempt, level),
+                           earned=earned)
 
 
 @bp.errorhandler(CSRFError)
@@ -238,7 +235,8 @@ def form_expired(error):
         return redirect(url_for("auth.login", next=back))
     if session_rules.wants_json():
         return jsonify(error="token", message="This page's security token is out of date."), 400
-    attempt = own_attempt(attempt_id) if attempt_id is not None else None
+    attempt = db.session.get(Attempt, attempt_id) if attempt_id is not None else None
+    attempt = attempt if attempt is not None and own_record(attempt) else None
     if attempt is not None:
         if (done := _finished_redirect(attempt)) is not None:
             return done

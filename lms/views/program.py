@@ -6,18 +6,16 @@ from flask_login import current_user
 
 from lms.agencies import oversight as program
 from lms.charts import stacked_bars
-from lms.clock import utcnow
-from lms.clock import program_today
+from lms.clock import program_today, utcnow
 from lms.security import PROGRAM_READERS, agency_scope, role_required
 
 bp = Blueprint("program", __name__, url_prefix="/program")
-READERS = PROGRAM_READERS
 CHART_SERIES = [("in_training", "In training"), ("current", "Certified and current"),
                 ("suspended", "Suspended"), ("revoked", "Revoked"), ("expired", "Expired")]
 
 
 @bp.get("")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def dashboard():
     """Figures per agency and MOU, a chart of officers by status, and the share current."""
     today = program_today(utcnow())
@@ -28,7 +26,7 @@ def dashboard():
 
 
 @bp.get("/people")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def people():
     """The people one figure counts (agency_id or mou_id, and the group)."""
     group = request.args.get("group")

@@ -2,7 +2,7 @@
 status history and actions, refresher due list, and the pass list with its downloads."""
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,19 +18,15 @@ from lms.forms.certification import StatusReasonForm
 from lms.models import Agency, Certification, Track
 from lms.models.certification import STATUS_LABELS, STATUSES
 from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
-from lms.views.certificates import pdf_response, record_response
-from lms.views.confirm import Confirmation, confirmation_page, confirmed, refused_page
+from lms.views.confirm import Confirmation, unless_confirmed
+from lms.views.helpers import attachment, in_own_agency, load_or_404, pdf_response, record_response, run_service
 
 bp = Blueprint("registry", __name__)
-READERS, ACTORS = PROGRAM_READERS, PROGRAM_STAFF
 
 
-def load_certification_or_404(number: str) -> Certification:
+def _certification(number: str) -> Certification:
     """The certification, if the user may see it: staff all, a coordinator their agency's; else 404."""
-    certification = db.session.scalar(select(Certification).where(Certification.number == number))
-    if certification is None or not may_see_agency(current_user, certification.agency_id):
-        abort(404)
-    return certification
+    return load_or_404(Certification, number, by=Certification.number, within=in_own_agency)
 
 
 def _filter_choices() -> dict:
@@ -48,29 +44,29 @@ def _filter_choices() -> dict:
 
 
 @bp.get("/registry")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def registry():
     """Certifications, searchable and filterable, newest first."""
     today = program_today(utcnow())
     filters = passlists.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
     page = max(request.args.get("page", 1, type=int), 1)
     q = (request.args.get("q") or "").strip()[:100]
-    rows, total = registry_search.find_certifications(filters, today=today, q=q, limit=50, offset=50 * (page - 1))
+    found, total = registry_search.find_certifications(filters, today=today, q=q, limit=50, offset=50 * (page - 1))
+    rows = [(c, cert_status.effective_status(c, today)) for c in found]
     return render_template("registry/list.html", rows=rows, total=total, page=page, q=q, filters=filters,
-                           today=today, effective=cert_status.effective_status, labels=STATUS_LABELS,
                            **_filter_choices())
 
 
 @bp.get("/registry/<number>")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def detail(number):
     """One certification: the signed record's contents, its status history and the actions allowed."""
-    certification = load_certification_or_404(number)
+    certification = _certification(number)
     today = program_today(utcnow())
-    actions = cert_status.available_actions(certification, today) if current_user.has_role(*ACTORS) else []
+    actions = cert_status.available_actions(certification, today) if current_user.has_role(*PROGRAM_STAFF) else []
     return render_template(
         "registry/detail.html", c=certification, s=json.loads(certification.snapshot),
-        status=cert_status.effective_status(certification, today), labels=STATUS_LABELS, actions=actions,
+        status=cert_status.effective_status(certification, today), actions=actions,
         renewed_by=_visible(cert_status.renewed_by(certification)), renews=_visible(certification.renews),
         signature_ok=verify_snapshot(certification.snapshot, certification.signature, certification.key_id))
 
@@ -100,46 +96,39 @@ def _status_confirmation(certification: Certification, action: str) -> Confirmat
 
 
 @bp.route("/registry/<number>/<any(suspend, reinstate, revoke):action>", methods=["GET", "POST"])
-@role_required(*ACTORS)
+@role_required(*PROGRAM_STAFF)
 def change_status(number, action):
     """Suspend, reinstate or revoke, with the reason: GET asks for confirmation, POST (confirmed) acts."""
-    certification = load_certification_or_404(number)
+    certification = _certification(number)
     form = StatusReasonForm(prefix=action)
-    confirmation = _status_confirmation(certification, action)
-    if request.method == "GET":
-        if action not in cert_status.available_actions(certification, program_today(utcnow())):
-            flash(f"Certification {number} cannot be {action}d now.", "error")
-            return redirect(url_for("registry.detail", number=number))
-        return confirmation_page(confirmation, form)
-    if not (form.validate_on_submit() and confirmed()):
-        return refused_page(confirmation, form)
-    try:
-        cert_status.change_status(certification, action, reason=form.reason.data, actor=current_user, now=utcnow())
-    except cert_status.TransitionRefused as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return redirect(url_for("registry.detail", number=number))
-    db.session.commit()
-    flash(f"Certification {number} is now {STATUS_LABELS[certification.status].lower()}.", "success")
+    # Offered only when allowed today; a POST is judged by the service itself (TransitionRefused).
+    refusal = (f"Certification {number} cannot be {action}d now." if request.method == "GET" and action not in
+               cert_status.available_actions(certification, program_today(utcnow())) else None)
+    if (page := unless_confirmed(_status_confirmation(certification, action), form, refusal=refusal)) is not None:
+        return page
+    run_service(lambda: cert_status.change_status(certification, action, reason=form.reason.data, actor=current_user,
+                                                  now=utcnow()),
+                refused=cert_status.TransitionRefused,
+                success=lambda _: f"Certification {number} is now {STATUS_LABELS[certification.status].lower()}.")
     return redirect(url_for("registry.detail", number=number))
 
 
 @bp.get("/registry/<number>/certificate.pdf")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def pdf(number):
     """The certificate PDF, as the trainee downloads it."""
-    return pdf_response(load_certification_or_404(number))
+    return pdf_response(_certification(number))
 
 
 @bp.get("/registry/<number>/record.json")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def record(number):
     """The signed record, to check offline."""
-    return record_response(load_certification_or_404(number))
+    return record_response(_certification(number))
 
 
 @bp.get("/registry/due")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def due():
     """Who needs refresher training: active certifications expiring in the next N days, per agency."""
     today = program_today(utcnow())
@@ -151,18 +140,18 @@ def due():
 
 
 @bp.get("/passlist")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def passlist():
     """The pass list: filters, how many rows match, a preview, and the downloads."""
     today = program_today(utcnow())
     filters = passlists.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
     return render_template("registry/passlist.html", filters=filters, total=passlists.count_rows(filters, today=today),
                            rows=passlists.preview_rows(filters, today=today), columns=passlists.COLUMNS,
-                           labels=STATUS_LABELS, **_filter_choices())
+                           **_filter_choices())
 
 
 @bp.get("/passlist.<any(csv, xlsx, json):fmt>")
-@role_required(*READERS)
+@role_required(*PROGRAM_READERS)
 def passlist_download(fmt):
     """Stream the pass list as CSV, XLSX or JSON (audited with its filters and row count)."""
     now = utcnow()
@@ -170,6 +159,5 @@ def passlist_download(fmt):
     filters = passlists.filters_from_args(request.args, scope_agency_id=agency_scope(current_user))
     chunks = passlists.export_chunks(filters, fmt, today=today, now=now, actor=current_user)
     mimetype, _ = passlists.FORMATS[fmt]
-    return Response(stream_with_context(origin.carried(chunks)), mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{passlists.export_filename(fmt, today)}"',
-        "X-Content-Type-Options": "nosniff"})
+    return attachment(stream_with_context(origin.carried(chunks)), passlists.export_filename(fmt, today), mimetype,
+                      headers={"X-Content-Type-Options": "nosniff"})

@@ -1,7 +1,6 @@
 """Instructor pages: exam results per cohort, attempt records, CSV, item analysis, and grants."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms.cohorts import roster as cohorts
 from lms.clock import utcnow
@@ -13,41 +12,39 @@ from lms.exams.review import answer_log, regrade_matches, review
 from lms.exams.policy import ANSWERS
 from lms.extensions import db
 from lms.forms.exams import ExtraAttemptForm, ExtraTimeForm, MultiplierForm
-from lms.models import Attempt, Enrollment, Exam, Role
-from lms.security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
-from lms.views.cohorts import load_cohort_or_404
+from lms.models import Attempt, Enrollment, Exam
+from lms.security import PROGRAM_STAFF, TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
+from lms.views.helpers import attachment, found_or_404, load_cohort, load_or_404, run_service
 
 bp = Blueprint("results", __name__, url_prefix="/results")
-VIEWERS, MANAGERS = TRAINING_VIEWERS, TRAINING_MANAGERS
 
 
-def load_exam_or_404(cohort, slug: str) -> Exam:
+def _exam(cohort, slug: str) -> Exam:
     """An exam of the cohort's track; 404 otherwise."""
-    exam = results.exam_in_cohort_or_none(cohort, slug)
-    if exam is None:
-        abort(404)
-    return exam
+    return found_or_404(results.exam_in_cohort_or_none(cohort, slug))
 
 
-def load_enrollment_or_404(cohort, user_id: int) -> Enrollment:
+def _enrollment(cohort, user_id: int) -> Enrollment:
     """A trainee of the cohort whom the user may see; 404 otherwise."""
-    enrollment = next((e for e in results.visible_enrollments(cohort, current_user) if e.user_id == user_id), None)
-    if enrollment is None:
-        abort(404)
-    return enrollment
+    return found_or_404(next((e for e in results.visible_enrollments(cohort, current_user) if e.user_id == user_id),
+                             None))
 
 
-def load_attempt_or_404(attempt_id: int) -> Attempt:
-    """An attempt of a trainee the user may see; 404 otherwise."""
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None:
-        abort(404)
-    load_enrollment_or_404(load_cohort_or_404(attempt.enrollment.cohort_id), attempt.user_id)
-    return attempt
+def _exam_results(cohort_id: int, slug: str):
+    """The cohort, the exam and each visible trainee's results at it (404 unless the user may see them)."""
+    cohort = load_cohort(cohort_id)
+    exam = _exam(cohort, slug)
+    return cohort, exam, results.exam_results(cohort, exam, current_user)
+
+
+def _visible_attempt(attempt: Attempt) -> bool:
+    """An attempt of a trainee the user may see (in a cohort they may see)."""
+    cohort = load_cohort(attempt.enrollment.cohort_id)
+    return any(e.user_id == attempt.user_id for e in results.visible_enrollments(cohort, current_user))
 
 
 @bp.get("")
-@role_required(*VIEWERS)
+@role_required(*TRAINING_VIEWERS)
 def index():
     """The cohorts the user may see, with their exams."""
     visible = cohorts.cohorts_visible_to(current_user)
@@ -56,46 +53,40 @@ def index():
 
 
 @bp.get("/cohorts/<int:cohort_id>/exams/<slug>")
-@role_required(*VIEWERS)
+@role_required(*TRAINING_VIEWERS)
 def exam_results(cohort_id, slug):
     """Each trainee's attempts at one exam of a cohort."""
-    cohort = load_cohort_or_404(cohort_id)
-    exam = load_exam_or_404(cohort, slug)
-    rows = results.exam_results(cohort, exam, current_user)
-    return render_template("results/exam.html", cohort=cohort, exam=exam, rows=rows, manage=cohorts.can_manage_cohort(current_user, cohort))
+    cohort, exam, rows = _exam_results(cohort_id, slug)
+    return render_template("results/exam.html", cohort=cohort, exam=exam, rows=rows,
+                           manage=cohorts.can_manage_cohort(current_user, cohort))
 
 
 @bp.get("/cohorts/<int:cohort_id>/exams/<slug>/results.csv")
-@role_required(*VIEWERS)
+@role_required(*TRAINING_VIEWERS)
 def exam_results_csv(cohort_id, slug):
     """The same results as CSV, one line per attempt (cells are safe to open in a spreadsheet)."""
-    cohort = load_cohort_or_404(cohort_id)
-    exam = load_exam_or_404(cohort, slug)
-    rows = results.exam_results(cohort, exam, current_user)
-    filename = f"results-{exam.slug}-cohort-{cohort.id}.csv"
-    return Response(results.results_csv(cohort, exam, rows), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    cohort, exam, rows = _exam_results(cohort_id, slug)
+    return attachment(results.results_csv(cohort, exam, rows), f"results-{exam.slug}-cohort-{cohort.id}.csv",
+                      "text/csv")
 
 
 @bp.get("/cohorts/<int:cohort_id>/exams/<slug>/statistics")
-@role_required(*MANAGERS)
+@role_required(*TRAINING_MANAGERS)
 def cohort_statistics(cohort_id, slug):
     """Item analysis and the score distribution of one cohort's attempts."""
-    cohort = load_cohort_or_404(cohort_id, manage=True)
-    exam = load_exam_or_404(cohort, slug)
+    cohort = load_cohort(cohort_id, manage=True)
+    exam = _exam(cohort, slug)
     stats = statistics.exam_statistics(exam.id, enrollment_ids=[e.id for e in cohort.enrollments])
     return _statistics_page(exam, cohort, stats)
 
 
 @bp.get("/exams/<slug>/statistics")
-@role_required(*MANAGERS)
+@role_required(*TRAINING_MANAGERS)
 def exam_statistics(slug):
     """Item analysis over every attempt the user may see (all cohorts for staff and administrators)."""
-    exam = db.session.scalar(select(Exam).where(Exam.slug == slug))
-    if exam is None:
-        abort(404)
+    exam = load_or_404(Exam, slug, by=Exam.slug)
     enrollment_ids = None
-    if not current_user.has_role(Role.STAFF, Role.ADMIN):
+    if not current_user.has_role(*PROGRAM_STAFF):  # staff and administrators see every cohort
         enrollment_ids = [e.id for c in cohorts.cohorts_visible_to(current_user) for e in c.enrollments]
     stats = statistics.exam_statistics(exam.id, enrollment_ids=enrollment_ids)
     return _statistics_page(exam, None, stats)
@@ -114,10 +105,10 @@ def _statistics_page(exam, cohort, stats):
 
 
 @bp.get("/attempts/<int:attempt_id>")
-@role_required(*VIEWERS)
+@role_required(*TRAINING_VIEWERS)
 def attempt_detail(attempt_id):
     """The full record of an attempt: questions as shown, answers with the key, the answer log."""
-    attempt = load_attempt_or_404(attempt_id)
+    attempt = load_or_404(Attempt, attempt_id, within=_visible_attempt)
     if expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     finished = attempt.status == "finished"
@@ -127,11 +118,11 @@ def attempt_detail(attempt_id):
 
 
 @bp.get("/cohorts/<int:cohort_id>/trainees/<int:user_id>")
-@role_required(*VIEWERS)
+@role_required(*TRAINING_VIEWERS)
 def trainee(cohort_id, user_id):
     """A trainee's exams in a cohort: attempts, grants, and (for instructors) the grant forms."""
-    cohort = load_cohort_or_404(cohort_id)
-    enrollment = load_enrollment_or_404(cohort, user_id)
+    cohort = load_cohort(cohort_id)
+    enrollment = _enrollment(cohort, user_id)
     return render_template("results/trainee.html", cohort=cohort, enrollment=enrollment,
                            exams=results.trainee_exams(enrollment), manage=cohorts.can_manage_cohort(current_user, cohort),
                            time_form=ExtraTimeForm(), attempt_form=ExtraAttemptForm(),
@@ -140,26 +131,19 @@ def trainee(cohort_id, user_id):
 
 def _grant(cohort_id, user_id, form, action, slug=None):
     """Validate a grant form, call the grant service, commit, and go back to the trainee page."""
-    cohort = load_cohort_or_404(cohort_id, manage=True)
-    enrollment = load_enrollment_or_404(cohort, user_id)
-    exam = load_exam_or_404(cohort, slug) if slug else None
+    cohort = load_cohort(cohort_id, manage=True)
+    enrollment = _enrollment(cohort, user_id)
+    exam = _exam(cohort, slug) if slug else None
     back = redirect(url_for("results.trainee", cohort_id=cohort.id, user_id=user_id))
     if not form.validate_on_submit():
         flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
         return back
-    try:
-        message = action(enrollment, exam, form)
-    except ExamError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return back
-    db.session.commit()
-    flash(message, "success")
+    run_service(lambda: action(enrollment, exam, form), refused=ExamError, success=lambda message: message)
     return back
 
 
 @bp.post("/cohorts/<int:cohort_id>/trainees/<int:user_id>/exams/<slug>/extra-time")
-@role_required(*MANAGERS)
+@role_required(*TRAINING_MANAGERS)
 def extra_time(cohort_id, user_id, slug):
     """Grant extra minutes on an exam (the open attempt's deadline moves at once)."""
     def act(enrollment, exam, form):
@@ -171,7 +155,7 @@ def extra_time(cohort_id, user_id, slug):
 
 
 @bp.post("/cohorts/<int:cohort_id>/trainees/<int:user_id>/exams/<slug>/extra-attempt")
-@role_required(*MANAGERS)
+@role_required(*TRAINING_MANAGERS)
 def extra_attempt(cohort_id, user_id, slug):
     """Grant one more attempt at an exam, saying whether the wait between attempts applies."""
     def act(enrollment, exam, form):
@@ -183,7 +167,7 @@ def extra_attempt(cohort_id, user_id, slug):
 
 
 @bp.post("/cohorts/<int:cohort_id>/trainees/<int:user_id>/multiplier")
-@role_required(*MANAGERS)
+@role_required(*TRAINING_MANAGERS)
 def multiplier(cohort_id, user_id):
     """Set the trainee's standing time multiplier in this cohort (applies to attempts started from now on)."""
     def act(enrollment, exam, form):

@@ -1,0 +1,118 @@
+"""What the views share: loading an object or answering 404 within the user's scope, running a service
+call (commit, or roll back and say why), and file downloads. Not a blueprint: every view module may import
+it, and no view module imports another.
+"""
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, abort, flash
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.certification.pdf import certificate_pdf, pdf_filename
+from lms.clock import utcnow
+from lms.cohorts import roster
+from lms.extensions import db
+from lms.models import Agency, Certification, Cohort
+from lms.security import may_see_agency
+
+# -- loading within the user's scope ----------------------------------------------------------------
+# A scope answers whether the current user may see a loaded object; what they may not see is a 404, the
+# same answer as for an object that does not exist (no hint that it does).
+
+
+def in_own_agency(obj) -> bool:
+    """Agency-owned records (and agencies): staff see all, a coordinator their own agency's only."""
+    return may_see_agency(current_user, obj.id if isinstance(obj, Agency) else obj.agency_id)
+
+
+def own_record(obj) -> bool:
+    """Records of one person (attempts, certifications): that person's only."""
+    return obj.user_id == current_user.id
+
+
+def viewable_cohort(cohort: Cohort) -> bool:
+    """A cohort the user teaches, coordinates trainees in, or oversees."""
+    return roster.can_view_cohort(current_user, cohort)
+
+
+def managed_cohort(cohort: Cohort) -> bool:
+    """A cohort the user may change (grants, opening weeks)."""
+    return roster.can_view_cohort(current_user, cohort) and roster.can_manage_cohort(current_user, cohort)
+
+
+def load_or_404(model, key, *, by=None, within: Callable[[Any], bool] | None = None):
+    """The ``model`` row whose primary key (or column ``by``) is ``key``, if ``within`` admits it for the
+    current user (None: whoever the route's role check admits); 404 otherwise."""
+    obj = db.session.get(model, key) if by is None else db.session.scalar(select(model).where(by == key))
+    if obj is None or (within is not None and not within(obj)):
+        abort(404)
+    return obj
+
+
+def found_or_404(obj):
+    """``obj`` as a service found it (within the user's scope); 404 when it found none."""
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def load_cohort(cohort_id: int, *, manage: bool = False) -> Cohort:
+    """The cohort, if the user may see it (and manage it, when asked); 404 otherwise."""
+    return load_or_404(Cohort, cohort_id, within=managed_cohort if manage else viewable_cohort)
+
+
+# -- running a service ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a service call came to: true when it went ahead (``value`` is what it returned)."""
+
+    ok: bool
+    value: Any = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def run_service(call: Callable[[], Any], *, refused: type[Exception] | tuple[type[Exception], ...] = (),
+                success: str | Callable[[Any], str] | None = None) -> Outcome:
+    """Run ``call`` (a service call): when it raises ``refused``, roll back and flash its message as an
+    error; otherwise commit and flash ``success`` (a message, or a function of what the call returned)."""
+    try:
+        value = call()
+    except refused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return Outcome(False)
+    db.session.commit()
+    if success is not None:
+        flash(success(value) if callable(success) else success, "success")
+    return Outcome(True, value)
+
+
+# -- files -----------------------------------------------------------------------------------------------
+
+
+def attachment(body, filename: str, mimetype: str, headers: dict | None = None) -> Response:
+    """A download: ``body`` (bytes, text or an iterator of chunks) saved as ``filename``."""
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})})
+
+
+def pdf_response(certification: Certification) -> Response:
+    """The stored certificate PDF as a download (rendered and stored on the first request)."""
+    pdf = certificate_pdf(certification, now=utcnow())
+    db.session.commit()
+    return attachment(pdf, pdf_filename(certification), "application/pdf")
+
+
+def record_response(certification: Certification) -> Response:
+    """The signed record, to check offline against the published keys."""
+    body = json.dumps({"number": certification.number, "algorithm": "Ed25519", "key_id": certification.key_id,
+                       "signature": certification.signature, "snapshot": certification.snapshot},
+                      ensure_ascii=False, indent=2)
+    return attachment(body, f"certificate-{certification.number}.json", "application/json")
