@@ -1,4 +1,6 @@
 """An agency's or an agreement's history as people read it: the audit events about it, field by field."""
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from lms import vocabulary
@@ -7,12 +9,22 @@ from lms.extensions import db
 from lms.models import Agency, AuditEvent
 
 
-def history(obj) -> list[AuditEvent]:
-    """The audit events about one object (an agency's or an MOU's history), newest first."""
-    return list(db.session.scalars(
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One audit event about an object, as its history page shows it."""
+
+    event: AuditEvent
+    action: str  # in words: "Agreement recorded"
+    lines: list[tuple[str, str]]  # (label, text) pairs: ("Ends", "none → 2030-01-01")
+
+
+def history(obj) -> list[HistoryEntry]:
+    """The audit events about one object (an agency's or an MOU's history), newest first, in words."""
+    events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == type(obj).__tablename__,
                                  AuditEvent.object_id == str(obj.id))
-        .order_by(AuditEvent.seq.desc()).limit(200)))
+        .order_by(AuditEvent.seq.desc()).limit(200))
+    return [HistoryEntry(event, history_action(event), history_lines(event)) for event in events]
 
 
 HISTORY_FIELDS = {

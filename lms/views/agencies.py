@@ -17,11 +17,6 @@ from lms.views.helpers import in_own_agency, load_or_404, run_service
 from lms.vocabulary import plural
 
 bp = Blueprint("agencies", __name__)
-bp.add_app_template_filter(history.history_lines, "history_lines")
-bp.add_app_template_filter(history.history_action, "history_action")
-bp.add_app_template_filter(agreements.model_label, "mou_model")
-bp.add_app_template_filter(agreements.track_titles, "track_titles")
-bp.add_app_template_filter(agreements.module_titles, "module_titles")
 
 
 def _agency(agency_id: int) -> Agency:
@@ -134,6 +129,7 @@ def mou_detail(mou_id):
     is_staff = current_user.has_role(*PROGRAM_STAFF)
     return render_template(
         "agencies/mou_detail.html", mou=mou, models=agreements.mou_models(), enrolled=agreements.enrolled_under(mou),
+        tracks=agreements.track_titles(mou.track_slugs), annexes=agreements.module_titles(mou.annex_slugs),
         history=history.history(mou) if is_staff else [], today=program_today(utcnow()), is_staff=is_staff,
         document_form=DocumentForm() if is_staff else None)
 

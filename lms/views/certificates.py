@@ -1,6 +1,4 @@
 """The trainee's certificates: list, detail, the PDF and the signed record."""
-import json
-
 from flask import Blueprint, render_template
 from flask_login import current_user
 
@@ -9,7 +7,7 @@ from lms.certification.status import effective_status
 from lms.clock import program_today, utcnow
 from lms.models import Certification, Role
 from lms.security import role_required
-from lms.views.helpers import load_or_404, own_record, pdf_response, record_response
+from lms.views.helpers import load_or_404, own_record, pdf_response, record_response, snapshot_of
 
 bp = Blueprint("certificates", __name__, url_prefix="/certificates")
 
@@ -34,7 +32,7 @@ def detail(number):
     """One certification as it was issued: what it covers, the exams and the versions studied."""
     certification = _own_certification(number)
     status = effective_status(certification, program_today(utcnow()))
-    return render_template("certificates/detail.html", c=certification, s=json.loads(certification.snapshot),
+    return render_template("certificates/detail.html", c=certification, s=snapshot_of(certification),
                            status=status)
 
 

@@ -11,6 +11,7 @@ from flask import Response, abort, flash
 from flask_login import current_user
 from sqlalchemy import select
 
+from lms.agencies import agreements
 from lms.certification.pdf import certificate_pdf, pdf_filename
 from lms.clock import utcnow
 from lms.cohorts import roster
@@ -108,6 +109,14 @@ def pdf_response(certification: Certification) -> Response:
     pdf = certificate_pdf(certification, now=utcnow())
     db.session.commit()
     return attachment(pdf, pdf_filename(certification), "application/pdf")
+
+
+def snapshot_of(certification: Certification) -> dict:
+    """A certification's signed snapshot as its detail pages show it (the agreement's model by name)."""
+    snapshot = json.loads(certification.snapshot)
+    if snapshot.get("mou"):
+        snapshot["mou"]["model_label"] = agreements.model_label(snapshot["mou"]["model"])
+    return snapshot
 
 
 def record_response(certification: Certification) -> Response:

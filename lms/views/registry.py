@@ -1,7 +1,5 @@
 """The certification registry (ICE staff; coordinators read their own agency): list, detail with
 status history and actions, refresher due list, and the pass list with its downloads."""
-import json
-
 from flask import Blueprint, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -19,7 +17,8 @@ from lms.models import Agency, Certification, Track
 from lms.models.certification import STATUS_LABELS, STATUSES
 from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
 from lms.views.confirm import Confirmation, unless_confirmed
-from lms.views.helpers import attachment, in_own_agency, load_or_404, pdf_response, record_response, run_service
+from lms.views.helpers import (
+    attachment, in_own_agency, load_or_404, pdf_response, record_response, run_service, snapshot_of)
 
 bp = Blueprint("registry", __name__)
 
@@ -65,7 +64,7 @@ def detail(number):
     today = program_today(utcnow())
     actions = cert_status.available_actions(certification, today) if current_user.has_role(*PROGRAM_STAFF) else []
     return render_template(
-        "registry/detail.html", c=certification, s=json.loads(certification.snapshot),
+        "registry/detail.html", c=certification, s=snapshot_of(certification),
         status=cert_status.effective_status(certification, today), actions=actions,
         renewed_by=_visible(cert_status.renewed_by(certification)), renews=_visible(certification.renews),
         signature_ok=verify_snapshot(certification.snapshot, certification.signature, certification.key_id))
