@@ -3,6 +3,7 @@ cycle, and no service reading the request or the logged-in user (docs/ARCHITECTU
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from .conftest import PROJECT_ROOT
@@ -49,3 +50,10 @@ def test_services_never_read_the_request_or_the_logged_in_user():
                 readers += [f"lms/{relative}:{node.lineno} {node.module}.{alias.name}" for alias in node.names
                             if (node.module, alias.name) in REQUEST_NAMES]
     assert readers == []
+
+
+def test_every_page_module_is_in_the_independence_contract():
+    contracts = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    independent = {m for c in contracts if c["type"] == "independence" for m in c["modules"]}
+    blueprints = {f"lms.views.{path.stem}" for path in (LMS / "views").glob("*.py") if "Blueprint(" in path.read_text()}
+    assert blueprints and blueprints == independent
