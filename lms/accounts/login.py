@@ -9,7 +9,7 @@ from sqlalchemy import select
 from lms import limits
 from lms.accounts.access_review import is_inactive
 from lms.accounts.users import (
-    AccountError, check_new_password, disable_user, end_sessions, normalize_email,
+    AccountError, disable_user, end_sessions, normalize_email, set_password,
 )
 from lms.audit import record_event
 from lms.extensions import db
@@ -179,9 +179,5 @@ def change_password(user: User, current: str, new: str, *, now) -> None:
         raise AccountError("Your current password is not correct.")
     if normalize_password(new) == normalize_password(current):
         raise AccountError("Choose a password different from your current one.")
-    check_new_password(new, email=user.email, name=user.name)
-    user.password_hash = hash_password(new)
-    user.must_change_password = False
-    user.password_changed_at = now
-    end_sessions(user)
+    set_password(user, new, must_change=False, now=now)
     record_event("account.password_change", actor=user, obj=user, now=now)

@@ -78,13 +78,18 @@ def create_user(*, email, name, role: Role | str, password, agency=None, actor=N
     return user
 
 
-def reset_password(user: User, new: str, *, actor=None, now) -> None:
-    """An administrator sets a password the user must change at next log-in."""
+def set_password(user: User, new: str, *, must_change: bool, now) -> None:
+    """Check and store a new password (hashed), and end every session of the account."""
     check_new_password(new, email=user.email, name=user.name)
     user.password_hash = hash_password(new)
-    user.must_change_password = True
+    user.must_change_password = must_change
     user.password_changed_at = now
     end_sessions(user)
+
+
+def reset_password(user: User, new: str, *, actor=None, now) -> None:
+    """An administrator sets a password the user must change at next log-in."""
+    set_password(user, new, must_change=True, now=now)
     record_event("account.password_reset", actor=actor, obj=user, now=now)
 
 

@@ -309,16 +309,22 @@ def _iso_date(c: _Collector, rel: str, data: LineDict, key: str) -> date | None:
         return None
 
 
-def _read_tracks(c: _Collector, catalog: Catalog) -> list[tuple[str, LineDict]]:
-    raw = []
-    for path in sorted((c.root / "curriculum" / "tracks").glob("*.yml")):
+def _new_files(c: _Collector, folder: str, schema: dict, known: dict, kind: str):
+    """(relative path, data) of each YAML file in ``folder`` that fits ``schema`` and whose id is new."""
+    for path in sorted((c.root / folder).glob("*.yml")):
         rel = c.rel(path)
         data = _read_yaml(c, path)
-        if data is None or not c.schema(rel, data, schemas.TRACK):
+        if data is None or not c.schema(rel, data, schema):
             continue
-        if data["id"] in catalog.tracks:
-            c.add(rel, data.line_of("id"), f"duplicate track id '{data['id']}' (also in {catalog.tracks[data['id']].path})")
+        if data["id"] in known:
+            c.add(rel, data.line_of("id"), f"duplicate {kind} id '{data['id']}' (also in {known[data['id']].path})")
             continue
+        yield rel, data
+
+
+def _read_tracks(c: _Collector, catalog: Catalog) -> list[tuple[str, LineDict]]:
+    raw = []
+    for rel, data in _new_files(c, "curriculum/tracks", schemas.TRACK, catalog.tracks, "track"):
         schedule = []
         for week in data["schedule"]:
             schedule.append((week["week"], week["title"], list(week.get("modules", [])), list(week.get("exams", []))))
@@ -470,14 +476,7 @@ def _check_stems(c: _Collector, stems) -> None:
 
 
 def _read_exams(c: _Collector, catalog: Catalog) -> None:
-    for path in sorted((c.root / "curriculum" / "exams").glob("*.yml")):
-        rel = c.rel(path)
-        data = _read_yaml(c, path)
-        if data is None or not c.schema(rel, data, schemas.EXAM):
-            continue
-        if data["id"] in catalog.exams:
-            c.add(rel, data.line_of("id"), f"duplicate exam id '{data['id']}' (also in {catalog.exams[data['id']].path})")
-            continue
+    for rel, data in _new_files(c, "curriculum/exams", schemas.EXAM, catalog.exams, "exam"):
         values = {**EXAM_DEFAULTS, **plain(data)}
         values["review"] = {**EXAM_DEFAULTS["review"], **plain(data.get("review", {}))}
         spec = ExamSpec(
