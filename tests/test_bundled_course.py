@@ -6,7 +6,7 @@ import markdown as md
 import pytest
 
 from lms.content import check_content
-from lms.content.check import blueprint_shortfall
+from lms.content.blueprints import blueprint_shortfall
 from lms.markdown import ALLOWED_CLASSES, EXTENSION_CONFIGS, EXTENSIONS, ID_PREFIX, render_document
 
 from .conftest import PROJECT_ROOT

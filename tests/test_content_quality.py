@@ -4,7 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from lms.content.check import BankSpec, Catalog, ExamSpec, ModuleSpec, TrackSpec, check_content
+from lms.content.check import check_content
+
+from lms.content.catalog import BankSpec, Catalog, ExamSpec, ModuleSpec, TrackSpec
 from lms.content.quality import RULES, quality_warnings
 
 from .conftest import PROJECT_ROOT

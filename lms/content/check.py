@@ -3,11 +3,7 @@
 Each problem is a ContentError naming the file and line. The result is a Catalog of plain
 dataclasses that sync.py loads into the database.
 """
-import hashlib
-import json
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -15,131 +11,15 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from lms.content import schemas
+from lms.content.blueprints import blueprint_shortfall, cell_pools, describe_cell
+from lms.content.catalog import (
+    EXAM_DEFAULTS, BankSpec, Catalog, ContentError, ExamSpec, ModuleSpec, TrackSpec, content_hash, plain,
+)
 from lms.content.standard_setting import angoff_result
 from lms.content.yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
 from lms.questions import QUESTION_TYPES
 
 NEAR_DUPLICATE_RATIO = 0.92
-
-
-@dataclass(frozen=True, order=True)
-class ContentError:
-    """A problem in a content file, at a line."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-@dataclass
-class ModuleSpec:
-    """A module as read from its file."""
-
-    id: str
-    title: str
-    topic: str
-    minutes: int
-    objectives: list[dict]
-    sources: list[str]
-    annex: bool
-    body: str
-    path: str
-    content_hash: str
-    reviewed: date | None = None
-    reviewed_by: str = ""
-    reviewed_line: int = 0
-    sources_line: int = 0
-
-
-@dataclass
-class TrackSpec:
-    """A track as read from its file; ``schedule`` is [(week, title, [modules], [exams])]."""
-
-    id: str
-    title: str
-    audience: str
-    weeks: int
-    sample: bool
-    description: str
-    refresher_of: str | None
-    certification_title: str
-    validity_years: int
-    schedule: list[tuple[int, str, list[str], list[str]]]
-    path: str
-    content_hash: str
-    length_unit: str = "weeks"
-    no_repeats_across_exams: bool = False
-    online_hours: float | None = None
-    classroom_hours: float | None = None
-
-
-@dataclass
-class BankSpec:
-    """A question bank: its questions as plain dicts (validated), with their source lines."""
-
-    id: str
-    title: str
-    description: str
-    questions: list[dict]
-    question_lines: dict[str, int]
-    path: str
-
-
-@dataclass
-class ExamSpec:
-    """An exam blueprint as plain data (validated), with defaults filled in."""
-
-    id: str
-    title: str
-    description: str
-    data: dict
-    path: str
-    content_hash: str
-    draw_lines: list[int] = field(default_factory=list)
-
-
-@dataclass
-class Catalog:
-    """Everything the content folder holds."""
-
-    modules: dict[str, ModuleSpec] = field(default_factory=dict)
-    tracks: dict[str, TrackSpec] = field(default_factory=dict)
-    banks: dict[str, BankSpec] = field(default_factory=dict)
-    exams: dict[str, ExamSpec] = field(default_factory=dict)
-
-    def objectives(self) -> dict[str, str]:
-        """Objective id -> the module that declares it."""
-        return {o["id"]: m.id for m in self.modules.values() for o in m.objectives}
-
-
-EXAM_DEFAULTS = {
-    "description": "",
-    "cooldown_hours": 0,
-    "shuffle_questions": True,
-    "shuffle_choices": True,
-    "navigation": "free",
-    "per_page": 5,
-    "no_repeats": False,
-    "review": {"show": "answers", "when": "after_submit"},
-}
-
-
-def plain(value):
-    """LineDict/LineList -> dict/list, recursively."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def content_hash(value) -> str:
-    """A stable hash of plain data."""
-    data = json.dumps(plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(data.encode()).hexdigest()
 
 
 class _Collector:
@@ -402,11 +282,6 @@ def _check_track_draws(c: _Collector, catalog: Catalog, rel: str, data: LineDict
               "(counting questions shared with other cells once)")
 
 
-def describe_cell(cell: dict) -> str:
-    """A blueprint cell in words: "bank civil-rights, objective CR-2.1"."""
-    return ", ".join(f"{k} {cell[k]}" for k in ("bank", "objective", "difficulty") if k in cell)
-
-
 def normalize_stem(stem: str) -> str:
     """A stem in lower-case words, punctuation removed, for comparing stems."""
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", stem.lower()).split())
@@ -485,57 +360,6 @@ def _read_exams(c: _Collector, catalog: Catalog) -> None:
         )
         catalog.exams[data["id"]] = spec
         _check_blueprint(c, catalog, rel, data)
-
-
-def _cell_matches(cell: dict, bank_id: str, question: dict) -> bool:
-    return (
-        cell["bank"] == bank_id
-        and question.get("status", "active") == "active"
-        and cell.get("objective", question["objective"]) == question["objective"]
-        and cell.get("difficulty", question["difficulty"]) == question["difficulty"]
-    )
-
-
-def cell_pools(cells: list[dict], banks: dict[str, BankSpec]) -> list[list[str]]:
-    """The ids of the active questions each cell can draw."""
-    pools = []
-    for cell in cells:
-        bank = banks.get(cell["bank"])
-        pools.append([q["id"] for q in bank.questions if _cell_matches(cell, bank.id, q)] if bank else [])
-    return pools
-
-
-def blueprint_shortfall(cells: list[dict], banks: dict[str, BankSpec], rounds: int) -> list[tuple[int, int, int]]:
-    """Cells that cannot be filled ``rounds`` times over with distinct questions.
-
-    Returns (cell index, questions needed, questions found). Cells may overlap (an objective cell
-    and a whole-bank cell); a bipartite matching of cell slots to questions decides exactly.
-    """
-    candidates = cell_pools(cells, banks)
-    slots = [(i, pool) for i, (cell, pool) in enumerate(zip(cells, candidates)) for _ in range(cell["count"] * rounds)]
-    owner: dict[str, int] = {}
-
-    def assign(slot: int, seen: set) -> bool:
-        for qid in slots[slot][1]:
-            if qid in seen:
-                continue
-            seen.add(qid)
-            if qid not in owner or assign(owner[qid], seen):
-                owner[qid] = slot
-                return True
-        return False
-
-    filled = Counter()
-    for slot in range(len(slots)):
-        if assign(slot, set()):
-            filled[slots[slot][0]] += 1
-    # A reassignment can move a filled slot, so count fills from the final matching.
-    filled = Counter(slots[s][0] for s in owner.values())
-    return [
-        (i, cell["count"] * rounds, len(candidates[i]))
-        for i, cell in enumerate(cells)
-        if filled[i] < cell["count"] * rounds
-    ]
 
 
 def _check_blueprint(c: _Collector, catalog: Catalog, rel: str, data: LineDict) -> None:

@@ -12,7 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 
-from lms.content.check import Catalog, ContentError, normalize_stem, blueprint_shortfall, cell_pools, describe_cell
+from lms.content.check import normalize_stem
+
+from lms.content.blueprints import blueprint_shortfall, cell_pools, describe_cell
+
+from lms.content.catalog import Catalog, ContentError
 from lms.content.standard_setting import angoff_result
 from lms.questions import QUESTION_TYPES
 

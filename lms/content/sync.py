@@ -12,7 +12,8 @@ from lms.audit import record_event
 from lms.extensions import db
 from lms.markdown import render_document
 from lms.models import Module, ModuleVersion, Track, TrackItem
-from lms.content.check import Catalog, load_catalog
+from lms.content.check import load_catalog
+from lms.content.catalog import Catalog
 
 
 @dataclass

@@ -6,7 +6,7 @@ point at their versions. Runs inside lms.content.sync's transaction (the caller 
 """
 from sqlalchemy import select
 
-from lms.content.check import content_hash
+from lms.content.catalog import content_hash
 from lms.questions import QUESTION_TYPES
 from lms.extensions import db
 from lms.markdown import render_markdown

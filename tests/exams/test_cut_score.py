@@ -4,7 +4,9 @@ import copy
 
 from sqlalchemy import select
 
-from lms.content.check import cell_pools, check_content
+from lms.content.check import check_content
+
+from lms.content.blueprints import cell_pools
 from lms.content.standard_setting import angoff_result
 from lms.exams.cut_score import cut_score_record
 from lms.extensions import db

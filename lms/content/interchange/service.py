@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from lms.audit import record_event
-from lms.content.check import content_hash
+from lms.content.catalog import content_hash
 from lms.content.interchange import Imported, export_bank
 from lms.content.sync_exams import question_content, render_question
 from lms.extensions import db
