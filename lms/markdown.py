@@ -1,4 +1,5 @@
 """Markdown to sanitized HTML: the one renderer used for modules, questions and feedback."""
+import threading
 from dataclasses import dataclass
 
 import markdown as md
@@ -79,9 +80,21 @@ def sanitize(html: str) -> str:
     )
 
 
+_local = threading.local()
+
+
+def _converter() -> md.Markdown:
+    """This thread's converter, reset for a new document: building one loads every extension, which
+    costs more than converting a question's stem (a content sync renders thousands of fragments)."""
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = md.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    return converter.reset()
+
+
 def render_document(text: str) -> Rendered:
     """Render a module body: HTML plus a table of contents, both sanitized."""
-    converter = md.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    converter = _converter()
     html = converter.convert(text)
     toc = getattr(converter, "toc", "") or ""
     return Rendered(html=sanitize(html), toc_html=sanitize(toc) if "<li" in toc else "")
