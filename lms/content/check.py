@@ -336,18 +336,20 @@ def _read_banks(c: _Collector, catalog: Catalog) -> None:
 
 def _check_stems(c: _Collector, stems) -> None:
     """Duplicate or near-duplicate stems across all banks."""
+    matchers = []  # one per stem, as the second sequence: its index is built once, not once per pair
     for i, (stem, qid, rel, line) in enumerate(stems):
-        for other, oid, orel, oline in stems[:i]:
+        for (other, oid, orel, oline), matcher in zip(stems[:i], matchers):
             if stem == other:
                 c.add(rel, line, f"question '{qid}' has the same stem as '{oid}' ({orel}:{oline})")
                 continue
             shorter, longer = sorted((len(stem), len(other)))
             if longer and shorter / longer < NEAR_DUPLICATE_RATIO:
                 continue
-            matcher = SequenceMatcher(None, stem, other, autojunk=False)
+            matcher.set_seq1(stem)
             if matcher.real_quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO \
                     and matcher.ratio() >= NEAR_DUPLICATE_RATIO:
                 c.add(rel, line, f"question '{qid}' has nearly the same stem as '{oid}' ({orel}:{oline})")
+        matchers.append(SequenceMatcher(None, "", stem, autojunk=False))
 
 
 def _read_exams(c: _Collector, catalog: Catalog) -> None:
