@@ -269,9 +269,10 @@ def _finish(attempt: Attempt, *, at, reason: str, now, actor=None) -> bool:
         db.session.refresh(attempt)
         return False
     result = grade_attempt(attempt.id)
-    for aq_id, (points, max_points, correct) in result.per_question.items():
-        db.session.execute(update(AttemptQuestion).where(AttemptQuestion.id == aq_id).values(
-            points=float(points), max_points=float(max_points), is_correct=correct))
+    if result.per_question:  # one UPDATE by primary key for every question (an executemany)
+        db.session.execute(update(AttemptQuestion), [
+            {"id": aq_id, "points": float(points), "max_points": float(max_points), "is_correct": correct}
+            for aq_id, (points, max_points, correct) in result.per_question.items()])
     passed = result.passed(attempt.policy["pass_mark"])
     db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(
         points=float(result.points), max_points=float(result.max_points), percent=result.percent, passed=passed))
