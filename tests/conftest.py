@@ -1,4 +1,5 @@
-"""Fixtures: one app per test session, a clean database per test, frozen time, factories.
+"""Fixtures: one app per test session, a database per test whose writes are rolled back, frozen time,
+the factories (tests/factories.py) and HTTP helpers.
 
 The database is SQLite in a temporary folder, or the PostgreSQL server named by
 LMS_TEST_DATABASE_URL (the CI runs the suite once on each).
@@ -7,8 +8,7 @@ import os
 import re
 import uuid
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import datetime, timezone
 
 import pyotp
 import pytest
@@ -25,10 +25,11 @@ from lms.config import normalize_database_url
 from lms.extensions import db as _db
 from lms.models import Role, User
 from lms.models.audit import APPEND_ONLY_TRIGGERS
-from lms.accounts.twofactor import decrypt_secret, enrol, new_secret
+from lms.accounts.twofactor import decrypt_secret
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery staple 42"
+from .database import rolled_back
+from .factories import PASSWORD, PROJECT_ROOT, CertKit, Factory, enrol_second_factor  # noqa: F401 (tests import them from here)
+
 START = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # a Monday, 9:00 in New York
 
 
@@ -134,15 +135,34 @@ def clock(app):
 
 
 @pytest.fixture
-def db(app, clock):
-    """A clean database for one test, inside an app context."""
+def db(app, clock, request):
+    """The database for one test, inside an app context: empty at the start, and whatever the test wrote
+    is rolled back at the end (its commits are savepoints in one outer transaction). A test marked
+    ``committed`` (threads, other processes, backups: other connections must see its data) really commits,
+    on tables emptied before and after it."""
     with app.app_context():
-        _clean(_db)
-        ensure_head()
-        _db.session.commit()
-        yield _db
-        _db.session.rollback()
-        _db.session.remove()
+        if request.node.get_closest_marker("committed"):
+            with _committed(_db):
+                yield _db
+        else:
+            with rolled_back(_db, app):
+                ensure_head()
+                _db.session.commit()
+                yield _db
+
+
+@contextmanager
+def _committed(db):
+    _clean(db)
+    ensure_head()
+    db.session.commit()
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        db.session.remove()
+        _clean(db)
+        db.session.remove()
 
 
 @pytest.fixture
@@ -213,15 +233,6 @@ def totp_code(user) -> str:
     return totp.generate_otp(step)
 
 
-def enrol_second_factor(user, clock) -> str:
-    """Turn on the user's second factor through the real service (the first code is the window's earliest,
-    leaving now and now + 1 for log-ins); returns the secret."""
-    secret = new_secret()
-    totp = pyotp.TOTP(secret)
-    enrol(user, secret, totp.generate_otp(totp.timecode(clock()) - 1), now=clock())
-    return secret
-
-
 class ClientAt:
     """A test client whose every request goes to another address (host and port) than localhost."""
 
@@ -242,64 +253,12 @@ def post(client, url, data=None, *, page="/"):
     return client.post(url, data=data)
 
 
-class Factory:
-    """Test data built through the same services the app uses."""
-
-    def __init__(self, db, clock):
-        self.db, self.clock, self.n = db, clock, 0
-
-    def agency(self, name=None, ori=None, state="VA"):
-        from lms.agencies.agencies import create_agency
-
-        self.n += 1
-        return create_agency(name=name or f"Agency {self.n}", state=state, ori=ori or f"VA{self.n:07d}",
-                             now=self.clock())
-
-    def user(self, role=Role.TRAINEE, email=None, agency=None, name=None, password=PASSWORD, two_factor=None, **kw):
-        """An account; privileged ones (who must have a second factor) are enrolled unless ``two_factor=False``."""
-        from lms.accounts.users import create_user
-        from lms.security import PRIVILEGED_ROLES
-
-        self.n += 1
-        role = Role(role)
-        if agency is None and role in (Role.TRAINEE, Role.COORDINATOR):
-            agency = self.agency()
-        user = create_user(email=email or f"{role.value}{self.n}@example.test", name=name or f"Person {self.n}",
-                           role=role, password=password, agency=agency, now=self.clock(), **kw)
-        if two_factor if two_factor is not None else role in PRIVILEGED_ROLES:
-            enrol_second_factor(user, self.clock)
-        self.db.session.commit()
-        return user
-
-    def synced_content(self, root=PROJECT_ROOT):
-        from lms.content import sync_content
-
-        report = sync_content(root, now=self.clock())
-        self.db.session.commit()
-        return report
-
-    def cohort(self, track_slug="officer-basic", start=None, agencies=(), instructors=(), name=None):
-        from sqlalchemy import select
-
-        from lms.cohorts.roster import create_cohort
-        from lms.models import Track
-
-        track = self.db.session.scalar(select(Track).where(Track.slug == track_slug))
-        assert track is not None, f"track {track_slug} not synced"
-        self.n += 1
-        cohort = create_cohort(name=name or f"Cohort {self.n}", track=track, start_date=start or date(2026, 3, 2),
-                               agencies=list(agencies), instructors=list(instructors), now=self.clock())
-        self.db.session.commit()
-        return cohort
-
-    def enroll(self, user, cohort):
-        from lms.cohorts.roster import enroll
-
-        enrollment = enroll(user, cohort, now=self.clock())
-        self.db.session.commit()
-        return enrollment
-
-
 @pytest.fixture
 def factory(db, clock):
     return Factory(db, clock)
+
+
+@pytest.fixture
+def kit(db, factory, clock):
+    """Tracks built directly in the database and results as the exam engine leaves them."""
+    return CertKit(db, factory, clock)

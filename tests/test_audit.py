@@ -143,6 +143,7 @@ with app.app_context():
 """
 
 
+@pytest.mark.committed  # other processes append to the database
 def test_several_processes_appending_at_once_keep_one_chain(app, db, database_url, tmp_path):
     processes, per_process = 4, 25
     script = WRITER % "__import__('os').getpid()"

@@ -12,8 +12,7 @@ from lms.audit import verify_chain
 from lms.extensions import db as _db
 from lms.models import AuditEvent, Certification
 
-from .certification.conftest import CertKit
-from .exams.conftest import answer_all, start, world  # noqa: F401 (world is a fixture)
+from .factories import CertKit, answer_all, exam_world, start
 
 
 def _rows(engine) -> dict[str, list[tuple]]:
@@ -22,6 +21,14 @@ def _rows(engine) -> dict[str, list[tuple]]:
     with engine.connect() as conn:
         return {table.name: sorted(conn.execute(select(table)).all(), key=repr)
                 for table in _db.metadata.sorted_tables}
+
+
+pytestmark = pytest.mark.committed  # a backup reads the database on connections of its own
+
+
+@pytest.fixture
+def world(factory):
+    return exam_world(factory)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from lms.exams.attempts import exam_context, start_attempt, submit_attempt
 from lms.models import Certification, Cohort, Enrollment, Module
 
 from .conftest import PROJECT_ROOT
-from .exams.conftest import answer_all
+from .factories import answer_all
 
 
 @pytest.mark.parametrize("cohort_name, min_exams, length, model", [

@@ -8,6 +8,7 @@ import re
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from lms import limits
@@ -16,6 +17,8 @@ from lms.models import AuditEvent
 from .conftest import PASSWORD, csrf_token
 
 WRONG = "wrong password but long enough"
+
+pytestmark = pytest.mark.committed  # threads on connections of their own must see the data
 
 
 def _ready_to_log_in(app, address):

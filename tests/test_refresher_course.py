@@ -10,7 +10,7 @@ from lms.exams.attempts import exam_context, start_attempt, submit_attempt
 from lms.models import Certification, Role
 
 from .conftest import PROJECT_ROOT
-from .exams.conftest import answer_all
+from .factories import answer_all
 
 
 def _take_the_course(db, clock, enrollment, instructor):

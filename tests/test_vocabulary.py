@@ -16,13 +16,12 @@ from lms.certification.pdf import certificate_pdf
 from lms.vocabulary import noun, plural
 
 from .conftest import PROJECT_ROOT, login
-from .exams.conftest import answer_all, start
-from .security.conftest import build_world
+from .factories import answer_all, security_world, start
 
 
 @pytest.fixture
 def world(db, factory, clock):
-    return build_world(db, factory, clock)
+    return security_world(db, factory, clock)
 
 
 def text(response) -> str:

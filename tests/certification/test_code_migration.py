@@ -9,8 +9,8 @@ from lms.clock import FrozenClock
 from lms.extensions import db as _db
 from lms.models import Certification
 
-from ..conftest import PROJECT_ROOT, START, Factory
-from .conftest import CertKit
+from ..conftest import START
+from ..factories import PROJECT_ROOT, CertKit, Factory
 
 
 def test_existing_certifications_get_distinct_codes_and_keep_verifying(empty_database_url, tmp_path):

@@ -7,10 +7,13 @@ so its writers queue instead (no barrier: the second could not even start).
 """
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from lms.certification import issue_if_complete
 from lms.models import Certification, Enrollment
+
+pytestmark = pytest.mark.committed  # threads on connections of their own must see the data
 
 
 def _run_concurrently(app, db, jobs, *, barrier_on_postgres=True):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from lms.learning import course as learning
 from lms.exams.attempts import submit_attempt
 from lms.models import Attempt, Certification, QuestionVersion, Role
-from tests.exams.conftest import EXAM_ROOT, answer_all, start
+from tests.factories import EXAM_ROOT, answer_all, start
 
 
 def _take(user, slug, clock, db, *, right=True):

@@ -13,7 +13,7 @@ from lms.exams.pages import save_answer
 from lms.extensions import db as _db
 from lms.models import AnswerLog, Attempt, AuditEvent, Exam
 
-from .conftest import answer_all, form_values_for, start
+from ..factories import answer_all, form_values_for, start
 
 
 def exam(slug):

@@ -4,7 +4,7 @@ from sqlalchemy import event
 from lms.extensions import db as _db
 
 from ..conftest import csrf_from, login
-from .conftest import start
+from ..factories import start
 
 # What SQLAlchemy's PostgreSQL dialect asks when the pool opens a connection.
 DIALECT_SET_UP = ("show ", "select pg_catalog.version", "select current_schema", "select version")

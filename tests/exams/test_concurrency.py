@@ -2,15 +2,18 @@
 workers have): starts make one open attempt, submits grade once, on SQLite (file) and PostgreSQL."""
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from lms.exams.attempts import exam_context, start_attempt, submit_attempt
 from lms.extensions import db as _db
 from lms.models import Attempt, AuditEvent, User
 
-from .conftest import answer_all, start
+from ..factories import answer_all, start
 
 THREADS = 6
+
+pytestmark = pytest.mark.committed  # threads on connections of their own must see the data
 
 
 def run_at_once(app, clock, work):

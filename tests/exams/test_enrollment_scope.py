@@ -17,7 +17,7 @@ from lms.extensions import db as _db
 from lms.models import AuditEvent, Certification, Enrollment, Exam, ExamGrant, Role
 
 from ..conftest import csrf_from, login
-from .conftest import answer_all, start
+from ..factories import answer_all, start
 
 
 def exam(slug):

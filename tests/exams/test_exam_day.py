@@ -10,7 +10,7 @@ import pytest
 from lms.extensions import db as _db
 
 from ..conftest import PASSWORD, csrf_from, csrf_token, login
-from .conftest import form_values_for
+from ..factories import form_values_for
 from .test_views import Browser, attempt_of, page_text
 
 JSON = {"Accept": "application/json"}

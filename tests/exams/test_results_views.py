@@ -11,7 +11,7 @@ from lms.extensions import db as _db
 from lms.models import Attempt, AuditEvent, Enrollment, Role
 
 from ..conftest import csrf_from, login
-from .conftest import answer_all, start
+from ..factories import answer_all, start
 
 
 def text(response):

@@ -8,7 +8,7 @@ from lms.extensions import db as _db
 from lms.models import Attempt, Role
 
 from ..conftest import login
-from .conftest import answer_all, start
+from ..factories import answer_all, start
 
 
 def _finished_with_a_wrong_short_answer(world, clock):

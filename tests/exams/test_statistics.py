@@ -42,7 +42,7 @@ from lms.extensions import db as _db
 from lms.models import Question, Role
 
 from ..conftest import login
-from .conftest import start
+from ..factories import start
 
 MATRIX = [
     [1, 0, 0, 0, 1, 0],
@@ -228,7 +228,7 @@ def test_randomized_exam_gets_a_reliability_from_its_own_attempts(world, factory
 
 
 def test_too_few_attempts_say_so_with_the_minimum(world, clock):
-    from .conftest import answer_all
+    from ..factories import answer_all
 
     pool = [start(user, "pool-exam", clock, seed=seed) for user, seed in ((world.trainee, "a"), (world.other, "b"))]
     assert {q.question_id for q in pool[0].questions} != {q.question_id for q in pool[1].questions}
@@ -251,7 +251,7 @@ def test_too_few_attempts_say_so_with_the_minimum(world, clock):
 
 
 def test_partial_credit_on_one_form_gets_alpha(world, factory, clock):
-    from .conftest import answer_all
+    from ..factories import answer_all
 
     users = [world.trainee, world.other] + [factory.user(Role.TRAINEE, agency=world.agency) for _ in range(3)]
     for user in users[2:]:

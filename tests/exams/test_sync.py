@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from lms.content import sync_content
 from lms.models import Exam, ExamVersion, Question, QuestionBank, QuestionVersion
 
-from .conftest import EXAM_ROOT
+from ..factories import EXAM_ROOT
 
 
 def copy_tree(tmp_path):

@@ -10,7 +10,7 @@ from lms.extensions import db as _db
 from lms.models import AnswerLog, Attempt, AuditEvent
 
 from ..conftest import csrf_from, login
-from .conftest import form_values_for
+from ..factories import form_values_for
 
 
 def page_text(response):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from lms.certification import status as cert_status
 from lms.models import Certification, Mou, Nomination, User, WeekOpening
 
-from ..certification.conftest import CertKit
+from ..factories import CertKit
 from .conftest import changed_tables, snapshot
 
 

@@ -28,8 +28,7 @@ from lms.extensions import db as _db
 from lms.models import CertificateDocument, Certification, Role
 
 from ..conftest import PROJECT_ROOT, login
-from ..exams.conftest import start
-from .conftest import PDF, PNG
+from ..factories import PDF, PNG, start
 from .routes import GET_ROUTES, PUBLIC
 
 

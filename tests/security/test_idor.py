@@ -138,7 +138,7 @@ def test_a_coordinator_cannot_nominate_under_another_agencys_mou(world, as_user,
 def test_in_a_cohort_shared_by_two_agencies_a_coordinator_sees_only_their_own_people(world, factory, clock, as_user):
     from datetime import date
 
-    from ..exams.conftest import start
+    from ..factories import start
     from lms.models import Role
 
     cohort = factory.cohort("exam-track", start=date(2026, 3, 2), agencies=[world.a.agency, world.b.agency],

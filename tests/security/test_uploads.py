@@ -9,7 +9,7 @@ from sqlalchemy import select
 from lms.models import MouDocument
 
 from ..conftest import csrf_token
-from .conftest import PDF
+from ..factories import PDF
 
 
 def _upload(client, world, data, name):

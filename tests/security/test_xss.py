@@ -5,7 +5,7 @@ import io
 import pytest
 
 from ..conftest import csrf_token
-from .conftest import build_world
+from ..factories import security_world
 from .routes import GET_ROUTES, PUBLIC
 
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'"
@@ -14,7 +14,7 @@ RAW = ("<script>alert(1)", "<img src=x")
 
 @pytest.fixture
 def evil_world(db, factory, clock):
-    return build_world(db, factory, clock, evil=EVIL)
+    return security_world(db, factory, clock, evil=EVIL)
 
 
 def _raw(body: str) -> list[str]:
