@@ -407,6 +407,7 @@ def test_no_secret_or_code_reaches_the_audit_log_or_the_logs(client, factory, db
 # -- at once ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.committed  # threads on connections of their own must see the data
 def test_the_same_code_sent_at_once_is_accepted_once(app, factory, db, clock):
     """Requests in parallel, each with its own database session (as gunicorn's workers), on SQLite and
     PostgreSQL: one claims the time step (or the recovery code), the others are refused."""

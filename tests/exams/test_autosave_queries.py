@@ -1,4 +1,5 @@
 """The autosave request stays lean: a fixed, small number of SQL statements, no attempt reload."""
+import pytest
 from sqlalchemy import event
 
 from lms.extensions import db as _db
@@ -10,6 +11,7 @@ from ..factories import start
 DIALECT_SET_UP = ("show ", "select pg_catalog.version", "select current_schema", "select version")
 
 
+@pytest.mark.committed  # counts the statements of a request in its own transaction, as in production
 def test_autosave_is_one_read_one_update_one_insert(app, client, world, clock):
     attempt = start(world.trainee, "mixed-exam", clock)
     tf = next(q for q in attempt.questions if q.qtype == "true_false")
