@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import distinct, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -91,6 +91,22 @@ def requirements(enrollment: Enrollment) -> Requirements:
         module = modules.get(slug)
         result.modules.append((slug, module, progress.get(module.id) if module else None))
     return result
+
+
+def is_complete(enrollment: Enrollment) -> bool:
+    """``requirements(enrollment).complete``, counted in the database without loading the attempts and
+    the progress (most calls come from a module or an exam that does not complete the track)."""
+    exam_slugs = set(enrollment.cohort.track.exam_slugs())
+    module_slugs = set(required_module_slugs(enrollment))
+    if exam_slugs and db.session.scalar(
+            select(func.count(distinct(Exam.slug))).join(Attempt, Attempt.exam_id == Exam.id).where(
+                Attempt.enrollment_id == enrollment.id, Exam.slug.in_(exam_slugs), Attempt.status == FINISHED,
+                Attempt.passed.is_(True))) != len(exam_slugs):
+        return False
+    return not module_slugs or db.session.scalar(
+        select(func.count(distinct(Module.slug))).join(ModuleProgress, ModuleProgress.module_id == Module.id).where(
+            ModuleProgress.enrollment_id == enrollment.id, Module.slug.in_(module_slugs),
+            ModuleProgress.completed_at.is_not(None))) == len(module_slugs)
 
 
 def allocate_number(year: int) -> str:
@@ -217,6 +233,8 @@ def issue_if_complete(enrollment: Enrollment, *, now, actor=None) -> Certificati
     existing = db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment.id))
     if existing is not None or enrollment.status == "withdrawn":
         return existing
+    if not is_complete(enrollment):
+        return None
     reqs = requirements(enrollment)
     if not reqs.complete:
         return None
