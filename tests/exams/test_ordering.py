@@ -22,7 +22,7 @@ from lms.extensions import db as _db
 from lms.models import Question, Role
 
 from ..conftest import csrf_from, login
-from .conftest import start
+from ..factories import start
 
 ORDERING_ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "ordering_content"
 KIND = QUESTION_TYPES["ordering"]
