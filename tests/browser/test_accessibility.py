@@ -47,7 +47,7 @@ from lms.exams.attempts import submit_attempt
 from lms.extensions import db
 from lms.models import Certification, Role, Track
 from lms.agencies.nominations import check_nominee, nominate
-from tests.exams.conftest import answer_all, start
+from tests.factories import answer_all, start
 
 app = create_app()
 with app.app_context():

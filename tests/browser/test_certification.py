@@ -36,7 +36,7 @@ from lms.cohorts.roster import create_cohort, enroll
 from lms.demo.setup import DEMO_AGENCY
 from lms.extensions import db
 from lms.models import Agency, Role, Track
-from tests.exams.conftest import answer_all, start
+from tests.factories import answer_all, start
 
 app = create_app()
 with app.app_context():

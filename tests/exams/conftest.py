@@ -1,8 +1,8 @@
 """Exam fixtures: the fixture course with every question type, a cohort in week 1, a trainee
-(tests/factories.py builds them; ``start``, ``answer_all`` and ``form_values_for`` live there too)."""
+(built by tests/factories.py, where ``start``, ``answer_all`` and ``form_values_for`` live too)."""
 import pytest
 
-from ..factories import EXAM_ROOT, ExamWorld, answer_all, exam_world, form_values_for, start  # noqa: F401
+from ..factories import ExamWorld, exam_world
 
 
 @pytest.fixture
