@@ -117,8 +117,12 @@ class Authenticator:
     def code(self) -> str:
         """The next code to type: the earliest step the server accepts (now ± 1) that was not used yet."""
         totp = pyotp.TOTP(self.secret)
-        now = totp.timecode(time.time())
-        step = max(now - 1, self.last_step + 1)
+        moment = time.time()
+        now = totp.timecode(moment)
+        # The previous step's code leaves the server's window at the next step boundary: use it only when
+        # that is well ahead, so a slow machine's click does not land after it (the code is then refused).
+        earliest = now - 1 if totp.interval - moment % totp.interval > 15 else now
+        step = max(earliest, self.last_step + 1)
         if step > now + 1:
             raise RuntimeError("more than three log-ins of one account within 30 seconds")
         self.last_step = step
