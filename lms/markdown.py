@@ -1,6 +1,7 @@
 """Markdown to sanitized HTML: the one renderer used for modules, questions and feedback."""
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
 import markdown as md
 import nh3
@@ -92,8 +93,11 @@ def _converter() -> md.Markdown:
     return converter.reset()
 
 
+@lru_cache(maxsize=8192)
 def render_document(text: str) -> Rendered:
-    """Render a module body: HTML plus a table of contents, both sanitized."""
+    """Render a module body: HTML plus a table of contents, both sanitized. The result depends on the text
+    alone, so it is kept: a content check and the sync after it render the same stems and feedback, and
+    a re-sync renders what has not changed (about 2 MB for the bundled course)."""
     converter = _converter()
     html = converter.convert(text)
     toc = getattr(converter, "toc", "") or ""

@@ -1,34 +1,35 @@
 """Fixtures: one app per test session, a database per test whose writes are rolled back, frozen time,
-the factories (tests/factories.py) and HTTP helpers.
+the factories (tests/factories.py); the HTTP helpers (tests/http.py) are importable from here too.
 
 The database is SQLite in a temporary folder, or the PostgreSQL server named by
 LMS_TEST_DATABASE_URL (the CI runs the suite once on each).
 """
+import copy
+import hashlib
 import os
-import re
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-import pyotp
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from flask.testing import FlaskClient
 
 from lms.app import create_app
+from lms.content import check as content_check
 from lms.audit import ensure_head
 from lms.clock import FrozenClock
 from lms.config import normalize_database_url
 from lms.extensions import db as _db
-from lms.models import Role, User
 from lms.models.audit import APPEND_ONLY_TRIGGERS
-from lms.accounts.twofactor import decrypt_secret
 
 from .database import rolled_back
 from .factories import PASSWORD, PROJECT_ROOT, CertKit, Factory, enrol_second_factor  # noqa: F401 (tests import them from here)
+from .http import (  # noqa: F401 (tests import them from here)
+    SECRET_RE, ClientAt, csrf_from, csrf_token, login, post, second_step, totp_code)
 
 START = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # a Monday, 9:00 in New York
 
@@ -43,9 +44,32 @@ def test_database_url(tmp_path_factory) -> str:
 test_database_url.__test__ = False  # a helper, not a test
 
 
+@contextmanager
+def worker_database(url: str, worker: str | None):
+    """The database of one pytest-xdist worker: SQLite files are already per worker (each has its own
+    temporary folder); on PostgreSQL, worker gw0 of a run on database ``test`` gets ``test_gw0``, created
+    empty for the run and dropped after it. Without xdist, the database named."""
+    parsed = make_url(url)
+    if not worker or parsed.get_backend_name() == "sqlite":
+        yield url
+        return
+    name = f"{parsed.database}_{worker}"
+    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    return test_database_url(tmp_path_factory)
+    with worker_database(test_database_url(tmp_path_factory), os.environ.get("PYTEST_XDIST_WORKER")) as url:
+        yield url
 
 
 class Client(FlaskClient):
@@ -58,6 +82,41 @@ class Client(FlaskClient):
             _db.session.rollback()
         with self.application.app_context():
             return super().open(*args, **kwargs)
+
+
+def _content_key(root) -> str:
+    """A digest of every file of a content folder (names and bytes): equal keys, equal check results."""
+    digest = hashlib.sha256()
+    base = os.fspath(root)
+    for folder in ("curriculum", "question_banks"):
+        for dirpath, dirnames, filenames in os.walk(os.path.join(base, folder)):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                digest.update(os.path.relpath(path, base).encode() + b"\0")
+                with open(path, "rb") as f:
+                    digest.update(f.read() + b"\0")
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def content_checked_once_per_tree():
+    """Checking the bundled course takes seconds, and a dozen tests sync it: each content folder is checked
+    once per test run and the result reused, keyed by the digest of its files, so a test that edits a
+    copy gets a real check of its edit. Every test gets its own copy of the catalog."""
+    real, results = content_check.check_content, {}
+
+    def check_content(root):
+        key = _content_key(root)
+        if key not in results:
+            results[key] = real(root)
+        catalog, errors = results[key]
+        return copy.deepcopy(catalog), list(errors)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(content_check, "check_content", check_content)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
@@ -174,83 +233,6 @@ def client(app, db):
 def make_client(app, db):
     """More clients (other browsers, other devices)."""
     return app.test_client
-
-
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1) or match.group(2)
-
-
-def csrf_token(client, url="/notice") -> str:
-    """A CSRF token for the client's session, read from a page's form, as a browser would."""
-    response = client.get(url)
-    return csrf_from(response.get_data(as_text=True))
-
-
-def login(client, email, password=PASSWORD, *, ack=True):
-    """Acknowledge the notice and log in, with a code from the user's authenticator when the account has a
-    second factor; returns the last response (a redirect when the log-in succeeded)."""
-    if ack:
-        client.post("/notice", data={"acknowledge": "y", "csrf_token": csrf_token(client, "/notice")})
-    token = csrf_token(client, "/login")
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
-    return second_step(client, email, response)
-
-
-SECRET_RE = re.compile(r'class="totp-secret">([A-Z2-7 ]+)<')
-
-
-def second_step(client, email, response):
-    """After a right password: send the code the account's authenticator shows now (read from its stored
-    secret), or, for an account without one, enrol as a person would (the secret read from the page).
-    Any other response is returned as it is."""
-    location = response.headers.get("Location", "") if response.status_code == 302 else ""
-    if location.startswith("/login/code"):
-        code = totp_code(_db.session.scalar(select(User).where(User.email == email.strip().lower())))
-        return client.post("/login/code", data={"code": code, "csrf_token": csrf_token(client, "/login/code")})
-    if location.startswith("/account/two-factor/enrol"):
-        page = client.get("/account/two-factor/enrol").get_data(as_text=True)
-        secret = SECRET_RE.search(page).group(1).replace(" ", "")
-        code = pyotp.TOTP(secret).at(current_app.config["CLOCK"]())
-        return client.post("/account/two-factor/enrol", data={"code": code, "csrf_token": csrf_from(page)})
-    return response
-
-
-def totp_code(user) -> str:
-    """The code the user's authenticator shows at the frozen clock: the earliest time step of the accepted
-    window (now ± 1) not used yet, as the server refuses a step used before. When a test has used all three,
-    the clock moves on 30 seconds, as it would between log-ins."""
-    _db.session.refresh(user)
-    totp = pyotp.TOTP(decrypt_secret(user.totp_secret))
-    clock = current_app.config["CLOCK"]
-    if user.totp_last_step is not None and user.totp_last_step >= totp.timecode(clock()) + 1:
-        clock.advance(seconds=30)
-    step = max(totp.timecode(clock()) - 1, (user.totp_last_step or 0) + 1)
-    return totp.generate_otp(step)
-
-
-class ClientAt:
-    """A test client whose every request goes to another address (host and port) than localhost."""
-
-    def __init__(self, client, base_url):
-        self.client, self.base_url = client, base_url
-
-    def get(self, path, **kw):
-        return self.client.get(path, base_url=self.base_url, **kw)
-
-    def post(self, path, **kw):
-        return self.client.post(path, base_url=self.base_url, **kw)
-
-
-def post(client, url, data=None, *, page="/"):
-    """POST a form with the CSRF token a page of the site gave this client."""
-    data = dict(data or {})
-    data["csrf_token"] = csrf_token(client, page)
-    return client.post(url, data=data)
 
 
 @pytest.fixture
