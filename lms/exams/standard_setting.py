@@ -52,6 +52,12 @@ class Rater:
     name: str
     rated: int
     cut: float | None = None
+    total: float = 0.0  # the sum of their ratings
+
+    @property
+    def mean(self) -> float | None:
+        """Their mean rating over the questions they rated."""
+        return self.total / self.rated if self.rated else None
 
     def complete(self, total: int) -> bool:
         return self.rated == total
@@ -100,7 +106,8 @@ def panel(version: ExamVersion) -> Panel:
             if rating.question_slug not in by_slug:
                 continue  # a question the blueprint no longer draws
             by_slug[rating.question_slug].ratings[rating.rater_id] = rating.probability
-            raters.setdefault(rating.rater_id, Rater(rating.rater_id, name, 0)).rated += 1
+            rater = raters.setdefault(rating.rater_id, Rater(rating.rater_id, name, 0))
+            rater.rated, rater.total = rater.rated + 1, rater.total + rating.probability
     complete = [r for r in raters.values() if r.complete(len(items))]
     result = None
     if complete and items:
