@@ -16,7 +16,7 @@ SITE_MAP = (
     ("Certification", (("registry.registry", "Registry"), ("registry.due", "Due for refresher"),
                        ("registry.passlist", "Pass list"))),
     ("Training", (("cohorts.cohort_list", "Cohorts"), ("results.index", "Results"),
-                  ("challenges.queue", "Question challenges"), ("standard_setting.index", "Standard setting"))),
+                  ("challenges.queue", "Challenges"), ("standard_setting.index", "Standard setting"))),
     ("Administration", (("admin.users", "Accounts"), ("admin.access_review", "Access review"),
                         ("admin.audit", "Audit log"))),
 )

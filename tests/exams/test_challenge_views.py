@@ -51,7 +51,8 @@ def test_a_trainee_challenges_from_the_review_and_sees_the_outcome(make_client, 
     assert "Forty-two USC nineteen eighty-three" in queue  # an answer that may be accepted
     answer = '"b"'
     response = post(instructor, f"/challenges/{made.id}/decide",
-                    {"decision": "accept_answer", "answer": answer, "reason": "Both statutes apply."}, page="/challenges")
+                    {"decision": "accept_answer", "answer": answer, "reason": "Both statutes apply."},
+                    page="/challenges")
     assert response.status_code == 302
     assert "1 changed, 1 now pass" in text(instructor.get("/challenges"))
 
