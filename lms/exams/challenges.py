@@ -8,7 +8,7 @@ lms/questions/base.py), applied by lms.exams.grading.
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit import record_event
@@ -102,20 +102,26 @@ def decide_challenge(challenge: ItemChallenge, decision: str, reason: str, *, an
     """Decide an open challenge (``answer``: the accepted answer's form value, for accept_answer). Any
     decision but reject changes the grading of the question version and regrades every attempt that
     drew it, now: one step, one audit event with the counts."""
-    if challenge.status != CHALLENGE_OPEN:
-        raise ChallengeError("This challenge has already been decided.")
     if decision not in DECISIONS:
         raise ChallengeError("Choose a decision.")
     reason = _reason(reason, "the reason for the decision")
+    version = db.session.get(QuestionVersion, challenge.question_version_id)
+    response, words = None, ""
+    if decision == ACCEPT_ANSWER:
+        chosen = [(w, r) for key, w, r in acceptable_answers(version) if key == answer]
+        if not chosen:
+            raise ChallengeError("Choose the answer to accept.")
+        words, response = chosen[0]
+    # Claimed by a conditional update, so two instructors deciding at once decide (and regrade) once.
+    claimed = db.session.execute(
+        update(ItemChallenge).where(ItemChallenge.id == challenge.id, ItemChallenge.status == CHALLENGE_OPEN)
+        .values(status=CHALLENGE_REJECTED if decision == REJECT else CHALLENGE_ACCEPTED)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(challenge)
+    if not claimed:
+        raise ChallengeError("This challenge has already been decided.")
     counts, details = None, {}
     if decision != REJECT:
-        version = db.session.get(QuestionVersion, challenge.question_version_id)
-        response, words = None, ""
-        if decision == ACCEPT_ANSWER:
-            chosen = [(w, r) for key, w, r in acceptable_answers(version) if key == answer]
-            if not chosen:
-                raise ChallengeError("Choose the answer to accept.")
-            words, response = chosen[0]
         adjustment = GradingAdjustment(question_version_id=version.id, kind=decision, answer=response,
                                        answer_label=words[:500], reason=reason, decided_by_id=actor.id,
                                        decided_at=now)
@@ -124,7 +130,6 @@ def decide_challenge(challenge: ItemChallenge, decision: str, reason: str, *, an
         challenge.adjustment_id = adjustment.id
         counts = regrade_version(adjustment, now=now)
         details = {"answer": words, **counts.as_details()}
-    challenge.status = CHALLENGE_REJECTED if decision == REJECT else CHALLENGE_ACCEPTED
     challenge.decision, challenge.decision_reason = decision, reason
     challenge.decided_by_id, challenge.decided_at = actor.id, now
     db.session.flush()

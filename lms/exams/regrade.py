@@ -9,7 +9,7 @@ staff apply it or keep the grade, and that decision is audited.
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lms.audit import record_event
 from lms.exams.grading import grade_attempt, store_grade
@@ -81,15 +81,17 @@ def pending_holds() -> list[RegradeHold]:
 def decide_hold(hold: RegradeHold, *, apply: bool, reason: str, actor, now) -> RegradeHold:
     """Staff apply a held regrade (the attempt fails) or keep the attempt's grade; audited."""
     reason = (reason or "").strip()
-    if hold.status != HOLD_PENDING:
-        raise RegradeError("This regrade has already been decided.")
     if not reason:
         raise RegradeError("Give the reason for the decision.")
+    claimed = db.session.execute(  # a conditional update: two staff deciding at once decide once
+        update(RegradeHold).where(RegradeHold.id == hold.id, RegradeHold.status == HOLD_PENDING)
+        .values(status=HOLD_APPLIED if apply else HOLD_KEPT, reason=reason, decided_by_id=actor.id, decided_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(hold)
+    if not claimed:
+        raise RegradeError("This regrade has already been decided.")
     attempt = hold.attempt
     before = attempt.percent
-    hold.status, hold.reason, hold.decided_by_id, hold.decided_at = (
-        HOLD_APPLIED if apply else HOLD_KEPT), reason, actor.id, now
-    db.session.flush()
     if apply:  # grading now includes the adjustment for this attempt
         _apply(attempt, grade_attempt(attempt.id), now=now)
     record_event("regrade.apply" if apply else "regrade.keep", actor=actor, obj=attempt, now=now, details={

@@ -11,7 +11,7 @@ import copy
 from dataclasses import dataclass, field
 from statistics import mean
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit import record_event
@@ -187,6 +187,11 @@ def adopt_cut(version: ExamVersion, *, note: str = "", actor, now) -> ExamVersio
         raise StandardSettingError(f"At least {MIN_RATERS} raters must rate every question before the cut "
                                    "can be adopted.")
     record, result, raters = figures.record, figures.result, figures.panel_raters
+    claimed = db.session.execute(  # a conditional update: two staff adopting at once adopt once
+        update(StandardSetting).where(StandardSetting.id == record.id, StandardSetting.status == PANEL_OPEN)
+        .values(status=PANEL_ADOPTED).execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        raise StandardSettingError("This panel's cut has already been adopted.")
     cut = round(result.cut, 1)
     record.date, record.note, record.cut = program_today(now), note, cut
     record.raters = [r.name for r in raters]
@@ -204,7 +209,7 @@ def adopt_cut(version: ExamVersion, *, note: str = "", actor, now) -> ExamVersio
     db.session.flush()
     exam.current_version_id = adopted.id
     record.status, record.adopted_by_id, record.adopted_at, record.adopted_version_id = (
-        PANEL_ADOPTED, actor.id, now, adopted.id)
+        PANEL_ADOPTED, actor.id, now, adopted.id)  # the status the claim above wrote, on the loaded object too
     db.session.flush()
     record_event("standard_setting.adopt", actor=actor, obj=record, now=now, details={
         "exam": exam.slug, "from_version": version.number, "to_version": adopted.number, "pass_mark_before": before,

@@ -14,7 +14,7 @@ from lms.exams.regrade import RegradeError, decide_hold, pending_holds
 from lms.extensions import db
 from lms.models import AuditEvent, ItemChallenge, RegradeHold, Role
 from lms.models.challenge import HOLD_APPLIED, HOLD_KEPT
-from lms.questions import ACCEPT_ANSWER, CREDIT_ALL, DROP
+from lms.questions import ACCEPT_ANSWER, CREDIT_ALL, DROP, QUESTION_TYPES, Adjustment
 
 from ..factories import CertKit, form_values_for, start
 
@@ -193,3 +193,22 @@ def test_a_trainee_challenges_only_their_own_attempt_once_per_question_with_a_re
     assert db.session.scalar(select(ItemChallenge.id).where(ItemChallenge.attempt_id == mine.id)) is not None
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "challenge.open"))
     assert event.details["question"] == number_of(mine, "mx-tf")
+
+
+def test_each_type_says_what_an_accepted_answer_matches():
+    short = {"type": "short", "answers": ["zebra omega"], "feedback": "f"}
+    kind = QUESTION_TYPES["short"]
+    accept = [Adjustment(ACCEPT_ANSWER, "Zulu  Omega")]
+    assert kind.adjusted_grade(short, "zulu omega", accept).correct  # normalized as the key is
+    assert not kind.adjusted_grade(short, "zulu", accept).correct
+    numeric = {"type": "numeric", "answer": 10, "unit": "hours", "feedback": "f"}
+    kind = QUESTION_TYPES["numeric"]
+    assert kind.adjusted_grade(numeric, "1,200 hours", [Adjustment(ACCEPT_ANSWER, "1200")]).correct  # by value
+    # Drop: out of the score and the maximum; credit: full points whatever the answer, even none.
+    dropped = kind.adjusted_grade(numeric, "10", [Adjustment(DROP)])
+    assert (dropped.points, dropped.max_points) == (0, 0)
+    credited = kind.adjusted_grade(numeric, None, [Adjustment(CREDIT_ALL)])
+    assert (credited.points, credited.max_points, credited.correct) == (1, 1, True)
+    # The answers offered to accept: the distinct wrong ones given, once each.
+    assert [w for _, w in QUESTION_TYPES["short"].answers_to_accept(short, ["zulu", "Zulu ", "zebra omega", None])] \
+        == ["zulu"]
