@@ -199,8 +199,7 @@ def adopt_cut(version: ExamVersion, *, note: str = "", actor, now) -> ExamVersio
     blueprint = copy.deepcopy(version.blueprint)
     before = blueprint["pass_mark"]
     blueprint["pass_mark"] = cut
-    section = record.as_file_section()
-    blueprint["standard_setting"] = {**section, "date": section["date"].isoformat()}
+    blueprint["standard_setting"] = record.as_file_section()
     number = db.session.scalar(select(func.max(ExamVersion.number)).where(ExamVersion.exam_id == exam.id))
     adopted = ExamVersion(exam_id=exam.id, number=number + 1, content_hash=content_hash(blueprint),
                           title=version.title, description_html=version.description_html, blueprint=blueprint,

@@ -2,8 +2,10 @@
 (docs/CONTENT_FORMAT.md: each cell's count times the mean rating of the questions it can draw, summed, as a
 percentage of the questions drawn), and staff adopt it as a new exam version's pass mark."""
 import pytest
+from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
+from lms.content import schemas
 from lms.exams.attempts import exam_context
 from lms.exams.cut_score import cut_score_record
 from lms.exams.standard_setting import (
@@ -95,7 +97,10 @@ def test_adopting_makes_a_new_version_for_new_attempts_only(world, factory, cloc
         "method": "modified-angoff", "date": "2026-03-02", "note": "Panel of two instructors",
         "raters": ["Ivy Instructor", "Rae Rater"], "cut": 67.2,
         "ratings": {q: [R1[q], R2[q]] for q in R1}}
-    assert record.as_file_section()["ratings"] == adopted.blueprint["standard_setting"]["ratings"]
+    assert record.as_file_section() == adopted.blueprint["standard_setting"]
+    # The new version's blueprint is a valid exam file (the schema `lms content check` applies).
+    file = {k: v for k, v in adopted.blueprint.items() if k != "description" or v}
+    assert list(Draft202012Validator(schemas.EXAM).iter_errors(file)) == []
     # The existing display of the exam's standard setting recomputes the same cut and agrees with the pass mark.
     shown = cut_score_record(adopted)
     assert shown.cut == pytest.approx(67.2222, abs=1e-4) and shown.agrees
