@@ -58,8 +58,9 @@ class StandardSetting(db.Model):
 
     def as_file_section(self) -> dict:
         """The record as the exam file writes it (docs/CONTENT_FORMAT.md, ``standard_setting``)."""
-        section = {"method": self.method, "date": self.date.isoformat() if self.date else None, "note": self.note, "raters": list(self.raters or []),
-                   "ratings": {k: list(v) for k, v in (self.ratings or {}).items()}, "cut": self.cut}
+        section = {"method": self.method, "date": self.date.isoformat() if self.date else None, "note": self.note,
+                   "raters": list(self.raters or []), "ratings": {k: list(v) for k, v in (self.ratings or {}).items()},
+                   "cut": self.cut}
         if not self.note:
             del section["note"]
         return section
