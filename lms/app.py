@@ -28,6 +28,7 @@ from lms.views import (
     agencies,
     auth,
     certificates,
+    challenges,
     cohorts,
     course,
     exams,
@@ -36,6 +37,7 @@ from lms.views import (
     program,
     registry,
     results,
+    standard_setting,
     verify,
 )
 from lms.views.navigation import navigation_for
@@ -111,7 +113,7 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
-                   nominations, program):
+                   nominations, program, challenges, standard_setting):
         app.register_blueprint(module.bp)
 
 

@@ -25,7 +25,7 @@ from lms.audit import record_event
 from lms.cohorts.schedule import open_weeks, week_start
 from lms.exams import policy as rules
 from lms.exams.draw import DrawError, draw_questions, load_candidates
-from lms.exams.grading import grade_attempt
+from lms.exams.grading import grade_attempt, store_grade
 from lms.questions import QUESTION_TYPES
 from lms.extensions import db
 from lms.models import (
@@ -269,15 +269,7 @@ def _finish(attempt: Attempt, *, at, reason: str, now, actor=None) -> bool:
         db.session.refresh(attempt)
         return False
     result = grade_attempt(attempt.id)
-    if result.per_question:  # one UPDATE by primary key for every question (an executemany)
-        db.session.execute(update(AttemptQuestion), [
-            {"id": aq_id, "points": float(points), "max_points": float(max_points), "is_correct": correct}
-            for aq_id, (points, max_points, correct) in result.per_question.items()])
-    passed = result.passed(attempt.policy["pass_mark"])
-    db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(
-        points=float(result.points), max_points=float(result.max_points), percent=result.percent, passed=passed))
-    db.session.flush()
-    db.session.refresh(attempt)
+    passed = store_grade(attempt, result)
     record_event("attempt.finish", actor=actor, actor_label=None if actor else "system", obj=attempt, now=now,
                  details={"reason": reason, "finished_at": at.isoformat(), "points": float(result.points),
                           "max_points": float(result.max_points), "percent": result.percent, "passed": passed})

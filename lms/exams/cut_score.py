@@ -32,6 +32,14 @@ class CutScoreRecord:
         return not self.unrated and round(self.cut) == round(self.pass_mark)
 
 
+def drawable_pools(cells: list[dict]) -> list[list[str]]:
+    """The question ids each blueprint cell can draw today (the pools the Angoff formula weighs)."""
+    candidates = load_candidates(cells)
+    slugs = dict(db.session.execute(
+        select(Question.id, Question.slug).where(Question.id.in_([c.question_id for c in candidates]))).all())
+    return [[slugs[c.question_id] for c in candidates if matches(cell, c)] for cell in cells]
+
+
 def cut_score_record(version: ExamVersion) -> CutScoreRecord | None:
     """The exam version's standard-setting record, recomputed; None when the file records none."""
     blueprint = version.blueprint
@@ -39,10 +47,7 @@ def cut_score_record(version: ExamVersion) -> CutScoreRecord | None:
     if not panel:
         return None
     cells = blueprint["draw"]
-    candidates = load_candidates(cells)
-    slugs = dict(db.session.execute(
-        select(Question.id, Question.slug).where(Question.id.in_([c.question_id for c in candidates]))).all())
-    pools = [[slugs[c.question_id] for c in candidates if matches(cell, c)] for cell in cells]
+    pools = drawable_pools(cells)
     result = angoff_result(cells, pools, panel["raters"], panel["ratings"])
     drawable = {slug for pool in pools for slug in pool}
     return CutScoreRecord(

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from lms.exams import policy as rules
 from lms.exams.pages import pinned_versions
-from lms.questions import QUESTION_TYPES, ReviewChoice, grade
+from lms.exams.grading import grade_attempt
+from lms.questions import QUESTION_TYPES, ReviewChoice
 from lms.extensions import db
 from lms.models import AnswerLog
 
@@ -66,9 +67,9 @@ def answer_log(attempt_id: int) -> list[AnswerLog]:
 
 
 def regrade_matches(attempt) -> bool:
-    """True when re-grading the stored responses against the pinned versions gives the recorded points."""
-    versions = pinned_versions({q.question_version_id for q in attempt.questions})
+    """True when re-grading the stored responses against the pinned versions (and the decisions on
+    challenges that apply to the attempt) gives the recorded points."""
+    per_question = grade_attempt(attempt.id).per_question
     return all(
-        q.points is not None and abs(float(grade(versions[q.question_version_id][0], q.response).points) - q.points)
-        < 1e-9 for q in attempt.questions
+        q.points is not None and abs(float(per_question[q.id][0]) - q.points) < 1e-9 for q in attempt.questions
     )

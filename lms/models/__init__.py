@@ -2,6 +2,7 @@
 from lms.models.agency import Agency
 from lms.models.agreement import MOU_MODELS, Mou, MouDocument, MouModel
 from lms.models.audit import AuditEvent, AuditHead
+from lms.models.challenge import GradingAdjustment, ItemChallenge, RegradeHold
 from lms.models.certification import (
     CertificateDocument, CertificateSequence, Certification, CertificationStatusChange, SigningKey,
 )
@@ -12,10 +13,12 @@ from lms.models.exam import (
 )
 from lms.models.limit import RateCounter
 from lms.models.nomination import NOMINATION_STATUSES, Nomination
+from lms.models.standard_setting import AngoffRating, StandardSetting
 from lms.models.user import RecoveryCode, Role, User
 
 __all__ = [
     "Agency",
+    "AngoffRating",
     "AnswerLog",
     "Attempt",
     "AttemptQuestion",
@@ -30,6 +33,8 @@ __all__ = [
     "Exam",
     "ExamGrant",
     "ExamVersion",
+    "GradingAdjustment",
+    "ItemChallenge",
     "Module",
     "ModuleProgress",
     "ModuleVersion",
@@ -44,8 +49,10 @@ __all__ = [
     "QuestionVersion",
     "RateCounter",
     "RecoveryCode",
+    "RegradeHold",
     "Role",
     "SigningKey",
+    "StandardSetting",
     "Track",
     "TrackItem",
     "User",

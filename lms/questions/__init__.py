@@ -9,7 +9,8 @@ import importlib
 import pkgutil
 
 from lms.questions.base import (  # noqa: F401 - the package's public names
-    MAX_TEXT, ChoiceCount, Grade, Option, QuestionType, ResponseInvalid, ReviewChoice, registry,
+    ACCEPT_ANSWER, CREDIT_ALL, DROP, MAX_TEXT, Adjustment, ChoiceCount, Grade, Option, QuestionType, ResponseInvalid,
+    ReviewChoice, registry,
 )
 
 for _module in pkgutil.iter_modules(__path__):
@@ -21,6 +22,7 @@ from lms.questions.short import normalize_text  # noqa: E402,F401
 QUESTION_TYPES: dict[str, QuestionType] = registry()
 
 
-def grade(question: dict, response) -> Grade:
-    """Grade a response to a question version's data, by its type."""
-    return QUESTION_TYPES[question["type"]].grade(question, response)
+def grade(question: dict, response, adjustments=()) -> Grade:
+    """Grade a response to a question version's data, by its type (with any decisions on challenges)."""
+    kind = QUESTION_TYPES[question["type"]]
+    return kind.adjusted_grade(question, response, adjustments) if adjustments else kind.grade(question, response)

@@ -20,6 +20,10 @@ TEXT = {"type": "string", "minLength": 1}  # JSON Schema of a non-empty text
 NOT_VERSIONED = ("id", "status", "family")
 
 
+# How a decision on a challenged question changes its grading (lms.exams.challenges records them).
+ACCEPT_ANSWER, CREDIT_ALL, DROP = "accept_answer", "credit_all", "drop"
+
+
 class ResponseInvalid(ValueError):
     """Form values that no control of the question could have sent."""
 
@@ -32,6 +36,15 @@ class Grade:
     max_points: Fraction
     correct: bool
     detail: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A decision that changes how one question version is graded: accept another answer (``answer``, a
+    canonical response), credit every response, or drop the question from the score."""
+
+    kind: str
+    answer: object = None
 
 
 @dataclass
@@ -161,6 +174,36 @@ class QuestionType:
     def grade(self, question: dict, response) -> Grade:
         """Points for ``response`` against the key in ``question``."""
         raise NotImplementedError
+
+    def adjusted_grade(self, question: dict, response, adjustments=()) -> Grade:
+        """The grade once decisions on challenges apply: a dropped question counts nothing (0 of 0); one
+        credited for every response earns its points whatever the answer; an accepted answer earns them
+        when the response is the same answer (``same_response``)."""
+        graded = self.grade(question, response)
+        kinds = {a.kind for a in adjustments}
+        if DROP in kinds:
+            return Grade(Fraction(0), Fraction(0), graded.correct, {**graded.detail, "adjusted": DROP})
+        if CREDIT_ALL in kinds:
+            return Grade(graded.max_points, graded.max_points, True, {**graded.detail, "adjusted": CREDIT_ALL})
+        if response is not None and not graded.correct and any(
+                a.kind == ACCEPT_ANSWER and self.same_response(question, response, a.answer) for a in adjustments):
+            return Grade(graded.max_points, graded.max_points, True, {**graded.detail, "adjusted": ACCEPT_ANSWER})
+        return graded
+
+    def same_response(self, question: dict, response, other) -> bool:
+        """True when two canonical responses are the same answer (an accepted answer matches them all)."""
+        return response == other
+
+    def answers_to_accept(self, question: dict, responses: list) -> list[tuple[object, str]]:
+        """The answers an instructor may accept besides the key, as (canonical response, words): by
+        default the distinct wrong answers trainees gave, once each."""
+        out = []
+        for response in responses:
+            if response is None or self.grade(question, response).correct:
+                continue
+            if not any(self.same_response(question, response, seen) for seen, _ in out):
+                out.append((response, self.describe_response(question, response)))
+        return out
 
     def partial_credit(self, question: dict) -> bool:
         """True when a response can earn part of the point (item analysis then uses alpha, not KR-20)."""

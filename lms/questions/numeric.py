@@ -63,6 +63,10 @@ class Numeric(TypedAnswer):
         correct = low <= value <= high
         return Grade(Fraction(int(correct)), Fraction(1), correct, {"readable": True})
 
+    def same_response(self, question, response, other):
+        value = parse_number(response, question.get("unit"))
+        return value is not None and value == parse_number(other, question.get("unit"))
+
     def describe_key(self, question):
         unit = f" {question['unit']}" if question.get("unit") else ""
         if "range" in question:

@@ -35,6 +35,11 @@ class ShortAnswer(TypedAnswer):
     def describe_key(self, question):
         return question["answers"][0]
 
+    def same_response(self, question, response, other):
+        sensitive = bool(question.get("case_sensitive", False))
+        return response is not None and other is not None and \
+            normalize_text(response, sensitive) == normalize_text(other, sensitive)
+
     def accepted_variants(self, question):
         return list(question["answers"][1:])
 

@@ -32,6 +32,10 @@ class SingleChoice(ChoiceQuestion):
     def describe_response(self, question, response):
         return "No answer" if response is None else choice_texts(question).get(response, "?")
 
+    def answers_to_accept(self, question, responses):
+        keys = self.keys(question)
+        return [(c["id"], c["text"]) for c in question["choices"] if c["id"] not in keys]
+
     def sample_values(self, question, shown, *, correct, rng):
         keys = self.keys(question)
         picks = keys[:1] if correct else [rng.choice([c for c in shown if c not in keys])]

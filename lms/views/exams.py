@@ -10,11 +10,12 @@ from werkzeug.datastructures import MultiDict
 from lms import session_rules
 from lms.certification.issue import certification_of
 from lms.clock import utcnow
-from lms.exams import attempts, overview, pages
+from lms.exams import attempts, challenges, overview, pages
 from lms.questions import ResponseInvalid
 
 from lms.exams.review import review
 from lms.extensions import db
+from lms.forms.challenges import ChallengeForm
 from lms.forms.exams import StartForm, SubmitForm
 from lms.models import Attempt, Role
 from lms.models.exam import OPEN
@@ -208,7 +209,9 @@ def result(attempt_id):
     level = overview.review_level_for(attempt)
     earned = certification_of(attempt.enrollment) if attempt.enrollment else None
     return render_template("exams/result.html", attempt=attempt, level=level, items=review(attempt, level),
-                           earned=earned)
+                           earned=earned, challenges=challenges.challenges_of(attempt),
+                           may_challenge=challenges.review_open(attempt), outcome_of=challenges.outcome_of,
+                           challenge_form=ChallengeForm())
 
 
 @bp.errorhandler(CSRFError)

@@ -15,7 +15,8 @@ SITE_MAP = (
                  ("nominations.nomination_list", "Nominations"))),
     ("Certification", (("registry.registry", "Registry"), ("registry.due", "Due for refresher"),
                        ("registry.passlist", "Pass list"))),
-    ("Training", (("cohorts.cohort_list", "Cohorts"), ("results.index", "Results"))),
+    ("Training", (("cohorts.cohort_list", "Cohorts"), ("results.index", "Results"),
+                  ("challenges.queue", "Challenges"), ("standard_setting.index", "Standard setting"))),
     ("Administration", (("admin.users", "Accounts"), ("admin.access_review", "Access review"),
                         ("admin.audit", "Audit log"))),
 )

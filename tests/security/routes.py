@@ -119,6 +119,16 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("exams.confirm_submit", "GET"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}/submit"),
     ("exams.submit", "POST"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}/submit"),
     ("exams.result", "GET"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}/result", ok=302),
+    # Item challenges (the world has none: a decision on challenge 1 or hold 1 is refused before it looks).
+    ("challenges.challenge", "POST"): Route((T,), lambda w: f"/exams/attempts/{_attempt(w)}/questions/1/challenge"),
+    ("challenges.queue", "GET"): Route(MANAGERS, lambda w: "/challenges"),
+    ("challenges.decide", "POST"): Route(MANAGERS, lambda w: "/challenges/1/decide"),
+    ("challenges.decide_held", "POST"): Route(STAFF, lambda w: "/challenges/holds/1"),
+    # Standard setting.
+    ("standard_setting.index", "GET"): Route(MANAGERS, lambda w: "/standard-setting"),
+    ("standard_setting.rating_page", "GET"): Route(MANAGERS, lambda w: "/standard-setting/exams/mixed-exam"),
+    ("standard_setting.rate", "POST"): Route(MANAGERS, lambda w: "/standard-setting/exams/mixed-exam"),
+    ("standard_setting.adopt", "POST"): Route(STAFF, lambda w: "/standard-setting/exams/mixed-exam/adopt"),
     # Nominations.
     ("nominations.nomination_list", "GET"): Route(READERS, lambda w: "/nominations"),
     ("nominations.nomination_new", "GET"): Route((C,), lambda w: "/nominations/new"),

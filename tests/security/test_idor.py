@@ -18,6 +18,8 @@ CASES = {
     "attempt save": ("POST", lambda w: f"/exams/attempts/{A_ATTEMPT(w)}/save", lambda w: [w.peer, w.b.trainee]),
     "attempt autosave": ("JSON", lambda w: f"/exams/attempts/{A_ATTEMPT(w)}/autosave", lambda w: [w.peer]),
     "attempt submit": ("POST", lambda w: f"/exams/attempts/{A_ATTEMPT(w)}/submit", lambda w: [w.peer, w.b.trainee]),
+    "challenge a question": ("POST", lambda w: f"/exams/attempts/{A_ATTEMPT(w)}/questions/1/challenge",
+                             lambda w: [w.peer, w.b.trainee]),
     # An exam or module outside the trainee's tracks.
     "exam not in my track": ("GET", lambda w: "/exams/mixed-exam", lambda w: [w.a.certification.user]),
     "start exam not in my track": ("POST", lambda w: "/exams/mixed-exam/start", lambda w: [w.a.certification.user]),
@@ -74,6 +76,9 @@ CASES = {
     "no such certificate": ("GET", lambda w: "/registry/287G-2026-999999", lambda w: [w.staff]),
     "no such agency": ("GET", lambda w: "/agencies/999999", lambda w: [w.staff]),
     "no such nomination": ("GET", lambda w: "/nominations/999999", lambda w: [w.staff]),
+    "no such challenge": ("POST", lambda w: "/challenges/999999/decide", lambda w: [w.a.instructor, w.staff]),
+    "no such held regrade": ("POST", lambda w: "/challenges/holds/999999", lambda w: [w.staff]),
+    "no such exam to rate": ("GET", lambda w: "/standard-setting/exams/no-such-exam", lambda w: [w.a.instructor]),
 }
 
 
