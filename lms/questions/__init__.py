@@ -1,7 +1,8 @@
 """Question types: one class per type, one module per type, in one registry (as CTFd's FLAG_CLASSES).
 
 The rest of the application asks ``QUESTION_TYPES[name]`` and never names
-a type: a new type is a module here (its class), its partial templates/exams/questions/<name>.html and
+a type: a new type is a module here (its class), its partial templates/exams/questions/<name>.html (or a
+shared one its class names in ``template``) and
 its tests. Importing this package imports every module in it, and each QuestionType subclass with a
 ``name`` registers itself (base.py says what a type answers).
 """

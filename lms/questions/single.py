@@ -9,6 +9,7 @@ class SingleChoice(ChoiceQuestion):
     """One correct choice among 2 to 6; the response is the chosen choice's id."""
 
     name, label = "single", "Single choice"
+    template = "exams/questions/radio.html"  # shared with true or false
     properties = {"choices": {"type": "array", "minItems": 2, "maxItems": 6, "items": CHOICE}}
     required = ("choices",)
     key_is_one_of_options = True

@@ -20,6 +20,7 @@ class TrueFalse(QuestionType):
     }
     required = ("answer", "feedback")
     key_is_true_or_false = True
+    template = "exams/questions/radio.html"  # the single-choice radio list, with the options True and False
 
     def render_feedback(self, question, render):
         return {k: render(v) for k, v in question["feedback"].items()}
