@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 
 from lms.content.check import normalize_stem
 
-from lms.content.blueprints import blueprint_shortfall, cell_pools, describe_cell
+from lms.content.blueprints import blueprint_shortfall, cell_pools, describe_cell, draw_rounds
 
 from lms.content.catalog import Catalog, ContentError
 from lms.content.standard_setting import angoff_result
@@ -168,7 +168,7 @@ def _exam_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning
                 exam.path, 1, f"exam '{exam.id}' draws {items} questions; an exam that counts toward "
                               f"certification draws at least {rules.min_exam_items}"))
         found += _standard_setting_warnings(catalog, exam, certifying=exam.id in certifying)
-        rounds = exam.data["attempts"] if exam.data["no_repeats"] else 1
+        rounds = draw_rounds(exam.data)
         spare = [dict(cell, count=cell["count"] * rounds + rules.spare_items_per_cell) for cell in cells]
         for index, needed, available in blueprint_shortfall(spare, catalog.banks, 1):
             cell = cells[index]
