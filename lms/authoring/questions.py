@@ -9,7 +9,6 @@ takes a question out of future draws only. The caller commits.
 """
 import random
 from dataclasses import dataclass, field
-from datetime import date
 
 from sqlalchemy import func, select
 
@@ -17,7 +16,7 @@ from lms.audit import record_event
 from lms.content import check
 from lms.content.catalog import BankSpec, Catalog, content_hash
 from lms.content.interchange.service import declared_objectives
-from lms.content.quality import quality_warnings
+from lms.content.quality import question_warnings
 from lms.content.schemas import DIFFICULTIES
 from lms.content.sync_exams import ACTIVE, RETIRED, question_content, render_question
 from lms.exams.pages import QuestionView
@@ -169,7 +168,7 @@ def question_problems(data: dict, *, question: Question | None = None) -> list[s
     return problems
 
 
-def quality_notes(data: dict, bank: QuestionBank, *, today: date) -> list[str]:
+def quality_notes(data: dict, bank: QuestionBank) -> list[str]:
     """The item-quality warnings ``lms content check`` would give this question (or its bank, counting it)
     if the banks held it as it stands in the editor: key position, longest option, negative stem, near
     duplicates in other banks. Only for a question without problems."""
@@ -180,9 +179,7 @@ def quality_notes(data: dict, bank: QuestionBank, *, today: date) -> list[str]:
             spec.questions.append({"id": other.slug, **other_data, "status": other.status,
                                    **({"family": other.family} if other.family else {})})
     banks.setdefault(bank.slug, BankSpec(bank.slug, "", "", [], {}, bank.source_path)).questions.append(data)
-    named, bank_wide = f"'{data['id']}'", f"bank '{bank.slug}'"
-    return [w.message for w in quality_warnings(Catalog(banks=banks), today=today)
-            if named in w.message or w.message.startswith(bank_wide)]
+    return [w.message for w in question_warnings(Catalog(banks=banks), bank.slug, data["id"])]
 
 
 def preview(data: dict) -> QuestionView:

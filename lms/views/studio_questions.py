@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms.authoring import blueprints, questions
-from lms.clock import program_today, utcnow
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.forms.admin import ActionForm
 from lms.models import Exam, Question, QuestionBank
@@ -59,7 +59,7 @@ def _editor_page(bank, kind, values, *, question=None, problems=(), status=200, 
     page = render_template(
         "studio/questions/edit.html", bank=bank, kind=kind, question=question, common=common, own=own,
         problems=problems, preview=questions.preview(data) if checked else None,
-        warnings=questions.quality_notes(data, bank, today=program_today(utcnow())) if checked else [],
+        warnings=questions.quality_notes(data, bank) if checked else [],
         versions=questions.version_rows(question) if question else [],
         stats=questions.item_statistics(question) if question else [])
     return page, status

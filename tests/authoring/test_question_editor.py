@@ -188,10 +188,10 @@ def test_the_bank_wide_key_position_warning_counts_the_question_being_written(db
                 "rationale": "Because.", "source": "Fixture (2026)"}
 
     draft = keyed_a("fx-8", "Which form starts a detainer review in the seventh county?")
-    assert not [n for n in authoring.quality_notes(draft, bank, today=clock().date()) if "the key is option" in n]
+    assert not [n for n in authoring.quality_notes(draft, bank) if "the key is option" in n]
     authoring.create_question(bank, keyed_a("fx-7", "Who signs the annual steering committee report?"),
                               actor=world.instructor, now=clock())
-    notes = authoring.quality_notes(draft, bank, today=clock().date())
+    notes = authoring.quality_notes(draft, bank)
     assert "bank 'fixed': the key is option A in 8 of 8 (100 %) single-choice questions (at most 40 %)" in notes
 
 
