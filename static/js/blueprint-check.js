@@ -13,8 +13,12 @@
     }).then(function (response) {
       return response.ok ? response.text() : null;
     }).then(function (html) {
+      // The report keeps its element (a live region), its content replaced by the server's new report.
       var report = document.getElementById("blueprint-report");
-      if (html && report) { report.outerHTML = html; }
+      var fresh = document.createElement("div");
+      fresh.innerHTML = html || "";
+      fresh = fresh.querySelector("#blueprint-report");
+      if (fresh && report) { report.innerHTML = fresh.innerHTML; }
     }).catch(function () { /* the Check button still works */ });
   }
   function later() {
