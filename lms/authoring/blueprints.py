@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from lms.audit import record_event
+from lms.authoring.questions import browser_source
 from lms.content import check
 from lms.content.blueprints import blueprint_problems, blueprint_shortfall, cell_pools, describe_cell, draw_rounds
 from lms.content.catalog import EXAM_DEFAULTS, BankSpec, content_hash
@@ -196,7 +197,7 @@ def save_blueprint(exam: Exam, data: dict, *, actor, now) -> ExamVersion | None:
     version = ExamVersion(
         exam_id=exam.id, number=current.number + 1, content_hash=digest, title=data["title"],
         description_html=render_markdown(data["description"]) if data["description"] else "",
-        blueprint=data, source_path=current.source_path, created_at=now)
+        blueprint=data, source_path=browser_source(current.source_path), created_at=now)
     db.session.add(version)
     db.session.flush()
     exam.current_version_id = version.id

@@ -28,6 +28,13 @@ from lms.questions import QUESTION_TYPES, QuestionType, editor
 from lms.questions.editor import SELECT, TEXT, TEXTAREA, EditorField, EditorRows
 
 PREVIEW_NAME = "preview"  # the preview's field name (its inputs are disabled: nothing is sent)
+BROWSER = "browser:"  # what a version saved in the browser records as its source, before the file it belongs to
+
+
+def browser_source(path: str) -> str:
+    """The source a version saved in the browser records: "browser:" and the file its bank or exam comes from
+    (a version imported from a file says "import:", one synced from the files the file alone)."""
+    return (path if path.startswith(BROWSER) else BROWSER + path)[:500]
 
 
 class QuestionRefused(ValueError):
@@ -244,7 +251,7 @@ def create_question(bank: QuestionBank, data: dict, *, actor, now) -> Question:
                         family=data.get("family"), created_at=now)
     db.session.add(question)
     db.session.flush()
-    _new_version(question, question_content(data), 1, bank.source_path, now)
+    _new_version(question, question_content(data), 1, browser_source(bank.source_path), now)
     record_event("question.create", actor=actor, obj=question, now=now,
                  details={"question": question.slug, "bank": bank.slug, "type": data["type"]})
     return question
@@ -264,7 +271,7 @@ def edit_question(question: Question, data: dict, *, actor, now) -> QuestionVers
     question.family = family
     version = None
     if current.content_hash != content_hash(content):
-        version = _new_version(question, content, current.number + 1, question.bank.source_path, now)
+        version = _new_version(question, content, current.number + 1, browser_source(question.bank.source_path), now)
     record_event("question.edit", actor=actor, obj=question, now=now,
                  details={"question": question.slug, "version": (version or current).number,
                           "new_version": version is not None})

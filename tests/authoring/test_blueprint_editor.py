@@ -97,6 +97,7 @@ def test_saving_makes_a_new_version_and_an_attempt_in_progress_keeps_its_own(ins
     db.session.refresh(exam)
     version = exam.current_version
     assert version.number == 2 and version.id != first
+    assert version.source_path == "browser:curriculum/exams/mixed-exam.yml"
     assert version.blueprint["pass_mark"] == 75 and version.blueprint["time_limit_minutes"] == 45
     assert version.blueprint["review"] == {"show": "score", "when": "after_submit"}
     assert version.blueprint["draw"] == [{"bank": "mixed", "count": 6}]

@@ -65,6 +65,7 @@ def test_every_type_is_created_and_edited_through_its_editor(instructor, db, nam
     assert question.bank.slug == "fixed" and question.status == "active"
     assert question.current_version.number == 1
     assert question.current_version.data == question_content(sample)
+    assert question.current_version.source_path == "browser:question_banks/fixed.yml"
 
     edit_url = URL.format(bank="fixed") + f"/{sample['id']}"
     page = instructor.get(edit_url).get_data(as_text=True)
@@ -126,6 +127,10 @@ def test_editing_a_drawn_question_makes_a_new_version_and_the_old_attempt_keeps_
 
     record = instructor.get(f"/results/attempts/{attempt.id}").get_data(as_text=True)
     assert old_stem in record and "as amended" not in record
+    trainee = make_client()
+    login(trainee, world.trainee.email)
+    own_review = trainee.get(f"/exams/attempts/{attempt.id}/result").get_data(as_text=True)
+    assert old_stem in own_review and "as amended" not in own_review
     editor_page = instructor.get(url).get_data(as_text=True)
     assert "as amended" in editor_page
     # The item statistics of the version the attempt drew, and the versions with their attempts.
