@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from lms.audit import record_event
-from lms.authoring.questions import browser_source
+from lms.authoring.questions import browser_source, stale
 from lms.content import check
 from lms.content.blueprints import blueprint_problems, blueprint_shortfall, cell_pools, describe_cell, draw_rounds
 from lms.content.catalog import EXAM_DEFAULTS, BankSpec, content_hash
@@ -53,7 +53,7 @@ def blueprint_values(exam: Exam) -> dict[str, str]:
     data = exam.current_version.blueprint
     values = {"title": data["title"], "description": data.get("description", ""),
               "review_show": data["review"]["show"], "review_when": data["review"]["when"],
-              "navigation": data["navigation"]}
+              "navigation": data["navigation"], "base_version": str(exam.current_version.number)}
     values.update({k: str(data[k]) for k in NUMBERS})
     values.update({k: "y" if data[k] else "" for k in FLAGS})
     for index, cell in enumerate(data["draw"]):
@@ -183,14 +183,16 @@ def blueprint_report(data: dict) -> BlueprintReport:
     return BlueprintReport(problems, reports, whole, rounds)
 
 
-def save_blueprint(exam: Exam, data: dict, *, actor, now) -> ExamVersion | None:
+def save_blueprint(exam: Exam, data: dict, *, actor, now, base_version: int | None = None) -> ExamVersion | None:
     """A new version of the exam's blueprint (None when nothing changed); refused, with each cell's reason,
-    when it cannot be drawn for every attempt it must serve. Attempts already started keep their version.
-    Audited."""
+    when it cannot be drawn for every attempt it must serve, or when the exam is no longer at
+    ``base_version`` (someone saved meanwhile). Attempts already started keep their version. Audited."""
+    current = exam.current_version
+    if base_version is not None and base_version != current.number:
+        raise BlueprintRefused([stale(f"exam '{exam.slug}'", current.number)])
     problems = blueprint_problems_of(data)
     if problems:
         raise BlueprintRefused([m if i is None else f"cell {i + 1}: {m}" for i, m in problems])
-    current = exam.current_version
     digest = content_hash(data)
     if digest == current.content_hash:
         return None

@@ -228,6 +228,12 @@ def item_statistics(question: Question):
 # -- writes -----------------------------------------------------------------------------------------------
 
 
+def stale(what: str, number: int) -> str:
+    """The refusal of a save made on a version that is no longer current."""
+    return (f"{what} was saved by someone else while you edited it (it is now version {number}): "
+            "nothing was saved; open it again to see their change")
+
+
 def _new_version(question: Question, content: dict, number: int, source_path: str, now) -> QuestionVersion:
     version = QuestionVersion(
         question_id=question.id, number=number, content_hash=content_hash(content), qtype=content["type"],
@@ -257,14 +263,18 @@ def create_question(bank: QuestionBank, data: dict, *, actor, now) -> Question:
     return question
 
 
-def edit_question(question: Question, data: dict, *, actor, now) -> QuestionVersion | None:
+def edit_question(question: Question, data: dict, *, actor, now, base_version: int | None = None
+                  ) -> QuestionVersion | None:
     """The edited question: a new version when its content changed (the versions attempts drew stay as they
-    were), its family updated in place (not content). None when nothing changed. Audited."""
+    were), its family updated in place (not content). None when nothing changed. Refused when the question
+    is no longer at ``base_version``, the version the editor was opened on (someone saved meanwhile). Audited."""
+    current = question.current_version
+    if base_version is not None and base_version != current.number:
+        raise QuestionRefused([stale(f"question '{question.slug}'", current.number)])
     problems = question_problems(data, question=question)
     if problems:
         raise QuestionRefused(problems)
     content = question_content(data)
-    current = question.current_version
     family = data.get("family")
     if current.content_hash == content_hash(content) and question.family == family:
         return None

@@ -50,7 +50,13 @@ def bank_detail(slug):
                            types=QUESTION_TYPES.values())
 
 
-def _editor_page(bank, kind, values, *, question=None, problems=(), status=200, check=True):
+def _base_version(form) -> int | None:
+    """The version the editor was opened on (sent back with the form), to refuse a save over another's."""
+    value = form.get("base_version", "")
+    return int(value) if value.isdigit() else None
+
+
+def _editor_page(bank, kind, values, *, question=None, problems=(), status=200, check=True, base=None):
     """The editor with ``values``; checked (``check``): its problems, or a preview and the quality warnings."""
     data = questions.draft(kind, values, slug=question.slug if question else None)
     problems = list(problems) or (questions.question_problems(data, question=question) if check else [])
@@ -61,7 +67,8 @@ def _editor_page(bank, kind, values, *, question=None, problems=(), status=200, 
         problems=problems, preview=questions.preview(data) if checked else None,
         warnings=questions.quality_notes(data, bank) if checked else [],
         versions=questions.version_rows(question) if question else [],
-        stats=questions.item_statistics(question) if question else [])
+        stats=questions.item_statistics(question) if question else [],
+        base_version=base if base is not None else question.current_version.number if question else None)
     return page, status
 
 
@@ -97,14 +104,15 @@ def edit_question(slug, question):
     if request.method == "GET":
         return _editor_page(bank, kind, questions.question_values(item), question=item)
     values = questions.form_values(kind, request.form, creating=False)
+    base = _base_version(request.form)
     if request.form.get("action") != "save":
-        return _editor_page(bank, kind, values, question=item)
+        return _editor_page(bank, kind, values, question=item, base=base)
     data = questions.draft(kind, values, slug=item.slug)
     try:
-        version = questions.edit_question(item, data, actor=current_user, now=utcnow())
+        version = questions.edit_question(item, data, actor=current_user, now=utcnow(), base_version=base)
     except questions.QuestionRefused as refused:
         db.session.rollback()
-        return _editor_page(bank, kind, values, question=item, problems=refused.problems, status=400)
+        return _editor_page(bank, kind, values, question=item, problems=refused.problems, status=400, base=base)
     db.session.commit()
     flash("Nothing changed." if version is None else f"Saved: {item.slug} is now version {version.number}.",
           "success")
@@ -153,11 +161,11 @@ def exam_list():
     return render_template("studio/exams/list.html", exams=blueprints.exams_in_force())
 
 
-def _blueprint_page(exam, values, *, checked: bool, status=200):
+def _blueprint_page(exam, values, *, checked: bool, status=200, refused=()):
     data = blueprints.blueprint_from(exam, values)
     return render_template("studio/exams/edit.html", exam=exam, values=values, rows=blueprints.cell_count(values),
                            choices=blueprints.form_choices(), report=blueprints.blueprint_report(data),
-                           checked=checked), status
+                           checked=checked, refused=refused), status
 
 
 @bp.route("/exams/<slug>", methods=["GET", "POST"])
@@ -172,10 +180,11 @@ def edit_exam(slug):
         return _blueprint_page(exam, values, checked=True)
     data = blueprints.blueprint_from(exam, values)
     try:
-        version = blueprints.save_blueprint(exam, data, actor=current_user, now=utcnow())
-    except blueprints.BlueprintRefused:
+        version = blueprints.save_blueprint(exam, data, actor=current_user, now=utcnow(),
+                                            base_version=_base_version(values))
+    except blueprints.BlueprintRefused as refused:
         db.session.rollback()
-        return _blueprint_page(exam, values, checked=True, status=400)
+        return _blueprint_page(exam, values, checked=True, status=400, refused=refused.problems)
     db.session.commit()
     flash("Nothing changed." if version is None else
           f"Saved: {exam.slug} is now version {version.number}. Attempts already started keep their version.",

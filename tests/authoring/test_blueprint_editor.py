@@ -118,3 +118,18 @@ def test_saving_an_unchanged_blueprint_makes_no_version(instructor, db, world):
 
 def test_an_unknown_exam_is_a_404(instructor):
     assert instructor.get("/studio/exams/no-such-exam").status_code == 404
+
+
+def test_a_save_over_someone_elses_is_refused(instructor, db, world, clock):
+    exam = _exam(db, "mixed-exam")
+    stale = blueprints.blueprint_values(exam)
+    blueprints.save_blueprint(exam, blueprints.blueprint_from(exam, {**stale, "pass_mark": "65"}),
+                              actor=world.instructor, now=clock(), base_version=1)
+    db.session.commit()  # another instructor saved version 2 meanwhile
+    page = instructor.get("/studio/exams/mixed-exam").get_data(as_text=True)
+    response = instructor.post("/studio/exams/mixed-exam", data={**stale, "pass_mark": "80", "action": "save",
+                                                                 "csrf_token": csrf_from(page)})
+    assert response.status_code == 400
+    assert "was saved by someone else while you edited it (it is now version 2)" in response.get_data(as_text=True)
+    db.session.refresh(exam)
+    assert exam.current_version.blueprint["pass_mark"] == 65

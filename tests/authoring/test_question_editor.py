@@ -137,6 +137,24 @@ def test_editing_a_drawn_question_makes_a_new_version_and_the_old_attempt_keeps_
     assert "Item statistics" in editor_page and "No finished attempt has drawn" not in editor_page
 
 
+def test_a_save_over_someone_elses_is_refused_and_keeps_what_was_typed(instructor, db, world, clock):
+    url = URL.format(bank="mixed") + "/mx-short"
+    page = instructor.get(url).get_data(as_text=True)
+    assert 'name="base_version" value="1"' in page
+    question = db.session.scalar(select(Question).where(Question.slug == "mx-short"))
+    values = authoring.question_values(question)
+    authoring.edit_question(question, authoring.draft(QUESTION_TYPES["short"], {**values, "rationale": "Theirs."},
+                                                      slug="mx-short"), actor=world.instructor, now=clock())
+    db.session.commit()  # another instructor saved version 2 meanwhile
+    response = instructor.post(url, data={**values, "rationale": "Mine, typed.", "base_version": "1",
+                                          "csrf_token": csrf_from(page), "action": "save"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "was saved by someone else while you edited it (it is now version 2)" in html and "Mine, typed." in html
+    db.session.refresh(question)
+    assert question.current_version.number == 2 and question.current_version.data["rationale"] == "Theirs."
+
+
 def test_saving_unchanged_makes_no_version(instructor, db):
     question = db.session.scalar(select(Question).where(Question.slug == "mx-tf"))
     assert _post(instructor, URL.format(bank="mixed") + "/mx-tf", authoring.question_values(question)).status_code == 302
