@@ -135,6 +135,9 @@ def test_editing_a_drawn_question_makes_a_new_version_and_the_old_attempt_keeps_
     assert "as amended" in editor_page
     # The item statistics of the version the attempt drew, and the versions with their attempts.
     assert "Item statistics" in editor_page and "No finished attempt has drawn" not in editor_page
+    [item] = authoring.item_statistics(question)  # the version the attempt drew, answered right
+    assert (item.version_number, item.n, item.facility) == (1, 1, 1.0)
+    assert [(v.number, v.attempts, v.current) for v in authoring.version_rows(question)] == [(2, 0, True), (1, 1, False)]
 
 
 def test_a_save_over_someone_elses_is_refused_and_keeps_what_was_typed(instructor, db, world, clock):
