@@ -20,7 +20,7 @@ from lms.content.schemas import DIFFICULTIES, EXAM
 from lms.exams.draw import load_candidates
 from lms.extensions import db
 from lms.markdown import render_markdown
-from lms.models import Exam, ExamVersion, QuestionBank
+from lms.models import Exam, ExamVersion, Question, QuestionBank
 
 EXTRA_CELLS = 3  # blank cell rows the form offers beyond the blueprint's own
 # The settings the form edits, in the exam file's words (docs/CONTENT_FORMAT.md), and how each is read.
@@ -97,10 +97,13 @@ def blueprint_from(exam: Exam, values) -> dict:
 
 def _banks(cells: list[dict]) -> dict[str, BankSpec]:
     """The banks the cells name, holding the questions the draw can use (active, in banks in force)."""
+    candidates = load_candidates(cells)
+    slugs = dict(db.session.execute(select(Question.id, Question.slug)
+                                    .where(Question.id.in_([c.question_id for c in candidates]))).all())
     banks: dict[str, BankSpec] = {}
-    for c in load_candidates(cells):
+    for c in candidates:
         banks.setdefault(c.bank, BankSpec(c.bank, "", "", [], {}, "")).questions.append(
-            {"id": str(c.question_id), "objective": c.objective, "difficulty": c.difficulty})
+            {"id": slugs[c.question_id], "objective": c.objective, "difficulty": c.difficulty})
     return banks
 
 
@@ -119,7 +122,13 @@ def blueprint_problems_of(data: dict) -> list[tuple[int | None, str]]:
             problems.append((index, f"objective '{cell['objective']}' is not declared by any module"))
     if problems:
         return problems
-    return list(blueprint_problems(data, _banks(data["draw"])))
+    banks = _banks(data["draw"])
+    problems = list(blueprint_problems(data, banks))
+    if not problems and "standard_setting" in data:  # the record a panel's cut was set with must still hold
+        pools = cell_pools(data["draw"], banks)
+        problems = [(None, message) for _, message in
+                    check.standard_setting_problems(data["draw"], data["standard_setting"], pools)]
+    return problems
 
 
 @dataclass

@@ -432,25 +432,29 @@ CUT_TOLERANCE = 0.5  # percentage points between a recorded cut and the one its 
 def _check_standard_setting(c: _Collector, catalog: Catalog, rel: str, data: LineDict) -> None:
     """The panel's ratings rate questions this exam can draw, one per rater, and give the recorded cut."""
     record = data["standard_setting"]
-    ratings, raters = record["ratings"], record["raters"]
     pools = cell_pools(plain(data["draw"]), catalog.banks)
+    for key, message in standard_setting_problems(plain(data["draw"]), plain(record), pools):
+        c.add(rel, record.line_of("cut") if key is None else record["ratings"].line_of(key), message)
+
+
+def standard_setting_problems(cells: list[dict], record: dict, pools: list[list[str]]) -> list[tuple[str | None, str]]:
+    """Why an exam's standard-setting record does not hold for its cells (``pools``: the question ids each
+    cell can draw): (the rated question id, or None for the cut; the message)."""
+    ratings, raters = record["ratings"], record["raters"]
     drawable = {qid for pool in pools for qid in pool}
-    ok = True
+    problems = []
     for qid, values in ratings.items():
-        line = ratings.line_of(qid)
         if qid not in drawable:
-            c.add(rel, line, f"standard_setting rates '{qid}', which this exam cannot draw")
-            ok = False
+            problems.append((qid, f"standard_setting rates '{qid}', which this exam cannot draw"))
         if len(values) != len(raters):
-            c.add(rel, line, f"standard_setting: '{qid}' has {len(values)} rating(s) for {len(raters)} rater(s)")
-            ok = False
-    if not ok:
-        return
-    result = angoff_result(plain(data["draw"]), pools, list(raters), plain(ratings))
+            problems.append((qid, f"standard_setting: '{qid}' has {len(values)} rating(s) for {len(raters)} rater(s)"))
+    if problems:
+        return problems
+    result = angoff_result(cells, pools, list(raters), ratings)
     if abs(result.cut - record["cut"]) > CUT_TOLERANCE:
-        c.add(rel, record.line_of("cut"),
-              f"standard_setting: the recorded cut {record['cut']:g} does not follow from the ratings "
-              f"({result.cut:.1f})")
+        problems.append((None, f"standard_setting: the recorded cut {record['cut']:g} does not follow from the "
+                               f"ratings ({result.cut:.1f})"))
+    return problems
 
 
 def check_content(root) -> tuple[Catalog, list[ContentError]]:

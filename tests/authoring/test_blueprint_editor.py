@@ -133,3 +133,19 @@ def test_a_save_over_someone_elses_is_refused(instructor, db, world, clock):
     assert "was saved by someone else while you edited it (it is now version 2)" in response.get_data(as_text=True)
     db.session.refresh(exam)
     assert exam.current_version.blueprint["pass_mark"] == 65
+
+
+def test_a_standard_setting_record_must_still_hold(db, world):
+    """A panel's cut follows from its ratings and the cells' counts: changing them is refused in the words of
+    lms content check until the panel's record is set again."""
+    data = dict(_exam(db, "fixed-exam").current_version.blueprint, no_repeats=False,
+                draw=[{"bank": "fixed", "count": 1}, {"bank": "pool", "objective": "AG-1.2", "count": 1}])
+    ratings = {**{f"fx-{n}": [0.9] for n in range(1, 7)}, **{f"pl-{n}": [0.5] for n in range(1, 5)}}
+    data["standard_setting"] = {"method": "modified-angoff", "date": "2026-01-05", "raters": ["R1"],
+                                "ratings": ratings, "cut": 70}
+    assert blueprints.blueprint_problems_of(data) == []
+    heavier = dict(data, draw=[dict(data["draw"][0], count=3), data["draw"][1]])
+    assert blueprints.blueprint_problems_of(heavier) == [
+        (None, "standard_setting: the recorded cut 70 does not follow from the ratings (80.0)")]
+    narrower = dict(data, draw=[data["draw"][0], dict(data["draw"][1], objective="AG-1.1")])
+    assert (None, "standard_setting rates 'pl-1', which this exam cannot draw") in blueprints.blueprint_problems_of(narrower)
