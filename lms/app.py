@@ -38,6 +38,7 @@ from lms.views import (
     registry,
     results,
     standard_setting,
+    studio_questions,
     verify,
 )
 from lms.views.navigation import navigation_for
@@ -113,7 +114,7 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
-                   nominations, program, challenges, standard_setting):
+                   nominations, program, challenges, standard_setting, studio_questions):
         app.register_blueprint(module.bp)
 
 

@@ -28,6 +28,24 @@ def cell_pools(cells: list[dict], banks: dict[str, BankSpec]) -> list[list[str]]
     return pools
 
 
+def draw_rounds(blueprint: dict) -> int:
+    """How many attempts the blueprint must serve without repeats: all it allows, or one when it repeats."""
+    return blueprint["attempts"] if blueprint.get("no_repeats", False) else 1
+
+
+def blueprint_problems(blueprint: dict, banks: dict[str, BankSpec]) -> list[tuple[int, str]]:
+    """Why cells of an exam (its file's values) cannot be drawn: (cell index, what ``lms content check`` says)."""
+    rounds = draw_rounds(blueprint)
+    problems = []
+    for index, needed, found in blueprint_shortfall(blueprint["draw"], banks, rounds):
+        cell = blueprint["draw"][index]
+        why = f" for {rounds} attempts without repeats" if rounds > 1 else ""
+        message = (f"cannot draw {cell['count']} question(s) ({describe_cell(cell)}){why}: needs {needed} active, "
+                   f"has {found} (counting questions shared with other cells once)")
+        problems.append((index, message))
+    return problems
+
+
 def blueprint_shortfall(cells: list[dict], banks: dict[str, BankSpec], rounds: int) -> list[tuple[int, int, int]]:
     """Cells that cannot be filled ``rounds`` times over with distinct questions.
 

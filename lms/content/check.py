@@ -11,7 +11,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from lms.content import schemas
-from lms.content.blueprints import blueprint_shortfall, cell_pools, describe_cell
+from lms.content.blueprints import blueprint_problems, blueprint_shortfall, cell_pools, describe_cell
 from lms.content.catalog import (
     EXAM_DEFAULTS, BankSpec, Catalog, ContentError, ExamSpec, ModuleSpec, TrackSpec, content_hash, plain,
 )
@@ -287,7 +287,37 @@ def normalize_stem(stem: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", stem.lower()).split())
 
 
-def _check_question(c: _Collector, rel: str, q: LineDict, objectives: dict[str, str]) -> None:
+def _lined(value):
+    """Plain data as the YAML reader gives it (mappings and lists that know lines; here all line 0)."""
+    if isinstance(value, dict):
+        mapping = LineDict({k: _lined(v) for k, v in value.items()})
+        return mapping
+    if isinstance(value, list):
+        items = LineList(_lined(v) for v in value)
+        items.item_lines = [0] * len(items)
+        return items
+    return value
+
+
+def exam_problems(exam: dict) -> list[str]:
+    """What ``lms content check`` says of an exam's values given as plain data (the browser's blueprint
+    editor) against the exam schema; messages without a file or line."""
+    c = _Collector(Path("."))
+    c.schema("", _lined(exam), schemas.EXAM)
+    return [error.message for error in c.errors]
+
+
+def question_problems(question: dict, objectives) -> list[str]:
+    """What ``lms content check`` says of one question given as plain data (the browser's question editor):
+    the schema, then its objective and its type's own rules; messages without a file or line."""
+    c = _Collector(Path("."))
+    q = _lined(question)
+    if c.schema("", q, schemas.QUESTION):
+        _check_question(c, "", q, objectives)
+    return [error.message for error in c.errors]
+
+
+def _check_question(c: _Collector, rel: str, q: LineDict, objectives) -> None:
     if q["objective"] not in objectives:
         c.add(rel, q.line_of("objective"), f"question '{q['id']}': objective '{q['objective']}' is not declared by any module")
     for line, message in QUESTION_TYPES[q["type"]].validate(q):
@@ -334,21 +364,35 @@ def _read_banks(c: _Collector, catalog: Catalog) -> None:
     _check_stems(c, stems)
 
 
+def stem_clash(stem: str, other: str, matcher: SequenceMatcher | None = None) -> str | None:
+    """"the same" or "nearly the same" when two normalized stems are (nearly) equal, else None. ``matcher``
+    holds ``other`` as its second sequence (its index built once when one stem meets many)."""
+    if stem == other:
+        return "the same"
+    shorter, longer = sorted((len(stem), len(other)))
+    if longer and shorter / longer < NEAR_DUPLICATE_RATIO:
+        return None
+    matcher = matcher or SequenceMatcher(None, "", other, autojunk=False)
+    matcher.set_seq1(stem)
+    if matcher.real_quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO \
+            and matcher.ratio() >= NEAR_DUPLICATE_RATIO:
+        return "nearly the same"
+    return None
+
+
+def stem_problem(qid: str, clash: str, oid: str, where: str) -> str:
+    """The words for a stem that clashes with another question's."""
+    return f"question '{qid}' has {clash} stem as '{oid}' ({where})"
+
+
 def _check_stems(c: _Collector, stems) -> None:
     """Duplicate or near-duplicate stems across all banks."""
     matchers = []  # one per stem, as the second sequence: its index is built once, not once per pair
     for i, (stem, qid, rel, line) in enumerate(stems):
         for (other, oid, orel, oline), matcher in zip(stems[:i], matchers):
-            if stem == other:
-                c.add(rel, line, f"question '{qid}' has the same stem as '{oid}' ({orel}:{oline})")
-                continue
-            shorter, longer = sorted((len(stem), len(other)))
-            if longer and shorter / longer < NEAR_DUPLICATE_RATIO:
-                continue
-            matcher.set_seq1(stem)
-            if matcher.real_quick_ratio() >= NEAR_DUPLICATE_RATIO and matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO \
-                    and matcher.ratio() >= NEAR_DUPLICATE_RATIO:
-                c.add(rel, line, f"question '{qid}' has nearly the same stem as '{oid}' ({orel}:{oline})")
+            clash = stem_clash(stem, other, matcher)
+            if clash:
+                c.add(rel, line, stem_problem(qid, clash, oid, f"{orel}:{oline}"))
         matchers.append(SequenceMatcher(None, "", stem, autojunk=False))
 
 
@@ -376,14 +420,8 @@ def _check_blueprint(c: _Collector, catalog: Catalog, rel: str, data: LineDict) 
             ok = False
     if not ok:
         return
-    rounds = data["attempts"] if data.get("no_repeats", False) else 1
-    for index, needed, found in blueprint_shortfall(plain(data["draw"]), catalog.banks, rounds):
-        cell = data["draw"][index]
-        what = describe_cell(cell)
-        why = f" for {rounds} attempts without repeats" if rounds > 1 else ""
-        c.add(rel, data["draw"].item_lines[index],
-              f"cannot draw {cell['count']} question(s) ({what}){why}: needs {needed} active, has {found} "
-              "(counting questions shared with other cells once)")
+    for index, message in blueprint_problems(plain(data), catalog.banks):
+        c.add(rel, data["draw"].item_lines[index], message)
     if "standard_setting" in data:
         _check_standard_setting(c, catalog, rel, data)
 
@@ -394,25 +432,29 @@ CUT_TOLERANCE = 0.5  # percentage points between a recorded cut and the one its 
 def _check_standard_setting(c: _Collector, catalog: Catalog, rel: str, data: LineDict) -> None:
     """The panel's ratings rate questions this exam can draw, one per rater, and give the recorded cut."""
     record = data["standard_setting"]
-    ratings, raters = record["ratings"], record["raters"]
     pools = cell_pools(plain(data["draw"]), catalog.banks)
+    for key, message in standard_setting_problems(plain(data["draw"]), plain(record), pools):
+        c.add(rel, record.line_of("cut") if key is None else record["ratings"].line_of(key), message)
+
+
+def standard_setting_problems(cells: list[dict], record: dict, pools: list[list[str]]) -> list[tuple[str | None, str]]:
+    """Why an exam's standard-setting record does not hold for its cells (``pools``: the question ids each
+    cell can draw): (the rated question id, or None for the cut; the message)."""
+    ratings, raters = record["ratings"], record["raters"]
     drawable = {qid for pool in pools for qid in pool}
-    ok = True
+    problems = []
     for qid, values in ratings.items():
-        line = ratings.line_of(qid)
         if qid not in drawable:
-            c.add(rel, line, f"standard_setting rates '{qid}', which this exam cannot draw")
-            ok = False
+            problems.append((qid, f"standard_setting rates '{qid}', which this exam cannot draw"))
         if len(values) != len(raters):
-            c.add(rel, line, f"standard_setting: '{qid}' has {len(values)} rating(s) for {len(raters)} rater(s)")
-            ok = False
-    if not ok:
-        return
-    result = angoff_result(plain(data["draw"]), pools, list(raters), plain(ratings))
+            problems.append((qid, f"standard_setting: '{qid}' has {len(values)} rating(s) for {len(raters)} rater(s)"))
+    if problems:
+        return problems
+    result = angoff_result(cells, pools, list(raters), ratings)
     if abs(result.cut - record["cut"]) > CUT_TOLERANCE:
-        c.add(rel, record.line_of("cut"),
-              f"standard_setting: the recorded cut {record['cut']:g} does not follow from the ratings "
-              f"({result.cut:.1f})")
+        problems.append((None, f"standard_setting: the recorded cut {record['cut']:g} does not follow from the "
+                               f"ratings ({result.cut:.1f})"))
+    return problems
 
 
 def check_content(root) -> tuple[Catalog, list[ContentError]]:

@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 
 from lms.content.check import normalize_stem
 
-from lms.content.blueprints import blueprint_shortfall, cell_pools, describe_cell
+from lms.content.blueprints import blueprint_shortfall, cell_pools, describe_cell, draw_rounds
 
 from lms.content.catalog import Catalog, ContentError
 from lms.content.standard_setting import angoff_result
@@ -133,8 +133,9 @@ def _words(stem: str) -> list[str]:
     return normalize_stem(stem).split()
 
 
-def _similar_stem_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning]:
-    """Stems alike across different banks, unless the questions are declared one family.
+def _similar_stem_warnings(catalog: Catalog, rules: QualityRules, only: str | None = None) -> list[ContentWarning]:
+    """Stems alike across different banks, unless the questions are declared one family (``only``: the
+    pairs one question is part of).
 
     Compared word by word (a few hundred stems pair up in well under a second that way; character by
     character, English text looks alike to the quick filters and every pair costs a full comparison).
@@ -143,6 +144,8 @@ def _similar_stem_warnings(catalog: Catalog, rules: QualityRules) -> list[Conten
     found = []
     for i, (words, q, bank) in enumerate(stems):
         for other, oq, obank in stems[:i]:
+            if only is not None and only != q["id"] and only != oq["id"]:
+                continue
             if obank.id == bank.id or (q.get("family") and q.get("family") == oq.get("family")):
                 continue
             shorter, longer = sorted((len(words), len(other)))
@@ -168,7 +171,7 @@ def _exam_warnings(catalog: Catalog, rules: QualityRules) -> list[ContentWarning
                 exam.path, 1, f"exam '{exam.id}' draws {items} questions; an exam that counts toward "
                               f"certification draws at least {rules.min_exam_items}"))
         found += _standard_setting_warnings(catalog, exam, certifying=exam.id in certifying)
-        rounds = exam.data["attempts"] if exam.data["no_repeats"] else 1
+        rounds = draw_rounds(exam.data)
         spare = [dict(cell, count=cell["count"] * rounds + rules.spare_items_per_cell) for cell in cells]
         for index, needed, available in blueprint_shortfall(spare, catalog.banks, 1):
             cell = cells[index]
@@ -199,6 +202,16 @@ def _standard_setting_warnings(catalog: Catalog, exam, *, certifying: bool) -> l
         found.append(ContentWarning(exam.path, 1, f"exam '{exam.id}': the panel did not rate {len(result.unrated)} "
                                                   f"question(s) it can draw: {shown}"))
     return found
+
+
+def question_warnings(catalog: Catalog, bank_id: str, question_id: str, *,
+                      rules: QualityRules = RULES) -> list[ContentWarning]:
+    """The warnings of a validated catalog that concern one question: its own (negative stem, "all of the
+    above"), its bank's that count it (key position and length, true/false balance), stems much like its own."""
+    bank = catalog.banks[bank_id]
+    found = _bank_warnings(Catalog(banks={bank_id: bank}), rules) + _similar_stem_warnings(catalog, rules, question_id)
+    named, bank_wide = f"'{question_id}'", f"bank '{bank_id}'"
+    return sorted(w for w in found if named in w.message or w.message.startswith(bank_wide))
 
 
 def track_online_minutes(catalog: Catalog, track) -> int:

@@ -261,6 +261,29 @@ def exam_statistics(exam_id: int, *, enrollment_ids=None) -> ExamStatistics:
     )
 
 
+def question_statistics(question_id: int) -> list[ItemStats]:
+    """One question's item statistics, one per version, over every finished attempt (of any exam) that drew
+    it: the figures the question editor shows beside the question, computed as the exam's item analysis does."""
+    rows = db.session.execute(
+        select(AttemptQuestion.attempt_id, AttemptQuestion.question_version_id, AttemptQuestion.response,
+               AttemptQuestion.points, AttemptQuestion.max_points, AttemptQuestion.shown)
+        .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+        .where(AttemptQuestion.question_id == question_id, Attempt.status == "finished")
+    ).all()
+    if not rows:
+        return []
+    attempts = {row.id: row for row in db.session.execute(
+        select(Attempt.id, Attempt.points, Attempt.max_points).where(Attempt.id.in_({r.attempt_id for r in rows})))}
+    by_version = defaultdict(list)
+    for row in rows:
+        by_version[row.question_version_id].append(row)
+    versions = db.session.execute(
+        select(QuestionVersion, Question.slug).join(Question, Question.id == QuestionVersion.question_id)
+        .where(QuestionVersion.id.in_(list(by_version)))).all()
+    items = [_item(version, slug, by_version[version.id], attempts) for version, slug in versions]
+    return sorted(items, key=lambda item: item.version_number, reverse=True)
+
+
 def _partial_credit(version: QuestionVersion) -> bool:
     """True when the item can score between 0 and 1 (its type and settings say)."""
     return QUESTION_TYPES[version.qtype].partial_credit(version.data)

@@ -14,6 +14,8 @@ in the shown order, so neither the authored order nor the key can be read from t
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from lms.questions import editor
+
 MAX_TEXT = 500
 TEXT = {"type": "string", "minLength": 1}  # JSON Schema of a non-empty text
 # Keys of a question that are metadata, not content: changing them makes no new version.
@@ -130,6 +132,21 @@ class QuestionType:
         """Problems the schema cannot express: (line, message) pairs. ``q`` is the question as read,
         a mapping that knows its lines (``q.line``, ``q.line_of(key)``, a list's ``item_lines``)."""
         return ()
+
+    # -- the editor in the browser ----------------------------------------------------------------
+
+    def editor_fields(self) -> tuple:
+        """This type's fields in the question editor (editor.EditorField, editor.EditorRows), in order;
+        the fields every question has (stem, objective, rationale...) come before them."""
+        return ()
+
+    def from_editor(self, form) -> dict:
+        """This type's keys of a question, in the bank file format, from the editor's form values."""
+        return editor.read(self.editor_fields(), form)
+
+    def editor_values(self, question: dict) -> dict[str, str]:
+        """The editor's form values that show this type's keys of ``question``."""
+        return editor.write(self.editor_fields(), question)
 
     # -- a version in the database ----------------------------------------------------------------
 

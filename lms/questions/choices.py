@@ -1,7 +1,9 @@
 """What the two choice types share: authored choices with ids, shown in a shuffled order, some keyed."""
 from collections import Counter
+from string import ascii_lowercase
 
 from lms.questions.base import TEXT, ChoiceCount, Option, QuestionType, ReviewChoice
+from lms.questions.editor import CHECKBOX, EditorField, EditorRows
 
 CHOICE = {
     "type": "object",
@@ -44,6 +46,24 @@ class ChoiceQuestion(QuestionType):
     def validate_keys(self, q, keys):
         """Problems with how many choices are keyed (at least one is)."""
         return ()
+
+    def editor_fields(self):
+        return (EditorRows("choices", "Choices", (
+            EditorField(("id",), "Id", hint="a, b, c...: left blank, the next free letter"),
+            EditorField(("text",), "Choice"),
+            EditorField(("correct",), "Correct", CHECKBOX),
+            EditorField(("feedback",), "Feedback"),
+        ), rows=self.properties["choices"]["maxItems"], hint="Blank rows are left out."),)
+
+    def from_editor(self, form):
+        question = super().from_editor(form)
+        # A choice typed without an id gets the first letter no other choice uses.
+        free = iter(letter for letter in ascii_lowercase
+                    if letter not in {c.get("id") for c in question.get("choices", [])})
+        for choice in question.get("choices", []):
+            if "id" not in choice:
+                choice["id"] = next(free)
+        return question
 
     def render_feedback(self, question, render):
         return {c["id"]: render(c["feedback"]) for c in question["choices"]}

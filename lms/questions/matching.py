@@ -3,6 +3,7 @@ from collections import Counter
 from fractions import Fraction
 
 from lms.questions.base import TEXT, Grade, Option, QuestionType, ResponseInvalid, positions
+from lms.questions.editor import TEXTAREA, EditorField, EditorRows
 
 
 class Matching(QuestionType):
@@ -29,6 +30,11 @@ class Matching(QuestionType):
         "feedback": TEXT,
     }
     required = ("pairs", "feedback")
+
+    def editor_fields(self):
+        return (EditorRows("pairs", "Pairs", (EditorField(("prompt",), "Prompt"), EditorField(("answer",), "Its answer")),
+                           rows=self.properties["pairs"]["maxItems"], hint="Blank rows are left out."),
+                EditorField(("feedback",), "Feedback", TEXTAREA))
 
     def validate(self, q):
         answers = Counter(" ".join(p["answer"].lower().split()) for p in q["pairs"])

@@ -3,6 +3,7 @@ from fractions import Fraction
 
 from lms.questions.base import Grade, filled, positions
 from lms.questions.choices import CHOICE, ChoiceQuestion, choice_texts
+from lms.questions.editor import SELECT, EditorField
 
 
 class MultipleResponse(ChoiceQuestion):
@@ -19,6 +20,12 @@ class MultipleResponse(ChoiceQuestion):
         "scoring": {"enum": ["all_or_nothing", "partial"]},
     }
     required = ("choices", "scoring")
+
+    def editor_fields(self):
+        return (EditorField(("scoring",), "Scoring", SELECT, (
+            ("all_or_nothing", "All or nothing: the point only for exactly the correct choices"),
+            ("partial", "Partial credit: each correct choice earns part, each wrong pick takes part away"))),
+            *super().editor_fields())
 
     def validate_keys(self, q, keys):
         if len(keys) == len(q["choices"]):

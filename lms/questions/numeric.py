@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from lms.questions.base import TEXT, Grade
+from lms.questions.editor import NUMBER, TEXTAREA, EditorField
 from lms.questions.text import TypedAnswer
 
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
@@ -36,6 +37,14 @@ class Numeric(TypedAnswer):
         "feedback": TEXT,
     }
     required = ("feedback",)
+
+    def editor_fields(self):
+        return (EditorField(("answer",), "Answer", NUMBER, hint="Either an answer (with a tolerance) or a range."),
+                EditorField(("tolerance",), "Tolerance (±)", NUMBER),
+                EditorField(("range", 0), "Range from", NUMBER),
+                EditorField(("range", 1), "Range to", NUMBER),
+                EditorField(("unit",), "Unit", hint="For example: hours. A trainee may type it after the number."),
+                EditorField(("feedback",), "Feedback", TEXTAREA))
 
     def validate(self, q):
         has_answer, has_range = "answer" in q, "range" in q

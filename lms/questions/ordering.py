@@ -3,6 +3,7 @@ from fractions import Fraction
 from itertools import combinations
 
 from lms.questions.base import TEXT, Grade, QuestionType, ResponseInvalid, positions
+from lms.questions.editor import TEXTAREA, EditorField, EditorRows
 
 
 class Ordering(QuestionType):
@@ -36,6 +37,11 @@ class Ordering(QuestionType):
     }
     required = ("items", "feedback")
     scripts = ("js/ordering.js",)
+
+    def editor_fields(self):
+        return (EditorRows("items", "Items, in the correct order", (EditorField((), "Item"),),
+                           rows=self.properties["items"]["maxItems"], hint="Blank rows are left out."),
+                EditorField(("feedback",), "Feedback", TEXTAREA))
 
     def validate(self, q):
         seen = {}

@@ -3,6 +3,7 @@ import unicodedata
 from fractions import Fraction
 
 from lms.questions.base import TEXT, Grade
+from lms.questions.editor import CHECKBOX, LINES, TEXTAREA, EditorField
 from lms.questions.text import TypedAnswer
 
 
@@ -25,6 +26,13 @@ class ShortAnswer(TypedAnswer):
         "feedback": TEXT,
     }
     required = ("answers", "feedback")
+
+    def editor_fields(self):
+        return (EditorField(("answers",), "Accepted answers", LINES,
+                            hint="One per line. The first is the answer every review shows; the others "
+                                 "(other spellings) only staff see."),
+                EditorField(("case_sensitive",), "Capital letters matter", CHECKBOX),
+                EditorField(("feedback",), "Feedback", TEXTAREA))
 
     def grade(self, question, response):
         sensitive = bool(question.get("case_sensitive", False))

@@ -3,6 +3,7 @@ from collections import Counter
 from fractions import Fraction
 
 from lms.questions.base import TEXT, ChoiceCount, Grade, Option, QuestionType, ResponseInvalid, filled
+from lms.questions.editor import BOOLEAN, TEXTAREA, TRUE_FALSE, EditorField
 
 
 class TrueFalse(QuestionType):
@@ -21,6 +22,11 @@ class TrueFalse(QuestionType):
     required = ("answer", "feedback")
     key_is_true_or_false = True
     template = "exams/questions/radio.html"  # the single-choice radio list, with the options True and False
+
+    def editor_fields(self):
+        return (EditorField(("answer",), "The statement is", BOOLEAN, TRUE_FALSE),
+                EditorField(("feedback", "true"), "Feedback to the answer True", TEXTAREA),
+                EditorField(("feedback", "false"), "Feedback to the answer False", TEXTAREA))
 
     def render_feedback(self, question, render):
         return {k: render(v) for k, v in question["feedback"].items()}

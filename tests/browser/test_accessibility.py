@@ -45,7 +45,7 @@ from lms.cohorts.roster import create_cohort, enroll
 from lms.agencies.agencies import create_agency
 from lms.exams.attempts import submit_attempt
 from lms.extensions import db
-from lms.models import Certification, Role, Track
+from lms.models import Certification, Question, Role, Track
 from lms.agencies.nominations import check_nominee, nominate
 from tests.factories import answer_all, start
 
@@ -90,10 +90,12 @@ with app.app_context():
     assert not problems, problems
     nomination = nominate(nominee, mou=mou, actor=users["coordinator"], now=now)
     db.session.commit()
+    question = db.session.scalar(select(Question).where(Question.status == "active").order_by(Question.id))
     print(json.dumps({
         "agency": agency.id, "mou": mou.id, "cohort": cohort.id, "nomination": nomination.id,
         "exam": exams[0], "module": modules[0], "open_attempt": open_attempt.id, "finished_attempt": finished.id,
         "trainee": users["trainee"].id, "certified": users["certified"].id,
+        "bank": question.bank.slug, "question": question.slug, "qtype": question.current_version.qtype,
         "number": db.session.scalar(select(Certification.number).where(Certification.user_id == users["certified"].id)),
         "code": db.session.scalar(select(Certification.verification_code)
                                   .where(Certification.user_id == users["certified"].id)),
@@ -126,6 +128,15 @@ PAGES = {
     "results.attempt_detail": ("instructor", lambda d: f"/results/attempts/{d['finished_attempt']}"),
     "results.trainee": ("instructor", lambda d: f"/results/cohorts/{d['cohort']}/trainees/{d['certified']}"),
     "error.403": ("instructor", lambda d: "/registry"),
+    "studio_questions.bank_list": ("instructor", lambda d: "/studio/banks"),
+    "studio_questions.bank_detail": ("instructor", lambda d: f"/studio/banks/{d['bank']}"),
+    "studio_questions.new_question": ("instructor",
+                                      lambda d: f"/studio/banks/{d['bank']}/questions/new?type={d['qtype']}"),
+    "studio_questions.edit_question": ("instructor", lambda d: f"/studio/banks/{d['bank']}/questions/{d['question']}"),
+    "studio_questions.retire_question": ("instructor",  # a confirmation page
+                                         lambda d: f"/studio/banks/{d['bank']}/questions/{d['question']}/retire"),
+    "studio_questions.exam_list": ("instructor", lambda d: "/studio/exams"),
+    "studio_questions.edit_exam": ("instructor", lambda d: f"/studio/exams/{d['exam']}"),
     "program.dashboard": ("coordinator", lambda d: "/program"),
     "program.people": ("coordinator", lambda d: f"/program/people?group=nominated&agency_id={d['agency']}"),
     "nominations.nomination_list": ("coordinator", lambda d: "/nominations"),

@@ -171,6 +171,24 @@ ROUTES: dict[tuple[str, str], Route] = {
         MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/exams/mixed-exam/extra-attempt"),
     ("results.multiplier", "POST"): Route(
         MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/multiplier"),
+    # Authoring: question banks, the question editor, exam blueprints.
+    ("studio_questions.bank_list", "GET"): Route(MANAGERS, lambda w: "/studio/banks"),
+    ("studio_questions.bank_detail", "GET"): Route(MANAGERS, lambda w: "/studio/banks/mixed"),
+    ("studio_questions.new_question", "GET"): Route(MANAGERS, lambda w: "/studio/banks/mixed/questions/new?type=single"),
+    ("studio_questions.new_question", "POST"): Route(
+        MANAGERS, lambda w: "/studio/banks/mixed/questions/new?type=single"),
+    ("studio_questions.edit_question", "GET"): Route(MANAGERS, lambda w: "/studio/banks/mixed/questions/mx-single"),
+    ("studio_questions.edit_question", "POST"): Route(MANAGERS, lambda w: "/studio/banks/mixed/questions/mx-single"),
+    ("studio_questions.retire_question", "GET"): Route(
+        MANAGERS, lambda w: "/studio/banks/mixed/questions/mx-single/retire"),  # confirmation
+    ("studio_questions.retire_question", "POST"): Route(
+        MANAGERS, lambda w: "/studio/banks/mixed/questions/mx-single/retire"),
+    ("studio_questions.reinstate_question", "POST"): Route(
+        MANAGERS, lambda w: "/studio/banks/mixed/questions/mx-single/reinstate"),
+    ("studio_questions.exam_list", "GET"): Route(MANAGERS, lambda w: "/studio/exams"),
+    ("studio_questions.edit_exam", "GET"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam"),
+    ("studio_questions.edit_exam", "POST"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam"),
+    ("studio_questions.check_exam", "POST"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam/check"),
 }
 
 GET_ROUTES = {k: r for k, r in ROUTES.items() if k[1] == "GET"}
