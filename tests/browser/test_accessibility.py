@@ -135,6 +135,9 @@ PAGES = {
     "studio_questions.edit_question": ("instructor", lambda d: f"/studio/banks/{d['bank']}/questions/{d['question']}"),
     "studio_questions.retire_question": ("instructor",  # a confirmation page
                                          lambda d: f"/studio/banks/{d['bank']}/questions/{d['question']}/retire"),
+    "challenges.queue": ("instructor", lambda d: "/challenges"),
+    "standard_setting.index": ("instructor", lambda d: "/standard-setting"),
+    "standard_setting.rating_page": ("instructor", lambda d: f"/standard-setting/exams/{d['exam']}"),
     "studio_questions.exam_list": ("instructor", lambda d: "/studio/exams"),
     "studio_questions.edit_exam": ("instructor", lambda d: f"/studio/exams/{d['exam']}"),
     "program.dashboard": ("coordinator", lambda d: "/program"),
