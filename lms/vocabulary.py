@@ -51,6 +51,7 @@ EVENTS = {
     "cohort.create": "Cohort created",
     "cohort.open_week": "Week opened early",
     "content.sync": "Course content loaded",
+    "content.export": "Course content written to files",
     "database.backup": "Database backed up",
     "database.restore": "Database restored",
     "enrollment.create": "Trainee enrolled",

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from lms.audit import record_event
 from lms.content.catalog import EXAM_DEFAULTS, content_hash
+from lms.content.sync_state import question_file_hash, record_items
 from lms.extensions import db
 from lms.models import ContentSyncState, Exam, ExamVersion, Module, ModuleVersion, Question, QuestionBank, \
     QuestionVersion, Track
@@ -83,7 +84,7 @@ def dump_yaml(data) -> str:
 
 # -- each kind of file ----------------------------------------------------------------------------
 
-def module_file(module: Module, version: ModuleVersion) -> tuple[str, str]:
+def module_file(module: Module, version: ModuleVersion) -> tuple[str, dict, str]:
     """(path, text) of a module's current version: its front matter as read when it came from a file,
     else its columns over the front matter of its latest version that did."""
     front = version.front_matter
@@ -96,7 +97,7 @@ def module_file(module: Module, version: ModuleVersion) -> tuple[str, str]:
             front["annex"] = module.is_annex
     path = version.source_path if version.source_path.startswith("curriculum/") else \
         f"curriculum/modules/{module.slug}.md"
-    return path, f"---\n{dump_yaml(ordered(front, MODULE_KEYS))}---\n{version.body_md}"
+    return path, ordered(front, MODULE_KEYS), version.body_md
 
 
 def track_data(track: Track) -> dict:
@@ -153,24 +154,33 @@ def _published(model, version_model):
         .where(model.retired_at.is_(None)).order_by(model.slug)).all()
 
 
-def content_files() -> dict[str, str]:
-    """Every content file the database's published content makes: path -> text."""
-    files = {}
+def content_files() -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, str]]]:
+    """Every content file the database's published content makes (path -> text), and each item's part of
+    them as a sync would record it ((kind, id) -> (path, hash), lms/content/sync_state.py)."""
+    files, items = {}, {}
     for module, version in _published(Module, ModuleVersion):
-        path, text = module_file(module, version)
-        files[path] = text
+        path, front, body = module_file(module, version)
+        files[path] = f"---\n{dump_yaml(front)}---\n{body}"
+        items["module", module.slug] = (path, content_hash({"front": front, "body": body}))
     for track in db.session.scalars(select(Track).where(Track.retired_at.is_(None)).order_by(Track.slug)):
-        files[f"curriculum/tracks/{track.slug}.yml"] = dump_yaml(track_data(track))
+        path, data = f"curriculum/tracks/{track.slug}.yml", track_data(track)
+        files[path] = dump_yaml(data)
+        items["track", track.slug] = (path, content_hash(data))
     for bank in db.session.scalars(select(QuestionBank).where(QuestionBank.retired_at.is_(None))
                                    .order_by(QuestionBank.slug)):
         path = bank.source_path if bank.source_path.startswith("question_banks/") else \
             f"question_banks/{bank.slug}.yml"
-        files[path] = dump_yaml(bank_file_data(bank))
+        data = bank_file_data(bank)
+        files[path] = dump_yaml(data)
+        items["bank", bank.slug] = (path, content_hash({"title": bank.title, "description": bank.description or ""}))
+        for question in data["questions"]:
+            items["question", question["id"]] = (path, question_file_hash(question, bank.slug))
     for exam, version in _published(Exam, ExamVersion):
         path = version.source_path if version.source_path.startswith("curriculum/exams/") else \
             f"curriculum/exams/{exam.slug}.yml"
         files[path] = dump_yaml(exam_data(exam, version))
-    return files
+        items["exam", exam.slug] = (path, content_hash(version.blueprint))
+    return files, items
 
 
 def existing_content_files(root: Path) -> set[str]:
@@ -184,9 +194,10 @@ def existing_content_files(root: Path) -> set[str]:
 
 def export_content(root, *, actor, now, prune: bool = False) -> ExportReport:
     """Write every published module, track, bank and exam under ``root``. Content files there that the
-    database does not hold are listed, or removed with ``prune`` (a sync would load them again). Audited."""
+    database does not hold are listed, or removed with ``prune`` (a sync would load them again). The sync
+    record then holds the files' hashes, so the next sync finds both sides unchanged. Audited."""
     root = Path(root)
-    files = content_files()
+    files, items = content_files()
     report = ExportReport(stale=sorted(existing_content_files(root) - set(files)))
     for rel, text in sorted(files.items()):
         target = root / rel
@@ -197,6 +208,7 @@ def export_content(root, *, actor, now, prune: bool = False) -> ExportReport:
     if prune:
         for rel in report.stale:
             (root / rel).unlink()
+    record_items(items, now, forget_others=False)  # the files now hold the database's versions
     record_event("content.export", actor=actor, object_type="content", now=now,
                  details={"files": len(files), "written": len(report.written), "stale": len(report.stale),
                           "pruned": prune})

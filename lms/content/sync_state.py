@@ -169,18 +169,24 @@ def plan_sync(catalog: Catalog, keep: str | None = None, only: set | None = None
     return plan
 
 
-def record_sync(catalog: Catalog, now) -> None:
-    """Remember what this sync saw: each file item's hash and the version now current; forget retired items."""
+def record_items(items: dict[tuple[str, str], tuple[str, str]], now, *, forget_others: bool) -> None:
+    """Remember each item's file path and hash with the database version now current; with
+    ``forget_others``, forget items not listed (retired with their file, or now the database's alone)."""
     states = {(s.kind, s.key): s for s in db.session.scalars(select(ContentSyncState))}
-    files = file_items(catalog)
     markers = database_markers()
-    for (kind, key), (path, digest) in files.items():
+    for (kind, key), (path, digest) in items.items():
         state = states.get((kind, key))
         if state is None:
             state = ContentSyncState(kind=kind, key=key)
             db.session.add(state)
         state.path, state.file_hash, state.version_marker, state.synced_at = path, digest, markers[kind, key], now
-    for (kind, key), state in states.items():
-        if (kind, key) not in files:
-            db.session.delete(state)  # retired with its file, or now the database's alone
+    if forget_others:
+        for (kind, key), state in states.items():
+            if (kind, key) not in items:
+                db.session.delete(state)
     db.session.flush()
+
+
+def record_sync(catalog: Catalog, now) -> None:
+    """Remember what this sync saw: each file item's hash and the version now current."""
+    record_items(file_items(catalog), now, forget_others=True)
