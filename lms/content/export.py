@@ -36,6 +36,11 @@ TRACK_KEYS = ("id", "title", "audience", "weeks", "length", "hours", "no_repeats
 EXAM_KEYS = ("id", "title", "description", "pass_mark", "time_limit_minutes", "attempts", "cooldown_hours",
              "shuffle_questions", "shuffle_choices", "navigation", "per_page", "no_repeats", "review", "draw",
              "standard_setting")
+# The order of the keys of nested mappings (a choice, a blueprint cell, a week, a panel's record); the
+# database keeps JSON with sorted keys, so the files' order is restored from here.
+NESTED_KEYS = ("id", "week", "title", "prompt", "text", "answer", "correct", "feedback", "bank", "objective",
+               "difficulty", "count", "online", "classroom", "validity_years", "modules", "exams", "show", "when",
+               "method", "date", "note", "raters", "ratings", "cut")
 FLOW_WIDTH = 100  # a list or mapping of plain values shorter than this is written on one line
 
 
@@ -52,10 +57,28 @@ def ordered(data: dict, keys) -> dict:
     return {**{k: data[k] for k in keys if k in data}, **{k: v for k, v in data.items() if k not in keys}}
 
 
+def tidy(value):
+    """Nested mappings in NESTED_KEYS order, at every depth below the one given."""
+    if isinstance(value, dict):
+        return {k: _tidy_nested(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [tidy(v) for v in value]
+    return value
+
+
+def _tidy_nested(value):
+    if isinstance(value, dict):
+        return tidy(ordered(value, NESTED_KEYS))
+    if isinstance(value, list):
+        return [_tidy_nested(v) for v in value]
+    return value
+
+
 # -- YAML in the style of the bundled files ----------------------------------------------------------
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)  # list items indented under their key
 
 
 def _scalar(value) -> bool:
@@ -67,12 +90,13 @@ def _short(values) -> bool:
 
 
 def _represent_str(dumper, value: str):
-    style = "|" if "\n" in value.rstrip("\n") else None
+    style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
 def _represent_list(dumper, value: list):
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=bool(value) and _short(value))
+    flow = bool(value) and all(_scalar(v) and "\n" not in str(v) for v in value)  # a list of plain values
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
 
 
 def _represent_dict(dumper, value: dict):
@@ -88,7 +112,7 @@ _Dumper.add_representer(dict, _represent_dict)
 def dump_yaml(data) -> str:
     """YAML for a content file: keys in the given order, short lists and mappings on one line, long
     texts as literal blocks."""
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=FLOW_WIDTH + 20)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096)
 
 
 # -- each kind of file ----------------------------------------------------------------------------
@@ -106,13 +130,13 @@ def module_file(module: Module, version: ModuleVersion) -> tuple[str, dict, str]
             front["annex"] = module.is_annex
     path = version.source_path if version.source_path.startswith("curriculum/") else \
         f"curriculum/modules/{module.slug}.md"
-    return path, ordered(front, MODULE_KEYS), version.body_md
+    return path, tidy(ordered(front, MODULE_KEYS)), version.body_md
 
 
 def track_data(track: Track) -> dict:
     """A track's file values: as read when its hash still matches them, else from its columns."""
     if track.source_data is not None and content_hash(track.source_data) == track.content_hash:
-        return ordered(track.source_data, TRACK_KEYS)
+        return tidy(ordered(track.source_data, TRACK_KEYS))
     weeks: dict[int, dict] = {}
     for item in track.items:
         week = weeks.setdefault(item.week, {"week": item.week, "title": item.week_title})
@@ -125,7 +149,7 @@ def track_data(track: Track) -> dict:
             "schedule": [weeks[w] for w in sorted(weeks)]}
     if track.online_hours is not None:
         data["hours"] = {"online": track.online_hours, "classroom": track.classroom_hours or 0}
-    return ordered(data, TRACK_KEYS)
+    return tidy(ordered(data, TRACK_KEYS))
 
 
 def exam_data(exam: Exam, version: ExamVersion) -> dict:
@@ -133,7 +157,7 @@ def exam_data(exam: Exam, version: ExamVersion) -> dict:
     data = {k: v for k, v in version.blueprint.items() if EXAM_DEFAULTS.get(k, object()) != v}
     if "review" in data:
         data["review"] = {k: v for k, v in data["review"].items() if EXAM_DEFAULTS["review"].get(k) != v}
-    return ordered(data, EXAM_KEYS)
+    return tidy(ordered(data, EXAM_KEYS))
 
 
 def bank_file_data(bank: QuestionBank) -> dict:
@@ -149,7 +173,7 @@ def bank_file_data(bank: QuestionBank) -> dict:
             continue
         meta = {"id": question.slug, "status": question.status if question.status != "active" else None,
                 "family": question.family}
-        questions.append(QUESTION_TYPES[version.qtype].file_entry(meta, version.data))
+        questions.append(tidy(QUESTION_TYPES[version.qtype].file_entry(meta, version.data)))
     data = {"id": bank.slug, "title": bank.title}
     if bank.description:
         data["description"] = bank.description
