@@ -16,7 +16,8 @@ SITE_MAP = (
     ("Certification", (("registry.registry", "Registry"), ("registry.due", "Due for refresher"),
                        ("registry.passlist", "Pass list"))),
     ("Training", (("cohorts.cohort_list", "Cohorts"), ("results.index", "Results"),
-                  ("challenges.queue", "Challenges"), ("standard_setting.index", "Standard setting"))),
+                  ("challenges.queue", "Challenges"), ("standard_setting.index", "Standard setting"),
+                  ("interchange.bank_list", "Question banks"))),
     ("Administration", (("admin.users", "Accounts"), ("admin.access_review", "Access review"),
                         ("admin.audit", "Audit log"))),
 )
