@@ -21,7 +21,7 @@ def header_items(html: str) -> list[str]:
 
 @pytest.mark.parametrize("role, expected", [
     (Role.TRAINEE, ["My course", "My certificates"]),
-    (Role.INSTRUCTOR, ["Cohorts", "Results", "Challenges", "Standard setting"]),
+    (Role.INSTRUCTOR, ["Cohorts", "Results", "Challenges", "Standard setting", "Question banks"]),
     (Role.COORDINATOR, ["Program", "Certification", "Training"]),
     (Role.STAFF, ["Program", "Certification", "Training", "Audit log"]),
     (Role.ADMIN, ["Program", "Certification", "Training", "Administration"]),
