@@ -50,6 +50,8 @@ EVENTS = {
     "challenge.open": "Question challenged by a trainee",
     "cohort.create": "Cohort created",
     "cohort.open_week": "Week opened early",
+    "cohort.notice": "Notice posted to a cohort",
+    "cohort.roster_import": "Trainees enrolled in a cohort from a CSV roster",
     "content.sync": "Course content loaded",
     "content.export": "Course content written to files",
     "database.backup": "Database backed up",

@@ -16,7 +16,8 @@ class ImportChoicesForm(FlaskForm):
     fmt = SelectField("Format of the file", choices=FORMAT_CHOICES, validators=[DataRequired()])
     bank = SelectField("Question bank", validators=[DataRequired()])
     objective = SelectField("Objective the questions test", validators=[DataRequired()],
-                            description="The formats do not name our objectives: every question is filed under this one.")
+                            description="The formats do not name our objectives: every question is filed under "
+                                        "this one.")
     difficulty = SelectField("Difficulty", default="medium", choices=[SelectChoice(d, d) for d in DIFFICULTIES],
                              validators=[DataRequired()])
 

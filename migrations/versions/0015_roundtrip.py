@@ -1,5 +1,5 @@
 """files and browser together: what each sync saw (content_sync_state); a module version's front matter
-and a track's file values as read, so that lms content export writes them back
+and a track's file values as read, so that lms content export writes them back; cohort notices
 
 The items already in the database are recorded as loaded from files (except questions imported from
 other systems, whose versions name their import), with no file hash: the first sync after this
@@ -40,6 +40,19 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('kind', 'key'),
     )
+    op.create_table(
+        'cohort_notice',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('cohort_id', sa.Integer(), nullable=False),
+        sa.Column('body_md', sa.Text(), nullable=False),
+        sa.Column('body_html', sa.Text(), nullable=False),
+        sa.Column('posted_by_id', sa.Integer(), nullable=False),
+        sa.Column('posted_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['cohort_id'], ['cohort.id']),
+        sa.ForeignKeyConstraint(['posted_by_id'], ['user.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_cohort_notice_cohort_id', 'cohort_notice', ['cohort_id'])
     with op.batch_alter_table('module_version', schema=None) as batch_op:
         batch_op.add_column(sa.Column('front_matter', sa.Text(), nullable=True))
     with op.batch_alter_table('track', schema=None) as batch_op:
@@ -65,3 +78,5 @@ def downgrade():
     with op.batch_alter_table('module_version', schema=None) as batch_op:
         batch_op.drop_column('front_matter')
     op.drop_table('content_sync_state')
+    op.drop_index('ix_cohort_notice_cohort_id', table_name='cohort_notice')
+    op.drop_table('cohort_notice')

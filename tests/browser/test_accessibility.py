@@ -118,6 +118,8 @@ PAGES = {
     "exams.result": ("certified", lambda d: f"/exams/attempts/{d['finished_attempt']}/result"),
     "cohorts.cohort_list": ("instructor", lambda d: "/cohorts"),
     "cohorts.roster": ("instructor", lambda d: f"/cohorts/{d['cohort']}"),
+    "cohorts.cohort_new": ("instructor", lambda d: "/cohorts/new"),
+    "cohorts.roster_import": ("instructor", lambda d: f"/cohorts/{d['cohort']}/roster-import"),
     "results.index": ("instructor", lambda d: "/results"),
     "interchange.bank_list": ("instructor", lambda d: "/banks"),
     "interchange.import_preview": ("instructor", lambda d: "/banks/import?bank=agreement"),
