@@ -45,3 +45,20 @@ def test_the_whole_bundled_course_round_trips_through_export_and_sync(db, clock,
     # A second export finds every file as it wrote it.
     again = export_content(tmp_path, actor=None, now=clock())
     assert again.written == [] and again.stale == []
+
+
+def test_the_export_command_writes_the_files_and_names_those_the_database_does_not_hold(app, db, clock, tmp_path):
+    fixture = PROJECT_ROOT / "tests" / "fixtures" / "content"
+    sync_content(fixture, now=clock())
+    db.session.commit()
+    (tmp_path / "curriculum" / "exams").mkdir(parents=True)
+    (tmp_path / "curriculum" / "exams" / "gone.yml").write_text("id: gone\n")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["content", "export", "--root", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "wrote curriculum/modules/agreement/basics.md" in result.output
+    assert "not in the database (use --prune to remove): curriculum/exams/gone.yml" in result.output
+    pruned = runner.invoke(args=["content", "export", "--root", str(tmp_path), "--prune"])
+    assert "removed: curriculum/exams/gone.yml" in pruned.output and not (tmp_path / "curriculum/exams/gone.yml").exists()
+    assert "0 files written" in pruned.output
+    assert not sync_content(tmp_path, now=clock()).changed
