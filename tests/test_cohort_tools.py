@@ -32,8 +32,8 @@ def enrolled(db, cohort) -> int:
 
 def test_a_roster_with_a_bad_row_enrolls_nobody_and_names_each_bad_line(db, clock, world):
     cohort = world["cohort"]
-    data = ("email,name\nann@example.test,Ann\n\nnobody@example.test,No One\nzed@example.test,Zed\n"
-            "ina@example.test,Ina\nANN@example.test,Ann again\n").encode()
+    data = (b"email,name\nann@example.test,Ann\n\nnobody@example.test,No One\nzed@example.test,Zed\n"
+            b"ina@example.test,Ina\nANN@example.test,Ann again\n")
     report = enroll_roster(data, cohort, actor=world["instructor"], now=clock())
     db.session.commit()
     assert [str(e) for e in report.errors] == [

@@ -8,8 +8,15 @@ from lms.clock import utcnow
 from lms.content.interchange import Defaults, UnsafeXML, parse_file
 from lms.content.interchange.common import EXPORT_FORMATS
 from lms.content.interchange.service import (
-    ImportRefused, banks_in_use, export_questions, import_questions, objectives_in_force, preview_import,
-    preview_rows, problem_order)
+    ImportRefused,
+    banks_in_use,
+    export_questions,
+    import_questions,
+    objectives_in_force,
+    preview_import,
+    preview_rows,
+    problem_order,
+)
 from lms.forms.interchange import ImportConfirmForm, ImportUploadForm
 from lms.security import TRAINING_MANAGERS, role_required
 from lms.uploads import UploadRefused, discard_stored, read_stored, store_upload
@@ -49,7 +56,7 @@ def bank_export(slug, fmt):
     done = run_service(lambda: export_questions(slug, fmt, actor=current_user, now=utcnow()), refused=ImportRefused)
     if not done:
         return redirect(url_for("interchange.bank_list"))
-    data, problems = done.value
+    data, _ = done.value  # what the format cannot hold is named by lms banks export
     extension, mimetype = DOWNLOADS[fmt]
     return attachment(data, f"{slug}.{extension}", mimetype, headers={"X-Content-Type-Options": "nosniff"})
 
