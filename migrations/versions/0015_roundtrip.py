@@ -6,7 +6,7 @@ other systems, whose versions name their import), with no file hash: the first s
 revision lets the files win, as before, and records the hashes.
 
 Revision ID: 0015
-Revises: 0007
+Revises: 0014
 Create Date: 2026-12-03 08:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0007'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
