@@ -32,6 +32,7 @@ from lms.views import (
     cohorts,
     course,
     exams,
+    interchange,
     main,
     nominations,
     program,
@@ -114,7 +115,7 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
-                   nominations, program, challenges, standard_setting, studio_questions):
+                   nominations, program, challenges, standard_setting, studio_questions, interchange):
         app.register_blueprint(module.bp)
 
 

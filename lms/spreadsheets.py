@@ -1,4 +1,5 @@
-"""Files that are safe to open in a spreadsheet: CSV and XLSX writers that neutralize every text cell.
+"""Files that are safe to open in a spreadsheet: CSV and XLSX writers that neutralize every text cell; a
+CSV reader that checks an uploaded file and numbers its rows by their lines.
 
 Every text cell that a spreadsheet could read as a formula (starting with = + - @, tab, carriage
 return or line feed, or their full-width forms, even after leading spaces) is neutralized with a
@@ -10,8 +11,11 @@ import csv
 import io
 import re
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Iterator
+
+from lms.inputs import describe, text_problem
 
 # = + - @ and the full-width forms some spreadsheets also accept; tab, CR and LF.
 FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
@@ -84,3 +88,72 @@ def xlsx_chunks(header: list[str], rows: Iterable[tuple], *, title: str, widths=
         spool.seek(0)
         while chunk := spool.read(chunk_size):
             yield chunk
+
+
+# -- reading an uploaded CSV file ------------------------------------------------------------------------
+
+
+@dataclass
+class RowError:
+    """A bad row of an uploaded CSV file: its line in the file and why."""
+
+    line: int
+    reasons: list[str]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: " + "; ".join(self.reasons)
+
+
+class CsvFileError(ValueError):
+    """The file as a whole cannot be read (too large, not UTF-8, a bad header...): nothing of it is used."""
+
+
+def csv_rows(data: bytes, *, columns: list[str], optional: list[str] = (), max_bytes: int,
+             max_rows: int) -> Iterator[tuple[int, dict | RowError]]:
+    """The rows of a CSV file whose header names ``columns`` (and perhaps ``optional`` ones), each as
+    (line, {column: cell}) or (line, RowError) when it cannot be read; blank lines are skipped and lines
+    are numbered as in the file (the header is line 1). Raises CsvFileError, when it is found, for a file
+    that cannot be used at all."""
+    if len(data) > max_bytes:
+        raise CsvFileError(f"The file is larger than {max_bytes // 1024} KB.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvFileError("The file is not UTF-8 text; save it from the spreadsheet as CSV UTF-8.") from None
+    refused = text_problem(text)
+    if refused:
+        line = text.count("\n", 0, text.index(refused)) + 1
+        raise CsvFileError(f"line {line}: the file contains a control character, {describe(refused)}, that no "
+                           "field accepts; remove it and upload the file again.")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise CsvFileError("The file is empty.") from None
+    except csv.Error as error:
+        raise CsvFileError(f"line 1: not a readable CSV header ({error}).") from None
+    missing = [c for c in columns if c not in header]
+    unknown = [c for c in header if c not in list(columns) + list(optional)]
+    if missing or unknown:
+        raise CsvFileError("line 1: the header must name the columns " + ", ".join(columns)
+                           + (f" (missing: {', '.join(missing)})" if missing else "")
+                           + (f" (unknown: {', '.join(unknown)})" if unknown else "") + ".")
+    rows = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            yield reader.line_num, RowError(reader.line_num, [f"not readable as CSV ({error})"])
+            break
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue  # blank lines are not rows
+        rows += 1
+        if rows > max_rows:
+            raise CsvFileError(f"The file has more than {max_rows} rows; split it.")
+        if len(cells) != len(header):
+            yield line, RowError(line, [f"expected {len(header)} cells, found {len(cells)}"])
+            continue
+        yield line, dict(zip(header, cells))

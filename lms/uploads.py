@@ -81,3 +81,14 @@ def send_stored(kind: str, stored_name: str, *, download_name: str, content_type
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def read_stored(kind: str, stored_name: str) -> bytes | None:
+    """A stored file's bytes (None when it is gone)."""
+    path = upload_folder(kind) / os.path.basename(stored_name)
+    return path.read_bytes() if path.is_file() else None
+
+
+def discard_stored(kind: str, stored_name: str) -> None:
+    """Remove a stored file that served its purpose (an import's file once imported)."""
+    (upload_folder(kind) / os.path.basename(stored_name)).unlink(missing_ok=True)

@@ -1,6 +1,4 @@
 """Rosters: an agency's nominations, or a cohort's enrollments, imported from a CSV file, checked row by row."""
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,8 +12,8 @@ from lms.agencies.nominations import (
 from lms.audit import record_event
 from lms.clock import program_today
 from lms.extensions import db
-from lms.inputs import describe, text_problem
 from lms.models import Cohort, Enrollment, Mou, Nomination, Role, User
+from lms.spreadsheets import CsvFileError, RowError, csv_rows
 
 
 MAX_ROSTER_BYTES = 1024 * 1024
@@ -29,17 +27,6 @@ ROSTER_COLUMNS = ["name", "email", "track", "background_check_on", "years_experi
 
 
 OPTIONAL_COLUMNS = ["notes"]
-
-
-@dataclass
-class RowError:
-    """A bad row of a roster: its line in the file and why."""
-
-    line: int
-    reasons: list[str]
-
-    def __str__(self) -> str:
-        return f"line {self.line}: " + "; ".join(self.reasons)
 
 
 @dataclass
@@ -82,85 +69,45 @@ def read_roster(data: bytes, *, mou: Mou, today: date, cohort: Cohort | None = N
     account of another kind or agency, not already enrolled, within the MOU's officer cap.
     Lines are numbered as in the file (the header is line 1)."""
     report = RosterReport()
-    if len(data) > MAX_ROSTER_BYTES:
-        report.file_error = f"The file is larger than {MAX_ROSTER_BYTES // 1024} KB."
-        return report
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report.file_error = "The file is not UTF-8 text; save it from the spreadsheet as CSV UTF-8."
-        return report
-    refused = text_problem(text)
-    if refused:
-        line = text.count("\n", 0, text.index(refused)) + 1
-        report.file_error = (f"line {line}: the file contains a control character, {describe(refused)}, that no "
-                             "field accepts; remove it and upload the file again.")
-        return report
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        report.file_error = "The file is empty."
-        return report
-    except csv.Error as error:
-        report.file_error = f"line 1: not a readable CSV header ({error})."
-        return report
-    missing = [c for c in ROSTER_COLUMNS if c not in header]
-    unknown = [c for c in header if c not in ROSTER_COLUMNS + OPTIONAL_COLUMNS]
-    if missing or unknown:
-        report.file_error = ("line 1: the header must name the columns " + ", ".join(ROSTER_COLUMNS)
-                             + (f" (missing: {', '.join(missing)})" if missing else "")
-                             + (f" (unknown: {', '.join(unknown)})" if unknown else "") + ".")
-        return report
+    rows = csv_rows(data, columns=ROSTER_COLUMNS, optional=OPTIONAL_COLUMNS, max_bytes=MAX_ROSTER_BYTES,
+                    max_rows=MAX_ROSTER_ROWS)
     seen: dict[tuple[str, str], int] = {}
     places = None
     if cohort is not None and mou.officer_cap is not None:
         places = max(mou.officer_cap - enrolled_under(mou), 0)
     tracks = tracks_for(mou)  # read once, not once per row
-    rows = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            report.errors.append(RowError(reader.line_num, [f"not readable as CSV ({error})"]))
-            break
-        line = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue  # blank lines are not rows
-        rows += 1
-        if rows > MAX_ROSTER_ROWS:
-            report.file_error = f"The file has more than {MAX_ROSTER_ROWS} rows; split it."
-            return report
-        if len(cells) != len(header):
-            report.errors.append(RowError(line, [f"expected {len(header)} cells, found {len(cells)}"]))
-            continue
-        row = dict(zip(header, cells))
-        nominee, problems = check_nominee(
-            mou=mou, name=row["name"], email=row["email"], track_slug=row["track"],
-            background_check_on=_date(row["background_check_on"]), years_experience=_int(row["years_experience"]),
-            citizenship_attested=_flag(row["citizenship_attested"]), commits_two_years=_flag(row["commits_two_years"]),
-            notes=row.get("notes"), today=today, tracks=tracks)
-        if nominee is not None:
-            key = (nominee.email, nominee.track.slug)
-            if key in seen:
-                problems = [f"the same person and track as line {seen[key]}"]
-            elif is_duplicate(nominee.email, nominee.track.id, mou.agency_id):
-                problems = ["already nominated for this track, awaiting a decision"]
-            elif cohort is not None:
-                problems = _enrollment_problems(nominee, mou, cohort)
-            if not problems and places is not None:
-                if places <= 0:
-                    problems = [f"over MOU {mou.id}'s cap of {mou.officer_cap} officers"]
-                else:
-                    places -= 1
-            if not problems:
-                seen[key] = line
-        if problems:
-            report.errors.append(RowError(line, problems))
-        else:
-            report.good.append((line, nominee))
+    try:
+        for line, row in rows:
+            if isinstance(row, RowError):
+                report.errors.append(row)
+                continue
+            nominee, problems = check_nominee(
+                mou=mou, name=row["name"], email=row["email"], track_slug=row["track"],
+                background_check_on=_date(row["background_check_on"]), years_experience=_int(row["years_experience"]),
+                citizenship_attested=_flag(row["citizenship_attested"]),
+                commits_two_years=_flag(row["commits_two_years"]), notes=row.get("notes"), today=today, tracks=tracks)
+            if nominee is not None:
+                key = (nominee.email, nominee.track.slug)
+                if key in seen:
+                    problems = [f"the same person and track as line {seen[key]}"]
+                elif is_duplicate(nominee.email, nominee.track.id, mou.agency_id):
+                    problems = ["already nominated for this track, awaiting a decision"]
+                elif cohort is not None:
+                    problems = _enrollment_problems(nominee, mou, cohort)
+                if not problems and places is not None:
+                    if places <= 0:
+                        problems = [f"over MOU {mou.id}'s cap of {mou.officer_cap} officers"]
+                    else:
+                        places -= 1
+                if not problems:
+                    seen[key] = line
+            if problems:
+                report.errors.append(RowError(line, problems))
+            else:
+                report.good.append((line, nominee))
+    except CsvFileError as error:
+        report.file_error = str(error)
+        return report
     if not report.good and not report.errors:
         report.file_error = "The file has a header but no rows."
     return report

@@ -1,6 +1,5 @@
 """lms banks: import questions from GIFT, Aiken or Moodle XML into a bank; export a bank to GIFT, Moodle XML
 or an IMS QTI 2.1 package."""
-import re
 from pathlib import Path
 
 import click
@@ -10,16 +9,12 @@ from lms.cli.common import cli_actor, commit_or_exit, or_exit
 from lms.clock import utcnow
 from lms.content.interchange import Defaults, UnsafeXML, parse_file
 from lms.content.interchange.common import DIFFICULTIES, EXPORT_FORMATS, FORMATS
-from lms.content.interchange.service import export_questions, import_questions, preview_import
-from lms.questions import QUESTION_TYPES
+from lms.content.interchange.service import (
+    export_questions, import_questions, key_and_feedback, preview_import, problem_order,
+)
 from lms.vocabulary import plural
 
 banks_cli = click.Group("banks", help="Question banks: import from and export to other systems' formats.")
-
-
-def _line_key(problem):
-    found = re.match(r"line (\d+)$", problem.where)
-    return (int(found.group(1)) if found else 0, problem.where)
 
 
 def _preview(imported, plan) -> None:
@@ -29,38 +24,15 @@ def _preview(imported, plan) -> None:
         head += f" ({plan.get(q['id'], 'new')})" + (f" [category {parsed.category}]" if parsed.category else "")
         click.echo(head)
         click.echo(f"  stem: {_short(q['stem'])}")
-        for line in _key_lines(q):
+        for line in key_and_feedback(q):
             click.echo(f"  {line}")
-    for problem in sorted(imported.problems, key=_line_key):
+    for problem in sorted(imported.problems, key=problem_order):
         click.echo(str(problem), err=True)
 
 
 def _short(text: str, width: int = 100) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _key_lines(q: dict) -> list[str]:
-    """The key and the feedback of a question, one line each, as the preview shows them: the key as its type
-    describes it, then whatever choices, feedback and scoring the question holds."""
-    kind = QUESTION_TYPES[q["type"]]
-    lines = [f"key: {_short(kind.describe_key(q))}"]
-    variants = [v for v in kind.accepted_variants(q) if v != kind.describe_key(q)]
-    if variants:
-        lines.append("also accepted: " + " | ".join(variants))
-    for choice in q.get("choices", []):
-        lines.append(f"{'key' if choice.get('correct') else '   '} {choice['id']}. {_short(choice['text'], 60)} "
-                     f"-- feedback: {_short(choice['feedback'], 60)}")
-    for pair in q.get("pairs", []):
-        lines.append(f"pair: {pair['prompt']} -> {pair['answer']}")
-    feedback = q.get("feedback")
-    if isinstance(feedback, dict):
-        lines += [f"feedback if {value}: {_short(text)}" for value, text in feedback.items()]
-    elif feedback:
-        lines.append(f"feedback: {_short(feedback)}")
-    if q.get("scoring"):
-        lines.append(f"scoring: {q['scoring']}")
-    return lines + [f"rationale: {_short(q['rationale'])}"]
 
 
 @banks_cli.command("import")

@@ -36,6 +36,7 @@ class ModuleSpec:
     reviewed_by: str = ""
     reviewed_line: int = 0
     sources_line: int = 0
+    front_matter: dict = field(default_factory=dict)  # as read: what content_hash covers with the body
 
 
 @dataclass
@@ -58,6 +59,7 @@ class TrackSpec:
     no_repeats_across_exams: bool = False
     online_hours: float | None = None
     classroom_hours: float | None = None
+    source_data: dict = field(default_factory=dict)  # the file's values as read (content_hash covers them)
 
 
 @dataclass

@@ -166,6 +166,7 @@ def _read_modules(c: _Collector, catalog: Catalog) -> None:
             reviewed_by=data.get("reviewed_by", ""),
             reviewed_line=data.line_of("reviewed"),
             sources_line=data.line_of("sources"),
+            front_matter=plain(data),
         )
         catalog.modules[module_id]._line = data.line_of("objectives")  # type: ignore[attr-defined]
         catalog.modules[module_id]._objective_lines = data["objectives"].item_lines  # type: ignore[attr-defined]
@@ -225,6 +226,7 @@ def _read_tracks(c: _Collector, catalog: Catalog) -> list[tuple[str, LineDict]]:
             no_repeats_across_exams=bool(data.get("no_repeats_across_exams", False)),
             online_hours=data["hours"]["online"] if "hours" in data else None,
             classroom_hours=data["hours"]["classroom"] if "hours" in data else None,
+            source_data=plain(data),
         )
         raw.append((rel, data))
     return raw

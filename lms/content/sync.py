@@ -14,6 +14,7 @@ from lms.markdown import render_document
 from lms.models import Module, ModuleVersion, Track, TrackItem
 from lms.content.check import load_catalog
 from lms.content.catalog import Catalog
+from lms.content.sync_state import SyncConflict, plan_sync, record_sync
 
 
 @dataclass
@@ -23,6 +24,12 @@ class SyncReport:
     created: dict[str, list[str]] = field(default_factory=dict)
     updated: dict[str, list[str]] = field(default_factory=dict)
     retired: dict[str, list[str]] = field(default_factory=dict)
+    # Items whose database version stands although their file differs (lms/content/sync_state.py).
+    kept: dict[str, list[str]] = field(default_factory=dict)
+    hold: set = field(default_factory=set, repr=False)  # (kind, id) the steps leave alone
+
+    def holds(self, kind: str, ident: str) -> bool:
+        return (kind, ident) in self.hold
 
     def note(self, what: str, kind: str, ident: str) -> None:
         getattr(self, what).setdefault(kind, []).append(ident)
@@ -44,6 +51,9 @@ class SyncReport:
         for what in ("created", "updated", "retired"):
             for kind, ids in getattr(self, what).items():
                 out.extend(f"{what} {kind} {ident}" for ident in ids)
+        for kind, ids in self.kept.items():
+            out.extend(f"kept the browser's version of {kind} {ident} (run lms content export to update its file)"
+                       for ident in ids)
         return out
 
 
@@ -51,6 +61,8 @@ def _sync_modules(catalog: Catalog, report: SyncReport, now) -> None:
     existing = {m.slug: m for m in db.session.scalars(select(Module))}
     for spec in catalog.modules.values():
         module = existing.get(spec.id)
+        if report.holds("module", spec.id):
+            continue
         if module is None:
             module = Module(slug=spec.id, topic=spec.topic, is_annex=spec.annex, created_at=now)
             db.session.add(module)
@@ -81,13 +93,14 @@ def _sync_modules(catalog: Catalog, report: SyncReport, now) -> None:
             body_html=rendered.html,
             toc_html=rendered.toc_html,
             source_path=spec.path,
+            front_matter=spec.front_matter,
             created_at=now,
         )
         db.session.add(version)
         db.session.flush()
         module.current_version_id = version.id
     for slug, module in existing.items():
-        if slug not in catalog.modules and module.retired_at is None:
+        if slug not in catalog.modules and module.retired_at is None and not report.holds("module", slug):
             module.retired_at = now
             report.note("retired", "module", slug)
 
@@ -96,6 +109,8 @@ def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
     existing = {t.slug: t for t in db.session.scalars(select(Track))}
     for spec in catalog.tracks.values():
         track = existing.get(spec.id)
+        if report.holds("track", spec.id):
+            continue
         if track is not None and track.content_hash == spec.content_hash and track.retired_at is None:
             continue
         if track is None:
@@ -111,6 +126,7 @@ def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
         track.description, track.is_sample = spec.description, spec.sample
         track.certification_title, track.validity_years = spec.certification_title, spec.validity_years
         track.refresher_of, track.content_hash = spec.refresher_of, spec.content_hash
+        track.source_data = spec.source_data
         track.retired_at, track.updated_at = None, now
         track.items.clear()
         db.session.flush()
@@ -126,7 +142,7 @@ def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
                 # An empty week still has a title on the timeline.
                 track.items.append(TrackItem(week=week, week_title=title, position=0, kind="none", ref=f"week-{week}"))
     for slug, track in existing.items():
-        if slug not in catalog.tracks and track.retired_at is None:
+        if slug not in catalog.tracks and track.retired_at is None and not report.holds("track", slug):
             track.retired_at = now
             report.note("retired", "track", slug)
 
@@ -139,16 +155,27 @@ from lms.content.sync_exams import sync_banks, sync_exams  # noqa: E402  (the ex
 SYNC_STEPS += [sync_banks, sync_exams]
 
 
-def sync_catalog(catalog: Catalog, *, now, actor=None) -> SyncReport:
-    """Load an already-validated catalog. Flushes; the caller commits or rolls back."""
-    report = SyncReport()
+def sync_catalog(catalog: Catalog, *, now, actor=None, keep: str | None = None, only=None) -> SyncReport:
+    """Load an already-validated catalog. Flushes; the caller commits or rolls back.
+
+    Raises SyncConflict, changing nothing, when an item changed both in its file and in the browser since
+    the last sync, unless ``keep`` ("files" or "browser") settles it, for the ids in ``only`` or for all.
+    """
+    plan = plan_sync(catalog, keep=keep, only=only)
+    if plan.conflicts:
+        raise SyncConflict(plan.conflicts)
+    report = SyncReport(hold=plan.hold)
+    for kind, ident in plan.browser_kept:
+        report.kept.setdefault(kind, []).append(ident)
     for step in SYNC_STEPS:
         step(catalog, report, now)
-    if report.changed:
-        record_event("content.sync", actor=actor, object_type="content", details=report.summary(), now=now)
+    record_sync(catalog, now)
+    if report.changed or report.kept:
+        details = report.summary() | ({"kept": {k: len(v) for k, v in report.kept.items()}} if report.kept else {})
+        record_event("content.sync", actor=actor, object_type="content", details=details, now=now)
     return report
 
 
-def sync_content(root, *, now, actor=None) -> SyncReport:
-    """Validate the content folder and load it (ContentInvalid and no change on any error)."""
-    return sync_catalog(load_catalog(root), now=now, actor=actor)
+def sync_content(root, *, now, actor=None, keep: str | None = None, only=None) -> SyncReport:
+    """Validate the content folder and load it (ContentInvalid or SyncConflict and no change on either)."""
+    return sync_catalog(load_catalog(root), now=now, actor=actor, keep=keep, only=only)

@@ -34,6 +34,8 @@ def sync_banks(catalog, report, now) -> None:
     banks = {b.slug: b for b in db.session.scalars(select(QuestionBank))}
     for spec in catalog.banks.values():
         bank = banks.get(spec.id)
+        if report.holds("bank", spec.id) and bank is not None:
+            continue
         if bank is None:
             bank = QuestionBank(slug=spec.id, created_at=now, updated_at=now, title=spec.title,
                                 description=spec.description, source_path=spec.path)
@@ -46,7 +48,7 @@ def sync_banks(catalog, report, now) -> None:
             bank.retired_at, bank.updated_at = None, now
             report.note("updated", "bank", spec.id)
     for slug, bank in banks.items():
-        if slug not in catalog.banks and bank.retired_at is None:
+        if slug not in catalog.banks and bank.retired_at is None and not report.holds("bank", slug):
             bank.retired_at = now
             report.note("retired", "bank", slug)
     db.session.flush()
@@ -61,6 +63,8 @@ def sync_banks(catalog, report, now) -> None:
         bank = banks[bank_spec.id]
         for position, spec in enumerate(bank_spec.questions):
             seen.add(spec["id"])
+            if report.holds("question", spec["id"]):
+                continue
             content = question_content(spec)
             digest = content_hash(content)
             status = spec.get("status", ACTIVE)
@@ -97,7 +101,7 @@ def sync_banks(catalog, report, now) -> None:
             db.session.flush()
             question.current_version_id = version.id
     for slug, (question, _, _) in existing.items():
-        if slug not in seen and question.status != RETIRED:
+        if slug not in seen and question.status != RETIRED and not report.holds("question", slug):
             question.status, question.retired_at = RETIRED, now
             report.note("retired", "question", slug)
     db.session.flush()
@@ -112,6 +116,8 @@ def sync_exams(catalog, report, now) -> None:
     existing = {e.slug: (e, h, n) for e, h, n in rows}
     for spec in catalog.exams.values():
         exam, current_hash, current_number = existing.get(spec.id, (None, None, 0))
+        if report.holds("exam", spec.id):
+            continue
         if exam is None:
             exam = Exam(slug=spec.id, created_at=now)
             db.session.add(exam)
@@ -133,7 +139,7 @@ def sync_exams(catalog, report, now) -> None:
         db.session.flush()
         exam.current_version_id = version.id
     for slug, (exam, _, _) in existing.items():
-        if slug not in catalog.exams and exam.retired_at is None:
+        if slug not in catalog.exams and exam.retired_at is None and not report.holds("exam", slug):
             exam.retired_at = now
             report.note("retired", "exam", slug)
     db.session.flush()

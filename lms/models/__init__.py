@@ -6,8 +6,8 @@ from lms.models.challenge import GradingAdjustment, ItemChallenge, RegradeHold
 from lms.models.certification import (
     CertificateDocument, CertificateSequence, Certification, CertificationStatusChange, SigningKey,
 )
-from lms.models.cohort import Cohort, Enrollment, ModuleProgress, WeekOpening, cohort_agency, cohort_instructor
-from lms.models.content import Module, ModuleVersion, Track, TrackItem
+from lms.models.cohort import Cohort, CohortNotice, Enrollment, ModuleProgress, WeekOpening, cohort_agency, cohort_instructor
+from lms.models.content import ContentSyncState, Module, ModuleVersion, Track, TrackItem
 from lms.models.exam import (
     AnswerLog, Attempt, AttemptQuestion, Exam, ExamGrant, ExamVersion, Question, QuestionBank, QuestionVersion,
 )
@@ -29,6 +29,8 @@ __all__ = [
     "Certification",
     "CertificationStatusChange",
     "Cohort",
+    "CohortNotice",
+    "ContentSyncState",
     "Enrollment",
     "Exam",
     "ExamGrant",

@@ -1,5 +1,5 @@
 """Cohorts run a track from a start date; trainees are enrolled in them."""
-from sqlalchemy import Column, Date, Float, ForeignKey, Index, String, Table, UniqueConstraint, text
+from sqlalchemy import Column, Date, Float, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
@@ -36,6 +36,8 @@ class Cohort(db.Model):
     instructors = relationship("User", secondary=cohort_instructor, order_by="User.name")
     enrollments = relationship("Enrollment", back_populates="cohort")
     week_openings = relationship("WeekOpening", cascade="all, delete-orphan")
+    notices = relationship("CohortNotice", order_by="CohortNotice.posted_at.desc(), CohortNotice.id.desc()",
+                           cascade="all, delete-orphan")
 
     def is_open_to(self, agency_id: int | None) -> bool:
         """The one rule for whose officers the cohort takes: its agencies', or anyone's when it names none."""
@@ -54,6 +56,21 @@ class WeekOpening(db.Model):
     opened_at = mapped_column(UTCDateTime(), nullable=False)
 
     __table_args__ = (UniqueConstraint("cohort_id", "week"),)
+
+
+class CohortNotice(db.Model):
+    """A notice an instructor posted on the cohort's page; its trainees see it on their course page."""
+
+    __tablename__ = "cohort_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    body_md: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)  # rendered and sanitized once (lms/markdown.py)
+    posted_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    posted_at = mapped_column(UTCDateTime(), nullable=False)
+
+    posted_by = relationship("User")
 
 
 class Enrollment(db.Model):

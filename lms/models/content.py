@@ -47,6 +47,9 @@ class ModuleVersion(db.Model):
     body_html: Mapped[str] = mapped_column(Text)
     toc_html: Mapped[str] = mapped_column(Text)
     source_path: Mapped[str] = mapped_column(String(500))
+    # The file's front matter as read (its hash is part of content_hash), so an export writes it back
+    # exactly; None for a version made elsewhere (the browser), exported from the columns above.
+    front_matter = mapped_column(JSONText(), nullable=True)
     created_at = mapped_column(UTCDateTime(), nullable=False)
 
     module = relationship("Module", back_populates="versions", foreign_keys=[module_id])
@@ -75,6 +78,8 @@ class Track(db.Model):
     validity_years: Mapped[int] = mapped_column()
     refresher_of: Mapped[str | None] = mapped_column(String(100))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The track file's values as read (content_hash is their hash), so an export writes them back exactly.
+    source_data = mapped_column(JSONText(), nullable=True)
     retired_at = mapped_column(UTCDateTime(), nullable=True)
     created_at = mapped_column(UTCDateTime(), nullable=False)
     updated_at = mapped_column(UTCDateTime(), nullable=False)
@@ -129,3 +134,21 @@ class TrackItem(db.Model):
         UniqueConstraint("track_id", "kind", "ref"),
         Index("ix_track_item_track_week", "track_id", "week"),
     )
+
+
+class ContentSyncState(db.Model):
+    """What the last ``lms content sync`` saw of one item: the hash of its part of a file and the
+    database version it left current. The next sync compares both sides with it (lms/content/sync_state.py):
+    a file changed since, a database version changed since (a browser edit), or both (a conflict)."""
+
+    __tablename__ = "content_sync_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # module | track | bank | question | exam
+    key: Mapped[str] = mapped_column(String(200))  # the item's stable id (slug)
+    path: Mapped[str] = mapped_column(String(500))  # the file it was read from
+    file_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)  # None: not known (before 0015)
+    version_marker: Mapped[str] = mapped_column(String(100))  # the current version id (or a track's hash)
+    synced_at = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (UniqueConstraint("kind", "key"),)

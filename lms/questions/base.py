@@ -154,6 +154,17 @@ class QuestionType:
         """The part of a question that makes its version (a change here is a new version)."""
         return {k: v for k, v in spec.items() if k not in NOT_VERSIONED}
 
+    def file_entry(self, meta: dict, data: dict) -> dict:
+        """The question as a bank file writes it (the inverse of ``stored``): ``meta`` (id, status,
+        family; None when absent) and a version's ``data``, keys in the documented order, so that reading
+        the entry back stores the same data."""
+        head = {"id": meta["id"], "type": data["type"], "objective": data["objective"],
+                "difficulty": data["difficulty"]}
+        head.update({k: meta[k] for k in ("status", "family") if meta.get(k) is not None})
+        order = ("stem", *self.properties, "rationale", "source")
+        return {**head, **{k: data[k] for k in order if k in data},
+                **{k: v for k, v in data.items() if k not in head and k not in order}}
+
     def render_feedback(self, question: dict, render) -> dict:
         """Feedback as sanitized HTML, rendered once per version: {"": one text} unless overridden."""
         return {"": render(question["feedback"])}

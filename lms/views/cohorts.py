@@ -1,12 +1,17 @@
-"""Cohort list, roster and week opening for instructors, coordinators and staff."""
+"""Cohort list, roster and week opening for instructors, coordinators and staff; for instructors and staff,
+creating a cohort, enrolling trainees (one by one or from a CSV roster) and posting notices."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms import HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 
 from lms.clock import utcnow
-from lms.cohorts import roster as cohorts, schedule
+from lms.cohorts import instructor_tools, roster as cohorts, schedule
+from lms.extensions import db
 from lms.forms.admin import ActionForm
+from lms.forms.cohorts import CohortForm, CohortRosterForm, EnrollForm, NoticeForm
+from lms.models import Agency, Role, Track
 from lms.security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
 from lms.views.confirm import Confirmation, unless_confirmed
 from lms.views.helpers import load_cohort, run_service
@@ -46,7 +51,30 @@ def cohort_list():
     now = utcnow()
     visible = cohorts.cohorts_visible_to(current_user)
     weeks = {c.id: schedule.current_week(c, now) for c in visible}
-    return render_template("cohorts/list.html", cohorts=visible, weeks=weeks)
+    return render_template("cohorts/list.html", cohorts=visible, weeks=weeks,
+                           can_create=current_user.has_role(*TRAINING_MANAGERS))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(*TRAINING_MANAGERS)
+def cohort_new():
+    """Create a cohort; an instructor who creates one teaches it."""
+    form = CohortForm()
+    form.track.choices = [SelectChoice(t.slug, t.title) for t in db.session.scalars(
+        select(Track).where(Track.retired_at.is_(None)).order_by(Track.title))]
+    form.agencies.choices = [SelectChoice(a.id, a.name)
+                             for a in db.session.scalars(select(Agency).order_by(Agency.name))]
+    if form.validate_on_submit():
+        track = db.session.scalar(select(Track).where(Track.slug == form.track.data))
+        agencies = [db.session.get(Agency, agency_id) for agency_id in form.agencies.data or []]
+        teaching = [current_user] if current_user.has_role(Role.INSTRUCTOR) else []
+        created = run_service(lambda: cohorts.create_cohort(
+            name=form.name.data.strip(), track=track, start_date=form.start_date.data, agencies=agencies,
+            instructors=teaching, actor=current_user, now=utcnow()), refused=cohorts.CohortError,
+            success=lambda cohort: f"Cohort {cohort.name} created.")
+        if created:
+            return redirect(url_for("cohorts.roster", cohort_id=created.value.id))
+    return render_template("cohorts/new.html", form=form, teaches=current_user.has_role(Role.INSTRUCTOR))
 
 
 @bp.get("/<int:cohort_id>")
@@ -61,7 +89,57 @@ def roster(cohort_id):
         "cohorts/roster.html", cohort=cohort, modules=modules, rows=rows,
         open_weeks=schedule.open_weeks(cohort, now), week_start=schedule.week_start,
         form=_open_week_form(cohort, now) if can_open else None,
+        enroll_form=EnrollForm() if can_open else None, notice_form=NoticeForm() if can_open else None,
     )
+
+
+@bp.post("/<int:cohort_id>/enroll")
+@role_required(*TRAINING_MANAGERS)
+def enroll_one(cohort_id):
+    """Enroll one trainee who has an account."""
+    cohort = load_cohort(cohort_id, manage=True)
+    form = EnrollForm()
+    if form.validate_on_submit():
+        run_service(lambda: instructor_tools.enroll_by_email(cohort, form.email.data, actor=current_user,
+                                                             now=utcnow()),
+                    refused=cohorts.CohortError, success=lambda e: f"{e.user.name} is enrolled in {cohort.name}.")
+    else:
+        flash("Type the trainee's e-mail address.", "error")
+    return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
+
+
+@bp.route("/<int:cohort_id>/roster-import", methods=["GET", "POST"])
+@role_required(*TRAINING_MANAGERS)
+def roster_import(cohort_id):
+    """Enroll the trainees a CSV roster names: every row checked first; a bad row enrolls nobody."""
+    cohort = load_cohort(cohort_id, manage=True)
+    form = CohortRosterForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.roster.data
+        if upload is None or not getattr(upload, "filename", "") or not upload.filename.lower().endswith(".csv"):
+            flash("Choose a .csv file.", "error")
+        else:
+            data = upload.stream.read(instructor_tools.MAX_ROSTER_BYTES + 1)
+            report = run_service(lambda: instructor_tools.enroll_roster(data, cohort, actor=current_user,
+                                                                        now=utcnow())).value
+    return render_template("cohorts/roster_import.html", cohort=cohort, form=form, report=report,
+                           columns=instructor_tools.ROSTER_COLUMNS + instructor_tools.OPTIONAL_COLUMNS)
+
+
+@bp.post("/<int:cohort_id>/notices")
+@role_required(*TRAINING_MANAGERS)
+def post_notice(cohort_id):
+    """Post a notice on the cohort's page and its trainees' course page."""
+    cohort = load_cohort(cohort_id, manage=True)
+    form = NoticeForm()
+    if form.validate_on_submit():
+        run_service(lambda: instructor_tools.post_notice(cohort, form.body.data, actor=current_user, now=utcnow()),
+                    refused=cohorts.CohortError,
+                    success="Notice posted; the cohort's trainees see it on their course page.")
+    else:
+        flash("; ".join(e for errors in form.errors.values() for e in errors) or "Write the notice first.", "error")
+    return redirect(url_for("cohorts.roster", cohort_id=cohort.id) + "#notices")
 
 
 def _open_week_confirmation(cohort, week: int) -> Confirmation:

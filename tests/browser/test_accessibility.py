@@ -120,7 +120,11 @@ PAGES = {
     "exams.result": ("certified", lambda d: f"/exams/attempts/{d['finished_attempt']}/result"),
     "cohorts.cohort_list": ("instructor", lambda d: "/cohorts"),
     "cohorts.roster": ("instructor", lambda d: f"/cohorts/{d['cohort']}"),
+    "cohorts.cohort_new": ("instructor", lambda d: "/cohorts/new"),
+    "cohorts.roster_import": ("instructor", lambda d: f"/cohorts/{d['cohort']}/roster-import"),
     "results.index": ("instructor", lambda d: "/results"),
+    "interchange.bank_list": ("instructor", lambda d: "/banks"),
+    "interchange.import_preview": ("instructor", lambda d: "/banks/import?bank=agreement"),
     "results.exam_results": ("instructor", lambda d: f"/results/cohorts/{d['cohort']}/exams/{d['exam']}"),
     "results.cohort_statistics": ("instructor",
                                   lambda d: f"/results/cohorts/{d['cohort']}/exams/{d['exam']}/statistics"),
@@ -184,7 +188,7 @@ NOT_PAGES = {
     "certificates.pdf": "PDF download", "certificates.record": "JSON download", "registry.pdf": "PDF download",
     "registry.record": "JSON download", "registry.passlist_download": "CSV/XLSX/JSON download",
     "results.exam_results_csv": "CSV download", "agencies.mou_document": "document download",
-    "nominations.nomination_evidence": "evidence download",
+    "nominations.nomination_evidence": "evidence download", "interchange.bank_export": "GIFT/XML/QTI download",
     "cohorts.open_week": "a confirmation page (templates/confirm.html, checked as registry.change_status); every "
                          "week of this set-up's cohort is already open",
 }

@@ -106,6 +106,18 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("cohorts.roster", "GET"): Route(VIEWERS, lambda w: f"/cohorts/{w.a.cohort.id}"),
     ("cohorts.open_week", "GET"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open?week=2"),  # confirmation
     ("cohorts.open_week", "POST"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open"),
+    ("cohorts.cohort_new", "GET"): Route(MANAGERS, lambda w: "/cohorts/new"),
+    ("cohorts.cohort_new", "POST"): Route(MANAGERS, lambda w: "/cohorts/new"),
+    ("cohorts.enroll_one", "POST"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/enroll"),
+    ("cohorts.roster_import", "GET"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/roster-import"),
+    ("cohorts.roster_import", "POST"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/roster-import"),
+    ("cohorts.post_notice", "POST"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/notices"),
+    # Question banks: exports, and imports after a preview.
+    ("interchange.bank_list", "GET"): Route(MANAGERS, lambda w: "/banks"),
+    ("interchange.bank_export", "GET"): Route(MANAGERS, lambda w: "/banks/mixed/export/gift"),
+    ("interchange.import_preview", "GET"): Route(MANAGERS, lambda w: "/banks/import?bank=mixed"),
+    ("interchange.import_preview", "POST"): Route(MANAGERS, lambda w: "/banks/import"),
+    ("interchange.import_confirm", "POST"): Route(MANAGERS, lambda w: "/banks/import/confirm", ok=302),
     # The trainee's course and exams.
     ("course.my_course", "GET"): Route((T,), lambda w: "/course"),
     ("course.module", "GET"): Route((T,), lambda w: "/course/modules/agreement/basics"),

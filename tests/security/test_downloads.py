@@ -14,6 +14,7 @@ import contextvars
 import csv
 import io
 import json
+import zipfile
 from urllib.parse import urlsplit
 
 from flask import request, request_finished
@@ -130,7 +131,18 @@ def _check_static(world, user, body, response):
     assert body == (PROJECT_ROOT / "static" / "css" / "app.css").read_bytes()
 
 
+def _check_bank_export(world, user, body, response):
+    if response.mimetype == "application/zip":
+        with zipfile.ZipFile(io.BytesIO(body)) as package:
+            assert "imsmanifest.xml" in package.namelist() and len(package.namelist()) > 2
+    elif response.mimetype == "application/xml":
+        assert body.startswith(b"<?xml") and body.count(b"<question ") > 5 and body.rstrip().endswith(b"</quiz>")
+    else:
+        assert response.mimetype == "text/plain" and body.decode("utf-8").count("::") > 5
+
+
 CHECKS = {
+    "interchange.bank_export": _check_bank_export,
     "static": _check_static,
     "results.exam_results_csv": _check_results_csv,
     "registry.passlist_download": _check_passlist,

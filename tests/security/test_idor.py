@@ -42,6 +42,11 @@ CASES = {
     "roster": ("GET", lambda w: f"/cohorts/{w.a.cohort.id}", lambda w: [w.b.instructor, w.b.coordinator]),
     "open week": ("POST", lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open", lambda w: [w.b.instructor]),
     "open week confirmation": ("GET", lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open?week=2", lambda w: [w.b.instructor]),
+    "enroll a trainee": ("POST", lambda w: f"/cohorts/{w.a.cohort.id}/enroll", lambda w: [w.b.instructor]),
+    "cohort roster import": ("GET", lambda w: f"/cohorts/{w.a.cohort.id}/roster-import", lambda w: [w.b.instructor]),
+    "cohort roster import sent": ("POST", lambda w: f"/cohorts/{w.a.cohort.id}/roster-import",
+                                  lambda w: [w.b.instructor]),
+    "cohort notice": ("POST", lambda w: f"/cohorts/{w.a.cohort.id}/notices", lambda w: [w.b.instructor]),
     "exam results": ("GET", lambda w: f"/results/cohorts/{w.a.cohort.id}/exams/mixed-exam",
                      lambda w: [w.b.instructor, w.b.coordinator]),
     "exam results csv": ("GET", lambda w: f"/results/cohorts/{w.a.cohort.id}/exams/mixed-exam/results.csv",
@@ -79,6 +84,7 @@ CASES = {
     "no such challenge": ("POST", lambda w: "/challenges/999999/decide", lambda w: [w.a.instructor, w.staff]),
     "no such held regrade": ("POST", lambda w: "/challenges/holds/999999", lambda w: [w.staff]),
     "no such exam to rate": ("GET", lambda w: "/standard-setting/exams/no-such-exam", lambda w: [w.a.instructor]),
+    "no such bank": ("GET", lambda w: "/banks/no-such-bank/export/gift", lambda w: [w.a.instructor]),
 }
 
 

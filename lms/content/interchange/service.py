@@ -5,6 +5,7 @@ its stable id, a QuestionVersion holding the authored data and its sanitized ren
 only when the content changes. The id is derived from the question's own content (common.identity), so
 importing the same file twice creates nothing the second time. The caller commits.
 """
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -14,7 +15,9 @@ from lms.content.catalog import content_hash
 from lms.content.interchange import Imported, export_bank
 from lms.content.sync_exams import question_content, render_question
 from lms.extensions import db
+from lms.markdown import render_markdown
 from lms.models import Module, ModuleVersion, Question, QuestionBank, QuestionVersion
+from lms.questions import QUESTION_TYPES
 
 ACTIVE = "active"
 
@@ -45,12 +48,81 @@ def bank_or_refuse(slug: str) -> QuestionBank:
     return bank
 
 
-def declared_objectives() -> set[str]:
-    """The objectives the modules in force declare (their current versions)."""
+def objectives_in_force() -> dict[str, str]:
+    """Objective id -> its text, as the modules in force declare them (their current versions)."""
     rows = db.session.scalars(
         select(ModuleVersion.objectives).join(Module, Module.current_version_id == ModuleVersion.id)
         .where(Module.retired_at.is_(None)))
-    return {objective["id"] for objectives in rows for objective in objectives}
+    return dict(sorted((objective["id"], objective["text"]) for objectives in rows for objective in objectives))
+
+
+def declared_objectives() -> set[str]:
+    """The objectives the modules in force declare (their current versions)."""
+    return set(objectives_in_force())
+
+
+def banks_in_use() -> list[tuple[QuestionBank, int]]:
+    """The banks not retired, each with its number of active questions."""
+    counts = dict(db.session.execute(select(Question.bank_id, func.count()).where(Question.status == ACTIVE)
+                                     .group_by(Question.bank_id)).all())
+    banks = db.session.scalars(select(QuestionBank).where(QuestionBank.retired_at.is_(None)).order_by(QuestionBank.slug))
+    return [(bank, counts.get(bank.id, 0)) for bank in banks]
+
+
+def _short(text: str, width: int = 100) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def key_and_feedback(q: dict) -> list[str]:
+    """The key and the feedback of a question, one line each, as a preview shows them: the key as its type
+    describes it, then whatever choices, feedback and scoring the question holds."""
+    kind = QUESTION_TYPES[q["type"]]
+    lines = [f"key: {_short(kind.describe_key(q))}"]
+    variants = [v for v in kind.accepted_variants(q) if v != kind.describe_key(q)]
+    if variants:
+        lines.append("also accepted: " + " | ".join(variants))
+    for choice in q.get("choices", []):
+        lines.append(f"{'key' if choice.get('correct') else '   '} {choice['id']}. {_short(choice['text'], 60)} "
+                     f"-- feedback: {_short(choice['feedback'], 60)}")
+    for pair in q.get("pairs", []):
+        lines.append(f"pair: {pair['prompt']} -> {pair['answer']}")
+    feedback = q.get("feedback")
+    if isinstance(feedback, dict):
+        lines += [f"feedback if {value}: {_short(text)}" for value, text in feedback.items()]
+    elif feedback:
+        lines.append(f"feedback: {_short(feedback)}")
+    if q.get("scoring"):
+        lines.append(f"scoring: {q['scoring']}")
+    return lines + [f"rationale: {_short(q['rationale'])}"]
+
+
+@dataclass
+class PreviewRow:
+    """One question of a file as the import preview shows it."""
+
+    where: str  # its line (GIFT, Aiken) or element path (Moodle XML)
+    id: str
+    type_label: str
+    title: str
+    category: str
+    stem_html: str  # rendered and sanitized, as the trainee will see it
+    plan: str  # new | unchanged | new version | in bank <id>
+    details: list[str]  # its key and feedback (key_and_feedback)
+
+
+def preview_rows(imported: Imported, plan: dict[str, str]) -> list[PreviewRow]:
+    """The questions a file gave, with what the import would do with each."""
+    return [PreviewRow(where=p.where, id=p.data["id"], type_label=QUESTION_TYPES[p.data["type"]].label or p.data["type"],
+                       title=p.title, category=p.category, stem_html=render_markdown(p.data["stem"]),
+                       plan=plan.get(p.data["id"], "new"), details=key_and_feedback(p.data))
+            for p in imported.questions]
+
+
+def problem_order(problem) -> tuple:
+    """Problems in file order: by line number, then by place."""
+    found = re.match(r"line (\d+)$", problem.where)
+    return (int(found.group(1)) if found else 0, problem.where)
 
 
 def _checked(imported: Imported, bank: str) -> tuple[QuestionBank, dict[str, Question]]:

@@ -1,0 +1,179 @@
+"""Files and browser together: sync keeps a browser edit, refuses an item changed on both sides (naming
+it and both changes, changing nothing), settles it with --keep, and leaves imported questions alone."""
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from lms.audit import record_event
+from lms.content import sync_content
+from lms.content.export import export_content
+from lms.content.interchange import Defaults, parse_gift
+from lms.content.interchange.service import import_questions
+from lms.content.sync_exams import render_question
+from lms.content.sync_state import SyncConflict
+from lms.markdown import render_document
+from lms.models import AuditEvent, Module, ModuleVersion, Question, QuestionVersion, Role
+
+FIXTURE = Path(__file__).parent / "fixtures" / "content"
+MODULE = "curriculum/modules/agreement/basics.md"
+BANK = "question_banks/agreement.yml"
+
+
+@pytest.fixture
+def tree(tmp_path, db, clock):
+    """The small fixture content, synced."""
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURE, root)
+    sync_content(root, now=clock())
+    db.session.commit()
+    clock.advance(hours=1)
+    return root
+
+
+def edit_file(root, rel, old, new):
+    path = root / rel
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def publish_module_in_browser(db, clock, user, slug, old, new) -> ModuleVersion:
+    """What the module editor does on publishing: a new version, made current, audited."""
+    module = db.session.scalar(select(Module).where(Module.slug == slug))
+    current = module.current_version
+    body = current.body_md.replace(old, new)
+    rendered = render_document(body)
+    version = ModuleVersion(module_id=module.id, number=current.number + 1, content_hash="browser-" + str(clock()),
+                            title=current.title, minutes=current.minutes, objectives=current.objectives,
+                            sources=current.sources, body_md=body, body_html=rendered.html,
+                            toc_html=rendered.toc_html, source_path=current.source_path, created_at=clock())
+    db.session.add(version)
+    db.session.flush()
+    module.current_version_id = version.id
+    record_event("module.publish", actor=user, obj=module, now=clock())
+    db.session.commit()
+    return version
+
+
+def publish_question_in_browser(db, clock, slug, old, new) -> QuestionVersion:
+    question = db.session.scalar(select(Question).where(Question.slug == slug))
+    current = question.current_version
+    data = dict(current.data, stem=current.data["stem"].replace(old, new))
+    version = QuestionVersion(question_id=question.id, number=current.number + 1, content_hash="browser",
+                              qtype=current.qtype, objective=current.objective, difficulty=current.difficulty,
+                              data=data, rendered=render_question(data), source_path=current.source_path,
+                              created_at=clock())
+    db.session.add(version)
+    db.session.flush()
+    question.current_version_id = version.id
+    db.session.commit()
+    return version
+
+
+def count(db, model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def body_of(db, slug):
+    return db.session.scalar(select(Module).where(Module.slug == slug)).current_version.body_md
+
+
+def test_a_browser_edit_stands_when_the_file_did_not_change_and_export_writes_it(db, clock, factory, tree):
+    instructor = factory.user(Role.INSTRUCTOR, email="ina@example.test")
+    publish_module_in_browser(db, clock, instructor, "agreement/basics", "written agreements", "signed agreements")
+    clock.advance(hours=1)
+    report = sync_content(tree, now=clock())
+    db.session.commit()
+    assert report.kept == {"module": ["agreement/basics"]} and not report.changed
+    assert "signed agreements" in body_of(db, "agreement/basics")
+    assert any("kept the browser's version of module agreement/basics" in line for line in report.lines())
+
+    export_content(tree, actor=None, now=clock())
+    assert "signed agreements" in (tree / MODULE).read_text()
+    versions = count(db, ModuleVersion)
+    again = sync_content(tree, now=clock())
+    db.session.commit()
+    assert not again.changed and not again.kept and count(db, ModuleVersion) == versions
+
+
+def test_an_item_changed_in_the_file_and_in_the_browser_is_a_conflict_and_nothing_changes(db, clock, factory, tree):
+    instructor = factory.user(Role.INSTRUCTOR, email="ina@example.test")
+    version = publish_module_in_browser(db, clock, instructor, "agreement/basics", "written agreements",
+                                        "signed agreements")
+    publish_question_in_browser(db, clock, "t-002", "act under", "work under")
+    edit_file(tree, MODULE, "written agreements", "formal agreements")
+    edit_file(tree, BANK, "Designated officers act under", "Designated officers serve under")
+    edit_file(tree, "curriculum/modules/agreement/supervision.md", "## ", "## Changed ")  # the file alone: fine
+    versions, events = (count(db, ModuleVersion), count(db, QuestionVersion)), count(db, AuditEvent)
+
+    with pytest.raises(SyncConflict) as refused:
+        sync_content(tree, now=clock())
+    db.session.rollback()
+    messages = [str(c) for c in refused.value.conflicts]
+    assert len(messages) == 2
+    module_message = next(m for m in messages if m.startswith("module agreement/basics"))
+    assert f"the file {MODULE} was changed since the sync of 2026-03-02 14:00 UTC" in module_message
+    assert f"version {version.number} was published in the browser by ina@example.test on 2026-03-02 15:00 UTC" \
+        in module_message
+    assert any(m.startswith(f"question t-002: the file {BANK} was changed") for m in messages)
+    assert (count(db, ModuleVersion), count(db, QuestionVersion)) == versions and count(db, AuditEvent) == events
+
+    # Keep the browser's module and the file's question: both settled, the unrelated file change loads.
+    with pytest.raises(SyncConflict):
+        sync_content(tree, now=clock(), keep="browser", only={"agreement/basics"})  # t-002 still unsettled
+    db.session.rollback()
+    report = sync_content(tree, now=clock(), keep="browser", only={"module:agreement/basics", "t-002"})
+    db.session.commit()
+    assert report.kept == {"module": ["agreement/basics"], "question": ["t-002"]}
+    assert report.updated == {"module": ["agreement/supervision"]}
+    assert "signed agreements" in body_of(db, "agreement/basics")
+    assert not sync_content(tree, now=clock()).changed  # settled: no conflict the next time
+
+
+def test_keep_files_lets_the_file_win_a_conflict(db, clock, factory, tree):
+    instructor = factory.user(Role.INSTRUCTOR)
+    publish_module_in_browser(db, clock, instructor, "agreement/basics", "written agreements", "signed agreements")
+    edit_file(tree, MODULE, "written agreements", "formal agreements")
+    report = sync_content(tree, now=clock(), keep="files")
+    db.session.commit()
+    assert report.updated == {"module": ["agreement/basics"]}
+    assert "formal agreements" in body_of(db, "agreement/basics")
+
+
+def test_the_cli_names_the_conflict_and_how_to_settle_it(app, db, clock, factory, tree):
+    instructor = factory.user(Role.INSTRUCTOR, email="ina@example.test")
+    publish_module_in_browser(db, clock, instructor, "agreement/basics", "written agreements", "signed agreements")
+    edit_file(tree, MODULE, "written agreements", "formal agreements")
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["content", "sync", "--root", str(tree)])
+    assert refused.exit_code == 1
+    assert "module agreement/basics: the file curriculum/modules/agreement/basics.md was changed" in refused.output
+    assert "by ina@example.test" in refused.output and "--keep files or --keep browser" in refused.output
+    kept = runner.invoke(args=["content", "sync", "--root", str(tree), "--keep", "browser",
+                               "--item", "agreement/basics"])
+    assert kept.exit_code == 0 and "kept the browser's version of module agreement/basics" in kept.output
+
+
+def test_sync_leaves_imported_questions_alone_until_a_file_holds_them(db, clock, tree):
+    imported = parse_gift("::Imported:: Who supervises designated officers? {=ICE ~The county}\n",
+                          Defaults(objective="AG-9.2"))
+    created = import_questions(imported, bank="agreement", file_name="a.gift", fmt="gift", actor=None,
+                               now=clock()).created
+    db.session.commit()
+    report = sync_content(tree, now=clock())
+    db.session.commit()
+    question = db.session.scalar(select(Question).where(Question.slug == created[0]))
+    assert "question" not in report.retired and question.status == "active"
+
+    export_content(tree, actor=None, now=clock())  # the bank file now holds it
+    assert created[0] in (tree / BANK).read_text()
+    assert not sync_content(tree, now=clock()).changed
+    db.session.commit()
+    text = (tree / BANK).read_text()
+    start = text.index(f"- id: {created[0]}")
+    end = text.find("\n- id:", start + 1)
+    (tree / BANK).write_text(text[:start] + (text[end + 1:] if end != -1 else ""))
+    report = sync_content(tree, now=clock())  # removed from the file it now belongs to: retired
+    assert report.retired == {"question": [created[0]]}
