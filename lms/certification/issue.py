@@ -21,7 +21,6 @@ from lms.extensions import db
 from lms.learning.course import required_module_slugs
 from lms.models import (
     Attempt,
-    AuditHead,
     CertificateSequence,
     Certification,
     CertificationStatusChange,
@@ -214,12 +213,10 @@ def build_snapshot(enrollment: Enrollment, reqs: Requirements, *, number: str, n
 def _lock_enrollment(enrollment: Enrollment) -> None:
     """Serialize issuing per enrollment: a later transaction waits, then sees the earlier one's work.
 
-    Lock order: the audit chain's head first, then the enrollment. Every audited write (grading
-    included) takes the head first, so an issuer never holds the enrollment while waiting for the
-    head. The enrollment lock is FOR NO KEY UPDATE: it must not conflict with the key-share locks
-    that inserting an attempt (a foreign key to the enrollment) takes, or two graders would deadlock.
+    The enrollment lock is FOR NO KEY UPDATE: it must not conflict with the key-share locks that
+    inserting an attempt (a foreign key to the enrollment) takes, or two graders would deadlock. (The
+    audit chain's tip is no longer taken by requests: lms.audit seals after the commit.)
     """
-    db.session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
     db.session.execute(select(Enrollment.id).where(Enrollment.id == enrollment.id).with_for_update(key_share=True))
 
 
