@@ -12,6 +12,7 @@ from sqlalchemy import distinct, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from lms.audit import record_event
 from lms.certification.links import new_verification_code, number_lookup_url, public_base_url
@@ -20,6 +21,7 @@ from lms.clock import add_years, program_today
 from lms.extensions import db
 from lms.learning.course import required_module_slugs
 from lms.models import (
+    Cohort,
     Attempt,
     CertificateSequence,
     Certification,
@@ -217,7 +219,11 @@ def _lock_enrollment(enrollment: Enrollment) -> None:
     inserting an attempt (a foreign key to the enrollment) takes, or two graders would deadlock. (The
     audit chain's tip is no longer taken by requests: lms.audit seals after the commit.)
     """
-    db.session.execute(select(Enrollment.id).where(Enrollment.id == enrollment.id).with_for_update(key_share=True))
+    # The cohort and track that the requirements read come with the lock, in the same statement.
+    db.session.execute(
+        select(Enrollment).where(Enrollment.id == enrollment.id)
+        .options(joinedload(Enrollment.cohort, innerjoin=True).joinedload(Cohort.track, innerjoin=True))
+        .with_for_update(key_share=True, of=Enrollment)).unique().all()
 
 
 def issue_if_complete(enrollment: Enrollment, *, now, actor=None) -> Certification | None:
