@@ -6,8 +6,8 @@ from flask.cli import FlaskGroup
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
 from markupsafe import Markup
+from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import (

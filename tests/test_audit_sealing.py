@@ -2,7 +2,7 @@
 chains them after the commit, every event ends sealed, and the chain still shows an altered, removed or
 reordered event. The database lets only the sealer's one UPDATE through."""
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert, select, text
@@ -14,7 +14,7 @@ from lms.models import AuditEvent, AuditHead
 
 from .conftest import audit_guard_lifted
 
-AT = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 
 def _append_unsealed(db, event_id=None, action="test.raw"):
@@ -140,7 +140,7 @@ def test_every_event_is_sealed_when_many_writers_commit_at_once(app, db):
                     record_event("test.concurrent", details={"thread": n, "i": i})
                     _db.session.commit()
                 _db.session.remove()
-        except Exception as error:  # reported below
+        except Exception as error:  # noqa: BLE001 (any failure is reported below)
             errors.append(error)
 
     workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]

@@ -21,11 +21,11 @@ from lms.clock import add_years, program_today
 from lms.extensions import db
 from lms.learning.course import required_module_slugs
 from lms.models import (
-    Cohort,
     Attempt,
     CertificateSequence,
     Certification,
     CertificationStatusChange,
+    Cohort,
     Enrollment,
     Exam,
     Module,

@@ -26,22 +26,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from lms.audit import record_event
 from lms.cohorts.schedule import open_weeks, week_start
 from lms.exams import policy as rules
-from lms.exams.draw import DrawError, draw_questions, load_candidates
+from lms.exams.draw import DrawError, draw_questions, load_candidates, version_data
 from lms.exams.grading import grade_attempt
-from lms.questions import QUESTION_TYPES
 from lms.extensions import db
-from lms.models import (
-    Attempt,
-    AttemptQuestion,
-    Cohort,
-    Enrollment,
-    Exam,
-    ExamGrant,
-    ExamVersion,
-    QuestionVersion,
-    TrackItem,
-)
+from lms.models import Attempt, AttemptQuestion, Cohort, Enrollment, Exam, ExamGrant, ExamVersion, TrackItem
 from lms.models.exam import EXPIRED, FINISHED, OPEN, SUBMITTED
+from lms.questions import QUESTION_TYPES
 from lms.signals import attempt_passed
 
 DEFAULT_GRACE_SECONDS = 30
@@ -247,10 +237,7 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
         if winner is None:
             raise ExamError("Another start of this exam happened at the same moment; please reload.") from None
         return winner
-    versions = {d.candidate.version_id for d in drawn}
-    data = dict(db.session.execute(
-        select(QuestionVersion.id, QuestionVersion.data).where(QuestionVersion.id.in_(versions))
-    ).all())
+    data = version_data(drawn)
     rows = []
     for position, item in enumerate(drawn):
         question = data[item.candidate.version_id]
