@@ -81,12 +81,15 @@ class _App(Flask):
             _end_read_transaction()
             g.sqlite_writes = True
             return super().dispatch_request()
+        before = dict(session)
         try:
             return super().dispatch_request()
         except OperationalError as error:
             if g.get("sqlite_writes") or not db_engine.is_refused_upgrade(error):
                 raise
         db.session.rollback()
+        session.clear()  # what the first run put in the session (a flashed message) goes with its writes
+        session.update(before)
         g.sqlite_writes = True
         return super().dispatch_request()
 

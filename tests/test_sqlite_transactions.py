@@ -5,6 +5,7 @@ import sqlite3
 import threading
 
 import pytest
+from flask import flash
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -78,12 +79,16 @@ def test_a_get_that_writes_runs_again_when_another_writer_committed_since_it_beg
             conn = sqlite3.connect(make_url(database_url).database, isolation_level=None)
             conn.execute("INSERT INTO rate_counter (key, count, window_ends_at) VALUES ('x', 1, '2030-01-01')")
             conn.close()
+        flash("Done.")
         record_event("test.get_write")
         _db.session.commit()
         return "done"
 
-    response = other_app.test_client().get("/test/get-that-writes")
+    client = other_app.test_client()
+    response = client.get("/test/get-that-writes")
     assert response.status_code == 200 and len(runs) == 2
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("message", "Done.")]  # the first run's message went with its writes
     with other_app.app_context():
         assert _db.session.scalar(select(func.count()).where(AuditEvent.action == "test.get_write")) == 1
         _db.engine.dispose()
