@@ -34,7 +34,7 @@ class AuditEvent(db.Model):
 
 
 class AuditHead(db.Model):
-    """A single row holding the chain's tip; locking it serializes appends across processes."""
+    """A single row holding the chain's tip; the sealer (lms.audit) locks it for its own short transaction."""
 
     __tablename__ = "audit_head"
 
