@@ -196,31 +196,48 @@ class ChainReport:
     unsealed: int = 0
 
 
+def _tip():
+    """The chain's tip as committed now (seq, hash), or None in a database without one."""
+    return db.session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+
+
 def verify_chain(batch: int = 1000) -> ChainReport:
-    """Walk the sealed events in chain order, recomputing each hash; report the first break, and how many
-    events await sealing."""
+    """Walk the sealed events in chain order up to the tip, recomputing each hash; report the first break,
+    and how many events await sealing. Sealers may go on meanwhile: the walk follows the tip as it moves,
+    and an event beyond a tip that no longer moves is a break (a forged or left-over event)."""
     prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
     unsealed = unsealed_count()
     columns = [getattr(AuditEvent, name) for name in ("id", "hash", *_HASHED)]
+
+    def broken(problem, seq):
+        return ChainReport(False, count, problem, seq, unsealed)
+
+    tip = _tip()
     while True:
-        rows = db.session.execute(
-            select(*columns).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq).limit(batch)
-        ).all()
-        if not rows:
-            break
+        limit = tip.seq if tip is not None else None
+        query = select(*columns).where(AuditEvent.seq >= expected_seq)
+        if limit is not None:
+            query = query.where(AuditEvent.seq <= limit)
+        rows = db.session.execute(query.order_by(AuditEvent.seq).limit(batch)).all()
         for event_ in rows:
             if event_.seq != expected_seq:
-                return ChainReport(False, count, f"event {event_.id} has seq {event_.seq}, expected {expected_seq}",
-                                   event_.seq, unsealed)
+                return broken(f"event {event_.id} has seq {event_.seq}, expected {expected_seq}", event_.seq)
             if event_.prev_hash != prev_hash:
-                return ChainReport(False, count, f"event seq {event_.seq} does not follow the one before it",
-                                   event_.seq, unsealed)
+                return broken(f"event seq {event_.seq} does not follow the one before it", event_.seq)
             if _digest(event_) != event_.hash:
-                return ChainReport(False, count, f"event seq {event_.seq} was altered (hash mismatch)",
-                                   event_.seq, unsealed)
+                return broken(f"event seq {event_.seq} was altered (hash mismatch)", event_.seq)
             prev_hash, expected_seq, count = event_.hash, expected_seq + 1, count + 1
-    head = db.session.get(AuditHead, 1)
-    if head is not None and (head.seq != count or head.hash != prev_hash):
-        return ChainReport(False, count, "the chain's tip does not match its last event (events removed?)",
-                           head.seq, unsealed)
-    return ChainReport(True, count, unsealed=unsealed)
+        if rows and (limit is None or count < limit):
+            continue
+        if tip is None:
+            return ChainReport(True, count, unsealed=unsealed)
+        if tip.seq != count or tip.hash != prev_hash:
+            return broken("the chain's tip does not match its last event (events removed?)", tip.seq)
+        newer = _tip()
+        if newer.seq > tip.seq:  # sealed meanwhile: follow
+            tip = newer
+            continue
+        beyond = db.session.scalar(select(func.min(AuditEvent.seq)).where(AuditEvent.seq > tip.seq))
+        if beyond is not None:
+            return broken(f"event seq {beyond} lies beyond the chain's tip", beyond)
+        return ChainReport(True, count, unsealed=unsealed)

@@ -157,3 +157,18 @@ def test_every_event_is_sealed_when_many_writers_commit_at_once(app, db):
     for details in db.session.scalars(select(AuditEvent.details).order_by(AuditEvent.seq)):
         per_writer.setdefault(details["thread"], []).append(details["i"])
     assert all(order == list(range(per_thread)) for order in per_writer.values())  # each writer's order kept
+
+
+def test_an_event_beyond_the_tip_is_detected(db):
+    """A sealed-looking event added after the last one, without moving the tip (a forged event)."""
+    _three_sealed(db)
+    last = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    db.session.execute(insert(AuditEvent).values(created_at=AT, actor="forger", action="test.forged",
+                                                 outcome="success", details={}))
+    forged = db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "test.forged"))
+    with audit_guard_lifted(db.session):
+        db.session.execute(text("UPDATE audit_event SET seq = :seq, prev_hash = :prev, hash = :hash WHERE id = :id"),
+                           {"seq": last.seq + 1, "prev": last.hash, "hash": "f" * 64, "id": forged})
+    db.session.commit()
+    report = verify_chain()
+    assert not report.ok and report.seq == last.seq + 1 and "beyond" in report.problem
