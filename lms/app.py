@@ -1,16 +1,17 @@
 """The 287(g) training LMS: create_app() builds a configured Flask application."""
 from datetime import timedelta
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, flash, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask.cli import FlaskGroup
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import (
-    db_engine,  # also registers the SQLite pragmas and BEGIN IMMEDIATE
+    db_engine,  # also registers the SQLite pragmas and how its transactions begin
     inputs,
     origin,
     session_rules,
@@ -52,13 +53,70 @@ class _SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _sqlite_begin_mode() -> str:
+    """How a SQLite transaction begins (lms.db_engine): in a request, DEFERRED (reading holds no lock) until
+    the view of a request that writes runs; outside a request (commands), IMMEDIATE."""
+    if not has_request_context() or g.get("sqlite_writes"):
+        return db_engine.IMMEDIATE
+    return db_engine.DEFERRED
+
+
+db_engine.set_begin_policy(_sqlite_begin_mode)
+
+
+class _App(Flask):
+    """Flask, with SQLite's transactions chosen per request (lms.db_engine's docstring).
+
+    A request that may write (POST and the other unsafe methods): the log-in check before the view reads in
+    a deferred transaction, which ends before the view runs; the view's transaction then begins IMMEDIATE
+    at its first statement, so the write lock is held from there to the commit only, and a password is
+    hashed before that (log-in, password change). A GET reads in a deferred transaction that holds no lock;
+    a GET that writes and is refused the lock (a writer committed since it began reading) is rolled back
+    and run again, IMMEDIATE.
+    """
+
+    def dispatch_request(self):
+        if db.engine.dialect.name != "sqlite":
+            return super().dispatch_request()
+        if request.method not in _SAFE_METHODS:
+            _end_read_transaction()
+            g.sqlite_writes = True
+            return super().dispatch_request()
+        before = dict(session)
+        try:
+            return super().dispatch_request()
+        except OperationalError as error:
+            if g.get("sqlite_writes") or not db_engine.is_refused_upgrade(error):
+                raise
+        db.session.rollback()
+        session.clear()  # what the first run put in the session (a flashed message) goes with its writes
+        session.update(before)
+        g.sqlite_writes = True
+        return super().dispatch_request()
+
+
+def _end_read_transaction() -> None:
+    """End the session's (read-only) transaction, keeping what it loaded (the logged-in user)."""
+    current = db.session()
+    if not current.in_transaction():
+        return
+    keep, current.expire_on_commit = current.expire_on_commit, False
+    try:
+        current.commit()
+    finally:
+        current.expire_on_commit = keep
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from the environment, then ``config`` overrides (tests)."""
     config = dict(config or {})
     settings = from_environment(load_secret="SECRET_KEY" not in config)
     settings.update(config)
     check_production(settings)
-    app = Flask(
+    app = _App(
         __name__,
         instance_path=settings["INSTANCE_PATH"],
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -179,7 +237,8 @@ def _register_hooks(app: Flask) -> None:
         if request.is_secure:
             # Browsers remember to use HTTPS only (ASVS 14.4.5); sent over HTTPS only, where it counts.
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.endpoint != "static" and current_user.is_authenticated:
+        # is_anonymous, not is_authenticated: the user's row may have been expired by the view's commit.
+        if request.endpoint != "static" and not current_user.is_anonymous:
             # Pages with personal data or one-time secrets stay out of shared caches and history.
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -74,6 +74,10 @@ def from_environment(load_secret: bool = True) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("LMS_COOKIE_SECURE", env == "production"),
         "SESSION_COOKIE_NAME": "lms_session",
+        # The cookie is signed and sent again only when the session changed: lms.session_rules refreshes
+        # last_seen once a minute at most, which also renews the cookie's expiry (Flask's default re-signs a
+        # permanent session's cookie on every response).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "BEHIND_PROXY": _bool("LMS_BEHIND_PROXY", False),
         # Lockout (CJIS: 5 consecutive failures within 15 minutes).
         "LOCKOUT_THRESHOLD": _int("LMS_LOCKOUT_THRESHOLD", 5),

@@ -1,14 +1,43 @@
 """Engine tuning per database: SQLite in WAL mode with foreign keys, serialized writers and durable commits.
 
+SQLite has one writer at a time. A transaction that takes the write lock only at its first write
+(BEGIN DEFERRED) may be refused that lock (SQLITE_BUSY, at once, without the busy timeout) when another
+writer committed after it began reading: its reads are stale. So a transaction that will write begins
+IMMEDIATE (the lock up front, waiting its turn), and one that only reads begins DEFERRED and never holds
+the lock. Which one a transaction is, is asked of the *begin policy* the application sets
+(``set_begin_policy``; the web layer decides per request, lms/app.py); without one, IMMEDIATE. A deferred
+transaction that does write anyway is refused with SQLITE_BUSY when it raced (``is_refused_upgrade``);
+the web layer then runs the request again, IMMEDIATE.
+
 SQLite's ``synchronous`` level decides what a commit survives. In WAL mode NORMAL survives a crash of
 the process but may lose the last transactions on a power loss or an operating-system crash: an
 answer the server acknowledged could be gone. FULL syncs the WAL on every commit, so an acknowledged
 answer is on disk; it is the default (LMS_SQLITE_SYNCHRONOUS, measured in bench/README.md).
 """
 import sqlite3
+from collections.abc import Callable
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+DEFERRED, IMMEDIATE = "deferred", "immediate"
+_begin_policy: Callable[[], str] | None = None
+
+
+def set_begin_policy(policy: Callable[[], str] | None) -> None:
+    """Let ``policy()`` (DEFERRED or IMMEDIATE) decide how each SQLite transaction begins; None: IMMEDIATE."""
+    global _begin_policy
+    _begin_policy = policy
+
+
+def is_refused_upgrade(error: Exception) -> bool:
+    """True for SQLite's refusal of the write lock to a transaction that began deferred (SQLITE_BUSY or
+    SQLITE_BUSY_SNAPSHOT: another writer holds it, or committed since this one began reading)."""
+    orig = getattr(error, "orig", None)
+    if not isinstance(error, OperationalError) or not isinstance(orig, sqlite3.OperationalError):
+        return False
+    return getattr(orig, "sqlite_errorcode", None) in (5, 517) or "database is locked" in str(orig)
 
 
 @event.listens_for(Engine, "connect")
@@ -51,11 +80,9 @@ def configure_sqlite_synchronous(engine: Engine, level: str) -> None:
 def _sqlite_on_begin(conn):
     if conn.dialect.name != "sqlite":
         return
-    if conn.get_execution_options().get("sqlite_begin") == "deferred":
-        # A long read-only snapshot (a streamed export) that must not hold the writer lock.
-        conn.exec_driver_sql("BEGIN")
-        return
-    # BEGIN IMMEDIATE takes the write lock up front, so two processes never both read the
-    # same state and then fail to upgrade (e.g. the audit chain's tip); the busy timeout
-    # makes the second wait instead of failing.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    mode = conn.get_execution_options().get("sqlite_begin")  # a long read-only snapshot asks for "deferred"
+    if mode is None:
+        mode = _begin_policy() if _begin_policy is not None else IMMEDIATE
+    # IMMEDIATE takes the write lock up front, so two transactions never both read the same state and
+    # then fail to upgrade; the busy timeout makes the second wait instead of failing (module docstring).
+    conn.exec_driver_sql("BEGIN" if mode == DEFERRED else "BEGIN IMMEDIATE")

@@ -23,7 +23,7 @@ def history(obj) -> list[HistoryEntry]:
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == type(obj).__tablename__,
                                  AuditEvent.object_id == str(obj.id))
-        .order_by(AuditEvent.seq.desc()).limit(200))
+        .order_by(AuditEvent.id.desc()).limit(200))
     return [HistoryEntry(event, history_action(event), history_lines(event)) for event in events]
 
 

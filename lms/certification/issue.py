@@ -12,6 +12,7 @@ from sqlalchemy import distinct, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from lms.audit import record_event
 from lms.certification.links import new_verification_code, number_lookup_url, public_base_url
@@ -21,10 +22,10 @@ from lms.extensions import db
 from lms.learning.course import required_module_slugs
 from lms.models import (
     Attempt,
-    AuditHead,
     CertificateSequence,
     Certification,
     CertificationStatusChange,
+    Cohort,
     Enrollment,
     Exam,
     Module,
@@ -214,13 +215,15 @@ def build_snapshot(enrollment: Enrollment, reqs: Requirements, *, number: str, n
 def _lock_enrollment(enrollment: Enrollment) -> None:
     """Serialize issuing per enrollment: a later transaction waits, then sees the earlier one's work.
 
-    Lock order: the audit chain's head first, then the enrollment. Every audited write (grading
-    included) takes the head first, so an issuer never holds the enrollment while waiting for the
-    head. The enrollment lock is FOR NO KEY UPDATE: it must not conflict with the key-share locks
-    that inserting an attempt (a foreign key to the enrollment) takes, or two graders would deadlock.
+    The enrollment lock is FOR NO KEY UPDATE: it must not conflict with the key-share locks that
+    inserting an attempt (a foreign key to the enrollment) takes, or two graders would deadlock. (The
+    audit chain's tip is no longer taken by requests: lms.audit seals after the commit.)
     """
-    db.session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
-    db.session.execute(select(Enrollment.id).where(Enrollment.id == enrollment.id).with_for_update(key_share=True))
+    # The cohort and track that the requirements read come with the lock, in the same statement.
+    db.session.execute(
+        select(Enrollment).where(Enrollment.id == enrollment.id)
+        .options(joinedload(Enrollment.cohort, innerjoin=True).joinedload(Cohort.track, innerjoin=True))
+        .with_for_update(key_share=True, of=Enrollment)).unique().all()
 
 
 def issue_if_complete(enrollment: Enrollment, *, now, actor=None) -> Certification | None:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from lms.audit import record_event
 from lms.extensions import db
@@ -107,8 +108,12 @@ def _register(public_key: Ed25519PublicKey, *, now, actor=None, actor_label=None
     if row is None:
         row = SigningKey(key_id=kid, algorithm=ALGORITHM, public_key=b64url(_raw_public(public_key)),
                          created_at=now)
-        db.session.add(row)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:
+            # Another request registered it at the same moment (two first issues at once): theirs stands.
+            return db.session.scalar(select(SigningKey).where(SigningKey.key_id == kid))
         record_event("signing_key.register", actor=actor, actor_label=actor_label, obj=row, now=now,
                      details={"key_id": kid})
     return row

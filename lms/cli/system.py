@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from lms import backup as backup_service
-from lms.audit import verify_chain
+from lms.audit import seal_pending, verify_chain
 from lms.cli.common import cli_actor, commit_or_exit
 from lms.clock import utcnow
 
@@ -18,13 +18,22 @@ audit_cli = click.Group("audit", help="The audit log.")
 @audit_cli.command("verify")
 @with_appcontext
 def audit_verify():
-    """Check the audit log's hash chain from the first event to the last."""
+    """Check the audit log's hash chain from the first sealed event to the last; tell how many await sealing."""
     report = verify_chain()
+    waiting = f" {report.unsealed} more await sealing (`lms audit seal`)." if report.unsealed else ""
     if report.ok:
-        click.echo(f"OK: {report.events} events, chain unbroken.")
+        click.echo(f"OK: {report.events} events, chain unbroken.{waiting}")
     else:
-        click.echo(f"BROKEN after {report.events} good events: {report.problem}", err=True)
+        click.echo(f"BROKEN after {report.events} good events: {report.problem}{waiting}", err=True)
         sys.exit(1)
+
+
+@audit_cli.command("seal")
+@with_appcontext
+def audit_seal():
+    """Chain every committed event that awaits sealing (the app seals after each commit; run this from cron
+    as a backstop for a process stopped between its commit and its seal)."""
+    click.echo(f"Sealed {seal_pending()} events.")
 
 
 # -- backup and restore ------------------------------------------------------

@@ -20,26 +20,18 @@ from datetime import datetime, timedelta
 from flask import current_app, has_app_context
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit import record_event
 from lms.cohorts.schedule import open_weeks, week_start
 from lms.exams import policy as rules
-from lms.exams.draw import DrawError, draw_questions, load_candidates
+from lms.exams.draw import DrawError, draw_questions, load_candidates, version_data
 from lms.exams.grading import grade_attempt, store_grade
-from lms.questions import QUESTION_TYPES
 from lms.extensions import db
-from lms.models import (
-    Attempt,
-    AttemptQuestion,
-    Cohort,
-    Enrollment,
-    Exam,
-    ExamGrant,
-    ExamVersion,
-    QuestionVersion,
-    TrackItem,
-)
+from lms.models import Attempt, AttemptQuestion, Cohort, Enrollment, Exam, ExamGrant, ExamVersion, TrackItem
 from lms.models.exam import EXPIRED, FINISHED, OPEN, SUBMITTED
+from lms.questions import QUESTION_TYPES
 from lms.signals import attempt_passed
 
 DEFAULT_GRACE_SECONDS = 30
@@ -95,7 +87,10 @@ class ExamContext:
 
 def exam_context(user, slug: str, now) -> ExamContext | None:
     """The exam in the newest of the trainee's enrollments whose track schedules it, or None."""
-    exam = db.session.scalar(select(Exam).where(Exam.slug == slug, Exam.retired_at.is_(None)))
+    # Two queries: the exam with its current version, and the enrollment with its cohort, track and early
+    # openings (what the week's state needs), loaded together.
+    exam = db.session.scalar(select(Exam).where(Exam.slug == slug, Exam.retired_at.is_(None))
+                             .options(joinedload(Exam.current_version)))
     if exam is None or exam.current_version is None:
         return None
     row = db.session.execute(
@@ -103,8 +98,10 @@ def exam_context(user, slug: str, now) -> ExamContext | None:
         .join(Cohort, Cohort.id == Enrollment.cohort_id)
         .join(TrackItem, and_(TrackItem.track_id == Cohort.track_id, TrackItem.kind == "exam", TrackItem.ref == slug))
         .where(Enrollment.user_id == user.id, Enrollment.status != "withdrawn")
+        .options(contains_eager(Enrollment.cohort).joinedload(Cohort.track),
+                 contains_eager(Enrollment.cohort).selectinload(Cohort.week_openings))
         .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(1)
-    ).first()
+    ).unique().first()
     if row is None:
         return None
     enrollment, week = row
@@ -145,17 +142,24 @@ class AttemptGrants:
 
 def attempt_grants(enrollment_id: int, exam_id: int) -> AttemptGrants:
     """The extra attempts granted in the enrollment for the exam (and which lift the cool-down)."""
-    rows = db.session.execute(
-        select(ExamGrant.granted_at, ExamGrant.waives_cooldown)
-        .where(ExamGrant.enrollment_id == enrollment_id, ExamGrant.exam_id == exam_id, ExamGrant.kind == EXTRA_ATTEMPT)
-    ).all()
-    return AttemptGrants(len(rows), tuple(at for at, waives in rows if waives))
+    return _grants_of(db.session.scalars(
+        select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id, ExamGrant.exam_id == exam_id,
+                                ExamGrant.kind == EXTRA_ATTEMPT)))
 
 
-def start_check(context: ExamContext, *, now) -> tuple[list[Attempt], AttemptGrants, rules.StartCheck]:
-    """The enrollment's finished attempts, the extra attempts granted, and whether one may start now."""
-    finished = finished_attempts(context.enrollment.id, context.exam.id)
-    granted = attempt_grants(context.enrollment.id, context.exam.id)
+def _grants_of(grants) -> AttemptGrants:
+    extra = [g for g in grants if g.kind == EXTRA_ATTEMPT]
+    return AttemptGrants(len(extra), tuple(g.granted_at for g in extra if g.waives_cooldown))
+
+
+def start_check(context: ExamContext, *, now, finished: list[Attempt] | None = None,
+                granted: AttemptGrants | None = None) -> tuple[list[Attempt], AttemptGrants, rules.StartCheck]:
+    """The enrollment's finished attempts, the extra attempts granted, and whether one may start now (the
+    first two are read unless given)."""
+    if finished is None:
+        finished = finished_attempts(context.enrollment.id, context.exam.id)
+    if granted is None:
+        granted = attempt_grants(context.enrollment.id, context.exam.id)
     check = rules.may_start(context.policy, week_open=context.week_open, finished=finished,
                             extra_attempts=granted.count, now=now, opens_on=context.opens_on,
                             cooldown_waivers=granted.cooldown_waivers)
@@ -191,10 +195,17 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
     """Start an attempt in the context's enrollment (or resume the open one): draw per blueprint, pin
     versions, set the deadline (the enrollment's time multiplier and pending extra time apply)."""
     enrollment = context.enrollment
-    current = open_attempt(enrollment.id, context.exam.id)
+    # One read each for the enrollment's attempts at the exam (open and finished) and its grants.
+    tried = list(db.session.scalars(
+        select(Attempt).where(Attempt.enrollment_id == enrollment.id, Attempt.exam_id == context.exam.id,
+                              Attempt.status.in_((OPEN, FINISHED))).order_by(Attempt.number)))
+    current = next((a for a in tried if a.status == OPEN), None)
     if current is not None and not expire_if_due(current, now=now):
         return current
-    finished, granted, check = start_check(context, now=now)
+    finished = [a for a in tried if a.status == FINISHED]
+    grants = list(db.session.scalars(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment.id,
+                                                            ExamGrant.exam_id == context.exam.id)))
+    finished, granted, check = start_check(context, now=now, finished=finished, granted=_grants_of(grants))
     if not check.allowed:
         raise StartRefused(check.reason)
     policy, blueprint = context.policy, context.version.blueprint
@@ -207,7 +218,7 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
                                rounds=rounds, shuffle=policy.shuffle_questions)
     except DrawError as error:
         raise ExamError("This exam cannot be drawn right now; please tell your instructor.") from error
-    pending = list(db.session.scalars(select(ExamGrant).where(pending_extra_time(enrollment.id, context.exam.id))))
+    pending = [g for g in grants if g.kind == EXTRA_TIME and g.attempt_id is None]  # pending_extra_time's rule
     extra_seconds = sum(g.minutes for g in pending) * 60
     multiplier = float(enrollment.time_multiplier or 1.0)
     attempt = Attempt(
@@ -226,10 +237,7 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
         if winner is None:
             raise ExamError("Another start of this exam happened at the same moment; please reload.") from None
         return winner
-    versions = {d.candidate.version_id for d in drawn}
-    data = dict(db.session.execute(
-        select(QuestionVersion.id, QuestionVersion.data).where(QuestionVersion.id.in_(versions))
-    ).all())
+    data = version_data(drawn)
     rows = []
     for position, item in enumerate(drawn):
         question = data[item.candidate.version_id]
@@ -270,6 +278,9 @@ def _finish(attempt: Attempt, *, at, reason: str, now, actor=None) -> bool:
         return False
     result = grade_attempt(attempt.id)
     passed = store_grade(attempt, result)
+    # What the claiming update wrote, without reading the attempt back.
+    for name, value in {"status": FINISHED, "finished_at": at, "finish_reason": reason}.items():
+        set_committed_value(attempt, name, value)
     record_event("attempt.finish", actor=actor, actor_label=None if actor else "system", obj=attempt, now=now,
                  details={"reason": reason, "finished_at": at.isoformat(), "points": float(result.points),
                           "max_points": float(result.max_points), "percent": result.percent, "passed": passed})

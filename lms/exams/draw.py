@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from lms.extensions import db
-from lms.models import Question, QuestionBank
+from lms.models import Question, QuestionBank, QuestionVersion
 
 
 class DrawError(RuntimeError):
@@ -34,6 +34,7 @@ class Candidate:
     difficulty: str
     position: int
     family: str | None = None
+    content_hash: str | None = None  # the pinned version's, which names its (immutable) content
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,41 @@ def load_candidates(cells: list[dict]) -> list[Candidate]:
     banks = sorted({cell["bank"] for cell in cells})
     rows = db.session.execute(
         select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective,
-               Question.difficulty, Question.position, Question.family)
+               Question.difficulty, Question.position, Question.family, QuestionVersion.content_hash)
         .join(QuestionBank, QuestionBank.id == Question.bank_id)
-        .where(QuestionBank.slug.in_(banks), QuestionBank.retired_at.is_(None), Question.status == "active",
-               Question.current_version_id.is_not(None))
+        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(QuestionBank.slug.in_(banks), QuestionBank.retired_at.is_(None), Question.status == "active")
         .order_by(Question.id)
     ).all()
     return [Candidate(*row) for row in rows]
+
+
+# A question version never changes once stored, and its content hash names its content: what a start needs of
+# the drawn versions is read once per process and kept (bounded), keyed by (version id, content hash), so a
+# database restored or rebuilt under the same ids is never served another question's data. Read-only.
+_VERSION_DATA: dict[tuple[int, str], dict] = {}
+_VERSION_DATA_LIMIT = 20_000
+
+
+def version_data(drawn: list[Drawn]) -> dict[int, dict]:
+    """The stored data of the drawn questions' pinned versions, by version id (read only those not kept)."""
+    wanted = {(d.candidate.version_id, d.candidate.content_hash) for d in drawn}
+    missing = {vid for vid, digest in wanted if (vid, digest) not in _VERSION_DATA}
+    if missing:
+        rows = db.session.execute(select(QuestionVersion.id, QuestionVersion.content_hash, QuestionVersion.data)
+                                  .where(QuestionVersion.id.in_(missing))).all()
+        if len(_VERSION_DATA) + len(rows) > _VERSION_DATA_LIMIT:
+            _VERSION_DATA.clear()
+        found = {(vid, digest): data for vid, digest, data in rows}
+        _VERSION_DATA.update(found)
+    else:
+        found = {}
+    return {vid: found.get((vid, digest)) or _VERSION_DATA[(vid, digest)] for vid, digest in wanted}
+
+
+def forget_version_data() -> None:
+    """Empty the kept version data (tests that count a cold start)."""
+    _VERSION_DATA.clear()
 
 
 def _question_key(cand: Candidate):

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.questions import Adjustment, grade
 from lms.extensions import db
@@ -65,14 +66,15 @@ def grade_attempt(attempt_id: int) -> Result:
 
 def store_grade(attempt, result: Result) -> bool:
     """Write a result onto the attempt and its questions (one UPDATE per question, in one executemany);
-    returns whether it passes by the pass mark the attempt was taken under. Flushes."""
+    returns whether it passes by the pass mark the attempt was taken under."""
     if result.per_question:
         db.session.execute(update(AttemptQuestion), [
             {"id": aq_id, "points": float(points), "max_points": float(max_points), "is_correct": correct}
             for aq_id, (points, max_points, correct) in result.per_question.items()])
     passed = result.passed(attempt.policy["pass_mark"])
-    db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(
-        points=float(result.points), max_points=float(result.max_points), percent=result.percent, passed=passed))
-    db.session.flush()
-    db.session.refresh(attempt)
+    outcome = {"points": float(result.points), "max_points": float(result.max_points), "percent": result.percent,
+               "passed": passed}
+    db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(**outcome))
+    for name, value in outcome.items():  # what the update wrote, without reading the attempt back
+        set_committed_value(attempt, name, value)
     return passed

@@ -79,7 +79,7 @@ def user_detail(user_id):
     role_form.agency_id.choices = _agency_choices()
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == "user", AuditEvent.object_id == str(user.id))
-        .order_by(AuditEvent.seq.desc()).limit(50)
+        .order_by(AuditEvent.id.desc()).limit(50)
     ).all()
     return render_template("admin/user_detail.html", user=user, now=utcnow(), role_form=role_form,
                            reset_form=ResetPasswordForm(), action_form=ActionForm(),
@@ -216,6 +216,6 @@ def review_access(user_id):
 @role_required(*AUDIT_READERS)
 def audit():
     """The latest audit events and whether the chain verifies."""
-    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)).all()
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)).all()
     report = verify_chain() if request.args.get("verify") else None
     return render_template("admin/audit.html", events=events, report=report)

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from lms import session_rules
@@ -30,17 +31,18 @@ def _exam(slug: str) -> attempts.ExamContext:
     return found_or_404(attempts.exam_context(current_user, slug, utcnow()))
 
 
-def _own_attempt(attempt_id: int) -> Attempt:
+def _own_attempt(attempt_id: int, *options) -> Attempt:
     """The trainee's own attempt; anyone else's is a 404 (no hint that it exists)."""
-    return load_or_404(Attempt, attempt_id, within=own_record)
+    return load_or_404(Attempt, attempt_id, within=own_record, options=options)
 
 
 def _while_open(view):
-    """A view of the trainee's own open attempt, called with the attempt; a finished one (or one finished now,
-    at its deadline) redirects to its result."""
+    """A view of the trainee's own open attempt, called with the attempt (and its exam version, which the
+    pages show, in the same query); a finished one (or one finished now, at its deadline) redirects to its
+    result."""
     @functools.wraps(view)
     def wrapped(attempt_id):
-        attempt = _own_attempt(attempt_id)
+        attempt = _own_attempt(attempt_id, joinedload(Attempt.exam_version))
         return _finished_redirect(attempt) or view(attempt)
 
     return wrapped
@@ -79,12 +81,16 @@ def exam_page(slug):
 def start(slug):
     """Start an attempt, or resume the open one."""
     context = _exam(slug)
-    started = run_service(lambda: attempts.start_attempt(context, current_user, now=utcnow()),
-                          refused=attempts.ExamError)
+
+    def start_attempt():  # where to go, taken before the commit (which would make the attempt be read again)
+        attempt = attempts.start_attempt(context, current_user, now=utcnow())
+        return attempt.id, attempt.page_reached + 1
+
+    started = run_service(start_attempt, refused=attempts.ExamError)
     if not started:
         return redirect(url_for("exams.exam_page", slug=slug))
-    attempt = started.value
-    return redirect(url_for("exams.attempt", attempt_id=attempt.id, page=attempt.page_reached + 1))
+    attempt_id, page = started.value
+    return redirect(url_for("exams.attempt", attempt_id=attempt_id, page=page))
 
 
 @bp.get("/attempts/<int:attempt_id>")
@@ -194,7 +200,7 @@ def submit(attempt_id):
     attempt = _own_attempt(attempt_id)
     attempts.submit_attempt(attempt, now=utcnow(), actor=current_user)
     db.session.commit()
-    return redirect(url_for("exams.result", attempt_id=attempt.id))
+    return redirect(url_for("exams.result", attempt_id=attempt_id))
 
 
 @bp.get("/attempts/<int:attempt_id>/result")

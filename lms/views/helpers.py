@@ -44,10 +44,14 @@ def managed_cohort(cohort: Cohort) -> bool:
     return roster.can_view_cohort(current_user, cohort) and roster.can_manage_cohort(current_user, cohort)
 
 
-def load_or_404(model, key, *, by=None, within: Callable[[Any], bool] | None = None):
+def load_or_404(model, key, *, by=None, within: Callable[[Any], bool] | None = None, options=()):
     """The ``model`` row whose primary key (or column ``by``) is ``key``, if ``within`` admits it for the
-    current user (None: whoever the route's role check admits); 404 otherwise."""
-    obj = db.session.get(model, key) if by is None else db.session.scalar(select(model).where(by == key))
+    current user (None: whoever the route's role check admits); 404 otherwise. ``options``: loader options
+    (what to load with it)."""
+    if by is None:
+        obj = db.session.get(model, key, options=list(options) or None)
+    else:
+        obj = db.session.scalar(select(model).where(by == key).options(*options))
     if obj is None or (within is not None and not within(obj)):
         abort(404)
     return obj

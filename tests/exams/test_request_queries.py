@@ -1,0 +1,121 @@
+"""The exam wave's requests make a fixed, small number of SQL statements (issue #15): starting an attempt,
+a page, an autosave and a submit, counted as production runs them (committed, each request in its own
+transaction). A change that adds a query per question, or per request, makes these fail: measure again and
+say why in the commit. Transaction control (BEGIN, COMMIT, savepoints) and a new pooled connection's own
+set-up are not counted. The audit sealer's statements are (PostgreSQL runs them in a transaction of their
+own right after the request's commit, and looks once more for unsealed events after it; SQLite runs them
+inside the request's transaction, before the commit).
+
+Before issue #15's work: start 20, page 5, autosave 4, submit 20 (with the audit head locked in the
+request's transaction); after: start 14 (15 for a process's first start of an exam), page 4, autosave 4,
+submit 16, on SQLite; PostgreSQL's sealer adds one statement to the start and the submit.
+"""
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from lms.exams.draw import forget_version_data
+from lms.extensions import db as _db
+from lms.models import Attempt
+
+from ..conftest import csrf_from, login
+from ..factories import answer_all
+
+SKIPPED = ("show ", "select pg_catalog.version", "select current_schema", "select version", "begin", "commit",
+           "rollback", "savepoint", "release savepoint")
+SEAL = ["SELECT audit_head", "SELECT audit_event", "UPDATE audit_event", "UPDATE audit_head"]
+AFTER_SEAL = {"sqlite": [], "postgresql": ["SELECT EXISTS"]}  # once more: events committed while sealing?
+START = ["SELECT user", "SELECT exam", "SELECT cohort", "SELECT week_opening",  # who, which exam, is it open
+         "SELECT attempt", "SELECT exam_grant",  # attempts so far, grants
+         "SELECT question",  # the candidates (the drawn versions' data is kept per process, by content hash)
+         "INSERT INTO attempt", "INSERT INTO attempt_question", "INSERT INTO audit_event", *SEAL]
+PAGE = ["SELECT user", "SELECT attempt", "SELECT attempt_question", "SELECT question_version"]
+AUTOSAVE = ["SELECT user", "SELECT attempt", "UPDATE attempt_question", "INSERT INTO answer_log"]
+SUBMIT = ["SELECT user", "SELECT attempt",
+          "UPDATE attempt", "SELECT attempt_question", "UPDATE attempt_question", "UPDATE attempt",  # claim, grade
+          "INSERT INTO audit_event",
+          "SELECT enrollment", "SELECT enrollment", "SELECT certification", "SELECT track_item",  # a pass: certify?
+          "SELECT count(DISTINCT", *SEAL]
+
+
+@contextmanager
+def counted(app):
+    """The statements a block sends, each as its first words."""
+    statements = []
+    with app.app_context():
+        engine = _db.engine
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lower().lstrip().startswith(SKIPPED):
+            return
+        words = statement.replace('"', "").split()
+        if words[0] == "SELECT" and not words[1].startswith("count("):
+            words[1] = words[1].split(".")[0]  # the table of the first column
+        statements.append(" ".join(words[:3] if words[0] == "INSERT" else words[:2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _the_attempt(user):
+    _db.session.rollback()
+    return _db.session.query(Attempt).filter_by(user_id=user.id).one()
+
+
+@pytest.mark.committed  # each request in its own transaction, as in production
+def test_queries_per_start_page_autosave_and_submit(app, client, make_client, world, clock):
+    login(client, world.trainee.email)
+    token = csrf_from(client.get("/exams/mixed-exam").get_data(as_text=True))
+    other = make_client()
+    login(other, world.other.email)
+    other_token = csrf_from(other.get("/exams/mixed-exam").get_data(as_text=True))
+    _db.session.rollback()
+    seal = SEAL + AFTER_SEAL[_db.engine.dialect.name]
+    start_, submit_ = START[:-4] + seal, SUBMIT[:-4] + seal
+
+    forget_version_data()
+    with counted(app) as cold_start:
+        assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
+    assert cold_start == start_[:8] + ["SELECT question_version"] + start_[8:]  # the first start reads the data
+    with counted(app) as start:
+        assert other.post("/exams/mixed-exam/start", data={"csrf_token": other_token}).status_code == 302
+    assert start == start_
+
+    attempt = _the_attempt(world.trainee)
+    url = f"/exams/attempts/{attempt.id}"  # (the test's own reads stay out of the counted blocks)
+    tf = next(q for q in attempt.questions if q.qtype == "true_false")
+    body = {"position": tf.position, "fields": [[f"a{tf.position}", "true"]]}
+    _db.session.rollback()
+    with counted(app) as page:
+        assert client.get(f"{url}?page=1").status_code == 200
+    assert page == PAGE
+
+    with counted(app) as autosave:
+        response = client.post(f"{url}/autosave", headers={"X-CSRFToken": token}, json=body)
+    assert response.status_code == 200 and response.get_json()["answered"]
+    assert autosave == AUTOSAVE
+    assert "Set-Cookie" not in response.headers  # nothing in the session changed: the cookie is not re-sent
+
+    answer_all(_the_attempt(world.trainee), clock)
+    _db.session.rollback()
+    with counted(app) as submit:
+        assert client.post(f"{url}/submit", data={"csrf_token": token}).status_code == 302
+    assert submit == submit_
+    attempt = _the_attempt(world.trainee)
+    assert attempt.status == "finished" and attempt.passed
+
+
+@pytest.mark.committed
+def test_the_session_cookie_is_sent_again_when_the_session_changes(app, client, world, clock):
+    """Not on every response (the autosave above), but once last_seen is refreshed (a minute on): the
+    idle timeout's clock and the cookie's expiry move on with activity."""
+    login(client, world.trainee.email)
+    client.get("/exams/mixed-exam")  # the first form page puts the CSRF token in the session
+    assert "Set-Cookie" not in client.get("/exams/mixed-exam").headers
+    clock.advance(minutes=2)
+    response = client.get("/exams/mixed-exam")
+    assert response.status_code == 200 and "Set-Cookie" in response.headers

@@ -1,0 +1,131 @@
+"""SQLite's transactions (lms/db_engine.py, lms/app.py): reads hold no lock, a password is never hashed
+while the database is locked, a GET that writes and is refused the lock is run again, and a wave of
+log-ins all get an answer."""
+import sqlite3
+import threading
+
+import pytest
+from flask import flash
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from lms.accounts import login as login_service
+from lms.accounts import users as users_service
+from lms.accounts.users import create_user
+from lms.agencies.agencies import create_agency
+from lms.app import create_app
+from lms.audit import record_event
+from lms.extensions import db as _db
+from lms.models import AuditEvent, Role, User
+
+from .conftest import PASSWORD, csrf_from, csrf_token, login
+
+pytestmark = pytest.mark.committed  # other connections must see the data: each request in its own transaction
+
+
+@pytest.fixture(autouse=True)
+def sqlite_only(db):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking; PostgreSQL locks rows")
+
+
+def _database_is_free(app) -> bool:
+    """True when another connection could take the write lock at once (nobody holds it)."""
+    with app.app_context():
+        path = make_url(str(_db.engine.url)).database
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
+def test_no_password_is_hashed_while_the_database_is_locked(app, client, factory, monkeypatch):
+    user = factory.user(email="hasher@example.test")
+    checks = []
+
+    def watched(function):
+        def wrapper(*args, **kwargs):
+            checks.append((function.__name__, _database_is_free(app)))
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(login_service, "verify_password", watched(login_service.verify_password))
+    monkeypatch.setattr(users_service, "hash_password", watched(users_service.hash_password))
+    assert login(client, user.email, "a wrong password").status_code == 401
+    assert login(client, user.email, ack=False).status_code == 302
+    token = csrf_token(client, "/account/password")
+    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "a new long passphrase 42",
+                                                       "confirm": "a new long passphrase 42", "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert [name for name, _ in checks] == ["verify_password", "verify_password", "verify_password", "hash_password"]
+    assert all(free for _, free in checks), checks
+
+
+def test_a_get_that_writes_runs_again_when_another_writer_committed_since_it_began(app, database_url, tmp_path):
+    """The GET reads (deferred, no lock); another process commits a write; the GET's own write is refused
+    the lock (its reads are stale), so the request is rolled back and run again, IMMEDIATE: one event."""
+    other_app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": str(tmp_path)})
+    runs = []
+
+    @other_app.get("/test/get-that-writes")
+    def get_that_writes():
+        runs.append(_db.session.scalar(select(func.count(User.id))))  # a read: the snapshot begins
+        if len(runs) == 1:  # another writer commits meanwhile (only the first time)
+            conn = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+            conn.execute("INSERT INTO rate_counter (key, count, window_ends_at) VALUES ('x', 1, '2030-01-01')")
+            conn.close()
+        flash("Done.")
+        record_event("test.get_write")
+        _db.session.commit()
+        return "done"
+
+    client = other_app.test_client()
+    response = client.get("/test/get-that-writes")
+    assert response.status_code == 200 and len(runs) == 2
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("message", "Done.")]  # the first run's message went with its writes
+    with other_app.app_context():
+        assert _db.session.scalar(select(func.count()).where(AuditEvent.action == "test.get_write")) == 1
+        _db.engine.dispose()
+
+
+def test_two_hundred_log_ins_at_once_all_answer(app, db, clock):
+    agency = _one_agency(db, clock)
+    users = [create_user(email=f"wave{n}@example.test", name=f"Wave {n}", role=Role.TRAINEE, password=PASSWORD,
+                         agency=agency, now=clock()) for n in range(200)]
+    db.session.commit()
+    prepared = []
+    for n, user in enumerate(users):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.0.{n // 250}.{n % 250 + 1}"
+        with client.session_transaction() as session:
+            session["notice_ack"] = True
+        prepared.append((client, user.email, csrf_from(client.get("/login").get_data(as_text=True))))
+    db.session.rollback()
+    barrier, statuses = threading.Barrier(len(prepared)), []
+
+    def log_in(client, email, token):
+        barrier.wait()
+        password = PASSWORD if not email.startswith("wave1") else "not the password"  # some fail, as people do
+        statuses.append(client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+                        .status_code)
+
+    threads = [threading.Thread(target=log_in, args=args) for args in prepared]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    wrong = sum(1 for _, email, _ in prepared if email.startswith("wave1"))
+    assert sorted(statuses) == [302] * (200 - wrong) + [401] * wrong  # every one answered, none with a 500
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "auth.login")) == 200
+
+
+def _one_agency(db, clock):
+    agency = create_agency(name="Wave County", state="VA", ori="VA0000999", now=clock())
+    db.session.commit()
+    return agency
