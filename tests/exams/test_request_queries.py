@@ -33,7 +33,9 @@ START = ["SELECT user", "SELECT exam", "SELECT cohort", "SELECT week_opening",  
 PAGE = ["SELECT user", "SELECT attempt", "SELECT attempt_question", "SELECT question_version"]
 AUTOSAVE = ["SELECT user", "SELECT attempt", "UPDATE attempt_question", "INSERT INTO answer_log"]
 SUBMIT = ["SELECT user", "SELECT attempt",
-          "UPDATE attempt", "SELECT attempt_question", "UPDATE attempt_question", "UPDATE attempt",  # claim, grade
+          "UPDATE attempt", "SELECT attempt_question",  # claim, read the responses
+          "SELECT grading_adjustment",  # decisions on challenges of the versions drawn (lms/exams/challenges.py)
+          "UPDATE attempt_question", "UPDATE attempt",  # grade
           "INSERT INTO audit_event",
           "SELECT enrollment", "SELECT enrollment", "SELECT certification", "SELECT track_item",  # a pass: certify?
           "SELECT count(DISTINCT", *SEAL]
