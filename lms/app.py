@@ -13,11 +13,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms import (
     db_engine,  # also registers the SQLite pragmas and how its transactions begin
     inputs,
+    jobs,
     origin,
     session_rules,
     vocabulary,
 )
 from lms.certification import issue  # noqa: F401  (subscribes certification to learning and exam progress)
+from lms.notifications import subscribers  # noqa: F401  (subscribes notifications to the domains' signals)
+from lms.notifications.service import unread_count
 from lms.cli import register_cli
 from lms.clock import format_date, format_time, format_utc, utcnow
 from lms.config import PROJECT_ROOT, check_production, from_environment
@@ -36,6 +39,7 @@ from lms.views import (
     interchange,
     main,
     nominations,
+    notifications,
     program,
     registry,
     results,
@@ -140,6 +144,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_vocabulary(app)
 
+    jobs.configure(app)
     register_cli(app)
     return app
 
@@ -173,7 +178,7 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
-                   nominations, program, challenges, standard_setting, studio_questions, interchange):
+                   nominations, notifications, program, challenges, standard_setting, studio_questions, interchange):
         app.register_blueprint(module.bp)
 
 
@@ -277,7 +282,12 @@ def _register_errors(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject():
-        return {"Role": Role, **ROLE_GROUPS, "app_name": "287(g) Training", "site_navigation": _site_navigation}
+        return {"Role": Role, **ROLE_GROUPS, "app_name": "287(g) Training", "site_navigation": _site_navigation,
+                "unread_notifications": _unread_notifications}
+
+    def _unread_notifications():
+        """The header's count of the logged-in user's unread notifications."""
+        return unread_count(current_user) if current_user.is_authenticated else 0
 
     def _site_navigation():
         """The header's menus for the logged-in user on this page (base.html calls it once)."""

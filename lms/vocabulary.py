@@ -72,6 +72,7 @@ EVENTS = {
     "nomination.create": "Officer nominated",
     "nomination.decline": "Nomination declined",
     "nomination.import": "Nomination roster imported",
+    "notification.preferences": "Notification preferences changed",
     "passlist.export": "Pass list downloaded",
     "question.create": "Question written in the browser",
     "question.edit": "Question edited in the browser",

@@ -14,6 +14,7 @@ from lms.models.exam import (
 from lms.models.limit import RateCounter
 from lms.models.nomination import NOMINATION_STATUSES, Nomination
 from lms.models.standard_setting import AngoffRating, StandardSetting
+from lms.models.notification import EmailDelivery, Notification, NotificationPreference, SupervisionNote
 from lms.models.user import RecoveryCode, Role, User
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "ContentSyncState",
     "Enrollment",
     "Exam",
+    "EmailDelivery",
     "ExamGrant",
     "ExamVersion",
     "GradingAdjustment",
@@ -46,6 +48,8 @@ __all__ = [
     "MouModel",
     "NOMINATION_STATUSES",
     "Nomination",
+    "Notification",
+    "NotificationPreference",
     "Question",
     "QuestionBank",
     "QuestionVersion",
@@ -55,6 +59,7 @@ __all__ = [
     "Role",
     "SigningKey",
     "StandardSetting",
+    "SupervisionNote",
     "Track",
     "TrackItem",
     "User",

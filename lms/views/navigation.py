@@ -19,7 +19,7 @@ SITE_MAP = (
                   ("challenges.queue", "Challenges"), ("standard_setting.index", "Standard setting"),
                   ("studio_questions.bank_list", "Question banks"), ("studio_questions.exam_list", "Exams"))),
     ("Administration", (("admin.users", "Accounts"), ("admin.access_review", "Access review"),
-                        ("admin.audit", "Audit log"))),
+                        ("admin.audit", "Audit log"), ("notifications.outbox", "E-mail outbox"))),
 )
 
 
