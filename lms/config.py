@@ -126,7 +126,7 @@ def from_environment(load_secret: bool = True) -> dict:
         "SMTP_STARTTLS": _bool("LMS_SMTP_STARTTLS", False),
         "SMTP_SSL": _bool("LMS_SMTP_SSL", False),
         "SMTP_TIMEOUT": _int("LMS_SMTP_TIMEOUT", 30),
-        "MAIL_FROM": os.environ.get("LMS_MAIL_FROM") or "287(g) Training <no-reply@localhost>",
+        "MAIL_FROM": os.environ.get("LMS_MAIL_FROM") or '"287(g) Training" <no-reply@localhost>',
     }
 
 
