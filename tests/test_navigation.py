@@ -30,7 +30,7 @@ def test_each_role_sees_its_menus_then_its_own_user_menu(client, factory, role, 
     user = factory.user(role, name="Maximiliana Featherstonehaugh-Oyelaran")
     login(client, user.email)
     html = client.get("/account/password").get_data(as_text=True)
-    assert header_items(html) == expected + ["Maximiliana Featherstonehaugh-Oyelaran"]
+    assert header_items(html) == expected + ["Notifications", "Maximiliana Featherstonehaugh-Oyelaran"]
     assert "Change password" in html and 'class="usa-button usa-button--unstyled nav-logout__button"' in html
 
 

@@ -45,7 +45,8 @@ def preferences():
     """Which messages the person receives, and how; essential ones are listed, not offered."""
     if request.method == "POST":
         choices = {kind: request.form.get(kind, "") for kind in optional_kinds()}
-        if run_service(lambda: service.set_preferences(current_user, choices, actor=current_user, now=utcnow()),
+        user = current_user._get_current_object()
+        if run_service(lambda: service.set_preferences(user, choices, actor=user, now=utcnow()),
                        refused=service.PreferenceError, success="Your choices are saved."):
             return redirect(url_for("notifications.preferences"))
     essential = [kind.label for kind in KINDS.values() if kind.essential]
