@@ -318,6 +318,7 @@ def _register_vocabulary(app: Flask) -> None:
     app.add_template_filter(vocabulary.account_status, "account_status")
     app.add_template_filter(vocabulary.certification_status, "certification_status")
     app.add_template_filter(vocabulary.attempt_outcome, "outcome")
+    app.add_template_filter(vocabulary.note_kind, "note_kind")
     app.add_template_global(vocabulary.ACCOUNT_STATUS, "ACCOUNT_STATUS")
     app.add_template_global(vocabulary.EXAM_STATE, "EXAM_STATE")
     app.add_template_global(vocabulary.FINISH_REASON, "FINISH_REASON")

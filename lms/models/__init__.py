@@ -13,8 +13,9 @@ from lms.models.exam import (
 )
 from lms.models.limit import RateCounter
 from lms.models.nomination import NOMINATION_STATUSES, Nomination
+from lms.models.notification import EmailDelivery, Notification, NotificationPreference
 from lms.models.standard_setting import AngoffRating, StandardSetting
-from lms.models.notification import EmailDelivery, Notification, NotificationPreference, SupervisionNote
+from lms.models.supervision import SupervisionNote
 from lms.models.user import RecoveryCode, Role, User
 
 __all__ = [

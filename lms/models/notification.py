@@ -1,10 +1,10 @@
-"""Notifications (in the app), their e-mail deliveries, people's preferences, and supervision notes.
+"""Notifications (in the app), their e-mail deliveries, and people's preferences.
 
 A Notification is one event told to one person: (user, key) is unique, so an event reaches a person
 once however often its producer or a periodic job runs. An EmailDelivery is its e-mail, one per
 notification, sent by a background job (lms.jobs) that records every try.
 """
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
@@ -65,23 +65,3 @@ class NotificationPreference(db.Model):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     email: Mapped[bool] = mapped_column(Boolean, default=True)
     in_app: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-NOTE_KINDS = ("observation", "corrective_training", "commendation")
-
-
-class SupervisionNote(db.Model):
-    """ICE program staff's dated note on a certified officer (never on the public verification page)."""
-
-    __tablename__ = "supervision_note"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    certification_id: Mapped[int] = mapped_column(ForeignKey("certification.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(30))
-    noted_on = mapped_column(Date(), nullable=False)
-    text: Mapped[str] = mapped_column(Text)
-    shared_with_agency: Mapped[bool] = mapped_column(Boolean, default=False)
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at = mapped_column(UTCDateTime(), nullable=False)
-
-    author = relationship("User")
