@@ -19,6 +19,7 @@ from lms import (
     vocabulary,
 )
 from lms.certification import issue  # noqa: F401  (subscribes certification to learning and exam progress)
+from lms.content import search as content_search  # noqa: F401  (the search index follows every publish)
 from lms.notifications import subscribers  # noqa: F401  (subscribes notifications to the domains' signals)
 from lms.notifications.service import unread_count
 from lms.cli import register_cli
@@ -43,6 +44,7 @@ from lms.views import (
     program,
     registry,
     results,
+    search,
     standard_setting,
     studio_questions,
     verify,
@@ -178,7 +180,8 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
-                   nominations, notifications, program, challenges, standard_setting, studio_questions, interchange):
+                   nominations, notifications, program, challenges, standard_setting, studio_questions, interchange,
+                   search):
         app.register_blueprint(module.bp)
 
 

@@ -14,6 +14,7 @@ from lms.models.exam import (
 from lms.models.limit import RateCounter
 from lms.models.nomination import NOMINATION_STATUSES, Nomination
 from lms.models.notification import EmailDelivery, Notification, NotificationPreference
+from lms.models.search import ModuleText
 from lms.models.standard_setting import AngoffRating, StandardSetting
 from lms.models.supervision import SupervisionNote
 from lms.models.user import RecoveryCode, Role, User
@@ -42,6 +43,7 @@ __all__ = [
     "ItemChallenge",
     "Module",
     "ModuleProgress",
+    "ModuleText",
     "ModuleVersion",
     "MOU_MODELS",
     "Mou",

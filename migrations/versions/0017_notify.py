@@ -1,4 +1,4 @@
-"""notifications, e-mail deliveries, notification preferences, supervision notes
+"""notifications, e-mail deliveries, notification preferences, supervision notes, the module search index
 
 Revision ID: 0017
 Revises: 0007
@@ -14,6 +14,10 @@ revision = '0017'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
+
+
+FTS = ("CREATE VIRTUAL TABLE IF NOT EXISTS module_fts USING fts5(title, body, module_id UNINDEXED, "
+       "tokenize = 'porter unicode61')")
 
 
 def upgrade():
@@ -79,8 +83,34 @@ def upgrade():
     with op.batch_alter_table('supervision_note', schema=None) as batch_op:
         batch_op.create_index('ix_supervision_note_certification_id', ['certification_id'], unique=False)
 
+    op.create_table('module_text',
+    sa.Column('module_id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=200), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['module_id'], ['module.id'], name=op.f('fk_module_text_module_id_module')),
+    sa.ForeignKeyConstraint(['version_id'], ['module_version.id'], name=op.f('fk_module_text_version_id_module_version')),
+    sa.PrimaryKeyConstraint('module_id', name=op.f('pk_module_text'))
+    )
+    bind = op.get_bind()
+    if bind.dialect.name == 'sqlite':
+        op.execute(FTS)
+    # Modules already published are indexed from their Markdown here; `lms content reindex` (and the next
+    # publish of each) replaces that with the rendered text.
+    bind.execute(sa.text(
+        "INSERT INTO module_text (module_id, version_id, slug, title, body, updated_at) "
+        "SELECT m.id, v.id, m.slug, v.title, v.body_md, v.created_at FROM module m "
+        "JOIN module_version v ON v.id = m.current_version_id WHERE m.retired_at IS NULL"))
+    if bind.dialect.name == 'sqlite':
+        bind.execute(sa.text("INSERT INTO module_fts (title, body, module_id) SELECT title, body, module_id FROM module_text"))
+
 
 def downgrade():
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute("DROP TABLE IF EXISTS module_fts")
+    op.drop_table('module_text')
     with op.batch_alter_table('supervision_note', schema=None) as batch_op:
         batch_op.drop_index('ix_supervision_note_certification_id')
     op.drop_table('supervision_note')
