@@ -1,6 +1,6 @@
 """The certification registry (ICE staff; coordinators read their own agency): list, detail with
 status history and actions, refresher due list, and the pass list with its downloads."""
-from flask import Blueprint, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -65,10 +65,9 @@ def detail(number):
     today = program_today(utcnow())
     staff = current_user.has_role(*PROGRAM_STAFF)
     actions = cert_status.available_actions(certification, today) if staff else []
-    note_form = SupervisionNoteForm(prefix="note", noted_on=today) if staff else None
     return render_template(
         "registry/detail.html", c=certification, s=snapshot_of(certification),
-        status=cert_status.effective_status(certification, today), actions=actions, note_form=note_form,
+        status=cert_status.effective_status(certification, today), actions=actions, staff=staff,
         notes=supervision.notes_for(certification, all_notes=staff),
         renewed_by=_visible(cert_status.renewed_by(certification)), renews=_visible(certification.renews),
         signature_ok=verify_snapshot(certification.snapshot, certification.signature, certification.key_id))
@@ -116,20 +115,20 @@ def change_status(number, action):
     return redirect(url_for("registry.detail", number=number))
 
 
-@bp.post("/registry/<number>/notes")
+@bp.route("/registry/<number>/notes/new", methods=["GET", "POST"])
 @role_required(*PROGRAM_STAFF)
 def add_note(number):
     """Record a dated supervision note on the certified officer."""
     certification = _certification(number)
     form = SupervisionNoteForm(prefix="note")
-    if not form.validate():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
-    else:
-        run_service(lambda: supervision.add_note(
+    if request.method == "GET":
+        form.noted_on.data = program_today(utcnow())
+    elif form.validate_on_submit() and run_service(lambda: supervision.add_note(
             certification, kind=form.kind.data, noted_on=form.noted_on.data, text=form.text.data,
             shared_with_agency=form.shared_with_agency.data, actor=current_user._get_current_object(), now=utcnow()),
-            refused=supervision.SupervisionError, success="The note is recorded.")
-    return redirect(url_for("registry.detail", number=number) + "#supervision")
+            refused=supervision.SupervisionError, success="The note is recorded."):
+        return redirect(url_for("registry.detail", number=number) + "#supervision")
+    return render_template("registry/note.html", c=certification, form=form)
 
 
 @bp.get("/registry/<number>/certificate.pdf")

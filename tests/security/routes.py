@@ -210,7 +210,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("studio_questions.edit_exam", "GET"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam"),
     ("studio_questions.edit_exam", "POST"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam"),
     ("studio_questions.check_exam", "POST"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam/check"),
-    ("registry.add_note", "POST"): Route(STAFF, lambda w: f"/registry/{w.a.certification.number}/notes"),
+    ("registry.add_note", "GET"): Route(STAFF, lambda w: f"/registry/{w.a.certification.number}/notes/new"),
+    ("registry.add_note", "POST"): Route(STAFF, lambda w: f"/registry/{w.a.certification.number}/notes/new"),
     ("search.search", "GET"): Route((T, I, S, A), lambda w: "/search?q=interview"),
     # Notifications: a person's own; the outbox is the administrators'.
     ("notifications.inbox", "GET"): Route(ANY, lambda w: "/notifications"),
