@@ -117,6 +117,8 @@ def from_environment(load_secret: bool = True) -> dict:
         # The job queue (lms.jobs): unset, a SQLite file in the instance folder (one machine); redis://host:port/db
         # when the app runs on several machines (then run `lms worker` on one or more of them).
         "JOBS_URL": os.environ.get("LMS_JOBS_URL") or None,
+        # `lms quickstart` runs the jobs of the embedded queue in its own process unless this is off.
+        "JOBS_EMBEDDED": _bool("LMS_JOBS_EMBEDDED", True),
         # E-mail (lms.notifications.mail). Without LMS_SMTP_HOST nothing is sent: messages go to the outbox
         # administrators read in the app (quickstart's default).
         "SMTP_HOST": os.environ.get("LMS_SMTP_HOST") or None,

@@ -1,7 +1,7 @@
 """Background jobs and the periodic schedule, on Huey (docs/JOBS.md says why Huey).
 
 One machine: the queue is a SQLite file in the instance folder (no server to run), and `lms quickstart`
-runs a consumer thread in its own process. Several machines: ``LMS_JOBS_URL=redis://host:6379/0`` and
+runs a consumer in threads of its own process (``LMS_JOBS_EMBEDDED=off`` leaves that to `lms worker`). Several machines: ``LMS_JOBS_URL=redis://host:6379/0`` and
 `lms worker` on one or more of them. Tests run jobs immediately (Huey's immediate mode, in memory).
 
 A job runs in an app context and commits (it is a command boundary, like a CLI command); every job is
@@ -12,7 +12,7 @@ import logging
 from contextlib import nullcontext
 from pathlib import Path
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from huey import Huey, crontab
 from huey.consumer import Consumer
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
@@ -33,30 +33,40 @@ log = logging.getLogger("lms.jobs")
 DELIVERY_RETRIES = 6
 DELIVERY_RETRY_SECONDS = 60  # then 2, 4, 8, 16, 32 minutes (backoff 2): about an hour in all
 
-# The storage is chosen by configure(app); until then (and in tests) it lives in memory.
+# The storage is chosen by use_storage(app) when this process first queues or consumes a job.
 huey = Huey("lms", storage_class=MemoryStorage, results=False, utc=True)
 _app = None
 
 
 def configure(app) -> None:
-    """Point the queue at the app's storage: LMS_JOBS_URL (redis://...), else a SQLite file in the instance
-    folder; under TESTING without a URL, jobs run immediately. The last app configured runs the jobs."""
-    global _app
-    _app = app
+    """Check the app's queue settings and keep them on the app (create_app); the test app (TESTING, no
+    LMS_JOBS_URL) runs jobs immediately. Other apps change nothing until they queue or consume a job."""
     url = app.config.get("JOBS_URL")
-    if app.config.get("TESTING") and not url:
-        huey.immediate = True
-        return
-    huey.immediate = False
     if url and url.startswith(("redis://", "rediss://", "unix://")):
-        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": url}
+        storage = RedisStorage, {"url": url}
     elif url and url.startswith("sqlite:///"):
-        huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": url[len("sqlite:///"):]}
+        storage = SqliteStorage, {"filename": url[len("sqlite:///"):]}
     elif url:
         raise RuntimeError(f"LMS_JOBS_URL must be redis://... or sqlite:///...; got {url!r}")
     else:
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-        huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": str(Path(app.instance_path) / "jobs.db")}
+        storage = SqliteStorage, {"filename": str(Path(app.instance_path) / "jobs.db")}
+    app.extensions["lms.jobs"] = storage
+    if app.config.get("TESTING") and not url:
+        huey.immediate = True
+
+
+def use_storage(app) -> None:
+    """Point the queue at the app's storage (LMS_JOBS_URL, else a SQLite file in the instance folder) and
+    run its jobs in that app. One app per process: the last one used runs them. Immediate mode (tests)
+    keeps its memory storage."""
+    global _app
+    _app = app
+    storage_class, kwargs = app.extensions["lms.jobs"]
+    if huey.immediate or (huey.storage_class, huey.storage_kwargs) == (storage_class, kwargs):
+        return
+    if storage_class is SqliteStorage:
+        Path(kwargs["filename"]).parent.mkdir(parents=True, exist_ok=True)
+    huey.storage_class, huey.storage_kwargs = storage_class, kwargs
     huey.storage = huey.create_storage()
 
 
@@ -100,7 +110,8 @@ def _enqueue_committed(session) -> None:
     # Deliveries wait for their commit: a rolled-back notification is never sent. In immediate mode
     # (tests) the session cannot run the job from inside its own commit: tests call send_pending().
     ids = take_pending_deliveries(session)
-    if ids and not huey.immediate:
+    if ids and not huey.immediate and has_app_context():
+        use_storage(current_app._get_current_object())
         enqueue_deliveries(ids)
 
 
@@ -205,7 +216,8 @@ class EmbeddedConsumer(Consumer):
         pass
 
 
-def consumer(*, workers: int = 2, embedded: bool = False) -> Consumer:
-    """A consumer of the queue with the periodic scheduler (`lms worker`; quickstart's thread)."""
+def consumer(app, *, workers: int = 2, embedded: bool = False) -> Consumer:
+    """A consumer of the app's queue with the periodic scheduler (`lms worker`; quickstart's threads)."""
+    use_storage(app)
     kind = EmbeddedConsumer if embedded else Consumer
     return kind(huey, workers=workers, worker_type="thread", periodic=True)

@@ -93,10 +93,9 @@ def quickstart(serve, host, port, program_demo):
                                                   two_factor=current_app.config["REQUIRE_2FA"])))
     if serve:
         # The embedded job queue (a SQLite file) needs no second command: its consumer runs in threads here.
-        # With LMS_JOBS_URL (Redis), `lms worker` runs elsewhere.
-        if not current_app.config.get("JOBS_URL"):
-            jobs.consumer(workers=1, embedded=True).start()
-            click.echo("Background jobs: running in this process (e-mails go to the outbox unless LMS_SMTP_HOST is set).")
+        # With LMS_JOBS_URL (Redis), or LMS_JOBS_EMBEDDED=off, `lms worker` runs them.
+        if current_app.config["JOBS_EMBEDDED"] and not current_app.config.get("JOBS_URL"):
+            jobs.consumer(current_app._get_current_object(), workers=1, embedded=True).start()
         click.echo(f"Serving the LMS at {local_url(host, port)}  (Ctrl+C to stop)")
         # Flask ignores app.run() inside its own CLI, so serve with Werkzeug directly.
         from werkzeug.serving import run_simple

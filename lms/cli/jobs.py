@@ -2,6 +2,7 @@
 import logging
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from lms import jobs
@@ -13,8 +14,9 @@ from lms import jobs
 def worker(workers):
     """Run the background jobs (e-mail delivery) and the periodic schedule until stopped (Ctrl+C)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    consumer = jobs.consumer(current_app._get_current_object(), workers=workers)
     click.echo(f"Job queue: {jobs.huey.storage.__class__.__name__}; {workers} worker thread(s) and the scheduler.")
-    jobs.consumer(workers=workers).run()
+    consumer.run()
 
 
 jobs_cli = click.Group("jobs", help="Background and periodic jobs.")

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 from aiosmtpd.controller import Controller
+from huey.storage import MemoryStorage
 
 from lms import jobs
 
@@ -51,12 +52,14 @@ def smtp(app, monkeypatch):
 
 @contextmanager
 def queued():
-    """Jobs are queued (in memory) instead of run at once, as in production; ``drain()`` runs them."""
+    """Jobs are queued instead of run at once, as in production (the app's storage: a SQLite file in the test
+    instance folder); ``drain()`` runs them."""
     jobs.huey.immediate = False
     try:
         yield
     finally:
         jobs.huey.storage.flush_all()
+        jobs.huey.storage_class, jobs.huey.storage_kwargs = MemoryStorage, {}
         jobs.huey.immediate = True
 
 

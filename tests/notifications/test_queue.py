@@ -1,6 +1,6 @@
 """The queue's storage: a SQLite file in the instance folder by default, Redis when LMS_JOBS_URL says so."""
 import pytest
-from huey.storage import RedisStorage, SqliteStorage
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import select
 
 from lms import jobs
@@ -12,22 +12,23 @@ from .conftest import drain
 @pytest.fixture
 def configured(app, monkeypatch):
     """configure(app) with other settings; immediate mode (the tests') is put back afterwards."""
-    def make(url, testing=True):
+    def make(url):
         monkeypatch.setitem(app.config, "JOBS_URL", url)
-        monkeypatch.setitem(app.config, "TESTING", testing)
         jobs.configure(app)
+        jobs.huey.immediate = False  # as in a process that is not the tests'
+        jobs.use_storage(app)
         return jobs.huey.storage
 
     yield make
     jobs.huey.storage.flush_all()
     monkeypatch.setitem(app.config, "JOBS_URL", None)
-    monkeypatch.setitem(app.config, "TESTING", True)
     jobs.configure(app)
-    assert jobs.huey.immediate
+    jobs.huey.storage_class, jobs.huey.storage_kwargs = MemoryStorage, {}
+    jobs.huey.immediate = True
 
 
 def test_one_machine_uses_a_sqlite_file_in_the_instance_folder(app, configured):
-    storage = configured(None, testing=False)
+    storage = configured(None)
     assert isinstance(storage, SqliteStorage) and storage.filename.endswith("jobs.db")
     assert storage.filename.startswith(app.instance_path)
 
