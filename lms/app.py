@@ -19,14 +19,14 @@ from lms import (
     vocabulary,
 )
 from lms.certification import issue  # noqa: F401  (subscribes certification to learning and exam progress)
-from lms.content import search as content_search  # noqa: F401  (the search index follows every publish)
-from lms.notifications import subscribers  # noqa: F401  (subscribes notifications to the domains' signals)
-from lms.notifications.service import unread_count
 from lms.cli import register_cli
 from lms.clock import format_date, format_time, format_utc, utcnow
 from lms.config import PROJECT_ROOT, check_production, from_environment
+from lms.content import search as content_search  # noqa: F401  (the search index follows every publish)
 from lms.extensions import csrf, db, login_manager, migrate
 from lms.models import Role, User
+from lms.notifications import subscribers  # noqa: F401  (subscribes notifications to the domains' signals)
+from lms.notifications.service import unread_count
 from lms.security import ROLE_GROUPS, tokens_equal
 from lms.views import (
     admin,

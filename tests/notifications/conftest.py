@@ -74,7 +74,7 @@ def drain() -> int:
 
 def run_retries() -> int:
     """Run the retries scheduled for later (as the consumer's scheduler does once their time comes)."""
-    later = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) + datetime.timedelta(days=1)
+    later = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + datetime.timedelta(days=1)
     due = jobs.huey.read_schedule(later)
     for task in due:
         jobs.huey.execute(task, timestamp=later)

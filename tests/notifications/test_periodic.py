@@ -1,6 +1,6 @@
 """The periodic jobs: each does its work once, logs it, and finds nothing to do the second time."""
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
@@ -44,7 +44,7 @@ def test_refresher_notices_at_90_60_and_30_days_each_once(kit, db, clock):
     counts = []
     for day in (date(2027, 12, 1), date(2027, 12, 3), date(2027, 12, 10), date(2028, 1, 2), date(2028, 2, 1),
                 date(2028, 2, 2)):
-        clock.when = datetime(day.year, day.month, day.day, 15, 0, tzinfo=timezone.utc)
+        clock.when = datetime(day.year, day.month, day.day, 15, 0, tzinfo=UTC)
         counts.append(jobs.run_periodic("announce"))
     assert counts == [0, 1, 0, 1, 1, 0]
     assert _subjects(db, holder, "refresher_due") == [
@@ -55,7 +55,7 @@ def test_refresher_notices_at_90_60_and_30_days_each_once(kit, db, clock):
 
 def test_a_holder_first_found_inside_30_days_is_told_once(kit, db, clock):
     certification = kit.certified(kit.track(validity_years=2))
-    clock.when = datetime(2028, 2, 10, 15, 0, tzinfo=timezone.utc)
+    clock.when = datetime(2028, 2, 10, 15, 0, tzinfo=UTC)
     assert jobs.run_periodic("announce") == 1
     assert jobs.run_periodic("announce") == 0
     assert _subjects(db, certification.user, "refresher_due") == [
@@ -64,7 +64,7 @@ def test_a_holder_first_found_inside_30_days_is_told_once(kit, db, clock):
 
 def test_certifications_past_expiry_are_expired_and_the_holder_told(kit, db, clock):
     certification = kit.certified(kit.track(validity_years=2))
-    clock.when = datetime(2028, 3, 3, 15, 0, tzinfo=timezone.utc)
+    clock.when = datetime(2028, 3, 3, 15, 0, tzinfo=UTC)
     assert jobs.run_periodic("expire-certifications") == 1
     assert jobs.run_periodic("expire-certifications") == 0
     assert certification.status == "expired"
