@@ -2,11 +2,11 @@
 scoped to what a person may read, and following every publish."""
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from lms.content.search import search_modules
 from lms.learning.search import search_for
-from lms.models import Module, ModuleVersion, Role
+from lms.models import Module, ModuleText, ModuleVersion, Role
 
 from .conftest import login
 
@@ -77,3 +77,13 @@ def test_trainees_search_what_is_open_to_them_and_keep_it_once_certified(kit, db
     page = client.get("/search?q=interpreters").get_data(as_text=True)
     assert "2 modules found" in page and 'href="/course/modules/m/one"' in page and "<mark>" in page
     assert "Elsewhere" not in page
+
+
+def test_lms_content_reindex_rebuilds_the_index(kit, db, app):
+    _publish(db, kit, "m/one", "Module one", "<p>Booking desk screening.</p>")
+    db.session.execute(delete(ModuleText))
+    db.session.commit()
+    assert search_modules("screening") == []
+    result = app.test_cli_runner().invoke(args=["content", "reindex"])
+    assert result.exit_code == 0 and "Search index rebuilt: 1 module." in result.output, result.output
+    assert [h.slug for h in search_modules("screening")] == ["m/one"]

@@ -117,3 +117,9 @@ def test_a_withheld_refresher_is_issued_when_the_record_it_renews_is_reinstated(
     renewal = db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment.id))
     assert renewal is not None and renewal.renews_id == original.id
     assert jobs.run_periodic("reissue-withheld") == 0
+
+
+def test_lms_jobs_run_runs_one_periodic_job_by_hand(kit, db, app):
+    kit.enrollment(kit.track(weeks=1), start=date(2026, 3, 2))
+    result = app.test_cli_runner().invoke(args=["jobs", "run", "announce"])
+    assert result.exit_code == 0 and "announce: 3 notifications recorded." in result.output, result.output
