@@ -16,3 +16,4 @@ attempt_passed = _signals.signal("attempt-passed")  # sender: the enrollment; no
 attempt_finished = _signals.signal("attempt-finished")  # sender: the attempt; now=
 certification_changed = _signals.signal("certification-changed")  # sender: the certification; now=, action=
 nomination_decided = _signals.signal("nomination-decided")  # sender: the nomination; now=
+challenge_decided = _signals.signal("challenge-decided")  # sender: the item challenge; now=

@@ -16,6 +16,7 @@ KINDS: dict[str, Kind] = {
     "exam_result": Kind("Your exam results"),
     "refresher_due": Kind("A refresher falls due (90, 60 and 30 days ahead)"),
     "nomination_decided": Kind("A nomination you made is accepted or declined"),
+    "challenge_decided": Kind("A question you challenged is decided"),
 }
 
 

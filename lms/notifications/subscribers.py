@@ -4,9 +4,9 @@ lms/app.py imports this module, so every app subscribes. A slice that adds a sig
 here: one ``@signal.connect`` function that calls ``notify``.
 """
 from lms.extensions import db
-from lms.models import Attempt, Certification, Nomination, User
+from lms.models import Attempt, Certification, ItemChallenge, Nomination, User
 from lms.notifications.service import notify
-from lms.signals import attempt_finished, certification_changed, nomination_decided
+from lms.signals import attempt_finished, certification_changed, challenge_decided, nomination_decided
 from lms.vocabulary import ATTEMPT_OUTCOME
 
 CERTIFICATE_WORDS = {
@@ -59,3 +59,17 @@ def nomination_decision(nomination: Nomination, *, now, **_details) -> None:
                 f"Reason: {nomination.decision_reason}")
     notify(nomination.nominated_by, kind="nomination_decided", key=f"nomination:{nomination.id}",
            subject=subject, body=body, link=f"/nominations/{nomination.id}", now=now)
+
+
+@challenge_decided.connect
+def challenge_decision(challenge: ItemChallenge, *, now, **_details) -> None:
+    """A question the trainee challenged is decided: the decision and its reason, with the attempt's result."""
+    attempt = challenge.attempt
+    title = attempt.exam_version.title
+    number = challenge.attempt_question.position + 1
+    verdict = "rejected" if challenge.decision == "reject" else "accepted"
+    notify(db.session.get(User, challenge.user_id), kind="challenge_decided", key=f"challenge:{challenge.id}",
+           subject=f"Your challenge of question {number} of {title} is {verdict}",
+           body=f"Your challenge of question {number} of {title} (attempt {attempt.number}) is {verdict}. "
+                f"Reason: {challenge.decision_reason}",
+           link=f"/exams/attempts/{attempt.id}/result", now=now)

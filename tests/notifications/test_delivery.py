@@ -8,6 +8,7 @@ from lms import jobs
 from lms.agencies.nominations import accept_nomination, check_nominee, decline_nomination, nominate
 from lms.certification.status import reinstate, revoke, suspend
 from lms.exams.attempts import submit_attempt
+from lms.exams.challenges import challenge_item, decide_challenge
 from lms.models import EmailDelivery, Notification, Role
 from lms.notifications.service import PreferenceError, notify, set_preferences
 
@@ -167,3 +168,22 @@ def test_preferences_turn_off_optional_kinds_only(factory, db, clock):
     with pytest.raises(PreferenceError):
         set_preferences(trainee, {"certificate_status": "off"}, actor=trainee, now=clock())
     assert notify(trainee, kind="certificate_status", key="c:1", subject="s", body="b", now=clock()) is None
+
+
+def test_a_challenge_decision_reaches_the_trainee_once(factory, db, smtp, clock):
+    world = exam_world(factory)
+    attempt = start(world.trainee, "mixed-exam", clock)
+    answer_all(attempt, clock, right=False)
+    clock.advance(minutes=5)
+    submit_attempt(attempt, now=clock(), actor=world.trainee)
+    db.session.commit()
+    made = challenge_item(attempt, 1, "Choice B also applies.", actor=world.trainee, now=clock())
+    db.session.commit()
+    decide_challenge(made, "reject", "The panel reviewed the sources.", actor=world.instructor, now=clock())
+    db.session.commit()
+    _send_twice()
+
+    [told] = _told(db, world.trainee, "challenge_decided")
+    assert told.subject == f"Your challenge of question 1 of {attempt.exam_version.title} is rejected"
+    assert "The panel reviewed the sources." in told.body
+    assert [m["Subject"] for m in smtp.to(world.trainee.email)].count(f"287(g) Training: {told.subject}") == 1
