@@ -44,7 +44,7 @@ def mark_all_read():
 def preferences():
     """Which messages the person receives, and how; essential ones are listed, not offered."""
     if request.method == "POST":
-        choices = {kind: request.form.get(kind, "") for kind in optional_kinds()}
+        choices = {kind: request.form[kind] for kind in optional_kinds() if kind in request.form}
         user = current_user._get_current_object()
         if run_service(lambda: service.set_preferences(user, choices, actor=user, now=utcnow()),
                        refused=service.PreferenceError, success="Your choices are saved."):
