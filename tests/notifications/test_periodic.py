@@ -1,6 +1,6 @@
 """The periodic jobs: each does its work once, logs it, and finds nothing to do the second time."""
 import logging
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
