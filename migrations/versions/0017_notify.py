@@ -1,7 +1,7 @@
 """notifications, e-mail deliveries, notification preferences, supervision notes, the module search index
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-03 08:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0014'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
