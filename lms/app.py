@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms import (
     db_engine,  # also registers the SQLite pragmas and how its transactions begin
     inputs,
+    jobs,
     origin,
     session_rules,
     vocabulary,
@@ -21,8 +22,11 @@ from lms.certification import issue  # noqa: F401  (subscribes certification to 
 from lms.cli import register_cli
 from lms.clock import format_date, format_time, format_utc, utcnow
 from lms.config import PROJECT_ROOT, check_production, from_environment
+from lms.content import search as content_search  # noqa: F401  (the search index follows every publish)
 from lms.extensions import csrf, db, login_manager, migrate
 from lms.models import Role, User
+from lms.notifications import subscribers  # noqa: F401  (subscribes notifications to the domains' signals)
+from lms.notifications.service import unread_count
 from lms.security import ROLE_GROUPS, tokens_equal
 from lms.views import (
     admin,
@@ -36,9 +40,11 @@ from lms.views import (
     interchange,
     main,
     nominations,
+    notifications,
     program,
     registry,
     results,
+    search,
     standard_setting,
     studio_questions,
     verify,
@@ -140,6 +146,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_vocabulary(app)
 
+    jobs.configure(app)
     register_cli(app)
     return app
 
@@ -173,7 +180,8 @@ def _init_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
-                   nominations, program, challenges, standard_setting, studio_questions, interchange):
+                   nominations, notifications, program, challenges, standard_setting, studio_questions, interchange,
+                   search):
         app.register_blueprint(module.bp)
 
 
@@ -277,7 +285,12 @@ def _register_errors(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject():
-        return {"Role": Role, **ROLE_GROUPS, "app_name": "287(g) Training", "site_navigation": _site_navigation}
+        return {"Role": Role, **ROLE_GROUPS, "app_name": "287(g) Training", "site_navigation": _site_navigation,
+                "unread_notifications": _unread_notifications}
+
+    def _unread_notifications():
+        """The header's count of the logged-in user's unread notifications."""
+        return unread_count(current_user) if current_user.is_authenticated else 0
 
     def _site_navigation():
         """The header's menus for the logged-in user on this page (base.html calls it once)."""
@@ -308,6 +321,7 @@ def _register_vocabulary(app: Flask) -> None:
     app.add_template_filter(vocabulary.account_status, "account_status")
     app.add_template_filter(vocabulary.certification_status, "certification_status")
     app.add_template_filter(vocabulary.attempt_outcome, "outcome")
+    app.add_template_filter(vocabulary.note_kind, "note_kind")
     app.add_template_global(vocabulary.ACCOUNT_STATUS, "ACCOUNT_STATUS")
     app.add_template_global(vocabulary.EXAM_STATE, "EXAM_STATE")
     app.add_template_global(vocabulary.FINISH_REASON, "FINISH_REASON")

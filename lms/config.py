@@ -114,6 +114,21 @@ def from_environment(load_secret: bool = True) -> dict:
         "VERIFY_LOOKUP_LIMIT": _int("LMS_VERIFY_LOOKUP_LIMIT", 60),
         "VERIFY_MISS_LIMIT": _int("LMS_VERIFY_MISS_LIMIT", 15),
         "VERIFY_WINDOW_MINUTES": _int("LMS_VERIFY_WINDOW_MINUTES", 10),
+        # The job queue (lms.jobs): unset, a SQLite file in the instance folder (one machine); redis://host:port/db
+        # when the app runs on several machines (then run `lms worker` on one or more of them).
+        "JOBS_URL": os.environ.get("LMS_JOBS_URL") or None,
+        # `lms quickstart` runs the jobs of the embedded queue in its own process unless this is off.
+        "JOBS_EMBEDDED": _bool("LMS_JOBS_EMBEDDED", True),
+        # E-mail (lms.notifications.mail). Without LMS_SMTP_HOST nothing is sent: messages go to the outbox
+        # administrators read in the app (quickstart's default).
+        "SMTP_HOST": os.environ.get("LMS_SMTP_HOST") or None,
+        "SMTP_PORT": _int("LMS_SMTP_PORT", 25),
+        "SMTP_USER": os.environ.get("LMS_SMTP_USER") or None,
+        "SMTP_PASSWORD": os.environ.get("LMS_SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _bool("LMS_SMTP_STARTTLS", False),
+        "SMTP_SSL": _bool("LMS_SMTP_SSL", False),
+        "SMTP_TIMEOUT": _int("LMS_SMTP_TIMEOUT", 30),
+        "MAIL_FROM": os.environ.get("LMS_MAIL_FROM") or '"287(g) Training" <no-reply@localhost>',
     }
 
 

@@ -11,3 +11,9 @@ _signals = Namespace()
 
 module_completed = _signals.signal("module-completed")  # sender: the enrollment; now=
 attempt_passed = _signals.signal("attempt-passed")  # sender: the enrollment; now=, attempt=
+
+# What people are told about (lms.notifications subscribes; the senders never import it).
+attempt_finished = _signals.signal("attempt-finished")  # sender: the attempt; now=
+certification_changed = _signals.signal("certification-changed")  # sender: the certification; now=, action=
+nomination_decided = _signals.signal("nomination-decided")  # sender: the nomination; now=
+challenge_decided = _signals.signal("challenge-decided")  # sender: the item challenge; now=

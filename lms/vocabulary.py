@@ -21,6 +21,16 @@ EXAM_STATE = {"locked": "Locked", "not_started": "Not started", "in_progress": "
 FINISH_REASON = {"submitted": "submitted", "expired": "time ran out"}
 MODULE_STATE = {"locked": "Locked", "open": "Not started", "read": "Read", "completed": "Completed"}
 
+# A supervision note on a certified officer (lms.certification.supervision).
+NOTE_KIND = {"observation": "Observation", "corrective_training": "Corrective training", "commendation": "Commendation"}
+
+
+
+def note_kind(code: str) -> str:
+    """A supervision note's kind as people read it."""
+    return NOTE_KIND.get(code, code)
+
+
 NOMINATION_STATUS = {"pending": "Awaiting decision", "accepted": "Accepted and enrolled", "declined": "Declined"}
 
 # Audit event codes as people read them, in an object's history or the audit log.
@@ -72,6 +82,7 @@ EVENTS = {
     "nomination.create": "Officer nominated",
     "nomination.decline": "Nomination declined",
     "nomination.import": "Nomination roster imported",
+    "notification.preferences": "Notification preferences changed",
     "passlist.export": "Pass list downloaded",
     "question.create": "Question written in the browser",
     "question.edit": "Question edited in the browser",
@@ -86,6 +97,7 @@ EVENTS = {
     "signing_key.rotate": "Signing key replaced",
     "standard_setting.adopt": "Panel's cut score adopted as the pass mark (a new exam version)",
     "standard_setting.rate": "Questions rated for standard setting",
+    "supervision_note.create": "Supervision note recorded",
     "two_factor.enrol": "Two-step verification set up",
     "two_factor.recovery_code_use": "Recovery code used to log in",
     "two_factor.recovery_codes": "Recovery codes issued",

@@ -20,17 +20,17 @@ def header_items(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("role, expected", [
-    (Role.TRAINEE, ["My course", "My certificates"]),
-    (Role.INSTRUCTOR, ["Cohorts", "Results", "Challenges", "Standard setting", "Question banks", "Exams"]),
+    (Role.TRAINEE, ["My course", "My certificates", "Search"]),
+    (Role.INSTRUCTOR, ["Search", "Cohorts", "Results", "Challenges", "Standard setting", "Question banks", "Exams"]),
     (Role.COORDINATOR, ["Program", "Certification", "Training"]),
-    (Role.STAFF, ["Program", "Certification", "Training", "Audit log"]),
-    (Role.ADMIN, ["Program", "Certification", "Training", "Administration"]),
+    (Role.STAFF, ["Search", "Program", "Certification", "Training", "Audit log"]),
+    (Role.ADMIN, ["Search", "Program", "Certification", "Training", "Administration"]),
 ])
 def test_each_role_sees_its_menus_then_its_own_user_menu(client, factory, role, expected):
     user = factory.user(role, name="Maximiliana Featherstonehaugh-Oyelaran")
     login(client, user.email)
     html = client.get("/account/password").get_data(as_text=True)
-    assert header_items(html) == expected + ["Maximiliana Featherstonehaugh-Oyelaran"]
+    assert header_items(html) == expected + ["Notifications", "Maximiliana Featherstonehaugh-Oyelaran"]
     assert "Change password" in html and 'class="usa-button usa-button--unstyled nav-logout__button"' in html
 
 

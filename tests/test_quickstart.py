@@ -109,7 +109,7 @@ def _quickstart_app(tmp_path, monkeypatch, **config):
     monkeypatch.delenv("LMS_PUBLIC_URL", raising=False)
     return create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'qs.db'}",
                        "INSTANCE_PATH": str(tmp_path), "ARGON2_PARAMS": ARGON2_FAST, "REQUIRE_2FA": False,
-                       **config})
+                       "JOBS_EMBEDDED": False, **config})  # no job threads in the test process
 
 
 def _accounts(output: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from lms.audit import record_event
 from lms.certification import status as cert_status
+from lms.certification.issue import reevaluate_withheld
 from lms.extensions import db
 from lms.inputs import identity_problem
 from lms.clock import program_today
@@ -217,6 +218,7 @@ def update_mou(mou: Mou, *, model=None, signed_on=None, effective_on=None, ends_
     db.session.flush()
     if changes:
         record_event("mou.update", actor=actor, obj=mou, now=now, details={"changes": changes})
+        reevaluate_withheld(now=now, mou_id=mou.id)  # the change may have put the agreement in force
     return mou
 
 

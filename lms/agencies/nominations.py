@@ -20,6 +20,7 @@ from lms.clock import program_today
 from lms.models import Cohort, Mou, Nomination, Role, Track, User
 from lms.models.nomination import ACCEPTED, DECLINED, PENDING
 from lms.uploads import DOCUMENT_TYPES, store_upload
+from lms.signals import nomination_decided
 
 BACKGROUND_CHECK_YEARS = 5
 YES, NO = {"yes", "y", "true", "1", "x"}, {"no", "n", "false", "0", ""}
@@ -177,6 +178,7 @@ def accept_nomination(nomination: Nomination, cohort: Cohort, *, actor, now, pas
     record_event("nomination.accept", actor=actor, obj=nomination, now=now, details={
         "user_id": user.id, "account_created": temporary is not None or password is None,
         "cohort_id": cohort.id, "enrollment_id": enrollment.id, "mou_id": mou.id})
+    nomination_decided.send(nomination, now=now)
     return Acceptance(nomination, user, temporary)
 
 
@@ -191,6 +193,7 @@ def decline_nomination(nomination: Nomination, *, reason: str, actor, now) -> No
     nomination.decided_by_id, nomination.decided_at = getattr(actor, "id", None), now
     db.session.flush()
     record_event("nomination.decline", actor=actor, obj=nomination, now=now, details={"reason": reason[:2000]})
+    nomination_decided.send(nomination, now=now)
     return nomination
 
 

@@ -22,6 +22,7 @@ from lms.extensions import db
 from lms.learning.course import required_module_slugs
 from lms.models import (
     Attempt,
+    AuditEvent,
     CertificateSequence,
     Certification,
     CertificationStatusChange,
@@ -35,7 +36,7 @@ from lms.models import (
 )
 from lms.models.certification import ACTIVE, REVOKED, SUSPENDED
 from lms.models.exam import FINISHED
-from lms.signals import attempt_passed, module_completed
+from lms.signals import attempt_passed, certification_changed, module_completed
 
 SNAPSHOT_FORMAT = "lms287g.certification.v1"
 NUMBER_PREFIX = "287G"
@@ -149,6 +150,44 @@ def _renewal(enrollment: Enrollment) -> Certification | None:
     return previous
 
 
+def withhold_reason(enrollment: Enrollment) -> str | None:
+    """Why a complete enrollment's certification cannot be issued now, or None."""
+    try:
+        _check_mou(enrollment)
+        _renewal(enrollment)
+    except CertificationWithheld as withheld:
+        return str(withheld)
+    return None
+
+
+def withheld_enrollments(*, user_id: int | None = None, mou_id: int | None = None) -> list[Enrollment]:
+    """Enrollments whose certification was withheld (audited) and that still have none."""
+    ids = {int(i) for i in db.session.scalars(select(AuditEvent.object_id).where(
+        AuditEvent.action == "certification.withhold", AuditEvent.object_type == "enrollment").distinct())}
+    if not ids:
+        return []
+    query = select(Enrollment).where(Enrollment.id.in_(ids), Enrollment.status == "active",
+                                     ~select(Certification.id).where(Certification.enrollment_id == Enrollment.id)
+                                     .exists())
+    if user_id is not None:
+        query = query.where(Enrollment.user_id == user_id)
+    if mou_id is not None:
+        query = query.where(Enrollment.mou_id == mou_id)
+    return list(db.session.scalars(query.order_by(Enrollment.id)))
+
+
+def reevaluate_withheld(*, now, user_id: int | None = None, mou_id: int | None = None) -> list[Certification]:
+    """Issue the certifications withheld earlier whose reason has gone away (an agreement in force again,
+    the certification a refresher renews reinstated). Idempotent: a reason still there records nothing."""
+    issued = []
+    for enrollment in withheld_enrollments(user_id=user_id, mou_id=mou_id):
+        if withhold_reason(enrollment) is None:
+            certification = issue_if_complete(enrollment, now=now)
+            if certification is not None:
+                issued.append(certification)
+    return issued
+
+
 def _check_mou(enrollment: Enrollment) -> None:
     mou = enrollment.mou
     if mou is not None and mou.terminated_at is not None:
@@ -260,6 +299,13 @@ def _on_progress(enrollment: Enrollment, *, now, **_details) -> None:
     issue_if_complete(enrollment, now=now)
 
 
+@certification_changed.connect
+def _on_reinstated(certification: Certification, *, now, action: str, **_details) -> None:
+    """A certification reinstated: a refresher of it withheld meanwhile is issued now."""
+    if action == "reinstate":
+        reevaluate_withheld(now=now, user_id=certification.user_id)
+
+
 def _issue(enrollment, reqs, *, now, today, renews, actor) -> Certification | None:
     track = enrollment.cohort.track
     base = today
@@ -295,6 +341,7 @@ def _issue(enrollment, reqs, *, now, today, renews, actor) -> Certification | No
     record_event("certification.issue", actor=actor, obj=certification, now=now,
                  details={"number": number, "enrollment_id": enrollment.id, "key_id": signer.key_id,
                           "renews": renews.number if renews else None, "expires_on": expires_on.isoformat()})
+    certification_changed.send(certification, now=now, action="issue", reason="Issued")
     return certification
 
 

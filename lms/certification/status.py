@@ -14,6 +14,7 @@ from lms.clock import program_today
 from lms.extensions import db
 from lms.models import Certification, CertificationStatusChange
 from lms.models.certification import ACTIVE, EXPIRED, REVOKED, STATUS_LABELS, SUSPENDED
+from lms.signals import certification_changed
 
 
 class TransitionRefused(ValueError):
@@ -51,6 +52,7 @@ def _change(certification: Certification, to_status: str, *, verb: str, reason: 
     record_event(f"certification.{verb}", actor=actor, actor_label=actor_label, obj=certification, now=now,
                  details={"number": certification.number, "from": change.from_status, "to": to_status,
                           "reason": reason, **(details or {})})
+    certification_changed.send(certification, now=now, action=verb, reason=reason)
     return change
 
 

@@ -10,6 +10,7 @@ from lms.cli.cohorts import cohorts_cli
 from lms.cli.content import content_cli
 from lms.cli.demo import demo_cli, quickstart
 from lms.cli.exams import exams_cli
+from lms.cli.jobs import jobs_cli, worker
 from lms.cli.mou import mou_cli
 from lms.cli.passlist import passlist_cli
 from lms.cli.system import audit_cli, backup, restore
@@ -19,9 +20,10 @@ from lms.cli.users import users_cli
 def register_cli(app) -> None:
     """Attach the command groups to the app's CLI."""
     for group in (content_cli, users_cli, audit_cli, cohorts_cli, exams_cli, certs_cli, passlist_cli, mou_cli,
-                  demo_cli, banks_cli):
+                  demo_cli, banks_cli, jobs_cli):
         app.cli.add_command(group)
     app.cli.add_command(quickstart)
+    app.cli.add_command(worker)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
     for command in _commands(app.cli):

@@ -14,6 +14,7 @@ from lms.content.check import ContentInvalid
 from lms.content.export import export_content
 from lms.content.sync_state import BROWSER, FILES, SyncConflict
 from lms.content.quality import RULES, quality_warnings
+from lms.content.search import reindex_all
 from lms.extensions import db
 from lms.vocabulary import plural
 
@@ -104,3 +105,12 @@ def sync_bundled_content(root=None, keep=None, only=None):
     return report
 
 
+
+
+@content_cli.command("reindex")
+@with_appcontext
+def content_reindex():
+    """Rebuild the course's search index from the current module versions (it follows every publish by itself)."""
+    count = reindex_all()
+    db.session.commit()
+    click.echo(f"Search index rebuilt: {plural(count, 'module')}.")

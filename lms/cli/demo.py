@@ -5,6 +5,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from lms import jobs
 from lms.audit import ensure_head
 from lms.certification.links import local_url
 from lms.certification.signing import ensure_signing_key
@@ -91,6 +92,10 @@ def quickstart(serve, host, port, program_demo):
                                                        or local_url(host, port),
                                                   two_factor=current_app.config["REQUIRE_2FA"])))
     if serve:
+        # The embedded job queue (a SQLite file) needs no second command: its consumer runs in threads here.
+        # With LMS_JOBS_URL (Redis), or LMS_JOBS_EMBEDDED=off, `lms worker` runs them.
+        if current_app.config["JOBS_EMBEDDED"] and not current_app.config.get("JOBS_URL"):
+            jobs.consumer(current_app._get_current_object(), workers=1, embedded=True).start()
         click.echo(f"Serving the LMS at {local_url(host, port)}  (Ctrl+C to stop)")
         # Flask ignores app.run() inside its own CLI, so serve with Werkzeug directly.
         from werkzeug.serving import run_simple

@@ -32,7 +32,7 @@ from lms.extensions import db
 from lms.models import Attempt, AttemptQuestion, Cohort, Enrollment, Exam, ExamGrant, ExamVersion, TrackItem
 from lms.models.exam import EXPIRED, FINISHED, OPEN, SUBMITTED
 from lms.questions import QUESTION_TYPES
-from lms.signals import attempt_passed
+from lms.signals import attempt_finished, attempt_passed
 
 DEFAULT_GRACE_SECONDS = 30
 EXTRA_TIME, EXTRA_ATTEMPT = "extra_time", "extra_attempt"
@@ -286,6 +286,7 @@ def _finish(attempt: Attempt, *, at, reason: str, now, actor=None) -> bool:
                           "max_points": float(result.max_points), "percent": result.percent, "passed": passed})
     if passed:  # the last passing grade may complete the track: certification decides, in this transaction
         attempt_passed.send(attempt.enrollment, now=now, attempt=attempt)
+    attempt_finished.send(attempt, now=now)
     return True
 
 

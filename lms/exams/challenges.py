@@ -22,6 +22,7 @@ from lms.models import Attempt, AttemptQuestion, Enrollment, GradingAdjustment, 
 from lms.models.challenge import CHALLENGE_ACCEPTED, CHALLENGE_OPEN, CHALLENGE_REJECTED
 from lms.models.exam import FINISHED
 from lms.questions import ACCEPT_ANSWER, CREDIT_ALL, DROP, QUESTION_TYPES
+from lms.signals import challenge_decided
 
 REJECT = "reject"
 DECISIONS = {REJECT: "Reject", ACCEPT_ANSWER: "Accept another answer", CREDIT_ALL: "Credit every response",
@@ -135,6 +136,7 @@ def decide_challenge(challenge: ItemChallenge, decision: str, reason: str, *, an
     db.session.flush()
     record_event("challenge.decide", actor=actor, obj=challenge, now=now, details={
         "decision": decision, "reason": reason, "question_version_id": challenge.question_version_id, **details})
+    challenge_decided.send(challenge, now=now)
     return counts
 
 

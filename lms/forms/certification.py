@@ -1,9 +1,11 @@
 """Forms for the certification registry and the public verification look-up."""
 from flask_wtf import FlaskForm
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from lms.certification.verify import normalize_number
+from lms.vocabulary import NOTE_KIND
 
 
 class StatusReasonForm(FlaskForm):
@@ -13,6 +15,16 @@ class StatusReasonForm(FlaskForm):
                                                  Length(max=2000)],
                            description="Kept in the certification's history and the audit log.")
     submit = SubmitField("Confirm")
+
+
+class SupervisionNoteForm(FlaskForm):
+    """A dated supervision note on a certified officer (ICE program staff)."""
+
+    kind = SelectField("Kind", choices=[SelectChoice(code, label) for code, label in NOTE_KIND.items()], validators=[DataRequired()])
+    noted_on = DateField("Date", validators=[DataRequired(message="Give the note's date.")])
+    text = TextAreaField("Note", validators=[DataRequired(message="Write the note."), Length(max=5000)])
+    shared_with_agency = BooleanField("Show this note to the officer's agency coordinator")
+    submit = SubmitField("Record the note")
 
 
 class VerifyNumberForm(FlaskForm):

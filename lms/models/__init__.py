@@ -13,7 +13,10 @@ from lms.models.exam import (
 )
 from lms.models.limit import RateCounter
 from lms.models.nomination import NOMINATION_STATUSES, Nomination
+from lms.models.notification import EmailDelivery, Notification, NotificationPreference
+from lms.models.search import ModuleText
 from lms.models.standard_setting import AngoffRating, StandardSetting
+from lms.models.supervision import SupervisionNote
 from lms.models.user import RecoveryCode, Role, User
 
 __all__ = [
@@ -33,12 +36,14 @@ __all__ = [
     "ContentSyncState",
     "Enrollment",
     "Exam",
+    "EmailDelivery",
     "ExamGrant",
     "ExamVersion",
     "GradingAdjustment",
     "ItemChallenge",
     "Module",
     "ModuleProgress",
+    "ModuleText",
     "ModuleVersion",
     "MOU_MODELS",
     "Mou",
@@ -46,6 +51,8 @@ __all__ = [
     "MouModel",
     "NOMINATION_STATUSES",
     "Nomination",
+    "Notification",
+    "NotificationPreference",
     "Question",
     "QuestionBank",
     "QuestionVersion",
@@ -55,6 +62,7 @@ __all__ = [
     "Role",
     "SigningKey",
     "StandardSetting",
+    "SupervisionNote",
     "Track",
     "TrackItem",
     "User",

@@ -10,7 +10,8 @@ from flask import current_app, url_for
 
 # The site map: (menu label, or None for links that stand alone in the bar; ((endpoint, link label), ...)).
 SITE_MAP = (
-    (None, (("course.my_course", "My course"), ("certificates.my_certificates", "My certificates"))),
+    (None, (("course.my_course", "My course"), ("certificates.my_certificates", "My certificates"),
+            ("search.search", "Search"))),
     ("Program", (("program.dashboard", "Program dashboard"), ("agencies.agency_list", "Agencies and agreements"),
                  ("nominations.nomination_list", "Nominations"))),
     ("Certification", (("registry.registry", "Registry"), ("registry.due", "Due for refresher"),
@@ -19,7 +20,7 @@ SITE_MAP = (
                   ("challenges.queue", "Challenges"), ("standard_setting.index", "Standard setting"),
                   ("studio_questions.bank_list", "Question banks"), ("studio_questions.exam_list", "Exams"))),
     ("Administration", (("admin.users", "Accounts"), ("admin.access_review", "Access review"),
-                        ("admin.audit", "Audit log"))),
+                        ("admin.audit", "Audit log"), ("notifications.outbox", "E-mail outbox"))),
 )
 
 

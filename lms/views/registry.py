@@ -8,11 +8,12 @@ from lms import origin
 from lms.certification import passlist as passlists
 from lms.certification import registry as registry_search
 from lms.certification import status as cert_status
+from lms.certification import supervision
 from lms.certification.signing import verify_snapshot
 from lms.clock import program_today, utcnow
 from lms.cohorts.roster import cohorts_visible_to
 from lms.extensions import db
-from lms.forms.certification import StatusReasonForm
+from lms.forms.certification import StatusReasonForm, SupervisionNoteForm
 from lms.models import Agency, Certification, Track
 from lms.models.certification import STATUS_LABELS, STATUSES
 from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
@@ -62,10 +63,12 @@ def detail(number):
     """One certification: the signed record's contents, its status history and the actions allowed."""
     certification = _certification(number)
     today = program_today(utcnow())
-    actions = cert_status.available_actions(certification, today) if current_user.has_role(*PROGRAM_STAFF) else []
+    staff = current_user.has_role(*PROGRAM_STAFF)
+    actions = cert_status.available_actions(certification, today) if staff else []
     return render_template(
         "registry/detail.html", c=certification, s=snapshot_of(certification),
-        status=cert_status.effective_status(certification, today), actions=actions,
+        status=cert_status.effective_status(certification, today), actions=actions, staff=staff,
+        notes=supervision.notes_for(certification, all_notes=staff),
         renewed_by=_visible(cert_status.renewed_by(certification)), renews=_visible(certification.renews),
         signature_ok=verify_snapshot(certification.snapshot, certification.signature, certification.key_id))
 
@@ -110,6 +113,22 @@ def change_status(number, action):
                 refused=cert_status.TransitionRefused,
                 success=lambda _: f"Certification {number} is now {STATUS_LABELS[certification.status].lower()}.")
     return redirect(url_for("registry.detail", number=number))
+
+
+@bp.route("/registry/<number>/notes/new", methods=["GET", "POST"])
+@role_required(*PROGRAM_STAFF)
+def add_note(number):
+    """Record a dated supervision note on the certified officer."""
+    certification = _certification(number)
+    form = SupervisionNoteForm(prefix="note")
+    if request.method == "GET":
+        form.noted_on.data = program_today(utcnow())
+    elif form.validate_on_submit() and run_service(lambda: supervision.add_note(
+            certification, kind=form.kind.data, noted_on=form.noted_on.data, text=form.text.data,
+            shared_with_agency=form.shared_with_agency.data, actor=current_user._get_current_object(), now=utcnow()),
+            refused=supervision.SupervisionError, success="The note is recorded."):
+        return redirect(url_for("registry.detail", number=number) + "#supervision")
+    return render_template("registry/note.html", c=certification, form=form)
 
 
 @bp.get("/registry/<number>/certificate.pdf")

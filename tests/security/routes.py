@@ -4,7 +4,10 @@ A new route fails test_every_route_is_classified until it is added here, with it
 from dataclasses import dataclass
 from typing import Callable
 
-from lms.models import Role
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.models import Notification, Role
 
 T, I, C, S, A = Role.TRAINEE, Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN
 PUBLIC = None
@@ -32,6 +35,12 @@ def _attempt(w):
 
 def _cert_owner(w):
     return w.a.certification.user
+
+
+def notification_of_cert_owner(w):
+    """The id of the notice that told side a's certified officer of the certificate."""
+    return db.session.scalar(select(Notification.id).where(Notification.user_id == w.a.certification.user_id)
+                             .order_by(Notification.id).limit(1))
 
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -201,6 +210,17 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("studio_questions.edit_exam", "GET"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam"),
     ("studio_questions.edit_exam", "POST"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam"),
     ("studio_questions.check_exam", "POST"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam/check"),
+    ("registry.add_note", "GET"): Route(STAFF, lambda w: f"/registry/{w.a.certification.number}/notes/new"),
+    ("registry.add_note", "POST"): Route(STAFF, lambda w: f"/registry/{w.a.certification.number}/notes/new"),
+    ("search.search", "GET"): Route((T, I, S, A), lambda w: "/search?q=interview"),
+    # Notifications: a person's own; the outbox is the administrators'.
+    ("notifications.inbox", "GET"): Route(ANY, lambda w: "/notifications"),
+    ("notifications.mark_read", "POST"): Route(
+        ANY, lambda w: f"/notifications/{notification_of_cert_owner(w)}/read", who=_cert_owner),
+    ("notifications.mark_all_read", "POST"): Route(ANY, lambda w: "/notifications/read-all"),
+    ("notifications.preferences", "GET"): Route(ANY, lambda w: "/notifications/preferences"),
+    ("notifications.preferences", "POST"): Route(ANY, lambda w: "/notifications/preferences"),
+    ("notifications.outbox", "GET"): Route((A,), lambda w: "/admin/outbox"),
 }
 
 GET_ROUTES = {k: r for k, r in ROUTES.items() if k[1] == "GET"}

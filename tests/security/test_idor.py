@@ -6,6 +6,7 @@ from lms.models import Nomination
 
 from ..conftest import csrf_token
 from .conftest import changed_tables, snapshot
+from .routes import notification_of_cert_owner
 
 # (method, url(world), outsiders(world) -> users who get 404)
 A_ATTEMPT = lambda w: w.a.attempt.id  # noqa: E731
@@ -75,6 +76,9 @@ CASES = {
                                          lambda w: [w.b.coordinator]),
     "program people of another mou": ("GET", lambda w: f"/program/people?group=nominated&mou_id={w.a.mou.id}",
                                       lambda w: [w.b.coordinator]),
+    # Another person's notification.
+    "notification": ("POST", lambda w: f"/notifications/{notification_of_cert_owner(w)}/read",
+                     lambda w: [w.a.trainee, w.b.certification.user, w.admin]),
     # Objects that do not exist are 404 for those who could see them.
     "no such user": ("GET", lambda w: "/admin/users/999999", lambda w: [w.admin]),
     "no such attempt": ("GET", lambda w: "/exams/attempts/999999", lambda w: [w.a.trainee]),

@@ -1,0 +1,223 @@
+"""Background jobs and the periodic schedule, on Huey (docs/JOBS.md says why Huey).
+
+One machine: the queue is a SQLite file in the instance folder (no server to run), and `lms quickstart`
+runs a consumer in threads of its own process (``LMS_JOBS_EMBEDDED=off`` leaves that to `lms worker`). Several machines: ``LMS_JOBS_URL=redis://host:6379/0`` and
+`lms worker` on one or more of them. Tests run jobs immediately (Huey's immediate mode, in memory).
+
+A job runs in an app context and commits (it is a command boundary, like a CLI command); every job is
+idempotent, so a retry or a second run changes nothing that the first did.
+"""
+import functools
+import logging
+from contextlib import nullcontext
+from pathlib import Path
+
+from flask import current_app, has_app_context
+from huey import Huey, crontab
+from huey.consumer import Consumer
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from lms.accounts.access_review import disable_inactive_users
+from lms.certification.issue import reevaluate_withheld
+from lms.certification.status import expire_due
+from lms.clock import utcnow
+from lms.exams.attempts import close_expired_attempts
+from lms.extensions import db
+from lms.notifications import announcements, mail
+from lms.notifications.service import PENDING_KEY, take_pending_deliveries
+
+log = logging.getLogger("lms.jobs")
+
+DELIVERY_RETRIES = 6
+DELIVERY_RETRY_SECONDS = 60  # then 2, 4, 8, 16, 32 minutes (backoff 2): about an hour in all
+
+# The storage is chosen by use_storage(app) when this process first queues or consumes a job.
+huey = Huey("lms", storage_class=MemoryStorage, results=False, utc=True)
+_app = None
+
+
+def configure(app) -> None:
+    """Check the app's queue settings and keep them on the app (create_app); the test app (TESTING, no
+    LMS_JOBS_URL) runs jobs immediately. Other apps change nothing until they queue or consume a job."""
+    url = app.config.get("JOBS_URL")
+    if url and url.startswith(("redis://", "rediss://", "unix://")):
+        storage = RedisStorage, {"url": url}
+    elif url and url.startswith("sqlite:///"):
+        storage = SqliteStorage, {"filename": url[len("sqlite:///"):]}
+    elif url:
+        raise RuntimeError(f"LMS_JOBS_URL must be redis://... or sqlite:///...; got {url!r}")
+    else:
+        storage = SqliteStorage, {"filename": str(Path(app.instance_path) / "jobs.db")}
+    app.extensions["lms.jobs"] = storage
+    if app.config.get("TESTING") and not url:
+        huey.immediate = True
+
+
+def use_storage(app) -> None:
+    """Point the queue at the app's storage (LMS_JOBS_URL, else a SQLite file in the instance folder) and
+    run its jobs in that app. One app per process: the last one used runs them. Immediate mode (tests)
+    keeps its memory storage."""
+    global _app
+    _app = app
+    storage_class, kwargs = app.extensions["lms.jobs"]
+    if huey.immediate or (huey.storage_class, huey.storage_kwargs) == (storage_class, kwargs):
+        return
+    if storage_class is SqliteStorage:
+        Path(kwargs["filename"]).parent.mkdir(parents=True, exist_ok=True)
+    huey.storage_class, huey.storage_kwargs = storage_class, kwargs
+    huey.storage = huey.create_storage()
+
+
+def _in_app(job):
+    """Run ``job`` in an app context (the consumer's threads have none), with the database session
+    removed afterwards; a job called where there is one (tests, immediate mode) uses it."""
+    @functools.wraps(job)
+    def run(*args, **kwargs):
+        with nullcontext() if has_app_context() else _app.app_context():
+            return job(*args, **kwargs)
+    return run
+
+
+# -- e-mail ----------------------------------------------------------------------------------------
+
+
+@huey.task(retries=DELIVERY_RETRIES, retry_delay=DELIVERY_RETRY_SECONDS, retry_backoff=2, context=True)
+@_in_app
+def deliver_email(delivery_id: int, task=None) -> str:
+    """Send one notification's e-mail (or put it in the outbox); a failure is recorded and retried."""
+    last_try = task is not None and not task.retries
+    try:
+        status = mail.deliver(delivery_id, now=utcnow(), last_try=last_try)
+    except mail.DeliveryFailed as failure:
+        db.session.commit()  # the try and its error are recorded; Huey retries the job
+        log.warning("E-mail delivery %s failed%s: %s", delivery_id, " for good" if last_try else "", failure)
+        raise
+    db.session.commit()
+    log.info("E-mail delivery %s: %s", delivery_id, status)
+    return status
+
+
+def enqueue_deliveries(ids) -> None:
+    """Queue the delivery job for each id (after the transaction that created them committed)."""
+    for delivery_id in ids:
+        deliver_email(delivery_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_committed(session) -> None:
+    # Deliveries wait for their commit: a rolled-back notification is never sent. In immediate mode
+    # (tests) the session cannot run the job from inside its own commit: tests call send_pending().
+    ids = take_pending_deliveries(session)
+    if ids and not huey.immediate and has_app_context():
+        use_storage(current_app._get_current_object())
+        enqueue_deliveries(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+# -- the periodic jobs: each idempotent, each logs what it did ---------------------------------------
+
+
+def send_pending() -> int:
+    """Queue every delivery still pending (one missed by a crash between commit and queue)."""
+    ids = mail.pending_deliveries()
+    db.session.commit()
+    enqueue_deliveries(ids)
+    return len(ids)
+
+
+def close_expired(*, batch: int = 200) -> int:
+    """Finish and grade every attempt whose time ran out (as `lms exams close-expired`)."""
+    total = 0
+    while True:
+        done = close_expired_attempts(now=utcnow(), limit=batch)
+        db.session.commit()
+        total += done
+        if done < batch:
+            return total
+
+
+def expire_certifications() -> int:
+    """Mark certifications past their expiry date expired (as `lms certs expire`)."""
+    count = expire_due(now=utcnow(), actor_label="system:jobs")
+    db.session.commit()
+    return count
+
+
+def disable_inactive() -> int:
+    """Disable accounts with no log-in for LMS_INACTIVE_DAYS days (as `lms users disable-inactive`)."""
+    disabled = disable_inactive_users(now=utcnow())
+    db.session.commit()
+    return len(disabled)
+
+
+def reissue_withheld() -> int:
+    """Issue the certifications withheld earlier whose reason has gone away."""
+    issued = reevaluate_withheld(now=utcnow())
+    db.session.commit()
+    return len(issued)
+
+
+def announce() -> int:
+    """Tell trainees of weeks and exam windows that opened, and holders of refreshers falling due."""
+    now = utcnow()
+    told = announcements.announce_open_weeks(now=now) + announcements.announce_refreshers_due(now=now)
+    db.session.commit()
+    return told
+
+
+PERIODIC = {  # name: (the job, what its count means)
+    "close-expired": (close_expired, "expired attempts finished"),
+    "expire-certifications": (expire_certifications, "certifications marked expired"),
+    "disable-inactive": (disable_inactive, "inactive accounts disabled"),
+    "reissue-withheld": (reissue_withheld, "withheld certifications issued"),
+    "announce": (announce, "notifications recorded"),
+    "send-pending": (send_pending, "pending e-mails queued"),
+}
+
+
+def run_periodic(name: str) -> int:
+    """Run one periodic job now and log its count (the schedule below, `lms worker --once`, tests)."""
+    job, meaning = PERIODIC[name]
+    count = _in_app(job)()
+    log.info("%s: %d %s", name, count, meaning)
+    return count
+
+
+@huey.periodic_task(crontab(minute="*"))
+def _every_minute():
+    run_periodic("close-expired")
+    run_periodic("send-pending")
+
+
+@huey.periodic_task(crontab(minute="7"))
+def _hourly():
+    for name in ("expire-certifications", "reissue-withheld", "announce"):
+        run_periodic(name)
+
+
+@huey.periodic_task(crontab(minute="17", hour="3"))
+def _daily():
+    run_periodic("disable-inactive")
+
+
+# -- consumers -----------------------------------------------------------------------------------
+
+
+class EmbeddedConsumer(Consumer):
+    """A consumer running in threads of another program (quickstart): the program keeps its signals."""
+
+    def _set_signal_handlers(self):
+        pass
+
+
+def consumer(app, *, workers: int = 2, embedded: bool = False) -> Consumer:
+    """A consumer of the app's queue with the periodic scheduler (`lms worker`; quickstart's threads)."""
+    use_storage(app)
+    kind = EmbeddedConsumer if embedded else Consumer
+    return kind(huey, workers=workers, worker_type="thread", periodic=True)

@@ -1,0 +1,126 @@
+"""Record notifications once per person and event, read them, mark them read; people's preferences.
+
+A notification is recorded in the producer's transaction (a signal's receiver, or a periodic job); its
+e-mail is a pending EmailDelivery that the delivery job sends after the commit (lms.jobs), never the
+request. The ids of the deliveries a transaction created wait in ``session.info`` for the job queue.
+"""
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lms.audit import record_event
+from lms.extensions import db
+from lms.models import EmailDelivery, Notification, NotificationPreference, User
+from lms.models.notification import PENDING
+from lms.notifications.kinds import KINDS, optional_kinds
+
+PENDING_KEY = "lms.pending_deliveries"  # session.info: delivery ids to enqueue once committed
+
+# A preference, as the page offers it: (in the app, by e-mail).
+CHOICES = {"all": (True, True), "app": (True, False), "off": (False, False)}
+
+
+class PreferenceError(ValueError):
+    """A preference that cannot be set."""
+
+
+def channels(user: User, kind: str) -> tuple[bool, bool]:
+    """(in the app, by e-mail) for this person and kind: essential kinds always both."""
+    if KINDS[kind].essential:
+        return True, True
+    preference = db.session.get(NotificationPreference, (user.id, kind))
+    return (True, True) if preference is None else (preference.in_app, preference.email)
+
+
+def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, link: str | None = None,
+           now) -> Notification | None:
+    """Tell ``user`` about the event ``key`` once, as their preference for ``kind`` says; None when the
+    person was already told, turned the kind off, or cannot be told (no account, disabled). Flushes."""
+    if user is None or user.disabled_at is not None:
+        return None
+    in_app, email = channels(user, kind)
+    if not in_app:
+        return None
+    if db.session.scalar(select(Notification.id).where(Notification.user_id == user.id, Notification.key == key)):
+        return None
+    notification = Notification(user_id=user.id, kind=kind, key=key[:120], subject=subject[:200], body=body,
+                                link=link, essential=KINDS[kind].essential, created_at=now)
+    try:
+        with db.session.begin_nested():  # another transaction told them first: the unique key says so
+            db.session.add(notification)
+            db.session.flush()
+    except IntegrityError:
+        return None
+    if email and user.email:
+        delivery = EmailDelivery(notification_id=notification.id, to_address=user.email, status=PENDING, tries=0,
+                                 created_at=now)
+        db.session.add(delivery)
+        db.session.flush()
+        db.session.info.setdefault(PENDING_KEY, []).append(delivery.id)
+    return notification
+
+
+def unread_count(user: User) -> int:
+    """How many of the person's notifications are unread (the header's badge)."""
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def notifications_for(user: User, *, limit: int = 100) -> list[Notification]:
+    """The person's notifications, newest first."""
+    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
+                                   .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def mark_read(notification: Notification, *, now) -> None:
+    """Mark one notification read (the view checked it is the person's own). Flushes."""
+    if notification.read_at is None:
+        notification.read_at = now
+        db.session.flush()
+
+
+def mark_all_read(user: User, *, now) -> int:
+    """Mark every unread notification of the person read; returns how many."""
+    count = db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=now)).rowcount
+    db.session.flush()
+    return count
+
+
+def preferences_of(user: User) -> dict[str, str]:
+    """The person's choice (a key of CHOICES) for every kind that may be turned off."""
+    stored = {p.kind: p for p in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user.id))}
+    result = {}
+    for kind in optional_kinds():
+        p = stored.get(kind)
+        result[kind] = "all" if p is None else next(c for c, pair in CHOICES.items() if pair == (p.in_app, p.email))
+    return result
+
+
+def set_preferences(user: User, choices: dict[str, str], *, actor, now) -> dict[str, str]:
+    """Store the person's choices for the kinds that may be turned off (essential ones cannot be); audited."""
+    changes = {}
+    current = preferences_of(user)
+    for kind, choice in choices.items():
+        if kind not in optional_kinds():
+            raise PreferenceError(f"{KINDS[kind].label if kind in KINDS else kind} cannot be turned off.")
+        if choice not in CHOICES:
+            raise PreferenceError("Choose how to be told.")
+        if current.get(kind) == choice:
+            continue
+        in_app, email = CHOICES[choice]
+        preference = db.session.get(NotificationPreference, (user.id, kind))
+        if preference is None:
+            preference = NotificationPreference(user_id=user.id, kind=kind)
+            db.session.add(preference)
+        preference.in_app, preference.email = in_app, email
+        changes[kind] = choice
+    db.session.flush()
+    if changes:
+        record_event("notification.preferences", actor=actor, obj=user, now=now, details={"changes": changes})
+    return changes
+
+
+def take_pending_deliveries(session) -> list[int]:
+    """The ids of the deliveries the session's committed transaction created (and forget them)."""
+    return session.info.pop(PENDING_KEY, [])

@@ -1,0 +1,75 @@
+"""The domains' signals (lms.signals) turned into messages, in the sender's transaction.
+
+lms/app.py imports this module, so every app subscribes. A slice that adds a signal adds its receiver
+here: one ``@signal.connect`` function that calls ``notify``.
+"""
+from lms.extensions import db
+from lms.models import Attempt, Certification, ItemChallenge, Nomination, User
+from lms.notifications.service import notify
+from lms.signals import attempt_finished, certification_changed, challenge_decided, nomination_decided
+from lms.vocabulary import ATTEMPT_OUTCOME
+
+CERTIFICATE_WORDS = {
+    "issue": ("Your certificate {number} is issued",
+              "You completed {track}. Your certificate {number} is issued and valid until {expires}."),
+    "suspend": ("Your certificate {number} is suspended",
+                "Your certificate {number} ({track}) is suspended. Reason: {reason}"),
+    "reinstate": ("Your certificate {number} is reinstated",
+                  "Your certificate {number} ({track}) is valid again. Reason: {reason}"),
+    "revoke": ("Your certificate {number} is revoked",
+               "Your certificate {number} ({track}) is revoked. Reason: {reason}"),
+    "expire": ("Your certificate {number} has expired",
+               "Your certificate {number} ({track}) reached its expiry date, {expires}. A refresher renews it."),
+}
+
+
+@attempt_finished.connect
+def exam_result(attempt: Attempt, *, now, **_details) -> None:
+    """An attempt was graded: its result to the trainee."""
+    title = attempt.exam_version.title
+    outcome = ATTEMPT_OUTCOME[bool(attempt.passed)]
+    notify(db.session.get(User, attempt.user_id), kind="exam_result", key=f"attempt:{attempt.id}",
+           subject=f"{title}: {outcome.lower()} ({attempt.percent:g} %)",
+           body=f"Your attempt {attempt.number} at {title} is graded: {outcome.lower()}, "
+                f"with {attempt.percent:g} %.",
+           link=f"/exams/attempts/{attempt.id}/result", now=now)
+
+
+@certification_changed.connect
+def certificate_status(certification: Certification, *, now, action: str, reason: str = "", **_details) -> None:
+    """A certificate issued, suspended, reinstated, revoked or expired: told to its holder (essential)."""
+    subject, body = CERTIFICATE_WORDS[action]
+    words = {"number": certification.number, "track": certification.track_title, "reason": reason,
+             "expires": f"{certification.expires_on:%B %-d, %Y}"}
+    notify(db.session.get(User, certification.user_id), kind="certificate_status",
+           key=f"certification:{certification.id}:{action}:{now.isoformat()}",
+           subject=subject.format(**words), body=body.format(**words),
+           link=f"/certificates/{certification.number}", now=now)
+
+
+@nomination_decided.connect
+def nomination_decision(nomination: Nomination, *, now, **_details) -> None:
+    """A nomination accepted or declined: told to the coordinator who made it."""
+    if nomination.status == "accepted":
+        subject = f"{nomination.name} is accepted and enrolled"
+        body = f"Your nomination of {nomination.name} for {nomination.track.title} is accepted."
+    else:
+        subject = f"Your nomination of {nomination.name} is declined"
+        body = (f"Your nomination of {nomination.name} for {nomination.track.title} is declined. "
+                f"Reason: {nomination.decision_reason}")
+    notify(nomination.nominated_by, kind="nomination_decided", key=f"nomination:{nomination.id}",
+           subject=subject, body=body, link=f"/nominations/{nomination.id}", now=now)
+
+
+@challenge_decided.connect
+def challenge_decision(challenge: ItemChallenge, *, now, **_details) -> None:
+    """A question the trainee challenged is decided: the decision and its reason, with the attempt's result."""
+    attempt = challenge.attempt
+    title = attempt.exam_version.title
+    number = challenge.attempt_question.position + 1
+    verdict = "rejected" if challenge.decision == "reject" else "accepted"
+    notify(db.session.get(User, challenge.user_id), kind="challenge_decided", key=f"challenge:{challenge.id}",
+           subject=f"Your challenge of question {number} of {title} is {verdict}",
+           body=f"Your challenge of question {number} of {title} (attempt {attempt.number}) is {verdict}. "
+                f"Reason: {challenge.decision_reason}",
+           link=f"/exams/attempts/{attempt.id}/result", now=now)
