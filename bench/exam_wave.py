@@ -331,12 +331,12 @@ def bench_nginx_config(text: str, *, listen: int, upstreams: list[int], folder: 
         (r"^pid .*;$", f"pid {folder}/nginx.pid;"),
         (r"^error_log .*;$", f"error_log {folder}/nginx-error.log warn;"),
         (r"^(\s*)access_log .*;$", rf"\1access_log {folder}/nginx-access.log combined buffer=64k flush=5s;"),
-        (r"^    server \{\n        listen 80;\n.*?\n    \}\n", ""),
+        (r"^    server \{\n        listen 80;\n[\s\S]*?\n    \}\n", ""),
         (r"listen 443 ssl http2 backlog=(\d+);", rf"listen 127.0.0.1:{listen} backlog=\1;"),
         (r"^\s*ssl_\w+ .*;\n", ""),
     ]
     for pattern, replacement in replacements:
-        text, count = re.subn(pattern, replacement, text, flags=re.M | re.S)
+        text, count = re.subn(pattern, replacement, text, flags=re.M)
         if not count:
             raise SystemExit(f"deploy/nginx.conf changed: {pattern!r} not found; update bench_nginx_config")
     servers = re.findall(r"^        server 127\.0\.0\.1:\d+;\n", text, flags=re.M)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Iterator
 
+import xlsxwriter
+
 from lms.inputs import describe, text_problem
 
 # = + - @ and the full-width forms some spreadsheets also accept; tab, CR and LF.
@@ -56,27 +58,36 @@ def csv_chunks(header: list[str], rows: Iterable[tuple], *, batch: int = 1000) -
 
 
 def write_xlsx(header: list[str], rows: Iterable[tuple], fileobj, *, title: str, widths=()) -> int:
-    """Write an XLSX in openpyxl's write-only mode (rows go to disk as they come); returns the row count."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
+    """Write an XLSX with XlsxWriter in constant-memory mode (each row goes to disk as it comes); returns the
+    row count. Text is written as text, never read as a formula, a number or a link (and is neutralized
+    too, for a cell re-entered by hand); dates as dates. Measured against openpyxl's write-only mode and
+    two other writers in bench/xlsx_writers.py: about 3 times faster for the 100,000-row pass list."""
+    book = xlsxwriter.Workbook(fileobj, {"constant_memory": True, "strings_to_formulas": False,
+                                         "strings_to_numbers": False, "strings_to_urls": False, "remove_timezone": True,
+                                         "tmpdir": tempfile.gettempdir()})
+    sheet = book.add_worksheet(title)
     for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    cells = []
-    for label in header:
-        cell = WriteOnlyCell(sheet, value=neutralize(label))
-        cell.font = Font(bold=True)
-        cells.append(cell)
-    sheet.append(cells)
+        sheet.set_column(index, index, width)
+    bold, dates = book.add_format({"bold": True}), book.add_format({"num_format": "yyyy-mm-dd"})
+    for column, label in enumerate(header):
+        sheet.write_string(0, column, neutralize(label), bold)
     count = 0
-    for row in rows:
-        # Neutralized text never starts with "=", so openpyxl stores every str as a string, never a formula.
-        sheet.append([neutralize(v) for v in row])
-        count += 1
-    workbook.save(fileobj)
+    write_string, write_datetime, write_number = sheet.write_string, sheet.write_datetime, sheet.write_number
+    for count, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                write_string(count, column, neutralize(value))
+            elif isinstance(value, date):
+                write_datetime(count, column, value, dates)
+            elif isinstance(value, bool):
+                sheet.write_boolean(count, column, value)
+            elif isinstance(value, (int, float)):
+                write_number(count, column, value)
+            else:
+                write_string(count, column, neutralize(str(value)))
+    book.close()
     return count
 
 
