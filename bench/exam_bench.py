@@ -59,7 +59,7 @@ def prepare_database(url: str, instance: Path, trainees: int) -> None:
     from lms.clock import program_today
     from lms.models import Role, Track, User
 
-    app = create_app({"ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
+    app = create_app()  # the production password hash: a log-in verifies it at full cost, and rehashes nothing
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         ensure_head()

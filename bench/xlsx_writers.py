@@ -3,7 +3,8 @@
 Each writer gets the same rows (the pass list's ten columns, text neutralized by lms.spreadsheets.neutralize,
 two dates) in a fresh child process; the file is then reopened with openpyxl and its values compared
 with the rows (a writer that changes a value is disqualified, whatever its speed). Needs the writers
-installed: `.venv/bin/pip install xlsxwriter pyexcelerate rustpy-xlsxwriter` (xlsxwriter is the app's).
+installed: `.venv/bin/pip install xlsxwriter pyexcelerate` (rustpy-xlsxwriter is the app's; openpyxl the tests').
+Peak memory growth is the child's peak resident set after the imports' own peak: a floor, not a total.
 
     .venv/bin/python bench/xlsx_writers.py --rows 100000 --repeat 3
 """
@@ -35,10 +36,32 @@ def rows(count: int):
 
 
 def openpyxl_write_only(count, path):
-    from lms.spreadsheets import write_xlsx as current  # what the app used before (kept here to compare)
+    """What lms.spreadsheets.write_xlsx did before (openpyxl's write-only mode, lxml installed)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Pass list")
+    for index, width in enumerate(XLSX_WIDTHS):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    cells = []
+    for label in HEADER:
+        cell = WriteOnlyCell(sheet, value=neutralize(label))
+        cell.font = Font(bold=True)
+        cells.append(cell)
+    sheet.append(cells)
+    for row in rows(count):
+        sheet.append([neutralize(v) for v in row])
+    book.save(path)
+
+
+def lms_write_xlsx(count, path):
+    """What the app uses now: lms.spreadsheets.write_xlsx."""
+    from lms.spreadsheets import write_xlsx
 
     with open(path, "wb") as out:
-        current(HEADER, rows(count), out, title="Pass list", widths=XLSX_WIDTHS)
+        write_xlsx(HEADER, rows(count), out, title="Pass list", widths=XLSX_WIDTHS)
 
 
 def xlsxwriter_constant_memory(count, path):
@@ -77,6 +100,7 @@ def rustpy_xlsxwriter_stream(count, path):
 
 
 WRITERS = {"openpyxl write-only (before)": openpyxl_write_only,
+           "lms.spreadsheets.write_xlsx (now: rustpy-xlsxwriter)": lms_write_xlsx,
            "xlsxwriter constant_memory": xlsxwriter_constant_memory,
            "pyexcelerate (all rows in memory)": pyexcelerate_whole,
            "rustpy-xlsxwriter (generator)": rustpy_xlsxwriter_stream}
@@ -119,19 +143,21 @@ def main():
     results = {}
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as folder:
-        for name in chosen:
-            runs = []
-            for i in range(args.repeat):
-                path = str(Path(folder) / f"{i}.xlsx")
+        runs = {name: [] for name in chosen}
+        for i in range(args.repeat):  # round robin: the machine's load changes fall on every writer alike
+            for name in chosen:
+                path = str(Path(folder) / f"{chosen.index(name)}-{i}.xlsx")
                 queue = context.Queue()
                 child = context.Process(target=_measure, args=(name, args.rows, path, queue))
                 child.start()
-                runs.append(queue.get())
+                runs[name].append(queue.get())
                 child.join()
-            check = same_values(str(Path(folder) / "0.xlsx"), args.rows) if "error" not in runs[0] else runs[0]["error"]
-            results[name] = {"runs": runs, "values": check, "size MB": round(Path(folder, "0.xlsx").stat().st_size / 2**20, 1)
-                             if "error" not in runs[0] else None}
-            print(name, json.dumps(results[name]), flush=True)
+                print(name, runs[name][-1], flush=True)
+        for name in chosen:
+            first = Path(folder) / f"{chosen.index(name)}-0.xlsx"
+            failed = next((r["error"] for r in runs[name] if "error" in r), None)
+            results[name] = {"runs": runs[name], "values": failed or same_values(str(first), args.rows),
+                             "size MB": None if failed else round(first.stat().st_size / 2**20, 1)}
     print(json.dumps(results, indent=2))
 
 

@@ -14,14 +14,14 @@ bind = os.environ.get("LMS_BIND", "127.0.0.1:8001")
 
 # Processes: 2 per core. The app is Python (one core per process at a time under the GIL) and a request
 # spends much of its time waiting on the database, so a second process per core keeps each core busy while
-# the other waits. More did not help on the 2-core machine (bench/README.md): they only queued on the
-# database and added memory (~80 MB each).
+# the other waits; each costs memory (~80 MB). The value behind the figures in bench/README.md; compare
+# others there with `bench/exam_wave.py --workers N` on a quiet machine.
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count())
 
 # Threads in each process (gthread): while one request waits on PostgreSQL or on SQLite's write lock, another
 # thread of the same process runs. 4 threads x 2 processes per core keeps the connection pool (SQLAlchemy's
-# default, 5 + 10 overflow per process) above the threads, so no request waits for a connection. The sync
-# worker (1 request per process) queued the start wave behind the slowest requests.
+# default, 5 + 10 overflow per process) above the threads, so no request waits for a connection. With the
+# sync worker (1 request per process) a wave's requests queue behind the slowest ones (a grading submit).
 worker_class = "gthread"
 threads = 4
 
