@@ -40,7 +40,7 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -78,7 +78,7 @@ class Stats:
 
 def percentile(values, q):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
 
 
 # -- one examinee -----------------------------------------------------------------------------------------------
@@ -344,10 +344,10 @@ def bench_nginx_config(text: str, *, listen: int, upstreams: list[int], folder: 
         (r"^\s*ssl_\w+ .*;\n", ""),
     ]
     for pattern, replacement in replacements:
-        text, count = re.subn(pattern, replacement, text, flags=re.M)
+        text, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
         if not count:
             raise SystemExit(f"deploy/nginx.conf changed: {pattern!r} not found; update bench_nginx_config")
-    servers = re.findall(r"^        server 127\.0\.0\.1:\d+;\n", text, flags=re.M)
+    servers = re.findall(r"^        server 127\.0\.0\.1:\d+;\n", text, flags=re.MULTILINE)
     if not servers:
         raise SystemExit("deploy/nginx.conf changed: no upstream server lines")
     text = text.replace("".join(servers), "".join(f"        server 127.0.0.1:{p};\n" for p in upstreams))
@@ -403,12 +403,15 @@ def machine() -> dict:
     versions = {}
     for name, command in (("nginx", ["nginx", "-v"]), ("postgresql", ["psql", "--version"])):
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=10)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
             versions[name] = (done.stdout or done.stderr).strip()
         except OSError:
             versions[name] = "absent"
     import gunicorn
 
+    busy = subprocess.run(["ps", "-eo", "pcpu=,comm=", "--sort=-pcpu"], capture_output=True, text=True,
+                          check=False).stdout.splitlines()[:8]
+    versions["busiest processes at start (% CPU, command)"] = "; ".join(" ".join(line.split()) for line in busy)
     return {"cpus": os.cpu_count(), "cpu": cpu, "memory GiB": round(int(memory) / 2**20, 1),
             "system": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
             "gunicorn": gunicorn.__version__, **versions, "load average at start": os.getloadavg()}
@@ -508,7 +511,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for the JSON and Markdown")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lms-wave-"))
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%MZ")
+    when = datetime.now(UTC).strftime("%Y-%m-%dT%H%MZ")
     report = {"when": when, "command": " ".join(["bench/exam_wave.py", *sys.argv[1:]]), "machine": machine(),
               "databases": {}}
     try:

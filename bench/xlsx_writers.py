@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lms.certification.passlist import HEADER, XLSX_WIDTHS  # noqa: E402 - after the path
-from lms.spreadsheets import neutralize  # noqa: E402
+from lms.certification.passlist import HEADER, XLSX_WIDTHS  # after the path
+from lms.spreadsheets import neutralize
 
 
 def rows(count: int):

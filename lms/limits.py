@@ -22,7 +22,7 @@ app's clock (``now``) exactly as in the table, and each key also expires by itse
 """
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import redis
 from flask import current_app
@@ -77,7 +77,7 @@ def _name(key: str) -> str:
 
 def _ms(moment: datetime) -> int:
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
 
 
