@@ -51,6 +51,13 @@ def _require_2fa(env: str) -> bool:
     return required
 
 
+def _limits_store() -> str:
+    store = (os.environ.get("LMS_LIMITS_STORE") or "database").strip()
+    if store != "database" and not store.startswith(("redis://", "rediss://", "unix://")):
+        raise RuntimeError(f"LMS_LIMITS_STORE must be 'database' or a redis:// URL, not {store!r}; refusing to start.")
+    return store
+
+
 def from_environment(load_secret: bool = True) -> dict:
     """Build the Flask config mapping from LMS_* environment variables."""
     env = os.environ.get("LMS_ENV", "development")
@@ -97,7 +104,7 @@ def from_environment(load_secret: bool = True) -> dict:
         "PREVIOUS_SECRET_KEYS": [k.strip() for k in os.environ.get("LMS_PREVIOUS_SECRET_KEYS", "").split(",") if k.strip()],
         # Where log-in lockouts and rate limits are counted (lms.limits): "database", or a redis:// URL that
         # every app instance shares; the prefix keeps two sites apart on one Redis.
-        "LIMITS_STORE": os.environ.get("LMS_LIMITS_STORE") or "database",
+        "LIMITS_STORE": _limits_store(),
         "LIMITS_PREFIX": os.environ.get("LMS_LIMITS_PREFIX") or "lms:limit:",
         "IP_FAILURE_LIMIT": _int("LMS_IP_FAILURE_LIMIT", 20),
         "IP_FAILURE_WINDOW_MINUTES": _int("LMS_IP_FAILURE_WINDOW_MINUTES", 15),

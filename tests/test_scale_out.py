@@ -10,6 +10,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from lms.app import create_app
+from lms.config import from_environment
 from lms.certification.passlist import PassListFilters, export_chunks
 from lms.models import AuditEvent, RateCounter
 
@@ -141,3 +142,11 @@ def test_exports_read_from_the_replica_and_audit_on_the_primary(app, db, clock, 
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.action == "passlist.export")) == 1
+
+
+def test_a_limits_store_that_is_neither_the_database_nor_redis_refuses_to_start(monkeypatch):
+    monkeypatch.setenv("LMS_LIMITS_STORE", "memcached://127.0.0.1")
+    with pytest.raises(RuntimeError, match="LMS_LIMITS_STORE"):
+        from_environment(load_secret=False)
+    monkeypatch.setenv("LMS_LIMITS_STORE", REDIS)
+    assert from_environment(load_secret=False)["LIMITS_STORE"] == REDIS
