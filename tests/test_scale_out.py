@@ -10,8 +10,8 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from lms.app import create_app
-from lms.config import from_environment
 from lms.certification.passlist import PassListFilters, export_chunks
+from lms.config import from_environment
 from lms.models import AuditEvent, RateCounter
 
 from .conftest import PASSWORD, Client, csrf_token
