@@ -59,7 +59,7 @@ def prepare_database(url: str, instance: Path, trainees: int) -> None:
     from lms.clock import program_today
     from lms.models import Role, Track, User
 
-    app = create_app({"ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}})
+    app = create_app()  # the production password hash: a log-in verifies it at full cost, and rehashes nothing
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         ensure_head()
@@ -138,6 +138,16 @@ class Stats:
             self.spans[step] = (min(first, time.perf_counter() - seconds), time.perf_counter())
 
 
+def answer_fields(kind: str, position: int, flip: int) -> list[list[str]]:
+    """An autosave's form fields for the question at ``position``: each ``flip`` a different answer (a change)."""
+    name = f"a{position}"
+    if kind == "matching":
+        return [[f"{name}.1", str(1 + flip % 2)]]
+    value = {"single": str(1 + flip % 2), "multiple": str(1 + flip % 2), "true_false": ("true", "false")[flip % 2],
+             "short": f"answer {flip}", "numeric": str(flip)}.get(kind)
+    return [[name, value]]
+
+
 class Trainee:
     """One keep-alive connection and a cookie jar, as a browser tab."""
 
@@ -213,12 +223,8 @@ class Trainee:
         self.total = max(self.total, len(NAV.findall(html)))
 
     def autosave(self, position: int, step: str = "autosave") -> None:
-        kind, flip = self.questions[position], self.flip[position]
+        fields = answer_fields(self.questions[position], position, self.flip[position])
         self.flip[position] += 1
-        name = f"a{position}"
-        value = {"single": str(1 + flip % 2), "multiple": str(1 + flip % 2), "true_false": ("true", "false")[flip % 2],
-                 "short": f"answer {flip}", "numeric": str(flip)}.get(kind)
-        fields = [[f"{name}.1", str(1 + flip % 2)]] if kind == "matching" else [[name, value]]
         status, _, body = self.request(step, "POST", f"{self.attempt_url}/autosave",
                                        json.dumps({"position": position, "fields": fields}),
                                        {"Content-Type": "application/json", "X-CSRFToken": self.token})

@@ -134,6 +134,9 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
+    if app.config.get("REPLICA_DATABASE_URL"):
+        binds = app.config["SQLALCHEMY_BINDS"] = dict(app.config.get("SQLALCHEMY_BINDS") or {})
+        binds["replica"] = db_engine.replica_bind(app.config["REPLICA_DATABASE_URL"])
     db.init_app(app)
     with app.app_context():
         db_engine.configure_sqlite_synchronous(db.engine, app.config["SQLITE_SYNCHRONOUS"])

@@ -51,6 +51,13 @@ def _require_2fa(env: str) -> bool:
     return required
 
 
+def _limits_store() -> str:
+    store = (os.environ.get("LMS_LIMITS_STORE") or "database").strip()
+    if store != "database" and not store.startswith(("redis://", "rediss://", "unix://")):
+        raise RuntimeError(f"LMS_LIMITS_STORE must be 'database' or a redis:// URL, not {store!r}; refusing to start.")
+    return store
+
+
 def from_environment(load_secret: bool = True) -> dict:
     """Build the Flask config mapping from LMS_* environment variables."""
     env = os.environ.get("LMS_ENV", "development")
@@ -61,6 +68,9 @@ def from_environment(load_secret: bool = True) -> dict:
         "SECRET_KEY": load_secret_key(env, folder) if load_secret else None,
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
         "INSTANCE_PATH": str(folder),
+        # A read-only replica that the exports read from (lms.db_engine.read_engine); unset: the primary.
+        "REPLICA_DATABASE_URL": normalize_database_url(os.environ["LMS_REPLICA_DATABASE_URL"])
+        if os.environ.get("LMS_REPLICA_DATABASE_URL") else None,
         # SQLite only: FULL makes every acknowledged commit survive a power loss (lms.db_engine).
         "SQLITE_SYNCHRONOUS": os.environ.get("LMS_SQLITE_SYNCHRONOUS") or "FULL",
         "CONTENT_ROOT": os.environ.get("LMS_CONTENT_ROOT") or str(PROJECT_ROOT),
@@ -92,6 +102,10 @@ def from_environment(load_secret: bool = True) -> dict:
         # Earlier values of LMS_SECRET_KEY (comma-separated), still accepted to decrypt TOTP secrets while
         # `lms users reencrypt-2fa` re-encrypts them with the current key.
         "PREVIOUS_SECRET_KEYS": [k.strip() for k in os.environ.get("LMS_PREVIOUS_SECRET_KEYS", "").split(",") if k.strip()],
+        # Where log-in lockouts and rate limits are counted (lms.limits): "database", or a redis:// URL that
+        # every app instance shares; the prefix keeps two sites apart on one Redis.
+        "LIMITS_STORE": _limits_store(),
+        "LIMITS_PREFIX": os.environ.get("LMS_LIMITS_PREFIX") or "lms:limit:",
         "IP_FAILURE_LIMIT": _int("LMS_IP_FAILURE_LIMIT", 20),
         "IP_FAILURE_WINDOW_MINUTES": _int("LMS_IP_FAILURE_WINDOW_MINUTES", 15),
         # The largest request body accepted (uploads are 10 MB at most; multipart adds a little): larger

@@ -86,3 +86,11 @@ def _sqlite_on_begin(conn):
     # IMMEDIATE takes the write lock up front, so two transactions never both read the same state and
     # then fail to upgrade; the busy timeout makes the second wait instead of failing (module docstring).
     conn.exec_driver_sql("BEGIN" if mode == DEFERRED else "BEGIN IMMEDIATE")
+
+
+def replica_bind(url: str) -> dict:
+    """Flask-SQLAlchemy's bind for a read-only replica (LMS_REPLICA_DATABASE_URL): the exports read from it.
+    On PostgreSQL every transaction on it is READ ONLY, so a write sent there by mistake fails instead of
+    reaching a primary given as the replica."""
+    options = {"postgresql_readonly": True} if url.startswith("postgresql") else {}
+    return {"url": url, "execution_options": options, "pool_pre_ping": True}

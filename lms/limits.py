@@ -13,10 +13,19 @@ Each change is committed at once on a connection of its own: a count holds even 
 made it fails later, and no lock is held while the caller goes on (to hash a password, say). On SQLite,
 which has one writer at a time, a change made while the caller's session has a transaction open goes into
 that transaction instead: a second connection would wait for the session's own write lock.
-"""
-from contextlib import contextmanager
-from datetime import timedelta
 
+Where the counters live is a setting (``LIMITS_STORE``, from LMS_LIMITS_STORE): ``database`` (the
+``rate_counter`` table, the default) or a ``redis://`` URL. Every app instance that shares the store
+shares the limits, so a lockout holds whichever instance the next attempt reaches (README, "Deployment").
+In Redis each change is one Lua script, as atomic as the SQL statement; the window is kept against the
+app's clock (``now``) exactly as in the table, and each key also expires by itself after its window.
+"""
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import redis
+from flask import current_app
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -24,6 +33,55 @@ from lms.extensions import db
 from lms.models import RateCounter
 
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+# -- Redis ------------------------------------------------------------------------------------------------
+# A key is a hash {count, ends} (ends: the window's end in ms since the epoch, by the app's clock).
+
+_HIT = """
+local ends = tonumber(redis.call('HGET', KEYS[1], 'ends'))
+if ends == nil or ends <= tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'count', 1, 'ends', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+return redis.call('HINCRBY', KEYS[1], 'count', 1)
+"""
+_GIVE_BACK = """
+local ends = tonumber(redis.call('HGET', KEYS[1], 'ends'))
+local count = tonumber(redis.call('HGET', KEYS[1], 'count'))
+if ends ~= nil and ends > tonumber(ARGV[1]) and count > 0 then
+  redis.call('HINCRBY', KEYS[1], 'count', -1)
+end
+return 0
+"""
+_clients: dict = {}
+_clients_lock = threading.Lock()
+
+
+def _redis():
+    """The Redis client of the configured store, or None for the database (one client, and so one
+    connection pool, per URL per process)."""
+    store = current_app.config.get("LIMITS_STORE") or "database"
+    if store == "database":
+        return None
+    with _clients_lock:
+        if store not in _clients:
+            _clients[store] = redis.Redis.from_url(store, socket_timeout=5, health_check_interval=30)
+        return _clients[store]
+
+
+def _name(key: str) -> str:
+    return current_app.config.get("LIMITS_PREFIX", "lms:limit:") + key
+
+
+def _ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+# -- the counters -----------------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -38,6 +96,10 @@ def _connection():
 
 def hit(key: str, *, window: timedelta, now) -> int:
     """Count one event under ``key`` and return the count, this event included, in one statement."""
+    client = _redis()
+    if client is not None:
+        expiry = int(window.total_seconds() * 1000) + 60_000  # the clean-up; the window itself is ``ends``
+        return int(client.eval(_HIT, 1, _name(key), _ms(now), _ms(now + window), expiry))
     table = RateCounter.__table__
     with _connection() as conn:
         statement = _INSERT[conn.dialect.name](table).values(key=key, count=1, window_ends_at=now + window)
@@ -55,6 +117,10 @@ def hit(key: str, *, window: timedelta, now) -> int:
 
 def give_back(key: str, *, now) -> None:
     """Take back one event counted under ``key`` in its current window (it turned out not to count)."""
+    client = _redis()
+    if client is not None:
+        client.eval(_GIVE_BACK, 1, _name(key), _ms(now))
+        return
     table = RateCounter.__table__
     with _connection() as conn:
         conn.execute(update(table).where(table.c.key == key, table.c.count > 0, table.c.window_ends_at > now)
@@ -63,6 +129,10 @@ def give_back(key: str, *, now) -> None:
 
 def clear(key: str) -> None:
     """Start ``key`` again from zero (a successful log-in, an administrator's unlock)."""
+    client = _redis()
+    if client is not None:
+        client.delete(_name(key))
+        return
     table = RateCounter.__table__
     with _connection() as conn:
         conn.execute(delete(table).where(table.c.key == key))
@@ -70,6 +140,10 @@ def clear(key: str) -> None:
 
 def current(key: str, *, now) -> int:
     """The count under ``key`` in its current window (0 when its window has ended)."""
+    client = _redis()
+    if client is not None:
+        count, ends = client.hmget(_name(key), "count", "ends")
+        return int(count) if ends is not None and int(ends) > _ms(now) else 0
     table = RateCounter.__table__
     with _connection() as conn:
         count = conn.execute(select(table.c.count).where(table.c.key == key, table.c.window_ends_at > now)).scalar()

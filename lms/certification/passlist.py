@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Iterable, Iterator
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from lms.audit import record_event
@@ -135,8 +136,9 @@ def count_query(filters: PassListFilters, *, today: date):
 
 @contextmanager
 def read_snapshot():
-    """A connection in one consistent read transaction, set up to stream results in batches."""
-    engine = db.engine
+    """A connection in one consistent read transaction, set up to stream results in batches: on the
+    read-only replica when one is configured (LMS_REPLICA_DATABASE_URL), else on the primary."""
+    engine = db.engines["replica"] if current_app.config.get("REPLICA_DATABASE_URL") else db.engine
     options = {"stream_results": True, "yield_per": BATCH}
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"

@@ -1,0 +1,408 @@
+"""The exam wave at scale (issue 15): many simulated examinees against the production command, asyncio + httpx.
+
+Each examinee is a browser tab: its own keep-alive connection and cookie jar, the real log-in, start, attempt
+page, autosave, submit and result. The run, for each database in turn:
+
+1. log-in: every examinee acknowledges the notice and logs in, the log-ins spread over ``--login-seconds``;
+2. start wave: N starts spread evenly over ``--wave-seconds`` (2 s), each followed at once by its attempt
+   page: "all N started in" (from the first request to the last answer) and the pages' p95 during the wave;
+3. steady phase: every examinee autosaves every 30 s and turns a page every 60 s, in simulated time
+   compressed ``--compression`` times (so every 30/c and 60/c real seconds), for ``--steady-seconds`` real
+   seconds, each examinee's first save at a random moment of its period; a prober asks the bare /healthz of
+   the same front 10 times a second throughout;
+4. closed loops (same front, same clients): the bare /healthz, then autosave, ``--loop-requests`` each per
+   client from ``--loop-clients`` clients back to back: "autosave / bare /healthz" is their throughput ratio;
+5. submit wave: N submits spread over ``--wave-seconds``, each followed by its result page: "all N graded in";
+6. lost answers: acknowledged autosaves missing from the answer log (must be 0).
+
+Servers: the production command (gunicorn -c deploy/gunicorn.conf.py 'lms.app:create_app()'), ``--instances``
+masters on their own ports, behind nginx (deploy/nginx.conf with its ports and paths replaced; ``--front
+direct`` talks to one instance) sharing the database and, when Redis answers on 127.0.0.1:6379, the limits.
+Everything stays on 127.0.0.1, every loop is bounded, and every server started is stopped at the end.
+
+    .venv/bin/python bench/exam_wave.py --examinees 200      # SQLite, then PostgreSQL; JSON + Markdown
+See README.md in this folder for the options, the method and the figures.
+"""
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from exam_bench import CSRF, NAV, QUESTION, answer_fields, count_lost  # the sibling benchmark
+from wave_servers import bench_nginx_config, free_port, machine, redis_url, start_instance, start_nginx, stop  # noqa: F401 (bench_nginx_config: the tests reach it here)
+
+ROOT = Path(__file__).resolve().parent.parent
+SIMULATED_SAVE, SIMULATED_PAGE = 30.0, 60.0  # seconds between an examinee's saves and page turns (simulated)
+
+
+# -- the measurements -------------------------------------------------------------------------------------------
+
+
+class Stats:
+    """Latencies and errors per step (one event loop: no locks needed)."""
+
+    def __init__(self):
+        self.times = defaultdict(list)
+        self.errors = defaultdict(int)
+        self.first_error = {}
+
+    def add(self, step: str, seconds: float, ok: bool, detail: str = "") -> None:
+        self.times[step].append(seconds)
+        if not ok:
+            self.errors[step] += 1
+            self.first_error.setdefault(step, detail)
+
+    def rows(self) -> list[dict]:
+        return [{"step": step, "requests": len(times), "errors": self.errors[step],
+                 "p50_ms": round(1000 * statistics.median(times), 1), "p95_ms": round(1000 * percentile(times, 95), 1),
+                 "p99_ms": round(1000 * percentile(times, 99), 1), "max_ms": round(1000 * max(times), 1)}
+                for step, times in self.times.items() if times]
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
+
+
+# -- one examinee -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Examinee:
+    number: int
+    email: str
+    client: httpx.AsyncClient
+    stats: Stats
+    token: str = ""
+    attempt_url: str = ""
+    questions: dict = field(default_factory=dict)
+    pages: int = 1
+    page: int = 1
+    acknowledged: int = 0  # autosaves that changed an answer and were acknowledged (count_lost reads it)
+    flips: dict = field(default_factory=lambda: defaultdict(int))
+
+    async def call(self, step, method, path, **kw) -> httpx.Response | None:
+        begin = time.perf_counter()
+        try:
+            response = await self.client.request(method, path, **kw)
+        except httpx.HTTPError as error:
+            self.stats.add(step, time.perf_counter() - begin, False, f"{type(error).__name__}: {error}")
+            return None
+        ok = response.status_code < 400
+        self.stats.add(step, time.perf_counter() - begin, ok, "" if ok else f"HTTP {response.status_code}")
+        return response
+
+    def read_token(self, html: str) -> None:
+        match = CSRF.search(html)
+        if match:
+            self.token = match.group(1) or match.group(2)
+
+    async def form(self, step, path, fields) -> httpx.Response | None:
+        return await self.call(step, "POST", path, data=dict(fields, csrf_token=self.token))
+
+    async def log_in(self, password: str, exam: str) -> bool:
+        for path in ("/notice", None, "/login"):
+            if path is None:
+                await self.form("notice", "/notice", {"acknowledge": "y"})
+                continue
+            page = await self.call("log-in form", "GET", path)
+            if page is None:
+                return False
+            self.read_token(page.text)
+        response = await self.form("log-in", "/login", {"email": self.email, "password": password})
+        if response is None or response.status_code != 302:
+            return False
+        page = await self.call("exam page", "GET", f"/exams/{exam}")
+        if page is not None:
+            self.read_token(page.text)
+        return page is not None
+
+    async def start(self, exam: str) -> bool:
+        response = await self.form("start", f"/exams/{exam}/start", {})
+        location = response.headers.get("location", "") if response is not None else ""
+        if response is None or response.status_code != 302 or "/attempts/" not in location:
+            if response is not None and response.status_code < 400:
+                self.stats.add("start", 0.0, False, f"HTTP {response.status_code} to {location!r}")
+            return False
+        self.attempt_url = location.split("?")[0]
+        return await self.open_page(1, "attempt page (start wave)")
+
+    async def open_page(self, page: int, step: str = "attempt page") -> bool:
+        response = await self.call(step, "GET", self.attempt_url, params={"page": page})
+        if response is None or response.status_code != 200:
+            return False
+        self.read_token(response.text)
+        self.questions.update({int(p): kind for p, kind in QUESTION.findall(response.text)})
+        per_page = max(1, len(QUESTION.findall(response.text)))
+        self.pages = max(self.pages, -(-len(NAV.findall(response.text)) // per_page))
+        self.page = page
+        return True
+
+    async def turn_page(self) -> None:
+        await self.open_page(self.page % self.pages + 1)
+
+    async def autosave(self, rng: random.Random, step: str = "autosave") -> None:
+        if not self.questions:
+            return
+        position = rng.choice(sorted(self.questions))
+        fields = answer_fields(self.questions[position], position, self.flips[position])
+        self.flips[position] += 1
+        response = await self.call(step, "POST", f"{self.attempt_url}/autosave",
+                                   json={"position": position, "fields": fields}, headers={"X-CSRFToken": self.token})
+        if response is not None and response.status_code == 200 and response.json().get("ok"):
+            self.acknowledged += 1
+
+    async def submit(self) -> bool:
+        response = await self.form("submit", f"{self.attempt_url}/submit", {})
+        if response is None or response.status_code != 302:
+            return False
+        return (await self.call("result page", "GET", f"{self.attempt_url}/result")) is not None
+
+
+# -- the scenario -----------------------------------------------------------------------------------------------
+
+
+def address(number: int) -> str:
+    """Examinee ``number``'s own source address in the loopback range (127.1.0.1 on): each comes from its own
+    address, as people at their own computers do, so the per-address log-in limit sees one person each."""
+    return f"127.1.{number // 250}.{number % 250 + 1}"
+
+
+async def spread(examinees, seconds: float, work) -> tuple[float, int]:
+    """Run ``work(e)`` for every examinee, their starts spread evenly over ``seconds``; returns the time from
+    the first start to the last answer, and how many succeeded (``work`` returned True)."""
+    begin = time.perf_counter()
+    step = seconds / max(1, len(examinees))
+
+    async def one(i, examinee):
+        await asyncio.sleep(i * step)
+        return await work(examinee)
+
+    outcomes = await asyncio.gather(*(one(i, e) for i, e in enumerate(examinees)))
+    return time.perf_counter() - begin, sum(1 for ok in outcomes if ok)
+
+
+async def closed_loop(clients, requests_each: int, call) -> float:
+    """Each client sends ``requests_each`` requests back to back; returns requests per second."""
+    begin = time.perf_counter()
+
+    async def loop(client):
+        for _ in range(requests_each):
+            await call(client)
+
+    await asyncio.gather(*(loop(c) for c in clients))
+    return len(clients) * requests_each / (time.perf_counter() - begin)
+
+
+async def run_scenario(base_url: str, emails: list[str], *, password: str, exam: str, wave_seconds: float = 2.0,
+                       login_seconds: float = 2.0, steady_seconds: float = 30.0, compression: float = 10.0,
+                       loop_clients: int = 20, loop_requests: int = 20, seed: int = 1) -> tuple[dict, list]:
+    """Drive one server (its front at ``base_url``) through the whole scenario; returns (results, examinees).
+    Bounded: every phase has a fixed number of requests or a fixed duration, and httpx a 120 s timeout."""
+    stats, rng = Stats(), random.Random(seed)
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)  # one connection per tab
+    timeout = httpx.Timeout(120.0)
+    clients = [httpx.AsyncClient(base_url=base_url, timeout=timeout,
+                                 transport=httpx.AsyncHTTPTransport(limits=limits, local_address=address(i)))
+               for i in range(len(emails))]
+    examinees = [Examinee(i, email, client, stats) for i, (email, client) in enumerate(zip(emails, clients))]
+    results = {"examinees": len(emails), "wave_seconds": wave_seconds}
+    try:
+        logged_in = await spread(examinees, login_seconds, lambda e: e.log_in(password, exam))
+        results["logged in"] = f"{logged_in[1]} of {len(emails)} in {logged_in[0]:.2f} s"
+        started = await spread(examinees, wave_seconds, lambda e: e.start(exam))
+        results["all started in s"] = round(started[0], 2)
+        results["started"] = started[1]
+        ready = [e for e in examinees if e.questions]
+
+        save_every, page_every = SIMULATED_SAVE / compression, SIMULATED_PAGE / compression
+        results["steady phase"] = (f"{steady_seconds:.0f} s real = {steady_seconds * compression / 60:.1f} min "
+                                   f"simulated (compression x{compression:g}): each examinee saves every "
+                                   f"{save_every:.1f} s and turns a page every {page_every:.1f} s")
+        deadline = time.perf_counter() + steady_seconds
+
+        async def steady(e: Examinee):
+            local = random.Random(seed * 100_003 + e.number)
+            next_save = time.perf_counter() + local.uniform(0, save_every)
+            next_page = time.perf_counter() + local.uniform(0, page_every)
+            while True:
+                moment = min(next_save, next_page)
+                if moment >= deadline:
+                    return
+                await asyncio.sleep(max(0.0, moment - time.perf_counter()))
+                if next_save <= next_page:
+                    await e.autosave(local)
+                    next_save += save_every
+                else:
+                    await e.turn_page()
+                    next_page += page_every
+
+        async def prober():
+            async with httpx.AsyncClient(base_url=base_url, timeout=timeout) as probe:
+                while time.perf_counter() < deadline:
+                    begin = time.perf_counter()
+                    try:
+                        ok = (await probe.get("/healthz")).status_code == 200
+                    except httpx.HTTPError:
+                        ok = False
+                    stats.add("bare /healthz during the steady phase", time.perf_counter() - begin, ok)
+                    await asyncio.sleep(0.1)
+
+        await asyncio.gather(prober(), *(steady(e) for e in ready))
+
+        loopers = ready[:loop_clients]
+        health = [httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) for _ in loopers]
+        try:
+            async def bare(client):
+                begin = time.perf_counter()
+                try:
+                    ok = (await client.get("/healthz")).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                stats.add("bare /healthz (closed loop)", time.perf_counter() - begin, ok)
+
+            healthz_rps = await closed_loop(health, loop_requests, bare)
+        finally:
+            await asyncio.gather(*(c.aclose() for c in health))
+        autosave_rps = await closed_loop(loopers, loop_requests,
+                                         lambda e: e.autosave(rng, "autosave (closed loop)"))
+        results.update({"closed-loop clients": len(loopers), "bare /healthz req/s": round(healthz_rps),
+                        "autosave req/s": round(autosave_rps),
+                        "autosave / bare /healthz %": round(100 * autosave_rps / healthz_rps) if healthz_rps else None})
+
+        submitted = await spread(ready, wave_seconds, Examinee.submit)
+        results["all graded in s"] = round(submitted[0], 2)
+        results["graded"] = submitted[1]
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients))
+    results["steps"] = stats.rows()
+    results["first errors"] = dict(stats.first_error)
+    return results, examinees
+
+
+# -- one set: each database, each with its servers --------------------------------------------------------------
+
+
+def run_database(database: str, args, folder: Path) -> dict:
+    """Prepare ``database``, start its servers, drive the scenario, stop them; the results."""
+    from exam_bench import EXAM, PASSWORD, prepare_database
+
+    instance = folder / database
+    instance.mkdir()
+    url = f"sqlite:///{instance / 'bench.db'}" if database == "sqlite" else args.postgres
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    print(f"[{database}] preparing {args.examinees} examinees ...", file=sys.stderr)
+    prepare_database(url, instance, args.examinees)
+    store = redis_url()
+    prefix = f"lms-bench-{os.getpid()}-{database}:"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    env.update(LMS_ENV="production", LMS_SECRET_KEY="bench-secret-key", LMS_DATABASE_URL=url,
+               LMS_INSTANCE_PATH=str(instance), LMS_PUBLIC_URL="http://127.0.0.1", LMS_COOKIE_SECURE="0",
+               LMS_LIMITS_STORE=store or "database", LMS_LIMITS_PREFIX=prefix,
+               LMS_BEHIND_PROXY="1" if args.front == "nginx" else "0")
+    if args.workers:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+    instances = args.instances if args.front == "nginx" else 1
+    processes = []
+    try:
+        ports = [free_port() for _ in range(instances)]
+        for port in ports:
+            processes.append(start_instance(port, env, instance))
+        if args.front == "nginx":
+            nginx, port = start_nginx(ports, instance)
+            processes.append(nginx)
+        else:
+            port = ports[0]
+        print(f"[{database}] driving {args.examinees} examinees through 127.0.0.1:{port} ...", file=sys.stderr)
+        load_before = os.getloadavg()
+        results, examinees = asyncio.run(run_scenario(
+            f"http://127.0.0.1:{port}", [f"bench{i}@example.test" for i in range(args.examinees)],
+            password=PASSWORD, exam=EXAM, wave_seconds=args.wave_seconds, login_seconds=args.login_seconds,
+            steady_seconds=args.steady_seconds, compression=args.compression, loop_clients=args.loop_clients,
+            loop_requests=args.loop_requests))
+        results["load average before, after"] = [load_before, os.getloadavg()]
+    finally:
+        stop(processes)
+    results["acknowledged answers lost"] = count_lost(url, instance, examinees)
+    results["layout"] = (f"nginx in front of {instances} gunicorn instance(s)" if args.front == "nginx"
+                         else "one gunicorn instance, no front") + f", limits in {'Redis' if store else 'the database'}"
+    if store:
+        import redis
+
+        client = redis.Redis.from_url(store)
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+        client.close()
+    return results
+
+
+TARGETS = [("all started in s", "≤ 10 s at N = 2,000"), ("all graded in s", "≤ 10 s at N = 2,000"),
+           ("autosave / bare /healthz %", "≥ 50 %"), ("acknowledged answers lost", "0")]
+
+
+def markdown(report: dict) -> str:
+    lines = [f"# Exam wave benchmark, {report['when']}", "", "Machine: " + ", ".join(
+        f"{k} {v}" for k, v in report["machine"].items()), "", f"Command: `{report['command']}`", ""]
+    for database, results in report["databases"].items():
+        lines += [f"## {database}: {results['layout']}", "",
+                  "| step | requests | errors | p50 ms | p95 ms | p99 ms | max ms |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"| {r['step']} | {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
+                  f"{r['max_ms']} |" for r in results["steps"]]
+        lines += [""] + [f"- {k}: {v}" for k, v in results.items() if k not in ("steps", "layout")]
+        lines += ["", "| measure | this run | target |", "|---|---:|---:|"]
+        lines += [f"| {key} | {results.get(key)} | {target} |" for key, target in TARGETS]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--examinees", type=int, default=200)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/lms_bench",
+                        help="the PostgreSQL database to use: dropped and created again")
+    parser.add_argument("--front", choices=("nginx", "direct"), default="nginx" if shutil.which("nginx") else "direct")
+    parser.add_argument("--instances", type=int, default=2, help="gunicorn masters behind nginx")
+    parser.add_argument("--workers", type=int, default=0, help="per instance (default: deploy/gunicorn.conf.py's)")
+    parser.add_argument("--wave-seconds", type=float, default=2.0)
+    parser.add_argument("--login-seconds", type=float, default=2.0)
+    parser.add_argument("--steady-seconds", type=float, default=30.0)
+    parser.add_argument("--compression", type=float, default=10.0, help="simulated seconds per real second")
+    parser.add_argument("--loop-clients", type=int, default=20)
+    parser.add_argument("--loop-requests", type=int, default=20)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for the JSON and Markdown")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="lms-wave-"))
+    when = datetime.now(UTC).strftime("%Y-%m-%dT%H%MZ")
+    report = {"when": when, "command": " ".join(["bench/exam_wave.py", *sys.argv[1:]]), "machine": machine(),
+              "databases": {}}
+    try:
+        for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
+            report["databases"][database] = run_database(database, args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    report["machine"]["load average at end"] = os.getloadavg()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"exam_wave-{when}.json").write_text(json.dumps(report, indent=2, default=str))
+    (out / f"exam_wave-{when}.md").write_text(markdown(report))
+    print(markdown(report))
+    print(f"written: {out / f'exam_wave-{when}.json'} and .md", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

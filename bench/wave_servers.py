@@ -1,0 +1,136 @@
+"""The servers bench/exam_wave.py drives, started and stopped on the loopback: the production command
+(gunicorn -c deploy/gunicorn.conf.py) as separate instances, nginx from deploy/nginx.conf in front; and the
+machine's description for the report."""
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- the servers ------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen, what: str, log: Path) -> None:
+    """Until ``/healthz`` answers on ``port`` (bounded: 60 s)."""
+    for _ in range(600):
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited: see {log}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{what} did not answer within 60 s: see {log}")
+
+
+def start_instance(port: int, env: dict, folder: Path) -> subprocess.Popen:
+    """One app instance: the production command, deploy/gunicorn.conf.py, on 127.0.0.1:``port``."""
+    log = folder / f"gunicorn-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "lms.app:create_app()"],
+        cwd=ROOT, env={**env, "LMS_BIND": f"127.0.0.1:{port}"}, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    wait_for(port, process, f"gunicorn on {port}", log)
+    return process
+
+
+def bench_nginx_config(text: str, *, listen: int, upstreams: list[int], folder: Path) -> str:
+    """deploy/nginx.conf as the benchmark runs it: plain HTTP on 127.0.0.1:``listen`` (no TLS: no certificate
+    here), the instances' ports, its files in ``folder``; every other line as deployed."""
+    replacements = [
+        (r"^user www-data;$", "user root;"),
+        (r"^pid .*;$", f"pid {folder}/nginx.pid;"),
+        (r"^error_log .*;$", f"error_log {folder}/nginx-error.log warn;"),
+        (r"^(\s*)access_log .*;$", rf"\1access_log {folder}/nginx-access.log combined buffer=64k flush=5s;"),
+        (r"^    server \{\n        listen 80;\n[\s\S]*?\n    \}\n", ""),
+        (r"listen 443 ssl http2 backlog=(\d+);", rf"listen 127.0.0.1:{listen} backlog=\1;"),
+        (r"^\s*ssl_\w+ .*;\n", ""),
+    ]
+    for pattern, replacement in replacements:
+        text, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
+        if not count:
+            raise SystemExit(f"deploy/nginx.conf changed: {pattern!r} not found; update bench_nginx_config")
+    servers = re.findall(r"^        server 127\.0\.0\.1:\d+;\n", text, flags=re.MULTILINE)
+    if not servers:
+        raise SystemExit("deploy/nginx.conf changed: no upstream server lines")
+    text = text.replace("".join(servers), "".join(f"        server 127.0.0.1:{p};\n" for p in upstreams))
+    return text
+
+
+def start_nginx(upstreams: list[int], folder: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    conf = folder / "nginx.conf"
+    conf.write_text(bench_nginx_config((ROOT / "deploy" / "nginx.conf").read_text(), listen=port,
+                                       upstreams=upstreams, folder=folder))
+    log = folder / "nginx-error.log"
+    process = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(folder), "-g", "daemon off;"],
+                               stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for(port, process, "nginx", log)
+    return process, port
+
+
+def stop(processes) -> None:
+    """Stop the servers this run started (each by its own process group), waiting for each."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def redis_url() -> str | None:
+    """Redis on 127.0.0.1:6379 when it answers (the shared limits store), else None."""
+    try:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1)
+        client.ping()
+        client.close()
+        return "redis://127.0.0.1:6379/0"
+    except Exception:  # noqa: BLE001 - no Redis: the limits stay in the database
+        return None
+
+
+# -- the machine ------------------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), "0")
+    versions = {}
+    for name, command in (("nginx", ["nginx", "-v"]), ("postgresql", ["psql", "--version"])):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=10, check=False)
+            versions[name] = (done.stdout or done.stderr).strip()
+        except OSError:
+            versions[name] = "absent"
+    import gunicorn
+
+    busy = subprocess.run(["ps", "-eo", "pcpu=,comm=", "--sort=-pcpu"], capture_output=True, text=True,
+                          check=False).stdout.splitlines()[:8]
+    versions["busiest processes at start (% CPU, command)"] = "; ".join(" ".join(line.split()) for line in busy)
+    return {"cpus": os.cpu_count(), "cpu": cpu, "memory GiB": round(int(memory) / 2**20, 1),
+            "system": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
+            "gunicorn": gunicorn.__version__, **versions, "load average at start": os.getloadavg()}

@@ -1,0 +1,65 @@
+"""gunicorn's settings for the LMS in production: `gunicorn -c deploy/gunicorn.conf.py 'lms.app:create_app()'`.
+
+One app instance (a gunicorn master and its workers) listens on 127.0.0.1 behind nginx (deploy/nginx.conf);
+two or more instances, on other ports or machines, share PostgreSQL and (for the limits) Redis: README,
+"Deployment". Each value says why; the measurements are in bench/README.md. The environment can override
+the address and the worker count (LMS_BIND, WEB_CONCURRENCY) so that two instances share this one file.
+"""
+import multiprocessing
+import os
+
+# 127.0.0.1 only: nginx is the front (TLS, the client's backlog and keep-alive, slow clients); gunicorn is
+# never reached from outside. A second instance on the same machine: LMS_BIND=127.0.0.1:8002.
+bind = os.environ.get("LMS_BIND", "127.0.0.1:8001")
+
+# Processes: 2 per core. The app is Python (one core per process at a time under the GIL) and a request
+# spends much of its time waiting on the database, so a second process per core keeps each core busy while
+# the other waits; each costs memory (~80 MB). The value behind the figures in bench/README.md; compare
+# others there with `bench/exam_wave.py --workers N` on a quiet machine.
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count())
+
+# Threads in each process (gthread): while one request waits on PostgreSQL or on SQLite's write lock, another
+# thread of the same process runs. 4 threads x 2 processes per core keeps the connection pool (SQLAlchemy's
+# default, 5 + 10 overflow per process) above the threads, so no request waits for a connection. With the
+# sync worker (1 request per process) a wave's requests queue behind the slowest ones (a grading submit).
+worker_class = "gthread"
+threads = 4
+
+# Connections the kernel holds for gunicorn before it accepts them. nginx keeps a few idle keep-alive
+# connections to each instance (deploy/nginx.conf, upstream keepalive) and opens more during a wave, so
+# this only needs to hold nginx's burst; 2048 is gunicorn's default, raised to the kernel's usual
+# net.core.somaxconn (4096, which caps it) for a client driven without nginx, as in the benchmark's
+# direct runs (4,000 connections at once overflowed 2048 with connection resets: issue 15).
+backlog = 4096
+
+# A worker silent this long is killed and replaced. A start or a submit inside a 2,000-examinee wave
+# waited up to ~26 s for the database on the shared 2-core machine; 60 s is twice that, so a slow but
+# working request is never killed, and a stuck one is.
+timeout = 60
+
+# On a restart (SIGHUP, a deploy), requests in flight get this long to finish: a submit takes well under it.
+graceful_timeout = 30
+
+# How long an idle keep-alive connection from nginx stays open. Longer than nginx's upstream
+# keepalive_timeout (20 s in deploy/nginx.conf), so nginx always closes first and never sends a request on
+# a connection gunicorn is closing at that moment.
+keepalive = 30
+
+# Each worker builds its own app (and its own database engine and pool): an engine's connections must not
+# be shared across a fork.
+preload_app = False
+
+# The worker heartbeat goes to memory, not to a disk that may stall under load (which would get a worker
+# killed for a silent timeout).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# No control socket: nothing manages gunicorn at run time but signals from the service manager, and two
+# instances on one machine would otherwise try to share the default socket path ($HOME/.gunicorn).
+control_socket_disable = True
+
+# X-Forwarded-* are trusted from nginx on this machine only (the app trusts one proxy: LMS_BEHIND_PROXY=1).
+forwarded_allow_ips = "127.0.0.1"
+
+# Errors to standard error (the service manager's journal); no access log here: nginx keeps it.
+errorlog = "-"
+loglevel = "info"

@@ -1,0 +1,81 @@
+"""The exam wave benchmark's driver (bench/exam_wave.py) at tiny N against a live server, so the harness
+cannot rot: 5 examinees log in, start in a wave, autosave and turn pages in the steady phase, and submit in a
+wave, over real HTTP, with no error and no acknowledged answer lost. Nothing here is timed; the phases are
+kept to about a second of real time (the driver paces its requests by the wall clock)."""
+import asyncio
+import importlib.util
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from lms.models import AnswerLog, Attempt, Role
+
+from .conftest import PASSWORD
+from .factories import EXAM_ROOT
+
+pytestmark = pytest.mark.committed  # the server's threads use connections of their own
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def _driver():
+    spec = importlib.util.spec_from_file_location("exam_wave", BENCH / "exam_wave.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def live_server(app, db):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def test_the_driver_runs_every_phase_against_a_live_server(live_server, factory, db):
+    factory.synced_content(EXAM_ROOT)
+    agency = factory.agency(name="Wave County Sheriff")
+    cohort = factory.cohort("exam-track", agencies=[agency])
+    emails = [f"wave{n}@example.test" for n in range(5)]
+    for email in emails:
+        factory.enroll(factory.user(Role.TRAINEE, email=email, agency=agency), cohort)
+    db.session.commit()
+    db.session.rollback()  # the server's requests need SQLite's writer lock
+
+    driver = _driver()
+    results, examinees = asyncio.run(driver.run_scenario(
+        live_server, emails, password=PASSWORD, exam="mixed-exam", wave_seconds=0.2, login_seconds=0.2,
+        steady_seconds=1.0, compression=60, loop_clients=2, loop_requests=3))
+
+    assert results["started"] == 5 and results["graded"] == 5, results
+    assert results["first errors"] == {}
+    steps = {row["step"]: row for row in results["steps"]}
+    for step in ("log-in", "start", "attempt page (start wave)", "autosave", "bare /healthz (closed loop)",
+                 "autosave (closed loop)", "submit", "result page"):
+        assert steps[step]["requests"] > 0 and steps[step]["errors"] == 0, step
+    assert steps["start"]["requests"] == 5 and steps["submit"]["requests"] == 5
+    assert results["autosave / bare /healthz %"] > 0
+    # Every acknowledged autosave is in the answer log (what the benchmark reports as lost answers).
+    logged = dict(db.session.execute(select(Attempt.user_id, func.count(AnswerLog.id))
+                                     .join(AnswerLog, AnswerLog.attempt_id == Attempt.id).group_by(Attempt.user_id)).all())
+    assert sum(e.acknowledged for e in examinees) > 0
+    assert sum(logged.values()) >= sum(e.acknowledged for e in examinees)
+
+
+def test_the_bench_nginx_config_is_deploy_nginx_conf_with_ports_and_paths_only(tmp_path):
+    driver = _driver()
+    deployed = (BENCH.parent / "deploy" / "nginx.conf").read_text()
+    text = driver.bench_nginx_config(deployed, listen=18080, upstreams=[18001, 18002], folder=tmp_path)
+    assert "listen 127.0.0.1:18080 backlog=8192;" in text and "ssl" not in text
+    assert "server 127.0.0.1:18001;\n        server 127.0.0.1:18002;" in text
+    for kept in ("least_conn;", "keepalive 64;", "worker_connections 8192;", "proxy_http_version 1.1;",
+                 "keepalive_timeout 75s;"):
+        assert kept in text
