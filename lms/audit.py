@@ -28,6 +28,7 @@ from lms.models import AuditEvent, AuditHead
 GENESIS_HASH = "0" * 64
 SEAL_BATCH = 1000
 _APPENDED = "audit_appended"  # session.info key: this transaction appended events
+_SEAL_DUE = "audit_seal_due"  # session.info key: committed events to seal once the connection is returned
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,18 @@ def _seal_in_the_writers_transaction(session):
 
 @event.listens_for(Session, "after_commit")
 def _seal_after_commit(session):
-    """PostgreSQL: the writer's commit is done; chain its events (and any others) in a short transaction."""
-    if not session.info.pop(_APPENDED, False):
+    """PostgreSQL: the writer's commit is done; its events are sealed once the session lets go of its
+    connection (below)."""
+    if session.info.pop(_APPENDED, False):
+        session.info[_SEAL_DUE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _seal_once_the_connection_is_back(session, transaction):
+    """Chain the committed events (and any others) in a short transaction of their own, after the session
+    has returned its connection to the pool: a sealer holding one connection while it waits for another
+    would, with every pooled connection held by a committing writer, wait for ever."""
+    if transaction.parent is not None or not session.info.pop(_SEAL_DUE, False):
         return
     try:
         seal_pending()
