@@ -47,6 +47,7 @@ from lms.views import (
     search,
     standard_setting,
     studio_questions,
+    studio,
     verify,
 )
 from lms.views.navigation import navigation_for
@@ -184,7 +185,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
                    nominations, notifications, program, challenges, standard_setting, studio_questions, interchange,
-                   search):
+                   search, studio):
         app.register_blueprint(module.bp)
 
 
