@@ -42,7 +42,9 @@ def _editor(form: ModuleForm, *, slug: str | None):
     front, body = authoring.front_from_form(form.values()), form.body.data or ""
     key = slug or front.get("id", "")
     check = authoring.check_draft(front, body, authoring.module_path(key, authoring.module_by_slug(key)))
-    if form.validate_on_submit() and request.form.get("action") == "save":
+    if not form.validate_on_submit():
+        abort(400)
+    if request.form.get("action") == "save":
         saved = run_service(lambda: authoring.save_draft(key, front, body, actor=current_user, now=utcnow(),
                                                          new=slug is None),
                             refused=authoring.AuthoringError, success=lambda r: f"Draft revision {r.number} saved.")
