@@ -111,7 +111,7 @@ def roster(cohort: Cohort, viewer: User) -> tuple[list[Module], list[RosterRow]]
         by_enrollment.setdefault(p.enrollment_id, {})[p.module_id] = p
     version_ids = {p.completed_version_id for mine in by_enrollment.values() for p in mine.values()} - {None}
     numbers = dict(db.session.execute(select(ModuleVersion.id, ModuleVersion.number)
-                                      .where(ModuleVersion.id.in_(version_ids)))) if version_ids else {}
+                                      .where(ModuleVersion.id.in_(version_ids))).all()) if version_ids else {}
     rows = []
     for e in enrollments:
         mine = by_enrollment.get(e.id, {})
