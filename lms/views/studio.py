@@ -3,7 +3,8 @@ revision history and diffs, two-person publish) and keep their review dates."""
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from lms.authoring import modules as authoring, reviews
+from lms.authoring import modules as authoring
+from lms.authoring import reviews
 from lms.authoring.diff import diff_rows
 from lms.clock import program_today, utcnow
 from lms.forms.admin import ActionForm

@@ -5,11 +5,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from lms.authoring import modules as authoring, reviews
+from lms.authoring import modules as authoring
+from lms.authoring import reviews
 from lms.authoring.diff import diff_rows
 from lms.content.check import check_content
-from lms.models import AuditEvent, Module, ModuleProgress, ModuleRevision, ModuleVersion
 from lms.learning import course as learning
+from lms.models import AuditEvent, Module, ModuleProgress, ModuleRevision, ModuleVersion
 
 from ..conftest import csrf_from, post
 
