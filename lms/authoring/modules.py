@@ -116,11 +116,19 @@ def _field_of(error, starts: dict[str, int], body_line: int) -> str:
     return max(owner, key=lambda k: starts[k]) if owner else "id"
 
 
+def _other_objectives(slug) -> dict[str, str]:
+    """Objective id -> module, for the published versions of every live module but ``slug``."""
+    rows = db.session.execute(select(Module.slug, ModuleVersion.objectives)
+                              .join(ModuleVersion, ModuleVersion.id == Module.current_version_id)
+                              .where(Module.retired_at.is_(None), Module.slug != (slug or "")))
+    return {o["id"]: module_slug for module_slug, objectives in rows for o in objectives}
+
+
 def check_draft(front: dict, body: str, path: str) -> DraftCheck:
     """Judge a draft with the content check's own code and words, each error placed at its form field."""
     front_text, starts = _front_lines(front)
     body = body.replace("\r\n", "\n")
-    spec, errors = check_module_text(f"---\n{front_text}---\n{body}", path)
+    spec, errors = check_module_text(f"---\n{front_text}---\n{body}", path, _other_objectives(front.get("id")))
     body_line = 3 + front_text.count("\n")
     by_field: dict[str, list[str]] = {}
     for error in errors:

@@ -132,13 +132,17 @@ def _read_modules(c: _Collector, catalog: Catalog) -> None:
             continue
         seen[spec.id] = rel
         catalog.modules[spec.id] = spec
-    objective_seen: dict[str, str] = {}
-    for module in catalog.modules.values():
+    _check_objective_ids(c, catalog.modules.values(), {})
+
+
+def _check_objective_ids(c: _Collector, modules, seen: dict[str, str]) -> None:
+    """Objective ids are unique across the curriculum: ``seen`` maps those already taken to their module."""
+    for module in modules:
         for obj, line in zip(module.objectives, module.objective_lines):
-            if obj["id"] in objective_seen:
-                c.add(module.path, line, f"duplicate objective id '{obj['id']}' (also in {objective_seen[obj['id']]})")
+            if obj["id"] in seen:
+                c.add(module.path, line, f"duplicate objective id '{obj['id']}' (also in {seen[obj['id']]})")
             else:
-                objective_seen[obj["id"]] = module.id
+                seen[obj["id"]] = module.id
 
 
 def _read_module(c: _Collector, rel: str, text: str) -> ModuleSpec | None:
@@ -186,11 +190,15 @@ def _read_module(c: _Collector, rel: str, text: str) -> ModuleSpec | None:
     )
 
 
-def check_module_text(text: str, path: str) -> tuple[ModuleSpec | None, list[ContentError]]:
+def check_module_text(text: str, path: str, other_objectives: dict[str, str] | None = None,
+                      ) -> tuple[ModuleSpec | None, list[ContentError]]:
     """Check one module file's text as `lms content check` checks each module (the browser's editor asks
-    this): its spec when it has no error, and the errors, each at its line of ``text``."""
+    this): its spec when it has no error, and the errors, each at its line of ``text``. ``other_objectives``
+    maps the objective ids of the curriculum's other modules to their module."""
     c = _Collector(Path("."))
     spec = _read_module(c, path, text)
+    if spec is not None:
+        _check_objective_ids(c, [spec], dict(other_objectives or {}))
     return (spec if not c.errors else None), sorted(set(c.errors))
 
 

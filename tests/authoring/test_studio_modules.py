@@ -44,6 +44,10 @@ def _form(front: dict, body: str, action="save") -> dict:
     return {**data, "body": body, "action": action}
 
 
+def _revision(number):
+    return next(r for r in authoring.revisions_of(SLUG) if r.number == number)
+
+
 def _module():
     return authoring.module_by_slug(SLUG)
 
@@ -120,7 +124,7 @@ def test_two_person_publish_needs_a_second_instructor(studio, as_user, db, clock
     post(author, f"{revision_page}/publish", page=revision_page)
     assert _module().current_version.number == 1  # the author cannot approve their own draft
     with pytest.raises(authoring.AuthoringError, match="second instructor"):
-        authoring.publish_revision(db.session.get(ModuleRevision, 1), actor=studio.author, now=clock(), two_person=True)
+        authoring.publish_revision(_revision(1), actor=studio.author, now=clock(), two_person=True)
 
     post(reviewer, f"{revision_page}/comments", {"comment": "Cite the statute."}, page=revision_page)
     assert "Cite the statute." in author.get(revision_page).get_data(as_text=True)
@@ -132,7 +136,7 @@ def test_two_person_publish_needs_a_second_instructor(studio, as_user, db, clock
                                        .order_by(ModuleVersion.number)).all()
     assert module.current_version_id == second.id and second.number == 2
     assert "Second edition." in second.body_html and "Second edition." not in first.body_md  # v1 untouched
-    revision = db.session.get(ModuleRevision, 1)
+    revision = _revision(1)
     assert revision.status == "published" and revision.approved_by_id == studio.reviewer.id
     assert revision.published_version_id == second.id
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "module.publish")).all()
@@ -247,3 +251,12 @@ def test_only_instructors_and_staff_author(studio, as_user, db):
     assert instructor.get("/studio/modules/agreement/nothing/edit").status_code == 404
     assert instructor.get(f"/studio/modules/{SLUG}/revisions/7").status_code == 404
     assert db.session.scalar(select(Module).where(Module.slug == SLUG)).current_version.number == 1
+
+
+def test_an_objective_id_of_another_module_is_refused_as_the_check_refuses_it(studio, db, clock):
+    front = {"id": "agreement/other", "title": "Another module", "topic": "agreement", "minutes": 10,
+             "objectives": [{"id": "AG-1.1", "text": "Taken by agreement/basics."}], "sources": ["8 U.S.C. 1357(g)"]}
+    check = authoring.check_draft(front, "Body.\n", "curriculum/modules/agreement/other.md")
+    assert check.errors == {"objectives": ["duplicate objective id 'AG-1.1' (also in agreement/basics)"]}
+    # The module's own objectives are its own.
+    assert authoring.check_draft(authoring.front_from_version(_module()), "Body.\n", "x.md").ok
