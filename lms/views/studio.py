@@ -116,7 +116,8 @@ def revision(slug, number):
     two_person = _two_person()
     return render_template("studio/revision.html", rev=rev, rendered=authoring.preview(rev.body_md),
                            front=rev.front, two_person=two_person, form=ActionForm(), comment_form=CommentForm(),
-                           may_publish=authoring.may_publish(rev, current_user, two_person=two_person))
+                           may_publish=authoring.may_publish(rev, current_user, two_person=two_person),
+                           has_live=authoring.module_by_slug(slug) is not None)
 
 
 @bp.post("/modules/<path:slug>/revisions/<int:number>/publish")
