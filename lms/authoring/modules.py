@@ -12,7 +12,7 @@ from lms.content.catalog import ModuleSpec
 from lms.content.check import check_module_text
 from lms.content.sync import add_module_version
 from lms.extensions import db
-from lms.markdown import Rendered, render_document
+from lms.markdown import Rendered, render_uncached
 from lms.models import Module, ModuleRevision, ModuleVersion, RevisionComment
 
 # The front matter's keys in the order a module file writes them (docs/CONTENT_FORMAT.md).
@@ -138,7 +138,7 @@ def check_draft(front: dict, body: str, path: str) -> DraftCheck:
 
 def preview(body: str) -> Rendered:
     """The body as trainees will see it: the one renderer and sanitizer that publishing stores."""
-    return render_document(body.replace("\r\n", "\n"))
+    return render_uncached(body.replace("\r\n", "\n"))
 
 
 def revisions_of(slug: str) -> list[ModuleRevision]:
