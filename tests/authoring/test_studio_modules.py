@@ -10,6 +10,7 @@ from lms.authoring import reviews
 from lms.authoring.diff import diff_rows
 from lms.content.check import check_content
 from lms.learning import course as learning
+from lms.markdown import render_document
 from lms.models import AuditEvent, Module, ModuleProgress, ModuleRevision, ModuleVersion
 
 from ..conftest import csrf_from, post
@@ -260,3 +261,10 @@ def test_an_objective_id_of_another_module_is_refused_as_the_check_refuses_it(st
     assert check.errors == {"objectives": ["duplicate objective id 'AG-1.1' (also in agreement/basics)"]}
     # The module's own objectives are its own.
     assert authoring.check_draft(authoring.front_from_version(_module()), "Body.\n", "x.md").ok
+
+
+def test_previews_do_not_fill_the_markdown_cache(studio):
+    before = render_document.cache_info().currsize
+    for n in range(5):
+        authoring.preview(f"Draft typed so far, pause {n}.")
+    assert render_document.cache_info().currsize == before
