@@ -232,6 +232,10 @@ def publish_revision(revision: ModuleRevision, *, actor, now, two_person: bool) 
         db.session.flush()
     elif module.current_version is not None and module.current_version.content_hash == spec.content_hash:
         raise AuthoringError("This draft is the same as the published version: there is nothing to publish.")
+    elif revision.based_on_version_id != module.current_version_id:
+        # Publishing it would silently undo what went live since it was written (another draft, a sync).
+        raise AuthoringError(f"This draft was written from an earlier version; version {module.current_version.number} "
+                             "is live now. Compare the two; restore this draft as a new one to publish it over that version.")
     module.topic, module.is_annex = spec.topic, spec.annex
     number = (db.session.scalar(select(func.max(ModuleVersion.number)).where(ModuleVersion.module_id == module.id))
               or 0) + 1

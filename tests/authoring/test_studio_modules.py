@@ -268,3 +268,15 @@ def test_previews_do_not_fill_the_markdown_cache(studio):
     for n in range(5):
         authoring.preview(f"Draft typed so far, pause {n}.")
     assert render_document.cache_info().currsize == before
+
+
+def test_a_draft_written_before_another_version_went_live_is_not_published_over_it(studio, db, clock):
+    stale = _draft(studio.author, clock, body="## Old draft\n\nWritten from version 1.\n")
+    newer = _draft(studio.reviewer, clock, body="## Newer draft\n\nAlso from version 1.\n")
+    authoring.publish_revision(newer, actor=studio.reviewer, now=clock(), two_person=False)
+    with pytest.raises(authoring.AuthoringError, match="version 2 is live now"):
+        authoring.publish_revision(stale, actor=studio.author, now=clock(), two_person=False)
+    assert _module().current_version.number == 2
+    # Restored, it is written from the live version and may be published.
+    again = authoring.restore_revision(stale, actor=studio.author, now=clock())
+    assert authoring.publish_revision(again, actor=studio.author, now=clock(), two_person=False).number == 3
