@@ -46,8 +46,8 @@ from lms.views import (
     results,
     search,
     standard_setting,
-    studio_questions,
     studio,
+    studio_questions,
     verify,
 )
 from lms.views.navigation import navigation_for
