@@ -1,7 +1,7 @@
 """studio modules: module revisions written in the browser, comments on them, review dates of a module
 
 Revision ID: 0012
-Revises: 0018
+Revises: 0017
 Create Date: 2026-12-03 07:45:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
