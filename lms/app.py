@@ -46,6 +46,7 @@ from lms.views import (
     results,
     search,
     standard_setting,
+    studio,
     studio_questions,
     verify,
 )
@@ -184,7 +185,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
                    nominations, notifications, program, challenges, standard_setting, studio_questions, interchange,
-                   search):
+                   search, studio):
         app.register_blueprint(module.bp)
 
 

@@ -76,6 +76,9 @@ def from_environment(load_secret: bool = True) -> dict:
         "CONTENT_ROOT": os.environ.get("LMS_CONTENT_ROOT") or str(PROJECT_ROOT),
         # `lms content check` warns about a module not reviewed for longer than this.
         "CONTENT_REVIEW_DAYS": _int("LMS_CONTENT_REVIEW_DAYS", 365),
+        # A draft written in the browser goes live only when a second instructor (not its author) approves it;
+        # on by default in production, off elsewhere (a single-instructor installation sets it to false).
+        "TWO_PERSON_PUBLISH": _bool("LMS_TWO_PERSON_PUBLISH", env == "production"),
         # Sessions (CJIS: lock after at most 30 minutes idle).
         "IDLE_TIMEOUT_MINUTES": _int("LMS_IDLE_TIMEOUT_MINUTES", 30),
         # An absolute limit too: a session ends this long after log-in, however active (ASVS 3.3).

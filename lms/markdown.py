@@ -104,6 +104,12 @@ def render_document(text: str) -> Rendered:
     return Rendered(html=sanitize(html), toc_html=sanitize(toc) if "<li" in toc else "")
 
 
+def render_uncached(text: str) -> Rendered:
+    """render_document without keeping the result: a preview typed in the browser changes at every pause, and
+    keeping each draft would fill the cache with text no one reads again."""
+    return render_document.__wrapped__(text)
+
+
 def render_markdown(text: str) -> str:
     """Render a short Markdown fragment (a question stem, feedback) to sanitized HTML."""
     return render_document(text).html

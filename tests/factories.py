@@ -18,6 +18,7 @@ from lms.accounts.users import create_user
 from lms.agencies.agencies import create_agency
 from lms.agencies.agreements import attach_document, attach_mou, create_mou
 from lms.agencies.nominations import check_nominee, nominate
+from lms.authoring.modules import front_from_version, module_by_slug, save_draft
 from lms.certification import issue_if_complete
 from lms.clock import program_today
 from lms.cohorts import roster
@@ -402,4 +403,8 @@ def security_world(db, factory, clock, evil: str = "") -> SecurityWorld:
     factory.enroll(peer, a.cohort)
     staff = factory.user(Role.STAFF, name=evil + "Program Staff")
     admin = factory.user(Role.ADMIN, name=evil + "Site Admin")
+    module = module_by_slug("agreement/basics")  # a draft revision 1 in the studio, by side a's instructor
+    save_draft(module.slug, front_from_version(module), module.current_version.body_md + "\n" + evil + "Revised.\n",
+               actor=a.instructor, now=clock())
+    db.session.commit()
     return SecurityWorld(a, b, peer, staff, admin)

@@ -21,7 +21,8 @@ def header_items(html: str) -> list[str]:
 
 @pytest.mark.parametrize("role, expected", [
     (Role.TRAINEE, ["My course", "My certificates", "Search"]),
-    (Role.INSTRUCTOR, ["Search", "Cohorts", "Results", "Challenges", "Standard setting", "Question banks", "Exams"]),
+    (Role.INSTRUCTOR, ["Search", "Cohorts", "Results", "Challenges", "Standard setting", "Question banks", "Exams",
+                       "Studio"]),
     (Role.COORDINATOR, ["Program", "Certification", "Training"]),
     (Role.STAFF, ["Search", "Program", "Certification", "Training", "Audit log"]),
     (Role.ADMIN, ["Search", "Program", "Certification", "Training", "Administration"]),

@@ -1,11 +1,11 @@
 """Cohorts, agencies and enrollments: create them, enroll trainees, read rosters."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from lms.audit import record_event
 from lms.extensions import db
-from lms.models import Agency, Cohort, Enrollment, Module, ModuleProgress, Role, Track, User
+from lms.models import Agency, Cohort, Enrollment, Module, ModuleProgress, ModuleVersion, Role, Track, User
 from lms.security import PROGRAM_STAFF
 
 
@@ -94,6 +94,7 @@ class RosterRow:
     enrollment: Enrollment
     states: dict[str, str]  # module slug -> "completed" | "read" | ""
     completed: int
+    versions: dict[str, int] = field(default_factory=dict)  # module slug -> the version number completed
 
 
 def roster(cohort: Cohort, viewer: User) -> tuple[list[Module], list[RosterRow]]:
@@ -108,11 +109,16 @@ def roster(cohort: Cohort, viewer: User) -> tuple[list[Module], list[RosterRow]]
     by_enrollment: dict[int, dict[int, ModuleProgress]] = {}
     for p in progress:
         by_enrollment.setdefault(p.enrollment_id, {})[p.module_id] = p
+    version_ids = {p.completed_version_id for mine in by_enrollment.values() for p in mine.values()} - {None}
+    numbers = dict(db.session.execute(select(ModuleVersion.id, ModuleVersion.number)
+                                      .where(ModuleVersion.id.in_(version_ids))).all()) if version_ids else {}
     rows = []
     for e in enrollments:
         mine = by_enrollment.get(e.id, {})
         states = {
             m.slug: ("completed" if mine[m.id].completed_at else "read") if m.id in mine else "" for m in modules
         }
-        rows.append(RosterRow(e, states, sum(1 for s in states.values() if s == "completed")))
+        versions = {m.slug: numbers[mine[m.id].completed_version_id] for m in modules
+                    if m.id in mine and mine[m.id].completed_version_id in numbers}
+        rows.append(RosterRow(e, states, sum(1 for s in states.values() if s == "completed"), versions))
     return modules, rows

@@ -37,6 +37,8 @@ class ModuleSpec:
     reviewed_line: int = 0
     sources_line: int = 0
     front_matter: dict = field(default_factory=dict)  # as read: what content_hash covers with the body
+    id_line: int = 0
+    objective_lines: list[int] = field(default_factory=list)
 
 
 @dataclass

@@ -124,59 +124,82 @@ def _read_modules(c: _Collector, catalog: Catalog) -> None:
         if {"tracks", "exams"} & set(path.relative_to(c.root).parts):
             continue
         rel = c.rel(path)
-        text = path.read_text(encoding="utf-8")
-        split = split_front_matter(text)
-        if split is None:
-            c.add(rel, 1, "missing YAML front matter between '---' lines")
+        spec = _read_module(c, rel, path.read_text(encoding="utf-8"))
+        if spec is None:
             continue
-        front, body, body_line = split
-        try:
-            data = load_yaml(front, line_offset=1)
-        except YAMLProblem as problem:
-            c.add(rel, problem.line, problem.message)
+        if spec.id in seen:
+            c.add(rel, spec.id_line, f"duplicate module id '{spec.id}' (also in {seen[spec.id]})")
             continue
-        if not isinstance(data, LineDict):
-            c.add(rel, 2, "front matter must be a mapping of keys")
-            continue
-        if not c.schema(rel, data, schemas.MODULE):
-            continue
-        if not body.strip():
-            c.add(rel, body_line, "the module has an empty body")
-            continue
-        module_id = data["id"]
-        if module_id in seen:
-            c.add(rel, data.line_of("id"), f"duplicate module id '{module_id}' (also in {seen[module_id]})")
-            continue
-        seen[module_id] = rel
-        reviewed = _iso_date(c, rel, data, "reviewed")
-        if module_id.split("/")[0] != data["topic"]:
-            c.add(rel, data.line_of("id"), f"module id '{module_id}' does not start with its topic '{data['topic']}/'")
-        catalog.modules[module_id] = ModuleSpec(
-            id=module_id,
-            title=data["title"],
-            topic=data["topic"],
-            minutes=data["minutes"],
-            objectives=plain(data["objectives"]),
-            sources=plain(data["sources"]),
-            annex=bool(data.get("annex", False)),
-            body=body,
-            path=rel,
-            content_hash=content_hash({"front": data, "body": body}),
-            reviewed=reviewed,
-            reviewed_by=data.get("reviewed_by", ""),
-            reviewed_line=data.line_of("reviewed"),
-            sources_line=data.line_of("sources"),
-            front_matter=plain(data),
-        )
-        catalog.modules[module_id]._line = data.line_of("objectives")  # type: ignore[attr-defined]
-        catalog.modules[module_id]._objective_lines = data["objectives"].item_lines  # type: ignore[attr-defined]
-    objective_seen: dict[str, str] = {}
-    for module in catalog.modules.values():
-        for obj, line in zip(module.objectives, module._objective_lines):  # type: ignore[attr-defined]
-            if obj["id"] in objective_seen:
-                c.add(module.path, line, f"duplicate objective id '{obj['id']}' (also in {objective_seen[obj['id']]})")
+        seen[spec.id] = rel
+        catalog.modules[spec.id] = spec
+    _check_objective_ids(c, catalog.modules.values(), {})
+
+
+def _check_objective_ids(c: _Collector, modules, seen: dict[str, str]) -> None:
+    """Objective ids are unique across the curriculum: ``seen`` maps those already taken to their module."""
+    for module in modules:
+        for obj, line in zip(module.objectives, module.objective_lines):
+            if obj["id"] in seen:
+                c.add(module.path, line, f"duplicate objective id '{obj['id']}' (also in {seen[obj['id']]})")
             else:
-                objective_seen[obj["id"]] = module.id
+                seen[obj["id"]] = module.id
+
+
+def _read_module(c: _Collector, rel: str, text: str) -> ModuleSpec | None:
+    """One module file's text checked on its own (front matter, schema, body, dates): its spec, or None."""
+    split = split_front_matter(text)
+    if split is None:
+        c.add(rel, 1, "missing YAML front matter between '---' lines")
+        return None
+    front, body, body_line = split
+    try:
+        data = load_yaml(front, line_offset=1)
+    except YAMLProblem as problem:
+        c.add(rel, problem.line, problem.message)
+        return None
+    if not isinstance(data, LineDict):
+        c.add(rel, 2, "front matter must be a mapping of keys")
+        return None
+    if not c.schema(rel, data, schemas.MODULE):
+        return None
+    if not body.strip():
+        c.add(rel, body_line, "the module has an empty body")
+        return None
+    module_id = data["id"]
+    reviewed = _iso_date(c, rel, data, "reviewed")
+    if module_id.split("/")[0] != data["topic"]:
+        c.add(rel, data.line_of("id"), f"module id '{module_id}' does not start with its topic '{data['topic']}/'")
+    return ModuleSpec(
+        id=module_id,
+        title=data["title"],
+        topic=data["topic"],
+        minutes=data["minutes"],
+        objectives=plain(data["objectives"]),
+        sources=plain(data["sources"]),
+        annex=bool(data.get("annex", False)),
+        body=body,
+        path=rel,
+        content_hash=content_hash({"front": data, "body": body}),
+        reviewed=reviewed,
+        reviewed_by=data.get("reviewed_by", ""),
+        reviewed_line=data.line_of("reviewed"),
+        sources_line=data.line_of("sources"),
+        id_line=data.line_of("id"),
+        objective_lines=list(data["objectives"].item_lines),
+        front_matter=plain(data),
+    )
+
+
+def check_module_text(text: str, path: str, other_objectives: dict[str, str] | None = None,
+                      ) -> tuple[ModuleSpec | None, list[ContentError]]:
+    """Check one module file's text as `lms content check` checks each module (the browser's editor asks
+    this): its spec when it has no error, and the errors, each at its line of ``text``. ``other_objectives``
+    maps the objective ids of the curriculum's other modules to their module."""
+    c = _Collector(Path("."))
+    spec = _read_module(c, path, text)
+    if spec is not None:
+        _check_objective_ids(c, [spec], dict(other_objectives or {}))
+    return (spec if not c.errors else None), sorted(set(c.errors))
 
 
 def _iso_date(c: _Collector, rel: str, data: LineDict, key: str) -> date | None:

@@ -13,7 +13,7 @@ from lms.extensions import db
 from lms.markdown import render_document
 from lms.models import Module, ModuleVersion, Track, TrackItem
 from lms.content.check import load_catalog
-from lms.content.catalog import Catalog
+from lms.content.catalog import Catalog, ModuleSpec
 from lms.content.sync_state import SyncConflict, plan_sync, record_sync
 
 
@@ -57,6 +57,32 @@ class SyncReport:
         return out
 
 
+def add_module_version(module: Module, spec: ModuleSpec, number: int, now) -> ModuleVersion:
+    """Store a module's checked content as its version ``number`` (Markdown rendered and sanitized once) and
+    make it the current one; its review date too. Sync and the browser's publish both add versions here."""
+    rendered = render_document(spec.body)
+    version = ModuleVersion(
+        module_id=module.id,
+        number=number,
+        content_hash=spec.content_hash,
+        title=spec.title,
+        minutes=spec.minutes,
+        objectives=spec.objectives,
+        sources=spec.sources,
+        body_md=spec.body,
+        body_html=rendered.html,
+        toc_html=rendered.toc_html,
+        source_path=spec.path,
+        front_matter=spec.front_matter,
+        created_at=now,
+    )
+    db.session.add(version)
+    db.session.flush()
+    module.current_version_id = version.id
+    module.note_review(spec.reviewed, spec.reviewed_by)
+    return version
+
+
 def _sync_modules(catalog: Catalog, report: SyncReport, now) -> None:
     existing = {m.slug: m for m in db.session.scalars(select(Module))}
     for spec in catalog.modules.values():
@@ -70,6 +96,7 @@ def _sync_modules(catalog: Catalog, report: SyncReport, now) -> None:
             report.note("created", "module", spec.id)
             number = 1
         else:
+            module.note_review(spec.reviewed, spec.reviewed_by)
             current = module.current_version
             if current is not None and current.content_hash == spec.content_hash and module.retired_at is None:
                 continue
@@ -80,25 +107,7 @@ def _sync_modules(catalog: Catalog, report: SyncReport, now) -> None:
             if current is not None and current.content_hash == spec.content_hash:
                 continue  # un-retired with the same content
             number = (current.number if current else 0) + 1
-        rendered = render_document(spec.body)
-        version = ModuleVersion(
-            module_id=module.id,
-            number=number,
-            content_hash=spec.content_hash,
-            title=spec.title,
-            minutes=spec.minutes,
-            objectives=spec.objectives,
-            sources=spec.sources,
-            body_md=spec.body,
-            body_html=rendered.html,
-            toc_html=rendered.toc_html,
-            source_path=spec.path,
-            front_matter=spec.front_matter,
-            created_at=now,
-        )
-        db.session.add(version)
-        db.session.flush()
-        module.current_version_id = version.id
+        add_module_version(module, spec, number, now)
     for slug, module in existing.items():
         if slug not in catalog.modules and module.retired_at is None and not report.holds("module", slug):
             module.retired_at = now

@@ -2,6 +2,7 @@
 from lms.models.agency import Agency
 from lms.models.agreement import MOU_MODELS, Mou, MouDocument, MouModel
 from lms.models.audit import AuditEvent, AuditHead
+from lms.models.authoring import REVISION_STATUSES, ModuleRevision, RevisionComment
 from lms.models.challenge import GradingAdjustment, ItemChallenge, RegradeHold
 from lms.models.certification import (
     CertificateDocument, CertificateSequence, Certification, CertificationStatusChange, SigningKey,
@@ -43,6 +44,7 @@ __all__ = [
     "ItemChallenge",
     "Module",
     "ModuleProgress",
+    "ModuleRevision",
     "ModuleText",
     "ModuleVersion",
     "MOU_MODELS",
@@ -59,6 +61,8 @@ __all__ = [
     "RateCounter",
     "RecoveryCode",
     "RegradeHold",
+    "REVISION_STATUSES",
+    "RevisionComment",
     "Role",
     "SigningKey",
     "StandardSetting",

@@ -1,5 +1,7 @@
 """Course content loaded from files: tracks, modules and their versions."""
-from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
+from datetime import date
+
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
@@ -20,6 +22,9 @@ class Module(db.Model):
     )
     retired_at = mapped_column(UTCDateTime(), nullable=True)
     created_at = mapped_column(UTCDateTime(), nullable=False)
+    # The last review of its content for accuracy and currency: from the file's `reviewed:` or "mark reviewed".
+    reviewed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     versions = relationship(
         "ModuleVersion",
@@ -28,6 +33,13 @@ class Module(db.Model):
         order_by="ModuleVersion.number",
     )
     current_version = relationship("ModuleVersion", foreign_keys=[current_version_id], post_update=True)
+
+    def note_review(self, on: date | None, by: str) -> bool:
+        """Take a review date (and who reviewed) unless an as recent one is already recorded; True if taken."""
+        if on is None or (self.reviewed_on is not None and on < self.reviewed_on):
+            return False
+        self.reviewed_on, self.reviewed_by = on, by or None
+        return True
 
 
 class ModuleVersion(db.Model):

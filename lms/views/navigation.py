@@ -18,7 +18,8 @@ SITE_MAP = (
                        ("registry.passlist", "Pass list"))),
     ("Training", (("cohorts.cohort_list", "Cohorts"), ("results.index", "Results"),
                   ("challenges.queue", "Challenges"), ("standard_setting.index", "Standard setting"),
-                  ("studio_questions.bank_list", "Question banks"), ("studio_questions.exam_list", "Exams"))),
+                  ("studio_questions.bank_list", "Question banks"), ("studio_questions.exam_list", "Exams"),
+                  ("studio.index", "Studio"))),
     ("Administration", (("admin.users", "Accounts"), ("admin.access_review", "Access review"),
                         ("admin.audit", "Audit log"), ("notifications.outbox", "E-mail outbox"))),
 )

@@ -47,6 +47,7 @@ from lms.exams.attempts import submit_attempt
 from lms.extensions import db
 from lms.models import Certification, Question, Role, Track
 from lms.agencies.nominations import check_nominee, nominate
+from lms.authoring.modules import front_from_version, module_by_slug, save_draft
 from tests.factories import answer_all, start
 
 app = create_app()
@@ -89,12 +90,15 @@ with app.app_context():
         commits_two_years=True, today=today)
     assert not problems, problems
     nomination = nominate(nominee, mou=mou, actor=users["coordinator"], now=now)
+    studied = module_by_slug(modules[0])  # a draft in the studio (the accessibility run's own module edit)
+    draft = save_draft(studied.slug, front_from_version(studied), studied.current_version.body_md + "\nRevised.\n",
+                       actor=users["instructor"], now=now)
     db.session.commit()
     question = db.session.scalar(select(Question).where(Question.status == "active").order_by(Question.id))
     print(json.dumps({
         "agency": agency.id, "mou": mou.id, "cohort": cohort.id, "nomination": nomination.id,
         "exam": exams[0], "module": modules[0], "open_attempt": open_attempt.id, "finished_attempt": finished.id,
-        "trainee": users["trainee"].id, "certified": users["certified"].id,
+        "trainee": users["trainee"].id, "certified": users["certified"].id, "draft": draft.number,
         "bank": question.bank.slug, "question": question.slug, "qtype": question.current_version.qtype,
         "number": db.session.scalar(select(Certification.number).where(Certification.user_id == users["certified"].id)),
         "code": db.session.scalar(select(Certification.verification_code)
@@ -131,6 +135,13 @@ PAGES = {
     "results.exam_statistics": ("instructor", lambda d: f"/results/exams/{d['exam']}/statistics"),
     "results.attempt_detail": ("instructor", lambda d: f"/results/attempts/{d['finished_attempt']}"),
     "results.trainee": ("instructor", lambda d: f"/results/cohorts/{d['cohort']}/trainees/{d['certified']}"),
+    "studio.index": ("instructor", lambda d: "/studio"),
+    "studio.new_module": ("instructor", lambda d: "/studio/modules/new"),
+    "studio.edit": ("instructor", lambda d: f"/studio/modules/{d['module']}/edit"),
+    "studio.history": ("instructor", lambda d: f"/studio/modules/{d['module']}/revisions"),
+    "studio.revision": ("instructor", lambda d: f"/studio/modules/{d['module']}/revisions/{d['draft']}"),
+    "studio.diff": ("instructor", lambda d: f"/studio/modules/{d['module']}/diff?a=live&b={d['draft']}"),
+    "studio.due_for_review": ("instructor", lambda d: "/studio/reviews"),
     "error.403": ("instructor", lambda d: "/registry"),
     "studio_questions.bank_list": ("instructor", lambda d: "/studio/banks"),
     "studio_questions.bank_detail": ("instructor", lambda d: f"/studio/banks/{d['bank']}"),

@@ -177,6 +177,21 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("program.dashboard", "GET"): Route(READERS, lambda w: "/program"),
     ("program.people", "GET"): Route(READERS, lambda w: f"/program/people?group=nominated&agency_id={w.a.agency.id}"),
     # Results, statistics and grants.
+    # The studio: instructors (and staff) write modules; a draft revision 1 of agreement/basics exists.
+    ("studio.index", "GET"): Route(MANAGERS, lambda w: "/studio"),
+    ("studio.new_module", "GET"): Route(MANAGERS, lambda w: "/studio/modules/new"),
+    ("studio.new_module", "POST"): Route(MANAGERS, lambda w: "/studio/modules/new"),
+    ("studio.edit", "GET"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/edit"),
+    ("studio.edit", "POST"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/edit"),
+    ("studio.preview", "POST"): Route(MANAGERS, lambda w: "/studio/preview"),
+    ("studio.history", "GET"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/revisions"),
+    ("studio.revision", "GET"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/revisions/1"),
+    ("studio.publish", "POST"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/revisions/1/publish"),
+    ("studio.restore", "POST"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/revisions/1/restore"),
+    ("studio.comment", "POST"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/revisions/1/comments"),
+    ("studio.diff", "GET"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/diff?a=live&b=1"),
+    ("studio.mark_reviewed", "POST"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/reviewed"),
+    ("studio.due_for_review", "GET"): Route(MANAGERS, lambda w: "/studio/reviews"),
     ("results.index", "GET"): Route(VIEWERS, lambda w: "/results"),
     ("results.exam_results", "GET"): Route(VIEWERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/exams/mixed-exam"),
     ("results.exam_results_csv", "GET"): Route(

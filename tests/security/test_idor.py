@@ -89,6 +89,8 @@ CASES = {
     "no such held regrade": ("POST", lambda w: "/challenges/holds/999999", lambda w: [w.staff]),
     "no such exam to rate": ("GET", lambda w: "/standard-setting/exams/no-such-exam", lambda w: [w.a.instructor]),
     "no such bank": ("GET", lambda w: "/banks/no-such-bank/export/gift", lambda w: [w.a.instructor]),
+    "no such module in the studio": ("GET", lambda w: "/studio/modules/agreement/none/revisions", lambda w: [w.a.instructor]),
+    "no such revision": ("GET", lambda w: "/studio/modules/agreement/basics/revisions/99", lambda w: [w.a.instructor]),
 }
 
 
