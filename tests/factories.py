@@ -6,7 +6,7 @@ Fixtures (the conftests) call these; a test never builds its world by hand from 
 import io
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pyotp
@@ -20,6 +20,7 @@ from lms.agencies.agreements import attach_document, attach_mou, create_mou
 from lms.agencies.nominations import check_nominee, nominate
 from lms.authoring.modules import front_from_version, module_by_slug, save_draft
 from lms.certification import issue_if_complete
+from lms.classroom.sessions import SessionPlan, schedule_session
 from lms.clock import program_today
 from lms.cohorts import roster
 from lms.content import sync_content
@@ -351,6 +352,9 @@ class SecuritySide:
     certification: object
     nomination: object
     document: object
+    classroom: object = None  # a cohort of the blended classroom-track, the trainee enrolled
+    class_session: object = None  # one of its sessions, today
+    classroom_enrollment: object = None
 
 
 @dataclass
@@ -390,7 +394,15 @@ def _security_side(letter, factory, kit, db, clock, evil="") -> SecuritySide:
                           evidence=upload(PNG, evil + "evidence.png"))
     document = attach_document(mou, upload(PDF, evil + "signed.pdf"), actor=None, now=clock())
     db.session.commit()
-    return SecuritySide(agency, mou, coordinator, instructor, cohort, trainee, attempt, certification, nomination, document)
+    classroom = factory.cohort("classroom-track", start=date(2026, 3, 2), agencies=[agency], instructors=[instructor],
+                               name=f"Classroom {place}")
+    classroom_enrollment = factory.enroll(trainee, classroom)
+    class_session = schedule_session(classroom, SessionPlan(
+        evil + "Drill", program_today(clock()), time(10), time(14), evil + "Room 1", 4, 1, ["drill-report"]),
+        actor=instructor, now=clock())
+    db.session.commit()
+    return SecuritySide(agency, mou, coordinator, instructor, cohort, trainee, attempt, certification, nomination, document,
+                        classroom, class_session, classroom_enrollment)
 
 
 def security_world(db, factory, clock, evil: str = "") -> SecurityWorld:
