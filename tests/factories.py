@@ -20,6 +20,8 @@ from lms.agencies.agreements import attach_document, attach_mou, create_mou
 from lms.agencies.nominations import check_nominee, nominate
 from lms.authoring.modules import front_from_version, module_by_slug, save_draft
 from lms.certification import issue_if_complete
+from lms.classroom.attendance import Mark, record_attendance
+from lms.classroom.grading import grade_practical
 from lms.classroom.sessions import SessionPlan, schedule_session
 from lms.clock import program_today
 from lms.cohorts import roster
@@ -28,7 +30,7 @@ from lms.exams.attempts import exam_context, start_attempt
 from lms.exams.pages import save_answer
 from lms.extensions import db as _db
 from lms.models import (
-    Attempt, Enrollment, Exam, ExamVersion, Module, ModuleProgress, ModuleVersion, Role, Track, TrackItem, User,
+    Attempt, Enrollment, Exam, ExamVersion, Exercise, Module, ModuleProgress, ModuleVersion, Role, Track, TrackItem, User,
 )
 from lms.questions import QUESTION_TYPES
 from lms.security import PRIVILEGED_ROLES
@@ -420,3 +422,55 @@ def security_world(db, factory, clock, evil: str = "") -> SecurityWorld:
                actor=a.instructor, now=clock())
     db.session.commit()
     return SecurityWorld(a, b, peer, staff, admin)
+
+
+# -- the classroom tests' world: the blended fixture track, its instructors and trainees ----------------
+
+
+@dataclass
+class ClassroomWorld:
+    """A cohort of the fixture's classroom-track (8 classroom hours, 75 % required; two exercises)."""
+
+    cohort: object
+    instructor: object
+    second: object  # another instructor of the cohort (the second grader)
+    trainee: object
+    other: object
+    enrollment: object
+    other_enrollment: object
+    agency: object
+
+
+def classroom_world(factory) -> ClassroomWorld:
+    """The fixture course synced, a cohort of the classroom track that started today, two trainees."""
+    factory.synced_content(EXAM_ROOT)
+    instructor = factory.user(Role.INSTRUCTOR, name="Ivy Instructor")
+    second = factory.user(Role.INSTRUCTOR, name="Sam Second")
+    agency = factory.agency(name="Test County Sheriff")
+    cohort = factory.cohort("classroom-track", start=date(2026, 3, 2), agencies=[agency], instructors=[instructor, second])
+    trainee = factory.user(Role.TRAINEE, agency=agency, name="Terry Trainee")
+    other = factory.user(Role.TRAINEE, agency=agency, name="Olive Other")
+    return ClassroomWorld(cohort, instructor, second, trainee, other, factory.enroll(trainee, cohort),
+                          factory.enroll(other, cohort), agency)
+
+
+def session_plan(day, *, start=9, end=13, hours=4.0, week=1, title="Classroom", covers=()) -> SessionPlan:
+    """A session on ``day`` from ``start`` to ``end`` o'clock (program time)."""
+    return SessionPlan(title, day, time(start), time(end), "Academy room 2", hours, week, list(covers))
+
+
+def pass_classroom(enrollment, *, grader, now, hours=None) -> None:
+    """Meet a track's classroom requirements through the services: sessions covering the hours it requires,
+    attended, and every exercise passed at its best levels (flushed; the caller commits)."""
+    track = enrollment.cohort.track
+    needed = hours if hours is not None else (track.attendance_required_hours or 0)
+    day = program_today(now)
+    while needed > 0:
+        chunk = min(8.0, needed)
+        session = schedule_session(enrollment.cohort, session_plan(day, start=8, end=17, hours=chunk), actor=None, now=now)
+        record_attendance(session, {enrollment.id: Mark("present")}, actor=None, now=now)
+        needed -= chunk
+    for slug in track.exercise_slugs():
+        exercise = _db.session.scalar(select(Exercise).where(Exercise.slug == slug))
+        best = {c["id"]: max(level["points"] for level in c["levels"]) for c in exercise.current_version.rubric}
+        grade_practical(enrollment, exercise, scores=best, comments="", grader=grader, now=now)
