@@ -88,9 +88,10 @@ def record_attendance(session: ClassSession, marks: dict[int, Mark], *, actor, n
                                        "before": list(before) if before else None,
                                        "after": [mark.status, mark.minutes_late, mark.note],
                                        "correction": correction})
-        changed.append(expected[enrollment_id])
-    for enrollment in changed:
-        classroom_progress.send(enrollment, now=now)
+        changed.append((expected[enrollment_id], attended_hours(session.hours, mark.status, mark.minutes_late) > 0))
+    for enrollment, earns in changed:
+        if earns:  # only a mark that earns hours can complete the track's attendance
+            classroom_progress.send(enrollment, now=now)
     return len(changed)
 
 
