@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms.audit import record_event
-from lms.classroom.grading import PracticalResult, all_practicals_passed, practical_results
-from lms.classroom.hours import Hours, attendance_met, hours_of
 from lms.certification.links import new_verification_code, number_lookup_url, public_base_url
 from lms.certification.signing import canonical_json, load_signer
+from lms.classroom.grading import PracticalResult, all_practicals_passed, practical_results
+from lms.classroom.hours import Hours, attendance_met, hours_of
 from lms.clock import add_years, program_today
 from lms.extensions import db
 from lms.learning.course import required_module_slugs

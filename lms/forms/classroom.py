@@ -2,8 +2,17 @@
 attendance roster and the rubric's levels are plain form controls named per trainee and per criterion."""
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms import DateField, FloatField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from lms.models.classroom import FIRST_GRADER, SECOND_GRADER

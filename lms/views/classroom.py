@@ -98,10 +98,10 @@ def take_attendance(session_id):
         if not form.validate_on_submit():
             abort(400)
         if "everyone_present" in request.form:
-            call = lambda: attendance.mark_everyone_present(session, actor=current_user, now=utcnow())  # noqa: E731
+            call = lambda: attendance.mark_everyone_present(session, actor=current_user, now=utcnow())
         else:
             marks = _marks_from(request.form, enrollments)
-            call = lambda: attendance.record_attendance(session, marks, actor=current_user, now=utcnow())  # noqa: E731
+            call = lambda: attendance.record_attendance(session, marks, actor=current_user, now=utcnow())
         run_service(call, refused=ClassroomError, success=lambda n: f"Attendance saved ({n} changed).")
         return redirect(url_for("classroom.take_attendance", session_id=session.id))
     return render_template("classroom/attendance.html", session=session, enrollments=enrollments,

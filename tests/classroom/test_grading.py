@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.classroom import ClassroomError
-from lms.classroom.exercises import submit_practical, submission_of, track_exercise
+from lms.classroom.exercises import submission_of, submit_practical, track_exercise
 from lms.classroom.grading import Evaluation, evaluate, grade_practical, practical_results
 from lms.extensions import db as _db
 from lms.models import AuditEvent, Exercise, ExerciseVersion

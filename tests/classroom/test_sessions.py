@@ -1,6 +1,6 @@
 """Scheduling sessions in the program's time zone, changing and cancelling them (announced, audited), and the
 iCalendar file a trainee downloads, read back with the icalendar library."""
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,7 +8,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from lms.classroom import ClassroomError
-from lms.classroom.sessions import change_session, cancel_session, icalendar_bytes, schedule_session, sessions_of
+from lms.classroom.sessions import cancel_session, change_session, icalendar_bytes, schedule_session, sessions_of
 from lms.models import AuditEvent
 from lms.signals import session_changed
 
@@ -22,8 +22,8 @@ def test_a_session_is_stored_at_the_program_time_it_was_entered(cw, db, clock):
     # 9:00 in New York on a day after the change to daylight time is 13:00 UTC; before it, 14:00 UTC.
     summer = schedule_session(cw.cohort, session_plan(date(2026, 3, 9)), actor=cw.instructor, now=clock())
     winter = schedule_session(cw.cohort, session_plan(date(2026, 3, 3)), actor=cw.instructor, now=clock())
-    assert summer.starts_at == datetime(2026, 3, 9, 13, tzinfo=timezone.utc)
-    assert winter.starts_at == datetime(2026, 3, 3, 14, tzinfo=timezone.utc)
+    assert summer.starts_at == datetime(2026, 3, 9, 13, tzinfo=UTC)
+    assert winter.starts_at == datetime(2026, 3, 3, 14, tzinfo=UTC)
     assert [s.id for s in sessions_of(cw.cohort)] == [winter.id, summer.id]
 
 
