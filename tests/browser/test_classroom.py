@@ -92,7 +92,8 @@ def test_instructor_takes_attendance_and_grades_and_the_trainee_sees_hours_and_r
     for criterion, level in (("Interpreter briefed", "2 · Done"), ("Speaks to the person", "4 · Skilled"),
                              ("Open questions", "2 · Adequate"), ("The interpretation recorded", "2 · Recorded")):
         group = page.get_by_role("group", name=re.compile("^" + re.escape(criterion)))
-        group.get_by_label(re.compile("^" + re.escape(level))).check()
+        group.locator("label", has_text=re.compile("^" + re.escape(level))).click()  # USWDS hides the input itself
+        expect(group.get_by_label(re.compile("^" + re.escape(level)))).to_be_checked()
     page.get_by_label("Comments for the trainee").fill("Confirm the dialect before you start.")
     page.get_by_role("button", name="Save the grade").click()
     expect(page.locator(".usa-summary-box__heading")).to_contain_text("Passed: 10 points")

@@ -1,9 +1,12 @@
 """Rubric grading: the pass rule (total and per-criterion minimums), a second grader with the difference shown,
 regrades audited, written work handed in as text or a PDF, and what the trainee sees."""
+import shutil
+
 import pytest
 from sqlalchemy import select
 
 from lms.classroom import ClassroomError
+from lms.content import check_content
 from lms.classroom.exercises import submission_of, submit_practical, track_exercise
 from lms.classroom.grading import Evaluation, evaluate, grade_practical, practical_results
 from lms.extensions import db as _db
@@ -11,7 +14,7 @@ from lms.models import AuditEvent, Exercise, ExerciseVersion
 from lms.signals import practical_graded
 
 from ..conftest import csrf_from, login
-from ..factories import PDF, PNG, upload
+from ..factories import EXAM_ROOT, PDF, PNG, upload
 
 
 def _exercise(slug="drill-report"):
@@ -115,3 +118,28 @@ def test_the_instructor_grades_on_the_page_and_the_trainee_reads_the_result(cw, 
     mine = trainee.get("/classroom/practicals/drill-report").get_data(as_text=True)
     assert "Your result: Passed, 4 of 5 points" in mine and "Add the times of each step." in mine
     assert "Passed · 4 of 5" in trainee.get("/course").get_data(as_text=True)
+
+
+def test_content_check_names_the_line_of_a_rubric_that_cannot_be_passed(tmp_path):
+    folder = tmp_path / "curriculum" / "exercises"
+    folder.mkdir(parents=True)
+    (folder / "bad.yml").write_text(
+        "id: bad\ntitle: Bad\nmode: observed\ninstructions: Do it.\nsources: [S]\n"
+        "rubric:\n  - id: a\n    title: A\n    minimum: 5\n    levels:\n"
+        "      - {points: 0, label: Poor, descriptor: N}\n      - {points: 2, label: Good, descriptor: Y}\n"
+        "pass:\n  total: 2\n", encoding="utf-8")
+    _, errors = check_content(tmp_path)
+    mine = [str(e) for e in errors if "bad.yml" in e.path]
+    assert mine == ["curriculum/exercises/bad.yml:9: criterion 'a': the minimum 5 is above its best level (2)"]
+
+
+def test_an_exercise_is_versioned_when_its_file_changes(cw, db, clock, factory, tmp_path):
+    root = tmp_path / "content"
+    shutil.copytree(EXAM_ROOT, root)
+    factory.synced_content(root)  # the same files: nothing new
+    assert _exercise().current_version.number == 1
+    path = root / "curriculum" / "exercises" / "drill-report.yml"
+    path.write_text(path.read_text().replace("Write a short report", "Write a one-page report"))
+    report = factory.synced_content(root)
+    assert report.updated.get("exercise") == ["drill-report"]
+    assert _exercise().current_version.number == 2 and "one-page" in _exercise().current_version.instructions_html
