@@ -6,8 +6,8 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.certification import transcript
 from lms.classroom import ClassroomError, attendance, exercises, grading, overview, sessions
-from lms.clock import utcnow
-from lms.cohorts.roster import can_manage_cohort
+from lms.clock import local_time, utcnow
+from lms.cohorts.roster import can_manage_cohort, visible_enrollments
 from lms.forms.admin import ActionForm
 from lms.forms.classroom import CancelSessionForm, GradeForm, SessionForm, SubmissionForm
 from lms.learning.course import active_enrollments
@@ -194,6 +194,36 @@ def my_transcript():
     enrollment = _my_enrollment()
     pdf = run_service(lambda: transcript.transcript_pdf(enrollment, actor=current_user, now=utcnow())).value
     return attachment(pdf, f"transcript-{enrollment.id}.pdf", "application/pdf")
+
+
+@bp.get("/cohorts/<int:cohort_id>/trainees/<int:enrollment_id>/transcript.pdf")
+@role_required(*TRAINING_VIEWERS)
+def trainee_transcript(cohort_id, enrollment_id):
+    """A trainee's transcript for the cohort's instructors, staff and the trainee's agency coordinator (audited)."""
+    cohort = load_cohort(cohort_id)
+    enrollment = load_or_404(Enrollment, enrollment_id, within=lambda e: e.cohort_id == cohort.id
+                             and e in visible_enrollments(cohort, current_user))
+    pdf = run_service(lambda: transcript.transcript_pdf(enrollment, actor=current_user, now=utcnow())).value
+    return attachment(pdf, f"transcript-{enrollment.id}.pdf", "application/pdf")
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@role_required(*TRAINING_MANAGERS)
+def edit_session(session_id):
+    """Change a session's time, place, hours or coverage (trainees are told; the calendar file follows)."""
+    session = _load_session(session_id)
+    form = _session_form(session.cohort)
+    if request.method == "GET":
+        starts, ends = local_time(session.starts_at), local_time(session.ends_at)
+        form.process(data={"title": session.title, "day": starts.date(), "start": starts.time(), "end": ends.time(),
+                           "place": session.place, "hours": session.hours, "week": session.week,
+                           "covers": list(session.covers)})
+    elif form.validate_on_submit():
+        outcome = run_service(lambda: sessions.change_session(session, _plan(form), actor=current_user, now=utcnow()),
+                              refused=ClassroomError, success="The session is changed.")
+        if outcome:
+            return redirect(url_for("classroom.cohort", cohort_id=session.cohort_id))
+    return render_template("classroom/edit_session.html", session=session, form=form)
 
 
 @bp.get("/cohorts/<int:cohort_id>/training-record.<any(csv, xlsx):fmt>")

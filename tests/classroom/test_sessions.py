@@ -101,3 +101,19 @@ def test_time_is_entered_as_local_time_in_the_form(cw, db, clock, client):
     session, = sessions_of(cw.cohort)
     assert session.starts_at == datetime.combine(date(2026, 3, 5), time(8, 30), NEW_YORK)
     assert session.covers == ["drill-report"]
+
+
+def test_the_change_page_shows_the_local_times_and_saves_a_change(cw, db, clock, client):
+    session = schedule_session(cw.cohort, session_plan(date(2026, 3, 3), title="Interviews"), actor=cw.instructor,
+                               now=clock())
+    db.session.commit()
+    login(client, cw.instructor.email)
+    url = f"/classroom/sessions/{session.id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="09:00"' in page and 'value="2026-03-03"' in page
+    response = client.post(url, data={"csrf_token": csrf_from(page), "title": "Interviews", "day": "2026-03-03",
+                                      "start": "10:00", "end": "13:00", "place": "Room 9", "hours": "3", "week": "1"})
+    assert response.status_code == 302
+    db.session.refresh(session)
+    assert session.starts_at == datetime(2026, 3, 3, 15, tzinfo=UTC) and session.place == "Room 9"
+    assert session.sequence == 1

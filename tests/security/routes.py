@@ -142,6 +142,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("classroom.grade", "POST"): Route(MANAGERS, lambda w: _grade_url(w)),
     ("classroom.submission_document", "GET"): Route(MANAGERS, lambda w: _grade_url(w) + "/document", ok=404),
     ("classroom.training_record", "GET"): Route(VIEWERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}/training-record.csv"),
+    ("classroom.trainee_transcript", "GET"): Route(VIEWERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}/trainees/"
+                                                                        f"{w.a.classroom_enrollment.id}/transcript.pdf"),
+    ("classroom.edit_session", "GET"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/edit"),
+    ("classroom.edit_session", "POST"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/edit"),
     ("classroom.calendar", "GET"): Route((T,), lambda w: "/classroom/schedule.ics"),
     ("classroom.practical", "GET"): Route((T,), lambda w: "/classroom/practicals/drill-report"),
     ("classroom.practical", "POST"): Route((T,), lambda w: "/classroom/practicals/drill-report"),

@@ -169,6 +169,7 @@ CHECKS = {
     "classroom.calendar": _check_calendar,
     "classroom.training_record": _check_training_record,
     "classroom.my_transcript": _check_transcript,
+    "classroom.trainee_transcript": _check_transcript,
     "static": _check_static,
     "results.exam_results_csv": _check_results_csv,
     "registry.passlist_download": _check_passlist,

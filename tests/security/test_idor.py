@@ -80,6 +80,10 @@ CASES = {
                                           lambda w: [w.a.instructor, w.staff]),
     "training record": ("GET", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/training-record.csv",
                         lambda w: [w.b.instructor, w.b.coordinator]),
+    "trainee transcript": ("GET", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/trainees/"
+                                            f"{w.a.classroom_enrollment.id}/transcript.pdf",
+                           lambda w: [w.b.instructor, w.b.coordinator]),
+    "edit session": ("POST", lambda w: f"/classroom/sessions/{w.a.class_session.id}/edit", lambda w: [w.b.instructor]),
     "practical not in my track": ("GET", lambda w: "/classroom/practicals/drill-report", lambda w: [w.peer]),
     # Agencies, agreements, documents, nominations: another agency's.
     "agency": ("GET", lambda w: f"/agencies/{w.a.agency.id}", lambda w: [w.b.coordinator]),

@@ -17,6 +17,7 @@ GET_SIDE_EFFECTS = {
     ("interchange.bank_export", "GET"): {"audit_event", "audit_head", "audit_seq"},
     ("classroom.training_record", "GET"): {"audit_event", "audit_head", "audit_seq"},
     ("classroom.my_transcript", "GET"): {"audit_event", "audit_head", "audit_seq"},
+    ("classroom.trainee_transcript", "GET"): {"audit_event", "audit_head", "audit_seq"},
 }
 
 
