@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from lms.classroom import ClassroomError
-from lms.content import check_content
 from lms.classroom.exercises import submission_of, submit_practical, track_exercise
 from lms.classroom.grading import Evaluation, evaluate, grade_practical, practical_results
+from lms.content import check_content
 from lms.extensions import db as _db
 from lms.models import AuditEvent, Exercise, ExerciseVersion
 from lms.signals import practical_graded
