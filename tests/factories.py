@@ -356,7 +356,7 @@ class SecuritySide:
     document: object
     classroom: object = None  # a cohort of the blended classroom-track, the trainee enrolled
     class_session: object = None  # one of its sessions, today
-    classroom_enrollment: object = None
+    classroom_enrollment: object = None  # of a trainee of its own, enrolled in nothing else
 
 
 @dataclass
@@ -398,7 +398,8 @@ def _security_side(letter, factory, kit, db, clock, evil="") -> SecuritySide:
     db.session.commit()
     classroom = factory.cohort("classroom-track", start=date(2026, 3, 2), agencies=[agency], instructors=[instructor],
                                name=f"Classroom {place}")
-    classroom_enrollment = factory.enroll(trainee, classroom)
+    classroom_trainee = factory.user(Role.TRAINEE, agency=agency, name=f"Cleo {place}wright")
+    classroom_enrollment = factory.enroll(classroom_trainee, classroom)
     class_session = schedule_session(classroom, SessionPlan(
         evil + "Drill", program_today(clock()), time(10), time(14), evil + "Room 1", 4, 1, ["drill-report"]),
         actor=instructor, now=clock())

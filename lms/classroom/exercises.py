@@ -20,6 +20,12 @@ def track_exercise(enrollment: Enrollment, slug: str) -> Exercise | None:
     return db.session.scalar(select(Exercise).where(Exercise.slug == slug))
 
 
+def enrollment_with_exercise(enrollments: list[Enrollment], slug: str, preferred: int | None = None):
+    """Of a trainee's enrollments, the one whose track places the exercise (the preferred one first), or None."""
+    placing = [e for e in enrollments if slug in e.cohort.track.exercise_slugs()]
+    return next((e for e in placing if e.id == preferred), placing[0] if placing else None)
+
+
 def submission_of(enrollment: Enrollment, exercise: Exercise) -> PracticalSubmission | None:
     """The trainee's current submission for the exercise, if any."""
     return db.session.scalar(select(PracticalSubmission).where(

@@ -173,7 +173,8 @@ def calendar():
 @role_required(Role.TRAINEE)
 def practical(slug):
     """A practical exercise: instructions and rubric, my submission (written ones), my result and comments."""
-    enrollment = _my_enrollment()
+    enrollment = exercises.enrollment_with_exercise(active_enrollments(current_user), slug,
+                                                    request.args.get("enrollment", type=int)) or abort(404)
     exercise = exercises.track_exercise(enrollment, slug) or abort(404)
     form = SubmissionForm()
     if form.validate_on_submit():

@@ -33,6 +33,10 @@ def _attempt(w):
     return w.a.attempt.id
 
 
+def _classroom_trainee(w):
+    return w.a.classroom_enrollment.user
+
+
 def _grade_url(w):
     return f"/classroom/cohorts/{w.a.classroom.id}/trainees/{w.a.classroom_enrollment.id}/practicals/drill-report"
 
@@ -146,10 +150,10 @@ ROUTES: dict[tuple[str, str], Route] = {
                                                                         f"{w.a.classroom_enrollment.id}/transcript.pdf"),
     ("classroom.edit_session", "GET"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/edit"),
     ("classroom.edit_session", "POST"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/edit"),
-    ("classroom.calendar", "GET"): Route((T,), lambda w: "/classroom/schedule.ics"),
-    ("classroom.practical", "GET"): Route((T,), lambda w: "/classroom/practicals/drill-report"),
-    ("classroom.practical", "POST"): Route((T,), lambda w: "/classroom/practicals/drill-report"),
-    ("classroom.my_transcript", "GET"): Route((T,), lambda w: "/classroom/transcript.pdf"),
+    ("classroom.calendar", "GET"): Route((T,), lambda w: "/classroom/schedule.ics", who=_classroom_trainee),
+    ("classroom.practical", "GET"): Route((T,), lambda w: "/classroom/practicals/drill-report", who=_classroom_trainee),
+    ("classroom.practical", "POST"): Route((T,), lambda w: "/classroom/practicals/drill-report", who=_classroom_trainee),
+    ("classroom.my_transcript", "GET"): Route((T,), lambda w: "/classroom/transcript.pdf", who=_classroom_trainee),
     ("course.my_course", "GET"): Route((T,), lambda w: "/course"),
     ("course.module", "GET"): Route((T,), lambda w: "/course/modules/agreement/basics"),
     ("course.complete", "POST"): Route((T,), lambda w: "/course/modules/agreement/basics/complete"),

@@ -156,7 +156,8 @@ def _check_training_record(world, user, body, response):
     else:
         rows = [list(r) for r in load_workbook(io.BytesIO(body), read_only=True).active.iter_rows(values_only=True)]
     assert rows[0] == TRAINING_HEADER
-    assert [r[0] for r in rows[1:]] == [world.a.trainee.name] and world.b.trainee.name not in str(rows)
+    assert [r[0] for r in rows[1:]] == [world.a.classroom_enrollment.user.name]
+    assert world.b.classroom_enrollment.user.name not in str(rows)
 
 
 def _check_transcript(world, user, body, response):
