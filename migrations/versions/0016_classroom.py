@@ -1,7 +1,7 @@
 """classroom: sessions and attendance, practical exercises with rubric grades, a track's attendance share
 
 Revision ID: 0016
-Revises: 0017
+Revises: 0012
 Create Date: 2026-12-03 07:45:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0017'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
