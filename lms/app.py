@@ -34,6 +34,7 @@ from lms.views import (
     auth,
     certificates,
     challenges,
+    classroom,
     cohorts,
     course,
     exams,
@@ -185,7 +186,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
                    nominations, notifications, program, challenges, standard_setting, studio_questions, interchange,
-                   search, studio):
+                   search, studio, classroom):
         app.register_blueprint(module.bp)
 
 
@@ -330,6 +331,7 @@ def _register_vocabulary(app: Flask) -> None:
     app.add_template_global(vocabulary.EXAM_STATE, "EXAM_STATE")
     app.add_template_global(vocabulary.FINISH_REASON, "FINISH_REASON")
     app.add_template_global(vocabulary.MODULE_STATE, "MODULE_STATE")
+    app.add_template_global(vocabulary.ATTENDANCE_STATUS, "ATTENDANCE_STATUS")
 
 
 def run_cli():

@@ -17,3 +17,9 @@ attempt_finished = _signals.signal("attempt-finished")  # sender: the attempt; n
 certification_changed = _signals.signal("certification-changed")  # sender: the certification; now=, action=
 nomination_decided = _signals.signal("nomination-decided")  # sender: the nomination; now=
 challenge_decided = _signals.signal("challenge-decided")  # sender: the item challenge; now=
+# The classroom (lms.classroom): a session changed or cancelled (sender: the session; now=, change=
+# "changed" | "cancelled"), a practical graded (sender: the enrollment; now=, grade=), and any step that
+# may complete a track's classroom requirements (sender: the enrollment; now=).
+session_changed = _signals.signal("session-changed")
+practical_graded = _signals.signal("practical-graded")
+classroom_progress = _signals.signal("classroom-progress")

@@ -19,6 +19,7 @@ EXAM_STATE = {"locked": "Locked", "not_started": "Not started", "in_progress": "
               "failed": "Not passed"}
 # Why an attempt finished, after its time: "Finished 14:05 (submitted)".
 FINISH_REASON = {"submitted": "submitted", "expired": "time ran out"}
+ATTENDANCE_STATUS = {"present": "Present", "late": "Late", "excused": "Excused", "absent": "Absent"}
 MODULE_STATE = {"locked": "Locked", "open": "Not started", "read": "Read", "completed": "Completed"}
 
 # A supervision note on a certified officer (lms.certification.supervision).
@@ -35,6 +36,16 @@ NOMINATION_STATUS = {"pending": "Awaiting decision", "accepted": "Accepted and e
 
 # Audit event codes as people read them, in an object's history or the audit log.
 EVENTS = {
+    "attendance.correct": "Attendance corrected after the session's day",
+    "attendance.record": "Attendance recorded",
+    "practical.grade": "Practical exercise graded",
+    "practical.regrade": "Practical exercise regraded",
+    "practical.submit": "Practical exercise handed in",
+    "session.cancel": "Classroom session cancelled",
+    "session.change": "Classroom session changed",
+    "session.schedule": "Classroom session scheduled",
+    "transcript.download": "Training transcript downloaded",
+    "transcript.export": "Cohort training record exported",
     "account.access_review": "Access reviewed",
     "account.disable": "Account disabled",
     "account.enable": "Account enabled",

@@ -159,7 +159,7 @@ def _clean(db) -> None:
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
-            for table in ("module", "question", "exam"):  # their current_version_id closes a cycle
+            for table in ("module", "question", "exam", "exercise"):  # their current_version_id closes a cycle
                 db.session.execute(text(f'UPDATE "{table}" SET current_version_id = NULL'))
             for table in tables:
                 db.session.execute(text(f'DELETE FROM "{table}"'))

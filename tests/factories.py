@@ -6,7 +6,7 @@ Fixtures (the conftests) call these; a test never builds its world by hand from 
 import io
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pyotp
@@ -20,6 +20,9 @@ from lms.agencies.agreements import attach_document, attach_mou, create_mou
 from lms.agencies.nominations import check_nominee, nominate
 from lms.authoring.modules import front_from_version, module_by_slug, save_draft
 from lms.certification import issue_if_complete
+from lms.classroom.attendance import Mark, record_attendance
+from lms.classroom.grading import grade_practical
+from lms.classroom.sessions import SessionPlan, schedule_session
 from lms.clock import program_today
 from lms.cohorts import roster
 from lms.content import sync_content
@@ -27,7 +30,7 @@ from lms.exams.attempts import exam_context, start_attempt
 from lms.exams.pages import save_answer
 from lms.extensions import db as _db
 from lms.models import (
-    Attempt, Enrollment, Exam, ExamVersion, Module, ModuleProgress, ModuleVersion, Role, Track, TrackItem, User,
+    Attempt, Enrollment, Exam, ExamVersion, Exercise, Module, ModuleProgress, ModuleVersion, Role, Track, TrackItem, User,
 )
 from lms.questions import QUESTION_TYPES
 from lms.security import PRIVILEGED_ROLES
@@ -351,6 +354,9 @@ class SecuritySide:
     certification: object
     nomination: object
     document: object
+    classroom: object = None  # a cohort of the blended classroom-track, the trainee enrolled
+    class_session: object = None  # one of its sessions, today
+    classroom_enrollment: object = None  # of a trainee of its own, enrolled in nothing else
 
 
 @dataclass
@@ -390,7 +396,16 @@ def _security_side(letter, factory, kit, db, clock, evil="") -> SecuritySide:
                           evidence=upload(PNG, evil + "evidence.png"))
     document = attach_document(mou, upload(PDF, evil + "signed.pdf"), actor=None, now=clock())
     db.session.commit()
-    return SecuritySide(agency, mou, coordinator, instructor, cohort, trainee, attempt, certification, nomination, document)
+    classroom = factory.cohort("classroom-track", start=date(2026, 3, 2), agencies=[agency], instructors=[instructor],
+                               name=f"Classroom {place}")
+    classroom_trainee = factory.user(Role.TRAINEE, agency=agency, name=f"Cleo {place}wright")
+    classroom_enrollment = factory.enroll(classroom_trainee, classroom)
+    class_session = schedule_session(classroom, SessionPlan(
+        evil + "Drill", program_today(clock()), time(10), time(14), evil + "Room 1", 4, 1, ["drill-report"]),
+        actor=instructor, now=clock())
+    db.session.commit()
+    return SecuritySide(agency, mou, coordinator, instructor, cohort, trainee, attempt, certification, nomination, document,
+                        classroom, class_session, classroom_enrollment)
 
 
 def security_world(db, factory, clock, evil: str = "") -> SecurityWorld:
@@ -408,3 +423,55 @@ def security_world(db, factory, clock, evil: str = "") -> SecurityWorld:
                actor=a.instructor, now=clock())
     db.session.commit()
     return SecurityWorld(a, b, peer, staff, admin)
+
+
+# -- the classroom tests' world: the blended fixture track, its instructors and trainees ----------------
+
+
+@dataclass
+class ClassroomWorld:
+    """A cohort of the fixture's classroom-track (8 classroom hours, 75 % required; two exercises)."""
+
+    cohort: object
+    instructor: object
+    second: object  # another instructor of the cohort (the second grader)
+    trainee: object
+    other: object
+    enrollment: object
+    other_enrollment: object
+    agency: object
+
+
+def classroom_world(factory) -> ClassroomWorld:
+    """The fixture course synced, a cohort of the classroom track that started today, two trainees."""
+    factory.synced_content(EXAM_ROOT)
+    instructor = factory.user(Role.INSTRUCTOR, name="Ivy Instructor")
+    second = factory.user(Role.INSTRUCTOR, name="Sam Second")
+    agency = factory.agency(name="Test County Sheriff")
+    cohort = factory.cohort("classroom-track", start=date(2026, 3, 2), agencies=[agency], instructors=[instructor, second])
+    trainee = factory.user(Role.TRAINEE, agency=agency, name="Terry Trainee")
+    other = factory.user(Role.TRAINEE, agency=agency, name="Olive Other")
+    return ClassroomWorld(cohort, instructor, second, trainee, other, factory.enroll(trainee, cohort),
+                          factory.enroll(other, cohort), agency)
+
+
+def session_plan(day, *, start=9, end=13, hours=4.0, week=1, title="Classroom", covers=()) -> SessionPlan:
+    """A session on ``day`` from ``start`` to ``end`` o'clock (program time)."""
+    return SessionPlan(title, day, time(start), time(end), "Academy room 2", hours, week, list(covers))
+
+
+def pass_classroom(enrollment, *, grader, now, hours=None) -> None:
+    """Meet a track's classroom requirements through the services: sessions covering the hours it requires,
+    attended, and every exercise passed at its best levels (flushed; the caller commits)."""
+    track = enrollment.cohort.track
+    needed = hours if hours is not None else (track.attendance_required_hours or 0)
+    day = program_today(now)
+    while needed > 0:
+        chunk = min(8.0, needed)
+        session = schedule_session(enrollment.cohort, session_plan(day, start=8, end=17, hours=chunk), actor=None, now=now)
+        record_attendance(session, {enrollment.id: Mark("present")}, actor=None, now=now)
+        needed -= chunk
+    for slug in track.exercise_slugs():
+        exercise = _db.session.scalar(select(Exercise).where(Exercise.slug == slug))
+        best = {c["id"]: max(level["points"] for level in c["levels"]) for c in exercise.current_version.rubric}
+        grade_practical(enrollment, exercise, scores=best, comments="", grader=grader, now=now)

@@ -17,6 +17,8 @@ from sqlalchemy.orm import joinedload
 from lms.audit import record_event
 from lms.certification.links import new_verification_code, number_lookup_url, public_base_url
 from lms.certification.signing import canonical_json, load_signer
+from lms.classroom.grading import PracticalResult, all_practicals_passed, practical_results
+from lms.classroom.hours import Hours, attendance_met, hours_of
 from lms.clock import add_years, program_today
 from lms.extensions import db
 from lms.learning.course import required_module_slugs
@@ -36,9 +38,10 @@ from lms.models import (
 )
 from lms.models.certification import ACTIVE, REVOKED, SUSPENDED
 from lms.models.exam import FINISHED
-from lms.signals import attempt_passed, certification_changed, module_completed
+from lms.signals import attempt_passed, certification_changed, classroom_progress, module_completed
 
-SNAPSHOT_FORMAT = "lms287g.certification.v1"
+# v2 adds "training" (hours by kind, practical results); v1 records keep verifying as they were signed.
+SNAPSHOT_FORMAT = "lms287g.certification.v2"
 NUMBER_PREFIX = "287G"
 
 
@@ -52,17 +55,23 @@ class Requirements:
 
     exams: list[tuple[str, Exam | None, Attempt | None]] = field(default_factory=list)  # slug, exam, passing attempt
     modules: list[tuple[str, Module | None, ModuleProgress | None]] = field(default_factory=list)
+    practicals: list[PracticalResult] = field(default_factory=list)  # the track's exercises with their grades
+    hours: Hours | None = None  # hours by kind and the attendance the track requires
 
     @property
     def complete(self) -> bool:
-        return all(a is not None for _, _, a in self.exams) and all(
-            p is not None and p.completed_at is not None for _, _, p in self.modules)
+        return (all(a is not None for _, _, a in self.exams)
+                and all(p is not None and p.completed_at is not None for _, _, p in self.modules)
+                and all(r.passed for r in self.practicals) and (self.hours is None or self.hours.attendance_met))
 
     @property
     def missing(self) -> list[str]:
-        """Slugs of the exams not passed and the modules not completed."""
+        """Slugs of the exams not passed, the modules not completed and the exercises not passed, and
+        "attendance" while the attendance the track requires is not met."""
         return ([s for s, _, a in self.exams if a is None]
-                + [s for s, _, p in self.modules if p is None or p.completed_at is None])
+                + [s for s, _, p in self.modules if p is None or p.completed_at is None]
+                + [r.exercise.slug for r in self.practicals if not r.passed]
+                + (["attendance"] if self.hours is not None and not self.hours.attendance_met else []))
 
 
 def requirements(enrollment: Enrollment) -> Requirements:
@@ -92,6 +101,8 @@ def requirements(enrollment: Enrollment) -> Requirements:
     for slug in module_slugs:
         module = modules.get(slug)
         result.modules.append((slug, module, progress.get(module.id) if module else None))
+    result.practicals = practical_results(enrollment)
+    result.hours = hours_of(enrollment)
     return result
 
 
@@ -105,10 +116,12 @@ def is_complete(enrollment: Enrollment) -> bool:
                 Attempt.enrollment_id == enrollment.id, Exam.slug.in_(exam_slugs), Attempt.status == FINISHED,
                 Attempt.passed.is_(True))) != len(exam_slugs):
         return False
-    return not module_slugs or db.session.scalar(
+    if module_slugs and db.session.scalar(
         select(func.count(distinct(Module.slug))).join(ModuleProgress, ModuleProgress.module_id == Module.id).where(
             ModuleProgress.enrollment_id == enrollment.id, Module.slug.in_(module_slugs),
-            ModuleProgress.completed_at.is_not(None))) == len(module_slugs)
+            ModuleProgress.completed_at.is_not(None))) != len(module_slugs):
+        return False
+    return all_practicals_passed(enrollment) and attendance_met(enrollment)
 
 
 def allocate_number(year: int) -> str:
@@ -222,8 +235,20 @@ def build_snapshot(enrollment: Enrollment, reqs: Requirements, *, number: str, n
             "version": version_numbers.get(progress.completed_version_id),
             "completed_at": progress.completed_at.isoformat(),
         })
+    hours = reqs.hours
+    training = {
+        "online_hours": hours.online if hours else None,
+        "classroom_hours_attended": hours.classroom if hours else None,
+        "classroom_hours_required": hours.required if hours else None,
+        "practicals": [{
+            "slug": r.exercise.slug, "title": r.version.title, "version": r.version.number,
+            "total": r.first.total, "max_points": r.version.max_points, "pass_total": r.version.pass_total,
+            "passed": r.first.passed, "graded_at": r.first.graded_at.isoformat(),
+        } for r in reqs.practicals],
+    }
     return {
         "format": SNAPSHOT_FORMAT,
+        "training": training,
         "number": number,
         "issuer": {"name": "287(g) Training", "url": public_base_url()},
         # The look-up of the number, which asks for the holder's last name. The unguessable
@@ -294,8 +319,10 @@ def issue_if_complete(enrollment: Enrollment, *, now, actor=None) -> Certificati
 
 @module_completed.connect
 @attempt_passed.connect
+@classroom_progress.connect
 def _on_progress(enrollment: Enrollment, *, now, **_details) -> None:
-    """A module completed or an attempt passed: issue the certification if that completed the track."""
+    """A module completed, an attempt passed, attendance recorded or a practical graded: issue the
+    certification if that completed the track."""
     issue_if_complete(enrollment, now=now)
 
 

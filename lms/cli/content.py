@@ -40,7 +40,8 @@ def content_check(root, strict):
     for warning in warnings:
         click.echo(str(warning), err=True)
     click.echo(f"OK: {len(catalog.modules)} modules, {len(catalog.tracks)} tracks, {len(catalog.banks)} banks "
-               f"({sum(len(b.questions) for b in catalog.banks.values())} questions), {len(catalog.exams)} exams"
+               f"({sum(len(b.questions) for b in catalog.banks.values())} questions), {len(catalog.exams)} exams, "
+               f"{len(catalog.exercises)} practical exercises"
                + (f"; {plural(len(warnings), 'warning')}." if warnings else ", no warnings."))
     if warnings and strict:
         sys.exit(1)

@@ -62,6 +62,8 @@ class TrackSpec:
     online_hours: float | None = None
     classroom_hours: float | None = None
     source_data: dict = field(default_factory=dict)  # the file's values as read (content_hash covers them)
+    attendance_percent: float | None = None
+    exercises: list[tuple[int, str]] = field(default_factory=list)  # (week, exercise id)
 
 
 @dataclass
@@ -90,6 +92,21 @@ class ExamSpec:
 
 
 @dataclass
+class ExerciseSpec:
+    """A practical exercise as read from its file: instructions (Markdown), rubric and pass rule."""
+
+    id: str
+    title: str
+    mode: str
+    instructions: str
+    rubric: list[dict]
+    pass_total: float
+    sources: list[str]
+    path: str
+    content_hash: str
+
+
+@dataclass
 class Catalog:
     """Everything the content folder holds."""
 
@@ -97,6 +114,7 @@ class Catalog:
     tracks: dict[str, TrackSpec] = field(default_factory=dict)
     banks: dict[str, BankSpec] = field(default_factory=dict)
     exams: dict[str, ExamSpec] = field(default_factory=dict)
+    exercises: dict[str, ExerciseSpec] = field(default_factory=dict)
 
     def objectives(self) -> dict[str, str]:
         """Objective id -> the module that declares it."""

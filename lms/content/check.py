@@ -15,6 +15,7 @@ from lms.content.blueprints import blueprint_problems, blueprint_shortfall, cell
 from lms.content.catalog import (
     EXAM_DEFAULTS, BankSpec, Catalog, ContentError, ExamSpec, ModuleSpec, TrackSpec, content_hash, plain,
 )
+from lms.content.exercises import read_exercises
 from lms.content.standard_setting import angoff_result
 from lms.content.yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
 from lms.questions import QUESTION_TYPES
@@ -232,6 +233,7 @@ def _read_tracks(c: _Collector, catalog: Catalog) -> list[tuple[str, LineDict]]:
         schedule = []
         for week in data["schedule"]:
             schedule.append((week["week"], week["title"], list(week.get("modules", [])), list(week.get("exams", []))))
+        exercises = [(week["week"], ref) for week in data["schedule"] for ref in week.get("exercises", [])]
         catalog.tracks[data["id"]] = TrackSpec(
             id=data["id"],
             title=data["title"],
@@ -250,6 +252,8 @@ def _read_tracks(c: _Collector, catalog: Catalog) -> list[tuple[str, LineDict]]:
             online_hours=data["hours"]["online"] if "hours" in data else None,
             classroom_hours=data["hours"]["classroom"] if "hours" in data else None,
             source_data=plain(data),
+            attendance_percent=data["attendance"]["required_percent"] if "attendance" in data else None,
+            exercises=exercises,
         )
         raw.append((rel, data))
     return raw
@@ -267,7 +271,8 @@ def _check_track_references(c: _Collector, catalog: Catalog, raw_tracks) -> None
             if number in weeks_seen:
                 c.add(rel, line, f"week {number} is listed twice")
             weeks_seen.add(number)
-            for key, known, what in (("modules", catalog.modules, "module"), ("exams", catalog.exams, "exam")):
+            for key, known, what in (("modules", catalog.modules, "module"), ("exams", catalog.exams, "exam"),
+                                     ("exercises", catalog.exercises, "exercise")):
                 items = week.get(key, LineList())
                 for ref, ref_line in zip(items, getattr(items, "item_lines", [])):
                     if ref not in known:
@@ -283,6 +288,9 @@ def _check_track_references(c: _Collector, catalog: Catalog, raw_tracks) -> None
             c.add(rel, data.line_of("schedule"), f"weeks with no schedule entry: {', '.join(map(str, missing))}")
         if data.get("no_repeats_across_exams") and data["id"] in catalog.tracks:
             _check_track_draws(c, catalog, rel, data)
+        if "attendance" in data and not (data.get("hours") or {}).get("classroom"):
+            c.add(rel, data.line_of("attendance"), "attendance is a share of the classroom hours: state them "
+                                                   "(hours: {online: ..., classroom: ...})")
         refresher_of = data.get("refresher_of")
         if refresher_of and refresher_of not in catalog.tracks:
             c.add(rel, data.line_of("refresher_of"), f"refresher_of names unknown track '{refresher_of}'")
@@ -490,6 +498,7 @@ def check_content(root) -> tuple[Catalog, list[ContentError]]:
     raw_tracks = _read_tracks(c, catalog)
     _read_banks(c, catalog)
     _read_exams(c, catalog)
+    read_exercises(c, catalog)
     _check_track_references(c, catalog, raw_tracks)
     if not catalog.tracks and not any(e.path.startswith("curriculum/tracks") for e in c.errors):
         c.add("curriculum/tracks", 1, "no track files found")

@@ -62,6 +62,13 @@ TRACK = {
             },
         },
         "sample": {"type": "boolean"},
+        # The share of the classroom hours a trainee must attend to be certified.
+        "attendance": {
+            "type": "object",
+            "required": ["required_percent"],
+            "additionalProperties": False,
+            "properties": {"required_percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100}},
+        },
         "description": {"type": "string"},
         "refresher_of": {"anyOf": [_slug, {"type": "null"}]},
         "certification": {
@@ -85,6 +92,7 @@ TRACK = {
                     "title": _text,
                     "modules": {"type": "array", "items": _text},
                     "exams": {"type": "array", "items": _slug},
+                    "exercises": {"type": "array", "items": _slug},
                 },
             },
         },
@@ -181,6 +189,47 @@ EXAM = {
                     "count": {"type": "integer", "minimum": 1},
                 },
             },
+        },
+    },
+}
+
+_level = {
+    "type": "object",
+    "required": ["points", "label", "descriptor"],
+    "additionalProperties": False,
+    "properties": {"points": {"type": "number", "minimum": 0, "maximum": 100}, "label": _text, "descriptor": _text},
+}
+
+EXERCISE = {
+    "type": "object",
+    "required": ["id", "title", "mode", "instructions", "rubric", "pass", "sources"],
+    "additionalProperties": False,
+    "properties": {
+        "id": _slug,
+        "title": _text,
+        "mode": {"enum": ["written", "observed"]},
+        "instructions": _text,
+        "sources": {"type": "array", "minItems": 1, "items": _text},
+        "rubric": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "levels"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": _slug,
+                    "title": _text,
+                    "minimum": {"type": "number", "minimum": 0},
+                    "levels": {"type": "array", "minItems": 2, "items": _level},
+                },
+            },
+        },
+        "pass": {
+            "type": "object",
+            "required": ["total"],
+            "additionalProperties": False,
+            "properties": {"total": {"type": "number", "minimum": 0}},
         },
     },
 }

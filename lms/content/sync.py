@@ -136,6 +136,7 @@ def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
         track.certification_title, track.validity_years = spec.certification_title, spec.validity_years
         track.refresher_of, track.content_hash = spec.refresher_of, spec.content_hash
         track.source_data = spec.source_data
+        track.attendance_percent = spec.attendance_percent
         track.retired_at, track.updated_at = None, now
         track.items.clear()
         db.session.flush()
@@ -147,7 +148,10 @@ def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
                         TrackItem(week=week, week_title=title, position=position, kind=kind, ref=ref)
                     )
                     position += 1
-            if not modules and not exams:
+            for ref in (ref for when, ref in spec.exercises if when == week):
+                track.items.append(TrackItem(week=week, week_title=title, position=position, kind="exercise", ref=ref))
+                position += 1
+            if not position:
                 # An empty week still has a title on the timeline.
                 track.items.append(TrackItem(week=week, week_title=title, position=0, kind="none", ref=f"week-{week}"))
     for slug, track in existing.items():
@@ -160,8 +164,9 @@ def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
 SYNC_STEPS = [_sync_modules, _sync_tracks]
 
 from lms.content.sync_exams import sync_banks, sync_exams  # noqa: E402  (the exam engine's content)
+from lms.content.exercises import sync_exercises  # noqa: E402  (practical exercises)
 
-SYNC_STEPS += [sync_banks, sync_exams]
+SYNC_STEPS += [sync_banks, sync_exams, sync_exercises]
 
 
 def sync_catalog(catalog: Catalog, *, now, actor=None, keep: str | None = None, only=None) -> SyncReport:

@@ -32,6 +32,10 @@ from lms.learning.course import mark_completed, module_access
 from lms.cohorts.schedule import week_start
 from lms.models import Agency, AttemptQuestion, Enrollment, QuestionVersion, Role, Track, User
 from lms.agencies.nominations import accept_nomination, check_nominee, nominate
+from lms.classroom.attendance import Mark, record_attendance
+from lms.classroom.grading import grade_practical
+from lms.classroom.sessions import SessionPlan, schedule_session
+from lms.models import Exercise
 
 DIFFICULTY = {"easy": -1.2, "medium": 0.0, "hard": 1.2}
 FIRST = ["James", "Maria", "Robert", "Linda", "Michael", "Patricia", "David", "Jennifer", "Carlos", "Angela",
@@ -123,6 +127,47 @@ def _local(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), program_timezone()).astimezone(timezone.utc)
 
 
+CLASS_DAYS = 4  # Monday to Thursday in the classroom; Friday for the week's examinations
+
+
+def _classroom_week(cohort, week, enrollments, abilities, *, days, rng, instructor) -> None:
+    """The week's classroom days: sessions scheduled, attendance taken at the end of each of the first ``days``
+    days (now and then someone is late), and the week's practical exercises graded after the last of them."""
+    track = cohort.track
+    if not track.classroom_hours:
+        return
+    per_day = round(track.classroom_hours / track.weeks / CLASS_DAYS, 2)
+    covers = [i.ref for i in track.items if i.week == week and i.kind in ("module", "exercise")]
+    first_day = week_start(cohort, week)
+    for offset in range(CLASS_DAYS):
+        day = first_day + timedelta(days=offset)
+        session = schedule_session(cohort, SessionPlan(f"Week {week}, day {offset + 1}: classroom and practical work",
+                                                       day, time(8), time(17), "Academy classroom A", per_day, week,
+                                                       covers), actor=instructor, now=_local(first_day, 7))
+        if offset >= days:
+            continue
+        marks = {e.id: Mark("late", rng.choice((10, 15, 20)), "Traffic (simulated)") if rng.random() < 0.04
+                 else Mark("present") for e in enrollments}
+        record_attendance(session, marks, actor=instructor, now=_local(day, 17))
+    exercises = [i.ref for i in track.items if i.week == week and i.kind == "exercise"]
+    if days < CLASS_DAYS or not exercises:
+        return
+    graded_at = _local(first_day + timedelta(days=CLASS_DAYS - 1), 17)
+    for slug in exercises:
+        exercise = db.session.scalar(select(Exercise).where(Exercise.slug == slug))
+        rubric = exercise.current_version.rubric
+        for enrollment in enrollments:
+            strong = abilities[enrollment.user_id] > 2.0
+            scores = {c["id"]: max(level["points"] for level in c["levels"]) if strong or rng.random() < 0.6
+                      else sorted(level["points"] for level in c["levels"])[-2] for c in rubric}
+            grade = grade_practical(enrollment, exercise, scores=scores, comments="Observed in class (simulated).",
+                                    grader=instructor, now=graded_at)
+            if not grade.passed:  # practised and graded again
+                best = {c["id"]: max(level["points"] for level in c["levels"]) for c in rubric}
+                grade_practical(enrollment, exercise, scores=best, comments="Passed on the second try (simulated).",
+                                grader=instructor, now=graded_at + timedelta(minutes=30))
+
+
 def _run_week(cohort, week, trainees, abilities, *, now, rng, report, instructor, exams_too=True):
     """Everyone reads the week's modules and passes its exams (retaking after the cool-down; an
     instructor grants another attempt when they run out). Returns the clock after the week."""
@@ -202,13 +247,18 @@ def load_fact_sheet(*, as_of: date, seed: int = 2005) -> DemoReport:
                 trainees.append(accept_nomination(nomination, cohort, actor=staff, now=now + timedelta(days=2),
                                                   password=None).user)
             abilities = {u.id: rng.gauss(2.3 if group.certified else 1.6, 0.6) for u in trainees}
+            enrollments = list(db.session.scalars(select(Enrollment).where(Enrollment.cohort_id == cohort.id)))
             if group.certified:
                 for week in range(1, track.weeks + 1):
-                    day_clock = max(now, _local(week_start(cohort, week), 10))
+                    _classroom_week(cohort, week, enrollments, abilities, days=CLASS_DAYS, rng=rng,
+                                    instructor=instructor)
+                    # The week's examinations on its Friday, after the classroom days.
+                    day_clock = max(now, _local(week_start(cohort, week) + timedelta(days=CLASS_DAYS), 10))
                     now = _run_week(cohort, week, trainees, abilities, now=day_clock, rng=rng, report=report,
                                     instructor=instructor)
                 report.certified[a["ori"]] = report.certified.get(a["ori"], 0) + group.size
-            else:  # in week 1: they have read the first modules; nobody has taken an exam yet
+            else:  # in week 1: two classroom days and the first modules read; nobody has taken an exam yet
+                _classroom_week(cohort, 1, enrollments, abilities, days=2, rng=rng, instructor=instructor)
                 now = _local(start + timedelta(days=1), 10)
                 _run_week(cohort, 1, trainees, abilities, now=now, rng=rng, report=report, instructor=instructor,
                           exams_too=False)

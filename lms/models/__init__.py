@@ -7,6 +7,9 @@ from lms.models.challenge import GradingAdjustment, ItemChallenge, RegradeHold
 from lms.models.certification import (
     CertificateDocument, CertificateSequence, Certification, CertificationStatusChange, SigningKey,
 )
+from lms.models.classroom import (
+    Attendance, ClassSession, Exercise, ExerciseVersion, PracticalGrade, PracticalSubmission,
+)
 from lms.models.cohort import Cohort, CohortNotice, Enrollment, ModuleProgress, WeekOpening, cohort_agency, cohort_instructor
 from lms.models.content import ContentSyncState, Module, ModuleVersion, Track, TrackItem
 from lms.models.exam import (
@@ -21,25 +24,31 @@ from lms.models.supervision import SupervisionNote
 from lms.models.user import RecoveryCode, Role, User
 
 __all__ = [
+    "MOU_MODELS",
+    "NOMINATION_STATUSES",
     "Agency",
     "AngoffRating",
     "AnswerLog",
     "Attempt",
     "AttemptQuestion",
+    "Attendance",
     "AuditEvent",
     "AuditHead",
     "CertificateDocument",
     "CertificateSequence",
     "Certification",
     "CertificationStatusChange",
+    "ClassSession",
     "Cohort",
     "CohortNotice",
     "ContentSyncState",
+    "EmailDelivery",
     "Enrollment",
     "Exam",
-    "EmailDelivery",
     "ExamGrant",
     "ExamVersion",
+    "Exercise",
+    "ExerciseVersion",
     "GradingAdjustment",
     "ItemChallenge",
     "Module",
@@ -47,14 +56,14 @@ __all__ = [
     "ModuleRevision",
     "ModuleText",
     "ModuleVersion",
-    "MOU_MODELS",
     "Mou",
     "MouDocument",
     "MouModel",
-    "NOMINATION_STATUSES",
     "Nomination",
     "Notification",
     "NotificationPreference",
+    "PracticalGrade",
+    "PracticalSubmission",
     "Question",
     "QuestionBank",
     "QuestionVersion",

@@ -84,6 +84,8 @@ class Track(db.Model):
     no_repeats_across_exams: Mapped[bool] = mapped_column(default=False)
     online_hours: Mapped[float | None] = mapped_column(Float, nullable=True)  # module study and exams, in the app
     classroom_hours: Mapped[float | None] = mapped_column(Float, nullable=True)  # classroom and practical, outside it
+    # The share of the classroom hours a trainee must attend to be certified (percent; None: not required).
+    attendance_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     is_sample: Mapped[bool] = mapped_column(default=False)
     certification_title: Mapped[str] = mapped_column(String(300))
@@ -126,6 +128,17 @@ class Track(db.Model):
         """The track's exams in schedule order."""
         return [i.ref for i in self.items if i.kind == "exam"]
 
+    def exercise_slugs(self) -> list[str]:
+        """The track's practical exercises in schedule order."""
+        return [i.ref for i in self.items if i.kind == "exercise"]
+
+    @property
+    def attendance_required_hours(self) -> float | None:
+        """The classroom hours a trainee must attend: the stated share of the track's classroom hours."""
+        if self.attendance_percent is None:
+            return None
+        return round((self.classroom_hours or 0) * self.attendance_percent / 100, 2)
+
 
 class TrackItem(db.Model):
     """A module or exam placed in a week of a track."""
@@ -137,7 +150,7 @@ class TrackItem(db.Model):
     week: Mapped[int] = mapped_column()
     week_title: Mapped[str] = mapped_column(String(300))
     position: Mapped[int] = mapped_column()
-    kind: Mapped[str] = mapped_column(String(10))  # "module" | "exam"
+    kind: Mapped[str] = mapped_column(String(10))  # "module" | "exam" | "exercise" | "none"
     ref: Mapped[str] = mapped_column(String(200))  # module or exam slug
 
     track = relationship("Track", back_populates="items")

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from lms.certification.issue import certification_of
+from lms.classroom.overview import trainee_classroom
 from lms.learning import course as learning
 from lms.cohorts import schedule
 from lms.clock import utcnow
@@ -36,7 +37,7 @@ def my_course():
     enrollment = next((e for e in enrollments if e.id == chosen), enrollments[0])
     path = learning.course_path(enrollment, utcnow())
     return render_template("course/my_course.html", path=path, enrollments=enrollments,
-                           earned=certification_of(enrollment))
+                           earned=certification_of(enrollment), classroom=trainee_classroom(enrollment))
 
 
 @bp.get("/modules/<path:slug>")

@@ -40,6 +40,11 @@ def test_demo_load_reproduces_the_fact_sheet(factory, db, app, client):
     assert len(issued) == 83
     certification = db.session.scalar(select(Certification).limit(1))
     assert json.loads(certification.snapshot)["mou"]["authorized_functions"]
+    # The classroom side: attendance taken, practicals graded, the hours on the certificate.
+    training = json.loads(certification.snapshot)["training"]
+    assert training["classroom_hours_attended"] >= training["classroom_hours_required"] == 162
+    assert len(training["practicals"]) == 4 and all(p["passed"] for p in training["practicals"])
+    assert training["online_hours"] > 10
     assert runner.invoke(args=["demo", "load", "--as-of", AS_OF.isoformat()]).exit_code != 0
 
     login(client, factory.user(Role.STAFF).email)

@@ -45,10 +45,10 @@ from lms.cohorts.roster import create_cohort, enroll
 from lms.agencies.agencies import create_agency
 from lms.exams.attempts import submit_attempt
 from lms.extensions import db
-from lms.models import Certification, Question, Role, Track
+from lms.models import Certification, ClassSession, Question, Role, Track
 from lms.agencies.nominations import check_nominee, nominate
 from lms.authoring.modules import front_from_version, module_by_slug, save_draft
-from tests.factories import answer_all, start
+from tests.factories import answer_all, pass_classroom, start
 
 app = create_app()
 with app.app_context():
@@ -75,6 +75,7 @@ with app.app_context():
     modules = track.module_slugs()
     for slug in modules:
         learning.mark_completed(learning.module_access([certified], slug, now), now)
+    pass_classroom(certified, grader=users["instructor"], now=now)  # attendance and practical exercises
     db.session.commit()
     exams = [i.ref for i in track.items if i.kind == "exam"]
     for slug in exams:
@@ -99,7 +100,9 @@ with app.app_context():
         "agency": agency.id, "mou": mou.id, "cohort": cohort.id, "nomination": nomination.id,
         "exam": exams[0], "module": modules[0], "open_attempt": open_attempt.id, "finished_attempt": finished.id,
         "trainee": users["trainee"].id, "certified": users["certified"].id, "draft": draft.number,
+        "enrollment": certified.id,
         "bank": question.bank.slug, "question": question.slug, "qtype": question.current_version.qtype,
+        "session": db.session.scalar(select(ClassSession.id).where(ClassSession.cohort_id == cohort.id).limit(1)),
         "number": db.session.scalar(select(Certification.number).where(Certification.user_id == users["certified"].id)),
         "code": db.session.scalar(select(Certification.verification_code)
                                   .where(Certification.user_id == users["certified"].id)),
@@ -115,6 +118,12 @@ PAGES = {
     "verify.verify_code": ("public", lambda d: f"/verify/{d['code']}"),
     "error.404": ("public", lambda d: "/no-such-page"),
     "course.my_course": ("trainee", lambda d: "/course"),
+    "classroom.practical": ("trainee", lambda d: "/classroom/practicals/i-213-narrative"),
+    "classroom.cohort": ("instructor", lambda d: f"/classroom/cohorts/{d['cohort']}"),
+    "classroom.take_attendance": ("instructor", lambda d: f"/classroom/sessions/{d['session']}/attendance"),
+    "classroom.edit_session": ("instructor", lambda d: f"/classroom/sessions/{d['session']}/edit"),
+    "classroom.grade": ("instructor", lambda d: f"/classroom/cohorts/{d['cohort']}/trainees/{d['enrollment']}"
+                                                "/practicals/i-213-narrative"),
     "course.module": ("trainee", lambda d: f"/course/modules/{d['module']}"),
     "exams.exam_page": ("trainee", lambda d: f"/exams/{d['exam']}"),
     "exams.attempt": ("trainee", lambda d: f"/exams/attempts/{d['open_attempt']}"),
@@ -205,6 +214,9 @@ NOT_PAGES = {
     "registry.record": "JSON download", "registry.passlist_download": "CSV/XLSX/JSON download",
     "results.exam_results_csv": "CSV download", "agencies.mou_document": "document download",
     "nominations.nomination_evidence": "evidence download", "interchange.bank_export": "GIFT/XML/QTI download",
+    "classroom.calendar": "iCalendar download", "classroom.training_record": "CSV/XLSX download",
+    "classroom.my_transcript": "PDF download", "classroom.trainee_transcript": "PDF download",
+    "classroom.submission_document": "document download",
     "cohorts.open_week": "a confirmation page (templates/confirm.html, checked as registry.change_status); every "
                          "week of this set-up's cohort is already open",
 }

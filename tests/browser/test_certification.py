@@ -36,7 +36,7 @@ from lms.cohorts.roster import create_cohort, enroll
 from lms.demo.setup import DEMO_AGENCY
 from lms.extensions import db
 from lms.models import Agency, Role, Track
-from tests.factories import answer_all, start
+from tests.factories import answer_all, pass_classroom, start
 
 app = create_app()
 with app.app_context():
@@ -52,6 +52,9 @@ with app.app_context():
     db.session.commit()
     for slug in track.module_slugs():
         learning.mark_completed(learning.module_access([enrollment], slug, now), now)
+    grader = create_user(email="classroom.staff@demo.example", name="Classroom Staff", role=Role.STAFF, password=None,
+                         now=now)
+    pass_classroom(enrollment, grader=grader, now=now)  # the course's attendance and practical exercises
     db.session.commit()
     exams = [i.ref for i in track.items if i.kind == "exam"]
     from lms.exams.attempts import submit_attempt

@@ -33,6 +33,14 @@ def _attempt(w):
     return w.a.attempt.id
 
 
+def _classroom_trainee(w):
+    return w.a.classroom_enrollment.user
+
+
+def _grade_url(w):
+    return f"/classroom/cohorts/{w.a.classroom.id}/trainees/{w.a.classroom_enrollment.id}/practicals/drill-report"
+
+
 def _cert_owner(w):
     return w.a.certification.user
 
@@ -128,6 +136,24 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("interchange.import_preview", "POST"): Route(MANAGERS, lambda w: "/banks/import"),
     ("interchange.import_confirm", "POST"): Route(MANAGERS, lambda w: "/banks/import/confirm", ok=302),
     # The trainee's course and exams.
+    # The classroom: a cohort's sessions and hours (viewers), scheduling, attendance, grading (managers).
+    ("classroom.cohort", "GET"): Route(VIEWERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}"),
+    ("classroom.schedule", "POST"): Route(MANAGERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}/sessions"),
+    ("classroom.cancel", "POST"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/cancel"),
+    ("classroom.take_attendance", "GET"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/attendance"),
+    ("classroom.take_attendance", "POST"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/attendance"),
+    ("classroom.grade", "GET"): Route(MANAGERS, lambda w: _grade_url(w)),
+    ("classroom.grade", "POST"): Route(MANAGERS, lambda w: _grade_url(w)),
+    ("classroom.submission_document", "GET"): Route(MANAGERS, lambda w: _grade_url(w) + "/document", ok=404),
+    ("classroom.training_record", "GET"): Route(VIEWERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}/training-record.csv"),
+    ("classroom.trainee_transcript", "GET"): Route(VIEWERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}/trainees/"
+                                                                        f"{w.a.classroom_enrollment.id}/transcript.pdf"),
+    ("classroom.edit_session", "GET"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/edit"),
+    ("classroom.edit_session", "POST"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/edit"),
+    ("classroom.calendar", "GET"): Route((T,), lambda w: "/classroom/schedule.ics", who=_classroom_trainee),
+    ("classroom.practical", "GET"): Route((T,), lambda w: "/classroom/practicals/drill-report", who=_classroom_trainee),
+    ("classroom.practical", "POST"): Route((T,), lambda w: "/classroom/practicals/drill-report", who=_classroom_trainee),
+    ("classroom.my_transcript", "GET"): Route((T,), lambda w: "/classroom/transcript.pdf", who=_classroom_trainee),
     ("course.my_course", "GET"): Route((T,), lambda w: "/course"),
     ("course.module", "GET"): Route((T,), lambda w: "/course/modules/agreement/basics"),
     ("course.complete", "POST"): Route((T,), lambda w: "/course/modules/agreement/basics/complete"),

@@ -23,6 +23,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.routing import AnyConverter
 
+from icalendar import Calendar
+
+from lms.certification.transcript import HEADER as TRAINING_HEADER
 from lms.exams.results import CSV_HEADER
 from lms.certification.passlist import COLUMNS
 from lms.extensions import db as _db
@@ -141,8 +144,33 @@ def _check_bank_export(world, user, body, response):
         assert response.mimetype == "text/plain" and body.decode("utf-8").count("::") > 5
 
 
+def _check_calendar(world, user, body, response):
+    assert response.mimetype == "text/calendar"
+    events = [c for c in Calendar.from_ical(body).walk("VEVENT")]
+    assert [str(e["SUMMARY"]) for e in events] == [world.a.class_session.title]
+
+
+def _check_training_record(world, user, body, response):
+    if response.mimetype == "text/csv":
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    else:
+        rows = [list(r) for r in load_workbook(io.BytesIO(body), read_only=True).active.iter_rows(values_only=True)]
+    assert rows[0] == TRAINING_HEADER
+    assert [r[0] for r in rows[1:]] == [world.a.classroom_enrollment.user.name]
+    assert world.b.classroom_enrollment.user.name not in str(rows)
+
+
+def _check_transcript(world, user, body, response):
+    assert response.mimetype == "application/pdf"
+    assert body.startswith(b"%PDF-") and body.rstrip().endswith(b"%%EOF")
+
+
 CHECKS = {
     "interchange.bank_export": _check_bank_export,
+    "classroom.calendar": _check_calendar,
+    "classroom.training_record": _check_training_record,
+    "classroom.my_transcript": _check_transcript,
+    "classroom.trainee_transcript": _check_transcript,
     "static": _check_static,
     "results.exam_results_csv": _check_results_csv,
     "registry.passlist_download": _check_passlist,

@@ -65,6 +65,26 @@ CASES = {
                                         "extra-attempt", lambda w: [w.b.instructor]),
     "multiplier": ("POST", lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/multiplier",
                    lambda w: [w.b.instructor]),
+    # The classroom: another instructor's or agency's cohort, session, trainee; a trainee of another cohort.
+    "classroom": ("GET", lambda w: f"/classroom/cohorts/{w.a.classroom.id}", lambda w: [w.b.instructor, w.b.coordinator]),
+    "schedule session": ("POST", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/sessions", lambda w: [w.b.instructor]),
+    "attendance": ("GET", lambda w: f"/classroom/sessions/{w.a.class_session.id}/attendance",
+                   lambda w: [w.b.instructor]),
+    "take attendance": ("POST", lambda w: f"/classroom/sessions/{w.a.class_session.id}/attendance",
+                        lambda w: [w.b.instructor]),
+    "cancel session": ("POST", lambda w: f"/classroom/sessions/{w.a.class_session.id}/cancel", lambda w: [w.b.instructor]),
+    "grade": ("POST", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/trainees/{w.a.classroom_enrollment.id}"
+                                "/practicals/drill-report", lambda w: [w.b.instructor]),
+    "grade a trainee of another cohort": ("GET", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/trainees/"
+                                                           f"{w.b.classroom_enrollment.id}/practicals/drill-report",
+                                          lambda w: [w.a.instructor, w.staff]),
+    "training record": ("GET", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/training-record.csv",
+                        lambda w: [w.b.instructor, w.b.coordinator]),
+    "trainee transcript": ("GET", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/trainees/"
+                                            f"{w.a.classroom_enrollment.id}/transcript.pdf",
+                           lambda w: [w.b.instructor, w.b.coordinator]),
+    "edit session": ("POST", lambda w: f"/classroom/sessions/{w.a.class_session.id}/edit", lambda w: [w.b.instructor]),
+    "practical not in my track": ("GET", lambda w: "/classroom/practicals/drill-report", lambda w: [w.peer]),
     # Agencies, agreements, documents, nominations: another agency's.
     "agency": ("GET", lambda w: f"/agencies/{w.a.agency.id}", lambda w: [w.b.coordinator]),
     "mou": ("GET", lambda w: f"/mous/{w.a.mou.id}", lambda w: [w.b.coordinator]),

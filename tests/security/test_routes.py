@@ -15,6 +15,9 @@ GET_SIDE_EFFECTS = {
     ("registry.pdf", "GET"): {"certificate_document"},
     ("registry.passlist_download", "GET"): {"audit_event", "audit_head", "audit_seq"},  # exports are audited
     ("interchange.bank_export", "GET"): {"audit_event", "audit_head", "audit_seq"},
+    ("classroom.training_record", "GET"): {"audit_event", "audit_head", "audit_seq"},
+    ("classroom.my_transcript", "GET"): {"audit_event", "audit_head", "audit_seq"},
+    ("classroom.trainee_transcript", "GET"): {"audit_event", "audit_head", "audit_seq"},
 }
 
 

@@ -1,0 +1,105 @@
+"""Practical exercises as content: curriculum/exercises/*.yml read and checked (file:line), then synced as
+versions like modules (a new version only when the file changed; a removed file retires its exercise).
+
+The rubric is a list of criteria, each with levels (points, label, descriptor) and an optional minimum;
+the pass rule is a total. A trainee passes when the total reaches it and every criterion its minimum
+(lms.classroom.grading applies the rule; this module only checks that it can be met).
+"""
+from sqlalchemy import select
+
+from lms.content import schemas
+from lms.content.catalog import Catalog, ExerciseSpec, content_hash, plain
+from lms.content.yamlfile import LineDict, YAMLProblem, load_yaml
+from lms.extensions import db
+from lms.markdown import render_document
+from lms.models import Exercise, ExerciseVersion
+
+FOLDER = "curriculum/exercises"
+
+
+def _check_rubric(c, rel: str, data: LineDict) -> bool:
+    ok = True
+    seen = set()
+    best_total = 0.0
+    for criterion, line in zip(data["rubric"], data["rubric"].item_lines):
+        if criterion["id"] in seen:
+            c.add(rel, line, f"criterion '{criterion['id']}' appears twice")
+            ok = False
+        seen.add(criterion["id"])
+        points = [level["points"] for level in criterion["levels"]]
+        if len(set(points)) != len(points):
+            c.add(rel, line, f"criterion '{criterion['id']}': two levels give the same points")
+            ok = False
+        best_total += max(points)
+        if criterion.get("minimum", 0) > max(points):
+            c.add(rel, criterion.line_of("minimum"),
+                  f"criterion '{criterion['id']}': the minimum {criterion['minimum']:g} is above its best level "
+                  f"({max(points):g})")
+            ok = False
+    if data["pass"]["total"] > best_total:
+        c.add(rel, data["pass"].line_of("total"),
+              f"the pass total {data['pass']['total']:g} is above the rubric's most points ({best_total:g})")
+        ok = False
+    return ok
+
+
+def read_exercises(c, catalog: Catalog) -> None:
+    """Read every exercise file into ``catalog.exercises``, reporting problems on the collector ``c``."""
+    for path in sorted((c.root / FOLDER).glob("*.yml")):
+        rel = c.rel(path)
+        try:
+            data = load_yaml(path.read_text(encoding="utf-8"))
+        except YAMLProblem as problem:
+            c.add(rel, problem.line, problem.message)
+            continue
+        if not isinstance(data, LineDict):
+            c.add(rel, 1, "expected a mapping of keys at the top of the file")
+            continue
+        if not c.schema(rel, data, schemas.EXERCISE) or not _check_rubric(c, rel, data):
+            continue
+        if data["id"] in catalog.exercises:
+            c.add(rel, data.line_of("id"),
+                  f"duplicate exercise id '{data['id']}' (also in {catalog.exercises[data['id']].path})")
+            continue
+        rubric = [{"minimum": 0, **plain(criterion)} for criterion in data["rubric"]]
+        catalog.exercises[data["id"]] = ExerciseSpec(
+            id=data["id"], title=data["title"], mode=data["mode"], instructions=data["instructions"], rubric=rubric,
+            pass_total=data["pass"]["total"], sources=plain(data["sources"]), path=rel,
+            content_hash=content_hash(data),
+        )
+
+
+def sync_exercises(catalog: Catalog, report, now) -> None:
+    """Store each new or changed exercise as a new version; retire those whose file is gone."""
+    existing = {e.slug: e for e in db.session.scalars(select(Exercise))}
+    for spec in catalog.exercises.values():
+        exercise = existing.get(spec.id)
+        if exercise is None:
+            exercise = Exercise(slug=spec.id, created_at=now)
+            db.session.add(exercise)
+            db.session.flush()
+            report.note("created", "exercise", spec.id)
+            number = 1
+        else:
+            current = exercise.current_version
+            if current is not None and current.content_hash == spec.content_hash:
+                if exercise.retired_at is not None:
+                    exercise.retired_at = None
+                    report.note("updated", "exercise", spec.id)
+                continue
+            exercise.retired_at = None
+            report.note("updated", "exercise", spec.id)
+            number = (current.number if current else 0) + 1
+        version = ExerciseVersion(
+            exercise_id=exercise.id, number=number, content_hash=spec.content_hash, title=spec.title, mode=spec.mode,
+            instructions_md=spec.instructions, instructions_html=render_document(spec.instructions).html,
+            rubric=spec.rubric, pass_total=spec.pass_total, sources=spec.sources, source_path=spec.path,
+            created_at=now,
+        )
+        db.session.add(version)
+        db.session.flush()
+        exercise.current_version_id = version.id
+    for slug, exercise in existing.items():
+        if slug not in catalog.exercises and exercise.retired_at is None:
+            exercise.retired_at = now
+            report.note("retired", "exercise", slug)
