@@ -74,7 +74,7 @@ def test_confirming_and_disabling_are_recorded_and_audited(client, factory, db, 
     assert leave.disabled_at == clock() and leave.access_reviewed_by_id == admin.id
     assert leave_session.get("/course").status_code == 302  # its sessions ended
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "account.access_review")
-                                .order_by(AuditEvent.seq)).all()
+                                .order_by(AuditEvent.id)).all()
     assert [(e.object_id, e.actor_id, e.details["decision"]) for e in events] == [
         (str(keep.id), admin.id, "keep"), (str(leave.id), admin.id, "disable")]
     assert events[0].details["note"] == "still on the team"

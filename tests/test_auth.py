@@ -15,7 +15,7 @@ from .conftest import PASSWORD, START, csrf_token, login, post
 
 
 def events(db, action):
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)).all()
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 def test_login_requires_acknowledging_the_notice(client, factory):

@@ -17,6 +17,8 @@ KINDS: dict[str, Kind] = {
     "refresher_due": Kind("A refresher falls due (90, 60 and 30 days ahead)"),
     "nomination_decided": Kind("A nomination you made is accepted or declined"),
     "challenge_decided": Kind("A question you challenged is decided"),
+    "session_changed": Kind("A classroom session of your cohort changes or is cancelled"),
+    "practical_graded": Kind("A practical exercise of yours is graded"),
 }
 
 

@@ -4,9 +4,11 @@ lms/app.py imports this module, so every app subscribes. A slice that adds a sig
 here: one ``@signal.connect`` function that calls ``notify``.
 """
 from lms.extensions import db
-from lms.models import Attempt, Certification, ItemChallenge, Nomination, User
+from lms.clock import local_time
+from lms.models import Attempt, Certification, ClassSession, Enrollment, ItemChallenge, Nomination, PracticalGrade, User
 from lms.notifications.service import notify
-from lms.signals import attempt_finished, certification_changed, challenge_decided, nomination_decided
+from lms.signals import (
+    attempt_finished, certification_changed, challenge_decided, nomination_decided, practical_graded, session_changed)
 from lms.vocabulary import ATTEMPT_OUTCOME
 
 CERTIFICATE_WORDS = {
@@ -73,3 +75,33 @@ def challenge_decision(challenge: ItemChallenge, *, now, **_details) -> None:
            body=f"Your challenge of question {number} of {title} (attempt {attempt.number}) is {verdict}. "
                 f"Reason: {challenge.decision_reason}",
            link=f"/exams/attempts/{attempt.id}/result", now=now)
+
+
+@session_changed.connect
+def session_change(session: ClassSession, *, now, change: str, **_details) -> None:
+    """A classroom session changed or cancelled: told to every trainee of its cohort."""
+    when = local_time(session.starts_at)
+    moment = f"{when:%A %B %-d, %Y, %-I:%M %p}"
+    if change == "cancelled":
+        subject = f"Cancelled: {session.title}, {when:%B %-d}"
+        body = (f"The session {session.title} of {moment} ({session.place}) is cancelled. "
+                f"Reason: {session.cancel_reason}")
+    else:
+        subject = f"Changed: {session.title}, now {when:%B %-d}"
+        body = f"The session {session.title} is now on {moment}, at {session.place}, for {session.hours:g} hours."
+    for enrollment in session.cohort.enrollments:
+        notify(enrollment.user, kind="session_changed", key=f"session:{session.id}:{session.sequence}",
+               subject=subject, body=body, link="/course", now=now)
+
+
+@practical_graded.connect
+def practical_result(enrollment: Enrollment, *, now, grade: PracticalGrade, **_details) -> None:
+    """A practical exercise graded (or regraded) by its first grader: the result to the trainee."""
+    version = grade.exercise_version
+    outcome = "passed" if grade.passed else "not passed yet"
+    notify(enrollment.user, kind="practical_graded",
+           key=f"practical:{grade.id}:{grade.graded_at.isoformat()}",
+           subject=f"{version.title}: {outcome} ({grade.total:g} points)",
+           body=f"Your practical exercise {version.title} is graded: {outcome}, with {grade.total:g} points. "
+                "The rubric and the grader's comments are on the exercise's page.",
+           link=f"/classroom/practicals/{version.exercise.slug}", now=now)

@@ -47,7 +47,7 @@ def test_a_file_with_bad_rows_imports_nothing_unless_only_good_rows_is_chosen(ki
     assert names == {"Ann Able", "Cy Clear"}
     assert {n.source for n in db.session.scalars(select(Nomination))} == {"csv"}
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "nomination.import")
-                                .order_by(AuditEvent.seq)).all()
+                                .order_by(AuditEvent.id)).all()
     assert [e.outcome for e in events] == ["denied", "success"]
     assert events[1].details["bad_lines"] == [3, 6, 7, 8]
 
@@ -130,7 +130,7 @@ def test_staff_enroll_a_roster_with_bad_rows_only_when_only_good_rows_is_chosen(
     assert {(n.email, n.status, n.source) for n in nominations} == {
         ("ann@north.example", "accepted", "csv"), ("cy@north.example", "accepted", "csv")}
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "enrollment.import")
-                                .order_by(AuditEvent.seq)).all()
+                                .order_by(AuditEvent.id)).all()
     assert [e.outcome for e in events] == ["denied", "success"]
     assert events[1].details["bad_lines"] == [3, 6, 7, 8, 9, 10, 11]
     assert events[1].details["accounts_created"] == 1 and events[1].object_id == str(cohort.id)

@@ -73,7 +73,7 @@ def test_a_regrade_is_audited_with_the_scores_before_and_announced(cw, db, clock
                         now=clock())
     assert heard == [2, 5]
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "practical_grade")
-                                .order_by(AuditEvent.seq)).all()
+                                .order_by(AuditEvent.id)).all()
     assert [e.action for e in events] == ["practical.grade", "practical.regrade"]
     assert events[1].details["before"]["scores"] == {"facts": 2, "form": 0}
     assert events[1].details["before"]["grader_id"] == cw.instructor.id and events[1].actor_id == cw.second.id

@@ -9,10 +9,13 @@ from lms.agencies.nominations import accept_nomination, check_nominee, decline_n
 from lms.certification.status import reinstate, revoke, suspend
 from lms.exams.attempts import submit_attempt
 from lms.exams.challenges import challenge_item, decide_challenge
-from lms.models import EmailDelivery, Notification, Role
+from lms.classroom.grading import grade_practical
+from lms.classroom.sessions import cancel_session, change_session, schedule_session
+from lms.models import EmailDelivery, Exercise, Notification, Role
+from lms.models.classroom import SECOND_GRADER
 from lms.notifications.service import PreferenceError, notify, set_preferences
 
-from ..factories import agency_with_mou, answer_all, exam_world, start
+from ..factories import agency_with_mou, answer_all, classroom_world, exam_world, session_plan, start
 from .conftest import PUBLIC_URL, drain, queued, run_retries
 
 
@@ -187,3 +190,47 @@ def test_a_challenge_decision_reaches_the_trainee_once(factory, db, smtp, clock)
     assert told.subject == f"Your challenge of question 1 of {attempt.exam_version.title} is rejected"
     assert "The panel reviewed the sources." in told.body
     assert [m["Subject"] for m in smtp.to(world.trainee.email)].count(f"287(g) Training: {told.subject}") == 1
+
+
+def test_a_changed_or_cancelled_session_reaches_each_trainee_of_the_cohort_once(factory, db, smtp, clock):
+    cw = classroom_world(factory)
+    session = schedule_session(cw.cohort, session_plan(date(2026, 3, 3), title="Interviews"),
+                               actor=cw.instructor, now=clock())
+    db.session.commit()
+    assert _told(db, cw.trainee, "session_changed") == []  # scheduling is on the course page, not a message
+    change_session(session, session_plan(date(2026, 3, 4), title="Interviews"), actor=cw.instructor, now=clock())
+    db.session.commit()
+    cancel_session(session, reason="The room is flooded", actor=cw.instructor, now=clock())
+    db.session.commit()
+    _send_twice()
+
+    for trainee in (cw.trainee, cw.other):
+        changed, cancelled = _told(db, trainee, "session_changed")
+        assert changed.subject == "Changed: Interviews, now March 4" and "Academy room 2" in changed.body
+        assert cancelled.subject == "Cancelled: Interviews, March 4" and "The room is flooded" in cancelled.body
+        assert [m["Subject"].split(": ", 1)[1] for m in smtp.to(trainee.email)] == [changed.subject, cancelled.subject]
+    assert _told(db, cw.instructor, "session_changed") == []
+
+
+def test_a_graded_practical_reaches_the_trainee_once_per_grade(factory, db, smtp, clock):
+    cw = classroom_world(factory)
+    exercise = db.session.scalar(select(Exercise).where(Exercise.slug == cw.cohort.track.exercise_slugs()[0]))
+    rubric = exercise.current_version.rubric
+    lowest = {c["id"]: min(level["points"] for level in c["levels"]) for c in rubric}
+    best = {c["id"]: max(level["points"] for level in c["levels"]) for c in rubric}
+    grade_practical(cw.enrollment, exercise, scores=lowest, comments="Redo the narrative", grader=cw.instructor,
+                    now=clock())
+    db.session.commit()
+    grade_practical(cw.enrollment, exercise, scores=best, comments="", grader=cw.second, role=SECOND_GRADER,
+                    now=clock())  # a second grader's grade does not count: no message
+    db.session.commit()
+    clock.advance(minutes=5)
+    grade_practical(cw.enrollment, exercise, scores=best, comments="Good", grader=cw.instructor, now=clock())
+    db.session.commit()
+    _send_twice()
+
+    first, regrade = _told(db, cw.trainee, "practical_graded")
+    title = exercise.current_version.title
+    assert first.subject.startswith(f"{title}: not passed yet") and regrade.subject.startswith(f"{title}: passed")
+    assert regrade.link == f"/classroom/practicals/{exercise.slug}"
+    assert len(smtp.to(cw.trainee.email)) == 2 and _told(db, cw.other, "practical_graded") == []
