@@ -1,5 +1,6 @@
 """The classroom in a real browser: an instructor takes attendance for today's session with the keyboard and
-grades a practical exercise against its rubric; the trainee then sees the hours attended and the rubric result."""
+grades a practical exercise against its rubric; the trainee then sees the hours attended, the notification of
+the grade and the rubric result."""
 import json
 import os
 import re
@@ -102,7 +103,12 @@ def test_instructor_takes_attendance_and_grades_and_the_trainee_sees_hours_and_r
     log_in(page, *live_server.account("trainee"))
     expect(page).to_have_title(re.compile(r"^My course"))
     expect(page.locator(".classroom-hours")).to_contain_text("3.5 classroom hours attended of 162 required")
-    page.get_by_role("link", name="An interview through an interpreter").click()
+    # The grade is announced: the unread count in the header, the message, and its link to the result.
+    expect(page.locator("#unread-count")).to_be_visible()
+    page.get_by_role("link", name=re.compile("^Notifications")).first.click()
+    message = page.locator(".notification").filter(has_text="An interview through an interpreter: passed")
+    expect(message).to_contain_text("10 points")
+    message.get_by_role("button", name=re.compile("^Open")).click()
     expect(page.get_by_role("heading", level=2, name=re.compile("Your result"))).to_have_text(
         "Your result: Passed, 10 of 12 points")
     expect(page.get_by_text("Confirm the dialect before you start.")).to_be_visible()
