@@ -12,9 +12,9 @@ import io
 import itertools
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from rustpy_xlsxwriter import FastExcel
 
@@ -160,3 +160,35 @@ def csv_rows(data: bytes, *, columns: list[str], optional: list[str] = (), max_b
             yield line, RowError(line, [f"expected {len(header)} cells, found {len(cells)}"])
             continue
         yield line, dict(zip(header, cells))
+
+
+@dataclass
+class CheckedRows:
+    """A CSV file read through a row check: the good rows as (line, value), the bad ones with their
+    reasons, and why the file as a whole cannot be used (None when it can)."""
+
+    good: list[tuple[int, object]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    file_error: str | None = None
+
+
+def check_rows(data: bytes, check: Callable[[int, dict], tuple[object, list[str]]], **reading) -> CheckedRows:
+    """Every row of a CSV file (read by csv_rows with ``reading``) through ``check(line, row) -> (value,
+    problems)``; a row is good when it has no problem. Nothing is written."""
+    result = CheckedRows()
+    try:
+        for line, row in csv_rows(data, **reading):
+            if isinstance(row, RowError):
+                result.errors.append(row)
+                continue
+            value, problems = check(line, row)
+            if problems:
+                result.errors.append(RowError(line, problems))
+            else:
+                result.good.append((line, value))
+    except CsvFileError as error:
+        result.file_error = str(error)
+        return result
+    if not result.good and not result.errors:
+        result.file_error = "The file has a header but no rows."
+    return result

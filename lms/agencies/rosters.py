@@ -13,7 +13,7 @@ from lms.audit import record_event
 from lms.clock import program_today
 from lms.extensions import db
 from lms.models import Cohort, Enrollment, Mou, Nomination, Role, User
-from lms.spreadsheets import CsvFileError, RowError, csv_rows
+from lms.spreadsheets import RowError, check_rows
 
 
 MAX_ROSTER_BYTES = 1024 * 1024
@@ -68,49 +68,39 @@ def read_roster(data: bytes, *, mou: Mou, today: date, cohort: Cohort | None = N
     With ``cohort`` (an enrollment import), each row must also be enrollable in it: the cohort's track, no
     account of another kind or agency, not already enrolled, within the MOU's officer cap.
     Lines are numbered as in the file (the header is line 1)."""
-    report = RosterReport()
-    rows = csv_rows(data, columns=ROSTER_COLUMNS, optional=OPTIONAL_COLUMNS, max_bytes=MAX_ROSTER_BYTES,
-                    max_rows=MAX_ROSTER_ROWS)
     seen: dict[tuple[str, str], int] = {}
     places = None
     if cohort is not None and mou.officer_cap is not None:
         places = max(mou.officer_cap - enrolled_under(mou), 0)
     tracks = tracks_for(mou)  # read once, not once per row
-    try:
-        for line, row in rows:
-            if isinstance(row, RowError):
-                report.errors.append(row)
-                continue
-            nominee, problems = check_nominee(
-                mou=mou, name=row["name"], email=row["email"], track_slug=row["track"],
-                background_check_on=_date(row["background_check_on"]), years_experience=_int(row["years_experience"]),
-                citizenship_attested=_flag(row["citizenship_attested"]),
-                commits_two_years=_flag(row["commits_two_years"]), notes=row.get("notes"), today=today, tracks=tracks)
-            if nominee is not None:
-                key = (nominee.email, nominee.track.slug)
-                if key in seen:
-                    problems = [f"the same person and track as line {seen[key]}"]
-                elif is_duplicate(nominee.email, nominee.track.id, mou.agency_id):
-                    problems = ["already nominated for this track, awaiting a decision"]
-                elif cohort is not None:
-                    problems = _enrollment_problems(nominee, mou, cohort)
-                if not problems and places is not None:
-                    if places <= 0:
-                        problems = [f"over MOU {mou.id}'s cap of {mou.officer_cap} officers"]
-                    else:
-                        places -= 1
-                if not problems:
-                    seen[key] = line
-            if problems:
-                report.errors.append(RowError(line, problems))
-            else:
-                report.good.append((line, nominee))
-    except CsvFileError as error:
-        report.file_error = str(error)
-        return report
-    if not report.good and not report.errors:
-        report.file_error = "The file has a header but no rows."
-    return report
+
+    def check(line, row):
+        nonlocal places
+        nominee, problems = check_nominee(
+            mou=mou, name=row["name"], email=row["email"], track_slug=row["track"],
+            background_check_on=_date(row["background_check_on"]), years_experience=_int(row["years_experience"]),
+            citizenship_attested=_flag(row["citizenship_attested"]),
+            commits_two_years=_flag(row["commits_two_years"]), notes=row.get("notes"), today=today, tracks=tracks)
+        if nominee is not None:
+            key = (nominee.email, nominee.track.slug)
+            if key in seen:
+                problems = [f"the same person and track as line {seen[key]}"]
+            elif is_duplicate(nominee.email, nominee.track.id, mou.agency_id):
+                problems = ["already nominated for this track, awaiting a decision"]
+            elif cohort is not None:
+                problems = _enrollment_problems(nominee, mou, cohort)
+            if not problems and places is not None:
+                if places <= 0:
+                    problems = [f"over MOU {mou.id}'s cap of {mou.officer_cap} officers"]
+                else:
+                    places -= 1
+            if not problems:
+                seen[key] = line
+        return nominee, problems
+
+    rows = check_rows(data, check, columns=ROSTER_COLUMNS, optional=OPTIONAL_COLUMNS, max_bytes=MAX_ROSTER_BYTES,
+                      max_rows=MAX_ROSTER_ROWS)
+    return RosterReport(good=rows.good, errors=rows.errors, file_error=rows.file_error)
 
 
 def _enrollment_problems(nominee: Nominee, mou: Mou, cohort: Cohort) -> list[str]:

@@ -17,7 +17,7 @@ from lms.extensions import db
 from lms.inputs import describe, text_problem
 from lms.markdown import render_markdown
 from lms.models import Cohort, CohortNotice, Enrollment, Role, User
-from lms.spreadsheets import CsvFileError, RowError, csv_rows
+from lms.spreadsheets import RowError, check_rows
 
 ROSTER_COLUMNS = ["email"]
 OPTIONAL_COLUMNS = ["name"]  # for the instructor's eyes; the account's own name is kept
@@ -70,29 +70,20 @@ class CohortRosterReport:
 
 def read_cohort_roster(data: bytes, cohort: Cohort) -> CohortRosterReport:
     """Check every row of a CSV roster (a column ``email``, perhaps ``name``); nothing is written."""
-    report = CohortRosterReport()
     seen: dict[str, int] = {}
-    try:
-        for line, row in csv_rows(data, columns=ROSTER_COLUMNS, optional=OPTIONAL_COLUMNS,
-                                  max_bytes=MAX_ROSTER_BYTES, max_rows=MAX_ROSTER_ROWS):
-            if isinstance(row, RowError):
-                report.errors.append(row)
-                continue
-            email = normalize_email(row["email"])
-            user = _account(email)
-            problems = [f"the same person as line {seen[email]}"] if email in seen else \
-                enrollment_problems(cohort, email, user)
-            if problems:
-                report.errors.append(RowError(line, problems))
-            else:
-                seen[email] = line
-                report.good.append((line, user))
-    except CsvFileError as error:
-        report.file_error = str(error)
-        return report
-    if not report.good and not report.errors:
-        report.file_error = "The file has a header but no rows."
-    return report
+
+    def check(line, row):
+        email = normalize_email(row["email"])
+        user = _account(email)
+        problems = [f"the same person as line {seen[email]}"] if email in seen else \
+            enrollment_problems(cohort, email, user)
+        if not problems:
+            seen[email] = line
+        return user, problems
+
+    rows = check_rows(data, check, columns=ROSTER_COLUMNS, optional=OPTIONAL_COLUMNS, max_bytes=MAX_ROSTER_BYTES,
+                      max_rows=MAX_ROSTER_ROWS)
+    return CohortRosterReport(good=rows.good, errors=rows.errors, file_error=rows.file_error)
 
 
 def enroll_roster(data: bytes, cohort: Cohort, *, actor, now) -> CohortRosterReport:

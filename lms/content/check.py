@@ -19,6 +19,7 @@ from lms.content.exercises import read_exercises
 from lms.content.standard_setting import angoff_result
 from lms.content.yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
 from lms.questions import QUESTION_TYPES
+from lms.questions.editor import value_at
 
 NEAR_DUPLICATE_RATIO = 0.92
 
@@ -46,7 +47,7 @@ class _Collector:
             where = list(err.absolute_path)
             if err.validator in ("additionalProperties", "unevaluatedProperties"):
                 # Point at the first unknown key itself, not at the mapping holding it.
-                node = _node_at(data, where)
+                node = value_at(data, where)
                 extra = [k for k in re.findall(r"'([^']+)'", err.message) if isinstance(node, LineDict) and k in node]
                 if extra:
                     where = where + [extra[0]]
@@ -69,16 +70,6 @@ def _line_at(data, path: list) -> int:
         else:
             break
     return line
-
-
-def _node_at(data, path: list):
-    node = data
-    for step in path:
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node
 
 
 def _describe(err) -> str:

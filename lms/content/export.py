@@ -18,16 +18,7 @@ from lms.content.catalog import EXAM_DEFAULTS, content_hash
 from lms.content.sync_state import question_file_hash, record_items
 from lms.extensions import db
 from lms.models import (
-    ContentSyncState,
-    Exam,
-    ExamVersion,
-    Module,
-    ModuleVersion,
-    Question,
-    QuestionBank,
-    QuestionVersion,
-    Track,
-)
+    ContentSyncState, Exam, ExamVersion, Module, ModuleVersion, Question, QuestionBank, QuestionVersion, Track)
 from lms.questions import QUESTION_TYPES
 
 MODULE_KEYS = ("id", "title", "topic", "minutes", "objectives", "sources", "annex", "reviewed", "reviewed_by")

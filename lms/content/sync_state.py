@@ -23,17 +23,8 @@ from lms.content.catalog import Catalog, content_hash
 from lms.content.sync_exams import question_content
 from lms.extensions import db
 from lms.models import (
-    AuditEvent,
-    ContentSyncState,
-    Exam,
-    ExamVersion,
-    Module,
-    ModuleVersion,
-    Question,
-    QuestionBank,
-    QuestionVersion,
-    Track,
-)
+    AuditEvent, ContentSyncState, Exam, ExamVersion, Module, ModuleVersion, Question, QuestionBank, QuestionVersion,
+    Track)
 
 FILES, BROWSER = "files", "browser"
 KINDS = ("module", "track", "bank", "question", "exam")

@@ -85,16 +85,6 @@ def _put(target: dict, path: tuple, value) -> None:
     node[last] = value
 
 
-def _get(source, path: tuple):
-    node = source
-    for step in path:
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node
-
-
 def _write_value(spec: EditorField, value) -> str:
     """The form value that shows ``value``."""
     if value is None:
@@ -144,8 +134,20 @@ def write(fields, question: dict) -> dict[str, str]:
             items = question.get(spec.key) or []
             for index, item in enumerate(items[: spec.rows]):
                 for column in spec.columns:
-                    value = item if not column.path else _get(item, column.path)
+                    value = item if not column.path else value_at(item, column.path)
                     values[column.name(spec.prefix(index))] = _write_value(column, value)
             continue
-        values[spec.name()] = _write_value(spec, _get(question, spec.path))
+        values[spec.name()] = _write_value(spec, value_at(question, spec.path))
     return values
+
+
+def value_at(data, path):
+    """The value at ``path`` (keys and indexes) inside nested dicts and lists, or None where it leads nowhere:
+    where a content-check error points, where an editor field reads its value."""
+    node = data
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
