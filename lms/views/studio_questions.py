@@ -178,11 +178,12 @@ def exam_list():
     return render_template("studio/exams/list.html", exams=blueprints.exams_in_force())
 
 
-def _blueprint_page(exam, values, *, checked: bool, status=200, refused=()):
-    data = blueprints.blueprint_from(exam, values)
+def _blueprint_page(exam, values, *, checked: bool, status=200, refused=(), report=None):
+    """The blueprint editor (``exam`` None: a new exam's form) with ``values`` and the report of what they make."""
+    if report is None:
+        report = blueprints.blueprint_report(blueprints.blueprint_from(exam, values))
     return render_template("studio/exams/edit.html", exam=exam, values=values, rows=blueprints.cell_count(values),
-                           choices=blueprints.form_choices(), report=blueprints.blueprint_report(data),
-                           checked=checked, refused=refused), status
+                           choices=blueprints.form_choices(), report=report, checked=checked, refused=refused), status
 
 
 @bp.route("/exams/new", methods=["GET", "POST"])
@@ -190,11 +191,9 @@ def _blueprint_page(exam, values, *, checked: bool, status=200, refused=()):
 def new_exam():
     """A new exam: the exam file's values and its first cells; "Check" as in the blueprint editor, "Create"
     refuses what the blueprint editor refuses."""
-    if request.method == "GET":
-        values = blueprints.new_exam_values()
-        return render_template("studio/exams/edit.html", exam=None, values=values, rows=blueprints.cell_count(values),
-                               choices=blueprints.form_choices(), report=blueprints.BlueprintReport([], [], 0, 0),
-                               checked=False, refused=())
+    if request.method == "GET":  # an empty form: nothing to report yet
+        return _blueprint_page(None, blueprints.new_exam_values(), checked=False,
+                               report=blueprints.BlueprintReport([], [], 0, 0))
     values = request.form.to_dict()
     if request.form.get("action") != "save":
         return _blueprint_page(None, values, checked=True)

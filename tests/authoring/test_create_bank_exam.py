@@ -162,3 +162,12 @@ def test_trainees_and_coordinators_may_not_create(app, db, world, factory, role,
     assert client.get(url).status_code == 403
     assert client.post(url, data={"id": "sneaky", "title": "Sneaky"}).status_code in (400, 403)
     assert db.session.scalar(select(func.count()).select_from(QuestionBank).where(QuestionBank.slug == "sneaky")) == 0
+
+
+def test_the_export_command_names_a_bank_it_left_out_for_having_no_question(app, db, world, clock, tmp_path):
+    _fresh_bank(db, world, clock, question=False)
+    result = app.test_cli_runner().invoke(args=["content", "export", "--root", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "not written: bank fresh has no question yet (a bank file needs at least one)" in result.output
+    assert not (tmp_path / "question_banks" / "fresh.yml").exists()
+    assert check_content(tmp_path)[1] == []
