@@ -72,6 +72,7 @@ def test_a_bank_is_created_with_the_words_of_lms_content_check(instructor, db, w
     assert event.actor_id == world.instructor.id and event.details["bank"] == "fresh"
     # Its questions are written in the question editor, which now offers the bank.
     assert "Fresh bank" in instructor.get("/studio/banks").get_data(as_text=True)
+    assert "needs at least one question before" in instructor.get("/studio/banks/fresh").get_data(as_text=True)
     assert instructor.get("/studio/banks/fresh/questions/new?type=true_false").status_code == 200
 
 
