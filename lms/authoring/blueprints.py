@@ -68,10 +68,20 @@ def cell_count(values: dict[str, str]) -> int:
     return max(used, default=-1) + 1 + EXTRA_CELLS
 
 
-def blueprint_from(exam: Exam, values) -> dict:
+def new_exam_values() -> dict[str, str]:
+    """The form values of a new exam: the exam file's defaults (docs/CONTENT_FORMAT.md), the rest blank."""
+    values = {k: str(EXAM_DEFAULTS[k]) for k in NUMBERS if k in EXAM_DEFAULTS}
+    values.update({k: "y" if EXAM_DEFAULTS.get(k) else "" for k in FLAGS})
+    values.update(navigation=EXAM_DEFAULTS["navigation"], review_show=EXAM_DEFAULTS["review"]["show"],
+                  review_when=EXAM_DEFAULTS["review"]["when"])
+    return values
+
+
+def blueprint_from(exam: Exam | None, values) -> dict:
     """The exam file's values the form makes (what it does not edit, such as a standard-setting record,
-    kept from the current version), defaults filled in as ``lms content check`` fills them."""
-    data = {k: v for k, v in exam.current_version.blueprint.items()}
+    kept from the current version; a new exam's id from the form), defaults filled in as ``lms content
+    check`` fills them."""
+    data = dict(exam.current_version.blueprint) if exam is not None else {"id": (values.get("id") or "").strip()}
     data["title"] = (values.get("title") or "").strip()
     data["description"] = (values.get("description") or "").replace("\r\n", "\n").strip()
     for key in NUMBERS:
@@ -216,6 +226,38 @@ def save_blueprint(exam: Exam, data: dict, *, actor, now, base_version: int | No
                  details={"exam": exam.slug, "version": version.number, "cells": len(data["draw"])})
     db.session.flush()
     return version
+
+
+def exam_file_path(slug: str) -> str:
+    """The file ``lms content export`` writes an exam made in the browser to."""
+    return f"curriculum/exams/{slug}.yml"
+
+
+def create_exam(data: dict, *, actor, now) -> Exam:
+    """A new exam and its first version from the form: refused, as the blueprint editor refuses, when it
+    cannot be drawn (each cell's reason) or its id is taken (by an exam in force or a retired one). Stored as
+    sync stores an exam file; a track names it in its schedule (in the track's file). Audited."""
+    problems = [m if i is None else f"cell {i + 1}: {m}" for i, m in blueprint_problems_of(data)]
+    taken = db.session.scalar(select(Exam).where(Exam.slug == data["id"]))
+    if taken is not None:
+        where = taken.current_version.source_path if taken.current_version else "the database"
+        problems.insert(0, check.duplicate_id("exam", data["id"], where))
+    if problems:
+        raise BlueprintRefused(problems)
+    exam = Exam(slug=data["id"], created_at=now)
+    db.session.add(exam)
+    db.session.flush()
+    version = ExamVersion(
+        exam_id=exam.id, number=1, content_hash=content_hash(data), title=data["title"],
+        description_html=render_markdown(data["description"]) if data["description"] else "",
+        blueprint=data, source_path=browser_source(exam_file_path(exam.slug)), created_at=now)
+    db.session.add(version)
+    db.session.flush()
+    exam.current_version_id = version.id
+    record_event("exam.create", actor=actor, obj=exam, now=now,
+                 details={"exam": exam.slug, "title": data["title"], "cells": len(data["draw"])})
+    db.session.flush()
+    return exam
 
 
 def exams_in_force() -> list[Exam]:

@@ -165,7 +165,7 @@ def question_problems(data: dict, *, question: Question | None = None) -> list[s
         taken = db.session.execute(select(QuestionBank.source_path).join(Question, Question.bank_id == QuestionBank.id)
                                    .where(Question.slug == data["id"])).scalar()
         if taken is not None:
-            return [f"duplicate question id '{data['id']}' (also in {taken})"]
+            return [check.duplicate_id("question", data["id"], taken)]
     stem = check.normalize_stem(data["stem"])
     for other, _, path, other_data in _others():
         if other.slug != data["id"]:

@@ -93,6 +93,8 @@ def content_export(root, prune):
     for rel in report.stale:
         click.echo(f"{'removed' if prune else 'not in the database (use --prune to remove)'}: {rel}",
                    err=not prune)
+    for slug in report.empty:
+        click.echo(f"not written: bank {slug} has no question yet (a bank file needs at least one)", err=True)
     click.echo(f"{plural(len(report.written), 'file')} written to {target}.")
 
 

@@ -205,6 +205,11 @@ def _iso_date(c: _Collector, rel: str, data: LineDict, key: str) -> date | None:
         return None
 
 
+def duplicate_id(kind: str, ident: str, where: str) -> str:
+    """The words for an id that another bank, question, exam or track already has."""
+    return f"duplicate {kind} id '{ident}' (also in {where})"
+
+
 def _new_files(c: _Collector, folder: str, schema: dict, known: dict, kind: str):
     """(relative path, data) of each YAML file in ``folder`` that fits ``schema`` and whose id is new."""
     for path in sorted((c.root / folder).glob("*.yml")):
@@ -213,7 +218,7 @@ def _new_files(c: _Collector, folder: str, schema: dict, known: dict, kind: str)
         if data is None or not c.schema(rel, data, schema):
             continue
         if data["id"] in known:
-            c.add(rel, data.line_of("id"), f"duplicate {kind} id '{data['id']}' (also in {known[data['id']].path})")
+            c.add(rel, data.line_of("id"), duplicate_id(kind, data["id"], known[data["id"]].path))
             continue
         yield rel, data
 
@@ -331,6 +336,14 @@ def exam_problems(exam: dict) -> list[str]:
     return [error.message for error in c.errors]
 
 
+def bank_problems(bank: dict) -> list[str]:
+    """What ``lms content check`` says of a bank's own values (id, title, description) given as plain data
+    (the browser's "New question bank"), its questions aside; messages without a file or line."""
+    c = _Collector(Path("."))
+    c.schema("", _lined(bank), schemas.BANK_HEADER)
+    return [error.message for error in c.errors]
+
+
 def question_problems(question: dict, objectives) -> list[str]:
     """What ``lms content check`` says of one question given as plain data (the browser's question editor):
     the schema, then its objective and its type's own rules; messages without a file or line."""
@@ -366,12 +379,12 @@ def _read_banks(c: _Collector, catalog: Catalog) -> None:
         if not c.schema(rel, data, schemas.BANK):
             continue
         if data["id"] in catalog.banks:
-            c.add(rel, data.line_of("id"), f"duplicate bank id '{data['id']}' (also in {catalog.banks[data['id']].path})")
+            c.add(rel, data.line_of("id"), duplicate_id("bank", data["id"], catalog.banks[data["id"]].path))
             continue
         lines = {}
         for q in data["questions"]:
             if q["id"] in question_seen:
-                c.add(rel, q.line, f"duplicate question id '{q['id']}' (also in {question_seen[q['id']]})")
+                c.add(rel, q.line, duplicate_id("question", q["id"], question_seen[q["id"]]))
                 continue
             question_seen[q["id"]] = rel
             lines[q["id"]] = q.line

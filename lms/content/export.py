@@ -41,6 +41,7 @@ class ExportReport:
 
     written: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # banks with no question to write (a bank file needs one)
 
 
 def ordered(data: dict, keys) -> dict:
@@ -178,10 +179,12 @@ def _published(model, version_model):
         .where(model.retired_at.is_(None)).order_by(model.slug)).all()
 
 
-def content_files() -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, str]]]:
-    """Every content file the database's published content makes (path -> text), and each item's part of
-    them as a sync would record it ((kind, id) -> (path, hash), lms/content/sync_state.py)."""
-    files, items = {}, {}
+def content_files() -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, str]], list[str]]:
+    """Every content file the database's published content makes (path -> text), each item's part of
+    them as a sync would record it ((kind, id) -> (path, hash), lms/content/sync_state.py), and the banks
+    left out for having no question to write (a bank made in the browser before its first question: a bank
+    file without questions would fail ``lms content check``; sync leaves such a bank alone)."""
+    files, items, empty = {}, {}, []
     for module, version in _published(Module, ModuleVersion):
         path, front, body = module_file(module, version)
         files[path] = f"---\n{dump_yaml(front)}---\n{body}"
@@ -195,6 +198,9 @@ def content_files() -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, st
         path = bank.source_path if bank.source_path.startswith("question_banks/") else \
             f"question_banks/{bank.slug}.yml"
         data = bank_file_data(bank)
+        if not data["questions"]:
+            empty.append(bank.slug)
+            continue
         files[path] = dump_yaml(data)
         items["bank", bank.slug] = (path, content_hash({"title": bank.title, "description": bank.description or ""}))
         for question in data["questions"]:
@@ -204,7 +210,7 @@ def content_files() -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, st
             f"curriculum/exams/{exam.slug}.yml"
         files[path] = dump_yaml(exam_data(exam, version))
         items["exam", exam.slug] = (path, content_hash(version.blueprint))
-    return files, items
+    return files, items, empty
 
 
 def existing_content_files(root: Path) -> set[str]:
@@ -221,8 +227,8 @@ def export_content(root, *, actor, now, prune: bool = False) -> ExportReport:
     database does not hold are listed, or removed with ``prune`` (a sync would load them again). The sync
     record then holds the files' hashes, so the next sync finds both sides unchanged. Audited."""
     root = Path(root)
-    files, items = content_files()
-    report = ExportReport(stale=sorted(existing_content_files(root) - set(files)))
+    files, items, empty = content_files()
+    report = ExportReport(stale=sorted(existing_content_files(root) - set(files)), empty=empty)
     for rel, text in sorted(files.items()):
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -129,6 +129,11 @@ BANK = {
     },
 }
 
+# A bank's own values, before its questions: what the browser's "New question bank" form makes (derived from
+# BANK, so the rules stay in one place; a bank file still needs at least one question).
+BANK_HEADER = {**BANK, "required": [k for k in BANK["required"] if k != "questions"],
+               "properties": {k: v for k, v in BANK["properties"].items() if k != "questions"}}
+
 EXAM = {
     "type": "object",
     "required": [

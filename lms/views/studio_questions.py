@@ -8,7 +8,7 @@ works without JavaScript; static/js/blueprint-check.js refreshes the same report
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from lms.authoring import blueprints, questions
+from lms.authoring import banks, blueprints, questions
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.forms.admin import ActionForm
@@ -39,6 +39,23 @@ def _exam(slug: str) -> Exam:
 def bank_list():
     """The question banks, with how many questions each holds."""
     return render_template("studio/questions/banks.html", rows=questions.bank_rows())
+
+
+@bp.route("/banks/new", methods=["GET", "POST"])
+@role_required(*TRAINING_MANAGERS)
+def new_bank():
+    """A new, empty question bank: its id, title and description (lms/authoring/banks.py)."""
+    if request.method == "GET":
+        return render_template("studio/questions/new_bank.html", values={}, problems=[])
+    values = request.form.to_dict()
+    try:
+        bank = banks.create_bank(banks.bank_draft(values), actor=current_user, now=utcnow())
+    except banks.BankRefused as refused:
+        db.session.rollback()
+        return render_template("studio/questions/new_bank.html", values=values, problems=refused.problems), 400
+    db.session.commit()
+    flash(f"Bank {bank.slug} created. Write its first question.", "success")
+    return redirect(url_for(".bank_detail", slug=bank.slug))
 
 
 @bp.get("/banks/<slug>")
@@ -161,11 +178,41 @@ def exam_list():
     return render_template("studio/exams/list.html", exams=blueprints.exams_in_force())
 
 
-def _blueprint_page(exam, values, *, checked: bool, status=200, refused=()):
-    data = blueprints.blueprint_from(exam, values)
+def _blueprint_page(exam, values, *, checked: bool, status=200, refused=(), report=None):
+    """The blueprint editor (``exam`` None: a new exam's form) with ``values`` and the report of what they make."""
+    if report is None:
+        report = blueprints.blueprint_report(blueprints.blueprint_from(exam, values))
     return render_template("studio/exams/edit.html", exam=exam, values=values, rows=blueprints.cell_count(values),
-                           choices=blueprints.form_choices(), report=blueprints.blueprint_report(data),
-                           checked=checked, refused=refused), status
+                           choices=blueprints.form_choices(), report=report, checked=checked, refused=refused), status
+
+
+@bp.route("/exams/new", methods=["GET", "POST"])
+@role_required(*TRAINING_MANAGERS)
+def new_exam():
+    """A new exam: the exam file's values and its first cells; "Check" as in the blueprint editor, "Create"
+    refuses what the blueprint editor refuses."""
+    if request.method == "GET":  # an empty form: nothing to report yet
+        return _blueprint_page(None, blueprints.new_exam_values(), checked=False,
+                               report=blueprints.BlueprintReport([], [], 0, 0))
+    values = request.form.to_dict()
+    if request.form.get("action") != "save":
+        return _blueprint_page(None, values, checked=True)
+    try:
+        exam = blueprints.create_exam(blueprints.blueprint_from(None, values), actor=current_user, now=utcnow())
+    except blueprints.BlueprintRefused as refused:
+        db.session.rollback()
+        return _blueprint_page(None, values, checked=True, status=400, refused=refused.problems)
+    db.session.commit()
+    flash(f"Exam {exam.slug} created (version 1). A track's schedule (its file) places it in a course.", "success")
+    return redirect(url_for(".edit_exam", slug=exam.slug))
+
+
+@bp.post("/exams/new/check")
+@role_required(*TRAINING_MANAGERS)
+def check_new_exam():
+    """The report of a new exam's form alone (the page's script swaps it in as the form changes)."""
+    data = blueprints.blueprint_from(None, request.form.to_dict())
+    return render_template("studio/exams/_report.html", report=blueprints.blueprint_report(data), checked=True)
 
 
 @bp.route("/exams/<slug>", methods=["GET", "POST"])

@@ -235,6 +235,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/multiplier"),
     # Authoring: question banks, the question editor, exam blueprints.
     ("studio_questions.bank_list", "GET"): Route(MANAGERS, lambda w: "/studio/banks"),
+    ("studio_questions.new_bank", "GET"): Route(MANAGERS, lambda w: "/studio/banks/new"),
+    ("studio_questions.new_bank", "POST"): Route(MANAGERS, lambda w: "/studio/banks/new"),
     ("studio_questions.bank_detail", "GET"): Route(MANAGERS, lambda w: "/studio/banks/mixed"),
     ("studio_questions.new_question", "GET"): Route(MANAGERS, lambda w: "/studio/banks/mixed/questions/new?type=single"),
     ("studio_questions.new_question", "POST"): Route(
@@ -248,6 +250,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("studio_questions.reinstate_question", "POST"): Route(
         MANAGERS, lambda w: "/studio/banks/mixed/questions/mx-single/reinstate"),
     ("studio_questions.exam_list", "GET"): Route(MANAGERS, lambda w: "/studio/exams"),
+    ("studio_questions.new_exam", "GET"): Route(MANAGERS, lambda w: "/studio/exams/new"),
+    ("studio_questions.new_exam", "POST"): Route(MANAGERS, lambda w: "/studio/exams/new"),
+    ("studio_questions.check_new_exam", "POST"): Route(MANAGERS, lambda w: "/studio/exams/new/check"),
     ("studio_questions.edit_exam", "GET"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam"),
     ("studio_questions.edit_exam", "POST"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam"),
     ("studio_questions.check_exam", "POST"): Route(MANAGERS, lambda w: "/studio/exams/mixed-exam/check"),
