@@ -5,6 +5,8 @@ The rubric is a list of criteria, each with levels (points, label, descriptor) a
 the pass rule is a total. A trainee passes when the total reaches it and every criterion its minimum
 (lms.classroom.grading applies the rule; this module only checks that it can be met).
 """
+from dataclasses import replace
+
 from sqlalchemy import select
 
 from lms.content import schemas
@@ -15,6 +17,20 @@ from lms.markdown import render_document
 from lms.models import Exercise, ExerciseVersion
 
 FOLDER = "curriculum/exercises"
+KEYS = ("id", "title", "mode", "instructions", "rubric", "pass", "sources")  # a file's keys, in their order
+
+
+def exercise_file_data(*, slug, title, mode, instructions, rubric, pass_total, sources) -> dict:
+    """An exercise's file values. A criterion's minimum of 0 is the default and left out, so a file that
+    states it and one that does not read the same, and the content hash (taken of these values) does not
+    depend on how the file was written. ``lms content export`` writes exactly this."""
+    total = float(pass_total)
+    return {
+        "id": slug, "title": title, "mode": mode, "instructions": instructions,
+        "rubric": [{k: v for k, v in criterion.items() if not (k == "minimum" and v == 0)} for criterion in rubric],
+        "pass": {"total": int(total) if total.is_integer() else total},
+        "sources": list(sources),
+    }
 
 
 def _check_rubric(c, rel: str, data: LineDict) -> bool:
@@ -61,12 +77,13 @@ def read_exercises(c, catalog: Catalog) -> None:
             c.add(rel, data.line_of("id"),
                   f"duplicate exercise id '{data['id']}' (also in {catalog.exercises[data['id']].path})")
             continue
-        rubric = [{"minimum": 0, **plain(criterion)} for criterion in data["rubric"]]
-        catalog.exercises[data["id"]] = ExerciseSpec(
-            id=data["id"], title=data["title"], mode=data["mode"], instructions=data["instructions"], rubric=rubric,
-            pass_total=data["pass"]["total"], sources=plain(data["sources"]), path=rel,
-            content_hash=content_hash(data),
-        )
+        spec = ExerciseSpec(
+            id=data["id"], title=data["title"], mode=data["mode"], instructions=data["instructions"],
+            rubric=[{"minimum": 0, **plain(criterion)} for criterion in data["rubric"]],
+            pass_total=float(data["pass"]["total"]), sources=plain(data["sources"]), path=rel, content_hash="")
+        values = exercise_file_data(slug=spec.id, title=spec.title, mode=spec.mode, instructions=spec.instructions,
+                                    rubric=spec.rubric, pass_total=spec.pass_total, sources=spec.sources)
+        catalog.exercises[data["id"]] = replace(spec, content_hash=content_hash(values))
 
 
 def sync_exercises(catalog: Catalog, report, now) -> None:

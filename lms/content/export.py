@@ -15,14 +15,17 @@ from sqlalchemy import select
 
 from lms.audit import record_event
 from lms.content.catalog import EXAM_DEFAULTS, content_hash
+from lms.content.exercises import FOLDER as EXERCISE_FOLDER
+from lms.content.exercises import exercise_file_data
 from lms.content.sync_state import question_file_hash, record_items
 from lms.extensions import db
 from lms.models import (
-    ContentSyncState, Exam, ExamVersion, Module, ModuleVersion, Question, QuestionBank, QuestionVersion, Track)
+    ContentSyncState, Exam, ExamVersion, Exercise, ExerciseVersion, Module, ModuleVersion, Question, QuestionBank,
+    QuestionVersion, Track)
 from lms.questions import QUESTION_TYPES
 
 MODULE_KEYS = ("id", "title", "topic", "minutes", "objectives", "sources", "annex", "reviewed", "reviewed_by")
-TRACK_KEYS = ("id", "title", "audience", "weeks", "length", "hours", "no_repeats_across_exams", "sample",
+TRACK_KEYS = ("id", "title", "audience", "weeks", "length", "hours", "attendance", "no_repeats_across_exams", "sample",
               "description", "refresher_of", "certification", "schedule")
 EXAM_KEYS = ("id", "title", "description", "pass_mark", "time_limit_minutes", "attempts", "cooldown_hours",
              "shuffle_questions", "shuffle_choices", "navigation", "per_page", "no_repeats", "review", "draw",
@@ -30,8 +33,8 @@ EXAM_KEYS = ("id", "title", "description", "pass_mark", "time_limit_minutes", "a
 # The order of the keys of nested mappings (a choice, a blueprint cell, a week, a panel's record); the
 # database keeps JSON with sorted keys, so the files' order is restored from here.
 NESTED_KEYS = ("id", "week", "title", "prompt", "text", "answer", "correct", "feedback", "bank", "objective",
-               "difficulty", "count", "online", "classroom", "validity_years", "modules", "exams", "show", "when",
-               "method", "date", "note", "raters", "ratings", "cut")
+               "difficulty", "count", "online", "classroom", "validity_years", "modules", "exams", "exercises",
+               "show", "when", "method", "date", "note", "raters", "ratings", "cut")
 FLOW_WIDTH = 100  # a list or mapping of plain values shorter than this is written on one line
 
 
@@ -132,7 +135,7 @@ def track_data(track: Track) -> dict:
     weeks: dict[int, dict] = {}
     for item in track.items:
         week = weeks.setdefault(item.week, {"week": item.week, "title": item.week_title})
-        if item.kind in ("module", "exam"):
+        if item.kind in ("module", "exam", "exercise"):
             week.setdefault(f"{item.kind}s", []).append(item.ref)
     data = {"id": track.slug, "title": track.title, "audience": track.audience, "weeks": track.weeks,
             "length": track.length_unit, "sample": track.is_sample, "description": track.description,
@@ -141,6 +144,8 @@ def track_data(track: Track) -> dict:
             "schedule": [weeks[w] for w in sorted(weeks)]}
     if track.online_hours is not None:
         data["hours"] = {"online": track.online_hours, "classroom": track.classroom_hours or 0}
+    if track.attendance_percent is not None:
+        data["attendance"] = {"required_percent": track.attendance_percent}
     return tidy(ordered(data, TRACK_KEYS))
 
 
@@ -171,6 +176,14 @@ def bank_file_data(bank: QuestionBank) -> dict:
         data["description"] = bank.description
     data["questions"] = questions
     return data
+
+
+def exercise_data(exercise: Exercise, version: ExerciseVersion) -> dict:
+    """An exercise's file values (lms/content/exercises.py says which)."""
+    return tidy(exercise_file_data(
+        slug=exercise.slug, title=version.title, mode=version.mode, instructions=version.instructions_md,
+        rubric=[ordered(c, ("id", "title", "minimum", "levels")) for c in version.rubric],
+        pass_total=version.pass_total, sources=version.sources))
 
 
 def _published(model, version_model):
@@ -210,21 +223,25 @@ def content_files() -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, st
             f"curriculum/exams/{exam.slug}.yml"
         files[path] = dump_yaml(exam_data(exam, version))
         items["exam", exam.slug] = (path, content_hash(version.blueprint))
+    for exercise, version in _published(Exercise, ExerciseVersion):
+        path = version.source_path if version.source_path.startswith(f"{EXERCISE_FOLDER}/") else \
+            f"{EXERCISE_FOLDER}/{exercise.slug}.yml"
+        files[path] = dump_yaml(exercise_data(exercise, version))
     return files, items, empty
 
 
 def existing_content_files(root: Path) -> set[str]:
     """The content files under ``root`` that a sync would read."""
     found = {str(p.relative_to(root)) for p in (root / "curriculum").glob("**/*.md")
-             if not {"tracks", "exams"} & set(p.relative_to(root).parts)}
-    for folder in ("curriculum/tracks", "curriculum/exams", "question_banks"):
+             if not {"tracks", "exams", "exercises"} & set(p.relative_to(root).parts)}
+    for folder in ("curriculum/tracks", "curriculum/exams", EXERCISE_FOLDER, "question_banks"):
         found |= {str(p.relative_to(root)) for p in (root / folder).glob("*.yml")}
     return found
 
 
 def export_content(root, *, actor, now, prune: bool = False) -> ExportReport:
-    """Write every published module, track, bank and exam under ``root``. Content files there that the
-    database does not hold are listed, or removed with ``prune`` (a sync would load them again). The sync
+    """Write every published module, track, bank, exam and practical exercise under ``root``. Content files
+    there that the database does not hold are listed, or removed with ``prune`` (a sync would load them again). The sync
     record then holds the files' hashes, so the next sync finds both sides unchanged. Audited."""
     root = Path(root)
     files, items, empty = content_files()
