@@ -3,6 +3,7 @@ cannot rot: 5 examinees log in, start in a wave, autosave and turn pages in the 
 wave, over real HTTP, with no error and no acknowledged answer lost. Nothing here is timed; the phases are
 kept to about a second of real time (the driver paces its requests by the wall clock)."""
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import importlib.util
 import threading
 from pathlib import Path
@@ -51,9 +52,12 @@ def test_the_driver_runs_every_phase_against_a_live_server(live_server, factory,
     db.session.rollback()  # the server's requests need SQLite's writer lock
 
     driver = _driver()
-    results, examinees = asyncio.run(driver.run_scenario(
+    scenario = driver.run_scenario(
         live_server, emails, password=PASSWORD, exam="mixed-exam", wave_seconds=0.2, login_seconds=0.2,
-        steady_seconds=1.0, compression=60, loop_clients=2, loop_requests=3))
+        steady_seconds=1.0, compression=60, loop_clients=2, loop_requests=3)
+    # On a thread of its own: a browser test in this process leaves Playwright's event loop on the main one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        results, examinees = pool.submit(asyncio.run, scenario).result()
 
     assert results["started"] == 5 and results["graded"] == 5, results
     assert results["first errors"] == {}

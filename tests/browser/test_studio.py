@@ -5,7 +5,7 @@ import re
 
 import pytest
 import yaml
-from conftest import PROJECT_ROOT, launch_chromium, second_factor, start_server  # tests/browser/conftest.py
+from conftest import PROJECT_ROOT, second_factor, start_server  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
@@ -23,14 +23,10 @@ def server(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
+@pytest.fixture
+def chromium(browser):
+    """The suite's one browser (a process may run a single Playwright instance)."""
+    return browser
 
 
 def _first_module() -> str:
