@@ -36,6 +36,7 @@ from lms.classroom.attendance import Mark, record_attendance
 from lms.classroom.grading import grade_practical
 from lms.classroom.sessions import SessionPlan, schedule_session
 from lms.models import Exercise
+from lms.notifications.service import silenced
 
 DIFFICULTY = {"easy": -1.2, "medium": 0.0, "hard": 1.2}
 FIRST = ["James", "Maria", "Robert", "Linda", "Michael", "Patricia", "David", "Jennifer", "Carlos", "Angela",
@@ -208,7 +209,13 @@ def _run_week(cohort, week, trainees, abilities, *, now, rng, report, instructor
 
 def load_fact_sheet(*, as_of: date, seed: int = 2005) -> DemoReport:
     """Create the three agencies, their MOUs and cohorts, and simulate their officers' training up to
-    ``as_of``. Flushes; the caller commits. Refuses if the agencies already exist."""
+    ``as_of``. Flushes; the caller commits. Refuses if the agencies already exist. The simulated history
+    notifies no one (its results, certificates and sessions are past)."""
+    with silenced():
+        return _load_fact_sheet(as_of=as_of, seed=seed)
+
+
+def _load_fact_sheet(*, as_of: date, seed: int) -> DemoReport:
     if db.session.scalar(select(Agency.id).where(Agency.ori == AGENCIES[0]["agency"]["ori"])) is not None:
         raise DemoAlreadyLoaded("The fact-sheet program is already loaded.")
     rng = random.Random(seed)

@@ -4,6 +4,9 @@ A notification is recorded in the producer's transaction (a signal's receiver, o
 e-mail is a pending EmailDelivery that the delivery job sends after the commit (lms.jobs), never the
 request. The ids of the deliveries a transaction created wait in ``session.info`` for the job queue.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +20,20 @@ PENDING_KEY = "lms.pending_deliveries"  # session.info: delivery ids to enqueue 
 
 # A preference, as the page offers it: (in the app, by e-mail).
 CHOICES = {"all": (True, True), "app": (True, False), "off": (False, False)}
+
+
+_silent: ContextVar[bool] = ContextVar("lms.notifications.silent", default=False)
+
+
+@contextmanager
+def silenced():
+    """Tell no one about what happens inside: for a simulated history (the fact-sheet demo loads months
+    of results that nobody is waiting to hear about, with nowhere real to send them)."""
+    token = _silent.set(True)
+    try:
+        yield
+    finally:
+        _silent.reset(token)
 
 
 class PreferenceError(ValueError):
@@ -34,8 +51,9 @@ def channels(user: User, kind: str) -> tuple[bool, bool]:
 def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, link: str | None = None,
            now) -> Notification | None:
     """Tell ``user`` about the event ``key`` once, as their preference for ``kind`` says; None when the
-    person was already told, turned the kind off, or cannot be told (no account, disabled). Flushes."""
-    if user is None or user.disabled_at is not None:
+    person was already told, turned the kind off, or cannot be told (no account, disabled, or inside
+    ``silenced()``). Flushes."""
+    if _silent.get() or user is None or user.disabled_at is not None:
         return None
     in_app, email = channels(user, kind)
     if not in_app:

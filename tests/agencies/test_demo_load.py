@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from lms.certification.passlist import PassListFilters, count_rows
-from lms.models import Agency, Attempt, AuditEvent, Certification, Enrollment, Role
+from lms.models import Agency, Attempt, AuditEvent, Certification, Enrollment, Notification, Role
 from lms.agencies.oversight import program_figures
 
 from ..conftest import login
@@ -38,6 +38,8 @@ def test_demo_load_reproduces_the_fact_sheet(factory, db, app, client):
     assert attempts > 83 * 8 and failed > 0  # eight exams in officer-basic, some retaken
     issued = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certification.issue")).all()
     assert len(issued) == 83
+    # A past simulated: nobody is notified of it, and no e-mail waits to go to its invented addresses.
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
     certification = db.session.scalar(select(Certification).limit(1))
     assert json.loads(certification.snapshot)["mou"]["authorized_functions"]
     # The classroom side: attendance taken, practicals graded, the hours on the certificate.

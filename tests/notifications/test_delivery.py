@@ -13,7 +13,7 @@ from lms.classroom.grading import grade_practical
 from lms.classroom.sessions import cancel_session, change_session, schedule_session
 from lms.models import EmailDelivery, Exercise, Notification, Role
 from lms.models.classroom import SECOND_GRADER
-from lms.notifications.service import PreferenceError, notify, set_preferences
+from lms.notifications.service import PreferenceError, notify, set_preferences, silenced
 
 from ..factories import agency_with_mou, answer_all, classroom_world, exam_world, session_plan, start
 from .conftest import PUBLIC_URL, drain, queued, run_retries
@@ -234,3 +234,11 @@ def test_a_graded_practical_reaches_the_trainee_once_per_grade(factory, db, smtp
     assert first.subject.startswith(f"{title}: not passed yet") and regrade.subject.startswith(f"{title}: passed")
     assert regrade.link == f"/classroom/practicals/{exercise.slug}"
     assert len(smtp.to(cw.trainee.email)) == 2 and _told(db, cw.other, "practical_graded") == []
+
+
+def test_nothing_is_told_inside_silenced_and_telling_resumes_after_it(factory, db, clock):
+    user = factory.user(Role.TRAINEE)
+    with silenced():
+        assert notify(user, kind="exam_result", key="simulated", subject="s", body="b", now=clock()) is None
+    assert _told(db, user) == []
+    assert notify(user, kind="exam_result", key="real", subject="s", body="b", now=clock()) is not None
