@@ -8,6 +8,7 @@ from sqlalchemy import select
 from datetime import timedelta
 
 from lms import limits
+from lms.accounts import users
 from lms.accounts.login import GENERIC_FAILURE
 from lms.models import AuditEvent, Role, User
 
@@ -334,3 +335,11 @@ def test_a_hash_made_before_normalisation_still_works_and_is_made_again(client, 
     stored = db.session.get(User, user.id).password_hash
     assert stored != legacy and verify_password(stored, COMPOSED) and not verify_password(stored, COMPOSED).stale
     assert login(client.application.test_client(), "t@example.test", COMPOSED).status_code == 302
+
+
+def test_a_generated_password_never_holds_a_part_of_the_persons_name(monkeypatch):
+    """A random token can, rarely, contain a name ("wYEv_914VD_sMfTAtER0" holds "Tate"): it is drawn again."""
+    drawn = iter(["wYEv_914VD_sMfTAtER0", "Qx7_kP2m9Lr4vZ8nB3wY"])
+    monkeypatch.setattr(users.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert users.generate_password(email="taskforce.trainee@demo.example", name="Tate Taskforce") == \
+        "Qx7_kP2m9Lr4vZ8nB3wY"

@@ -165,9 +165,13 @@ def change_role(user: User, role: Role | str, *, actor=None, now, agency=None) -
 KEEP, REVOKE = "keep", "disable"
 
 
-def generate_password() -> str:
-    """A random passphrase-length password for demo and reset use."""
-    return secrets.token_urlsafe(15)  # 20 characters
+def generate_password(*, email: str = "", name: str = "") -> str:
+    """A random passphrase-length password for demo and reset use (20 characters), drawn again in the rare
+    case it contains a part of the person's name or e-mail address, which the password rules refuse."""
+    while True:
+        password = secrets.token_urlsafe(15)
+        if not password_problems(password, context=(email, name, *name.split())):
+            return password
 
 
 def end_sessions(user: User) -> None:

@@ -161,7 +161,8 @@ def accept_nomination(nomination: Nomination, cohort: Cohort, *, actor, now, pas
     user = db.session.scalar(select(User).where(User.email == nomination.email))
     temporary = None
     if user is None:
-        temporary = accounts.generate_password() if password == "generate" else password
+        temporary = (accounts.generate_password(email=nomination.email, name=nomination.name)
+                     if password == "generate" else password)
         user = accounts.create_user(email=nomination.email, name=nomination.name, role=Role.TRAINEE,
                                     password=temporary, agency=nomination.agency, actor=actor, now=now,
                                     must_change_password=password == "generate")

@@ -28,7 +28,7 @@ users_cli = click.Group("users", help="Manage accounts.")
 def users_create(email, name, role, ori, password):
     """Create an account; the user must change the password at first log-in."""
     generated = password is None
-    password = password or accounts.generate_password()
+    password = password or accounts.generate_password(email=email, name=name)
     commit_or_exit(lambda: accounts.create_user(email=email, name=name, role=role, password=password,
                                                 agency=agency_or_exit(ori), now=utcnow(), must_change_password=True))
     click.echo(f"Created {role} {accounts.normalize_email(email)}." +
@@ -74,7 +74,7 @@ def users_reset_password(email, password):
     """Set a temporary password; the user must change it at next log-in."""
     user = user_or_exit(email)
     generated = password is None
-    password = password or accounts.generate_password()
+    password = password or accounts.generate_password(email=user.email, name=user.name)
     commit_or_exit(lambda: accounts.reset_password(user, password, now=utcnow()))
     click.echo(f"Password reset for {user.email}." + (f" Temporary password: {password}" if generated else ""))
 

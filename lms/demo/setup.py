@@ -92,7 +92,7 @@ def seed_demo(*, now) -> DemoSetup:
     for role, email, name in DEMO_ACCOUNTS:
         user = db.session.scalar(select(User).where(User.email == email))
         if user is None:
-            password = accounts.generate_password()
+            password = accounts.generate_password(email=email, name=name)
             user = accounts.create_user(
                 email=email, name=name, role=role, password=password,
                 agency=agency if role in (Role.TRAINEE, Role.COORDINATOR) else None, now=now,

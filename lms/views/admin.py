@@ -53,7 +53,7 @@ def create_user():
     form = UserCreateForm()
     form.agency_id.choices = _agency_choices()
     if form.validate_on_submit():
-        password = form.password.data or accounts.generate_password()
+        password = form.password.data or accounts.generate_password(email=form.email.data, name=form.name.data)
         try:
             user = accounts.create_user(
                 email=form.email.data, name=form.name.data, role=form.role.data, password=password,
@@ -152,7 +152,7 @@ def reset_password(user_id):
     """Set a temporary password (typed, or generated), shown once."""
     form = ResetPasswordForm()
     user = _posted_for(user_id, form)
-    password = form.password.data or accounts.generate_password()
+    password = form.password.data or accounts.generate_password(email=user.email, name=user.name)
     if not run_service(lambda: accounts.reset_password(user, password, actor=current_user, now=utcnow()),
                        refused=accounts.AccountError):
         return _back_to(user)
