@@ -132,6 +132,21 @@ class Authenticator:
 AUTHENTICATORS: dict[tuple[str, str], Authenticator] = {}  # (server origin, e-mail) -> its app
 
 
+def log_in(page, email, password, *, privileged=False):
+    """Through the notice and the log-in form, as a person would; a privileged account's second step too."""
+    from playwright.sync_api import expect
+
+    page.goto("/")
+    page.get_by_text("I have read and understand this notice").click()
+    page.get_by_role("button", name="Acknowledge and continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    if privileged:
+        second_factor(page, email)
+
+
 def second_factor(page, email: str) -> None:
     """After a privileged account's right password: the first time, set up an authenticator as a person
     would (the secret read from the page, the first code typed, the recovery codes acknowledged); after that,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import second_factor  # tests/browser/conftest.py
+from conftest import log_in  # tests/browser/conftest.py
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,20 +49,6 @@ def classroom_session(live_server):
                             env=env, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def log_in(page, email, password, *, privileged=False):
-    from playwright.sync_api import expect
-
-    page.goto("/")
-    page.get_by_text("I have read and understand this notice").click()
-    page.get_by_role("button", name="Acknowledge and continue").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    if privileged:
-        second_factor(page, email)
 
 
 def test_instructor_takes_attendance_and_grades_and_the_trainee_sees_hours_and_result(
