@@ -63,15 +63,19 @@ def _read_account(email: str):
 def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResult:
     """Check credentials, under the per-address limit on failures and the per-account lockout.
 
-    Every refusal gets GENERIC_FAILURE. Both limits take their place before the password is checked
-    (lms.limits), so attempts that arrive together cannot pass them; the password is hashed before the
-    session writes anything, so no lock is held while hashing.
+    Every refusal gets GENERIC_FAILURE. The account's lockout takes its place before the password is
+    checked (lms.limits), so guesses at one account that arrive together cannot pass it. The address's
+    limit counts failures once they are known: many people logging in at once through one address (an
+    academy's network) are never refused for being in flight together; guesses that arrive together from
+    one address can pass its limit by as many as the servers check at once, and each still counts toward
+    its account's exact lockout. The password is hashed before the session writes anything, so no lock is
+    held while hashing.
     """
     config = current_app.config
     email = normalize_email(email)
     address = _address_key(ip)
     window = timedelta(minutes=config["IP_FAILURE_WINDOW_MINUTES"])
-    if limits.hit(address, window=window, now=now) > config["IP_FAILURE_LIMIT"]:
+    if limits.current(address, now=now) >= config["IP_FAILURE_LIMIT"]:
         record_event("auth.login", actor_label=_typed_identity(email), outcome="failure", now=now, ip=ip,
                      details={"reason": "rate_limited"})
         return LoginResult(None, "Too many failed log-ins from your address. Wait "
@@ -94,16 +98,16 @@ def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResu
     if user is None:
         record_event("auth.login", actor_label=_typed_identity(email), outcome="failure", now=now, ip=ip,
                      details={"reason": "unknown_account"})
-        return LoginResult(None, GENERIC_FAILURE)
+        return _address_failure(address, window, now)
     match = match and user.password_hash == account.password_hash  # not changed since it was read
     if user.disabled_at is not None or locked:
         record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
                      details={"reason": "disabled" if user.disabled_at is not None else "locked",
                               "password": "right" if match else "wrong"})
-        return LoginResult(None, GENERIC_FAILURE)
+        return _address_failure(address, window, now)
     if not match:
         _record_failure(user, attempt, now, ip)
-        return LoginResult(None, GENERIC_FAILURE)
+        return _address_failure(address, window, now)
     if is_inactive(user, now):
         try:
             disable_user(user, now=now, reason=f"inactive for {config['INACTIVE_DAYS']} days")
@@ -112,17 +116,22 @@ def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResu
         else:
             record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
                          details={"reason": "disabled", "password": "right"})
-            return LoginResult(None, GENERIC_FAILURE)
-    # A right password is no failure: its places are given back (the account's earlier failures stay
+            return _address_failure(address, window, now)
+    # A right password is no failure: its place is given back (the account's earlier failures stay
     # counted until the log-in completes: a known password must not reset the lockout between wrong codes).
     limits.give_back(_account_key(user.id), now=now)
-    limits.give_back(address, now=now)
     if new_hash is not None:
         user.password_hash = new_hash
     if user.has_second_factor or second_factor_required(user):
         record_event("auth.password", actor=user, obj=user, now=now, ip=ip)
         return LoginResult(user, second_factor=True)
     return complete_login(user, now=now, ip=ip)
+
+
+def _address_failure(address: str, window: timedelta, now) -> LoginResult:
+    """Count a failed log-in against the client's address, and refuse it in the words every refusal uses."""
+    limits.hit(address, window=window, now=now)
+    return LoginResult(None, GENERIC_FAILURE)
 
 
 def complete_login(user: User, *, now, ip, second_factor: str | None = None) -> LoginResult:
