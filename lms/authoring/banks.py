@@ -8,7 +8,7 @@ question editor (lms/authoring/questions.py). A bank declares no objectives: the
 from sqlalchemy import select
 
 from lms.audit import record_event
-from lms.authoring.questions import browser_source
+from lms.authoring.questions import browser_source, insert_new
 from lms.content import check
 from lms.extensions import db
 from lms.models import QuestionBank
@@ -52,7 +52,6 @@ def create_bank(data: dict, *, actor, now) -> QuestionBank:
         raise BankRefused(problems)
     bank = QuestionBank(slug=data["id"], title=data["title"], description=data.get("description", ""),
                         source_path=browser_source(file_path(data["id"])), created_at=now, updated_at=now)
-    db.session.add(bank)
-    db.session.flush()
+    insert_new(bank, BankRefused([check.duplicate_id("bank", data["id"], "a bank saved meanwhile")]))
     record_event("bank.create", actor=actor, obj=bank, now=now, details={"bank": bank.slug, "title": bank.title})
     return bank

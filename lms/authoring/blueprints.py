@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from lms.audit import record_event
-from lms.authoring.questions import browser_source, stale
+from lms.authoring.questions import browser_source, insert_new, stale
 from lms.content import check
 from lms.content.blueprints import blueprint_problems, blueprint_shortfall, cell_pools, describe_cell, draw_rounds
 from lms.content.catalog import EXAM_DEFAULTS, BankSpec, content_hash
@@ -233,20 +233,24 @@ def exam_file_path(slug: str) -> str:
     return f"curriculum/exams/{slug}.yml"
 
 
+def exam_by_slug(slug: str) -> Exam | None:
+    """The exam with this id, in force or retired."""
+    return db.session.scalar(select(Exam).where(Exam.slug == slug))
+
+
 def create_exam(data: dict, *, actor, now) -> Exam:
     """A new exam and its first version from the form: refused, as the blueprint editor refuses, when it
     cannot be drawn (each cell's reason) or its id is taken (by an exam in force or a retired one). Stored as
     sync stores an exam file; a track names it in its schedule (in the track's file). Audited."""
     problems = [m if i is None else f"cell {i + 1}: {m}" for i, m in blueprint_problems_of(data)]
-    taken = db.session.scalar(select(Exam).where(Exam.slug == data["id"]))
+    taken = exam_by_slug(data["id"])
     if taken is not None:
         where = taken.current_version.source_path if taken.current_version else "the database"
         problems.insert(0, check.duplicate_id("exam", data["id"], where))
     if problems:
         raise BlueprintRefused(problems)
     exam = Exam(slug=data["id"], created_at=now)
-    db.session.add(exam)
-    db.session.flush()
+    insert_new(exam, BlueprintRefused([check.duplicate_id("exam", data["id"], "an exam saved meanwhile")]))
     version = ExamVersion(
         exam_id=exam.id, number=1, content_hash=content_hash(data), title=data["title"],
         description_html=render_markdown(data["description"]) if data["description"] else "",

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.audit import record_event
 from lms.content import check
@@ -234,6 +235,17 @@ def stale(what: str, number: int) -> str:
             "nothing was saved; open it again to see their change")
 
 
+def insert_new(row, refused: Exception) -> None:
+    """Add ``row``, whose id was checked free, and flush it. When someone took that id between the check
+    and now (two people creating the same id at once), the database's unique index refuses it: the
+    caller's refusal is raised, with this request's other work intact, instead of a server error."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError as error:
+        raise refused from error
+
+
 def _new_version(question: Question, content: dict, number: int, source_path: str, now) -> QuestionVersion:
     version = QuestionVersion(
         question_id=question.id, number=number, content_hash=content_hash(content), qtype=content["type"],
@@ -255,8 +267,7 @@ def create_question(bank: QuestionBank, data: dict, *, actor, now) -> Question:
     question = Question(slug=data["id"], bank_id=bank.id, position=0 if position is None else position + 1,
                         status=ACTIVE, objective=data["objective"], difficulty=data["difficulty"],
                         family=data.get("family"), created_at=now)
-    db.session.add(question)
-    db.session.flush()
+    insert_new(question, QuestionRefused([check.duplicate_id("question", data["id"], "a question saved meanwhile")]))
     _new_version(question, question_content(data), 1, browser_source(bank.source_path), now)
     record_event("question.create", actor=actor, obj=question, now=now,
                  details={"question": question.slug, "bank": bank.slug, "type": data["type"]})

@@ -175,3 +175,24 @@ def test_the_export_command_names_a_bank_it_left_out_for_having_no_question(app,
     assert "not written: bank fresh has no question yet (a bank file needs at least one)" in result.output
     assert not (tmp_path / "question_banks" / "fresh.yml").exists()
     assert check_content(tmp_path)[1] == []
+
+
+def test_an_id_taken_between_the_check_and_the_insert_is_refused_in_words_not_a_server_error(
+        instructor, db, world, clock, monkeypatch):
+    """Two people creating the same id at once both pass the check; the second one's insert meets the
+    unique index. The race is pinned here by letting the check see nothing."""
+    bank = _fresh_bank(db, world, clock)
+    _post(instructor, "/studio/exams/new", _exam_form())
+    monkeypatch.setattr(banks, "bank_problems", lambda data: [])
+    monkeypatch.setattr(blueprints, "exam_by_slug", lambda slug: None)
+    response = _post(instructor, "/studio/banks/new", {"id": "fresh", "title": "Fresh again"})
+    assert response.status_code == 400 and "duplicate bank id &#39;fresh&#39;" in response.get_data(as_text=True)
+    with pytest.raises(blueprints.BlueprintRefused, match="duplicate exam id 'fresh-exam'"):
+        blueprints.create_exam(blueprints.blueprint_from(None, _exam_form()), actor=world.instructor, now=clock())
+    monkeypatch.setattr(authoring, "question_problems", lambda data, question=None: [])
+    with pytest.raises(authoring.QuestionRefused, match="duplicate question id 'fresh-one'"):
+        authoring.create_question(bank, dict(QUESTION), actor=world.instructor, now=clock())
+    # The session is still usable, and nothing was added twice.
+    assert db.session.scalar(select(func.count()).select_from(QuestionBank).where(QuestionBank.slug == "fresh")) == 1
+    assert db.session.scalar(select(func.count()).select_from(Exam).where(Exam.slug == "fresh-exam")) == 1
+    assert db.session.scalar(select(func.count()).select_from(Question).where(Question.slug == "fresh-one")) == 1
