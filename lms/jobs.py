@@ -10,6 +10,7 @@ idempotent, so a retry or a second run changes nothing that the first did.
 import functools
 import logging
 from contextlib import nullcontext
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app, has_app_context
@@ -19,10 +20,12 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from lms import uploads
 from lms.accounts.access_review import disable_inactive_users
 from lms.certification.issue import reevaluate_withheld
 from lms.certification.status import expire_due
 from lms.clock import utcnow
+from lms.content.interchange.service import PREVIEW_UPLOAD_KIND
 from lms.exams.attempts import close_expired_attempts
 from lms.extensions import db
 from lms.notifications import announcements, mail
@@ -171,6 +174,13 @@ def announce() -> int:
     return told
 
 
+def discard_previews() -> int:
+    """Remove question-import files previewed and never confirmed, once no session could still confirm
+    them (a session ends LMS_SESSION_MAX_HOURS after log-in)."""
+    hours = current_app.config["SESSION_MAX_HOURS"]
+    return uploads.discard_older_than(PREVIEW_UPLOAD_KIND, utcnow() - timedelta(hours=hours))
+
+
 PERIODIC = {  # name: (the job, what its count means)
     "close-expired": (close_expired, "expired attempts finished"),
     "expire-certifications": (expire_certifications, "certifications marked expired"),
@@ -178,6 +188,7 @@ PERIODIC = {  # name: (the job, what its count means)
     "reissue-withheld": (reissue_withheld, "withheld certifications issued"),
     "announce": (announce, "notifications recorded"),
     "send-pending": (send_pending, "pending e-mails queued"),
+    "discard-previews": (discard_previews, "unconfirmed import files removed"),
 }
 
 
@@ -197,7 +208,7 @@ def _every_minute():
 
 @huey.periodic_task(crontab(minute="7"))
 def _hourly():
-    for name in ("expire-certifications", "reissue-withheld", "announce"):
+    for name in ("expire-certifications", "reissue-withheld", "announce", "discard-previews"):
         run_periodic(name)
 
 

@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app, send_file
@@ -92,3 +93,15 @@ def read_stored(kind: str, stored_name: str) -> bytes | None:
 def discard_stored(kind: str, stored_name: str) -> None:
     """Remove a stored file that served its purpose (an import's file once imported)."""
     (upload_folder(kind) / os.path.basename(stored_name)).unlink(missing_ok=True)
+
+
+def discard_older_than(kind: str, before: datetime) -> int:
+    """Remove the stored files of ``kind`` last written before ``before`` (files left by a step that was
+    never finished, such as an import previewed and never confirmed); how many were removed."""
+    cutoff = before.timestamp() if before.tzinfo else before.replace(tzinfo=UTC).timestamp()
+    removed = 0
+    for path in upload_folder(kind).iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

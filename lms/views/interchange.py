@@ -8,6 +8,7 @@ from lms.clock import utcnow
 from lms.content.interchange import Defaults, UnsafeXML, parse_file
 from lms.content.interchange.common import EXPORT_FORMATS
 from lms.content.interchange.service import (
+    PREVIEW_UPLOAD_KIND,
     ImportRefused,
     banks_in_use,
     export_questions,
@@ -24,7 +25,6 @@ from lms.views.helpers import attachment, run_service
 
 bp = Blueprint("interchange", __name__, url_prefix="/banks")
 
-UPLOAD_KIND = "question-imports"
 SESSION_KEY = "question_import"  # the previewed file: its stored name, its name as uploaded, its hash
 # The extensions each format's file may have (any leading bytes: the parser judges the content).
 FILE_TYPES = {"gift": {".gift": ("text/plain", b""), ".txt": ("text/plain", b"")},
@@ -84,13 +84,13 @@ def import_preview():
     if not form.validate_on_submit():
         return render_template("interchange/import.html", form=form)
     try:
-        stored = store_upload(form.questions.data, kind=UPLOAD_KIND, allowed=FILE_TYPES[form.fmt.data])
+        stored = store_upload(form.questions.data, kind=PREVIEW_UPLOAD_KIND, allowed=FILE_TYPES[form.fmt.data])
     except UploadRefused as refused:
         flash(str(refused), "error")
         return render_template("interchange/import.html", form=form)
-    imported = _parse(read_stored(UPLOAD_KIND, stored.stored_name), form, stored.original_name)
+    imported = _parse(read_stored(PREVIEW_UPLOAD_KIND, stored.stored_name), form, stored.original_name)
     if imported is None:
-        discard_stored(UPLOAD_KIND, stored.stored_name)
+        discard_stored(PREVIEW_UPLOAD_KIND, stored.stored_name)
         return render_template("interchange/import.html", form=form)
     plan = {}
     if imported.questions:
@@ -98,11 +98,11 @@ def import_preview():
             plan = preview_import(imported, bank=form.bank.data)
         except ImportRefused as refused:
             flash(str(refused), "error")
-            discard_stored(UPLOAD_KIND, stored.stored_name)
+            discard_stored(PREVIEW_UPLOAD_KIND, stored.stored_name)
             return render_template("interchange/import.html", form=form)
     previous = session.get(SESSION_KEY)
     if previous:
-        discard_stored(UPLOAD_KIND, previous["file"])
+        discard_stored(PREVIEW_UPLOAD_KIND, previous["file"])
     session[SESSION_KEY] = {"file": stored.stored_name, "name": stored.original_name, "sha256": stored.sha256}
     confirm = _with_choices(ImportConfirmForm(formdata=None, data={
         "fmt": form.fmt.data, "bank": form.bank.data, "objective": form.objective.data,
@@ -122,7 +122,7 @@ def import_confirm():
     if not form.validate_on_submit() or not previewed or previewed["sha256"] != form.sha256.data:
         flash("The preview has expired: upload the file again.", "error")
         return redirect(url_for("interchange.import_preview"))
-    data = read_stored(UPLOAD_KIND, previewed["file"])
+    data = read_stored(PREVIEW_UPLOAD_KIND, previewed["file"])
     imported = _parse(data, form, previewed["name"]) if data is not None else None
     if imported is None:
         session.pop(SESSION_KEY, None)
@@ -135,5 +135,5 @@ def import_confirm():
                                               + (f", {len(report.elsewhere)} already in another bank" if
                                                  report.elsewhere else "") + ".")
     session.pop(SESSION_KEY, None)
-    discard_stored(UPLOAD_KIND, previewed["file"])
+    discard_stored(PREVIEW_UPLOAD_KIND, previewed["file"])
     return redirect(url_for("interchange.bank_list") if done else url_for("interchange.import_preview"))

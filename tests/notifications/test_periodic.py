@@ -123,3 +123,26 @@ def test_lms_jobs_run_runs_one_periodic_job_by_hand(kit, db, app):
     kit.enrollment(kit.track(weeks=1), start=date(2026, 3, 2))
     result = app.test_cli_runner().invoke(args=["jobs", "run", "announce"])
     assert result.exit_code == 0 and "announce: 3 notifications recorded." in result.output, result.output
+
+
+def test_import_files_previewed_and_never_confirmed_are_removed_once_no_session_could_confirm_them(app, db, clock,
+                                                                                                   caplog):
+    import os
+
+    from lms.content.interchange.service import PREVIEW_UPLOAD_KIND
+    from lms.uploads import upload_folder
+
+    folder = upload_folder(PREVIEW_UPLOAD_KIND)
+    hours = app.config["SESSION_MAX_HOURS"]
+    stale, fresh = folder / "stale.gift", folder / "fresh.gift"
+    stale.write_text("::q:: x {T}")
+    fresh.write_text("::q:: y {F}")
+    # Written when the app's clock says (in production the app's clock is the file system's).
+    for path, age in ((stale, timedelta(hours=hours, minutes=1)), (fresh, timedelta(hours=hours, minutes=-1))):
+        moment = (clock() - age).replace(tzinfo=UTC).timestamp()  # the app keeps UTC without a zone
+        os.utime(path, (moment, moment))
+    with caplog.at_level(logging.INFO, logger="lms.jobs"):
+        assert jobs.run_periodic("discard-previews") == 1
+    assert not stale.exists() and fresh.exists()
+    assert "discard-previews: 1 unconfirmed import files removed" in caplog.text
+    assert jobs.run_periodic("discard-previews") == 0

@@ -21,6 +21,10 @@ from lms.questions import QUESTION_TYPES
 
 ACTIVE = "active"
 
+# An uploaded file kept between the preview and the import; one never confirmed is removed by the
+# periodic job once no session could still confirm it (lms/jobs.py).
+PREVIEW_UPLOAD_KIND = "question-imports"
+
 
 class ImportRefused(ValueError):
     """An import that cannot go ahead (an unknown bank or objective, nothing to import)."""
