@@ -132,17 +132,25 @@ class Authenticator:
 AUTHENTICATORS: dict[tuple[str, str], Authenticator] = {}  # (server origin, e-mail) -> its app
 
 
-def log_in(page, email, password, *, privileged=False):
-    """Through the notice and the log-in form, as a person would; a privileged account's second step too."""
+def log_in(page, email, password, *, privileged=False, from_notice=True, lands=True):
+    """Through the notice and the log-in form, as a person would, until the log-in has landed; a privileged
+    account's second step too. ``from_notice=False``: the page already shows the notice (a session ended);
+    ``lands=False``: the log-in is meant to be refused (the caller checks how)."""
     from playwright.sync_api import expect
 
-    page.goto("/")
+    if from_notice:
+        page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("System use notice")
+    # USWDS draws its own checkbox and moves the real input off-screen: a user clicks the label.
     page.get_by_text("I have read and understand this notice").click()
+    expect(page.get_by_label("I have read and understand this notice")).to_be_checked()
     page.get_by_role("button", name="Acknowledge and continue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    if lands:  # checking a password takes a while on a busy machine
+        page.wait_for_url(lambda url: urlsplit(url).path not in ("/login", "/notice"), timeout=30_000)
     if privileged:
         second_factor(page, email)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DESKTOP, Recorder, second_factor  # tests/browser/conftest.py
+from conftest import log_in as conftest_log_in
 
 from tests.security.routes import GET_ROUTES
 
@@ -289,10 +290,7 @@ def log_in(page, email, password, *, privileged, check=True):
     The axe problems found on that step."""
     from playwright.sync_api import expect
 
-    acknowledge_notice(page)
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    conftest_log_in(page, email, password)  # the password step; the second one is checked below
     expect(page).not_to_have_url(re.compile(r"/login(\?|$)"))
     problems = []
     if privileged:

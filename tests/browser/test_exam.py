@@ -3,21 +3,9 @@
 import re
 
 import pytest
+from conftest import log_in  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, live_server, email):
-    from playwright.sync_api import expect
-
-    password = live_server.passwords[email]
-    page.goto("/")
-    page.get_by_text("I have read and understand this notice").click()
-    page.get_by_role("button", name="Acknowledge and continue").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def answer_page(page):
@@ -53,7 +41,7 @@ def snapshot(page):
 def test_a_trainee_takes_an_exam_end_to_end(page, live_server):
     from playwright.sync_api import expect
 
-    log_in(page, live_server, "custody.trainee@demo.example")
+    log_in(page, "custody.trainee@demo.example", live_server.passwords["custody.trainee@demo.example"])
     expect(page).to_have_title(re.compile(r"^My course"))
     exam_link = page.locator("#week-1 a[href^='/exams/']").first
     expect(exam_link.locator("xpath=..")).to_have_attribute("data-state", "not_started")

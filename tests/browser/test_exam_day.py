@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from conftest import DESKTOP, PHONE, PROJECT_ROOT, Recorder, start_server  # tests/browser/conftest.py
+from conftest import log_in as conftest_log_in
 
 pytestmark = pytest.mark.browser
 
@@ -131,17 +132,7 @@ def short_page(browser, short_server):
 
 
 def log_in(page, email, *, from_notice=True):
-    from playwright.sync_api import expect
-
-    if from_notice:
-        page.goto("/")
-    page.get_by_text("I have read and understand this notice").click()
-    page.get_by_role("button", name="Acknowledge and continue").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    logged_in(page)
+    conftest_log_in(page, email, PASSWORD, from_notice=from_notice)
 
 
 def logged_in(page):

@@ -5,7 +5,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from conftest import DESKTOP, Recorder, follow_nav, second_factor  # tests/browser/conftest.py
+from conftest import DESKTOP, Recorder, follow_nav, log_in  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
@@ -23,25 +23,6 @@ def demo_mou(live_server):
                              "--function", "Interview inmates in jail custody about their immigration status",
                              "--function", "Prepare detainers for ICE supervisory review")
     return int(re.search(r"Created MOU (\d+)", output).group(1))
-
-
-def start_at_login(page):
-    from playwright.sync_api import expect
-
-    page.goto("/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("System use notice")
-    page.get_by_text("I have read and understand this notice").click()
-    page.get_by_role("button", name="Acknowledge and continue").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
-
-
-def log_in(page, email, password, *, privileged=False):
-    start_at_login(page)
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    if privileged:  # administrators, staff, instructors and coordinators log in with a second factor
-        second_factor(page, email)
 
 
 def nav(page, name):
@@ -129,7 +110,7 @@ def test_coordinator_nominates_staff_accept_and_the_officer_sees_the_course(brow
         # The temporary password no longer works (the log-in page answers 401); the new one does.
         assert_only_local_traffic(officer, live_server)
         officer.context.clear_cookies()
-        log_in(officer, OFFICER["email"], temporary)
+        log_in(officer, OFFICER["email"], temporary, lands=False)
         expect(officer.get_by_role("heading", level=1)).to_have_text("Log in")
         expect(officer.locator("main")).to_contain_text("The e-mail address or password is not correct, or the account is locked")
         assert [e for e in officer.recorder.errors if "401" not in e] == []

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import DESKTOP, Recorder, follow_nav, second_factor  # tests/browser/conftest.py
+from conftest import DESKTOP, Recorder, follow_nav, log_in  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
@@ -30,13 +30,7 @@ def test_an_instructor_imports_a_gift_file_through_the_preview(browser, live_ser
         page = context.new_page()
         page.recorder = Recorder(context)
         email, password = live_server.account("instructor")
-        page.goto("/")
-        page.get_by_text("I have read and understand this notice").click()
-        page.get_by_role("button", name="Acknowledge and continue").click()
-        page.get_by_label("E-mail address").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        second_factor(page, email)
+        log_in(page, email, password, privileged=True)
 
         follow_nav(page, "Question banks")
         expect(page.get_by_role("heading", level=1)).to_have_text("Question banks")

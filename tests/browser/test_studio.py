@@ -5,7 +5,7 @@ import re
 
 import pytest
 import yaml
-from conftest import PROJECT_ROOT, second_factor, start_server  # tests/browser/conftest.py
+from conftest import PROJECT_ROOT, log_in, start_server  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
@@ -40,14 +40,7 @@ def _log_in(browser, server, email, password, *, privileged=True):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/notice")
-    page.get_by_text("I have read and understand this notice").click()
-    page.get_by_role("button", name="Acknowledge and continue").click()
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    if privileged:
-        second_factor(page, email)
+    log_in(page, email, password, privileged=privileged)
     return context, page, errors
 
 

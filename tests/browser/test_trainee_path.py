@@ -2,28 +2,14 @@
 import re
 
 import pytest
-from conftest import second_factor  # tests/browser/conftest.py
+from conftest import log_in  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
 
-def log_in(page, live_server, role="trainee"):
-    """From the home page: acknowledge the system-use notice, then log in with the demo account."""
-    from playwright.sync_api import expect
-
-    email, password = live_server.account(role)
-    page.goto("/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("System use notice")
-    # USWDS draws its own checkbox and moves the real input off-screen: a user clicks the label.
-    page.get_by_text("I have read and understand this notice").click()
-    expect(page.get_by_label("I have read and understand this notice")).to_be_checked()
-    page.get_by_role("button", name="Acknowledge and continue").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    if role != "trainee":  # every other role logs in with a second factor
-        second_factor(page, email)
+def log_in_as(page, live_server, role="trainee"):
+    """From the home page, with the demo account of ``role`` (every role but trainee has a second factor)."""
+    log_in(page, *live_server.account(role), privileged=role != "trainee")
 
 
 def assert_only_local_traffic(page, live_server):
@@ -36,7 +22,7 @@ def assert_only_local_traffic(page, live_server):
 def test_trainee_logs_in_opens_a_module_and_marks_it_completed(page, live_server):
     from playwright.sync_api import expect
 
-    log_in(page, live_server)
+    log_in_as(page, live_server)
     expect(page).to_have_title(re.compile(r"^My course"))
     expect(page.get_by_role("heading", name="Week by week")).to_be_visible()
 
@@ -62,7 +48,7 @@ def test_a_phone_user_reaches_the_course_through_the_menu(phone_page, live_serve
     from playwright.sync_api import expect
 
     page = phone_page
-    log_in(page, live_server)
+    log_in_as(page, live_server)
     expect(page).to_have_title(re.compile(r"^My course"))
     nav_link = page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="My course")
     expect(nav_link).to_be_hidden()  # folded away behind the menu button on a narrow screen
