@@ -17,9 +17,9 @@ SITE_MAP = (
     ("Certification", (("registry.registry", "Registry"), ("registry.due", "Due for refresher"),
                        ("registry.passlist", "Pass list"))),
     ("Training", (("cohorts.cohort_list", "Cohorts"), ("results.index", "Results"),
-                  ("challenges.queue", "Challenges"), ("standard_setting.index", "Standard setting"),
-                  ("studio_questions.bank_list", "Question banks"), ("studio_questions.exam_list", "Exams"),
-                  ("studio.index", "Studio"))),
+                  ("challenges.queue", "Challenges"))),
+    ("Authoring", (("studio.index", "Studio"), ("studio_questions.bank_list", "Question banks"),
+                   ("studio_questions.exam_list", "Exams"), ("standard_setting.index", "Standard setting"))),
     ("Administration", (("admin.users", "Accounts"), ("admin.access_review", "Access review"),
                         ("admin.audit", "Audit log"), ("notifications.outbox", "E-mail outbox"))),
 )

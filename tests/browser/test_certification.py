@@ -128,9 +128,7 @@ def test_a_trainee_passes_the_last_exam_sees_the_certificate_and_downloads_the_p
 def test_staff_filter_the_pass_list_and_download_the_csv(page, live_server, nearly_certified, tmp_path):
     from playwright.sync_api import expect
 
-    _certificate_of_casey(page, live_server, nearly_certified)  # whichever test of this file runs first
-    email, password = live_server.account("staff")
-    log_in(page, email, password, privileged=True)
+    _staff_find_caseys_certificate(page, live_server, nearly_certified)  # whichever test of this file runs first
     follow_nav(page, "Pass list")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pass list")
     page.get_by_label("Agency").select_option(str(nearly_certified["agency_id"]))
@@ -154,9 +152,10 @@ def test_staff_filter_the_pass_list_and_download_the_csv(page, live_server, near
     assert page.recorder.errors == []
 
 
-def _certificate_of_casey(page, live_server, nearly_certified) -> tuple[str, str]:
+def _staff_find_caseys_certificate(page, live_server, nearly_certified) -> tuple[str, str]:
     """Casey's certificate number and its public link, as staff find them in the registry (the trainee
-    submits the last exam first if the first test of this file did not run: each test stands alone)."""
+    submits the last exam first if the first test of this file did not run: each test stands alone). Staff
+    stay logged in (an authenticator gives a code once per 30 s step: no needless second log-in)."""
     from playwright.sync_api import expect
 
     email, password = live_server.account("staff")
@@ -173,14 +172,14 @@ def _certificate_of_casey(page, live_server, nearly_certified) -> tuple[str, str
     expect(page.get_by_role("heading", level=1)).to_contain_text("Certification 287G-")
     number = re.search(r"287G-\d{4}-\d{6}", page.get_by_role("heading", level=1).inner_text()).group(0)
     link = page.get_by_role("link", name="Public verification page").get_attribute("href")
-    page.context.clear_cookies()  # from here on, nobody is logged in
     return number, link
 
 
 def test_anyone_verifies_the_certificate_without_logging_in(page, live_server, nearly_certified, tmp_path):
     from playwright.sync_api import expect
 
-    number, link = _certificate_of_casey(page, live_server, nearly_certified)
+    number, link = _staff_find_caseys_certificate(page, live_server, nearly_certified)
+    page.context.clear_cookies()  # from here on, nobody is logged in
     # The QR code's link opens the public record.
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Certificate {number}")

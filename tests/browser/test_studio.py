@@ -5,7 +5,7 @@ import re
 
 import pytest
 import yaml
-from conftest import PROJECT_ROOT, log_in, start_server  # tests/browser/conftest.py
+from conftest import PROJECT_ROOT, follow_nav, log_in, start_server  # tests/browser/conftest.py
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def test_an_edit_is_previewed_approved_by_a_second_instructor_and_read_by_a_trai
 
     slug = _first_module()
     context, page, errors = _log_in(chromium, server, *server.account("instructor"))
-    page.get_by_role("navigation", name="Primary navigation").get_by_role("link", name="Studio").click()
+    follow_nav(page, "Studio")
     expect(page.get_by_role("heading", level=1)).to_have_text("Studio")
     page.goto(f"/studio/modules/{slug}/edit")
     body = page.get_by_label("Markdown")
