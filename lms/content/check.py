@@ -13,9 +13,9 @@ from jsonschema import Draft202012Validator
 from lms.content import schemas
 from lms.content.blueprints import blueprint_problems, blueprint_shortfall, cell_pools, describe_cell
 from lms.content.catalog import (
-    EXAM_DEFAULTS, BankSpec, Catalog, ContentError, ExamSpec, ModuleSpec, TrackSpec, content_hash, plain,
+    EXAM_DEFAULTS, BankSpec, Catalog, ContentError, ExamSpec, ExerciseSpec, ModuleSpec, TrackSpec, content_hash, plain,
 )
-from lms.content.exercises import read_exercises
+from lms.content.exercises import read_exercise_text, read_exercises
 from lms.content.standard_setting import angoff_result
 from lms.content.yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
 from lms.questions import QUESTION_TYPES
@@ -191,6 +191,14 @@ def check_module_text(text: str, path: str, other_objectives: dict[str, str] | N
     spec = _read_module(c, path, text)
     if spec is not None:
         _check_objective_ids(c, [spec], dict(other_objectives or {}))
+    return (spec if not c.errors else None), sorted(set(c.errors))
+
+
+def check_exercise_text(text: str, path: str) -> tuple[ExerciseSpec | None, list[ContentError]]:
+    """Check one practical exercise file's text as `lms content check` checks each (the browser's editor asks
+    this): its spec when it has no error, and the errors, each at its line of ``text``."""
+    c = _Collector(Path("."))
+    spec = read_exercise_text(c, path, text)
     return (spec if not c.errors else None), sorted(set(c.errors))
 
 
