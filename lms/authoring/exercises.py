@@ -5,14 +5,12 @@ code as `lms content sync` (add_exercise_version). Grades and submissions keep n
 given against, so an earlier version's grades stand after a new one is published.
 """
 import re
-from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from lms.audit import record_event
 from lms.authoring.revisions import (
-    AuthoringError, DraftCheck, DraftInvalid, add_revision, errors_by_key, mark_published, open_drafts,
-    refuse_unpublishable, revisions_of)
+    DraftCheck, StudioRow, errors_by_key, mark_published, publishable_spec, save_checked_draft, studio_rows)
 from lms.content.check import check_exercise_text
 from lms.content.exercises import FOLDER, KEYS, add_exercise_version, exercise_file_data
 from lms.content.export import dump_yaml, tidy
@@ -118,16 +116,9 @@ def save_draft(slug: str, front: dict, instructions: str, *, actor, now, new: bo
     """Save the editor's content as the exercise's next draft revision (refused, with the check's errors,
     when `lms content check` would refuse the file)."""
     exercise = exercise_by_slug(slug)
-    if new and (exercise is not None or revisions_of(KIND, slug)):
-        raise AuthoringError(f"An exercise with the id '{slug}' already exists.")
-    instructions = instructions.replace("\r\n", "\n")
-    result = check_draft(front, instructions, exercise_path(slug, exercise))
-    if not result.ok:
-        raise DraftInvalid(result)
-    if result.spec.id != slug:
-        raise AuthoringError(f"The id of an exercise cannot change (it is '{slug}').")
-    return add_revision(KIND, slug, front, instructions, actor=actor, now=now, restored_from=restored_from,
-                        based_on_id=exercise.current_version_id if exercise else None)
+    return save_checked_draft(KIND, slug, front, instructions, live=exercise, noun="an exercise", actor=actor,
+                              now=now, new=new, restored_from=restored_from,
+                              check=lambda f, text: check_draft(f, text, exercise_path(slug, exercise)))
 
 
 def restore_revision(revision: ContentRevision, *, actor, now) -> ContentRevision:
@@ -139,13 +130,9 @@ def publish_revision(revision: ContentRevision, *, actor, now, two_person: bool)
     """Make a draft live: a new ExerciseVersion (the next number), the exercise's current version moved to it;
     grades given against earlier versions keep them. With two-person publish, not the draft's author approves."""
     exercise = exercise_by_slug(revision.slug)
-    result = check_draft(revision.front, revision.body_md, exercise_path(revision.slug, exercise))
-    if not result.ok:
-        raise DraftInvalid(result)
-    spec = result.spec
     current = exercise.current_version if exercise is not None else None
-    refuse_unpublishable(revision, actor, two_person=two_person, current_version=current,
-                         same=current is not None and current.content_hash == spec.content_hash)
+    spec = publishable_spec(revision, live=exercise, actor=actor, two_person=two_person,
+                            check=lambda f, text: check_draft(f, text, exercise_path(revision.slug, exercise)))
     if exercise is None:
         exercise = Exercise(slug=spec.id, created_at=now)
         db.session.add(exercise)
@@ -159,22 +146,7 @@ def publish_revision(revision: ContentRevision, *, actor, now, two_person: bool)
     return version
 
 
-@dataclass(frozen=True)
-class ExerciseRow:
-    """An exercise on the studio's list: its live version (None before its first publish) and newest draft."""
-
-    slug: str
-    title: str
-    version: ExerciseVersion | None
-    draft: ContentRevision | None
-
-
-def exercise_overview() -> list[ExerciseRow]:
+def exercise_overview() -> list[StudioRow]:
     """Every live exercise and every exercise written in the browser but not yet published, by id."""
-    exercises = {e.slug: e for e in db.session.scalars(select(Exercise).where(Exercise.retired_at.is_(None)))}
-    drafts = open_drafts(KIND)
-    rows = []
-    for slug in sorted(set(exercises) | set(drafts)):
-        version = exercises[slug].current_version if slug in exercises else None
-        rows.append(ExerciseRow(slug, version.title if version else drafts[slug].title, version, drafts.get(slug)))
-    return rows
+    return studio_rows(KIND, {e.slug: e for e in db.session.scalars(select(Exercise)
+                                                                    .where(Exercise.retired_at.is_(None)))})

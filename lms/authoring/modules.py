@@ -2,15 +2,14 @@
 published as a new ModuleVersion through the same code as `lms content sync` (never a version edited in place).
 """
 import re
-from dataclasses import dataclass
 
 import yaml
 from sqlalchemy import func, select
 
 from lms.audit import record_event
 from lms.authoring.revisions import (
-    AuthoringError, DraftCheck, DraftInvalid, add_revision, comment_on, errors_by_key, latest_draft, may_publish,
-    mark_published, open_drafts, refuse_unpublishable, revisions_of)
+    AuthoringError, DraftCheck, DraftInvalid, StudioRow, comment_on, errors_by_key, latest_draft, may_publish,
+    mark_published, publishable_spec, revisions_of, save_checked_draft, studio_rows)
 from lms.content.check import check_module_text
 from lms.content.sync import add_module_version
 from lms.extensions import db
@@ -127,16 +126,9 @@ def save_draft(slug: str, front: dict, body: str, *, actor, now, restored_from: 
     """Save the editor's content as the module's next draft revision (refused, with the check's errors,
     when `lms content check` would refuse the file)."""
     module = module_by_slug(slug)
-    if new and (module is not None or revisions_of(KIND, slug)):
-        raise AuthoringError(f"A module with the id '{slug}' already exists.")
-    body = body.replace("\r\n", "\n")
-    result = check_draft(front, body, module_path(slug, module))
-    if not result.ok:
-        raise DraftInvalid(result)
-    if result.spec.id != slug:
-        raise AuthoringError(f"The id of a module cannot change (it is '{slug}').")
-    return add_revision(KIND, slug, front, body, based_on_id=module.current_version_id if module else None,
-                        actor=actor, now=now, restored_from=restored_from)
+    return save_checked_draft(KIND, slug, front, body, live=module, noun="a module", actor=actor, now=now, new=new,
+                              restored_from=restored_from,
+                              check=lambda f, text: check_draft(f, text, module_path(slug, module)))
 
 
 def restore_revision(revision: ContentRevision, *, actor, now) -> ContentRevision:
@@ -148,13 +140,8 @@ def publish_revision(revision: ContentRevision, *, actor, now, two_person: bool)
     """Make a draft live: a new ModuleVersion (the next number), the module's current version moved to it.
     With two-person publish a second instructor, not the draft's author, approves it."""
     module = module_by_slug(revision.slug)
-    result = check_draft(revision.front, revision.body_md, module_path(revision.slug, module))
-    if not result.ok:
-        raise DraftInvalid(result)
-    spec = result.spec
-    current = module.current_version if module is not None else None
-    refuse_unpublishable(revision, actor, two_person=two_person, current_version=current,
-                         same=current is not None and current.content_hash == spec.content_hash)
+    spec = publishable_spec(revision, live=module, actor=actor, two_person=two_person,
+                            check=lambda f, text: check_draft(f, text, module_path(revision.slug, module)))
     if module is None:
         module = Module(slug=spec.id, topic=spec.topic, is_annex=spec.annex, created_at=now)
         db.session.add(module)
@@ -171,23 +158,6 @@ def publish_revision(revision: ContentRevision, *, actor, now, two_person: bool)
     return version
 
 
-@dataclass(frozen=True)
-class StudioRow:
-    """A module on the studio's list: its live version (None before its first publish) and newest draft."""
-
-    slug: str
-    title: str
-    module: Module | None
-    draft: ContentRevision | None
-
-
 def studio_overview() -> list[StudioRow]:
     """Every live module and every module written in the browser but not yet published, by id."""
-    modules = {m.slug: m for m in db.session.scalars(select(Module).where(Module.retired_at.is_(None)))}
-    drafts = open_drafts(KIND)
-    rows = []
-    for slug in sorted(set(modules) | set(drafts)):
-        module = modules.get(slug)
-        title = module.current_version.title if module and module.current_version else drafts[slug].title
-        rows.append(StudioRow(slug, title, module, drafts.get(slug)))
-    return rows
+    return studio_rows(KIND, {m.slug: m for m in db.session.scalars(select(Module).where(Module.retired_at.is_(None)))})

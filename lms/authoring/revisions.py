@@ -72,6 +72,62 @@ def open_drafts(kind: str) -> dict[str, ContentRevision]:
     return {r.slug: r for r in rows}
 
 
+@dataclass(frozen=True)
+class StudioRow:
+    """An item on the studio's list: the Module or Exercise (None before its first publish), its live version's
+    title (else its draft's), and its newest revision when that is a draft."""
+
+    slug: str
+    title: str
+    item: object | None
+    draft: ContentRevision | None
+
+    @property
+    def version(self):
+        return self.item.current_version if self.item is not None else None
+
+
+def studio_rows(kind: str, live: dict) -> list[StudioRow]:
+    """``live`` (slug -> Module or Exercise) and every item of the kind written in the browser but not yet
+    published, by id."""
+    drafts = open_drafts(kind)
+    rows = []
+    for slug in sorted(set(live) | set(drafts)):
+        item = live.get(slug)
+        version = item.current_version if item is not None else None
+        rows.append(StudioRow(slug, version.title if version is not None else drafts[slug].title, item,
+                              drafts.get(slug)))
+    return rows
+
+
+def save_checked_draft(kind: str, slug: str, front: dict, body: str, *, live, check, noun: str, actor, now,
+                       new: bool = False, restored_from: ContentRevision | None = None) -> ContentRevision:
+    """Save a draft when ``check(front, body)`` (the content check's) finds nothing wrong, else raise DraftInvalid
+    with its errors; ``live`` is the item (None before its first publish), ``noun`` says "a module" or "an exercise"."""
+    if new and (live is not None or revisions_of(kind, slug)):
+        raise AuthoringError(f"{noun[0].upper()}{noun[1:]} with the id '{slug}' already exists.")
+    body = body.replace("\r\n", "\n")
+    result = check(front, body)
+    if not result.ok:
+        raise DraftInvalid(result)
+    if result.spec.id != slug:
+        raise AuthoringError(f"The id of {noun} cannot change (it is '{slug}').")
+    return add_revision(kind, slug, front, body, based_on_id=live.current_version_id if live else None,
+                        actor=actor, now=now, restored_from=restored_from)
+
+
+def publishable_spec(revision: ContentRevision, *, live, check, actor, two_person: bool):
+    """The spec a draft publishes: checked again (the curriculum may have changed since it was saved) and
+    refused by refuse_unpublishable's rules; ``live`` is the item or None."""
+    result = check(revision.front, revision.body_md)
+    if not result.ok:
+        raise DraftInvalid(result)
+    current = live.current_version if live is not None else None
+    refuse_unpublishable(revision, actor, two_person=two_person, current_version=current,
+                         same=current is not None and current.content_hash == result.spec.content_hash)
+    return result.spec
+
+
 def add_revision(kind: str, slug: str, front: dict, body: str, *, based_on_id: int | None, actor, now,
                  restored_from: ContentRevision | None = None) -> ContentRevision:
     """Keep checked content as the item's next draft revision; audited as "<kind>.draft_save"."""
@@ -123,7 +179,8 @@ def refuse_unpublishable(revision: ContentRevision, actor, *, two_person: bool, 
     if revision.based_on_id != current_version.id:
         # Publishing it would silently undo what went live since it was written (another draft, a sync).
         raise AuthoringError(f"This draft was written from an earlier version; version {current_version.number} "
-                             "is live now. Compare the two; restore this draft as a new one to publish it over that version.")
+                             "is live now. Compare the two; restore this draft as a new one to publish it over that "
+                             "version.")
 
 
 def mark_published(revision: ContentRevision, version, *, actor, now, two_person: bool) -> None:

@@ -38,6 +38,20 @@ class _Collector:
     def add(self, path, line: int, message: str) -> None:
         self.errors.append(ContentError(path if isinstance(path, str) else self.rel(path), line, message))
 
+    def mapping(self, path: str, text: str, *, line_offset: int = 0,
+                refusal: str = "expected a mapping of keys at the top of the file") -> LineDict | None:
+        """YAML text (starting at line ``line_offset`` + 1 of the file) as its top-level mapping, or None
+        (the problem reported at its line)."""
+        try:
+            data = load_yaml(text, line_offset=line_offset)
+        except YAMLProblem as problem:
+            self.add(path, problem.line, problem.message)
+            return None
+        if not isinstance(data, LineDict):
+            self.add(path, line_offset + 1, refusal)
+            return None
+        return data
+
     def schema(self, path: str, data, schema: dict) -> bool:
         """Validate against a JSON Schema, reporting each error at the line it points to."""
         validator = Draft202012Validator(schema)
@@ -96,17 +110,11 @@ def _duplicate_keys(data):
 
 def _read_yaml(c: _Collector, path: Path):
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except YAMLProblem as problem:
-        c.add(path, problem.line, problem.message)
-        return None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         c.add(path, 1, "not UTF-8 text")
         return None
-    if not isinstance(data, LineDict):
-        c.add(path, 1, "expected a mapping of keys at the top of the file")
-        return None
-    return data
+    return c.mapping(c.rel(path), text)
 
 
 def _read_modules(c: _Collector, catalog: Catalog) -> None:
@@ -144,13 +152,8 @@ def _read_module(c: _Collector, rel: str, text: str) -> ModuleSpec | None:
         c.add(rel, 1, "missing YAML front matter between '---' lines")
         return None
     front, body, body_line = split
-    try:
-        data = load_yaml(front, line_offset=1)
-    except YAMLProblem as problem:
-        c.add(rel, problem.line, problem.message)
-        return None
-    if not isinstance(data, LineDict):
-        c.add(rel, 2, "front matter must be a mapping of keys")
+    data = c.mapping(rel, front, line_offset=1, refusal="front matter must be a mapping of keys")
+    if data is None:
         return None
     if not c.schema(rel, data, schemas.MODULE):
         return None

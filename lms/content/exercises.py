@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from lms.content import schemas
 from lms.content.catalog import Catalog, ExerciseSpec, content_hash, plain
-from lms.content.yamlfile import LineDict, YAMLProblem, load_yaml
+from lms.content.yamlfile import LineDict
 from lms.extensions import db
 from lms.markdown import render_document
 from lms.models import Exercise, ExerciseVersion
@@ -61,13 +61,8 @@ def _check_rubric(c, rel: str, data: LineDict) -> bool:
 
 def _checked_data(c, rel: str, text: str) -> LineDict | None:
     """A file's values when they pass the schema and the rubric's rules, else None (problems on ``c``)."""
-    try:
-        data = load_yaml(text)
-    except YAMLProblem as problem:
-        c.add(rel, problem.line, problem.message)
-        return None
-    if not isinstance(data, LineDict):
-        c.add(rel, 1, "expected a mapping of keys at the top of the file")
+    data = c.mapping(rel, text)
+    if data is None:
         return None
     if not c.schema(rel, data, schemas.EXERCISE) or not _check_rubric(c, rel, data):
         return None

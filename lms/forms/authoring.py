@@ -54,7 +54,8 @@ class ExerciseForm(FlaskForm):
     """A practical exercise's file as fields; its rubric's rows are read by rubric_rows (their number changes
     as criteria and levels are added and removed, each by a button the server answers)."""
 
-    id = StringField("Exercise id", description="Lower case with hyphens, e.g. consular-notification; it never changes.")
+    id = StringField("Exercise id",
+                     description="Lower case with hyphens, e.g. consular-notification; it never changes.")
     title = StringField("Title")
     mode = SelectField("Submission", choices=[SelectChoice("", "- Choose how it is handed in -"),
                                               SelectChoice("written", "Written work: typed text or a PDF upload"),

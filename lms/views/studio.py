@@ -65,7 +65,7 @@ def index():
     """Every module with its version, open draft and last review; drafts of new modules."""
     today = program_today(utcnow())
     rows = authoring.studio_overview()
-    review = {r.slug: reviews.review_state(r.module, today, _review_days()) for r in rows if r.module}
+    review = {r.slug: reviews.review_state(r.item, today, _review_days()) for r in rows if r.item}
     return render_template("studio/index.html", rows=rows, review=review, two_person=_two_person(),
                            exercises=exercise_authoring.exercise_overview())
 
@@ -97,14 +97,21 @@ def new_module():
     return _editor(form, slug=None)
 
 
+def _opened_or_404(area: str, slug: str):
+    """(the Module or Exercise, or None before its first publish; its newest revision if a draft): what the
+    editor opens; 404 when there is neither."""
+    item = authoring.module_by_slug(slug) if area == "modules" else exercise_authoring.exercise_by_slug(slug)
+    draft = latest_draft(AREAS[area].KIND, slug)
+    if item is None and draft is None:
+        abort(404)
+    return item, draft
+
+
 @bp.route("/modules/<path:slug>/edit", methods=["GET", "POST"])
 @role_required(*TRAINING_MANAGERS)
 def edit(slug):
     """Edit a module: the newest draft, or else the published version."""
-    module = authoring.module_by_slug(slug)
-    draft = latest_draft(authoring.KIND, slug)
-    if module is None and draft is None:
-        abort(404)
+    module, draft = _opened_or_404("modules", slug)
     if request.method == "POST":
         form = ModuleForm()
         form.id.data = slug
@@ -275,10 +282,7 @@ def new_exercise():
 def edit_exercise(slug):
     """Edit an exercise: the newest draft, or else the published version. Criteria and levels are added and
     removed by buttons the server answers, so the editor works from the keyboard and without scripts."""
-    exercise = exercise_authoring.exercise_by_slug(slug)
-    draft = latest_draft(exercise_authoring.KIND, slug)
-    if exercise is None and draft is None:
-        abort(404)
+    exercise, draft = _opened_or_404("exercises", slug)
     if request.method == "POST":
         form = ExerciseForm()
         if not form.validate_on_submit():
