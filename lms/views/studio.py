@@ -274,7 +274,9 @@ def new_exercise():
     if request.method == "POST" and not form.validate_on_submit():
         abort(400)
     rubric = rubric_rows(request.form) if request.method == "POST" else []
-    return _exercise_editor(form, rubric or [], slug=None)
+    if request.method == "GET":
+        change_rubric_rows(rubric, "add-criterion")  # a first criterion with its two levels, to fill in
+    return _exercise_editor(form, rubric, slug=None)
 
 
 @bp.route("/exercises/<slug>/edit", methods=["GET", "POST"])

@@ -191,6 +191,8 @@ def test_a_draft_written_before_another_version_went_live_is_not_published_over_
 
 def test_a_new_exercise_exists_once_published(w, as_user, db, clock):
     instructor = as_user(w.cw.instructor)
+    blank = instructor.get("/studio/exercises/new").get_data(as_text=True)
+    assert 'name="c-0-id"' in blank and 'name="c-0-l-1-points"' in blank and 'name="c-1-id"' not in blank
     front = {**authoring.front_from_version(_exercise()), "id": "stop-report", "title": "Stop report",
              "mode": "observed"}
     response = post(instructor, "/studio/exercises/new", _form(front, "Report the stop."), page="/studio/exercises/new")
