@@ -137,7 +137,7 @@ def add_revision(kind: str, slug: str, front: dict, body: str, *, based_on_id: i
                                author_id=actor.id, created_at=now,
                                restored_from_id=restored_from.id if restored_from else None)
     if kind == "exercise":
-        revision.based_on_exercise_version_id = based_on_id
+        revision.exercise_based_on_id = based_on_id
     else:
         revision.based_on_version_id = based_on_id
     db.session.add(revision)
@@ -187,7 +187,7 @@ def mark_published(revision: ContentRevision, version, *, actor, now, two_person
     """Record on the draft that it went live as ``version``."""
     revision.status, revision.published_at = "published", now
     if revision.kind == "exercise":
-        revision.published_exercise_version_id = version.id
+        revision.exercise_published_id = version.id
     else:
         revision.published_version_id = version.id
     revision.approved_by_id = actor.id if two_person else None

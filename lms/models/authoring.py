@@ -33,13 +33,13 @@ class ContentRevision(db.Model):
     published_at = mapped_column(UTCDateTime(), nullable=True)
     published_version_id: Mapped[int | None] = mapped_column(ForeignKey("module_version.id"))
     # The same two for an exercise's revision.
-    based_on_exercise_version_id: Mapped[int | None] = mapped_column(ForeignKey("exercise_version.id"))
-    published_exercise_version_id: Mapped[int | None] = mapped_column(ForeignKey("exercise_version.id"))
+    exercise_based_on_id: Mapped[int | None] = mapped_column(ForeignKey("exercise_version.id"))
+    exercise_published_id: Mapped[int | None] = mapped_column(ForeignKey("exercise_version.id"))
 
     author = relationship("User", foreign_keys=[author_id])
     approved_by = relationship("User", foreign_keys=[approved_by_id])
     published_version = relationship("ModuleVersion", foreign_keys=[published_version_id])
-    published_exercise_version = relationship("ExerciseVersion", foreign_keys=[published_exercise_version_id])
+    published_exercise_version = relationship("ExerciseVersion", foreign_keys=[exercise_published_id])
     comments = relationship("RevisionComment", back_populates="revision", order_by="RevisionComment.id")
 
     __table_args__ = (UniqueConstraint("kind", "slug", "number"),)
@@ -51,7 +51,7 @@ class ContentRevision(db.Model):
     @property
     def based_on_id(self) -> int | None:
         """The id of the published version (of its kind) the revision was edited from."""
-        return self.based_on_exercise_version_id if self.kind == "exercise" else self.based_on_version_id
+        return self.exercise_based_on_id if self.kind == "exercise" else self.based_on_version_id
 
     @property
     def published(self):

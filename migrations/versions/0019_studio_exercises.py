@@ -22,12 +22,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('module_revision', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', sa.String(length=20), server_default='module', nullable=False))
-        batch_op.add_column(sa.Column('based_on_exercise_version_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('published_exercise_version_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_module_revision_based_on_exercise_version_id_exercise_version'),
-                                    'exercise_version', ['based_on_exercise_version_id'], ['id'])
-        batch_op.create_foreign_key(batch_op.f('fk_module_revision_published_exercise_version_id_exercise_version'),
-                                    'exercise_version', ['published_exercise_version_id'], ['id'])
+        batch_op.add_column(sa.Column('exercise_based_on_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('exercise_published_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_module_revision_exercise_based_on_id_exercise_version'),
+                                    'exercise_version', ['exercise_based_on_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_module_revision_exercise_published_id_exercise_version'),
+                                    'exercise_version', ['exercise_published_id'], ['id'])
         batch_op.drop_constraint('uq_module_revision_slug_number', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_module_revision_kind_slug_number'),
                                           ['kind', 'slug', 'number'])
@@ -40,10 +40,10 @@ def downgrade():
     with op.batch_alter_table('module_revision', schema=None) as batch_op:
         batch_op.drop_constraint('uq_module_revision_kind_slug_number', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_module_revision_slug_number'), ['slug', 'number'])
-        batch_op.drop_constraint('fk_module_revision_published_exercise_version_id_exercise_version',
+        batch_op.drop_constraint('fk_module_revision_exercise_published_id_exercise_version',
                                  type_='foreignkey')
-        batch_op.drop_constraint('fk_module_revision_based_on_exercise_version_id_exercise_version',
+        batch_op.drop_constraint('fk_module_revision_exercise_based_on_id_exercise_version',
                                  type_='foreignkey')
-        batch_op.drop_column('published_exercise_version_id')
-        batch_op.drop_column('based_on_exercise_version_id')
+        batch_op.drop_column('exercise_published_id')
+        batch_op.drop_column('exercise_based_on_id')
         batch_op.drop_column('kind')
