@@ -18,6 +18,9 @@ from lms.accounts.users import create_user
 from lms.agencies.agencies import create_agency
 from lms.agencies.agreements import attach_document, attach_mou, create_mou
 from lms.agencies.nominations import check_nominee, nominate
+from lms.authoring.exercises import exercise_by_slug
+from lms.authoring.exercises import front_from_version as exercise_front
+from lms.authoring.exercises import save_draft as save_exercise_draft
 from lms.authoring.modules import front_from_version, module_by_slug, save_draft
 from lms.certification import issue_if_complete
 from lms.classroom.attendance import Mark, record_attendance
@@ -421,6 +424,12 @@ def security_world(db, factory, clock, evil: str = "") -> SecurityWorld:
     module = module_by_slug("agreement/basics")  # a draft revision 1 in the studio, by side a's instructor
     save_draft(module.slug, front_from_version(module), module.current_version.body_md + "\n" + evil + "Revised.\n",
                actor=a.instructor, now=clock())
+    exercise = exercise_by_slug("drill-report")  # and of the exercise drill-report, its rubric's words included
+    front = exercise_front(exercise)
+    front["rubric"][0]["title"] = evil + "Facts"
+    front["rubric"][0]["levels"][0]["descriptor"] = evil + "No facts."
+    save_exercise_draft(exercise.slug, front, evil + exercise.current_version.instructions_md, actor=a.instructor,
+                        now=clock())
     db.session.commit()
     return SecurityWorld(a, b, peer, staff, admin)
 

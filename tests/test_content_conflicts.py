@@ -7,14 +7,18 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.audit import record_event
+from lms.authoring import exercises as exercise_authoring
 from lms.content import sync_content
+from lms.content.check import check_content
 from lms.content.export import export_content
 from lms.content.interchange import Defaults, parse_gift
 from lms.content.interchange.service import import_questions
 from lms.content.sync_exams import render_question
 from lms.content.sync_state import SyncConflict
 from lms.markdown import render_document
-from lms.models import AuditEvent, Module, ModuleVersion, Question, QuestionVersion, Role
+from lms.models import AuditEvent, ExerciseVersion, Module, ModuleVersion, Question, QuestionVersion, Role
+
+from .factories import EXAM_ROOT
 
 FIXTURE = Path(__file__).parent / "fixtures" / "content"
 MODULE = "curriculum/modules/agreement/basics.md"
@@ -177,3 +181,82 @@ def test_sync_leaves_imported_questions_alone_until_a_file_holds_them(db, clock,
     (tree / BANK).write_text(text[:start] + (text[end + 1:] if end != -1 else ""))
     report = sync_content(tree, now=clock())  # removed from the file it now belongs to: retired
     assert report.retired == {"question": [created[0]]}
+
+
+# -- practical exercises edited in the studio ------------------------------------------------------------
+
+EXERCISE = "curriculum/exercises/drill-report.yml"
+
+
+@pytest.fixture
+def exercise_tree(tmp_path, db, clock):
+    """The exam fixture's content (it holds practical exercises), synced."""
+    root = tmp_path / "exercises"
+    shutil.copytree(EXAM_ROOT, root)
+    sync_content(root, now=clock())
+    db.session.commit()
+    clock.advance(hours=1)
+    return root
+
+
+def publish_exercise_in_browser(db, clock, user, points) -> ExerciseVersion:
+    """The studio's publish (lms.authoring.exercises): the best level of the first criterion given ``points``."""
+    exercise = exercise_authoring.exercise_by_slug("drill-report")
+    front = exercise_authoring.front_from_version(exercise)
+    front["rubric"][0]["levels"][-1]["points"] = points
+    draft = exercise_authoring.save_draft("drill-report", front, exercise.current_version.instructions_md,
+                                          actor=user, now=clock())
+    version = exercise_authoring.publish_revision(draft, actor=user, now=clock(), two_person=False)
+    db.session.commit()
+    return version
+
+
+def test_a_browser_edited_exercise_is_exported_and_syncs_back_unchanged(db, clock, factory, exercise_tree):
+    instructor = factory.user(Role.INSTRUCTOR, email="ina@example.test")
+    version = publish_exercise_in_browser(db, clock, instructor, 6)
+    clock.advance(hours=1)
+    report = sync_content(exercise_tree, now=clock())
+    db.session.commit()
+    assert report.kept == {"exercise": ["drill-report"]} and not report.changed  # the browser's version stands
+    assert exercise_authoring.exercise_by_slug("drill-report").current_version_id == version.id
+
+    export = export_content(exercise_tree, actor=None, now=clock())
+    db.session.commit()
+    assert EXERCISE in export.written
+    catalog, errors = check_content(exercise_tree)
+    assert not errors and catalog.exercises["drill-report"].content_hash == version.content_hash
+    assert catalog.exercises["drill-report"].rubric[0]["levels"][-1]["points"] == 6
+    versions = count(db, ExerciseVersion)
+    again = sync_content(exercise_tree, now=clock())
+    db.session.commit()
+    assert not again.changed and not again.kept and count(db, ExerciseVersion) == versions
+
+
+def test_an_exercise_changed_in_its_file_and_in_the_browser_is_a_conflict(app, db, clock, factory, exercise_tree):
+    instructor = factory.user(Role.INSTRUCTOR, email="ina@example.test")
+    version = publish_exercise_in_browser(db, clock, instructor, 6)
+    edit_file(exercise_tree, EXERCISE, "Write a short report", "Write a one-page report")
+    versions = count(db, ExerciseVersion)
+    with pytest.raises(SyncConflict) as refused:
+        sync_content(exercise_tree, now=clock())
+    db.session.rollback()
+    [message] = [str(c) for c in refused.value.conflicts]
+    assert message.startswith(f"exercise drill-report: the file {EXERCISE} was changed since the sync of")
+    assert f"version {version.number} was published in the browser by ina@example.test" in message
+    assert count(db, ExerciseVersion) == versions
+
+    runner = app.test_cli_runner()
+    cli = runner.invoke(args=["content", "sync", "--root", str(exercise_tree)])
+    assert cli.exit_code == 1 and "exercise drill-report: the file" in cli.output
+    kept = runner.invoke(args=["content", "sync", "--root", str(exercise_tree), "--keep", "browser",
+                               "--item", "exercise:drill-report"])
+    assert kept.exit_code == 0 and "kept the browser's version of exercise drill-report" in kept.output
+    assert exercise_authoring.exercise_by_slug("drill-report").current_version_id == version.id
+
+    edit_file(exercise_tree, EXERCISE, "one-page report", "two-page report")  # both changed again
+    publish_exercise_in_browser(db, clock, instructor, 7)
+    report = sync_content(exercise_tree, now=clock(), keep="files")
+    db.session.commit()
+    assert report.updated == {"exercise": ["drill-report"]}
+    current = exercise_authoring.exercise_by_slug("drill-report").current_version
+    assert "two-page report" in current.instructions_md and current.rubric[0]["levels"][-1]["points"] == 4

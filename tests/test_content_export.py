@@ -41,6 +41,8 @@ def test_the_whole_bundled_course_round_trips_through_export_and_sync(db, clock,
     assert {k: (e.content_hash, e.data, e.path) for k, e in original.exams.items()} == \
         {k: (e.content_hash, e.data, e.path) for k, e in exported.exams.items()}
     assert any("standard_setting" in e.data for e in exported.exams.values())
+    assert original.exercises and {k: (e.content_hash, e.rubric, e.path) for k, e in original.exercises.items()} == \
+        {k: (e.content_hash, e.rubric, e.path) for k, e in exported.exercises.items()}
 
     # A second export finds every file as it wrote it.
     again = export_content(tmp_path, actor=None, now=clock())

@@ -2,40 +2,29 @@
 published as a new ModuleVersion through the same code as `lms content sync` (never a version edited in place).
 """
 import re
-from dataclasses import dataclass, field
 
 import yaml
 from sqlalchemy import func, select
 
 from lms.audit import record_event
-from lms.content.catalog import ModuleSpec
+from lms.authoring.revisions import (
+    AuthoringError, DraftCheck, DraftInvalid, StudioRow, comment_on, errors_by_key, latest_draft, may_publish,
+    mark_published, publishable_spec, revisions_of, save_checked_draft, studio_rows)
 from lms.content.check import check_module_text
 from lms.content.sync import add_module_version
 from lms.extensions import db
 from lms.markdown import Rendered, render_uncached
-from lms.models import Module, ModuleRevision, ModuleVersion, RevisionComment
+from lms.models import ContentRevision, Module, ModuleVersion
+
+__all__ = ["AuthoringError", "DraftCheck", "DraftInvalid", "comment_on", "latest_draft", "may_publish",
+           "revisions_of"]
+KIND = "module"
 
 # The front matter's keys in the order a module file writes them (docs/CONTENT_FORMAT.md).
 FRONT_KEYS = ("id", "title", "topic", "minutes", "objectives", "sources", "annex", "reviewed", "reviewed_by")
 OPTIONAL_KEYS = ("annex", "reviewed", "reviewed_by")  # left out of the file when empty
 OBJECTIVE_LINE = re.compile(r"^\s*([^:]+?)\s*:\s*(.*?)\s*$")
 MISSING_KEY = re.compile(r"^missing required key '([a-z_]+)'")
-
-
-class AuthoringError(ValueError):
-    """A draft that cannot be saved, restored or published; the message says why."""
-
-
-@dataclass
-class DraftCheck:
-    """A draft as `lms content check` judges it: its spec when valid, else the errors per form field."""
-
-    spec: ModuleSpec | None
-    errors: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.spec is not None
 
 
 def module_path(slug: str, module: Module | None = None) -> str:
@@ -106,16 +95,6 @@ def module_text(front: dict, body: str) -> str:
     return f"---\n{_front_lines(front)[0]}---\n{body}"
 
 
-def _field_of(error, starts: dict[str, int], body_line: int) -> str:
-    missing = MISSING_KEY.match(error.message)
-    if missing:
-        return missing.group(1)
-    if error.line >= body_line:
-        return "body"
-    owner = [key for key, start in starts.items() if start <= error.line]
-    return max(owner, key=lambda k: starts[k]) if owner else "id"
-
-
 def _other_objectives(slug) -> dict[str, str]:
     """Objective id -> module, for the published versions of every live module but ``slug``."""
     rows = db.session.execute(select(Module.slug, ModuleVersion.objectives)
@@ -129,11 +108,8 @@ def check_draft(front: dict, body: str, path: str) -> DraftCheck:
     front_text, starts = _front_lines(front)
     body = body.replace("\r\n", "\n")
     spec, errors = check_module_text(f"---\n{front_text}---\n{body}", path, _other_objectives(front.get("id")))
-    body_line = 3 + front_text.count("\n")
-    by_field: dict[str, list[str]] = {}
-    for error in errors:
-        by_field.setdefault(_field_of(error, starts, body_line), []).append(error.message)
-    return DraftCheck(spec, by_field)
+    starts["body"] = 3 + front_text.count("\n")
+    return DraftCheck(spec, errors_by_key(errors, starts, MISSING_KEY))
 
 
 def preview(body: str) -> Rendered:
@@ -141,108 +117,40 @@ def preview(body: str) -> Rendered:
     return render_uncached(body.replace("\r\n", "\n"))
 
 
-def revisions_of(slug: str) -> list[ModuleRevision]:
-    """A module's saved revisions, newest first."""
-    return list(db.session.scalars(select(ModuleRevision).where(ModuleRevision.slug == slug)
-                                   .order_by(ModuleRevision.number.desc())))
-
-
-def latest_draft(slug: str) -> ModuleRevision | None:
-    """The newest revision when it is an unpublished draft (what the editor opens), else None."""
-    newest = db.session.scalar(select(ModuleRevision).where(ModuleRevision.slug == slug)
-                               .order_by(ModuleRevision.number.desc()).limit(1))
-    return newest if newest is not None and newest.status == "draft" else None
-
-
 def module_by_slug(slug: str) -> Module | None:
     return db.session.scalar(select(Module).where(Module.slug == slug))
 
 
-def save_draft(slug: str, front: dict, body: str, *, actor, now, restored_from: ModuleRevision | None = None,
-               new: bool = False) -> ModuleRevision:
+def save_draft(slug: str, front: dict, body: str, *, actor, now, restored_from: ContentRevision | None = None,
+               new: bool = False) -> ContentRevision:
     """Save the editor's content as the module's next draft revision (refused, with the check's errors,
     when `lms content check` would refuse the file)."""
     module = module_by_slug(slug)
-    if new and (module is not None or revisions_of(slug)):
-        raise AuthoringError(f"A module with the id '{slug}' already exists.")
-    body = body.replace("\r\n", "\n")
-    result = check_draft(front, body, module_path(slug, module))
-    if not result.ok:
-        raise DraftInvalid(result)
-    if result.spec.id != slug:
-        raise AuthoringError(f"The id of a module cannot change (it is '{slug}').")
-    number = (db.session.scalar(select(func.max(ModuleRevision.number)).where(ModuleRevision.slug == slug)) or 0) + 1
-    revision = ModuleRevision(slug=slug, number=number, front=front, body_md=body, status="draft",
-                              author_id=actor.id, created_at=now,
-                              based_on_version_id=module.current_version_id if module else None,
-                              restored_from_id=restored_from.id if restored_from else None)
-    db.session.add(revision)
-    db.session.flush()
-    record_event("module.draft_save", actor=actor, object_type="module", object_id=slug, now=now,
-                 details={"revision": number, **({"restored_from": restored_from.number} if restored_from else {})})
-    return revision
+    return save_checked_draft(KIND, slug, front, body, live=module, noun="a module", actor=actor, now=now, new=new,
+                              restored_from=restored_from,
+                              check=lambda f, text: check_draft(f, text, module_path(slug, module)))
 
 
-class DraftInvalid(AuthoringError):
-    """A draft with errors, kept per field (``check.errors``)."""
-
-    def __init__(self, check: DraftCheck):
-        super().__init__("The draft has errors: " + "; ".join(m for ms in check.errors.values() for m in ms))
-        self.check = check
-
-
-def restore_revision(revision: ModuleRevision, *, actor, now) -> ModuleRevision:
+def restore_revision(revision: ContentRevision, *, actor, now) -> ContentRevision:
     """Save an earlier revision's content again, as the module's newest draft."""
     return save_draft(revision.slug, revision.front, revision.body_md, actor=actor, now=now, restored_from=revision)
 
 
-def comment_on(revision: ModuleRevision, text: str, *, actor, now) -> RevisionComment:
-    """Add a comment to a revision (a reviewer's remark, the author's answer)."""
-    text = text.strip()
-    if not text:
-        raise AuthoringError("Write a comment first.")
-    comment = RevisionComment(revision_id=revision.id, author_id=actor.id, body=text, created_at=now)
-    db.session.add(comment)
-    db.session.flush()
-    record_event("module.revision_comment", actor=actor, object_type="module", object_id=revision.slug, now=now,
-                 details={"revision": revision.number})
-    return comment
-
-
-def may_publish(revision: ModuleRevision, actor, *, two_person: bool) -> bool:
-    """True when ``actor`` may publish the draft: anyone who authors, or with two-person publish, not its author."""
-    return revision.status == "draft" and not (two_person and revision.author_id == actor.id)
-
-
-def publish_revision(revision: ModuleRevision, *, actor, now, two_person: bool) -> ModuleVersion:
+def publish_revision(revision: ContentRevision, *, actor, now, two_person: bool) -> ModuleVersion:
     """Make a draft live: a new ModuleVersion (the next number), the module's current version moved to it.
     With two-person publish a second instructor, not the draft's author, approves it."""
-    if revision.status != "draft":
-        raise AuthoringError(f"Revision {revision.number} is not a draft (it is {revision.status}).")
-    if two_person and revision.author_id == actor.id:
-        raise AuthoringError("A second instructor must approve this draft: its author cannot approve it.")
     module = module_by_slug(revision.slug)
-    result = check_draft(revision.front, revision.body_md, module_path(revision.slug, module))
-    if not result.ok:
-        raise DraftInvalid(result)
-    spec = result.spec
+    spec = publishable_spec(revision, live=module, actor=actor, two_person=two_person,
+                            check=lambda f, text: check_draft(f, text, module_path(revision.slug, module)))
     if module is None:
         module = Module(slug=spec.id, topic=spec.topic, is_annex=spec.annex, created_at=now)
         db.session.add(module)
         db.session.flush()
-    elif module.current_version is not None and module.current_version.content_hash == spec.content_hash:
-        raise AuthoringError("This draft is the same as the published version: there is nothing to publish.")
-    elif revision.based_on_version_id != module.current_version_id:
-        # Publishing it would silently undo what went live since it was written (another draft, a sync).
-        raise AuthoringError(f"This draft was written from an earlier version; version {module.current_version.number} "
-                             "is live now. Compare the two; restore this draft as a new one to publish it over that version.")
     module.topic, module.is_annex = spec.topic, spec.annex
     number = (db.session.scalar(select(func.max(ModuleVersion.number)).where(ModuleVersion.module_id == module.id))
               or 0) + 1
     version = add_module_version(module, spec, number, now)
-    revision.status, revision.published_at, revision.published_version_id = "published", now, version.id
-    revision.approved_by_id = actor.id if two_person else None
-    db.session.flush()
+    mark_published(revision, version, actor=actor, now=now, two_person=two_person)
     record_event("module.publish", actor=actor, obj=module, now=now,  # the module's id: sync names its publisher
                  details={"slug": module.slug, "revision": revision.number, "version": number,
                           "author_id": revision.author_id,
@@ -250,30 +158,6 @@ def publish_revision(revision: ModuleRevision, *, actor, now, two_person: bool) 
     return version
 
 
-@dataclass(frozen=True)
-class StudioRow:
-    """A module on the studio's list: its live version (None before its first publish) and newest draft."""
-
-    slug: str
-    title: str
-    module: Module | None
-    draft: ModuleRevision | None
-
-
 def studio_overview() -> list[StudioRow]:
     """Every live module and every module written in the browser but not yet published, by id."""
-    modules = {m.slug: m for m in db.session.scalars(select(Module).where(Module.retired_at.is_(None)))}
-    newest = db.session.execute(select(ModuleRevision.slug, func.max(ModuleRevision.number))
-                                .group_by(ModuleRevision.slug)).all()
-    drafts = {}
-    for slug, number in newest:
-        revision = db.session.scalar(select(ModuleRevision).where(ModuleRevision.slug == slug,
-                                                                  ModuleRevision.number == number))
-        if revision.status == "draft":
-            drafts[slug] = revision
-    rows = []
-    for slug in sorted(set(modules) | set(drafts)):
-        module = modules.get(slug)
-        title = module.current_version.title if module and module.current_version else drafts[slug].title
-        rows.append(StudioRow(slug, title, module, drafts.get(slug)))
-    return rows
+    return studio_rows(KIND, {m.slug: m for m in db.session.scalars(select(Module).where(Module.retired_at.is_(None)))})

@@ -13,9 +13,9 @@ from jsonschema import Draft202012Validator
 from lms.content import schemas
 from lms.content.blueprints import blueprint_problems, blueprint_shortfall, cell_pools, describe_cell
 from lms.content.catalog import (
-    EXAM_DEFAULTS, BankSpec, Catalog, ContentError, ExamSpec, ModuleSpec, TrackSpec, content_hash, plain,
+    EXAM_DEFAULTS, BankSpec, Catalog, ContentError, ExamSpec, ExerciseSpec, ModuleSpec, TrackSpec, content_hash, plain,
 )
-from lms.content.exercises import read_exercises
+from lms.content.exercises import read_exercise_text, read_exercises
 from lms.content.standard_setting import angoff_result
 from lms.content.yamlfile import LineDict, LineList, YAMLProblem, load_yaml, split_front_matter
 from lms.questions import QUESTION_TYPES
@@ -37,6 +37,20 @@ class _Collector:
 
     def add(self, path, line: int, message: str) -> None:
         self.errors.append(ContentError(path if isinstance(path, str) else self.rel(path), line, message))
+
+    def mapping(self, path: str, text: str, *, line_offset: int = 0,
+                refusal: str = "expected a mapping of keys at the top of the file") -> LineDict | None:
+        """YAML text (starting at line ``line_offset`` + 1 of the file) as its top-level mapping, or None
+        (the problem reported at its line)."""
+        try:
+            data = load_yaml(text, line_offset=line_offset)
+        except YAMLProblem as problem:
+            self.add(path, problem.line, problem.message)
+            return None
+        if not isinstance(data, LineDict):
+            self.add(path, line_offset + 1, refusal)
+            return None
+        return data
 
     def schema(self, path: str, data, schema: dict) -> bool:
         """Validate against a JSON Schema, reporting each error at the line it points to."""
@@ -96,17 +110,11 @@ def _duplicate_keys(data):
 
 def _read_yaml(c: _Collector, path: Path):
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except YAMLProblem as problem:
-        c.add(path, problem.line, problem.message)
-        return None
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         c.add(path, 1, "not UTF-8 text")
         return None
-    if not isinstance(data, LineDict):
-        c.add(path, 1, "expected a mapping of keys at the top of the file")
-        return None
-    return data
+    return c.mapping(c.rel(path), text)
 
 
 def _read_modules(c: _Collector, catalog: Catalog) -> None:
@@ -144,13 +152,8 @@ def _read_module(c: _Collector, rel: str, text: str) -> ModuleSpec | None:
         c.add(rel, 1, "missing YAML front matter between '---' lines")
         return None
     front, body, body_line = split
-    try:
-        data = load_yaml(front, line_offset=1)
-    except YAMLProblem as problem:
-        c.add(rel, problem.line, problem.message)
-        return None
-    if not isinstance(data, LineDict):
-        c.add(rel, 2, "front matter must be a mapping of keys")
+    data = c.mapping(rel, front, line_offset=1, refusal="front matter must be a mapping of keys")
+    if data is None:
         return None
     if not c.schema(rel, data, schemas.MODULE):
         return None
@@ -191,6 +194,14 @@ def check_module_text(text: str, path: str, other_objectives: dict[str, str] | N
     spec = _read_module(c, path, text)
     if spec is not None:
         _check_objective_ids(c, [spec], dict(other_objectives or {}))
+    return (spec if not c.errors else None), sorted(set(c.errors))
+
+
+def check_exercise_text(text: str, path: str) -> tuple[ExerciseSpec | None, list[ContentError]]:
+    """Check one practical exercise file's text as `lms content check` checks each (the browser's editor asks
+    this): its spec when it has no error, and the errors, each at its line of ``text``."""
+    c = _Collector(Path("."))
+    spec = read_exercise_text(c, path, text)
     return (spec if not c.errors else None), sorted(set(c.errors))
 
 

@@ -227,6 +227,7 @@ def content_files() -> tuple[dict[str, str], dict[tuple[str, str], tuple[str, st
         path = version.source_path if version.source_path.startswith(f"{EXERCISE_FOLDER}/") else \
             f"{EXERCISE_FOLDER}/{exercise.slug}.yml"
         files[path] = dump_yaml(exercise_data(exercise, version))
+        items["exercise", exercise.slug] = (path, version.content_hash)
     return files, items, empty
 
 

@@ -1,6 +1,6 @@
 """Files and browser together: what the last sync saw, and what the next one may change.
 
-Each sync records, per item (module, track, bank, question, exam), the hash of its part of a file and
+Each sync records, per item (module, track, bank, question, exam, practical exercise), the hash of its part of a file and
 the database version it left current (ContentSyncState). The next sync compares both sides with that
 record, as a three-way merge does:
 
@@ -23,13 +23,13 @@ from lms.content.catalog import Catalog, content_hash
 from lms.content.sync_exams import question_content
 from lms.extensions import db
 from lms.models import (
-    AuditEvent, ContentSyncState, Exam, ExamVersion, Module, ModuleVersion, Question, QuestionBank, QuestionVersion,
-    Track)
+    AuditEvent, ContentSyncState, Exam, ExamVersion, Exercise, ExerciseVersion, Module, ModuleVersion, Question,
+    QuestionBank, QuestionVersion, Track)
 
 FILES, BROWSER = "files", "browser"
-KINDS = ("module", "track", "bank", "question", "exam")
+KINDS = ("module", "track", "bank", "question", "exam", "exercise")
 VERSIONED = {"module": (Module, ModuleVersion), "question": (Question, QuestionVersion),
-             "exam": (Exam, ExamVersion)}
+             "exam": (Exam, ExamVersion), "exercise": (Exercise, ExerciseVersion)}
 
 
 def question_file_hash(spec: dict, bank: str) -> str:
@@ -51,12 +51,14 @@ def file_items(catalog: Catalog) -> dict[tuple[str, str], tuple[str, str]]:
             items["question", q["id"]] = (bank.path, question_file_hash(q, bank.id))
     for spec in catalog.exams.values():
         items["exam", spec.id] = (spec.path, spec.content_hash)
+    for spec in catalog.exercises.values():
+        items["exercise", spec.id] = (spec.path, spec.content_hash)
     return items
 
 
 def database_markers() -> dict[tuple[str, str], str]:
     """(kind, id) -> what identifies the item's current state in the database: its current version's
-    id (modules, questions, exams) or a hash of its values (tracks and banks, which have no versions)."""
+    id (modules, questions, exams, exercises) or a hash of its values (tracks and banks, which have no versions)."""
     markers = {}
     for kind, (model, _) in VERSIONED.items():
         for slug, version_id in db.session.execute(select(model.slug, model.current_version_id)):

@@ -2,7 +2,7 @@
 from lms.models.agency import Agency
 from lms.models.agreement import MOU_MODELS, Mou, MouDocument, MouModel
 from lms.models.audit import AuditEvent, AuditHead
-from lms.models.authoring import REVISION_STATUSES, ModuleRevision, RevisionComment
+from lms.models.authoring import REVISION_KINDS, REVISION_STATUSES, ContentRevision, RevisionComment
 from lms.models.challenge import GradingAdjustment, ItemChallenge, RegradeHold
 from lms.models.certification import (
     CertificateDocument, CertificateSequence, Certification, CertificationStatusChange, SigningKey,
@@ -41,6 +41,7 @@ __all__ = [
     "ClassSession",
     "Cohort",
     "CohortNotice",
+    "ContentRevision",
     "ContentSyncState",
     "EmailDelivery",
     "Enrollment",
@@ -53,7 +54,6 @@ __all__ = [
     "ItemChallenge",
     "Module",
     "ModuleProgress",
-    "ModuleRevision",
     "ModuleText",
     "ModuleVersion",
     "Mou",
@@ -70,6 +70,7 @@ __all__ = [
     "RateCounter",
     "RecoveryCode",
     "RegradeHold",
+    "REVISION_KINDS",
     "REVISION_STATUSES",
     "RevisionComment",
     "Role",

@@ -1,5 +1,5 @@
-"""Modules written in the browser: each save is a revision of a module's file (front matter and body);
-publishing one adds a ModuleVersion, as `lms content sync` does for a file."""
+"""Content written in the browser: each save is a revision of a module's or a practical exercise's file;
+publishing one adds a ModuleVersion or an ExerciseVersion, as `lms content sync` does for a file."""
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -7,18 +7,22 @@ from lms.extensions import db
 from lms.models.types import JSONText, UTCDateTime
 
 REVISION_STATUSES = ("draft", "published")
+REVISION_KINDS = ("module", "exercise")
 
 
-class ModuleRevision(db.Model):
-    """One saved draft of a module (by its slug: a new module has no Module row until it is published)."""
+class ContentRevision(db.Model):
+    """One saved draft of a module or an exercise (by its kind and slug: a new one has no Module or Exercise
+    row until it is published). The table kept the name it had when only modules had revisions."""
 
     __tablename__ = "module_revision"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="module", server_default="module")  # REVISION_KINDS
     slug: Mapped[str] = mapped_column(String(200))
-    number: Mapped[int] = mapped_column()  # 1, 2, ... per slug
-    front = mapped_column(JSONText(), nullable=False)  # the front matter, as the module file's keys
-    body_md: Mapped[str] = mapped_column(Text)
+    number: Mapped[int] = mapped_column()  # 1, 2, ... per kind and slug
+    # A module: its front matter, as the file's keys; an exercise: its file's keys but the instructions.
+    front = mapped_column(JSONText(), nullable=False)
+    body_md: Mapped[str] = mapped_column(Text)  # a module's body; an exercise's instructions
     status: Mapped[str] = mapped_column(String(20), default="draft")  # REVISION_STATUSES
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at = mapped_column(UTCDateTime(), nullable=False)
@@ -28,17 +32,31 @@ class ModuleRevision(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     published_at = mapped_column(UTCDateTime(), nullable=True)
     published_version_id: Mapped[int | None] = mapped_column(ForeignKey("module_version.id"))
+    # The same two for an exercise's revision.
+    exercise_based_on_id: Mapped[int | None] = mapped_column(ForeignKey("exercise_version.id"))
+    exercise_published_id: Mapped[int | None] = mapped_column(ForeignKey("exercise_version.id"))
 
     author = relationship("User", foreign_keys=[author_id])
     approved_by = relationship("User", foreign_keys=[approved_by_id])
     published_version = relationship("ModuleVersion", foreign_keys=[published_version_id])
+    published_exercise_version = relationship("ExerciseVersion", foreign_keys=[exercise_published_id])
     comments = relationship("RevisionComment", back_populates="revision", order_by="RevisionComment.id")
 
-    __table_args__ = (UniqueConstraint("slug", "number"),)
+    __table_args__ = (UniqueConstraint("kind", "slug", "number"),)
 
     @property
     def title(self) -> str:
         return str(self.front.get("title") or self.slug)
+
+    @property
+    def based_on_id(self) -> int | None:
+        """The id of the published version (of its kind) the revision was edited from."""
+        return self.exercise_based_on_id if self.kind == "exercise" else self.based_on_version_id
+
+    @property
+    def published(self):
+        """The version publishing it made (a ModuleVersion or an ExerciseVersion), or None."""
+        return self.published_exercise_version if self.kind == "exercise" else self.published_version
 
 
 class RevisionComment(db.Model):
@@ -52,7 +70,7 @@ class RevisionComment(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime(), nullable=False)
 
-    revision = relationship("ModuleRevision", back_populates="comments")
+    revision = relationship("ContentRevision", back_populates="comments")
     author = relationship("User")
 
     __table_args__ = (Index("ix_revision_comment_revision", "revision_id"),)

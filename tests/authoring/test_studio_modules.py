@@ -11,7 +11,7 @@ from lms.authoring.diff import diff_rows
 from lms.content.check import check_content
 from lms.learning import course as learning
 from lms.markdown import render_document
-from lms.models import AuditEvent, Module, ModuleProgress, ModuleRevision, ModuleVersion
+from lms.models import AuditEvent, Module, ModuleProgress, ContentRevision, ModuleVersion
 
 from ..conftest import csrf_from, post
 
@@ -46,7 +46,7 @@ def _form(front: dict, body: str, action="save") -> dict:
 
 
 def _revision(number):
-    return next(r for r in authoring.revisions_of(SLUG) if r.number == number)
+    return next(r for r in authoring.revisions_of("module", SLUG) if r.number == number)
 
 
 def _module():
@@ -71,7 +71,7 @@ def test_the_preview_is_what_the_trainee_sees_on_the_xss_corpus(studio, as_user,
                     page=EDIT).get_data(as_text=True)
     page = post(instructor, EDIT, _form(authoring.front_from_version(_module()), BODY, action="preview"),
                 page=EDIT).get_data(as_text=True)
-    assert db.session.scalars(select(ModuleRevision)).all() == []  # a preview saves nothing
+    assert db.session.scalars(select(ContentRevision)).all() == []  # a preview saves nothing
     assert _save(instructor, BODY).status_code == 302
     post(instructor, f"/studio/modules/{SLUG}/revisions/1/publish", page=f"/studio/modules/{SLUG}/revisions/1")
     version = _module().current_version
@@ -107,7 +107,7 @@ def test_errors_are_placed_at_their_fields_in_the_content_checks_words(studio, a
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "It was not saved" in page
     assert 'id="minutes-error"' in page and "minutes: &#39;soon&#39; is not of type &#39;integer&#39;" in page
-    assert db.session.scalars(select(ModuleRevision)).all() == []
+    assert db.session.scalars(select(ContentRevision)).all() == []
 
     check = authoring.check_draft({**authoring.front_from_version(_module()), "reviewed": "2026-02-30"}, "  \n",
                                   "x.md")
@@ -173,11 +173,11 @@ def test_revision_diff_and_restore(studio, as_user, db, clock):
     client = as_user(studio.reviewer)
     response = post(client, f"/studio/modules/{SLUG}/revisions/1/restore", page=f"/studio/modules/{SLUG}/revisions/1")
     assert response.headers["Location"].endswith(f"/studio/modules/{SLUG}/revisions/3")
-    restored = db.session.scalar(select(ModuleRevision).where(ModuleRevision.number == 3))
+    restored = db.session.scalar(select(ContentRevision).where(ContentRevision.number == 3))
     assert restored.body_md == first.body_md and restored.front == first.front
     assert restored.restored_from_id == first.id and restored.author_id == studio.reviewer.id
-    assert [r.number for r in authoring.revisions_of(SLUG)] == [3, 2, 1]
-    assert authoring.latest_draft(SLUG).number == 3
+    assert [r.number for r in authoring.revisions_of("module", SLUG)] == [3, 2, 1]
+    assert authoring.latest_draft("module", SLUG).number == 3
     # The editor opens the newest draft.
     assert "Old sentence." in client.get(EDIT).get_data(as_text=True)
 
@@ -208,8 +208,8 @@ def test_a_new_module_is_written_and_published_in_the_browser(studio, as_user, d
     again = post(client, "/studio/modules/new", data, page="/studio/modules/new")
     assert again.status_code == 200 and "A module with the id &#39;agreement/supervision&#39; already exists." in \
         again.get_data(as_text=True)
-    assert len(authoring.revisions_of("agreement/supervision")) == 1
-    revision = authoring.revisions_of("agreement/supervision")[0]
+    assert len(authoring.revisions_of("module", "agreement/supervision")) == 1
+    revision = authoring.revisions_of("module", "agreement/supervision")[0]
     version = authoring.publish_revision(revision, actor=studio.author, now=clock(), two_person=False)
     module = authoring.module_by_slug("agreement/supervision")
     assert version.number == 1 and module.current_version_id == version.id

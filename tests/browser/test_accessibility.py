@@ -49,6 +49,7 @@ from lms.extensions import db
 from lms.models import Certification, ClassSession, Question, Role, Track
 from lms.agencies.nominations import check_nominee, nominate
 from lms.authoring.modules import front_from_version, module_by_slug, save_draft
+from lms.authoring import exercises as exercise_authoring
 from tests.factories import answer_all, pass_classroom, start
 
 app = create_app()
@@ -95,12 +96,17 @@ with app.app_context():
     studied = module_by_slug(modules[0])  # a draft in the studio (the accessibility run's own module edit)
     draft = save_draft(studied.slug, front_from_version(studied), studied.current_version.body_md + "\nRevised.\n",
                        actor=users["instructor"], now=now)
+    practical = exercise_authoring.exercise_by_slug("detainer-timing")  # and an exercise's draft
+    exercise_draft = exercise_authoring.save_draft(
+        practical.slug, exercise_authoring.front_from_version(practical),
+        practical.current_version.instructions_md + "\nRevised.\n", actor=users["instructor"], now=now)
     db.session.commit()
     question = db.session.scalar(select(Question).where(Question.status == "active").order_by(Question.id))
     print(json.dumps({
         "agency": agency.id, "mou": mou.id, "cohort": cohort.id, "nomination": nomination.id,
         "exam": exams[0], "module": modules[0], "open_attempt": open_attempt.id, "finished_attempt": finished.id,
         "trainee": users["trainee"].id, "certified": users["certified"].id, "draft": draft.number,
+        "exercise_draft": exercise_draft.number,
         "enrollment": certified.id,
         "bank": question.bank.slug, "question": question.slug, "qtype": question.current_version.qtype,
         "session": db.session.scalar(select(ClassSession.id).where(ClassSession.cohort_id == cohort.id).limit(1)),
@@ -152,6 +158,13 @@ PAGES = {
     "studio.revision": ("instructor", lambda d: f"/studio/modules/{d['module']}/revisions/{d['draft']}"),
     "studio.diff": ("instructor", lambda d: f"/studio/modules/{d['module']}/diff?a=live&b={d['draft']}"),
     "studio.due_for_review": ("instructor", lambda d: "/studio/reviews"),
+    "studio.new_exercise": ("instructor", lambda d: "/studio/exercises/new"),
+    "studio.edit_exercise": ("instructor", lambda d: "/studio/exercises/detainer-timing/edit"),
+    "studio.exercise_history": ("instructor", lambda d: "/studio/exercises/detainer-timing/revisions"),
+    "studio.exercise_revision": ("instructor",
+                                 lambda d: f"/studio/exercises/detainer-timing/revisions/{d['exercise_draft']}"),
+    "studio.exercise_diff": ("instructor",
+                             lambda d: f"/studio/exercises/detainer-timing/diff?a=live&b={d['exercise_draft']}"),
     "error.403": ("instructor", lambda d: "/registry"),
     "studio_questions.bank_list": ("instructor", lambda d: "/studio/banks"),
     "studio_questions.new_bank": ("instructor", lambda d: "/studio/banks/new"),

@@ -218,6 +218,20 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("studio.diff", "GET"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/diff?a=live&b=1"),
     ("studio.mark_reviewed", "POST"): Route(MANAGERS, lambda w: "/studio/modules/agreement/basics/reviewed"),
     ("studio.due_for_review", "GET"): Route(MANAGERS, lambda w: "/studio/reviews"),
+    # Practical exercises in the studio: a draft revision 1 of the fixture's drill-report exists.
+    ("studio.new_exercise", "GET"): Route(MANAGERS, lambda w: "/studio/exercises/new"),
+    ("studio.new_exercise", "POST"): Route(MANAGERS, lambda w: "/studio/exercises/new"),
+    ("studio.edit_exercise", "GET"): Route(MANAGERS, lambda w: "/studio/exercises/drill-report/edit"),
+    ("studio.edit_exercise", "POST"): Route(MANAGERS, lambda w: "/studio/exercises/drill-report/edit"),
+    ("studio.exercise_history", "GET"): Route(MANAGERS, lambda w: "/studio/exercises/drill-report/revisions"),
+    ("studio.exercise_revision", "GET"): Route(MANAGERS, lambda w: "/studio/exercises/drill-report/revisions/1"),
+    ("studio.exercise_publish", "POST"): Route(
+        MANAGERS, lambda w: "/studio/exercises/drill-report/revisions/1/publish"),
+    ("studio.exercise_restore", "POST"): Route(
+        MANAGERS, lambda w: "/studio/exercises/drill-report/revisions/1/restore"),
+    ("studio.exercise_comment", "POST"): Route(
+        MANAGERS, lambda w: "/studio/exercises/drill-report/revisions/1/comments"),
+    ("studio.exercise_diff", "GET"): Route(MANAGERS, lambda w: "/studio/exercises/drill-report/diff?a=live&b=1"),
     ("results.index", "GET"): Route(VIEWERS, lambda w: "/results"),
     ("results.exam_results", "GET"): Route(VIEWERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/exams/mixed-exam"),
     ("results.exam_results_csv", "GET"): Route(
