@@ -17,6 +17,12 @@ attempt_finished = _signals.signal("attempt-finished")  # sender: the attempt; n
 certification_changed = _signals.signal("certification-changed")  # sender: the certification; now=, action=
 nomination_decided = _signals.signal("nomination-decided")  # sender: the nomination; now=
 challenge_decided = _signals.signal("challenge-decided")  # sender: the item challenge; now=
+# A finished attempt's grade changed by a regrade (a challenge's decision, or staff applying a held one):
+# sender: the attempt; now=, key= (the decision, so each is told once), percent_before=, passed_before=.
+attempt_regraded = _signals.signal("attempt-regraded")
+# Every audit event as it is appended (lms.audit.record_event; sender: the flushed AuditEvent). Account
+# security notices subscribe to it: each security fact is audited exactly once, in the service that did it.
+audit_recorded = _signals.signal("audit-recorded")
 # The classroom (lms.classroom): a session changed or cancelled (sender: the session; now=, change=
 # "changed" | "cancelled"), a practical graded (sender: the enrollment; now=, grade=), and any step that
 # may complete a track's classroom requirements (sender: the enrollment; now=).

@@ -3,12 +3,15 @@
 lms/app.py imports this module, so every app subscribes. A slice that adds a signal adds its receiver
 here: one ``@signal.connect`` function that calls ``notify``.
 """
+from lms.certification.links import public_base_url
+from lms.clock import format_time, local_time
 from lms.extensions import db
-from lms.clock import local_time
-from lms.models import Attempt, Certification, ClassSession, Enrollment, ItemChallenge, Nomination, PracticalGrade, User
+from lms.models import (
+    Attempt, AuditEvent, Certification, ClassSession, Enrollment, ItemChallenge, Nomination, PracticalGrade, Role, User)
 from lms.notifications.service import notify
 from lms.signals import (
-    attempt_finished, certification_changed, challenge_decided, nomination_decided, practical_graded, session_changed)
+    attempt_finished, audit_recorded, certification_changed, challenge_decided, nomination_decided, practical_graded,
+    session_changed)
 from lms.vocabulary import ATTEMPT_OUTCOME
 
 CERTIFICATE_WORDS = {
@@ -105,3 +108,86 @@ def practical_result(enrollment: Enrollment, *, now, grade: PracticalGrade, **_d
            body=f"Your practical exercise {version.title} is graded: {outcome}, with {grade.total:g} points. "
                 "The rubric and the grader's comments are on the exercise's page.",
            link=f"/classroom/practicals/{version.exercise.slug}", now=now)
+
+
+# -- account security (essential) ----------------------------------------------------------------------
+# Told from the audit event each security service records exactly once (lms.audit sends audit_recorded), so
+# the one place that says a security fact happened is the one that tells the person. {when} is the event's
+# time in the program's time zone. No IP address is written: mail is plain text that passes through other
+# servers, an address behind an academy's or agency's network says nothing to the officer, and the audit
+# log keeps it for the administrator who looks into a report.
+YOURS = ("If this was not you, change your password now at {site}/account/password and tell your program "
+         "administrator.")
+THEIRS = "If you did not expect this, contact your program administrator."
+SECURITY_WORDS = {
+    "account.password_change": ("Your password was changed", "The password of your account was changed on {when}.",
+                                YOURS, "/account/password"),
+    "account.password_reset": ("Your password was reset by an administrator",
+                               "An administrator reset the password of your account on {when}. The administrator "
+                               "gives you a temporary password; you choose a new one when you next log in.",
+                               THEIRS, "/account/password"),
+    "two_factor.enrol": ("Two-step verification is turned on",
+                         "Two-step verification (an authenticator app) was turned on for your account on {when}.",
+                         YOURS, "/account/two-factor"),
+    "two_factor.reset": ("Two-step verification was turned off by an administrator",
+                         "An administrator reset two-step verification of your account on {when}: your "
+                         "authenticator app and recovery codes no longer work, and every session of the account "
+                         "was ended.", THEIRS, "/account/two-factor"),
+    "two_factor.recovery_codes": ("New recovery codes were made",
+                                  "New recovery codes were made for your account on {when}; the earlier ones no "
+                                  "longer work.", YOURS, "/account/two-factor"),
+    "two_factor.recovery_code_use": ("A recovery code was used to log in",
+                                     "A recovery code was used instead of your authenticator app to log in to your "
+                                     "account on {when} ({left} left).", YOURS, "/account/two-factor"),
+    "account.lock": ("Your account is locked after failed log-ins",
+                     "Your account was locked on {when} after {failures} failed log-ins in a row. It opens again "
+                     "on {until}, or sooner if an administrator unlocks it.",
+                     "If these log-ins were not yours, someone may be guessing your password: once you can log in, "
+                     "change it at {site}/account/password and tell your program administrator.", None),
+    "account.disable": ("Your account is disabled", "Your account was disabled on {when}{why}; you cannot log in.",
+                        THEIRS, None),
+    "account.enable": ("Your account is enabled again", "Your account was enabled again on {when}; you can log in.",
+                       THEIRS, None),
+    "account.role_change": ("Your role changed", "Your role was changed on {when}: you are now {role}. You were "
+                                                 "logged out everywhere; log in again to use it.", THEIRS, None),
+}
+
+
+def _security_words(event: AuditEvent, user: User) -> dict | None:
+    """The blanks of an event's message; None when the event tells the person nothing new."""
+    details = event.details or {}
+    words = {"when": format_time(event.created_at), "site": public_base_url()}
+    match event.action:
+        case "two_factor.reset" if not details.get("had_second_factor"):
+            return None  # there was no second factor to turn off
+        case "account.role_change":
+            if details.get("from") == details.get("to"):
+                return None
+            words["role"] = Role(user.role).label.lower()
+        case "two_factor.recovery_code_use":
+            words["left"] = details.get("left", "some")
+        case "account.lock":
+            words["failures"] = details.get("failures", "several")
+            words["until"] = format_time(user.locked_until) if user.locked_until else "later"
+        case "account.disable":
+            words["why"] = " by an administrator" if event.actor_id not in (None, user.id) else \
+                " because it was not used for a long time" if str(details.get("reason", "")).startswith("inactive") \
+                else ""
+    return words
+
+
+@audit_recorded.connect
+def account_security(event: AuditEvent, **_details) -> None:
+    """A security fact about an account (password, second factor, lockout, status, role): told once to its
+    holder, in the app and by e-mail, whatever their preferences (essential); a disabled account is still
+    written to."""
+    if event.action not in SECURITY_WORDS or event.outcome != "success" or event.object_type != "user":
+        return
+    user = db.session.get(User, int(event.object_id))
+    words = _security_words(event, user) if user is not None else None
+    if words is None:
+        return
+    subject, what, advice, link = SECURITY_WORDS[event.action]
+    notify(user, kind="account_security", key=f"audit:{event.id}", subject=subject,
+           body=f"{what.format(**words)} {advice.format(**words)}", link=link, now=event.created_at,
+           to_disabled=event.action == "account.disable")
