@@ -10,7 +10,7 @@ from lms.models import (
     Attempt, AuditEvent, Certification, ClassSession, Enrollment, ItemChallenge, Nomination, PracticalGrade, Role, User)
 from lms.notifications.service import notify
 from lms.signals import (
-    attempt_finished, audit_recorded, certification_changed, challenge_decided, nomination_decided, practical_graded,
+    attempt_finished, attempt_regraded, audit_recorded, certification_changed, challenge_decided, nomination_decided, practical_graded,
     session_changed)
 from lms.vocabulary import ATTEMPT_OUTCOME
 
@@ -37,6 +37,19 @@ def exam_result(attempt: Attempt, *, now, **_details) -> None:
            subject=f"{title}: {outcome.lower()} ({attempt.percent:g} %)",
            body=f"Your attempt {attempt.number} at {title} is graded: {outcome.lower()}, "
                 f"with {attempt.percent:g} %.",
+           link=f"/exams/attempts/{attempt.id}/result", now=now)
+
+
+@attempt_regraded.connect
+def exam_regrade(attempt: Attempt, *, now, key: str, percent_before: float, passed_before: bool, **_details) -> None:
+    """A finished attempt's grade changed by a decision on a challenge (or staff applying a held regrade):
+    the new result to the trainee, once per decision."""
+    title = attempt.exam_version.title
+    outcome, was = ATTEMPT_OUTCOME[bool(attempt.passed)], ATTEMPT_OUTCOME[passed_before]
+    notify(db.session.get(User, attempt.user_id), kind="exam_result", key=f"attempt:{attempt.id}:{key}",
+           subject=f"{title}: regraded, {outcome.lower()} ({attempt.percent:g} %)",
+           body=f"Your attempt {attempt.number} at {title} was regraded after a decision on a challenged question: "
+                f"{outcome.lower()}, with {attempt.percent:g} % (it was {was.lower()}, with {percent_before:g} %).",
            link=f"/exams/attempts/{attempt.id}/result", now=now)
 
 
