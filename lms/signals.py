@@ -29,3 +29,11 @@ audit_recorded = _signals.signal("audit-recorded")
 session_changed = _signals.signal("session-changed")
 practical_graded = _signals.signal("practical-graded")
 classroom_progress = _signals.signal("classroom-progress")
+# The classroom took something back (sender: the enrollment; now=, actor=, cause= "attendance" | "practical"):
+# a mark that earns fewer hours than before, a practical regraded from a pass to a fail. Certification
+# decides whether an issued certification must go to staff for review (lms.certification.review).
+classroom_setback = _signals.signal("classroom-setback")
+# A certification review (lms.certification.review): put up for staff (sender: the review; now=), and
+# decided by staff (sender: the review; now=, outcome= "kept" | "suspended").
+certification_review_opened = _signals.signal("certification-review-opened")
+certification_reviewed = _signals.signal("certification-reviewed")

@@ -3,15 +3,20 @@
 lms/app.py imports this module, so every app subscribes. A slice that adds a signal adds its receiver
 here: one ``@signal.connect`` function that calls ``notify``.
 """
+from sqlalchemy import select
+
 from lms.certification.links import public_base_url
+from lms.certification.review import CAUSES, shortfall_words
 from lms.clock import format_time, local_time
 from lms.extensions import db
 from lms.models import (
-    Attempt, AuditEvent, Certification, ClassSession, Enrollment, ItemChallenge, Nomination, PracticalGrade, Role, User)
+    Attempt, AuditEvent, Certification, CertificationReview, ClassSession, Enrollment, ItemChallenge, Nomination,
+    PracticalGrade, Role, User)
+from lms.models.certification import REVIEW_KEPT
 from lms.notifications.service import notify
 from lms.signals import (
-    attempt_finished, attempt_regraded, audit_recorded, certification_changed, challenge_decided, nomination_decided, practical_graded,
-    session_changed)
+    attempt_finished, attempt_regraded, audit_recorded, certification_changed, certification_review_opened,
+    certification_reviewed, challenge_decided, nomination_decided, practical_graded, session_changed)
 from lms.vocabulary import ATTEMPT_OUTCOME
 
 CERTIFICATE_WORDS = {
@@ -63,6 +68,45 @@ def certificate_status(certification: Certification, *, now, action: str, reason
            key=f"certification:{certification.id}:{action}:{now.isoformat()}",
            subject=subject.format(**words), body=body.format(**words),
            link=f"/certificates/{certification.number}", now=now)
+
+
+def _enabled(query) -> list[User]:
+    return list(db.session.scalars(query.where(User.disabled_at.is_(None)).order_by(User.id)))
+
+
+@certification_review_opened.connect
+def review_opened(review: CertificationReview, *, now, cause: str, **_details) -> None:
+    """A certification put up for review after a correction: told to ICE program staff, who decide."""
+    c = review.certification
+    subject = f"Certificate {c.number} of {c.holder_name} is put up for review"
+    body = (f"After {CAUSES.get(cause, 'a correction')}, the training of {c.holder_name} ({c.agency_name}, "
+            f"{c.track_title}) no longer meets what the track requires. " + " ".join(shortfall_words(review.shortfall))
+            + f" Certificate {c.number} stays valid until you keep it or suspend it on the review queue.")
+    for staff in _enabled(select(User).where(User.role == Role.STAFF.value)):
+        notify(staff, kind="certification_review", key=f"certification_review:{review.id}", subject=subject,
+               body=body, link="/registry/reviews", now=now)
+
+
+@certification_reviewed.connect
+def review_decided(review: CertificationReview, *, now, outcome: str, **_details) -> None:
+    """Staff decided a review: the outcome to the holder's agency's coordinators, and, when the certificate is
+    kept, to the holder (a suspension tells the holder through certificate_status)."""
+    c = review.certification
+    verdict = "stays valid" if outcome == REVIEW_KEPT else "is suspended"
+    key = f"certification_review:{review.id}:{outcome}"
+    if outcome == REVIEW_KEPT:
+        notify(db.session.get(User, c.user_id), kind="certificate_status", key=key,
+               subject=f"Your certificate {c.number} stays valid after a review",
+               body=f"Program staff reviewed your certificate {c.number} ({c.track_title}) after a correction to your "
+                    f"training record, and it stays valid. Reason: {review.reason}",
+               link=f"/certificates/{c.number}", now=now)
+    coordinators = select(User).where(User.role == Role.COORDINATOR.value, User.agency_id == c.agency_id)
+    for coordinator in _enabled(coordinators) if c.agency_id is not None else []:
+        notify(coordinator, kind="certificate_status", key=key,
+               subject=f"Certificate {c.number} of {c.holder_name} {verdict} after a review",
+               body=f"Program staff reviewed certificate {c.number} of {c.holder_name} ({c.track_title}) after a "
+                    f"correction to the training record: it {verdict}. Reason: {review.reason}",
+               link=f"/registry/{c.number}", now=now)
 
 
 @nomination_decided.connect
