@@ -21,7 +21,7 @@ KINDS: dict[str, Kind] = {
     "session_changed": Kind("A classroom session of your cohort changes or is cancelled"),
     "practical_graded": Kind("A practical exercise of yours is graded"),
     "certification_review": Kind("A certification is put up for your review after a correction",
-                                 roles=("staff", "admin")),
+                                 roles=("staff",)),
 }
 
 

@@ -139,3 +139,12 @@ def test_security_notices_cannot_be_turned_off_and_the_page_shows_them_always_on
     db.session.commit()
     assert len(_security(db, trainee)) == 1
 
+
+
+def test_the_staff_only_kind_is_offered_to_staff_only(factory, db, app):
+    for role, offered in ((Role.TRAINEE, False), (Role.STAFF, True)):
+        client = app.test_client()
+        login(client, factory.user(role).email)
+        page = client.get("/notifications/preferences").get_data(as_text=True)
+        assert ('name="certification_review"' in page) is offered
+        assert "Account security: always on" in page
