@@ -1,5 +1,7 @@
 """Account security notices: each security fact told once, in the app and by e-mail, whatever the person chose;
 the temporary password never in it; the preference page shows them as always on."""
+import re
+
 import pyotp
 import pytest
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from lms.models import Notification, Role
 from lms.notifications.kinds import optional_kinds
 from lms.notifications.service import PreferenceError, set_preferences
 
-from ..conftest import PASSWORD, csrf_token, login
+from ..conftest import PASSWORD, csrf_token, login, post
 from .conftest import PUBLIC_URL
 
 NEW_PASSWORD = "Another long passphrase 42"
@@ -148,3 +150,29 @@ def test_the_staff_only_kind_is_offered_to_staff_only(factory, db, app):
         page = client.get("/notifications/preferences").get_data(as_text=True)
         assert ('name="certification_review"' in page) is offered
         assert "Account security: always on" in page
+
+
+def test_a_reset_through_the_administrators_page_mails_the_notice_without_the_generated_password(
+        factory, db, smtp, app):
+    trainee = factory.user(Role.TRAINEE, email="rita@example.test")
+    admin = factory.user(Role.ADMIN)
+    client = app.test_client()
+    login(client, admin.email)
+    page = f"/admin/users/{trainee.id}"
+    response = post(client, f"/admin/users/{trainee.id}/reset-password", {"password": ""}, page=page)
+    temporary = re.search(r'<code class="temporary-password">([^<]+)</code>', response.get_data(as_text=True)).group(1)
+    [told] = _security(db, trainee)
+    assert told.subject == "Your password was reset by an administrator"
+    [(_, text)] = _mails(smtp, trainee)  # the request queued it; the job sent it once
+    [message] = smtp.to(trainee.email)
+    assert temporary not in told.body and temporary not in text
+    assert temporary not in message.get_body(("html",)).get_content()
+
+
+def test_an_account_disabled_for_inactivity_is_told_why(factory, db, smtp, clock):
+    trainee = factory.user(Role.TRAINEE)
+    disable_user(trainee, now=clock(), reason="inactive for 90 days")
+    db.session.commit()
+    [told] = _security(db, trainee)
+    assert "disabled on March 2, 2026, 9:00 AM EST because it was not used for a long time" in told.body
+    assert [subject for subject, _ in _mails(smtp, trainee)] == ["Your account is disabled"]
