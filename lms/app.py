@@ -19,6 +19,7 @@ from lms import (
     vocabulary,
 )
 from lms.certification import issue  # noqa: F401  (subscribes certification to learning and exam progress)
+from lms.certification import review  # noqa: F401  (puts certifications up for review after classroom setbacks)
 from lms.cli import register_cli
 from lms.clock import format_date, format_time, format_utc, utcnow
 from lms.config import PROJECT_ROOT, check_production, from_environment

@@ -24,6 +24,7 @@ from lms import origin
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.models import AuditEvent, AuditHead
+from lms.signals import audit_recorded
 
 GENESIS_HASH = "0" * 64
 SEAL_BATCH = 1000
@@ -88,6 +89,7 @@ def record_event(
     db.session.add(event_)
     db.session.flush()
     db.session.info[_APPENDED] = True
+    audit_recorded.send(event_)
     return event_
 
 

@@ -11,7 +11,7 @@ from lms.cohorts.roster import can_manage_cohort
 from lms.extensions import db
 from lms.models import Attendance, ClassSession, Enrollment, User
 from lms.models.classroom import ATTENDANCE_STATUSES, CANCELLED, LATE, PRESENT
-from lms.signals import classroom_progress
+from lms.signals import classroom_progress, classroom_setback
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,14 @@ def record_attendance(session: ClassSession, marks: dict[int, Mark], *, actor, n
                                        "before": list(before) if before else None,
                                        "after": [mark.status, mark.minutes_late, mark.note],
                                        "correction": correction})
-        changed.append((expected[enrollment_id], attended_hours(session.hours, mark.status, mark.minutes_late) > 0))
-    for enrollment, earns in changed:
-        if earns:  # only a mark that earns hours can complete the track's attendance
-            classroom_progress.send(enrollment, now=now)
+        hours_before = attended_hours(session.hours, before[0], before[1]) if before else 0.0
+        hours_after = attended_hours(session.hours, mark.status, mark.minutes_late)
+        changed.append((expected[enrollment_id], hours_before, hours_after))
+    for enrollment, hours_before, hours_after in changed:
+        if hours_after < hours_before:  # fewer hours: certification judges whether an issued one falls short
+            classroom_setback.send(enrollment, now=now, actor=actor, cause="attendance")
+        elif hours_after > 0:  # only a mark that earns hours can complete the track's attendance
+            classroom_progress.send(enrollment, now=now, actor=actor)
     return len(changed)
 
 

@@ -11,7 +11,7 @@ from lms.cohorts.roster import can_manage_cohort
 from lms.extensions import db
 from lms.models import Enrollment, Exercise, ExerciseVersion, PracticalGrade
 from lms.models.classroom import FIRST_GRADER, SECOND_GRADER
-from lms.signals import classroom_progress, practical_graded
+from lms.signals import classroom_progress, classroom_setback, practical_graded
 
 
 @dataclass
@@ -78,7 +78,10 @@ def grade_practical(enrollment: Enrollment, exercise: Exercise, *, scores: dict[
                           "passed": result.passed, "before": before})
     if role == FIRST_GRADER:
         practical_graded.send(enrollment, now=now, grade=grade)
-        classroom_progress.send(enrollment, now=now)
+        if before and before["passed"] and not result.passed:  # a pass regraded to a fail
+            classroom_setback.send(enrollment, now=now, actor=grader, cause="practical")
+        else:
+            classroom_progress.send(enrollment, now=now, actor=grader)
     return grade
 
 

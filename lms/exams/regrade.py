@@ -17,7 +17,7 @@ from lms.extensions import db
 from lms.models import Attempt, AttemptQuestion, GradingAdjustment, RegradeHold
 from lms.models.challenge import HOLD_APPLIED, HOLD_KEPT, HOLD_PENDING
 from lms.models.exam import FINISHED
-from lms.signals import attempt_passed
+from lms.signals import attempt_passed, attempt_regraded
 
 
 class RegradeError(ValueError):
@@ -38,14 +38,19 @@ class RegradeCounts:
                 "held": len(self.held), "held_attempts": self.held}
 
 
-def _apply(attempt: Attempt, result, *, now) -> tuple[bool, bool]:
+def _apply(attempt: Attempt, result, *, adjustment_id: int, now) -> tuple[bool, bool]:
     """Store a new result: (the grade changed, the attempt passes now and did not before). A new pass
-    is announced, so certification can issue what it makes due, in this transaction."""
-    was_passed, before = bool(attempt.passed), (attempt.points, attempt.max_points)
+    is announced, so certification can issue what it makes due, in this transaction; a changed grade is
+    announced once per decision (the adjustment), so the trainee is told the new result."""
+    was_passed, before, percent_before = bool(attempt.passed), (attempt.points, attempt.max_points), attempt.percent
     passed = store_grade(attempt, result)
     if passed and not was_passed:
         attempt_passed.send(attempt.enrollment, now=now, attempt=attempt)
-    return (attempt.points, attempt.max_points) != before or passed != was_passed, passed and not was_passed
+    changed = (attempt.points, attempt.max_points) != before or passed != was_passed
+    if changed:
+        attempt_regraded.send(attempt, now=now, key=f"regrade:{adjustment_id}", percent_before=percent_before,
+                              passed_before=was_passed)
+    return changed, passed and not was_passed
 
 
 def regrade_version(adjustment: GradingAdjustment, *, now) -> RegradeCounts:
@@ -65,7 +70,7 @@ def regrade_version(adjustment: GradingAdjustment, *, now) -> RegradeCounts:
                                        created_at=now))
             counts.held.append(attempt.id)
             continue
-        changed, newly_passed = _apply(attempt, result, now=now)
+        changed, newly_passed = _apply(attempt, result, adjustment_id=adjustment.id, now=now)
         counts.changed += int(changed)
         counts.newly_passed += int(newly_passed)
     db.session.flush()
@@ -93,7 +98,7 @@ def decide_hold(hold: RegradeHold, *, apply: bool, reason: str, actor, now) -> R
     attempt = hold.attempt
     before = attempt.percent
     if apply:  # grading now includes the adjustment for this attempt
-        _apply(attempt, grade_attempt(attempt.id), now=now)
+        _apply(attempt, grade_attempt(attempt.id), adjustment_id=hold.adjustment_id, now=now)
     record_event("regrade.apply" if apply else "regrade.keep", actor=actor, obj=attempt, now=now, details={
         "hold_id": hold.id, "adjustment_id": hold.adjustment_id, "reason": reason, "percent_before": before,
         "percent_after": attempt.percent, "passed": attempt.passed})

@@ -1,9 +1,10 @@
 """Forms for the certification registry and the public verification look-up."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from lms.certification.review import MAX_REASON
 from lms.certification.verify import normalize_number
 from lms.vocabulary import NOTE_KIND
 
@@ -15,6 +16,17 @@ class StatusReasonForm(FlaskForm):
                                                  Length(max=2000)],
                            description="Kept in the certification's history and the audit log.")
     submit = SubmitField("Confirm")
+
+
+class ReviewDecisionForm(FlaskForm):
+    """Staff keep a certification put up for review, or suspend it."""
+
+    action = RadioField("Decision", choices=[SelectChoice("keep", "Keep the certification: it stays valid"),
+                                             SelectChoice("suspend", "Suspend the certification")],
+                        validators=[DataRequired("Choose keep or suspend.")])
+    reason = TextAreaField("Reason (the holder and their agency's coordinators are told it)",
+                           validators=[DataRequired("Give the reason for the decision."), Length(max=MAX_REASON)])
+    submit = SubmitField("Record the decision")
 
 
 class SupervisionNoteForm(FlaskForm):

@@ -5,7 +5,8 @@ from lms.models.audit import AuditEvent, AuditHead
 from lms.models.authoring import REVISION_KINDS, REVISION_STATUSES, ContentRevision, RevisionComment
 from lms.models.challenge import GradingAdjustment, ItemChallenge, RegradeHold
 from lms.models.certification import (
-    CertificateDocument, CertificateSequence, Certification, CertificationStatusChange, SigningKey,
+    CertificateDocument, CertificateSequence, Certification, CertificationReview, CertificationStatusChange,
+    SigningKey,
 )
 from lms.models.classroom import (
     Attendance, ClassSession, Exercise, ExerciseVersion, PracticalGrade, PracticalSubmission,
@@ -37,6 +38,7 @@ __all__ = [
     "CertificateDocument",
     "CertificateSequence",
     "Certification",
+    "CertificationReview",
     "CertificationStatusChange",
     "ClassSession",
     "Cohort",

@@ -6,12 +6,12 @@ signed record, is set at issue). The copied columns (holder_name, agency_ori,
 track_title, ...) repeat what the signed snapshot says, so the registry and the pass lists can
 filter and stream without parsing JSON.
 """
-from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
 from lms.vocabulary import CERTIFICATION_STATUS
-from lms.models.types import UTCDateTime
+from lms.models.types import JSONText, UTCDateTime
 
 ACTIVE, SUSPENDED, REVOKED, EXPIRED = "active", "suspended", "revoked", "expired"
 STATUSES = (ACTIVE, SUSPENDED, REVOKED, EXPIRED)
@@ -109,6 +109,38 @@ class CertificationStatusChange(db.Model):
     changed_at = mapped_column(UTCDateTime(), nullable=False)
 
     certification = relationship("Certification", back_populates="history")
+
+
+REVIEW_OPEN, REVIEW_CLEARED, REVIEW_KEPT, REVIEW_SUSPENDED = "open", "cleared", "kept", "suspended"
+
+
+class CertificationReview(db.Model):
+    """A certification put up for ICE staff's review because a correction after its issue took the holder's
+    training below what the track requires (attendance lowered, a practical regraded to a fail). Never a
+    silent revocation: staff keep the certification or suspend it; a correction that meets the requirements
+    again before then clears the review."""
+
+    __tablename__ = "certification_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(ForeignKey("certification.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # open | cleared | kept | suspended
+    shortfall = mapped_column(JSONText(), nullable=False)  # what falls short, as last seen (hours, practicals)
+    opened_at = mapped_column(UTCDateTime(), nullable=False)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # who made the correction
+    closed_at = mapped_column(UTCDateTime(), nullable=True)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str | None] = mapped_column(Text)  # staff's reason for keeping or suspending
+
+    certification = relationship("Certification")
+    opened_by = relationship("User", foreign_keys=[opened_by_id])
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
+
+    __table_args__ = (
+        # One open review per certification, enforced by the database.
+        Index("uq_certification_review_one_open", "certification_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
 
 
 class CertificateDocument(db.Model):

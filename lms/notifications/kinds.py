@@ -6,6 +6,7 @@ from dataclasses import dataclass
 class Kind:
     label: str
     essential: bool = False
+    roles: tuple[str, ...] = ()  # who may receive it, when only some roles do (the preferences page offers it to them)
 
 
 KINDS: dict[str, Kind] = {
@@ -19,9 +20,12 @@ KINDS: dict[str, Kind] = {
     "challenge_decided": Kind("A question you challenged is decided"),
     "session_changed": Kind("A classroom session of your cohort changes or is cancelled"),
     "practical_graded": Kind("A practical exercise of yours is graded"),
+    "certification_review": Kind("A certification is put up for your review after a correction",
+                                 roles=("staff",)),
 }
 
 
-def optional_kinds() -> dict[str, Kind]:
-    """The kinds a person may turn off, in display order."""
-    return {name: kind for name, kind in KINDS.items() if not kind.essential}
+def optional_kinds(role: str | None = None) -> dict[str, Kind]:
+    """The kinds a person may turn off, in display order (with ``role``: those a person of that role receives)."""
+    return {name: kind for name, kind in KINDS.items()
+            if not kind.essential and (role is None or not kind.roles or role in kind.roles)}

@@ -49,11 +49,11 @@ def channels(user: User, kind: str) -> tuple[bool, bool]:
 
 
 def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, link: str | None = None,
-           now) -> Notification | None:
+           now, to_disabled: bool = False) -> Notification | None:
     """Tell ``user`` about the event ``key`` once, as their preference for ``kind`` says; None when the
-    person was already told, turned the kind off, or cannot be told (no account, disabled, or inside
-    ``silenced()``). Flushes."""
-    if _silent.get() or user is None or user.disabled_at is not None:
+    person was already told, turned the kind off, or cannot be told (no account, disabled unless
+    ``to_disabled`` (the notice that the account was disabled), or inside ``silenced()``). Flushes."""
+    if _silent.get() or user is None or (user.disabled_at is not None and not to_disabled):
         return None
     in_app, email = channels(user, kind)
     if not in_app:

@@ -15,7 +15,7 @@ SITE_MAP = (
     ("Program", (("program.dashboard", "Program dashboard"), ("agencies.agency_list", "Agencies and agreements"),
                  ("nominations.nomination_list", "Nominations"))),
     ("Certification", (("registry.registry", "Registry"), ("registry.due", "Due for refresher"),
-                       ("registry.passlist", "Pass list"))),
+                       ("registry.passlist", "Pass list"), ("registry.review_queue", "Under review"))),
     ("Training", (("cohorts.cohort_list", "Cohorts"), ("results.index", "Results"),
                   ("challenges.queue", "Challenges"))),
     ("Authoring", (("studio.index", "Studio"), ("studio_questions.bank_list", "Question banks"),

@@ -44,13 +44,14 @@ def mark_all_read():
 def preferences():
     """Which messages the person receives, and how; essential ones are listed, not offered."""
     if request.method == "POST":
-        choices = {kind: request.form[kind] for kind in optional_kinds() if kind in request.form}
+        choices = {kind: request.form[kind] for kind in optional_kinds(current_user.role) if kind in request.form}
         user = current_user._get_current_object()
         if run_service(lambda: service.set_preferences(user, choices, actor=user, now=utcnow()),
                        refused=service.PreferenceError, success="Your choices are saved."):
             return redirect(url_for("notifications.preferences"))
     essential = [kind.label for kind in KINDS.values() if kind.essential]
-    return render_template("notifications/preferences.html", kinds=optional_kinds(), essential=essential,
+    return render_template("notifications/preferences.html", kinds=optional_kinds(current_user.role),
+                           essential=essential,
                            chosen=service.preferences_of(current_user))
 
 

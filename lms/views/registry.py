@@ -1,20 +1,22 @@
 """The certification registry (ICE staff; coordinators read their own agency): list, detail with
-status history and actions, refresher due list, and the pass list with its downloads."""
-from flask import Blueprint, redirect, render_template, request, stream_with_context, url_for
+status history and actions, refresher due list, the pass list with its downloads, and (staff) the
+certifications put up for review after a correction."""
+from flask import Blueprint, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from lms import origin
 from lms.certification import passlist as passlists
 from lms.certification import registry as registry_search
+from lms.certification import review as reviews
 from lms.certification import status as cert_status
 from lms.certification import supervision
 from lms.certification.signing import verify_snapshot
 from lms.clock import program_today, utcnow
 from lms.cohorts.roster import cohorts_visible_to
 from lms.extensions import db
-from lms.forms.certification import StatusReasonForm, SupervisionNoteForm
-from lms.models import Agency, Certification, Track
+from lms.forms.certification import ReviewDecisionForm, StatusReasonForm, SupervisionNoteForm
+from lms.models import Agency, Certification, CertificationReview, Track
 from lms.models.certification import STATUS_LABELS, STATUSES
 from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, may_see_agency, role_required
 from lms.views.confirm import Confirmation, unless_confirmed
@@ -69,6 +71,7 @@ def detail(number):
         "registry/detail.html", c=certification, s=snapshot_of(certification),
         status=cert_status.effective_status(certification, today), actions=actions, staff=staff,
         notes=supervision.notes_for(certification, all_notes=staff),
+        under_review=reviews.open_review_of(certification) if staff else None,
         renewed_by=_visible(cert_status.renewed_by(certification)), renews=_visible(certification.renews),
         signature_ok=verify_snapshot(certification.snapshot, certification.signature, certification.key_id))
 
@@ -155,6 +158,31 @@ def due():
     agency_id = scope if scope is not None else request.args.get("agency_id", type=int) or None
     rows = cert_status.due_for_refresher(today=today, days=days, agency_id=agency_id)
     return render_template("registry/due.html", rows=rows, days=days, agency_id=agency_id, **_filter_choices())
+
+
+@bp.get("/registry/reviews")
+@role_required(*PROGRAM_STAFF)
+def review_queue():
+    """Certifications put up for review because a correction took the holder below the track's requirements."""
+    items = [(item, reviews.shortfall_words(item.shortfall)) for item in reviews.pending_reviews()]
+    return render_template("registry/reviews.html", items=items, form=ReviewDecisionForm())
+
+
+@bp.post("/registry/reviews/<int:review_id>")
+@role_required(*PROGRAM_STAFF)
+def decide_review(review_id):
+    """Keep the certification or suspend it, with the reason."""
+    item = load_or_404(CertificationReview, review_id)
+    form = ReviewDecisionForm()
+    if form.validate_on_submit():
+        suspend_it = form.action.data == "suspend"
+        run_service(lambda: reviews.decide_review(item, suspend_it=suspend_it, reason=form.reason.data,
+                                                  actor=current_user, now=utcnow()),
+                    refused=reviews.ReviewError,
+                    success=f"Certification {item.certification.number} is " + ("suspended." if suspend_it else "kept."))
+    else:
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("registry.review_queue"))
 
 
 @bp.get("/passlist")

@@ -44,6 +44,7 @@ from lms.agencies.agreements import create_mou
 from lms.clock import utcnow
 from lms.cohorts.roster import create_cohort, enroll
 from lms.agencies.agencies import create_agency
+from lms.classroom.attendance import Mark, record_attendance
 from lms.exams.attempts import submit_attempt
 from lms.extensions import db
 from lms.models import Certification, ClassSession, Question, Role, Track
@@ -85,6 +86,11 @@ with app.app_context():
         answer_all(finished, clock, right=True)
         submit_attempt(finished, now=now, actor=users["certified"])
         db.session.commit()
+    # A correction after the certificate was issued: one classroom session marked absent puts it up for review.
+    first_session = db.session.scalar(select(ClassSession).where(ClassSession.cohort_id == cohort.id)
+                                      .order_by(ClassSession.id).limit(1))
+    record_attendance(first_session, {certified.id: Mark("absent")}, actor=users["instructor"], now=now)
+    db.session.commit()
     open_attempt = start(users["trainee"], exams[0], clock)
     answer_all(open_attempt, clock, right=False)
     nominee, problems = check_nominee(
@@ -203,6 +209,7 @@ PAGES = {
     "registry.due": ("staff", lambda d: "/registry/due?days=100000"),
     "registry.passlist": ("staff", lambda d: "/passlist"),
     "registry.add_note": ("staff", lambda d: f"/registry/{d['number']}/notes/new"),
+    "registry.review_queue": ("staff", lambda d: "/registry/reviews"),  # the certified officer's, after a correction
     "notifications.inbox": ("certified", lambda d: "/notifications"),
     "notifications.preferences": ("certified", lambda d: "/notifications/preferences"),
     "notifications.outbox": ("admin", lambda d: "/admin/outbox"),

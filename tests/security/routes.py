@@ -197,6 +197,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("registry.pdf", "GET"): Route(READERS, lambda w: f"/registry/{w.a.certification.number}/certificate.pdf"),
     ("registry.record", "GET"): Route(READERS, lambda w: f"/registry/{w.a.certification.number}/record.json"),
     ("registry.due", "GET"): Route(READERS, lambda w: "/registry/due"),
+    # Certifications put up for review (the world has none: a decision on review 1 is a 404 for staff).
+    ("registry.review_queue", "GET"): Route(STAFF, lambda w: "/registry/reviews"),
+    ("registry.decide_review", "POST"): Route(STAFF, lambda w: "/registry/reviews/1"),
     ("registry.passlist", "GET"): Route(READERS, lambda w: "/passlist"),
     ("registry.passlist_download", "GET"): Route(READERS, lambda w: "/passlist.csv"),
     # The program dashboard.
