@@ -15,6 +15,7 @@ from lms.models.content import ContentSyncState, Module, ModuleVersion, Track, T
 from lms.models.exam import (
     AnswerLog, Attempt, AttemptQuestion, Exam, ExamGrant, ExamVersion, Question, QuestionBank, QuestionVersion,
 )
+from lms.models.export import EXPORT_STATUSES, ExportJob
 from lms.models.limit import RateCounter
 from lms.models.nomination import NOMINATION_STATUSES, Nomination
 from lms.models.notification import EmailDelivery, Notification, NotificationPreference
@@ -24,6 +25,7 @@ from lms.models.supervision import SupervisionNote
 from lms.models.user import RecoveryCode, Role, User
 
 __all__ = [
+    "EXPORT_STATUSES",
     "MOU_MODELS",
     "NOMINATION_STATUSES",
     "Agency",
@@ -43,6 +45,7 @@ __all__ = [
     "CohortNotice",
     "ContentSyncState",
     "EmailDelivery",
+    "ExportJob",
     "Enrollment",
     "Exam",
     "ExamGrant",
