@@ -57,7 +57,9 @@ def index():
 @role_required(*EXPORTERS)
 def show(export_id):
     """One export: its progress while it is prepared (the page checks again), then its download link."""
-    return render_template("exports/show.html", export=_own_export(export_id), form=ActionForm())
+    export = _own_export(export_id)
+    return render_template("exports/show.html", export=export, form=ActionForm(),
+                           expired=export.expires_at is not None and export.expires_at <= utcnow())
 
 
 @bp.get("/<int:export_id>/status")
