@@ -144,6 +144,8 @@ def test_the_training_record_is_prepared_as_the_direct_download_gives_it(app, wo
     assert prepared.headers["Content-Disposition"] == f"attachment; filename=training-record-{world.cohort.id}.csv"
     names = [row[0] for row in csv.reader(io.StringIO(prepared.data.decode("utf-8-sig")))][1:]
     assert sorted(names) == sorted(["Ann Mine", "'" + HOSTILE, "Tom Theirs"])
+    export = db.session.get(ExportJob, export_id)
+    assert (export.rows_done, export.rows_total, export.percent) == (3, 3, 100)
 
 
 # -- access -------------------------------------------------------------------------------------------
@@ -305,3 +307,13 @@ def test_the_hourly_job_renders_certificates_left_without_a_pdf(app, kit, db):
     assert jobs.run_periodic("render-certificates") == 2
     assert all(db.session.get(CertificateDocument, c.id) is not None for c in done)
     assert jobs.run_periodic("render-certificates") == 0
+
+
+def test_lms_jobs_drain_runs_the_queued_export_as_a_worker_would(app, world, db):
+    client = _client_of(app, world.staff)
+    with queued():
+        export_id = _ask(client, "/exports/passlist.csv")
+        result = app.test_cli_runner().invoke(args=["jobs", "drain"])
+        assert result.exit_code == 0 and "1 queued job(s) run." in result.output
+    db.session.expire_all()
+    assert db.session.get(ExportJob, export_id).status == "ready"
