@@ -193,8 +193,17 @@ def open_download(export: ExportJob, *, actor: User, now):
     return handle
 
 
+STALE_MESSAGE = "The file was not prepared in time (no worker ran the job). Try again."
+
+
 def delete_expired(*, now) -> int:
-    """Delete every export past its expiry, its file first (the periodic job); returns how many."""
+    """Delete every export past its expiry, its file first (the periodic job); returns how many. An export
+    still waiting or running after the keeping time (no worker, or one that stopped) is marked failed, so its
+    owner sees why and may try again; it then expires like any other."""
+    keep = timedelta(hours=current_app.config["EXPORT_KEEP_HOURS"])
+    for stale in db.session.scalars(select(ExportJob).where(ExportJob.status.in_((QUEUED, RUNNING)),
+                                                            ExportJob.created_at <= now - keep)):
+        _failed(stale, STALE_MESSAGE, now=now)
     expired = db.session.scalars(select(ExportJob).where(ExportJob.expires_at <= now)).all()
     for export in expired:
         if (path := file_path(export)) is not None:

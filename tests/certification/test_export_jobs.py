@@ -317,3 +317,21 @@ def test_lms_jobs_drain_runs_the_queued_export_as_a_worker_would(app, world, db)
         assert result.exit_code == 0 and "1 queued job(s) run." in result.output
     db.session.expire_all()
     assert db.session.get(ExportJob, export_id).status == "ready"
+
+
+def test_an_export_no_worker_ran_is_failed_after_the_keeping_time_and_can_be_retried(app, world, db, clock):
+    client = _client_of(app, world.staff)
+    with queued():
+        export_id = _ask(client, "/exports/passlist.csv")
+        clock.advance(hours=24)
+        assert jobs.run_periodic("delete-expired-exports") == 0
+        export = db.session.get(ExportJob, export_id)
+        assert export.status == "failed" and "no worker ran the job" in export.error
+        drain()  # a worker that comes back late finds it failed and leaves it alone
+    db.session.expire_all()
+    assert db.session.get(ExportJob, export_id).status == "failed"
+    client = _client_of(app, world.staff)
+    assert "Try again" in client.get(f"/exports/{export_id}").get_data(as_text=True)
+    post(client, f"/exports/{export_id}/retry", page=f"/exports/{export_id}")
+    db.session.expire_all()
+    assert db.session.get(ExportJob, export_id).status == "ready"
