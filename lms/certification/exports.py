@@ -108,9 +108,10 @@ def retry_export(export: ExportJob, *, actor: User, now) -> ExportJob:
 def prepare_export(export_id: int, *, now, publish: Callable[[], None]) -> ExportJob | None:
     """Write the export's file (the job): judge access again as its owner, write the file with the same
     chunks as the direct download, keeping the progress (``publish`` commits it, so the owner's page sees
-    it), and mark it ready or failed. An export already ready or gone is left alone (a job run twice)."""
+    it), and mark it ready or failed. Only a queued export is written: one running, ready, failed or gone is
+    left alone (a job run twice; one that stopped mid-way is failed by delete_expired and retried)."""
     export = db.session.get(ExportJob, export_id)
-    if export is None or export.status not in (QUEUED, RUNNING):
+    if export is None or export.status != QUEUED:
         return export
     export.status, export.started_at, export.tries = RUNNING, now, export.tries + 1
     export.rows_done, export.rows_total = 0, None

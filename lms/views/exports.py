@@ -1,6 +1,6 @@
 """Export jobs: ask for a large export (a POST from the page that offers it), follow its progress, download
-the file when it is ready; "My exports". Only the person who asked sees an export: anyone else gets 404. The POSTs carry the form
-token like every other (CSRFProtect, for the whole app)."""
+the file when it is ready; "My exports". Only the person who asked sees an export: anyone else gets 404.
+The POSTs carry the form token like every other (CSRFProtect, for the whole app)."""
 from flask import Blueprint, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 

@@ -38,7 +38,8 @@ def world(kit, factory, clock):
     kit.db.session.commit()
     return type("World", (), dict(
         mine=mine, theirs=theirs, cohort=cohort, instructor=instructor, staff=factory.user(Role.STAFF),
-        coordinator=factory.user(Role.COORDINATOR, agency=mine), other_coordinator=factory.user(Role.COORDINATOR, agency=theirs),
+        coordinator=factory.user(Role.COORDINATOR, agency=mine),
+        other_coordinator=factory.user(Role.COORDINATOR, agency=theirs),
         admin=factory.user(Role.ADMIN), trainee=kit.trainee(agency=mine),
     ))
 
@@ -83,7 +84,8 @@ def test_the_prepared_xlsx_holds_the_same_cells_as_the_direct_download(app, worl
     export_id = _ask(client, "/exports/passlist.xlsx")
     prepared = client.get(f"/exports/{export_id}/download").data
     direct = client.get("/passlist.xlsx").data
-    cells = [list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)) for data in (prepared, direct)]
+    cells = [list(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+             for data in (prepared, direct)]
     assert cells[0] == cells[1] and len(cells[0]) == 5
     assert ("'" + HOSTILE) in [row[1] for row in cells[0]]
 
@@ -131,12 +133,15 @@ def test_a_job_held_in_the_queue_is_run_by_a_worker(app, world, db):
     export = db.session.get(ExportJob, export_id)
     assert (export.status, export.rows_done, export.rows_total, export.percent) == ("ready", 4, 4, 100)
     assert exports.file_path(export).parent.name == "exports" and exports.file_path(export).exists()
+    jobs.prepare_export(export_id)  # the job run again: the file stays as it is
+    assert db.session.get(ExportJob, export_id).stored_name == export.stored_name
 
 
 def test_the_training_record_is_prepared_as_the_direct_download_gives_it(app, world, db):
     client = _client_of(app, world.instructor)
     page = f"/classroom/cohorts/{world.cohort.id}"
-    assert f'action="/exports/cohorts/{world.cohort.id}/training-record.xlsx"' in client.get(page).get_data(as_text=True)
+    offer = f'action="/exports/cohorts/{world.cohort.id}/training-record.xlsx"'
+    assert offer in client.get(page).get_data(as_text=True)
     export_id = _ask(client, f"/exports/cohorts/{world.cohort.id}/training-record.csv", page=page)
     prepared = client.get(f"/exports/{export_id}/download")
     direct = client.get(f"/classroom/cohorts/{world.cohort.id}/training-record.csv")
@@ -241,7 +246,8 @@ def test_an_expired_export_is_refused_then_deleted_with_its_file(app, world, db,
     clock.advance(hours=1)  # 24 hours (LMS_EXPORT_KEEP_HOURS) after it was ready
     client = _client_of(app, world.staff)
     response = client.get(f"/exports/{export_id}/download", follow_redirects=True)
-    assert "has expired" in response.get_data(as_text=True) and "Download pass-list" not in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "has expired" in text and "Download pass-list" not in text
     assert jobs.run_periodic("delete-expired-exports") == 1
     assert not path.exists() and db.session.get(ExportJob, export_id) is None
     assert client.get(f"/exports/{export_id}").status_code == 404

@@ -219,7 +219,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("registry.passlist_download", "GET"): Route(READERS, lambda w: "/passlist.csv"),
     # Export jobs: asked for from the pass list and the cohort's page; each seen by its owner only.
     ("exports.passlist_export", "POST"): Route(READERS, lambda w: "/exports/passlist.csv"),
-    ("exports.record_export", "POST"): Route(VIEWERS, lambda w: f"/exports/cohorts/{w.a.classroom.id}/training-record.csv"),
+    ("exports.record_export", "POST"): Route(VIEWERS,
+                                             lambda w: f"/exports/cohorts/{w.a.classroom.id}/training-record.csv"),
     ("exports.index", "GET"): Route(VIEWERS, lambda w: "/exports"),
     ("exports.show", "GET"): Route(VIEWERS, lambda w: f"/exports/{_export(w)}", who=_export_owner),
     ("exports.status", "GET"): Route(VIEWERS, lambda w: f"/exports/{_export(w)}/status", who=_export_owner),
