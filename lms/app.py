@@ -39,6 +39,7 @@ from lms.views import (
     cohorts,
     course,
     exams,
+    exports,
     interchange,
     main,
     nominations,
@@ -187,7 +188,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for module in (main, auth, course, cohorts, admin, exams, results, certificates, registry, verify, agencies,
                    nominations, notifications, program, challenges, standard_setting, studio_questions, interchange,
-                   search, studio, classroom):
+                   search, studio, classroom, exports):
         app.register_blueprint(module.bp)
 
 
@@ -195,7 +196,7 @@ def _register_hooks(app: Flask) -> None:
     exempt_endpoints = {"static", "auth.login", "auth.notice", "auth.logout", "main.healthz"}
     # Background polls from an open page are not user activity: they must not keep an idle session alive
     # (the exam's status check counts only while its attempt is open: the view decides).
-    passive_endpoints = {"exams.status"}
+    passive_endpoints = {"exams.status", "exports.status"}
 
     @app.before_request
     def note_origin():

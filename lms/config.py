@@ -97,6 +97,8 @@ def from_environment(load_secret: bool = True) -> dict:
         "LOCKOUT_WINDOW_MINUTES": _int("LMS_LOCKOUT_WINDOW_MINUTES", 15),
         "LOCKOUT_MINUTES": _int("LMS_LOCKOUT_MINUTES", 30),
         "INACTIVE_DAYS": _int("LMS_INACTIVE_DAYS", 90),
+        # Export files (docs/JOBS.md): kept this many hours after they are ready, then deleted by a job.
+        "EXPORT_KEEP_HOURS": _int("LMS_EXPORT_KEEP_HOURS", 24),
         # A second factor (TOTP) for administrators, staff, instructors and coordinators: those without one
         # are sent to enrolment right after their password. It cannot be turned off in production.
         "REQUIRE_2FA": _require_2fa(env),

@@ -22,14 +22,19 @@ from sqlalchemy.orm import Session
 
 from lms import uploads
 from lms.accounts.access_review import disable_inactive_users
+from lms import origin
+from lms.certification import exports
 from lms.certification.issue import reevaluate_withheld
+from lms.certification.pdf import certificate_pdf, certifications_without_pdf
 from lms.certification.status import expire_due
 from lms.clock import utcnow
 from lms.content.interchange.service import PREVIEW_UPLOAD_KIND
 from lms.exams.attempts import close_expired_attempts
 from lms.extensions import db
+from lms.models import Certification
 from lms.notifications import announcements, mail
 from lms.notifications.service import PENDING_KEY, take_pending_deliveries
+from lms.signals import certification_changed
 
 log = logging.getLogger("lms.jobs")
 
@@ -121,6 +126,68 @@ def _enqueue_committed(session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session) -> None:
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(CERTIFICATES_KEY, None)
+
+
+# -- certificate PDFs --------------------------------------------------------------------------------
+
+CERTIFICATES_KEY = "lms.jobs.certificates"  # session.info: certifications issued in this transaction
+
+
+@huey.task(retries=3, retry_delay=60)
+@_in_app
+def render_certificate(certification_id: int, site_url: str | None = None) -> bool:
+    """Render and store an issued certificate's PDF (links on ``site_url``, the address it was issued on
+    when no LMS_PUBLIC_URL is set); a PDF already stored (a download came first) is left as it is."""
+    certification = db.session.get(Certification, certification_id)
+    if certification is None:
+        return False
+    origin.set_origin(origin.Origin(site_url=site_url))
+    try:
+        certificate_pdf(certification, now=utcnow())
+        db.session.commit()
+    finally:
+        origin.clear_origin()
+    return True
+
+
+@certification_changed.connect
+def _on_issued(certification, *, action: str, **_details) -> None:
+    # The PDF does not show the status, so only an issue needs one rendered; after the commit (below).
+    if action == "issue":
+        db.session.info.setdefault(CERTIFICATES_KEY, []).append((certification.id, origin.current().site_url))
+
+
+@event.listens_for(Session, "after_commit")
+def _render_committed(session) -> None:
+    # Like the e-mail: queued once the certification is committed. In immediate mode (tests) a job cannot
+    # run inside the commit; the download renders it (the fallback), or tests call render_certificate.
+    issued = session.info.pop(CERTIFICATES_KEY, None)
+    if issued and not huey.immediate and has_app_context():
+        use_storage(current_app._get_current_object())
+        for certification_id, site_url in issued:
+            render_certificate(certification_id, site_url)
+
+
+# -- export jobs ---------------------------------------------------------------------------------------
+
+
+@huey.task()
+@_in_app
+def prepare_export(export_id: int) -> str | None:
+    """Write one export's file, committing its progress as it goes (a failure is recorded on it, for its
+    owner to retry: Huey does not retry it)."""
+    export = exports.prepare_export(export_id, now=utcnow(), publish=db.session.commit)
+    db.session.commit()
+    status = export.status if export is not None else None
+    log.info("Export %s: %s", export_id, status)
+    return status
+
+
+def queue_export(export_id: int) -> None:
+    """Queue an export's job (after the transaction that asked for it committed); in tests it runs now."""
+    use_storage(current_app._get_current_object())
+    prepare_export(export_id)
 
 
 # -- the periodic jobs: each idempotent, each logs what it did ---------------------------------------
@@ -166,6 +233,21 @@ def reissue_withheld() -> int:
     return len(issued)
 
 
+def delete_expired_exports() -> int:
+    """Delete export files (and their records) past their expiry."""
+    count = exports.delete_expired(now=utcnow())
+    db.session.commit()
+    return count
+
+
+def render_missing_certificates(*, batch: int = 100) -> int:
+    """Render the PDFs of issued certifications that have none yet (a job lost, or issued by a command)."""
+    ids = certifications_without_pdf(limit=batch)
+    for certification_id in ids:
+        render_certificate.call_local(certification_id)
+    return len(ids)
+
+
 def announce() -> int:
     """Tell trainees of weeks and exam windows that opened, and holders of refreshers falling due."""
     now = utcnow()
@@ -189,6 +271,8 @@ PERIODIC = {  # name: (the job, what its count means)
     "announce": (announce, "notifications recorded"),
     "send-pending": (send_pending, "pending e-mails queued"),
     "discard-previews": (discard_previews, "unconfirmed import files removed"),
+    "delete-expired-exports": (delete_expired_exports, "expired export files deleted"),
+    "render-certificates": (render_missing_certificates, "certificate PDFs rendered"),
 }
 
 
@@ -208,7 +292,8 @@ def _every_minute():
 
 @huey.periodic_task(crontab(minute="7"))
 def _hourly():
-    for name in ("expire-certifications", "reissue-withheld", "announce", "discard-previews"):
+    for name in ("expire-certifications", "reissue-withheld", "announce", "discard-previews",
+                 "delete-expired-exports", "render-certificates"):
         run_periodic(name)
 
 
@@ -218,6 +303,17 @@ def _daily():
 
 
 # -- consumers -----------------------------------------------------------------------------------
+
+
+def drain(app) -> int:
+    """Run every job queued now, one after another, and return how many ran (`lms jobs drain`: an operator
+    without a worker; the browser tests)."""
+    use_storage(app)
+    ran = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        ran += 1
+    return ran
 
 
 class EmbeddedConsumer(Consumer):

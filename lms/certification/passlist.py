@@ -11,7 +11,7 @@ from collections import namedtuple
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -195,10 +195,12 @@ def json_chunks(rows: Iterable[tuple], *, meta: dict, batch: int = 1000) -> Iter
 
 
 def export_chunks(filters: PassListFilters, fmt: str, *, today: date, now: datetime, actor=None,
-                  actor_label=None, via: str = "web") -> Iterator[bytes]:
+                  actor_label=None, via: str = "web", progress: Callable[[int, int], None] | None = None
+                  ) -> Iterator[bytes]:
     """Open a snapshot, count, record the audited export (committed), then stream the file.
 
-    A generator: nothing happens (not even the audit) until the first chunk is asked for.
+    A generator: nothing happens (not even the audit) until the first chunk is asked for. ``progress``
+    (an export job's) is told (rows written, rows in all) at the start and every BATCH rows.
     """
     if fmt not in FORMATS:
         raise ValueError(f"Unknown format {fmt!r}; use csv, xlsx or json.")
@@ -208,6 +210,8 @@ def export_chunks(filters: PassListFilters, fmt: str, *, today: date, now: datet
                      details={"format": fmt, "filters": filters.as_dict(), "rows": count, "via": via})
         db.session.commit()
         rows = stream_rows(conn, filters, today=today)
+        if progress is not None:
+            rows = counted(rows, count, progress, every=BATCH)
         if fmt == "csv":
             yield from csv_chunks(HEADER, labelled(rows))
         elif fmt == "json":
@@ -216,6 +220,19 @@ def export_chunks(filters: PassListFilters, fmt: str, *, today: date, now: datet
             yield from json_chunks(rows, meta=meta)
         else:
             yield from xlsx_chunks(HEADER, labelled(rows), title="Pass list", widths=XLSX_WIDTHS)
+
+
+def counted(rows: Iterable, total: int, progress: Callable[[int, int], None], *, every: int) -> Iterator:
+    """The rows unchanged, telling ``progress`` (done, total) before the first, every ``every`` rows and
+    after the last."""
+    done = 0
+    progress(done, total)
+    for row in rows:
+        yield row
+        done += 1
+        if done % every == 0:
+            progress(done, total)
+    progress(done, total)
 
 
 def export_filename(fmt: str, today: date) -> str:

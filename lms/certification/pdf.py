@@ -1,11 +1,13 @@
 """Certificate PDFs: HTML templates rendered by WeasyPrint, tagged for accessibility, with no network.
 
 A certificate is rendered from its frozen snapshot, with fixed metadata (dates from the issue, a
-document id from the number), the first time it is asked for; the bytes are stored and every later
-download serves them unchanged. Only the links are not the snapshot's: the verification link (and its
-QR code) carries the certification's unguessable code, and the links point to the address the site is
-served on when the PDF is first rendered (lms.certification.links). Rendering at the first download rather than in the grading
-transaction keeps grading fast when hundreds of trainees finish at once.
+document id from the number), once: by a background job queued when it is issued (lms.jobs), or by the
+first download if that comes before the job (so nothing waits on a worker); the bytes are stored and
+every later download serves them unchanged. Only the links are not the snapshot's: the verification link
+(and its QR code) carries the certification's unguessable code, and the links point to the address the
+site is served on when the PDF is rendered (lms.certification.links; the job is given the address the
+certification was issued on). Rendering outside the grading transaction keeps grading fast when hundreds
+of trainees finish at once. The PDF shows no status, so a change of status renders nothing again.
 """
 import hashlib
 import json
@@ -84,6 +86,13 @@ def certificate_pdf(certification: Certification, *, now) -> bytes:
     ).on_conflict_do_nothing(index_elements=["certification_id"]))
     return bytes(db.session.scalar(
         select(CertificateDocument.pdf).where(CertificateDocument.certification_id == certification.id)))
+
+
+def certifications_without_pdf(*, limit: int) -> list[int]:
+    """Ids of issued certifications whose PDF is not rendered yet, oldest first."""
+    stored = select(CertificateDocument.certification_id)
+    return list(db.session.scalars(select(Certification.id).where(Certification.id.not_in(stored))
+                                   .order_by(Certification.id).limit(limit)))
 
 
 def pdf_filename(certification: Certification) -> str:

@@ -6,6 +6,7 @@ the record at issue."""
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Iterator
 
 from flask import render_template
 
@@ -76,13 +77,35 @@ def record_row(t: Transcript) -> tuple:
             t.certification.number if t.certification else "")
 
 
+def record_chunks(cohort: Cohort, fmt: str, *, viewer, now, progress=None) -> Iterator[bytes]:
+    """The cohort's training record as CSV or XLSX chunks (a coordinator sees their agency's people only);
+    audited when the first chunk is asked for. ``progress`` (an export job's) is told (rows done, rows in
+    all) as each row is read."""
+    if fmt not in FORMATS:
+        raise ValueError(f"Unknown format {fmt!r}; use csv or xlsx.")
+    enrollments = visible_enrollments(cohort, viewer)
+    record_event("transcript.export", actor=viewer, obj=cohort, now=now,
+                 details={"format": fmt, "rows": len(enrollments)})
+
+    def rows():
+        for done, enrollment in enumerate(enrollments):
+            if progress is not None:
+                progress(done, len(enrollments))
+            yield record_row(transcript_of(enrollment))
+        if progress is not None:
+            progress(len(enrollments), len(enrollments))
+
+    if fmt == "csv":
+        yield from csv_chunks(HEADER, rows())
+    else:
+        yield from xlsx_chunks(HEADER, rows(), title="Training record", widths=[28, 28, 12, 40, 24] + [14] * 10)
+
+
 def cohort_record(cohort: Cohort, fmt: str, *, viewer, now) -> tuple[bytes, str]:
     """The cohort's training record as CSV or XLSX (a coordinator sees their agency's people only); audited."""
-    rows = [record_row(transcript_of(e)) for e in visible_enrollments(cohort, viewer)]
-    if fmt == "csv":
-        body = b"".join(csv_chunks(HEADER, rows))
-    else:
-        body = b"".join(xlsx_chunks(HEADER, rows, title="Training record", widths=[28, 28, 12, 40, 24] + [14] * 10))
-    record_event("transcript.export", actor=viewer, obj=cohort, now=now,
-                 details={"format": fmt, "rows": len(rows)})
-    return body, FORMATS[fmt]
+    return b"".join(record_chunks(cohort, fmt, viewer=viewer, now=now)), FORMATS[fmt]
+
+
+def record_filename(cohort: Cohort, fmt: str) -> str:
+    """The training record's file name."""
+    return f"training-record-{cohort.id}.{fmt}"

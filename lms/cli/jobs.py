@@ -29,3 +29,11 @@ def jobs_run(name):
     """Run one periodic job now (the worker runs them on its schedule)."""
     count = jobs.run_periodic(name)
     click.echo(f"{name}: {count} {jobs.PERIODIC[name][1]}.")
+
+
+@jobs_cli.command("drain")
+@with_appcontext
+def jobs_drain():
+    """Run every job waiting in the queue now, then stop (without a worker running)."""
+    count = jobs.drain(current_app._get_current_object())
+    click.echo(f"{count} queued job(s) run.")

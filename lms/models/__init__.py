@@ -16,6 +16,7 @@ from lms.models.content import ContentSyncState, Module, ModuleVersion, Track, T
 from lms.models.exam import (
     AnswerLog, Attempt, AttemptQuestion, Exam, ExamGrant, ExamVersion, Question, QuestionBank, QuestionVersion,
 )
+from lms.models.export import EXPORT_STATUSES, ExportJob
 from lms.models.limit import RateCounter
 from lms.models.nomination import NOMINATION_STATUSES, Nomination
 from lms.models.notification import EmailDelivery, Notification, NotificationPreference
@@ -25,6 +26,7 @@ from lms.models.supervision import SupervisionNote
 from lms.models.user import RecoveryCode, Role, User
 
 __all__ = [
+    "EXPORT_STATUSES",
     "MOU_MODELS",
     "NOMINATION_STATUSES",
     "Agency",
@@ -46,6 +48,7 @@ __all__ = [
     "ContentRevision",
     "ContentSyncState",
     "EmailDelivery",
+    "ExportJob",
     "Enrollment",
     "Exam",
     "ExamGrant",

@@ -233,4 +233,4 @@ def training_record(cohort_id, fmt):
     """The cohort's training record (POST-style layout), as CSV or XLSX, audited."""
     cohort = load_cohort(cohort_id)
     body, mimetype = run_service(lambda: transcript.cohort_record(cohort, fmt, viewer=current_user, now=utcnow())).value
-    return attachment(body, f"training-record-{cohort.id}.{fmt}", mimetype)
+    return attachment(body, transcript.record_filename(cohort, fmt), mimetype)

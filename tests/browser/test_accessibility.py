@@ -49,6 +49,8 @@ from lms.exams.attempts import submit_attempt
 from lms.extensions import db
 from lms.models import Certification, ClassSession, Question, Role, Track
 from lms.agencies.nominations import check_nominee, nominate
+from lms.certification.exports import request_passlist_export
+from lms.certification.passlist import PassListFilters
 from lms.authoring.modules import front_from_version, module_by_slug, save_draft
 from lms.authoring import exercises as exercise_authoring
 from tests.factories import answer_all, pass_classroom, start
@@ -108,12 +110,15 @@ with app.app_context():
         practical.current_version.instructions_md + "\nRevised.\n", actor=users["instructor"], now=now)
     db.session.commit()
     question = db.session.scalar(select(Question).where(Question.status == "active").order_by(Question.id))
+    # An export the coordinator asked for, still waiting for a worker: its page shows the progress bar.
+    export = request_passlist_export(PassListFilters(), "xlsx", actor=users["coordinator"], now=now)
+    db.session.commit()
     print(json.dumps({
         "agency": agency.id, "mou": mou.id, "cohort": cohort.id, "nomination": nomination.id,
         "exam": exams[0], "module": modules[0], "open_attempt": open_attempt.id, "finished_attempt": finished.id,
         "trainee": users["trainee"].id, "certified": users["certified"].id, "draft": draft.number,
         "exercise_draft": exercise_draft.number,
-        "enrollment": certified.id,
+        "enrollment": certified.id, "export": export.id,
         "bank": question.bank.slug, "question": question.slug, "qtype": question.current_version.qtype,
         "session": db.session.scalar(select(ClassSession.id).where(ClassSession.cohort_id == cohort.id).limit(1)),
         "number": db.session.scalar(select(Certification.number).where(Certification.user_id == users["certified"].id)),
@@ -210,6 +215,8 @@ PAGES = {
     "registry.passlist": ("staff", lambda d: "/passlist"),
     "registry.add_note": ("staff", lambda d: f"/registry/{d['number']}/notes/new"),
     "registry.review_queue": ("staff", lambda d: "/registry/reviews"),  # the certified officer's, after a correction
+    "exports.index": ("coordinator", lambda d: "/exports"),
+    "exports.show": ("coordinator", lambda d: f"/exports/{d['export']}"),  # waiting: the progress bar
     "notifications.inbox": ("certified", lambda d: "/notifications"),
     "notifications.preferences": ("certified", lambda d: "/notifications/preferences"),
     "notifications.outbox": ("admin", lambda d: "/admin/outbox"),
@@ -239,7 +246,8 @@ NOT_PAGES = {
     "nominations.nomination_evidence": "evidence download", "interchange.bank_export": "GIFT/XML/QTI download",
     "classroom.calendar": "iCalendar download", "classroom.training_record": "CSV/XLSX download",
     "classroom.my_transcript": "PDF download", "classroom.trainee_transcript": "PDF download",
-    "classroom.submission_document": "document download",
+    "classroom.submission_document": "document download", "exports.download": "CSV/XLSX/JSON download",
+    "exports.status": "JSON for the export page's script",
     "cohorts.open_week": "a confirmation page (templates/confirm.html, checked as registry.change_status); every "
                          "week of this set-up's cohort is already open",
 }

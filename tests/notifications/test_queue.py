@@ -4,7 +4,7 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 from sqlalchemy import select
 
 from lms import jobs
-from lms.models import EmailDelivery
+from lms.models import CertificateDocument, EmailDelivery
 
 from .conftest import drain
 
@@ -37,10 +37,12 @@ def test_several_machines_share_redis_and_a_worker_runs_the_queued_delivery(kit,
     storage = configured("redis://127.0.0.1:6379/15")
     assert isinstance(storage, RedisStorage)
     storage.flush_all()
-    kit.certified()  # the issue notice: its delivery is queued in Redis when the transaction commits
-    assert storage.queue_size() == 1
-    assert drain() == 1  # what `lms worker` does on any machine
+    # The issue notice's delivery and the certificate's PDF are queued in Redis when the transaction commits.
+    certification = kit.certified()
+    assert storage.queue_size() == 2
+    assert drain() == 2  # what `lms worker` does on any machine
     assert db.session.scalars(select(EmailDelivery.status)).one() == "outbox"
+    assert db.session.get(CertificateDocument, certification.id) is not None
 
 
 def test_an_unknown_jobs_url_is_refused(configured):

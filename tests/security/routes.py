@@ -6,8 +6,11 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from lms.certification.exports import prepare_export, request_passlist_export
+from lms.certification.passlist import PassListFilters
+from lms.clock import utcnow
 from lms.extensions import db
-from lms.models import Notification, Role
+from lms.models import ExportJob, Notification, Role
 
 T, I, C, S, A = Role.TRAINEE, Role.INSTRUCTOR, Role.COORDINATOR, Role.STAFF, Role.ADMIN
 PUBLIC = None
@@ -49,6 +52,21 @@ def notification_of_cert_owner(w):
     """The id of the notice that told side a's certified officer of the certificate."""
     return db.session.scalar(select(Notification.id).where(Notification.user_id == w.a.certification.user_id)
                              .order_by(Notification.id).limit(1))
+
+
+def _export_owner(w):
+    return w.a.coordinator
+
+
+def _export(w):
+    """The id of side a's coordinator's pass-list export (CSV), ready to download: made when first asked for."""
+    found = db.session.scalar(select(ExportJob.id).where(ExportJob.user_id == w.a.coordinator.id).limit(1))
+    if found is None:
+        export = request_passlist_export(PassListFilters(), "csv", actor=w.a.coordinator, now=utcnow())
+        prepare_export(export.id, now=utcnow(), publish=db.session.flush)
+        db.session.commit()
+        found = export.id
+    return found
 
 
 ROUTES: dict[tuple[str, str], Route] = {
@@ -202,6 +220,15 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("registry.decide_review", "POST"): Route(STAFF, lambda w: "/registry/reviews/1"),
     ("registry.passlist", "GET"): Route(READERS, lambda w: "/passlist"),
     ("registry.passlist_download", "GET"): Route(READERS, lambda w: "/passlist.csv"),
+    # Export jobs: asked for from the pass list and the cohort's page; each seen by its owner only.
+    ("exports.passlist_export", "POST"): Route(READERS, lambda w: "/exports/passlist.csv"),
+    ("exports.record_export", "POST"): Route(VIEWERS,
+                                             lambda w: f"/exports/cohorts/{w.a.classroom.id}/training-record.csv"),
+    ("exports.index", "GET"): Route(VIEWERS, lambda w: "/exports"),
+    ("exports.show", "GET"): Route(VIEWERS, lambda w: f"/exports/{_export(w)}", who=_export_owner),
+    ("exports.status", "GET"): Route(VIEWERS, lambda w: f"/exports/{_export(w)}/status", who=_export_owner),
+    ("exports.download", "GET"): Route(VIEWERS, lambda w: f"/exports/{_export(w)}/download", who=_export_owner),
+    ("exports.retry", "POST"): Route(VIEWERS, lambda w: f"/exports/{_export(w)}/retry", who=_export_owner),
     # The program dashboard.
     ("program.dashboard", "GET"): Route(READERS, lambda w: "/program"),
     ("program.people", "GET"): Route(READERS, lambda w: f"/program/people?group=nominated&agency_id={w.a.agency.id}"),

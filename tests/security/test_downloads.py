@@ -174,6 +174,7 @@ CHECKS = {
     "static": _check_static,
     "results.exam_results_csv": _check_results_csv,
     "registry.passlist_download": _check_passlist,
+    "exports.download": _check_passlist,  # side a's coordinator's pass list: their agency's rows only
     "certificates.pdf": _check_pdf,
     "registry.pdf": _check_pdf,
     "certificates.record": _check_record,

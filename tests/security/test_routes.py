@@ -14,6 +14,7 @@ GET_SIDE_EFFECTS = {
     ("certificates.pdf", "GET"): {"certificate_document"},  # rendered once, then the stored bytes
     ("registry.pdf", "GET"): {"certificate_document"},
     ("registry.passlist_download", "GET"): {"audit_event", "audit_head", "audit_seq"},  # exports are audited
+    ("exports.download", "GET"): {"audit_event", "audit_head", "audit_seq"},
     ("interchange.bank_export", "GET"): {"audit_event", "audit_head", "audit_seq"},
     ("classroom.training_record", "GET"): {"audit_event", "audit_head", "audit_seq"},
     ("classroom.my_transcript", "GET"): {"audit_event", "audit_head", "audit_seq"},
