@@ -23,6 +23,7 @@ from lms.accounts import users as accounts
 
 from lms.cohorts import roster as cohorts
 from lms.agencies.agreements import create_mou
+from lms.certification.issue import deferred_issuing
 from lms.clock import program_timezone
 from lms.exams import attempts as engine, pages
 from lms.exams.grants import grant_extra_attempt
@@ -112,13 +113,13 @@ def _take(user, slug, ability, *, now, rng, report) -> bool | None:
         .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
         .where(AttemptQuestion.attempt_id == attempt.id).order_by(AttemptQuestion.position)).all()
     minutes = attempt.policy["time_limit_minutes"]
+    answers = []
     for i, (position, qtype, shown, data) in enumerate(rows):
         p = 1 / (1 + math.exp(-(ability - DIFFICULTY.get(data.get("difficulty"), 0.0))))
         at = now + timedelta(seconds=(minutes * 45) * (i + 1) // max(len(rows), 1))
-        pages.save_answer(attempt_id=attempt.id, user_id=user.id, position=position,
-                           values=QUESTION_TYPES[qtype].sample_values(data, shown, correct=rng.random() < p, rng=rng),
-                           now=at,
-                           via="simulation")
+        answers.append((position, QUESTION_TYPES[qtype].sample_values(data, shown, correct=rng.random() < p, rng=rng),
+                        at))
+    pages.save_answers(attempt_id=attempt.id, user_id=user.id, answers=answers, via="simulation")
     engine.submit_attempt(attempt, now=now + timedelta(seconds=minutes * 50), actor=user)
     report.attempts += 1
     return bool(attempt.passed)
@@ -255,21 +256,22 @@ def _load_fact_sheet(*, as_of: date, seed: int) -> DemoReport:
                                                   password=None).user)
             abilities = {u.id: rng.gauss(2.3 if group.certified else 1.6, 0.6) for u in trainees}
             enrollments = list(db.session.scalars(select(Enrollment).where(Enrollment.cohort_id == cohort.id)))
-            if group.certified:
-                for week in range(1, track.weeks + 1):
-                    _classroom_week(cohort, week, enrollments, abilities, days=CLASS_DAYS, rng=rng,
-                                    instructor=instructor)
-                    # The week's examinations on its Friday, after the classroom days.
-                    day_clock = max(now, _local(week_start(cohort, week) + timedelta(days=CLASS_DAYS), 10))
-                    now = _run_week(cohort, week, trainees, abilities, now=day_clock, rng=rng, report=report,
-                                    instructor=instructor)
-                report.certified[a["ori"]] = report.certified.get(a["ori"], 0) + group.size
-            else:  # in week 1: two classroom days and the first modules read; nobody has taken an exam yet
-                _classroom_week(cohort, 1, enrollments, abilities, days=2, rng=rng, instructor=instructor)
-                now = _local(start + timedelta(days=1), 10)
-                _run_week(cohort, 1, trainees, abilities, now=now, rng=rng, report=report, instructor=instructor,
-                          exams_too=False)
-                report.in_training[a["ori"]] = report.in_training.get(a["ori"], 0) + group.size
+            with deferred_issuing():  # each enrollment checked once, after its history
+                if group.certified:
+                    for week in range(1, track.weeks + 1):
+                        _classroom_week(cohort, week, enrollments, abilities, days=CLASS_DAYS, rng=rng,
+                                        instructor=instructor)
+                        # The week's examinations on its Friday, after the classroom days.
+                        day_clock = max(now, _local(week_start(cohort, week) + timedelta(days=CLASS_DAYS), 10))
+                        now = _run_week(cohort, week, trainees, abilities, now=day_clock, rng=rng, report=report,
+                                        instructor=instructor)
+                    report.certified[a["ori"]] = report.certified.get(a["ori"], 0) + group.size
+                else:  # in week 1: two classroom days and the first modules read; nobody has taken an exam yet
+                    _classroom_week(cohort, 1, enrollments, abilities, days=2, rng=rng, instructor=instructor)
+                    now = _local(start + timedelta(days=1), 10)
+                    _run_week(cohort, 1, trainees, abilities, now=now, rng=rng, report=report, instructor=instructor,
+                              exams_too=False)
+                    report.in_training[a["ori"]] = report.in_training.get(a["ori"], 0) + group.size
             db.session.flush()
     return report
 
