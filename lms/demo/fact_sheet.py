@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms.agencies.agencies import create_agency
 from lms.accounts import users as accounts
@@ -36,7 +37,7 @@ from lms.agencies.nominations import accept_nomination, check_nominee, nominate
 from lms.classroom.attendance import Mark, record_attendance
 from lms.classroom.grading import grade_practical
 from lms.classroom.sessions import SessionPlan, schedule_session
-from lms.models import Exercise
+from lms.models import Exercise, Module
 from lms.notifications.service import silenced
 
 DIFFICULTY = {"easy": -1.2, "medium": 0.0, "hard": 1.2}
@@ -221,6 +222,10 @@ def _load_fact_sheet(*, as_of: date, seed: int) -> DemoReport:
         raise DemoAlreadyLoaded("The fact-sheet program is already loaded.")
     rng = random.Random(seed)
     report = DemoReport()
+    # Held for the whole load: the session keeps only what is referenced, and the simulation reads these at
+    # every step (each module read would otherwise load its current version again).
+    content = (list(db.session.scalars(select(Module).options(selectinload(Module.current_version))))
+               + list(db.session.scalars(select(Exercise).options(selectinload(Exercise.current_version)))))
     start_clock = _local(as_of - timedelta(weeks=9), 8)
     instructor = _account(Role.INSTRUCTOR, "instructor@factsheet.example", "Demo Instructor (fact sheet)", None,
                           start_clock)
@@ -273,6 +278,7 @@ def _load_fact_sheet(*, as_of: date, seed: int) -> DemoReport:
                               exams_too=False)
                     report.in_training[a["ori"]] = report.in_training.get(a["ori"], 0) + group.size
             db.session.flush()
+    del content
     return report
 
 
