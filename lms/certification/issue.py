@@ -4,8 +4,10 @@ last passing attempt, or completed the last module). Exactly one per enrollment:
 locked first (PostgreSQL; SQLite serializes writers with BEGIN IMMEDIATE), and ``certification``'s
 unique enrollment_id is the database's last word.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import distinct, func, inspect, or_, select, update
@@ -320,13 +322,45 @@ def issue_if_complete(enrollment: Enrollment, *, now, actor=None) -> Certificati
 
 
 
+# While a deferred block runs (``deferred_issuing``): enrollment id -> (the enrollment, the time of its last
+# progress), in the order of their last progress (an enrollment that progresses again moves to the end).
+_deferred: ContextVar[dict[int, tuple[Enrollment, datetime]] | None] = ContextVar("deferred_issuing", default=None)
+
+
+@contextmanager
+def deferred_issuing():
+    """Check each enrollment that progresses inside the block once, when the block ends, instead of at every
+    step: for a simulated history (the fact-sheet demo), whose thousands of steps would each check the
+    track. An enrollment is issued as of its last progress in the block, and the enrollments are issued
+    in the order of their last progress, so the certifications (numbers, dates) are those that checking at
+    every step gives when the last progress is the one that completes the track. The enrollments due are
+    checked even when the block raises (the exception is raised after). Nested blocks check at the end of
+    the outermost."""
+    if _deferred.get() is not None:
+        yield
+        return
+    pending: dict[int, tuple[Enrollment, datetime]] = {}
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+        for enrollment, now in list(pending.values()):
+            issue_if_complete(enrollment, now=now)
+
+
 @module_completed.connect
 @attempt_passed.connect
 @classroom_progress.connect
 def _on_progress(enrollment: Enrollment, *, now, **_details) -> None:
     """A module completed, an attempt passed, attendance recorded or a practical graded: issue the
-    certification if that completed the track."""
-    issue_if_complete(enrollment, now=now)
+    certification if that completed the track (at the end of a ``deferred_issuing`` block inside one)."""
+    pending = _deferred.get()
+    if pending is None:
+        issue_if_complete(enrollment, now=now)
+        return
+    pending.pop(enrollment.id, None)
+    pending[enrollment.id] = (enrollment, now)
 
 
 @certification_changed.connect

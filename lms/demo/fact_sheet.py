@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms.agencies.agencies import create_agency
 from lms.accounts import users as accounts
 
 from lms.cohorts import roster as cohorts
 from lms.agencies.agreements import create_mou
+from lms.certification.issue import deferred_issuing
 from lms.clock import program_timezone
 from lms.exams import attempts as engine, pages
 from lms.exams.grants import grant_extra_attempt
@@ -35,7 +37,7 @@ from lms.agencies.nominations import accept_nomination, check_nominee, nominate
 from lms.classroom.attendance import Mark, record_attendance
 from lms.classroom.grading import grade_practical
 from lms.classroom.sessions import SessionPlan, schedule_session
-from lms.models import Exercise
+from lms.models import Exercise, Module
 from lms.notifications.service import silenced
 
 DIFFICULTY = {"easy": -1.2, "medium": 0.0, "hard": 1.2}
@@ -112,13 +114,13 @@ def _take(user, slug, ability, *, now, rng, report) -> bool | None:
         .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
         .where(AttemptQuestion.attempt_id == attempt.id).order_by(AttemptQuestion.position)).all()
     minutes = attempt.policy["time_limit_minutes"]
+    answers = []
     for i, (position, qtype, shown, data) in enumerate(rows):
         p = 1 / (1 + math.exp(-(ability - DIFFICULTY.get(data.get("difficulty"), 0.0))))
         at = now + timedelta(seconds=(minutes * 45) * (i + 1) // max(len(rows), 1))
-        pages.save_answer(attempt_id=attempt.id, user_id=user.id, position=position,
-                           values=QUESTION_TYPES[qtype].sample_values(data, shown, correct=rng.random() < p, rng=rng),
-                           now=at,
-                           via="simulation")
+        answers.append((position, QUESTION_TYPES[qtype].sample_values(data, shown, correct=rng.random() < p, rng=rng),
+                        at))
+    pages.save_answers(attempt_id=attempt.id, user_id=user.id, answers=answers, via="simulation")
     engine.submit_attempt(attempt, now=now + timedelta(seconds=minutes * 50), actor=user)
     report.attempts += 1
     return bool(attempt.passed)
@@ -220,6 +222,10 @@ def _load_fact_sheet(*, as_of: date, seed: int) -> DemoReport:
         raise DemoAlreadyLoaded("The fact-sheet program is already loaded.")
     rng = random.Random(seed)
     report = DemoReport()
+    # Held for the whole load: the session keeps only what is referenced, and the simulation reads these at
+    # every step (each module read would otherwise load its current version again).
+    content = (list(db.session.scalars(select(Module).options(selectinload(Module.current_version))))
+               + list(db.session.scalars(select(Exercise).options(selectinload(Exercise.current_version)))))
     start_clock = _local(as_of - timedelta(weeks=9), 8)
     instructor = _account(Role.INSTRUCTOR, "instructor@factsheet.example", "Demo Instructor (fact sheet)", None,
                           start_clock)
@@ -255,22 +261,24 @@ def _load_fact_sheet(*, as_of: date, seed: int) -> DemoReport:
                                                   password=None).user)
             abilities = {u.id: rng.gauss(2.3 if group.certified else 1.6, 0.6) for u in trainees}
             enrollments = list(db.session.scalars(select(Enrollment).where(Enrollment.cohort_id == cohort.id)))
-            if group.certified:
-                for week in range(1, track.weeks + 1):
-                    _classroom_week(cohort, week, enrollments, abilities, days=CLASS_DAYS, rng=rng,
-                                    instructor=instructor)
-                    # The week's examinations on its Friday, after the classroom days.
-                    day_clock = max(now, _local(week_start(cohort, week) + timedelta(days=CLASS_DAYS), 10))
-                    now = _run_week(cohort, week, trainees, abilities, now=day_clock, rng=rng, report=report,
-                                    instructor=instructor)
-                report.certified[a["ori"]] = report.certified.get(a["ori"], 0) + group.size
-            else:  # in week 1: two classroom days and the first modules read; nobody has taken an exam yet
-                _classroom_week(cohort, 1, enrollments, abilities, days=2, rng=rng, instructor=instructor)
-                now = _local(start + timedelta(days=1), 10)
-                _run_week(cohort, 1, trainees, abilities, now=now, rng=rng, report=report, instructor=instructor,
-                          exams_too=False)
-                report.in_training[a["ori"]] = report.in_training.get(a["ori"], 0) + group.size
+            with deferred_issuing():  # each enrollment checked once, after its history
+                if group.certified:
+                    for week in range(1, track.weeks + 1):
+                        _classroom_week(cohort, week, enrollments, abilities, days=CLASS_DAYS, rng=rng,
+                                        instructor=instructor)
+                        # The week's examinations on its Friday, after the classroom days.
+                        day_clock = max(now, _local(week_start(cohort, week) + timedelta(days=CLASS_DAYS), 10))
+                        now = _run_week(cohort, week, trainees, abilities, now=day_clock, rng=rng, report=report,
+                                        instructor=instructor)
+                    report.certified[a["ori"]] = report.certified.get(a["ori"], 0) + group.size
+                else:  # in week 1: two classroom days and the first modules read; nobody has taken an exam yet
+                    _classroom_week(cohort, 1, enrollments, abilities, days=2, rng=rng, instructor=instructor)
+                    now = _local(start + timedelta(days=1), 10)
+                    _run_week(cohort, 1, trainees, abilities, now=now, rng=rng, report=report, instructor=instructor,
+                              exams_too=False)
+                    report.in_training[a["ori"]] = report.in_training.get(a["ori"], 0) + group.size
             db.session.flush()
+    del content
     return report
 
 

@@ -4,7 +4,7 @@
 shown order, their own answers); the key, feedback and rationale never enter it.
 """
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, select, update
@@ -122,16 +122,16 @@ def page_of(position: int, per_page: int) -> int:
     return position // per_page
 
 
-_SAVE_READ = (
+_SAVE_READ_ALL = (
     select(Attempt.status, Attempt.deadline_at, Attempt.page_reached, Attempt.policy,
            AttemptQuestion.id, AttemptQuestion.qtype, AttemptQuestion.shown, AttemptQuestion.response,
-           AttemptQuestion.is_flagged)
+           AttemptQuestion.is_flagged, AttemptQuestion.position)
     .join(AttemptQuestion, AttemptQuestion.attempt_id == Attempt.id)
-    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"),
-           AttemptQuestion.position == bindparam("position"))
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
     # A share lock on the attempt: a concurrent submit waits for this save, or this save sees it.
     .with_for_update(read=True, of=Attempt)
 )
+_SAVE_READ = _SAVE_READ_ALL.where(AttemptQuestion.position == bindparam("position"))
 
 
 _SAVE_ANSWER = update(AttemptQuestion).where(AttemptQuestion.id == bindparam("aq_id")).values(
@@ -166,7 +166,50 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     row = conn.execute(_SAVE_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one_or_none()
     if row is None:
         return None
-    status, deadline_at, page_reached, policy, aq_id, qtype, shown, current, is_flagged = row
+    writes = _Writes()
+    saved = _save_one(row, attempt_id, values=values, form=form, flagged=flagged, now=now, via=via, writes=writes)
+    writes.run(conn)
+    return saved
+
+
+def save_answers(*, attempt_id: int, user_id: int, answers: list[tuple[int, list[str], datetime]],
+                 via: str = "autosave") -> list[Saved] | None:
+    """Save several answers of one attempt at once, each (position, values, when), under the rules of
+    ``save_answer`` (one read for them all, then the updates and the log rows in a batch each): a sitting
+    replayed (the fact-sheet demo's simulated trainees). Returns None when there is no such attempt of this
+    trainee or no such question; raises as ``save_answer`` does, before anything is written, and ValueError
+    for a question given twice."""
+    conn = db.session.connection()
+    rows = {row.position: row for row in conn.execute(_SAVE_READ_ALL, {"attempt_id": attempt_id, "user_id": user_id})}
+    positions = [position for position, _, _ in answers]
+    if len(set(positions)) != len(positions):
+        raise ValueError("a question is saved twice in one batch")
+    if any(position not in rows for position in positions):
+        return None
+    writes = _Writes()
+    saved = [_save_one(rows[position], attempt_id, values=values, form=None, flagged=None, now=now, via=via,
+                       writes=writes) for position, values, now in answers]
+    writes.run(conn)
+    return saved
+
+
+@dataclass
+class _Writes:
+    """The statements a save runs, gathered so that a batch runs each once (executemany)."""
+
+    answers: list = field(default_factory=list)
+    logs: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+
+    def run(self, conn) -> None:
+        for statement, params in ((_SAVE_ANSWER, self.answers), (_SAVE_LOG, self.logs), (_SAVE_FLAG, self.flags)):
+            if params:
+                conn.execute(statement, params)
+
+
+def _save_one(row, attempt_id: int, *, values, form, flagged, now, via, writes: _Writes) -> Saved:
+    """Check one question's save against the attempt's rules and gather its writes."""
+    status, deadline_at, page_reached, policy, aq_id, qtype, shown, current, is_flagged, position = row
     if status != OPEN:
         raise AttemptClosed("This attempt is finished; answers can no longer be changed.")
     if now > accepts_answers_until(deadline_at):
@@ -179,11 +222,11 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     new_flag = is_flagged if flagged is None else bool(flagged)
     changed = response != current
     if changed:
-        conn.execute(_SAVE_ANSWER, {"aq_id": aq_id, "response": response, "answered_at": now, "is_flagged": new_flag})
-        conn.execute(_SAVE_LOG, {"attempt_id": attempt_id, "position": position, "response": response,
-                                 "saved_at": now, "via": via})
+        writes.answers.append({"aq_id": aq_id, "response": response, "answered_at": now, "is_flagged": new_flag})
+        writes.logs.append({"attempt_id": attempt_id, "position": position, "response": response,
+                            "saved_at": now, "via": via})
     elif new_flag != is_flagged:
-        conn.execute(_SAVE_FLAG, {"aq_id": aq_id, "is_flagged": new_flag})
+        writes.flags.append({"aq_id": aq_id, "is_flagged": new_flag})
     return Saved(position, response is not None, new_flag, now, deadline_at, changed)
 
 
