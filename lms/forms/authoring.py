@@ -2,14 +2,14 @@
 
 No validators of their own beyond CSRF: `lms content check`'s code judges the draft and its messages are
 put on the fields (lms.authoring.modules.check_draft)."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from lms.content.schemas import TOPICS
+from lms.forms.base import ButtonForm
 
 
-class ModuleForm(FlaskForm):
+class ModuleForm(ButtonForm):
     """A module's file as fields."""
 
     id = StringField("Module id", description='"topic/slug", e.g. civil-rights/fourth-amendment; it never changes.')
@@ -41,7 +41,7 @@ class ModuleForm(FlaskForm):
             self[name].errors = messages
 
 
-class CommentForm(FlaskForm):
+class CommentForm(ButtonForm):
     """A comment on a draft."""
 
     comment = TextAreaField("Comment")
