@@ -3,18 +3,17 @@ publishing one adds a ModuleVersion, as `lms content sync` does for a file."""
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import JSONText, UTCDateTime
 
 REVISION_STATUSES = ("draft", "published")
 
 
-class ModuleRevision(db.Model):
+class ModuleRevision(Record):
     """One saved draft of a module (by its slug: a new module has no Module row until it is published)."""
 
     __tablename__ = "module_revision"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200))
     number: Mapped[int] = mapped_column()  # 1, 2, ... per slug
     front = mapped_column(JSONText(), nullable=False)  # the front matter, as the module file's keys
@@ -41,12 +40,11 @@ class ModuleRevision(db.Model):
         return str(self.front.get("title") or self.slug)
 
 
-class RevisionComment(db.Model):
+class RevisionComment(Record):
     """A reviewer's or author's comment on a draft revision."""
 
     __tablename__ = "revision_comment"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     revision_id: Mapped[int] = mapped_column(ForeignKey("module_revision.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     body: Mapped[str] = mapped_column(Text)
