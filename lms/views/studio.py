@@ -11,7 +11,7 @@ from lms.forms.admin import ActionForm
 from lms.forms.authoring import CommentForm, ModuleForm
 from lms.models import ModuleRevision
 from lms.security import TRAINING_MANAGERS, role_required
-from lms.views.helpers import found_or_404, run_service
+from lms.views.helpers import found_or_404, posted_form, run_service
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 
@@ -88,9 +88,7 @@ def edit(slug):
 @role_required(*TRAINING_MANAGERS)
 def preview():
     """The preview fragment the editor's script asks for after a pause in typing."""
-    form = ModuleForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = posted_form(ModuleForm)
     return render_template("studio/_preview.html", rendered=authoring.preview(form.body.data or ""),
                            front=authoring.front_from_form(form.values()))
 
@@ -125,8 +123,7 @@ def revision(slug, number):
 def publish(slug, number):
     """Publish a draft (with two-person publish: approve another instructor's draft, which publishes it)."""
     rev = _revision_or_404(slug, number)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    posted_form(ActionForm)
     run_service(lambda: authoring.publish_revision(rev, actor=current_user, now=utcnow(), two_person=_two_person()),
                 refused=authoring.AuthoringError, success=lambda v: f"Published as version {v.number}.")
     return redirect(url_for("studio.revision", slug=slug, number=number))
@@ -137,8 +134,7 @@ def publish(slug, number):
 def restore(slug, number):
     """Save an earlier revision again as the newest draft."""
     rev = _revision_or_404(slug, number)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    posted_form(ActionForm)
     done = run_service(lambda: authoring.restore_revision(rev, actor=current_user, now=utcnow()),
                        refused=authoring.AuthoringError,
                        success=lambda r: f"Revision {number} restored as draft revision {r.number}.")
@@ -150,9 +146,7 @@ def restore(slug, number):
 def comment(slug, number):
     """Comment on a revision."""
     rev = _revision_or_404(slug, number)
-    form = CommentForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = posted_form(CommentForm)
     run_service(lambda: authoring.comment_on(rev, form.comment.data or "", actor=current_user, now=utcnow()),
                 refused=authoring.AuthoringError, success="Comment added.")
     return redirect(url_for("studio.revision", slug=slug, number=number) + "#comments")
@@ -183,8 +177,7 @@ def diff(slug):
 def mark_reviewed(slug):
     """Record that the module's content was reviewed today."""
     module = found_or_404(authoring.module_by_slug(slug))
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    posted_form(ActionForm)
     run_service(lambda: reviews.mark_reviewed(module, actor=current_user, now=utcnow()),
                 success=lambda day: f"Marked as reviewed on {day:%B %-d, %Y}.")
     return redirect(request.form.get("next") == "reviews" and url_for("studio.due_for_review")
