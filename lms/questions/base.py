@@ -252,8 +252,13 @@ class QuestionType:
     # -- review, item analysis, exports -----------------------------------------------------------
 
     def describe_response(self, question: dict, response) -> str:
-        """The trainee's answer in words (the review, the most common wrong answers, exports)."""
-        return "No answer" if response is None else str(response)
+        """The trainee's answer in words (the review, the most common wrong answers, exports); "No answer" for
+        none. A type words an answer in ``describe_answer``."""
+        return "No answer" if response is None else self.describe_answer(question, response)
+
+    def describe_answer(self, question: dict, response) -> str:
+        """An answer given (never None), in words."""
+        return str(response)
 
     def describe_key(self, question: dict) -> str:
         """The correct answer in words."""

@@ -83,9 +83,7 @@ class Matching(QuestionType):
     def partial_credit(self, question):
         return True
 
-    def describe_response(self, question, response):
-        if response is None:
-            return "No answer"
+    def describe_answer(self, question, response):
         pairs = question["pairs"]
         return "; ".join(f"{pairs[int(p)]['prompt']} → {pairs[a]['answer']}" for p, a in sorted(
             response.items(), key=lambda kv: int(kv[0])))
