@@ -322,18 +322,12 @@ def _register_template_helpers(app: Flask) -> None:
 
 def _register_vocabulary(app: Flask) -> None:
     """The one vocabulary (lms.vocabulary) as template filters: ``n|plural('trainee')``, ``code|event``..."""
-    app.add_template_filter(vocabulary.plural, "plural")
-    app.add_template_filter(vocabulary.noun, "noun")
-    app.add_template_filter(vocabulary.event, "event")
-    app.add_template_filter(vocabulary.account_status, "account_status")
-    app.add_template_filter(vocabulary.certification_status, "certification_status")
-    app.add_template_filter(vocabulary.attempt_outcome, "outcome")
-    app.add_template_filter(vocabulary.note_kind, "note_kind")
-    app.add_template_global(vocabulary.ACCOUNT_STATUS, "ACCOUNT_STATUS")
-    app.add_template_global(vocabulary.EXAM_STATE, "EXAM_STATE")
-    app.add_template_global(vocabulary.FINISH_REASON, "FINISH_REASON")
-    app.add_template_global(vocabulary.MODULE_STATE, "MODULE_STATE")
-    app.add_template_global(vocabulary.ATTENDANCE_STATUS, "ATTENDANCE_STATUS")
+    filters = {"plural": vocabulary.plural, "noun": vocabulary.noun, "event": vocabulary.event,
+               "account_status": vocabulary.account_status, "certification_status": vocabulary.certification_status,
+               "outcome": vocabulary.attempt_outcome, "note_kind": vocabulary.note_kind}
+    app.jinja_env.filters.update(filters)
+    app.jinja_env.globals.update({name: getattr(vocabulary, name) for name in (
+        "ACCOUNT_STATUS", "EXAM_STATE", "FINISH_REASON", "MODULE_STATE", "ATTENDANCE_STATUS")})
 
 
 def run_cli():

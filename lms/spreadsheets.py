@@ -172,10 +172,12 @@ class CheckedRows:
     file_error: str | None = None
 
 
-def check_rows(data: bytes, check: Callable[[int, dict], tuple[object, list[str]]], **reading) -> CheckedRows:
+def check_rows(data: bytes, check: Callable[[int, dict], tuple[object, list[str]]], result: CheckedRows | None = None,
+               **reading) -> CheckedRows:
     """Every row of a CSV file (read by csv_rows with ``reading``) through ``check(line, row) -> (value,
-    problems)``; a row is good when it has no problem. Nothing is written."""
-    result = CheckedRows()
+    problems)``, into ``result`` (a report that extends CheckedRows, or a new one); a row is good when it has no
+    problem. Nothing is written."""
+    result = CheckedRows() if result is None else result
     try:
         for line, row in csv_rows(data, **reading):
             if isinstance(row, RowError):

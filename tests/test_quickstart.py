@@ -64,10 +64,10 @@ def test_quickstart_program_demo_runs_the_demo_load_service_once(tmp_path, monke
     from lms.demo import fact_sheet as demo_program
     from lms.models import Certification, Nomination
 
-    small = [dict(demo_program.AGENCIES[0], groups=[demo_program.Group("FDLE test class", "officer-basic", 2, True, 8)]),
-             dict(demo_program.AGENCIES[2], groups=[demo_program.Group("L.A. test class", "custody-assistant", 1,
-                                                                       False, 0)])]
-    monkeypatch.setattr(demo_program, "AGENCIES", small)
+    monkeypatch.setattr(demo_program, "AGENCIES", [demo_program.AGENCIES[0], demo_program.AGENCIES[2]])
+    monkeypatch.setattr(demo_program, "GROUPS", {
+        "FL0379900": [demo_program.Group("FDLE test class", "officer-basic", 2, True, 8)],
+        "CA0199900": [demo_program.Group("L.A. test class", "custody-assistant", 1, False, 0)]})
     calls = []
     real = demo_program.load_fact_sheet
     monkeypatch.setattr(demo_program, "load_fact_sheet", lambda **kw: calls.append(kw) or real(**kw))
@@ -148,8 +148,9 @@ def _served_on_5101(app, output_lines, monkeypatch):
 
     from lms.demo import fact_sheet as demo_program
 
-    small = [dict(demo_program.AGENCIES[0], groups=[demo_program.Group("FDLE test class", "officer-basic", 1, True, 8)])]
-    monkeypatch.setattr(demo_program, "AGENCIES", small)
+    monkeypatch.setattr(demo_program, "AGENCIES", demo_program.AGENCIES[:1])
+    monkeypatch.setattr(demo_program, "GROUPS", {"FL0379900": [demo_program.Group("FDLE test class", "officer-basic",
+                                                                                   1, True, 8)]})
     served = {}
 
     def serve(host, port, wsgi_app, **kw):

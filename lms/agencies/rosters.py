@@ -13,7 +13,7 @@ from lms.audit import record_event
 from lms.clock import program_today
 from lms.extensions import db
 from lms.models import Cohort, Enrollment, Mou, Nomination, Role, User
-from lms.spreadsheets import RowError, check_rows
+from lms.spreadsheets import CheckedRows, check_rows
 
 
 MAX_ROSTER_BYTES = 1024 * 1024
@@ -27,17 +27,17 @@ ROSTER_COLUMNS = ["name", "email", "track", "background_check_on", "years_experi
 
 
 OPTIONAL_COLUMNS = ["notes"]
+READING = {"columns": ROSTER_COLUMNS, "optional": OPTIONAL_COLUMNS, "max_bytes": MAX_ROSTER_BYTES,
+           "max_rows": MAX_ROSTER_ROWS}
 
 
 @dataclass
-class RosterReport:
+class RosterReport(CheckedRows):
     """The outcome of importing a roster."""
 
     good: list[tuple[int, Nominee]] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
     imported: list[Nomination] = field(default_factory=list)
     enrolled: list["Acceptance"] = field(default_factory=list)  # an enrollment import's accepted rows
-    file_error: str | None = None
 
     @property
     def refused(self) -> bool:
@@ -98,9 +98,7 @@ def read_roster(data: bytes, *, mou: Mou, today: date, cohort: Cohort | None = N
                 seen[key] = line
         return nominee, problems
 
-    rows = check_rows(data, check, columns=ROSTER_COLUMNS, optional=OPTIONAL_COLUMNS, max_bytes=MAX_ROSTER_BYTES,
-                      max_rows=MAX_ROSTER_ROWS)
-    return RosterReport(good=rows.good, errors=rows.errors, file_error=rows.file_error)
+    return check_rows(data, check, RosterReport(), **READING)
 
 
 def _enrollment_problems(nominee: Nominee, mou: Mou, cohort: Cohort) -> list[str]:

@@ -35,48 +35,37 @@ def users_create(email, name, role, ori, password):
                (f" Temporary password: {password}" if generated else ""))
 
 
-@users_cli.command("disable")
-@click.argument("email")
-@click.option("--reason", default="")
-@with_appcontext
-def users_disable(email, reason):
-    """Disable an account and end its sessions."""
-    user = user_or_exit(email)
-    commit_or_exit(lambda: accounts.disable_user(user, now=utcnow(), reason=reason))
-    click.echo(f"Disabled {user.email}.")
-
-
-def _account_command(name: str, help_text: str, change, done: str) -> click.Command:
-    """A command that applies one service call to the account named by its e-mail and says what it did."""
-    @users_cli.command(name, help=help_text)
-    @click.argument("email")
-    @with_appcontext
-    def command(email):
+def _account_command(name: str, help_text: str, change, done: str, *options) -> click.Command:
+    """A command that applies one service call to the account named by its e-mail and says what it did.
+    ``options`` are click options passed on to ``change``, which may return a sentence to add."""
+    def command(email, **values):
         user = user_or_exit(email)
-        commit_or_exit(lambda: change(user, now=utcnow()))
-        click.echo(f"{done} {user.email}.")
+        said = commit_or_exit(lambda: change(user, now=utcnow(), **values))
+        click.echo(f"{done} {user.email}." + (said or ""))
 
-    return command
+    for option in options:
+        command = option(command)
+    return users_cli.command(name, help=help_text)(click.argument("email")(with_appcontext(command)))
 
 
+def _reset_password(user: User, *, now, password: str | None) -> str:
+    """Set a temporary password, generated when none is given; the sentence that prints a generated one."""
+    temporary = password or accounts.generate_password(email=user.email, name=user.name)
+    accounts.reset_password(user, temporary, now=now)
+    return "" if password else f" Temporary password: {temporary}"
+
+
+users_disable = _account_command("disable", "Disable an account and end its sessions.", accounts.disable_user,
+                                 "Disabled", click.option("--reason", default=""))
 users_enable = _account_command("enable", "Re-enable a disabled account.", accounts.enable_user, "Enabled")
 users_unlock = _account_command("unlock", "Lift a lockout after failed log-ins.", login.unlock_user, "Unlocked")
 users_reset_2fa = _account_command(
     "reset-2fa", "Remove the account's authenticator and recovery codes (a lost phone); it enrols again at next "
     "log-in.", twofactor.reset, "Two-factor log-in reset for")
-
-
-@users_cli.command("reset-password")
-@click.argument("email")
-@click.option("--password", help="Temporary password; generated and printed when omitted.")
-@with_appcontext
-def users_reset_password(email, password):
-    """Set a temporary password; the user must change it at next log-in."""
-    user = user_or_exit(email)
-    generated = password is None
-    password = password or accounts.generate_password(email=user.email, name=user.name)
-    commit_or_exit(lambda: accounts.reset_password(user, password, now=utcnow()))
-    click.echo(f"Password reset for {user.email}." + (f" Temporary password: {password}" if generated else ""))
+users_reset_password = _account_command(
+    "reset-password", "Set a temporary password; the user must change it at next log-in.", _reset_password,
+    "Password reset for",
+    click.option("--password", help="Temporary password; generated and printed when omitted."))
 
 
 @users_cli.command("reencrypt-2fa")

@@ -17,12 +17,14 @@ from lms.extensions import db
 from lms.inputs import describe, text_problem
 from lms.markdown import render_markdown
 from lms.models import Cohort, CohortNotice, Enrollment, Role, User
-from lms.spreadsheets import RowError, check_rows
+from lms.spreadsheets import CheckedRows, check_rows
 
 ROSTER_COLUMNS = ["email"]
 OPTIONAL_COLUMNS = ["name"]  # for the instructor's eyes; the account's own name is kept
 MAX_ROSTER_BYTES = 256 * 1024
 MAX_ROSTER_ROWS = 500
+READING = {"columns": ROSTER_COLUMNS, "optional": OPTIONAL_COLUMNS, "max_bytes": MAX_ROSTER_BYTES,
+           "max_rows": MAX_ROSTER_ROWS}
 MAX_NOTICE_CHARS = 5000
 
 
@@ -59,13 +61,11 @@ def enroll_by_email(cohort: Cohort, email: str, *, actor, now) -> Enrollment:
 
 
 @dataclass
-class CohortRosterReport:
+class CohortRosterReport(CheckedRows):
     """A cohort roster checked, and what was enrolled from it (nothing when a row is bad)."""
 
     good: list[tuple[int, User]] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
     enrolled: list[Enrollment] = field(default_factory=list)
-    file_error: str | None = None
 
 
 def read_cohort_roster(data: bytes, cohort: Cohort) -> CohortRosterReport:
@@ -81,9 +81,7 @@ def read_cohort_roster(data: bytes, cohort: Cohort) -> CohortRosterReport:
             seen[email] = line
         return user, problems
 
-    rows = check_rows(data, check, columns=ROSTER_COLUMNS, optional=OPTIONAL_COLUMNS, max_bytes=MAX_ROSTER_BYTES,
-                      max_rows=MAX_ROSTER_ROWS)
-    return CohortRosterReport(good=rows.good, errors=rows.errors, file_error=rows.file_error)
+    return check_rows(data, check, CohortRosterReport(), **READING)
 
 
 def enroll_roster(data: bytes, cohort: Cohort, *, actor, now) -> CohortRosterReport:

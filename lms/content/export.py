@@ -52,20 +52,13 @@ def ordered(data: dict, keys) -> dict:
     return {**{k: data[k] for k in keys if k in data}, **{k: v for k, v in data.items() if k not in keys}}
 
 
-def tidy(value):
-    """Nested mappings in NESTED_KEYS order, at every depth below the one given."""
+def tidy(value, *, top: bool = True):
+    """Nested mappings in NESTED_KEYS order, at every depth below the one given (``top``)."""
     if isinstance(value, dict):
-        return {k: _tidy_nested(v) for k, v in value.items()}
+        value = value if top else ordered(value, NESTED_KEYS)
+        return {k: tidy(v, top=False) for k, v in value.items()}
     if isinstance(value, list):
-        return [tidy(v) for v in value]
-    return value
-
-
-def _tidy_nested(value):
-    if isinstance(value, dict):
-        return tidy(ordered(value, NESTED_KEYS))
-    if isinstance(value, list):
-        return [_tidy_nested(v) for v in value]
+        return [tidy(v, top=top) for v in value]
     return value
 
 

@@ -2,7 +2,7 @@
 
 A question's type-specific keys come from its type (lms.questions): each type gives its clause.
 """
-from lms.questions import QUESTION_TYPES
+from lms.questions import QUESTION_TYPES, records
 
 TOPICS = [
     "agreement", "immigration-law", "civil-rights", "racial-profiling", "intercultural",
@@ -24,16 +24,7 @@ MODULE = {
         "title": _text,
         "topic": {"enum": TOPICS},
         "minutes": {"type": "integer", "minimum": 1, "maximum": 600},
-        "objectives": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["id", "text"],
-                "additionalProperties": False,
-                "properties": {"id": _objective_id, "text": _text},
-            },
-        },
+        "objectives": records({"id": _objective_id, "text": _text}, required=["id", "text"]),
         "sources": {"type": "array", "minItems": 1, "items": _text},
         "annex": {"type": "boolean"},
         "reviewed": _date,
@@ -80,22 +71,13 @@ TRACK = {
                 "validity_years": {"type": "integer", "minimum": 1, "maximum": 10},
             },
         },
-        "schedule": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["week", "title"],
-                "additionalProperties": False,
-                "properties": {
-                    "week": {"type": "integer", "minimum": 1},
-                    "title": _text,
-                    "modules": {"type": "array", "items": _text},
-                    "exams": {"type": "array", "items": _slug},
-                    "exercises": {"type": "array", "items": _slug},
-                },
-            },
-        },
+        "schedule": records({
+            "week": {"type": "integer", "minimum": 1},
+            "title": _text,
+            "modules": {"type": "array", "items": _text},
+            "exams": {"type": "array", "items": _slug},
+            "exercises": {"type": "array", "items": _slug},
+        }, required=["week", "title"]),
     },
 }
 
@@ -180,21 +162,12 @@ EXAM = {
                 "cut": {"type": "number", "minimum": 0, "maximum": 100},
             },
         },
-        "draw": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["bank", "count"],
-                "additionalProperties": False,
-                "properties": {
-                    "bank": _slug,
-                    "objective": _objective_id,
-                    "difficulty": {"enum": DIFFICULTIES},
-                    "count": {"type": "integer", "minimum": 1},
-                },
-            },
-        },
+        "draw": records({
+            "bank": _slug,
+            "objective": _objective_id,
+            "difficulty": {"enum": DIFFICULTIES},
+            "count": {"type": "integer", "minimum": 1},
+        }, required=["bank", "count"]),
     },
 }
 
@@ -215,21 +188,12 @@ EXERCISE = {
         "mode": {"enum": ["written", "observed"]},
         "instructions": _text,
         "sources": {"type": "array", "minItems": 1, "items": _text},
-        "rubric": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["id", "title", "levels"],
-                "additionalProperties": False,
-                "properties": {
-                    "id": _slug,
-                    "title": _text,
-                    "minimum": {"type": "number", "minimum": 0},
-                    "levels": {"type": "array", "minItems": 2, "items": _level},
-                },
-            },
-        },
+        "rubric": records({
+            "id": _slug,
+            "title": _text,
+            "minimum": {"type": "number", "minimum": 0},
+            "levels": {"type": "array", "minItems": 2, "items": _level},
+        }, required=["id", "title", "levels"]),
         "pass": {
             "type": "object",
             "required": ["total"],

@@ -83,12 +83,21 @@ def add_module_version(module: Module, spec: ModuleSpec, number: int, now) -> Mo
     return version
 
 
+def _files_to_sync(model, kind: str, specs: dict, report: SyncReport, now):
+    """Each file of a kind that the report does not hold, as (spec, its row or None when new); once all are
+    through, every row whose file is gone is retired."""
+    existing = {row.slug: row for row in db.session.scalars(select(model))}
+    for spec in specs.values():
+        if not report.holds(kind, spec.id):
+            yield spec, existing.get(spec.id)
+    for slug, row in existing.items():
+        if slug not in specs and row.retired_at is None and not report.holds(kind, slug):
+            row.retired_at = now
+            report.note("retired", kind, slug)
+
+
 def _sync_modules(catalog: Catalog, report: SyncReport, now) -> None:
-    existing = {m.slug: m for m in db.session.scalars(select(Module))}
-    for spec in catalog.modules.values():
-        module = existing.get(spec.id)
-        if report.holds("module", spec.id):
-            continue
+    for spec, module in _files_to_sync(Module, "module", catalog.modules, report, now):
         if module is None:
             module = Module(slug=spec.id, topic=spec.topic, is_annex=spec.annex, created_at=now)
             db.session.add(module)
@@ -108,18 +117,10 @@ def _sync_modules(catalog: Catalog, report: SyncReport, now) -> None:
                 continue  # un-retired with the same content
             number = (current.number if current else 0) + 1
         add_module_version(module, spec, number, now)
-    for slug, module in existing.items():
-        if slug not in catalog.modules and module.retired_at is None and not report.holds("module", slug):
-            module.retired_at = now
-            report.note("retired", "module", slug)
 
 
 def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
-    existing = {t.slug: t for t in db.session.scalars(select(Track))}
-    for spec in catalog.tracks.values():
-        track = existing.get(spec.id)
-        if report.holds("track", spec.id):
-            continue
+    for spec, track in _files_to_sync(Track, "track", catalog.tracks, report, now):
         if track is not None and track.content_hash == spec.content_hash and track.retired_at is None:
             continue
         if track is None:
@@ -154,10 +155,6 @@ def _sync_tracks(catalog: Catalog, report: SyncReport, now) -> None:
             if not position:
                 # An empty week still has a title on the timeline.
                 track.items.append(TrackItem(week=week, week_title=title, position=0, kind="none", ref=f"week-{week}"))
-    for slug, track in existing.items():
-        if slug not in catalog.tracks and track.retired_at is None and not report.holds("track", slug):
-            track.retired_at = now
-            report.note("retired", "track", slug)
 
 
 # Each step loads one kind of object; later kinds (banks, exams) append theirs here.

@@ -58,34 +58,37 @@ class Group:
     weeks_ago: int  # the cohort started this many weeks before the as-of date (days for those in training)
 
 
+# The fact sheet's agencies, each keyed by its ORI in the tables below: name, state, ORI, kind, and whose
+# (sample) 287(g) coordinator is the point of contact.
 AGENCIES = [
-    {"agency": {"name": "Florida Department of Law Enforcement", "state": "FL", "ori": "FL0379900",
-                "kind": "State agency", "contacts": "Statewide 287(g) coordinator (sample contact)"},
-     "mou": {"model": "task_force", "signed_on": date(2002, 7, 2), "effective_on": date(2002, 7, 2),
-             "functions": ["Interrogate any person believed to be an alien as to their right to be in the United States",
-                           "Serve warrants of arrest for immigration violations",
-                           "Prepare charging documents (Form I-213) for ICE supervisory review"],
-             "tracks": ["officer-basic"]},
-     "groups": [Group("FDLE 287(g) class (fact sheet)", "officer-basic", 62, True, 8)]},
-    {"agency": {"name": "Alabama State Police", "state": "AL", "ori": "AL0019900", "kind": "State police",
-                "contacts": "Department 287(g) coordinator (sample contact)"},
-     "mou": {"model": "task_force", "signed_on": date(2003, 9, 10), "effective_on": date(2003, 9, 10),
-             "functions": ["Interrogate any person believed to be an alien as to their right to be in the United States",
-                           "Arrest without warrant for immigration violations under 8 U.S.C. 1357(a)(2)",
-                           "Transport arrested aliens to ICE-approved detention facilities"],
-             "tracks": ["officer-basic"]},
-     "groups": [Group("Alabama 287(g) class 1 (fact sheet)", "officer-basic", 21, True, 8),
-                Group("Alabama 287(g) class 2, for certification in 2006", "officer-basic", 25, False, 0)]},
-    {"agency": {"name": "Los Angeles County Sheriff's Department (custody division)", "state": "CA",
-                "ori": "CA0199900", "kind": "Sheriff's office",
-                "contacts": "Custody division 287(g) coordinator (sample contact)"},
-     "mou": {"model": "jail_enforcement", "signed_on": date(2005, 2, 1), "effective_on": date(2005, 2, 1),
-             "functions": ["Interview inmates in jail custody about their immigration status",
-                           "Process removable aliens in custody: fingerprints, photographs and Form I-213",
-                           "Prepare detainers for ICE supervisory review"],
-             "tracks": ["custody-assistant"]},
-     "groups": [Group("L.A. County custody assistants (four-week course)", "custody-assistant", 6, False, 0)]},
+    ("Florida Department of Law Enforcement", "FL", "FL0379900", "State agency", "Statewide"),
+    ("Alabama State Police", "AL", "AL0019900", "State police", "Department"),
+    ("Los Angeles County Sheriff's Department (custody division)", "CA", "CA0199900", "Sheriff's office",
+     "Custody division"),
 ]
+# Each agency's MOU: its 287(g) model, the day it was signed (and took effect), the tracks its people take.
+MOUS = {
+    "FL0379900": ("task_force", date(2002, 7, 2), ["officer-basic"]),
+    "AL0019900": ("task_force", date(2003, 9, 10), ["officer-basic"]),
+    "CA0199900": ("jail_enforcement", date(2005, 2, 1), ["custody-assistant"]),
+}
+INTERROGATE = "Interrogate any person believed to be an alien as to their right to be in the United States"
+# The functions each MOU authorizes, worded as in the agreement (printed on the certificates).
+FUNCTIONS = {
+    "FL0379900": [INTERROGATE, "Serve warrants of arrest for immigration violations",
+                  "Prepare charging documents (Form I-213) for ICE supervisory review"],
+    "AL0019900": [INTERROGATE, "Arrest without warrant for immigration violations under 8 U.S.C. 1357(a)(2)",
+                  "Transport arrested aliens to ICE-approved detention facilities"],
+    "CA0199900": ["Interview inmates in jail custody about their immigration status",
+                  "Process removable aliens in custody: fingerprints, photographs and Form I-213",
+                  "Prepare detainers for ICE supervisory review"],
+}
+GROUPS = {
+    "FL0379900": [Group("FDLE 287(g) class (fact sheet)", "officer-basic", 62, True, 8)],
+    "AL0019900": [Group("Alabama 287(g) class 1 (fact sheet)", "officer-basic", 21, True, 8),
+                  Group("Alabama 287(g) class 2, for certification in 2006", "officer-basic", 25, False, 0)],
+    "CA0199900": [Group("L.A. County custody assistants (four-week course)", "custody-assistant", 6, False, 0)],
+}
 
 
 class DemoAlreadyLoaded(Exception):
@@ -218,7 +221,7 @@ def load_fact_sheet(*, as_of: date, seed: int = 2005) -> DemoReport:
 
 
 def _load_fact_sheet(*, as_of: date, seed: int) -> DemoReport:
-    if db.session.scalar(select(Agency.id).where(Agency.ori == AGENCIES[0]["agency"]["ori"])) is not None:
+    if db.session.scalar(select(Agency.id).where(Agency.ori == AGENCIES[0][2])) is not None:
         raise DemoAlreadyLoaded("The fact-sheet program is already loaded.")
     rng = random.Random(seed)
     report = DemoReport()
@@ -231,14 +234,15 @@ def _load_fact_sheet(*, as_of: date, seed: int) -> DemoReport:
                           start_clock)
     staff = _account(Role.STAFF, "staff@factsheet.example", "Demo ICE Program Staff (fact sheet)", None, start_clock)
     serial = 0
-    for spec in AGENCIES:
-        a, m = spec["agency"], spec["mou"]
-        agency = create_agency(**a, actor=staff, now=start_clock)
-        mou = create_mou(agency=agency, model=m["model"], signed_on=m["signed_on"], effective_on=m["effective_on"],
-                         authorized_functions=m["functions"], track_slugs=m["tracks"], actor=staff, now=start_clock)
-        coordinator = _account(Role.COORDINATOR, f"coordinator.{a['ori'].lower()}@factsheet.example",
-                               f"Coordinator, {a['name']}", agency, start_clock)
-        for group in spec["groups"]:
+    for agency_name, state, ori, kind, contact in AGENCIES:
+        agency = create_agency(name=agency_name, state=state, ori=ori, kind=kind,
+                               contacts=f"{contact} 287(g) coordinator (sample contact)", actor=staff, now=start_clock)
+        model, signed_on, tracks = MOUS[ori]
+        mou = create_mou(agency=agency, model=model, signed_on=signed_on, effective_on=signed_on,
+                         authorized_functions=FUNCTIONS[ori], track_slugs=tracks, actor=staff, now=start_clock)
+        coordinator = _account(Role.COORDINATOR, f"coordinator.{ori.lower()}@factsheet.example",
+                               f"Coordinator, {agency_name}", agency, start_clock)
+        for group in GROUPS[ori]:
             track = db.session.scalar(select(Track).where(Track.slug == group.track))
             if track is None:
                 raise RuntimeError(f"track {group.track} is missing; run `lms content sync` first")
@@ -251,7 +255,7 @@ def _load_fact_sheet(*, as_of: date, seed: int) -> DemoReport:
                 serial += 1
                 name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
                 nominee, problems = check_nominee(
-                    mou=mou, name=name, email=f"officer{serial:03d}.{a['ori'].lower()}@factsheet.example",
+                    mou=mou, name=name, email=f"officer{serial:03d}.{ori.lower()}@factsheet.example",
                     track_slug=track.slug, background_check_on=start - timedelta(days=rng.randint(30, 900)),
                     years_experience=rng.randint(2, 20), citizenship_attested=True, commits_two_years=True,
                     today=start)
@@ -270,13 +274,13 @@ def _load_fact_sheet(*, as_of: date, seed: int) -> DemoReport:
                         day_clock = max(now, _local(week_start(cohort, week) + timedelta(days=CLASS_DAYS), 10))
                         now = _run_week(cohort, week, trainees, abilities, now=day_clock, rng=rng, report=report,
                                         instructor=instructor)
-                    report.certified[a["ori"]] = report.certified.get(a["ori"], 0) + group.size
+                    report.certified[ori] = report.certified.get(ori, 0) + group.size
                 else:  # in week 1: two classroom days and the first modules read; nobody has taken an exam yet
                     _classroom_week(cohort, 1, enrollments, abilities, days=2, rng=rng, instructor=instructor)
                     now = _local(start + timedelta(days=1), 10)
                     _run_week(cohort, 1, trainees, abilities, now=now, rng=rng, report=report, instructor=instructor,
                               exams_too=False)
-                    report.in_training[a["ori"]] = report.in_training.get(a["ori"], 0) + group.size
+                    report.in_training[ori] = report.in_training.get(ori, 0) + group.size
             db.session.flush()
     del content
     return report

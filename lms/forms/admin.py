@@ -1,16 +1,16 @@
 """Administrator forms: accounts."""
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
-from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from lms.forms.base import ButtonForm
 from lms.models import Role
 from lms.forms.validators import IdentityText
 
 ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in Role]
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(ButtonForm, button="Create account"):
     """Create an account; leave the password empty to generate one."""
 
     email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254),
@@ -21,39 +21,33 @@ class UserCreateForm(FlaskForm):
                             description="Required for trainees and agency coordinators.")
     password = PasswordField("Initial password (optional)", validators=[Optional(), Length(max=1024)],
                              description="Leave empty to generate one. The user must change it at first log-in.")
-    submit = SubmitField("Create account")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(ButtonForm, button="Change role"):
     """Change an account's role and agency."""
 
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
     agency_id = SelectField("Agency", coerce=int, validators=[Optional()])
-    submit = SubmitField("Change role")
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(ButtonForm, button="Reset password"):
     """Set a temporary password (or generate one)."""
 
     password = PasswordField("Temporary password (optional)", validators=[Optional(), Length(max=1024)],
                              description="Leave empty to generate one.")
-    submit = SubmitField("Reset password")
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(ButtonForm, button="Confirm"):
     """An action that records why it was taken."""
 
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=500)])
-    submit = SubmitField("Confirm")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(ButtonForm, button="Confirm"):
     """A button that changes state: CSRF only."""
 
-    submit = SubmitField("Confirm")
 
-
-class AccessReviewForm(FlaskForm):
+class AccessReviewForm(ButtonForm):
     """The annual access review of one account: the button pressed carries the decision."""
 
     decision = RadioField("Decision", choices=[SelectChoice("keep", "Access still needed"),

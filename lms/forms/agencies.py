@@ -1,17 +1,17 @@
 """Forms for agencies, agreements (MOUs), nominations and roster imports."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, DateField, EmailField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
-    SubmitField, TextAreaField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from lms.forms.base import ButtonForm
 from lms.forms.validators import IdentityText
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(ButtonForm, button="Save"):
     """Create or edit an agency (the ORI is set once)."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=200), IdentityText("The agency's name")])
@@ -22,10 +22,9 @@ class AgencyForm(FlaskForm):
     kind = SelectField("Kind", validators=[Optional()])
     contacts = TextAreaField("Points of contact", validators=[Optional(), Length(max=2000)],
                              description="Names, roles, telephone numbers and e-mail addresses, one per line.")
-    submit = SubmitField("Save")
 
 
-class MouForm(FlaskForm):
+class MouForm(ButtonForm, button="Save"):
     """Create or edit an agreement."""
 
     model = SelectField("287(g) model", validators=[DataRequired()])
@@ -38,35 +37,31 @@ class MouForm(FlaskForm):
     tracks = SelectMultipleField("Tracks its people take", validators=[Optional()])
     annexes = SelectMultipleField("Agency annex modules", validators=[Optional()],
                                   description="Only this agreement's trainees see these, and must complete them.")
-    submit = SubmitField("Save")
 
 
-class MouModelForm(FlaskForm):
+class MouModelForm(ButtonForm, button="Add model"):
     """Add a 287(g) model to the list."""
 
     key = StringField("Key", validators=[DataRequired(), Length(max=30)], description="e.g. jail_support")
     label = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    submit = SubmitField("Add model")
 
 
-class TerminateForm(FlaskForm):
+class TerminateForm(ButtonForm, button="Terminate the agreement"):
     """End an agreement and suspend or revoke the certifications under it."""
 
     action = RadioField("Certifications earned under it", choices=[SelectChoice("suspend", "Suspend them"),
                                                                    SelectChoice("revoke", "Revoke them")],
                         validators=[DataRequired()])
     reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)])
-    submit = SubmitField("Terminate the agreement")
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(ButtonForm, button="Attach"):
     """Attach a PDF to an agreement."""
 
     document = FileField("Signed agreement (PDF, at most 10 MB)")
-    submit = SubmitField("Attach")
 
 
-class NominationForm(FlaskForm):
+class NominationForm(ButtonForm, button="Nominate"):
     """A coordinator nominates an officer."""
 
     mou_id = SelectField("Agreement", coerce=int, validators=[DataRequired()])
@@ -83,10 +78,9 @@ class NominationForm(FlaskForm):
     commits_two_years = BooleanField("The nominee commits to serve in the role for two years")
     notes = TextAreaField("Notes (optional)", validators=[Optional(), Length(max=2000)])
     evidence = FileField("Evidence (optional; PDF, PNG or JPEG, at most 10 MB)")
-    submit = SubmitField("Nominate")
 
 
-class RosterImportForm(FlaskForm):
+class RosterImportForm(ButtonForm, button="Import"):
     """Import nominations from a CSV roster."""
 
     mou_id = SelectField("Agreement", coerce=int, validators=[DataRequired()])
@@ -94,7 +88,6 @@ class RosterImportForm(FlaskForm):
     mode = RadioField("If some rows are bad", default="all", choices=[
         SelectChoice("all", "Import nothing (fix the file and upload it again)"),
         SelectChoice("good", "Import only the good rows")], validators=[DataRequired()])
-    submit = SubmitField("Import")
 
 
 class EnrollmentImportForm(RosterImportForm):
@@ -103,15 +96,13 @@ class EnrollmentImportForm(RosterImportForm):
     cohort_id = SelectField("Cohort", coerce=int, validators=[DataRequired()])
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(ButtonForm, button="Accept and enroll"):
     """Staff accept a nomination into a cohort."""
 
     cohort_id = SelectField("Cohort", coerce=int, validators=[DataRequired()])
-    submit = SubmitField("Accept and enroll")
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(ButtonForm, button="Decline"):
     """Staff decline a nomination."""
 
     reason = TextAreaField("Reason (the coordinator sees it)", validators=[DataRequired(), Length(max=2000)])
-    submit = SubmitField("Decline")

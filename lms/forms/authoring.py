@@ -5,14 +5,14 @@ No validators of their own beyond CSRF: `lms content check`'s code judges the dr
 put on the fields (lms.authoring.modules.check_draft)."""
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from lms.content.schemas import TOPICS
+from lms.forms.base import ButtonForm
 
 
-class ModuleForm(FlaskForm):
+class ModuleForm(ButtonForm):
     """A module's file as fields."""
 
     id = StringField("Module id", description='"topic/slug", e.g. civil-rights/fourth-amendment; it never changes.')
@@ -44,13 +44,13 @@ class ModuleForm(FlaskForm):
             self[name].errors = messages
 
 
-class CommentForm(FlaskForm):
+class CommentForm(ButtonForm):
     """A comment on a draft."""
 
     comment = TextAreaField("Comment")
 
 
-class ExerciseForm(FlaskForm):
+class ExerciseForm(ButtonForm):
     """A practical exercise's file as fields; its rubric's rows are read by rubric_rows (their number changes
     as criteria and levels are added and removed, each by a button the server answers)."""
 

@@ -1,6 +1,5 @@
 """Classroom forms: scheduling a session, cancelling one, handing in a written exercise, grading one. The
 attendance roster and the rubric's levels are plain form controls named per trainee and per criterion."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
@@ -15,10 +14,11 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from lms.forms.base import ButtonForm
 from lms.models.classroom import FIRST_GRADER, SECOND_GRADER
 
 
-class SessionForm(FlaskForm):
+class SessionForm(ButtonForm):
     """A classroom session, its times in the program's time zone."""
 
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
@@ -32,20 +32,20 @@ class SessionForm(FlaskForm):
                                  description="Hold Ctrl (or Command) to choose several.")
 
 
-class CancelSessionForm(FlaskForm):
+class CancelSessionForm(ButtonForm):
     """Why a session is cancelled."""
 
     reason = StringField("Reason for cancelling", validators=[DataRequired(), Length(max=500)])
 
 
-class SubmissionForm(FlaskForm):
+class SubmissionForm(ButtonForm):
     """A written exercise: typed text, or a PDF."""
 
     text = TextAreaField("Type your work", validators=[Optional(), Length(max=50_000)])
     document = FileField("Or upload it as a PDF", description="PDF only, at most 10 MB.")
 
 
-class GradeForm(FlaskForm):
+class GradeForm(ButtonForm):
     """The grader's role and comments (each criterion's level is a radio group named score-<criterion>)."""
 
     role = SelectField("Grading as", choices=[SelectChoice(FIRST_GRADER, "First grader (the grade that counts)"),

@@ -1,16 +1,16 @@
 """Question interchange forms: a file of another system's questions to preview, then to import."""
-from flask_wtf import FlaskForm
-from wtforms import FileField, HiddenField, SelectField, SubmitField
+from wtforms import FileField, HiddenField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from lms.content.interchange.common import DIFFICULTIES
+from lms.forms.base import ButtonForm
 
 FORMAT_CHOICES = [SelectChoice("gift", "GIFT (Moodle's text format, .gift or .txt)"),
                   SelectChoice("aiken", "Aiken (.txt)"), SelectChoice("moodle-xml", "Moodle XML (.xml)")]
 
 
-class ImportChoicesForm(FlaskForm):
+class ImportChoicesForm(ButtonForm):
     """Where the questions go: the bank, the objective and difficulty they are filed under."""
 
     fmt = SelectField("Format of the file", choices=FORMAT_CHOICES, validators=[DataRequired()])
@@ -22,15 +22,13 @@ class ImportChoicesForm(FlaskForm):
                              validators=[DataRequired()])
 
 
-class ImportUploadForm(ImportChoicesForm):
+class ImportUploadForm(ImportChoicesForm, button="Preview"):
     """The first step: the file and where its questions would go; the preview follows."""
 
     questions = FileField("File of questions")
-    submit = SubmitField("Preview")
 
 
-class ImportConfirmForm(ImportChoicesForm):
+class ImportConfirmForm(ImportChoicesForm, button="Import"):
     """The second step: the previewed file (kept on the server, named by its hash) imported as previewed."""
 
     sha256 = HiddenField(validators=[DataRequired()])
-    submit = SubmitField("Import")

@@ -2,16 +2,15 @@
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import UTCDateTime
 
 
-class Agency(db.Model):
+class Agency(Record):
     """A state or local agency (identified by its ORI number)."""
 
     __tablename__ = "agency"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(2))
     ori: Mapped[str] = mapped_column(String(9), unique=True)

@@ -3,6 +3,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import JSONText, UTCDateTime
 
 MOU_MODELS = {
@@ -12,12 +13,11 @@ MOU_MODELS = {
 }
 
 
-class Mou(db.Model):
+class Mou(Record):
     """An agency's signed agreement: its model, dates and the functions it authorizes."""
 
     __tablename__ = "mou"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     model: Mapped[str] = mapped_column(String(30))  # a key of MOU_MODELS
     signed_on = mapped_column(Date(), nullable=False)
@@ -62,12 +62,11 @@ class MouModel(db.Model):
     created_at = mapped_column(UTCDateTime(), nullable=False)
 
 
-class MouDocument(db.Model):
+class MouDocument(Record):
     """A file attached to an agreement (the signed MOU as PDF), stored outside static/ under a generated name."""
 
     __tablename__ = "mou_document"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     mou_id: Mapped[int] = mapped_column(ForeignKey("mou.id"), index=True)
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(80), unique=True)

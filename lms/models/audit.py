@@ -3,6 +3,7 @@ from sqlalchemy import DDL, ForeignKey, Index, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import JSONText, UTCDateTime
 
 
@@ -33,12 +34,11 @@ class AuditEvent(db.Model):
     )
 
 
-class AuditHead(db.Model):
+class AuditHead(Record):
     """A single row holding the chain's tip; the sealer (lms.audit) locks it for its own short transaction."""
 
     __tablename__ = "audit_head"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(default=0)
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -3,20 +3,19 @@ publishing one adds a ModuleVersion or an ExerciseVersion, as `lms content sync`
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import JSONText, UTCDateTime
 
 REVISION_STATUSES = ("draft", "published")
 REVISION_KINDS = ("module", "exercise")
 
 
-class ContentRevision(db.Model):
+class ContentRevision(Record):
     """One saved draft of a module or an exercise (by its kind and slug: a new one has no Module or Exercise
     row until it is published). The table kept the name it had when only modules had revisions."""
 
     __tablename__ = "module_revision"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="module", server_default="module")  # REVISION_KINDS
     slug: Mapped[str] = mapped_column(String(200))
     number: Mapped[int] = mapped_column()  # 1, 2, ... per kind and slug
@@ -59,12 +58,11 @@ class ContentRevision(db.Model):
         return self.published_exercise_version if self.kind == "exercise" else self.published_version
 
 
-class RevisionComment(db.Model):
+class RevisionComment(Record):
     """A reviewer's or author's comment on a draft revision."""
 
     __tablename__ = "revision_comment"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     revision_id: Mapped[int] = mapped_column(ForeignKey("module_revision.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     body: Mapped[str] = mapped_column(Text)

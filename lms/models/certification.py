@@ -10,6 +10,7 @@ from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
+from lms.models.base import Record
 from lms.vocabulary import CERTIFICATION_STATUS
 from lms.models.types import JSONText, UTCDateTime
 
@@ -18,12 +19,11 @@ STATUSES = (ACTIVE, SUSPENDED, REVOKED, EXPIRED)
 STATUS_LABELS = CERTIFICATION_STATUS  # the words people read: lms.vocabulary
 
 
-class SigningKey(db.Model):
+class SigningKey(Record):
     """A public Ed25519 key that signed (or signs) certifications; the private half is never stored here."""
 
     __tablename__ = "signing_key"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     key_id: Mapped[str] = mapped_column(String(32), unique=True)  # hex prefix of SHA-256(public key)
     algorithm: Mapped[str] = mapped_column(String(20), default="Ed25519")
     public_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, base64url without padding
@@ -40,12 +40,11 @@ class CertificateSequence(db.Model):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
-class Certification(db.Model):
+class Certification(Record):
     """One certification, issued once per enrollment, as a signed snapshot."""
 
     __tablename__ = "certification"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     # What the public verification link and the QR code carry instead of the (sequential) number:
     # 128 random bits, URL-safe. Not part of the signed snapshot, so it can be replaced without reissuing.
@@ -80,7 +79,7 @@ class Certification(db.Model):
     cohort = relationship("Cohort")
     track = relationship("Track")
     mou = relationship("Mou")
-    renews = relationship("Certification", remote_side=[id], foreign_keys=[renews_id])
+    renews = relationship("Certification", remote_side="Certification.id", foreign_keys=[renews_id])
     history = relationship("CertificationStatusChange", back_populates="certification",
                            order_by="CertificationStatusChange.id")
 
@@ -94,12 +93,11 @@ class Certification(db.Model):
         return f"<Certification {self.number} {self.status}>"
 
 
-class CertificationStatusChange(db.Model):
+class CertificationStatusChange(Record):
     """One step in a certification's life: who moved it from which status to which, when and why."""
 
     __tablename__ = "certification_status_change"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     certification_id: Mapped[int] = mapped_column(ForeignKey("certification.id"), index=True)
     from_status: Mapped[str | None] = mapped_column(String(12))
     to_status: Mapped[str] = mapped_column(String(12))
@@ -114,7 +112,7 @@ class CertificationStatusChange(db.Model):
 REVIEW_OPEN, REVIEW_CLEARED, REVIEW_KEPT, REVIEW_SUSPENDED = "open", "cleared", "kept", "suspended"
 
 
-class CertificationReview(db.Model):
+class CertificationReview(Record):
     """A certification put up for ICE staff's review because a correction after its issue took the holder's
     training below what the track requires (attendance lowered, a practical regraded to a fail). Never a
     silent revocation: staff keep the certification or suspend it; a correction that meets the requirements
@@ -122,7 +120,6 @@ class CertificationReview(db.Model):
 
     __tablename__ = "certification_review"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     certification_id: Mapped[int] = mapped_column(ForeignKey("certification.id"), index=True)
     status: Mapped[str] = mapped_column(String(10))  # open | cleared | kept | suspended
     shortfall = mapped_column(JSONText(), nullable=False)  # what falls short, as last seen (hours, practicals)

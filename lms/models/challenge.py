@@ -9,19 +9,18 @@ or keep it, and grading leaves the adjustment out of that attempt meanwhile (and
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import JSONText, UTCDateTime
 
 CHALLENGE_OPEN, CHALLENGE_REJECTED, CHALLENGE_ACCEPTED = "open", "rejected", "accepted"
 HOLD_PENDING, HOLD_APPLIED, HOLD_KEPT = "held", "applied", "kept"
 
 
-class ItemChallenge(db.Model):
+class ItemChallenge(Record):
     """A trainee's challenge of one question of their finished attempt, and the decision on it."""
 
     __tablename__ = "item_challenge"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
     attempt_question_id: Mapped[int] = mapped_column(ForeignKey("attempt_question.id"))
     question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), index=True)
@@ -49,12 +48,11 @@ class ItemChallenge(db.Model):
     )
 
 
-class GradingAdjustment(db.Model):
+class GradingAdjustment(Record):
     """How a decision changes the grading of one question version (its type's class applies it)."""
 
     __tablename__ = "grading_adjustment"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     question_version_id: Mapped[int] = mapped_column(ForeignKey("question_version.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # accept_answer | credit_all | drop
     answer = mapped_column(JSONText(), nullable=True)  # accept_answer: the canonical response now credited
@@ -66,12 +64,11 @@ class GradingAdjustment(db.Model):
     decided_by = relationship("User")
 
 
-class RegradeHold(db.Model):
+class RegradeHold(Record):
     """A regrade that would turn a pass into a fail, held for staff to apply or keep."""
 
     __tablename__ = "regrade_hold"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     adjustment_id: Mapped[int] = mapped_column(ForeignKey("grading_adjustment.id"))
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
     status: Mapped[str] = mapped_column(String(10))  # held | applied | kept

@@ -3,8 +3,9 @@
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import JSONText, UTCDateTime
+from lms.models.versioned import ContentVersion, VersionedItem
 
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 PRESENT, LATE, EXCUSED, ABSENT = "present", "late", "excused", "absent"
@@ -13,13 +14,12 @@ WRITTEN, OBSERVED = "written", "observed"
 FIRST_GRADER, SECOND_GRADER = "first", "second"
 
 
-class ClassSession(db.Model):
+class ClassSession(Record):
     """A classroom session of a cohort: when (stored in UTC, entered in the program's time zone), where,
     the hours it counts for, its week and what it covers. ``sequence`` counts changes (iCalendar SEQUENCE)."""
 
     __tablename__ = "class_session"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     starts_at = mapped_column(UTCDateTime(), nullable=False)
@@ -37,12 +37,11 @@ class ClassSession(db.Model):
     cohort = relationship("Cohort")
 
 
-class Attendance(db.Model):
+class Attendance(Record):
     """A trainee's attendance at a session: present, late (minutes), excused or absent, with a note."""
 
     __tablename__ = "attendance"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("class_session.id"))
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"), index=True)
     status: Mapped[str] = mapped_column(String(10))
@@ -56,30 +55,20 @@ class Attendance(db.Model):
     __table_args__ = (UniqueConstraint("session_id", "enrollment_id"),)
 
 
-class Exercise(db.Model):
+class Exercise(VersionedItem, Record):
     """A practical exercise, identified by its stable slug; its instructions and rubric live in versions."""
 
     __tablename__ = "exercise"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
-    current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("exercise_version.id", use_alter=True), nullable=True)
-    retired_at = mapped_column(UTCDateTime(), nullable=True)
-    created_at = mapped_column(UTCDateTime(), nullable=False)
-
-    current_version = relationship("ExerciseVersion", foreign_keys=[current_version_id], post_update=True)
 
 
-class ExerciseVersion(db.Model):
+class ExerciseVersion(ContentVersion, Record):
     """One immutable version of an exercise: instructions, rubric (criteria with levels) and pass rule."""
 
     __tablename__ = "exercise_version"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     exercise_id: Mapped[int] = mapped_column(ForeignKey("exercise.id"))
-    number: Mapped[int] = mapped_column()
-    content_hash: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300))
     mode: Mapped[str] = mapped_column(String(10))  # written (takes a submission) | observed
     instructions_md: Mapped[str] = mapped_column(Text)
@@ -88,8 +77,6 @@ class ExerciseVersion(db.Model):
     rubric = mapped_column(JSONText(), nullable=False)
     pass_total: Mapped[float] = mapped_column(Float)
     sources = mapped_column(JSONText(), nullable=False)
-    source_path: Mapped[str] = mapped_column(String(500))
-    created_at = mapped_column(UTCDateTime(), nullable=False)
 
     exercise = relationship("Exercise", foreign_keys=[exercise_id])
 
@@ -100,12 +87,11 @@ class ExerciseVersion(db.Model):
         return sum(max(level["points"] for level in c["levels"]) for c in self.rubric)
 
 
-class PracticalSubmission(db.Model):
+class PracticalSubmission(Record):
     """A trainee's work for a written exercise: typed text, or a PDF stored by lms.uploads."""
 
     __tablename__ = "practical_submission"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"))
     exercise_id: Mapped[int] = mapped_column(ForeignKey("exercise.id"))
     exercise_version_id: Mapped[int] = mapped_column(ForeignKey("exercise_version.id"))
@@ -118,13 +104,12 @@ class PracticalSubmission(db.Model):
     __table_args__ = (UniqueConstraint("enrollment_id", "exercise_id"),)
 
 
-class PracticalGrade(db.Model):
+class PracticalGrade(Record):
     """A grader's rubric scores for a trainee's exercise. The first grader's grade counts; a second
     grader's is a check whose difference is shown."""
 
     __tablename__ = "practical_grade"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"))
     exercise_id: Mapped[int] = mapped_column(ForeignKey("exercise.id"))
     exercise_version_id: Mapped[int] = mapped_column(ForeignKey("exercise_version.id"))

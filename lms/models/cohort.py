@@ -3,6 +3,7 @@ from sqlalchemy import Column, Date, Float, ForeignKey, Index, String, Table, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import UTCDateTime
 
 cohort_agency = Table(
@@ -20,12 +21,11 @@ cohort_instructor = Table(
 )
 
 
-class Cohort(db.Model):
+class Cohort(Record):
     """One run of a track, for one or more agencies, with its instructors."""
 
     __tablename__ = "cohort"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     track_id: Mapped[int] = mapped_column(ForeignKey("track.id"), index=True)
     start_date = mapped_column(Date(), nullable=False)
@@ -44,12 +44,11 @@ class Cohort(db.Model):
         return not self.agencies or any(a.id == agency_id for a in self.agencies)
 
 
-class WeekOpening(db.Model):
+class WeekOpening(Record):
     """An instructor opened a week of a cohort before its scheduled date."""
 
     __tablename__ = "week_opening"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"))
     week: Mapped[int] = mapped_column()
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
@@ -58,12 +57,11 @@ class WeekOpening(db.Model):
     __table_args__ = (UniqueConstraint("cohort_id", "week"),)
 
 
-class CohortNotice(db.Model):
+class CohortNotice(Record):
     """A notice an instructor posted on the cohort's page; its trainees see it on their course page."""
 
     __tablename__ = "cohort_notice"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     body_md: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)  # rendered and sanitized once (lms/markdown.py)
@@ -73,12 +71,11 @@ class CohortNotice(db.Model):
     posted_by = relationship("User")
 
 
-class Enrollment(db.Model):
+class Enrollment(Record):
     """A trainee in a cohort."""
 
     __tablename__ = "enrollment"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | withdrawn | completed
@@ -96,12 +93,11 @@ class Enrollment(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "cohort_id"),)
 
 
-class ModuleProgress(db.Model):
+class ModuleProgress(Record):
     """A trainee's reading of a module: first read, and completion against the version read."""
 
     __tablename__ = "module_progress"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"))
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
     first_read_at = mapped_column(UTCDateTime(), nullable=False)

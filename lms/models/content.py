@@ -4,24 +4,19 @@ from datetime import date
 from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import JSONText, UTCDateTime
+from lms.models.versioned import ContentVersion, VersionedItem
 
 
-class Module(db.Model):
+class Module(VersionedItem, Record):
     """A lesson, identified by its stable slug; its content lives in versions."""
 
     __tablename__ = "module"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     topic: Mapped[str] = mapped_column(String(60))
     is_annex: Mapped[bool] = mapped_column(default=False)
-    current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("module_version.id", use_alter=True), nullable=True
-    )
-    retired_at = mapped_column(UTCDateTime(), nullable=True)
-    created_at = mapped_column(UTCDateTime(), nullable=False)
     # The last review of its content for accuracy and currency: from the file's `reviewed:` or "mark reviewed".
     reviewed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -32,7 +27,6 @@ class Module(db.Model):
         foreign_keys="ModuleVersion.module_id",
         order_by="ModuleVersion.number",
     )
-    current_version = relationship("ModuleVersion", foreign_keys=[current_version_id], post_update=True)
 
     def note_review(self, on: date | None, by: str) -> bool:
         """Take a review date (and who reviewed) unless an as recent one is already recorded; True if taken."""
@@ -42,15 +36,12 @@ class Module(db.Model):
         return True
 
 
-class ModuleVersion(db.Model):
+class ModuleVersion(ContentVersion, Record):
     """One immutable version of a module's content, with its rendered HTML cached."""
 
     __tablename__ = "module_version"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id"))
-    number: Mapped[int] = mapped_column()
-    content_hash: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300))
     minutes: Mapped[int] = mapped_column()
     objectives = mapped_column(JSONText(), nullable=False)  # [{"id":..., "text":...}]
@@ -58,23 +49,20 @@ class ModuleVersion(db.Model):
     body_md: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     toc_html: Mapped[str] = mapped_column(Text)
-    source_path: Mapped[str] = mapped_column(String(500))
     # The file's front matter as read (its hash is part of content_hash), so an export writes it back
     # exactly; None for a version made elsewhere (the browser), exported from the columns above.
     front_matter = mapped_column(JSONText(), nullable=True)
-    created_at = mapped_column(UTCDateTime(), nullable=False)
 
     module = relationship("Module", back_populates="versions", foreign_keys=[module_id])
 
     __table_args__ = (UniqueConstraint("module_id", "number"),)
 
 
-class Track(db.Model):
+class Track(Record):
     """A course: an audience, a length in weeks and a week-by-week schedule."""
 
     __tablename__ = "track"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     audience: Mapped[str] = mapped_column(String(200))
@@ -140,12 +128,11 @@ class Track(db.Model):
         return round((self.classroom_hours or 0) * self.attendance_percent / 100, 2)
 
 
-class TrackItem(db.Model):
+class TrackItem(Record):
     """A module or exam placed in a week of a track."""
 
     __tablename__ = "track_item"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     track_id: Mapped[int] = mapped_column(ForeignKey("track.id"))
     week: Mapped[int] = mapped_column()
     week_title: Mapped[str] = mapped_column(String(300))
@@ -161,14 +148,13 @@ class TrackItem(db.Model):
     )
 
 
-class ContentSyncState(db.Model):
+class ContentSyncState(Record):
     """What the last ``lms content sync`` saw of one item: the hash of its part of a file and the
     database version it left current. The next sync compares both sides with it (lms/content/sync_state.py):
     a file changed since, a database version changed since (a browser edit), or both (a conflict)."""
 
     __tablename__ = "content_sync_state"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # module | track | bank | question | exam
     key: Mapped[str] = mapped_column(String(200))  # the item's stable id (slug)
     path: Mapped[str] = mapped_column(String(500))  # the file it was read from

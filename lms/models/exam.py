@@ -7,19 +7,19 @@ An attempt pins the versions it drew; once finished it is a training record and 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import JSONText, UTCDateTime
+from lms.models.versioned import ContentVersion, VersionedItem
 
 OPEN, FINISHED = "open", "finished"
 SUBMITTED, EXPIRED = "submitted", "expired"
 
 
-class QuestionBank(db.Model):
+class QuestionBank(Record):
     """A bank of questions (one YAML file)."""
 
     __tablename__ = "question_bank"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -29,12 +29,11 @@ class QuestionBank(db.Model):
     updated_at = mapped_column(UTCDateTime(), nullable=False)
 
 
-class Question(db.Model):
+class Question(VersionedItem, Record):
     """A question by its stable id; its content lives in versions, the current one drawn from."""
 
     __tablename__ = "question"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("question_bank.id"))
     position: Mapped[int] = mapped_column()  # order in the bank file (unshuffled exams)
@@ -44,27 +43,18 @@ class Question(db.Model):
     difficulty: Mapped[str] = mapped_column(String(10))
     # Questions that test the same fact share a family; one attempt never draws two of a family.
     family: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("question_version.id", use_alter=True), nullable=True
-    )
-    retired_at = mapped_column(UTCDateTime(), nullable=True)
-    created_at = mapped_column(UTCDateTime(), nullable=False)
 
     bank = relationship("QuestionBank")
-    current_version = relationship("QuestionVersion", foreign_keys=[current_version_id], post_update=True)
 
     __table_args__ = (Index("ix_question_draw", "bank_id", "status", "objective", "difficulty"),)
 
 
-class QuestionVersion(db.Model):
+class QuestionVersion(ContentVersion, Record):
     """One immutable version of a question: stem, choices, key, feedback, rendered HTML."""
 
     __tablename__ = "question_version"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"))
-    number: Mapped[int] = mapped_column()
-    content_hash: Mapped[str] = mapped_column(String(64))
     qtype: Mapped[str] = mapped_column(String(20))
     objective: Mapped[str] = mapped_column(String(30))
     difficulty: Mapped[str] = mapped_column(String(10))
@@ -72,60 +62,44 @@ class QuestionVersion(db.Model):
     data = mapped_column(JSONText(), nullable=False)
     # Sanitized HTML rendered once at sync: {"stem":..., "feedback": {...}, "rationale":...}.
     rendered = mapped_column(JSONText(), nullable=False)
-    source_path: Mapped[str] = mapped_column(String(500))
-    created_at = mapped_column(UTCDateTime(), nullable=False)
 
     question = relationship("Question", foreign_keys=[question_id])
 
     __table_args__ = (UniqueConstraint("question_id", "number"),)
 
 
-class Exam(db.Model):
+class Exam(VersionedItem, Record):
     """An exam by its stable id; its blueprint lives in versions."""
 
     __tablename__ = "exam"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
-    current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("exam_version.id", use_alter=True), nullable=True
-    )
-    retired_at = mapped_column(UTCDateTime(), nullable=True)
-    created_at = mapped_column(UTCDateTime(), nullable=False)
-
-    current_version = relationship("ExamVersion", foreign_keys=[current_version_id], post_update=True)
 
     @property
     def title(self) -> str:
         return self.current_version.title if self.current_version else self.slug
 
 
-class ExamVersion(db.Model):
+class ExamVersion(ContentVersion, Record):
     """One immutable version of a blueprint: what to draw and the policy (limits, review)."""
 
     __tablename__ = "exam_version"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"))
-    number: Mapped[int] = mapped_column()
-    content_hash: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(300))
     description_html: Mapped[str] = mapped_column(Text, default="")
     blueprint = mapped_column(JSONText(), nullable=False)  # the exam file's values, defaults filled in
-    source_path: Mapped[str] = mapped_column(String(500))
-    created_at = mapped_column(UTCDateTime(), nullable=False)
 
     exam = relationship("Exam", foreign_keys=[exam_id])
 
     __table_args__ = (UniqueConstraint("exam_id", "number"),)
 
 
-class Attempt(db.Model):
+class Attempt(Record):
     """A trainee's attempt at an exam: the draw, the deadline, and once finished, the grade."""
 
     __tablename__ = "attempt"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"))
     exam_version_id: Mapped[int] = mapped_column(ForeignKey("exam_version.id"))
@@ -168,12 +142,11 @@ class Attempt(db.Model):
         return self.status == OPEN
 
 
-class AttemptQuestion(db.Model):
+class AttemptQuestion(Record):
     """A question as shown in an attempt: the pinned version, the shown order, the current answer."""
 
     __tablename__ = "attempt_question"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
     position: Mapped[int] = mapped_column()  # 0-based order in the attempt
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id"), index=True)
@@ -195,12 +168,11 @@ class AttemptQuestion(db.Model):
     __table_args__ = (UniqueConstraint("attempt_id", "position"),)
 
 
-class AnswerLog(db.Model):
+class AnswerLog(Record):
     """Every saved answer, with the server's time: append-only, never updated."""
 
     __tablename__ = "answer_log"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"))
     position: Mapped[int] = mapped_column()
     response = mapped_column(JSONText(), nullable=True)
@@ -210,13 +182,12 @@ class AnswerLog(db.Model):
     __table_args__ = (Index("ix_answer_log_attempt", "attempt_id", "id"),)
 
 
-class ExamGrant(db.Model):
+class ExamGrant(Record):
     """An instructor's grant to a trainee in one enrollment for an exam: extra time or an extra attempt
     (audited). It applies in that enrollment only, never in the trainee's other cohorts."""
 
     __tablename__ = "exam_grant"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollment.id"))
     exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"))

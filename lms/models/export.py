@@ -5,18 +5,18 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import UTCDateTime
 
 QUEUED, RUNNING, READY, FAILED = "queued", "running", "ready", "failed"
 EXPORT_STATUSES = (QUEUED, RUNNING, READY, FAILED)
 
 
-class ExportJob(db.Model):
+class ExportJob(Record):
     """One export asked for: what (kind, format, parameters), whose, how far along, and the file once ready."""
 
     __tablename__ = "export_job"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     kind: Mapped[str] = mapped_column(String(30))  # a key of lms.certification.exports.KINDS
     fmt: Mapped[str] = mapped_column(String(10))

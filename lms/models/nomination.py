@@ -2,7 +2,7 @@
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.vocabulary import NOMINATION_STATUS
 from lms.models.types import UTCDateTime
 
@@ -10,12 +10,11 @@ PENDING, ACCEPTED, DECLINED = "pending", "accepted", "declined"
 NOMINATION_STATUSES = NOMINATION_STATUS  # the words people read: lms.vocabulary
 
 
-class Nomination(db.Model):
+class Nomination(Record):
     """A person nominated by an agency, with the eligibility facts the program asks for."""
 
     __tablename__ = "nomination"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     mou_id: Mapped[int] = mapped_column(ForeignKey("mou.id"), index=True)
     track_id: Mapped[int] = mapped_column(ForeignKey("track.id"))

@@ -8,17 +8,17 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import UTCDateTime
 
 PENDING, SENT, OUTBOX, FAILED = "pending", "sent", "outbox", "failed"
 
 
-class Notification(db.Model):
+class Notification(Record):
     """One event told to one person in the app (and, by preference, by e-mail)."""
 
     __tablename__ = "notification"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     kind: Mapped[str] = mapped_column(String(40))  # a key of lms.notifications.kinds.KINDS
     key: Mapped[str] = mapped_column(String(120))  # the event, e.g. "certification.issue:12"
@@ -38,12 +38,11 @@ class Notification(db.Model):
     )
 
 
-class EmailDelivery(db.Model):
+class EmailDelivery(Record):
     """The e-mail of a notification: pending until the job sends it (or puts it in the local outbox)."""
 
     __tablename__ = "email_delivery"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"), unique=True)
     to_address: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)

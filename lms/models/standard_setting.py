@@ -19,19 +19,18 @@ them into ``raters`` and ``ratings`` (question id -> one probability per rater, 
 from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import JSONText, UTCDateTime
 
 PANEL_OPEN, PANEL_ADOPTED = "open", "adopted"
 ANGOFF_METHOD = "modified-angoff"
 
 
-class StandardSetting(db.Model):
+class StandardSetting(Record):
     """A panel rating one exam version's questions; its record is the exam file's standard_setting."""
 
     __tablename__ = "standard_setting"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"), index=True)
     exam_version_id: Mapped[int] = mapped_column(ForeignKey("exam_version.id"))  # the version rated
     status: Mapped[str] = mapped_column(String(10))  # open | adopted
@@ -66,12 +65,11 @@ class StandardSetting(db.Model):
         return section
 
 
-class AngoffRating(db.Model):
+class AngoffRating(Record):
     """One rater's probability that a minimally competent officer answers one question correctly."""
 
     __tablename__ = "angoff_rating"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     standard_setting_id: Mapped[int] = mapped_column(ForeignKey("standard_setting.id"))
     rater_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     question_slug: Mapped[str] = mapped_column(String(100))

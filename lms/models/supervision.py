@@ -2,18 +2,17 @@
 from sqlalchemy import Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import UTCDateTime
 
 NOTE_KINDS = ("observation", "corrective_training", "commendation")
 
 
-class SupervisionNote(db.Model):
+class SupervisionNote(Record):
     """ICE program staff's dated note on a certified officer (never on the public verification page)."""
 
     __tablename__ = "supervision_note"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     certification_id: Mapped[int] = mapped_column(ForeignKey("certification.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     noted_on = mapped_column(Date(), nullable=False)

@@ -5,7 +5,7 @@ from flask_login import UserMixin
 from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
+from lms.models.base import Record
 from lms.models.types import UTCDateTime
 
 
@@ -29,12 +29,11 @@ class Role(str, enum.Enum):
         }[self.value]
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Record):
     """A person who signs in."""
 
     __tablename__ = "user"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
@@ -60,7 +59,7 @@ class User(UserMixin, db.Model):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     agency = relationship("Agency", back_populates="users")
-    access_reviewed_by = relationship("User", remote_side=[id], foreign_keys=[access_reviewed_by_id])
+    access_reviewed_by = relationship("User", remote_side="User.id", foreign_keys=[access_reviewed_by_id])
 
     __table_args__ = (Index("ix_user_role", "role"),)
 
@@ -100,12 +99,11 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Record):
     """A one-time code that replaces an authenticator code once (stored as an argon2 hash)."""
 
     __tablename__ = "recovery_code"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(200))
     created_at = mapped_column(UTCDateTime(), nullable=False)

@@ -37,11 +37,16 @@ CERTIFICATE_WORDS = {
 def exam_result(attempt: Attempt, *, now, **_details) -> None:
     """An attempt was graded: its result to the trainee."""
     title = attempt.exam_version.title
-    outcome = ATTEMPT_OUTCOME[bool(attempt.passed)]
-    notify(db.session.get(User, attempt.user_id), kind="exam_result", key=f"attempt:{attempt.id}",
-           subject=f"{title}: {outcome.lower()} ({attempt.percent:g} %)",
-           body=f"Your attempt {attempt.number} at {title} is graded: {outcome.lower()}, "
-                f"with {attempt.percent:g} %.",
+    outcome = ATTEMPT_OUTCOME[bool(attempt.passed)].lower()
+    _tell_with_result(attempt.user_id, attempt, kind="exam_result", key=f"attempt:{attempt.id}", now=now,
+                      subject=f"{title}: {outcome} ({attempt.percent:g} %)",
+                      body=f"Your attempt {attempt.number} at {title} is graded: {outcome}, "
+                           f"with {attempt.percent:g} %.")
+
+
+def _tell_with_result(user_id: int, attempt: Attempt, *, kind: str, key: str, subject: str, body: str, now) -> None:
+    """A message that links to the attempt's result page."""
+    notify(db.session.get(User, user_id), kind=kind, key=key, subject=subject, body=body,
            link=f"/exams/attempts/{attempt.id}/result", now=now)
 
 
@@ -130,11 +135,10 @@ def challenge_decision(challenge: ItemChallenge, *, now, **_details) -> None:
     title = attempt.exam_version.title
     number = challenge.attempt_question.position + 1
     verdict = "rejected" if challenge.decision == "reject" else "accepted"
-    notify(db.session.get(User, challenge.user_id), kind="challenge_decided", key=f"challenge:{challenge.id}",
-           subject=f"Your challenge of question {number} of {title} is {verdict}",
-           body=f"Your challenge of question {number} of {title} (attempt {attempt.number}) is {verdict}. "
-                f"Reason: {challenge.decision_reason}",
-           link=f"/exams/attempts/{attempt.id}/result", now=now)
+    _tell_with_result(challenge.user_id, attempt, kind="challenge_decided", key=f"challenge:{challenge.id}", now=now,
+                      subject=f"Your challenge of question {number} of {title} is {verdict}",
+                      body=f"Your challenge of question {number} of {title} (attempt {attempt.number}) is {verdict}. "
+                           f"Reason: {challenge.decision_reason}")
 
 
 @session_changed.connect

@@ -11,7 +11,7 @@ import pkgutil
 
 from lms.questions.base import (  # noqa: F401 - the package's public names
     ACCEPT_ANSWER, CREDIT_ALL, DROP, MAX_TEXT, Adjustment, ChoiceCount, Grade, Option, QuestionType, ResponseInvalid,
-    ReviewChoice, registry,
+    ReviewChoice, records, registry,
 )
 
 for _module in pkgutil.iter_modules(__path__):

@@ -18,6 +18,18 @@ from lms.questions import editor
 
 MAX_TEXT = 500
 TEXT = {"type": "string", "minLength": 1}  # JSON Schema of a non-empty text
+
+
+def records(properties: dict, *, required: list[str], min_items: int = 1, max_items: int | None = None) -> dict:
+    """JSON Schema of a list of records that have ``required`` and may have the other ``properties``, nothing
+    else (of ``min_items`` to ``max_items`` records)."""
+    schema = {"type": "array", "minItems": min_items}
+    if max_items is not None:
+        schema["maxItems"] = max_items
+    schema["items"] = {"type": "object", "required": required, "additionalProperties": False,
+                       "properties": properties}
+    return schema
+
 # Keys of a question that are metadata, not content: changing them makes no new version.
 NOT_VERSIONED = ("id", "status", "family")
 
@@ -240,8 +252,13 @@ class QuestionType:
     # -- review, item analysis, exports -----------------------------------------------------------
 
     def describe_response(self, question: dict, response) -> str:
-        """The trainee's answer in words (the review, the most common wrong answers, exports)."""
-        return "No answer" if response is None else str(response)
+        """The trainee's answer in words (the review, the most common wrong answers, exports); "No answer" for
+        none. A type words an answer in ``describe_answer``."""
+        return "No answer" if response is None else self.describe_answer(question, response)
+
+    def describe_answer(self, question: dict, response) -> str:
+        """An answer given (never None), in words."""
+        return str(response)
 
     def describe_key(self, question: dict) -> str:
         """The correct answer in words."""

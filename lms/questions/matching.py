@@ -2,7 +2,7 @@
 from collections import Counter
 from fractions import Fraction
 
-from lms.questions.base import TEXT, Grade, Option, QuestionType, ResponseInvalid, positions
+from lms.questions.base import TEXT, Grade, Option, QuestionType, ResponseInvalid, positions, records
 from lms.questions.editor import TEXTAREA, EditorField, EditorRows
 
 
@@ -16,17 +16,8 @@ class Matching(QuestionType):
 
     name, label = "matching", "Matching"
     properties = {
-        "pairs": {
-            "type": "array",
-            "minItems": 3,
-            "maxItems": 6,
-            "items": {
-                "type": "object",
-                "required": ["prompt", "answer"],
-                "additionalProperties": False,
-                "properties": {"prompt": TEXT, "answer": TEXT},
-            },
-        },
+        "pairs": records({"prompt": TEXT, "answer": TEXT}, required=["prompt", "answer"], min_items=3,
+                         max_items=6),
         "feedback": TEXT,
     }
     required = ("pairs", "feedback")
@@ -92,9 +83,7 @@ class Matching(QuestionType):
     def partial_credit(self, question):
         return True
 
-    def describe_response(self, question, response):
-        if response is None:
-            return "No answer"
+    def describe_answer(self, question, response):
         pairs = question["pairs"]
         return "; ".join(f"{pairs[int(p)]['prompt']} → {pairs[a]['answer']}" for p, a in sorted(
             response.items(), key=lambda kv: int(kv[0])))

@@ -52,9 +52,7 @@ class MultipleResponse(ChoiceQuestion):
     def partial_credit(self, question):
         return question.get("scoring") == "partial"
 
-    def describe_response(self, question, response):
-        if response is None:
-            return "No answer"
+    def describe_answer(self, question, response):
         texts = choice_texts(question)
         return "; ".join(texts.get(c, "?") for c in response)
 

@@ -99,9 +99,7 @@ class Ordering(QuestionType):
     def partial_credit(self, question):
         return True
 
-    def describe_response(self, question, response):
-        if response is None:
-            return "No answer"
+    def describe_answer(self, question, response):
         items = question["items"]
         return " → ".join(items[i] if isinstance(i, int) and 0 <= i < len(items) else "?" for i in response)
 

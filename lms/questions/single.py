@@ -30,8 +30,8 @@ class SingleChoice(ChoiceQuestion):
         correct = response is not None and response in self.keys(question)
         return Grade(Fraction(int(correct)), Fraction(1), correct)
 
-    def describe_response(self, question, response):
-        return "No answer" if response is None else choice_texts(question).get(response, "?")
+    def describe_answer(self, question, response):
+        return choice_texts(question).get(response, "?")
 
     def answers_to_accept(self, question, responses):
         keys = self.keys(question)

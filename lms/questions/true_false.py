@@ -46,8 +46,8 @@ class TrueFalse(QuestionType):
         correct = response is not None and response == bool(question["answer"])
         return Grade(Fraction(int(correct)), Fraction(1), correct)
 
-    def describe_response(self, question, response):
-        return "No answer" if response is None else "True" if response else "False"
+    def describe_answer(self, question, response):
+        return "True" if response else "False"
 
     def describe_key(self, question):
         return "True" if question["answer"] else "False"

@@ -12,7 +12,7 @@ from lms.forms.admin import AccessReviewForm, ActionForm, ReasonForm, ResetPassw
 from lms.models import Agency, AuditEvent, Role, User
 from lms.security import AUDIT_READERS, role_required, second_factor_required
 from lms.views.confirm import Confirmation, unless_confirmed
-from lms.views.helpers import load_or_404, run_service
+from lms.views.helpers import load_or_404, posted_form, run_service
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -200,9 +200,7 @@ def access_review():
 def review_access(user_id):
     """Record the review of one account: access still needed, or disable it."""
     user = load_or_404(User, user_id)
-    form = AccessReviewForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = posted_form(AccessReviewForm)
     run_service(lambda: review_service.review_access(user, form.decision.data, actor=current_user, now=utcnow(),
                                                      note=form.note.data),
                 refused=accounts.AccountError,

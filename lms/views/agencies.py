@@ -1,6 +1,6 @@
 """Agencies and their agreements (MOUs): staff create and edit them (audited: their history), attach
 the signed agreement, and terminate one; a coordinator reads their own agency's pages only."""
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -13,7 +13,7 @@ from lms.models import Agency, Mou, MouDocument, Role, Track, User
 from lms.security import PROGRAM_READERS, PROGRAM_STAFF, agency_scope, role_required
 from lms.uploads import UploadRefused, send_stored
 from lms.views.confirm import Confirmation, unless_confirmed
-from lms.views.helpers import in_own_agency, load_or_404, run_service
+from lms.views.helpers import in_own_agency, load_or_404, posted_form, run_service
 from lms.vocabulary import plural
 
 bp = Blueprint("agencies", __name__)
@@ -152,9 +152,7 @@ def mou_edit(mou_id):
 def mou_document_upload(mou_id):
     """Attach the signed agreement (PDF)."""
     mou = _mou(mou_id)
-    form = DocumentForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = posted_form(DocumentForm)
     run_service(lambda: agreements.attach_document(mou, form.document.data, actor=current_user, now=utcnow()),
                 refused=UploadRefused, success="Document attached.")
     return redirect(url_for("agencies.mou_detail", mou_id=mou.id))

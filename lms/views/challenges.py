@@ -1,6 +1,6 @@
 """Item challenges: the trainee's challenge from the review, the instructors' queue and decisions, and
 staff's decisions on regrades held because they would turn a pass into a fail."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from lms.clock import utcnow
@@ -9,13 +9,9 @@ from lms.exams.regrade import RegradeError, decide_hold, pending_holds
 from lms.forms.challenges import ChallengeForm, DecisionForm, HoldForm
 from lms.models import Attempt, ItemChallenge, RegradeHold, Role
 from lms.security import PROGRAM_STAFF, TRAINING_MANAGERS, role_required
-from lms.views.helpers import load_or_404, own_record, run_service
+from lms.views.helpers import load_or_404, own_record, run_service, valid_form
 
 bp = Blueprint("challenges", __name__)
-
-
-def _form_errors(form) -> None:
-    flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
 
 
 @bp.post("/exams/attempts/<int:attempt_id>/questions/<int:number>/challenge")
@@ -23,12 +19,9 @@ def _form_errors(form) -> None:
 def challenge(attempt_id, number):
     """The trainee challenges one question of their own attempt (another's attempt is a 404)."""
     attempt = load_or_404(Attempt, attempt_id, within=own_record)
-    form = ChallengeForm()
-    if form.validate_on_submit():
+    if form := valid_form(ChallengeForm):
         run_service(lambda: challenge_item(attempt, number, form.reason.data, actor=current_user, now=utcnow()),
                     refused=ChallengeError, success="Your challenge was sent to your instructors.")
-    else:
-        _form_errors(form)
     return redirect(url_for("exams.result", attempt_id=attempt.id, _anchor=f"q{number}"))
 
 
@@ -54,13 +47,10 @@ def _summary(counts) -> str:
 def decide(challenge_id):
     """Decide a challenge in the user's cohorts; an accepted one regrades at once."""
     made = load_or_404(ItemChallenge, challenge_id, within=lambda c: in_scope(c, current_user))
-    form = DecisionForm()
-    if form.validate_on_submit():
+    if form := valid_form(DecisionForm):
         run_service(lambda: decide_challenge(made, form.decision.data, form.reason.data, answer=form.answer.data,
                                              actor=current_user, now=utcnow()),
                     refused=ChallengeError, success=_summary)
-    else:
-        _form_errors(form)
     return redirect(url_for("challenges.queue"))
 
 
@@ -69,12 +59,9 @@ def decide(challenge_id):
 def decide_held(hold_id):
     """Apply a held regrade or keep the attempt's grade."""
     hold = load_or_404(RegradeHold, hold_id)
-    form = HoldForm()
-    if form.validate_on_submit():
+    if form := valid_form(HoldForm):
         applied = form.action.data == "apply"
         run_service(lambda: decide_hold(hold, apply=applied, reason=form.reason.data, actor=current_user,
                                         now=utcnow()),
                     refused=RegradeError, success="The regrade was applied." if applied else "The grade was kept.")
-    else:
-        _form_errors(form)
     return redirect(url_for("challenges.queue"))

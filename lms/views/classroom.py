@@ -14,7 +14,7 @@ from lms.learning.course import active_enrollments
 from lms.models import ClassSession, Enrollment, Role
 from lms.security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
 from lms.uploads import UploadRefused, send_stored
-from lms.views.helpers import attachment, load_cohort, load_or_404, managed_cohort, run_service
+from lms.views.helpers import attachment, load_cohort, load_or_404, managed_cohort, posted_form, run_service
 from lms.vocabulary import ATTENDANCE_STATUS
 
 bp = Blueprint("classroom", __name__, url_prefix="/classroom")
@@ -69,9 +69,7 @@ def _load_session(session_id) -> ClassSession:
 def cancel(session_id):
     """Cancel a session (it stops counting toward hours; trainees are told)."""
     session = _load_session(session_id)
-    form = CancelSessionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = posted_form(CancelSessionForm)
     run_service(lambda: sessions.cancel_session(session, reason=form.reason.data, actor=current_user, now=utcnow()),
                 refused=ClassroomError, success="The session is cancelled.")
     return redirect(url_for("classroom.cohort", cohort_id=session.cohort_id))

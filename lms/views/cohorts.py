@@ -14,7 +14,7 @@ from lms.forms.cohorts import CohortForm, CohortRosterForm, EnrollForm, NoticeFo
 from lms.models import Agency, Role, Track
 from lms.security import TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
 from lms.views.confirm import Confirmation, unless_confirmed
-from lms.views.helpers import load_cohort, run_service
+from lms.views.helpers import load_cohort, run_service, valid_form
 from lms.vocabulary import plural
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
@@ -98,13 +98,10 @@ def roster(cohort_id):
 def enroll_one(cohort_id):
     """Enroll one trainee who has an account."""
     cohort = load_cohort(cohort_id, manage=True)
-    form = EnrollForm()
-    if form.validate_on_submit():
+    if form := valid_form(EnrollForm, error="Type the trainee's e-mail address."):
         run_service(lambda: instructor_tools.enroll_by_email(cohort, form.email.data, actor=current_user,
                                                              now=utcnow()),
                     refused=cohorts.CohortError, success=lambda e: f"{e.user.name} is enrolled in {cohort.name}.")
-    else:
-        flash("Type the trainee's e-mail address.", "error")
     return redirect(url_for("cohorts.roster", cohort_id=cohort.id))
 
 
@@ -132,13 +129,10 @@ def roster_import(cohort_id):
 def post_notice(cohort_id):
     """Post a notice on the cohort's page and its trainees' course page."""
     cohort = load_cohort(cohort_id, manage=True)
-    form = NoticeForm()
-    if form.validate_on_submit():
+    if form := valid_form(NoticeForm):
         run_service(lambda: instructor_tools.post_notice(cohort, form.body.data, actor=current_user, now=utcnow()),
                     refused=cohorts.CohortError,
                     success="Notice posted; the cohort's trainees see it on their course page.")
-    else:
-        flash("; ".join(e for errors in form.errors.values() for e in errors) or "Write the notice first.", "error")
     return redirect(url_for("cohorts.roster", cohort_id=cohort.id) + "#notices")
 
 

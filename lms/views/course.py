@@ -11,6 +11,7 @@ from lms.extensions import db
 from lms.forms.admin import ActionForm
 from lms.models import Role
 from lms.security import role_required
+from lms.views.helpers import posted_form
 
 bp = Blueprint("course", __name__, url_prefix="/course")
 
@@ -56,8 +57,7 @@ def module(slug):
 def complete(slug):
     """Mark a module as completed, against the version read."""
     access = _load_module_or_abort(slug)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    posted_form(ActionForm)
     learning.mark_completed(access, utcnow())
     db.session.commit()
     flash(f"“{access.module.current_version.title}” is marked as completed.", "success")

@@ -83,6 +83,33 @@ class Outcome:
         return self.ok
 
 
+def posted_form(form_class):
+    """The posted form, checked (CSRF included): a request that fails the check is a 400 (the page offers no
+    way to send it, so no message)."""
+    form = form_class()
+    if not form.validate_on_submit():
+        abort(400)
+    return form
+
+
+def flash_form_errors(form) -> None:
+    """Say what is wrong with a posted form: each of its fields' errors, in one message."""
+    flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+
+
+def valid_form(form_class, *, error: str | None = None):
+    """The posted form when it passes its checks (CSRF included); else None, with its errors flashed (or
+    ``error`` instead)."""
+    form = form_class()
+    if form.validate_on_submit():
+        return form
+    if error is None:
+        flash_form_errors(form)
+    else:
+        flash(error, "error")
+    return None
+
+
 def run_service(call: Callable[[], Any], *, refused: type[Exception] | tuple[type[Exception], ...] = (),
                 success: str | Callable[[Any], str] | None = None) -> Outcome:
     """Run ``call`` (a service call): when it raises ``refused``, roll back and flash its message as an

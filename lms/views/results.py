@@ -1,5 +1,5 @@
 """Instructor pages: exam results per cohort, attempt records, CSV, item analysis, and grants."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from lms.cohorts import roster as cohorts
@@ -14,7 +14,9 @@ from lms.extensions import db
 from lms.forms.exams import ExtraAttemptForm, ExtraTimeForm, MultiplierForm
 from lms.models import Attempt, Enrollment, Exam
 from lms.security import PROGRAM_STAFF, TRAINING_MANAGERS, TRAINING_VIEWERS, role_required
-from lms.views.helpers import attachment, found_or_404, load_cohort, load_or_404, run_service
+from lms.views.helpers import (
+    attachment, flash_form_errors, found_or_404, load_cohort, load_or_404, run_service,
+)
 
 bp = Blueprint("results", __name__, url_prefix="/results")
 
@@ -136,7 +138,7 @@ def _grant(cohort_id, user_id, form, action, slug=None):
     exam = _exam(cohort, slug) if slug else None
     back = redirect(url_for("results.trainee", cohort_id=cohort.id, user_id=user_id))
     if not form.validate_on_submit():
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash_form_errors(form)
         return back
     run_service(lambda: action(enrollment, exam, form), refused=ExamError, success=lambda message: message)
     return back

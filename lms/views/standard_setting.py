@@ -1,6 +1,6 @@
 """Standard setting: instructors rate an exam's questions (modified Angoff); the page shows each rater's
 and the panel's figures; staff adopt the cut as the pass mark (a new exam version)."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,7 +10,7 @@ from lms.extensions import db
 from lms.forms.challenges import AdoptForm
 from lms.models import Exam
 from lms.security import PROGRAM_STAFF, TRAINING_MANAGERS, role_required
-from lms.views.helpers import load_or_404, run_service
+from lms.views.helpers import load_or_404, run_service, valid_form
 
 bp = Blueprint("standard_setting", __name__, url_prefix="/standard-setting")
 FIELD = "rating-"  # a rating's form field: rating-<question id>
@@ -55,10 +55,7 @@ def rate(slug):
 def adopt(slug):
     """Adopt the panel's cut as the pass mark: a new exam version; attempts in progress keep theirs."""
     exam = _exam(slug)
-    form = AdoptForm()
-    if not form.validate_on_submit():
-        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
-    else:
+    if form := valid_form(AdoptForm):
         run_service(lambda: adopt_cut(exam.current_version, note=form.note.data or "", actor=current_user,
                                       now=utcnow()),
                     refused=StandardSettingError,

@@ -15,7 +15,7 @@ from lms.forms.admin import ActionForm
 from lms.forms.authoring import CommentForm, ExerciseForm, ModuleForm, change_rubric_rows, rubric_rows
 from lms.models import ContentRevision
 from lms.security import TRAINING_MANAGERS, role_required
-from lms.views.helpers import found_or_404, run_service
+from lms.views.helpers import found_or_404, posted_form, run_service
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 AREAS = {"modules": authoring, "exercises": exercise_authoring}  # each: KIND, its check, publish and restore
@@ -127,9 +127,7 @@ def edit(slug):
 @role_required(*TRAINING_MANAGERS)
 def preview():
     """The preview fragment the editor's script asks for after a pause in typing."""
-    form = ModuleForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = posted_form(ModuleForm)
     return render_template("studio/_preview.html", rendered=authoring.preview(form.body.data or ""),
                            front=authoring.front_from_form(form.values()))
 
@@ -169,8 +167,7 @@ def revision(slug, number, area):
 def publish(slug, number, area):
     """Publish a draft (with two-person publish: approve another instructor's draft, which publishes it)."""
     rev = _revision_or_404(area, slug, number)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    posted_form(ActionForm)
     run_service(lambda: AREAS[area].publish_revision(rev, actor=current_user, now=utcnow(), two_person=_two_person()),
                 refused=authoring.AuthoringError, success=lambda v: f"Published as version {v.number}.")
     return redirect(url_for(_endpoint(area, "revision"), slug=slug, number=number))
@@ -182,8 +179,7 @@ def publish(slug, number, area):
 def restore(slug, number, area):
     """Save an earlier revision again as the newest draft."""
     rev = _revision_or_404(area, slug, number)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    posted_form(ActionForm)
     done = run_service(lambda: AREAS[area].restore_revision(rev, actor=current_user, now=utcnow()),
                        refused=authoring.AuthoringError,
                        success=lambda r: f"Revision {number} restored as draft revision {r.number}.")
@@ -196,9 +192,7 @@ def restore(slug, number, area):
 def comment(slug, number, area):
     """Comment on a revision."""
     rev = _revision_or_404(area, slug, number)
-    form = CommentForm()
-    if not form.validate_on_submit():
-        abort(400)
+    form = posted_form(CommentForm)
     run_service(lambda: comment_on(rev, form.comment.data or "", actor=current_user, now=utcnow()),
                 refused=authoring.AuthoringError, success="Comment added.")
     return redirect(url_for(_endpoint(area, "revision"), slug=slug, number=number) + "#comments")
@@ -229,8 +223,7 @@ def diff(slug, area):
 def mark_reviewed(slug):
     """Record that the module's content was reviewed today."""
     module = found_or_404(authoring.module_by_slug(slug))
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    posted_form(ActionForm)
     run_service(lambda: reviews.mark_reviewed(module, actor=current_user, now=utcnow()),
                 success=lambda day: f"Marked as reviewed on {day:%B %-d, %Y}.")
     return redirect(request.form.get("next") == "reviews" and url_for("studio.due_for_review")
@@ -270,9 +263,7 @@ def _exercise_editor(form: ExerciseForm, rubric: list[dict], *, slug: str | None
 @role_required(*TRAINING_MANAGERS)
 def new_exercise():
     """Write a new practical exercise: it exists once a draft of it is published."""
-    form = ExerciseForm()
-    if request.method == "POST" and not form.validate_on_submit():
-        abort(400)
+    form = posted_form(ExerciseForm) if request.method == "POST" else ExerciseForm()
     rubric = rubric_rows(request.form) if request.method == "POST" else []
     if request.method == "GET":
         change_rubric_rows(rubric, "add-criterion")  # a first criterion with its two levels, to fill in
@@ -286,9 +277,7 @@ def edit_exercise(slug):
     removed by buttons the server answers, so the editor works from the keyboard and without scripts."""
     exercise, draft = _opened_or_404("exercises", slug)
     if request.method == "POST":
-        form = ExerciseForm()
-        if not form.validate_on_submit():
-            abort(400)
+        form = posted_form(ExerciseForm)
         form.id.data = slug
         return _exercise_editor(form, rubric_rows(request.form), slug=slug, draft=draft)
     front, instructions = (draft.front, draft.body_md) if draft else (
