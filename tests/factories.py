@@ -33,7 +33,7 @@ from lms.exams.attempts import exam_context, start_attempt
 from lms.exams.pages import save_answer
 from lms.extensions import db as _db
 from lms.models import (
-    Attempt, Enrollment, Exam, ExamVersion, Exercise, Module, ModuleProgress, ModuleVersion, Role, Track, TrackItem, User,
+    Attempt, Enrollment, Exam, ExamVersion, Exercise, Module, ModuleProgress, ModuleVersion, Role, Track, TrackItem,
 )
 from lms.notifications.service import silenced
 from lms.questions import QUESTION_TYPES

@@ -4,7 +4,6 @@ by a background job under the instance folder, downloaded by that person only, d
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.extensions import db
 from lms.models.base import Record
 from lms.models.types import UTCDateTime
 

@@ -411,8 +411,8 @@ def test_the_header_menus_hold_the_staff_areas_on_one_row(browser, live_server, 
         nav = page.get_by_role("navigation", name="Primary navigation")
         tops = page.evaluate("""() => Array.from(document.querySelectorAll('.usa-nav__primary > li'))
             .map(li => Math.round(li.getBoundingClientRect().top))""")
-        # Search and the four menus, plus the notifications link and the account's menu.
-        assert len(tops) == 7 and len(set(tops)) == 1, f"the header wraps: item tops {tops}"
+        # Search and the five menus, plus the notifications link and the account's menu.
+        assert len(tops) == 8 and len(set(tops)) == 1, f"the header wraps: item tops {tops}"
         name_lines = page.evaluate("""() => { const e = document.querySelector('.nav-user__name');
             return Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)); }""")
         assert name_lines == 1

@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import re
-from datetime import datetime
 
 import openpyxl
 import pytest
@@ -18,7 +17,7 @@ from lms import jobs
 from lms.certification import exports, passlist
 from lms.certification.passlist import PassListFilters
 from lms.models import AuditEvent, CertificateDocument, ExportJob, Role
-from tests.conftest import csrf_token, login, post
+from tests.conftest import login, post
 from tests.notifications.conftest import drain, queued
 
 HOSTILE = "=HYPERLINK(\"http://evil.example\",\"x\")"
