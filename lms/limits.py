@@ -9,8 +9,9 @@ caller takes a place with ``hit`` and goes ahead only while the count is within 
 place back (``give_back``) when the event turns out not to count (a log-in that succeeded). Counting
 afterwards would let every request that arrived together through.
 
-Each change is committed at once on a connection of its own: a count holds even when the request that
-made it fails later, and no lock is held while the caller goes on (to hash a password, say). On SQLite,
+Each count is committed at once on a connection of its own: a count holds even when the request that
+made it fails later, and no lock is held while the caller goes on (to hash a password, say). A count
+lowered (given back, cleared) goes with the request's own transaction when it has one. On SQLite,
 which has one writer at a time, a change made while the caller's session has a transaction open goes into
 that transaction instead: a second connection would wait for the session's own write lock.
 
@@ -85,9 +86,12 @@ def _ms(moment: datetime) -> int:
 
 
 @contextmanager
-def _connection():
-    """Where a counter changes: its own committed transaction (see the module's docstring)."""
-    if db.engine.dialect.name == "sqlite" and db.session().in_transaction():
+def _connection(*, own: bool = True):
+    """Where a counter changes: its own committed transaction (see the module's docstring). A change that
+    lowers a count (``own=False``: a place given back, a count cleared) rides on the request's open
+    transaction instead: if the request fails, the count stays higher, the safe side, and a request holding
+    a pooled connection never asks for a second one (many at once would wait on each other for the pool)."""
+    if (not own or db.engine.dialect.name == "sqlite") and db.session().in_transaction():
         yield db.session.connection()
         return
     with db.engine.begin() as conn:
@@ -122,7 +126,7 @@ def give_back(key: str, *, now) -> None:
         client.eval(_GIVE_BACK, 1, _name(key), _ms(now))
         return
     table = RateCounter.__table__
-    with _connection() as conn:
+    with _connection(own=False) as conn:
         conn.execute(update(table).where(table.c.key == key, table.c.count > 0, table.c.window_ends_at > now)
                      .values(count=table.c.count - 1))
 
@@ -134,7 +138,7 @@ def clear(key: str) -> None:
         client.delete(_name(key))
         return
     table = RateCounter.__table__
-    with _connection() as conn:
+    with _connection(own=False) as conn:
         conn.execute(delete(table).where(table.c.key == key))
 
 

@@ -92,22 +92,26 @@ def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResu
     # Checked whatever the account's state (a dummy hash when there is none), so the time taken tells nothing;
     # a stale hash is made again only when the log-in can succeed, for the same reason.
     match = verify_password(account.password_hash if account else None, password)
+    if account is None or account.disabled_at is not None or locked or not match:
+        # A failure from this address, counted before the session takes a connection: a count taken while
+        # it holds one would ask the pool for a second (many log-ins at once would wait on each other).
+        limits.hit(address, window=window, now=now)
     rehash = match.stale and not locked and account.disabled_at is None
     new_hash = hash_password(password) if rehash else None
     user = db.session.get(User, account.id) if account else None
     if user is None:
         record_event("auth.login", actor_label=_typed_identity(email), outcome="failure", now=now, ip=ip,
                      details={"reason": "unknown_account"})
-        return _address_failure(address, window, now)
+        return LoginResult(None, GENERIC_FAILURE)
     match = match and user.password_hash == account.password_hash  # not changed since it was read
     if user.disabled_at is not None or locked:
         record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
                      details={"reason": "disabled" if user.disabled_at is not None else "locked",
                               "password": "right" if match else "wrong"})
-        return _address_failure(address, window, now)
+        return LoginResult(None, GENERIC_FAILURE)
     if not match:
         _record_failure(user, attempt, now, ip)
-        return _address_failure(address, window, now)
+        return LoginResult(None, GENERIC_FAILURE)
     if is_inactive(user, now):
         try:
             disable_user(user, now=now, reason=f"inactive for {config['INACTIVE_DAYS']} days")
@@ -116,7 +120,7 @@ def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResu
         else:
             record_event("auth.login", actor=user, obj=user, outcome="failure", now=now, ip=ip,
                          details={"reason": "disabled", "password": "right"})
-            return _address_failure(address, window, now)
+            return LoginResult(None, GENERIC_FAILURE)
     # A right password is no failure: its place is given back (the account's earlier failures stay
     # counted until the log-in completes: a known password must not reset the lockout between wrong codes).
     limits.give_back(_account_key(user.id), now=now)
@@ -126,12 +130,6 @@ def authenticate(email: str, password: str, *, ip: str | None, now) -> LoginResu
         record_event("auth.password", actor=user, obj=user, now=now, ip=ip)
         return LoginResult(user, second_factor=True)
     return complete_login(user, now=now, ip=ip)
-
-
-def _address_failure(address: str, window: timedelta, now) -> LoginResult:
-    """Count a failed log-in against the client's address, and refuse it in the words every refusal uses."""
-    limits.hit(address, window=window, now=now)
-    return LoginResult(None, GENERIC_FAILURE)
 
 
 def complete_login(user: User, *, now, ip, second_factor: str | None = None) -> LoginResult:

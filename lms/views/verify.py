@@ -52,6 +52,7 @@ def verify_lookup():
         return _form_page(form, 400)
     now, ip = utcnow(), client_address()
     if not public.lookup_allowed(ip, now=now):
+        db.session.commit()  # the counts, where they went with this request's transaction
         return _limited()
     answer = public.check_holder(form.number.data, form.last_name.data, now=now)
     public.record_lookup(ip, found=answer is not None, now=now)
@@ -72,6 +73,7 @@ def verify_code(token):
         return _form_page(VerifyNumberForm(formdata=None, number=number))
     now, ip = utcnow(), client_address()
     if not public.lookup_allowed(ip, now=now):
+        db.session.commit()  # the counts, where they went with this request's transaction
         return _limited()
     record = public.lookup_code(token, now=now)
     public.record_lookup(ip, found=record is not None, now=now)
