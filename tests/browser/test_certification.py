@@ -19,6 +19,10 @@ pytestmark = pytest.mark.browser
 
 TRAINEE_EMAIL = "casey.certified@demo.example"
 TRAINEE_PASSWORD = "violet harbor lantern seventeen"
+# This file's own staff member: an authenticator gives a code once per 30 s step, and the demo staff
+# account logs in from other test files on the same server too.
+STAFF_EMAIL = "registry.staff@demo.example"
+STAFF_PASSWORD = "copper meadow signal forty"
 
 # Runs inside the live server's instance (its own database), through the app's own services: a trainee of
 # the demo agency in a cohort of the officer course that started five weeks ago, every module completed,
@@ -54,6 +58,7 @@ with app.app_context():
         learning.mark_completed(learning.module_access([enrollment], slug, now), now)
     grader = create_user(email="classroom.staff@demo.example", name="Classroom Staff", role=Role.STAFF, password=None,
                          now=now)
+    create_user(email=%(staff_email)r, name="Registry Staff", role=Role.STAFF, password=%(staff_password)r, now=now)
     pass_classroom(enrollment, grader=grader, now=now)  # the course's attendance and practical exercises
     db.session.commit()
     exams = [i.ref for i in track.items if i.kind == "exam"]
@@ -66,7 +71,8 @@ with app.app_context():
     last = start(user, exams[-1], clock)
     answer_all(last, clock, right=True)
     print(json.dumps({"attempt_id": last.id, "exam": exams[-1], "agency_id": agency.id}))
-""" % {"email": TRAINEE_EMAIL, "password": TRAINEE_PASSWORD}
+""" % {"email": TRAINEE_EMAIL, "password": TRAINEE_PASSWORD, "staff_email": STAFF_EMAIL,
+       "staff_password": STAFF_PASSWORD}
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +164,7 @@ def _staff_find_caseys_certificate(page, live_server, nearly_certified) -> tuple
     stay logged in (an authenticator gives a code once per 30 s step: no needless second log-in)."""
     from playwright.sync_api import expect
 
-    email, password = live_server.account("staff")
+    email, password = STAFF_EMAIL, STAFF_PASSWORD
     log_in(page, email, password, privileged=True)
     page.goto("/registry?q=Casey")
     if page.locator("table tbody tr a").count() == 0:  # no certificate yet (an empty table says so in a row)
