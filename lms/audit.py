@@ -198,15 +198,16 @@ def _forget_appended(session):
 # -- verification -------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class ChainReport:
-    """The result of checking the chain: ``events`` sealed and unbroken, ``unsealed`` awaiting the sealer."""
+    """The result of checking the chain: ``events`` sealed and unbroken, ``unsealed`` awaiting the sealer;
+    when broken, the ``problem`` and the ``seq`` of the first event it concerns."""
 
     ok: bool
     events: int
+    unsealed: int = 0
     problem: str | None = None
     seq: int | None = None
-    unsealed: int = 0
 
 
 def _tip():
@@ -223,7 +224,7 @@ def verify_chain(batch: int = 1000) -> ChainReport:
     columns = [getattr(AuditEvent, name) for name in ("id", "hash", *_HASHED)]
 
     def broken(problem, seq):
-        return ChainReport(False, count, problem, seq, unsealed)
+        return ChainReport(ok=False, events=count, problem=problem, seq=seq, unsealed=unsealed)
 
     tip = _tip()
     while True:
@@ -243,7 +244,7 @@ def verify_chain(batch: int = 1000) -> ChainReport:
         if rows and (limit is None or count < limit):
             continue
         if tip is None:
-            return ChainReport(True, count, unsealed=unsealed)
+            return ChainReport(ok=True, events=count, unsealed=unsealed)
         if tip.seq != count or tip.hash != prev_hash:
             return broken("the chain's tip does not match its last event (events removed?)", tip.seq)
         newer = _tip()
@@ -253,4 +254,4 @@ def verify_chain(batch: int = 1000) -> ChainReport:
         beyond = db.session.scalar(select(func.min(AuditEvent.seq)).where(AuditEvent.seq > tip.seq))
         if beyond is not None:
             return broken(f"event seq {beyond} lies beyond the chain's tip", beyond)
-        return ChainReport(True, count, unsealed=unsealed)
+        return ChainReport(ok=True, events=count, unsealed=unsealed)

@@ -53,16 +53,22 @@ def hash_password(password: str) -> str:
 
 
 @dataclass(frozen=True)
-class PasswordMatch:
-    """The result of checking a password; true when it matched."""
+class Verdict:
+    """A yes or no that carries more: true when ``ok`` (a password check here, a service call in the views)."""
 
     ok: bool
-    # Matched, but the hash should be made again: other parameters than today's, or made from the
-    # un-normalised form (before passwords were normalised).
-    stale: bool = False
 
     def __bool__(self) -> bool:
         return self.ok
+
+
+@dataclass(frozen=True)
+class PasswordMatch(Verdict):
+    """The result of checking a password; true when it matched."""
+
+    # Matched, but the hash should be made again: other parameters than today's, or made from the
+    # un-normalised form (before passwords were normalised).
+    stale: bool = False
 
 
 def verify_password(password_hash: str | None, password: str) -> PasswordMatch:

@@ -56,13 +56,10 @@ def put_up_for_review(enrollment: Enrollment, *, cause: str, actor=None, now) ->
     certification = certification_of(enrollment)
     if certification is None or effective_status(certification, program_today(now)) != ACTIVE:
         return None
-    shortfall = shortfall_of(enrollment)
-    if shortfall is None:
+    if (shortfall := shortfall_of(enrollment)) is None:
         return None
-    review = open_review_of(certification)
-    if review is not None:
-        review.shortfall = shortfall
-        db.session.flush()
+    if (review := open_review_of(certification)) is not None:
+        _note_shortfall(review, shortfall)
         return review
     review = CertificationReview(certification_id=certification.id, status=REVIEW_OPEN, shortfall=shortfall,
                                  opened_at=now, opened_by_id=getattr(actor, "id", None))
@@ -86,10 +83,8 @@ def clear_if_met(enrollment: Enrollment, *, actor=None, now) -> CertificationRev
         .where(Certification.enrollment_id == enrollment.id, CertificationReview.status == REVIEW_OPEN))
     if review is None:
         return None
-    shortfall = shortfall_of(enrollment)
-    if shortfall is not None:
-        review.shortfall = shortfall
-        db.session.flush()
+    if (shortfall := shortfall_of(enrollment)) is not None:
+        _note_shortfall(review, shortfall)  # still short: the review stays open, up to date
         return None
     if not _claim(review, REVIEW_CLEARED, reason=None, actor=actor, now=now):
         return None
@@ -108,6 +103,12 @@ def _on_setback(enrollment: Enrollment, *, now, cause: str, actor=None, **_detai
 def _on_progress(enrollment: Enrollment, *, now, actor=None, **_details) -> None:
     """Hours earned or a practical passed: a review waiting for staff may no longer be needed."""
     clear_if_met(enrollment, actor=actor, now=now)
+
+
+def _note_shortfall(review: CertificationReview, shortfall) -> None:
+    """What an open review's training falls short of now (after another correction)."""
+    review.shortfall = shortfall
+    db.session.flush()
 
 
 def _claim(review: CertificationReview, status: str, *, reason, actor, now) -> bool:

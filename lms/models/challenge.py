@@ -59,9 +59,8 @@ class GradingAdjustment(Record):
     answer_label: Mapped[str] = mapped_column(String(500), default="")  # that response in words
     reason: Mapped[str] = mapped_column(Text)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    decided_at = mapped_column(UTCDateTime(), nullable=False)
-
     decided_by = relationship("User")
+    decided_at = mapped_column(UTCDateTime(), nullable=False)
 
 
 class RegradeHold(Record):

@@ -21,6 +21,7 @@ class ClassSession(Record):
     __tablename__ = "class_session"
 
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    cohort = relationship("Cohort")
     title: Mapped[str] = mapped_column(String(200))
     starts_at = mapped_column(UTCDateTime(), nullable=False)
     ends_at = mapped_column(UTCDateTime(), nullable=False)
@@ -33,8 +34,6 @@ class ClassSession(Record):
     sequence: Mapped[int] = mapped_column(default=0)
     created_at = mapped_column(UTCDateTime(), nullable=False)
     updated_at = mapped_column(UTCDateTime(), nullable=False)
-
-    cohort = relationship("Cohort")
 
 
 class Attendance(Record):

@@ -21,8 +21,8 @@ class ModuleText(db.Model):
     __tablename__ = "module_text"
 
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id"), primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("module_version.id"))
     slug: Mapped[str] = mapped_column(String(200))
+    version_id: Mapped[int] = mapped_column(ForeignKey("module_version.id"))  # the version indexed
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     updated_at = mapped_column(UTCDateTime(), nullable=False)

@@ -17,7 +17,7 @@ from lms.clock import utcnow
 from lms.cohorts import roster
 from lms.extensions import db
 from lms.models import Agency, Certification, Cohort
-from lms.security import may_see_agency
+from lms.security import Verdict, may_see_agency
 
 # -- loading within the user's scope ----------------------------------------------------------------
 # A scope answers whether the current user may see a loaded object; what they may not see is a 404, the
@@ -73,14 +73,10 @@ def load_cohort(cohort_id: int, *, manage: bool = False) -> Cohort:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Outcome(Verdict):
     """What a service call came to: true when it went ahead (``value`` is what it returned)."""
 
-    ok: bool
     value: Any = None
-
-    def __bool__(self) -> bool:
-        return self.ok
 
 
 def posted_form(form_class):

@@ -161,13 +161,19 @@ def revision(slug, number, area):
                            has_live=_live(area, slug) is not None)
 
 
+def _revision_posted_to(area: str, slug: str, number: int) -> ContentRevision:
+    """The revision a button (publish, restore) was posted to; 404 or 400 as _revision_or_404 and posted_form."""
+    rev = _revision_or_404(area, slug, number)
+    posted_form(ActionForm)
+    return rev
+
+
 @bp.post("/modules/<path:slug>/revisions/<int:number>/publish", defaults=MODULES)
 @bp.post("/exercises/<slug>/revisions/<int:number>/publish", defaults=EXERCISES, endpoint="exercise_publish")
 @role_required(*TRAINING_MANAGERS)
 def publish(slug, number, area):
     """Publish a draft (with two-person publish: approve another instructor's draft, which publishes it)."""
-    rev = _revision_or_404(area, slug, number)
-    posted_form(ActionForm)
+    rev = _revision_posted_to(area, slug, number)
     run_service(lambda: AREAS[area].publish_revision(rev, actor=current_user, now=utcnow(), two_person=_two_person()),
                 refused=authoring.AuthoringError, success=lambda v: f"Published as version {v.number}.")
     return redirect(url_for(_endpoint(area, "revision"), slug=slug, number=number))
@@ -178,8 +184,7 @@ def publish(slug, number, area):
 @role_required(*TRAINING_MANAGERS)
 def restore(slug, number, area):
     """Save an earlier revision again as the newest draft."""
-    rev = _revision_or_404(area, slug, number)
-    posted_form(ActionForm)
+    rev = _revision_posted_to(area, slug, number)
     done = run_service(lambda: AREAS[area].restore_revision(rev, actor=current_user, now=utcnow()),
                        refused=authoring.AuthoringError,
                        success=lambda r: f"Revision {number} restored as draft revision {r.number}.")
