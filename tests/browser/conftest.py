@@ -7,6 +7,7 @@ touches the test database of the rest of the suite.
 Tests marked ``browser`` are skipped when /usr/bin/chromium is missing, unless LMS_REQUIRE_BROWSER=1 (the
 CI), where a missing browser is an error. Playwright's own browser downloads are never used.
 """
+import json
 import os
 import re
 import socket
@@ -91,6 +92,14 @@ class LiveServer:
         if result.returncode != 0:
             raise RuntimeError(f"lms {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result.stdout
+
+    def run_script(self, script: str, *args: str):
+        """Run a Python set-up script in this server's instance (its own database, through the app's services);
+        the JSON object it prints last."""
+        result = subprocess.run([sys.executable, "-c", script, *args], cwd=PROJECT_ROOT, env=self.env(),
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
 
     def env(self) -> dict[str, str]:
         """The environment of this server's processes (its instance, its database, its settings)."""

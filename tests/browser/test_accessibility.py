@@ -8,11 +8,7 @@ break across lines. Screenshots of the key pages at 1280 and 320 px go to test-a
 The pages come from the route inventory (tests/security/routes.py): every GET route is either visited here,
 with the role that uses it, or listed in NOT_PAGES with the reason, so a new page is checked from day one.
 """
-import json
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -282,14 +278,10 @@ def test_every_page_is_checked():
 
 @pytest.fixture(scope="module")
 def data(live_server):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    env.update(LMS_INSTANCE_PATH=str(live_server.instance), LMS_PUBLIC_URL=live_server.url)
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", SETUP], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                            env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
+    data = live_server.run_script(SETUP)
     print(f"accessibility set-up: {time.monotonic() - started:.1f} s")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return data
 
 
 def account(live_server, role):

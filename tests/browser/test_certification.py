@@ -3,17 +3,11 @@ certified, sees the certificate and downloads the PDF; staff filter the pass lis
 anyone verifies the certificate by its number."""
 import csv
 import io
-import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from conftest import follow_nav, log_in  # tests/browser/conftest.py
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.browser
 
@@ -77,13 +71,7 @@ with app.app_context():
 
 @pytest.fixture(scope="module")
 def nearly_certified(live_server):
-    # The server's own settings (its instance folder, its database), as the browser conftest starts it.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    env.update(LMS_INSTANCE_PATH=str(live_server.instance), LMS_PUBLIC_URL=live_server.url)
-    result = subprocess.run([sys.executable, "-c", SETUP], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                            env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return live_server.run_script(SETUP)
 
 
 def _submit_the_last_exam(page, nearly_certified):

@@ -1,17 +1,11 @@
 """The classroom in a real browser: an instructor takes attendance for today's session with the keyboard and
 grades a practical exercise against its rubric; the trainee then sees the hours attended, the notification of
 the grade and the rubric result."""
-import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from conftest import log_in  # tests/browser/conftest.py
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.browser
 
@@ -43,12 +37,7 @@ with app.app_context():
 
 @pytest.fixture(scope="module")
 def classroom_session(live_server):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    env.update(LMS_INSTANCE_PATH=str(live_server.instance), LMS_PUBLIC_URL=live_server.url)
-    result = subprocess.run([sys.executable, "-c", SETUP], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                            env=env, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return live_server.run_script(SETUP)
 
 
 def test_instructor_takes_attendance_and_grades_and_the_trainee_sees_hours_and_result(

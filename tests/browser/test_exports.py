@@ -2,12 +2,7 @@
 worker prepares it (`lms jobs drain`, as `lms worker` would), see the page turn into a download link
 without reloading it themselves, download the file and open it."""
 import io
-import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -15,7 +10,6 @@ from conftest import log_in  # tests/browser/conftest.py
 
 from lms.certification.passlist import HEADER
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.browser
 
@@ -45,12 +39,7 @@ with app.app_context():
 
 @pytest.fixture(scope="module")
 def certified(live_server):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    env.update(LMS_INSTANCE_PATH=str(live_server.instance), LMS_PUBLIC_URL=live_server.url)
-    result = subprocess.run([sys.executable, "-c", SETUP], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                            env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return live_server.run_script(SETUP)
 
 
 def test_staff_prepare_the_pass_list_as_xlsx_and_download_it_when_ready(page, live_server, certified, tmp_path):

@@ -1,16 +1,10 @@
 """A practical exercise's rubric in the studio, in a real browser: an instructor, with the keyboard, adds and
 removes a level (buttons the server answers), changes a level's points, saves and publishes; the grading page
 then offers the new rubric."""
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from conftest import log_in  # tests/browser/conftest.py
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SLUG = "consular-notification"  # week 5 of the demo officer cohort's track; no other browser test edits it
 
 pytestmark = pytest.mark.browser
@@ -35,12 +29,7 @@ with app.app_context():
 
 @pytest.fixture(scope="module")
 def cohort(live_server):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
-    env.update(LMS_INSTANCE_PATH=str(live_server.instance), LMS_PUBLIC_URL=live_server.url)
-    result = subprocess.run([sys.executable, "-c", SETUP], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                            env=env, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return live_server.run_script(SETUP)
 
 
 def test_an_instructor_changes_a_levels_points_publishes_and_grades_against_the_new_rubric(
