@@ -25,15 +25,19 @@ MODULE = "curriculum/modules/agreement/basics.md"
 BANK = "question_banks/agreement.yml"
 
 
-@pytest.fixture
-def tree(tmp_path, db, clock):
-    """The small fixture content, synced."""
-    root = tmp_path / "content"
-    shutil.copytree(FIXTURE, root)
+def _synced_copy(source, root, db, clock):
+    """A copy of a content folder, synced; the clock moved on an hour (later edits come after the sync)."""
+    shutil.copytree(source, root)
     sync_content(root, now=clock())
     db.session.commit()
     clock.advance(hours=1)
     return root
+
+
+@pytest.fixture
+def tree(tmp_path, db, clock):
+    """The small fixture content, synced."""
+    return _synced_copy(FIXTURE, tmp_path / "content", db, clock)
 
 
 def edit_file(root, rel, old, new):
@@ -191,12 +195,7 @@ EXERCISE = "curriculum/exercises/drill-report.yml"
 @pytest.fixture
 def exercise_tree(tmp_path, db, clock):
     """The exam fixture's content (it holds practical exercises), synced."""
-    root = tmp_path / "exercises"
-    shutil.copytree(EXAM_ROOT, root)
-    sync_content(root, now=clock())
-    db.session.commit()
-    clock.advance(hours=1)
-    return root
+    return _synced_copy(EXAM_ROOT, tmp_path / "exercises", db, clock)
 
 
 def publish_exercise_in_browser(db, clock, user, points) -> ExerciseVersion:
