@@ -107,6 +107,9 @@ def deliver_email(delivery_id: int, task=None) -> str:
     return status
 
 
+CERTIFICATES_KEY = "lms.jobs.certificates"  # session.info: certifications issued in this transaction
+
+
 def enqueue_deliveries(ids) -> None:
     """Queue the delivery job for each id (after the transaction that created them committed)."""
     for delivery_id in ids:
@@ -115,12 +118,16 @@ def enqueue_deliveries(ids) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_committed(session) -> None:
-    # Deliveries wait for their commit: a rolled-back notification is never sent. In immediate mode
-    # (tests) the session cannot run the job from inside its own commit: tests call send_pending().
+    # Jobs wait for their commit: a rolled-back notification is never sent, a rolled-back issue never
+    # rendered. In immediate mode (tests) the session cannot run a job from inside its own commit: tests
+    # call send_pending() and render_certificate(), and a download renders a PDF not yet stored.
     ids = take_pending_deliveries(session)
-    if ids and not huey.immediate and has_app_context():
+    issued = session.info.pop(CERTIFICATES_KEY, [])
+    if (ids or issued) and not huey.immediate and has_app_context():
         use_storage(current_app._get_current_object())
         enqueue_deliveries(ids)
+        for certification_id, site_url in issued:
+            render_certificate(certification_id, site_url)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -130,9 +137,6 @@ def _forget_rolled_back(session) -> None:
 
 
 # -- certificate PDFs --------------------------------------------------------------------------------
-
-CERTIFICATES_KEY = "lms.jobs.certificates"  # session.info: certifications issued in this transaction
-
 
 @huey.task(retries=3, retry_delay=60)
 @_in_app
@@ -153,20 +157,10 @@ def render_certificate(certification_id: int, site_url: str | None = None) -> bo
 
 @certification_changed.connect
 def _on_issued(certification, *, action: str, **_details) -> None:
-    # The PDF does not show the status, so only an issue needs one rendered; after the commit (below).
+    # The PDF does not show the status, so only an issue needs one rendered; after the commit
+    # (_enqueue_committed).
     if action == "issue":
         db.session.info.setdefault(CERTIFICATES_KEY, []).append((certification.id, origin.current().site_url))
-
-
-@event.listens_for(Session, "after_commit")
-def _render_committed(session) -> None:
-    # Like the e-mail: queued once the certification is committed. In immediate mode (tests) a job cannot
-    # run inside the commit; the download renders it (the fallback), or tests call render_certificate.
-    issued = session.info.pop(CERTIFICATES_KEY, None)
-    if issued and not huey.immediate and has_app_context():
-        use_storage(current_app._get_current_object())
-        for certification_id, site_url in issued:
-            render_certificate(certification_id, site_url)
 
 
 # -- export jobs ---------------------------------------------------------------------------------------
