@@ -1,0 +1,148 @@
+"""The CPU one exam request costs in the app itself: no network, no server, no client.
+
+The exam wave (exam_wave.py) is CPU-bound on a small machine, so its figures follow from what each request
+costs the app process. This drives the real endpoints through Flask's test client, in one process, with
+the production settings, and reports the CPU time (``time.process_time``) per start, page, autosave,
+submit and result, and per bare ``/healthz`` for scale. ``--profile STEP`` writes a pyinstrument profile of
+that step (``pip install pyinstrument``: not a dependency) next to the figures.
+
+    .venv/bin/python bench/request_cpu.py --examinees 40
+    .venv/bin/python bench/request_cpu.py --database postgresql://postgres@127.0.0.1:5432/lms_cpu --profile start
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from exam_bench import CSRF, EXAM, NAV, PASSWORD, QUESTION, answer_fields, prepare_database  # noqa: E402
+
+STEPS = ("healthz", "start", "page", "autosave", "submit", "result")
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL server processes (the database's share)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            if fields[0].split("(", 1)[1].startswith("postgres"):
+                rest = fields[1].split()
+                total += int(rest[11]) + int(rest[12])
+        except (OSError, IndexError):
+            continue
+    return total / tick
+
+
+def token(html: str) -> str:
+    match = CSRF.search(html)
+    return match.group(1) or match.group(2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--examinees", type=int, default=40)
+    parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL URL (dropped and created)")
+    parser.add_argument("--autosaves", type=int, default=10, help="per examinee")
+    parser.add_argument("--warm-up", type=int, default=5, help="examinees first, not measured (caches fill)")
+    parser.add_argument("--profile", choices=STEPS, help="write a pyinstrument profile of this step")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="lms-cpu-"))
+    url = f"sqlite:///{folder / 'bench.db'}" if args.database == "sqlite" else args.database
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    prepare_database(url, folder, args.examinees)
+    os.environ.update(LMS_ENV="production", LMS_PUBLIC_URL="http://127.0.0.1", LMS_COOKIE_SECURE="0",
+                      LMS_LIMITS_STORE="database")
+    from lms.app import create_app
+
+    app = create_app()
+    clients = []
+    for number in range(args.examinees):
+        client = app.test_client()
+        client.post("/notice", data={"acknowledge": "y", "csrf_token": token(client.get("/notice").text)})
+        response = client.post("/login", data={"email": f"bench{number}@example.test", "password": PASSWORD,
+                                               "csrf_token": token(client.get("/login").text)})
+        assert response.status_code == 302, response.status_code
+        clients.append([client, token(client.get(f"/exams/{EXAM}").text), None, {}])
+
+    cpu = {step: [] for step in STEPS}
+    database_cpu = {step: 0.0 for step in STEPS}
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+
+    pg = url.startswith("postgresql")
+    measured = set(range(args.warm_up, args.examinees))
+    current = [0]  # the examinee whose request runs
+
+    def timed(step, call):
+        profiling = profiler and step == args.profile and current[0] in measured
+        if profiling:
+            profiler.start()
+        begin_db = postgres_cpu() if pg else 0  # (read outside the process's own measured time)
+        begin = time.process_time()
+        response = call()
+        spent = time.process_time() - begin
+        if current[0] in measured:
+            cpu[step].append(spent)
+            database_cpu[step] += (postgres_cpu() - begin_db) if pg else 0
+        if profiling:
+            profiler.stop()
+        assert response.status_code < 400, (step, response.status_code)
+        return response
+
+    for number, entry in enumerate(clients):
+        current[0] = number
+        client, csrf = entry[0], entry[1]
+        timed("healthz", lambda: client.get("/healthz"))
+        response = timed("start", lambda: client.post(f"/exams/{EXAM}/start", data={"csrf_token": csrf}))
+        entry[2] = response.headers["Location"].split("?")[0]
+        html = timed("page", lambda: client.get(f"{entry[2]}?page=1")).text
+        entry[1] = token(html)
+        entry[3] = {int(p): kind for p, kind in QUESTION.findall(html)}
+        for page in range(2, max(2, len(NAV.findall(html))) // 5 + 1):
+            entry[3].update({int(p): kind for p, kind in QUESTION.findall(client.get(f"{entry[2]}?page={page}").text)})
+    for flip in range(args.autosaves):
+        for number, (client, csrf, attempt, questions) in enumerate(clients):
+            current[0] = number
+            position = sorted(questions)[flip % len(questions)]
+            body = {"position": position, "fields": answer_fields(questions[position], position, flip)}
+            timed("autosave", lambda: client.post(f"{attempt}/autosave", json=body, headers={"X-CSRFToken": csrf}))
+    for number, (client, csrf, attempt, _) in enumerate(clients):
+        current[0] = number
+        assert timed("submit", lambda: client.post(f"{attempt}/submit", data={"csrf_token": csrf})).status_code == 302
+        timed("result", lambda: client.get(f"{attempt}/result"))
+
+    engine = "sqlite" if url.startswith("sqlite") else "postgresql"
+    figures = {step: {"requests": len(values), "mean ms": round(1000 * statistics.mean(values), 2),
+                      "median ms": round(1000 * statistics.median(values), 2),
+                      "database mean ms": round(1000 * database_cpu[step] / len(values), 2)}
+               for step, values in cpu.items()}
+    print(f"CPU per request in the app process ({engine}, {args.examinees} examinees, the first {args.warm_up} not measured, LMS_ENV=production):")
+    print("| request | requests | app mean ms | app median ms | x /healthz | PostgreSQL mean ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    base = figures["healthz"]["median ms"]
+    for step, row in figures.items():
+        print(f"| {step} | {row['requests']} | {row['mean ms']} | {row['median ms']} | {row['median ms'] / base:.1f} "
+              f"| {row['database mean ms'] if pg else '-'} |")
+    out = Path(args.out)
+    out.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (out / f"request_cpu-{engine}-{stamp}.json").write_text(json.dumps(figures, indent=2))
+    if profiler:
+        path = out / f"request_cpu-{engine}-{args.profile}-{stamp}.txt"
+        path.write_text(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
+        print(f"profile of {args.profile}: {path}")
+
+
+if __name__ == "__main__":
+    main()
