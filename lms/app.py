@@ -77,21 +77,36 @@ def _sqlite_begin_mode() -> str:
 db_engine.set_begin_policy(_sqlite_begin_mode)
 
 
+def _sqlite_write_phase() -> bool:
+    """db_engine.begin_writes in a request: a SQLite request that has read first ends its read transaction
+    and writes in the next (IMMEDIATE, by the policy above)."""
+    if not has_request_context() or g.get("sqlite_writes") or db.engine.dialect.name != "sqlite":
+        return False
+    _end_read_transaction()
+    g.sqlite_writes = True
+    return True
+
+
+db_engine.set_write_phase(_sqlite_write_phase)
+
+
 class _App(Flask):
     """Flask, with SQLite's transactions chosen per request (lms.db_engine's docstring).
 
     A request that may write (POST and the other unsafe methods): the log-in check before the view reads in
     a deferred transaction, which ends before the view runs; the view's transaction then begins IMMEDIATE
     at its first statement, so the write lock is held from there to the commit only, and a password is
-    hashed before that (log-in, password change). A GET reads in a deferred transaction that holds no lock;
-    a GET that writes and is refused the lock (a writer committed since it began reading) is rolled back
-    and run again, IMMEDIATE.
+    hashed before that (log-in, password change). A view marked ``reads_first`` (lms.views.helpers: the
+    exam's start) keeps reading without the lock until its service calls db_engine.begin_writes(). A GET reads in a deferred transaction that holds no lock;
+    a GET (or a reads-first view) that writes before saying so and is refused the lock (a writer committed
+    since it began reading) is rolled back and run again, IMMEDIATE.
     """
 
     def dispatch_request(self):
         if db.engine.dialect.name != "sqlite":
             return super().dispatch_request()
-        if request.method not in _SAFE_METHODS:
+        if request.method not in _SAFE_METHODS and not getattr(self.view_functions.get(request.endpoint),
+                                                                  "reads_first", False):
             _end_read_transaction()
             g.sqlite_writes = True
             return super().dispatch_request()

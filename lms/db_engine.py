@@ -31,6 +31,24 @@ def set_begin_policy(policy: Callable[[], str] | None) -> None:
     _begin_policy = policy
 
 
+_write_phase: Callable[[], bool] | None = None
+
+
+def set_write_phase(hook: Callable[[], bool] | None) -> None:
+    """Let ``hook()`` start a transaction's writing phase (``begin_writes``); the web layer sets it."""
+    global _write_phase
+    _write_phase = hook
+
+
+def begin_writes() -> bool:
+    """A service's reads are done and it is about to write. Where the reads ran in a deferred transaction
+    of their own (a SQLite request that reads first: lms/app.py), that transaction ends and the next begins
+    IMMEDIATE, so the write lock is held for the writes alone; True then, and the caller checks again what
+    its decision rests on (other writers may have committed in between). Elsewhere (PostgreSQL, commands,
+    a request already writing) nothing changes: False."""
+    return _write_phase() if _write_phase is not None else False
+
+
 def is_refused_upgrade(error: Exception) -> bool:
     """True for SQLite's refusal of the write lock to a transaction that began deferred (SQLITE_BUSY or
     SQLITE_BUSY_SNAPSHOT: another writer holds it, or committed since this one began reading)."""

@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit import record_event
 from lms.cohorts.schedule import open_weeks, week_start
+from lms.db_engine import begin_writes
 from lms.exams import policy as rules
 from lms.exams.draw import DrawError, draw_questions, load_candidates, version_data
 from lms.exams.grading import grade_attempt, store_grade
@@ -191,20 +192,42 @@ def _seen_questions(enrollment: Enrollment, exam_id: int, policy, finished) -> s
     ))
 
 
-def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -> Attempt:
-    """Start an attempt in the context's enrollment (or resume the open one): draw per blueprint, pin
-    versions, set the deadline (the enrollment's time multiplier and pending extra time apply)."""
-    enrollment = context.enrollment
-    # One read each for the enrollment's attempts at the exam (open and finished) and its grants.
+@dataclass
+class _StartPlan:
+    """What a new attempt will be, worked out from reads alone: the draw, its questions' rows (without the
+    attempt's id), the deadline's inputs; ``facts`` are the reads it rests on (attempts tried, grants)."""
+
+    facts: tuple
+    number: int
+    seed: str
+    rows: list
+    repeats: int
+    pending: list
+    extra_seconds: int
+    multiplier: float
+
+
+def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list[Attempt], list[ExamGrant], tuple]:
+    """The enrollment's attempts at the exam (open and finished, oldest first) and its grants, and the facts a
+    start rests on (each attempt's id and status, each grant's id and attempt)."""
     tried = list(db.session.scalars(
-        select(Attempt).where(Attempt.enrollment_id == enrollment.id, Attempt.exam_id == context.exam.id,
+        select(Attempt).where(Attempt.enrollment_id == enrollment_id, Attempt.exam_id == exam_id,
                               Attempt.status.in_((OPEN, FINISHED))).order_by(Attempt.number)))
+    grants = list(db.session.scalars(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id,
+                                                            ExamGrant.exam_id == exam_id)))
+    facts = (tuple((a.id, a.status) for a in tried), tuple(sorted((g.id, g.attempt_id or 0) for g in grants)))
+    return tried, grants, facts
+
+
+def _plan_start(context: ExamContext, *, now, seed: str | None) -> Attempt | _StartPlan:
+    """The open attempt to resume, or the plan of a new one (reads only, unless an overdue attempt is
+    finished on the way); StartRefused or ExamError when none may start."""
+    enrollment = context.enrollment
+    tried, grants, facts = _start_facts(enrollment.id, context.exam.id)
     current = next((a for a in tried if a.status == OPEN), None)
     if current is not None and not expire_if_due(current, now=now):
         return current
     finished = [a for a in tried if a.status == FINISHED]
-    grants = list(db.session.scalars(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment.id,
-                                                            ExamGrant.exam_id == context.exam.id)))
     finished, granted, check = start_check(context, now=now, finished=finished, granted=_grants_of(grants))
     if not check.allowed:
         raise StartRefused(check.reason)
@@ -218,14 +241,46 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
                                rounds=rounds, shuffle=policy.shuffle_questions)
     except DrawError as error:
         raise ExamError("This exam cannot be drawn right now; please tell your instructor.") from error
+    data = version_data(drawn)
+    rows = []
+    for position, item in enumerate(drawn):
+        question = data[item.candidate.version_id]
+        kind = QUESTION_TYPES[question["type"]]
+        rows.append({
+            "position": position, "question_id": item.candidate.question_id,
+            "question_version_id": item.candidate.version_id, "qtype": question["type"], "cell": item.cell,
+            "shown": kind.shown(question, rng, policy.shuffle_choices), "response": None, "answered_at": None,
+            "is_flagged": False, "points": None, "max_points": 1.0, "is_correct": None,
+        })
     pending = [g for g in grants if g.kind == EXTRA_TIME and g.attempt_id is None]  # pending_extra_time's rule
-    extra_seconds = sum(g.minutes for g in pending) * 60
-    multiplier = float(enrollment.time_multiplier or 1.0)
+    return _StartPlan(facts=facts, number=len(finished) + 1, seed=seed, rows=rows,
+                      repeats=sum(1 for d in drawn if d.repeat), pending=pending,
+                      extra_seconds=sum(g.minutes for g in pending) * 60,
+                      multiplier=float(context.enrollment.time_multiplier or 1.0))
+
+
+def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -> Attempt:
+    """Start an attempt in the context's enrollment (or resume the open one): draw per blueprint, pin
+    versions, set the deadline (the enrollment's time multiplier and pending extra time apply).
+
+    The draw is worked out from reads first; only then does the transaction write (lms.db_engine's
+    ``begin_writes``: on SQLite the single write lock is taken there, so a wave of starts holds it for the
+    inserts alone). When the reads were made in a transaction of their own and what they found has changed
+    since (another start, a submit, a grant), the plan is made again inside the writing transaction."""
+    plan = _plan_start(context, now=now, seed=seed)
+    if isinstance(plan, Attempt):
+        return plan
+    if begin_writes() and _start_facts(context.enrollment.id, context.exam.id)[2] != plan.facts:
+        plan = _plan_start(context, now=now, seed=seed)
+        if isinstance(plan, Attempt):
+            return plan
+    enrollment, policy = context.enrollment, context.policy
     attempt = Attempt(
         user_id=user.id, exam_id=context.exam.id, exam_version_id=context.version.id,
-        enrollment_id=enrollment.id, number=len(finished) + 1, status=OPEN, seed=seed,
-        policy=policy.as_dict(), time_multiplier=multiplier, extra_seconds=extra_seconds, started_at=now,
-        deadline_at=rules.deadline(now, policy.time_limit_minutes, multiplier, extra_seconds), page_reached=0,
+        enrollment_id=enrollment.id, number=plan.number, status=OPEN, seed=plan.seed,
+        policy=policy.as_dict(), time_multiplier=plan.multiplier, extra_seconds=plan.extra_seconds, started_at=now,
+        deadline_at=rules.deadline(now, policy.time_limit_minutes, plan.multiplier, plan.extra_seconds),
+        page_reached=0,
     )
     try:
         with db.session.begin_nested():
@@ -237,25 +292,15 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
         if winner is None:
             raise ExamError("Another start of this exam happened at the same moment; please reload.") from None
         return winner
-    data = version_data(drawn)
-    rows = []
-    for position, item in enumerate(drawn):
-        question = data[item.candidate.version_id]
-        kind = QUESTION_TYPES[question["type"]]
-        rows.append({
-            "attempt_id": attempt.id, "position": position, "question_id": item.candidate.question_id,
-            "question_version_id": item.candidate.version_id, "qtype": question["type"], "cell": item.cell,
-            "shown": kind.shown(question, rng, policy.shuffle_choices), "response": None, "answered_at": None,
-            "is_flagged": False, "points": None, "max_points": 1.0, "is_correct": None,
-        })
-    db.session.execute(insert(AttemptQuestion), rows)
-    for grant in pending:
+    db.session.execute(insert(AttemptQuestion), [row | {"attempt_id": attempt.id} for row in plan.rows])
+    for grant in plan.pending:
         grant.attempt_id = attempt.id
-    db.session.flush()
+    if plan.pending:
+        db.session.flush()
     record_event("attempt.start", actor=user, obj=attempt, now=now, details={
         "exam": context.exam.slug, "enrollment_id": enrollment.id, "exam_version": context.version.number, "number": attempt.number,
-        "deadline_at": attempt.deadline_at.isoformat(), "time_multiplier": multiplier,
-        "extra_seconds": extra_seconds, "questions": len(rows), "repeats": sum(1 for d in drawn if d.repeat),
+        "deadline_at": attempt.deadline_at.isoformat(), "time_multiplier": plan.multiplier,
+        "extra_seconds": plan.extra_seconds, "questions": len(plan.rows), "repeats": plan.repeats,
     })
     return attempt
 

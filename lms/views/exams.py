@@ -21,7 +21,7 @@ from lms.forms.exams import StartForm, SubmitForm
 from lms.models import Attempt, Role
 from lms.models.exam import OPEN
 from lms.security import role_required
-from lms.views.helpers import found_or_404, load_or_404, own_record, run_service
+from lms.views.helpers import found_or_404, load_or_404, own_record, reads_first, run_service
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 
@@ -78,6 +78,7 @@ def exam_page(slug):
 
 @bp.post("/<slug>/start")
 @role_required(Role.TRAINEE)
+@reads_first
 def start(slug):
     """Start an attempt, or resume the open one."""
     context = _exam(slug)

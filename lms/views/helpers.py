@@ -106,6 +106,14 @@ def valid_form(form_class, *, error: str | None = None):
     return None
 
 
+def reads_first(view):
+    """Mark a view that changes data but reads first: on SQLite its transaction begins deferred (no write
+    lock) until its service calls db_engine.begin_writes() (lms.exams.attempts.start_attempt), so a wave of
+    such requests holds the single write lock for their writes alone (lms/app.py)."""
+    view.reads_first = True
+    return view
+
+
 def run_service(call: Callable[[], Any], *, refused: type[Exception] | tuple[type[Exception], ...] = (),
                 success: str | Callable[[Any], str] | None = None) -> Outcome:
     """Run ``call`` (a service call): when it raises ``refused``, roll back and flash its message as an

@@ -1,0 +1,129 @@
+"""On SQLite a start reads and draws without the write lock and takes it for its writes alone
+(lms.exams.attempts.start_attempt, db_engine.begin_writes): a wave of starts then waits on each other only
+for the inserts. What it read is checked again once it writes, so a start that another one overtook
+between the two resumes that attempt instead of making a second."""
+import sqlite3
+import threading
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from lms.exams import attempts as attempts_service
+from lms.extensions import db as _db
+from lms.exams.grants import grant_extra_time
+from lms.models import Attempt, AuditEvent, Enrollment, Exam, ExamGrant, User
+
+from ..conftest import csrf_from, login
+
+pytestmark = pytest.mark.committed  # other connections must see the data: each request in its own transaction
+
+
+@pytest.fixture(autouse=True)
+def sqlite_only(db):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single write lock; PostgreSQL locks rows")
+
+
+def _database_is_free(app) -> bool:
+    """True when another connection could take the write lock at once (nobody holds it)."""
+    with app.app_context():
+        path = make_url(str(_db.engine.url)).database
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
+def _start_form(client, world):
+    login(client, world.trainee.email)
+    return csrf_from(client.get("/exams/mixed-exam").get_data(as_text=True))
+
+
+def test_the_draw_runs_without_the_write_lock_and_the_inserts_with_it(app, client, world, monkeypatch):
+    seen = []
+
+    def watched(name, function):
+        def wrapper(*args, **kwargs):
+            seen.append((name, _database_is_free(app)))
+            return function(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(attempts_service, "draw_questions", watched("draw", attempts_service.draw_questions))
+    monkeypatch.setattr(attempts_service, "record_event", watched("audit", attempts_service.record_event))
+    token = _start_form(client, world)
+    response = client.post("/exams/mixed-exam/start", data={"csrf_token": token})
+    assert response.status_code == 302 and "/exams/attempts/" in response.headers["Location"]
+    assert seen == [("draw", True), ("audit", False)]  # free while drawing; held once writing
+
+
+def test_a_start_overtaken_between_its_reads_and_its_writes_resumes_the_other(app, client, world, monkeypatch):
+    """Another start of the same trainee commits after this one has drawn and before it writes: this one
+    sees it once writing, and resumes it (one attempt, both requests on it, one start event)."""
+    token = _start_form(client, world)
+    real, overtaken, locations = attempts_service.begin_writes, [], []
+
+    def overtaking():
+        if not overtaken:
+            overtaken.append(True)
+            other = threading.Thread(target=lambda: locations.append(
+                client.post("/exams/mixed-exam/start", data={"csrf_token": token}).headers["Location"]))
+            other.start()
+            other.join(timeout=30)
+        return real()
+
+    monkeypatch.setattr(attempts_service, "begin_writes", overtaking)
+    response = client.post("/exams/mixed-exam/start", data={"csrf_token": token})
+    assert overtaken and len(locations) == 1
+    assert response.headers["Location"] == locations[0]
+    _db.session.rollback()
+    started = _db.session.scalars(select(Attempt).where(Attempt.user_id == world.trainee.id)).all()
+    assert len(started) == 1 and started[0].number == 1
+    events = _db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "attempt.start")).all()
+    assert events == [str(started[0].id)]
+
+
+def test_extra_time_granted_between_the_reads_and_the_writes_is_given(app, client, world, clock, monkeypatch):
+    """An instructor grants extra time after this start has read the grants and before it writes: the check
+    once writing sees the grant, and the attempt gets the minutes (no constraint would have caught this)."""
+    token = _start_form(client, world)
+    real, granted = attempts_service.begin_writes, []
+    enrollment_id, instructor_id = world.enrollment.id, world.instructor.id
+
+    def grant_meanwhile():
+        def grant():
+            with app.app_context():
+                enrollment = _db.session.get(Enrollment, enrollment_id)
+                exam = _db.session.scalar(select(Exam).where(Exam.slug == "mixed-exam"))
+                grant_extra_time(enrollment, exam, minutes=15, actor=_db.session.get(User, instructor_id),
+                                 now=clock())
+                _db.session.commit()
+                granted.append(True)
+        if not granted:
+            other = threading.Thread(target=grant)
+            other.start()
+            other.join(timeout=30)
+        return real()
+
+    monkeypatch.setattr(attempts_service, "begin_writes", grant_meanwhile)
+    assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
+    assert granted
+    _db.session.rollback()
+    attempt = _db.session.scalar(select(Attempt).where(Attempt.user_id == world.trainee.id))
+    grant = _db.session.scalar(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id))
+    assert attempt.extra_seconds == 15 * 60 and grant.attempt_id == attempt.id
+
+
+def test_a_start_whose_reads_still_hold_writes_what_it_drew(app, client, world, monkeypatch):
+    """Nothing changed between the reads and the writes: the plan is written as drawn (no second draw)."""
+    draws = []
+    real = attempts_service.draw_questions
+    monkeypatch.setattr(attempts_service, "draw_questions", lambda *a, **k: draws.append(1) or real(*a, **k))
+    token = _start_form(client, world)
+    assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
+    assert len(draws) == 1
