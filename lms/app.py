@@ -156,6 +156,8 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config.get("REPLICA_DATABASE_URL"):
         binds = app.config["SQLALCHEMY_BINDS"] = dict(app.config.get("SQLALCHEMY_BINDS") or {})
         binds["replica"] = db_engine.replica_bind(app.config["REPLICA_DATABASE_URL"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = db_engine.sqlite_engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS"))
     db.init_app(app)
     with app.app_context():
         db_engine.configure_sqlite_synchronous(db.engine, app.config["SQLITE_SYNCHRONOUS"])

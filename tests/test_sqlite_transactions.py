@@ -8,6 +8,7 @@ import pytest
 from flask import flash
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from lms.accounts import login as login_service
 from lms.accounts import users as users_service
@@ -129,3 +130,74 @@ def _one_agency(db, clock):
     agency = create_agency(name="Wave County", state="VA", ori="VA0000999", now=clock())
     db.session.commit()
     return agency
+
+
+# -- the writers' queue (lms.db_engine.WriterQueue) ----------------------------------------------------------
+
+
+def _engine_connections(app, count):
+    with app.app_context():
+        engine = _db.engine
+    return [engine.connect() for _ in range(count)]
+
+
+def test_writers_take_turns_and_the_next_goes_when_the_first_commits(app):
+    """A second writer waits for the first's turn, not in SQLite's busy timeout (its own is 0 here: without
+    the queue its BEGIN IMMEDIATE would be refused at once), and goes once the commit gives the turn back."""
+    first, second = _engine_connections(app, 2)
+    order, waiting = [], threading.Event()
+    try:
+        second.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")
+        first.begin()
+        first.exec_driver_sql("INSERT INTO rate_counter (key, count, window_ends_at) VALUES ('a', 1, '2030-01-01')")
+
+        def write_second():
+            waiting.set()
+            with second.begin():
+                order.append("second writes")
+                second.exec_driver_sql(
+                    "INSERT INTO rate_counter (key, count, window_ends_at) VALUES ('b', 1, '2030-01-01')")
+
+        other = threading.Thread(target=write_second)
+        other.start()
+        waiting.wait(timeout=10)
+        other.join(timeout=0.2)  # (bounded: it cannot finish while the first holds the turn)
+        assert other.is_alive() and order == []
+        order.append("first commits")
+        first.commit()
+        other.join(timeout=30)
+        assert order == ["first commits", "second writes"]
+    finally:
+        first.close()
+        second.close()
+    with app.app_context():
+        keys = _db.session.execute(select(func.count()).select_from(_db.table("rate_counter"))).scalar()
+    assert keys == 2
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback", "close"])
+def test_the_turn_is_given_back_by_a_commit_a_rollback_or_a_close(app, end):
+    first, second = _engine_connections(app, 2)
+    try:
+        first.begin()
+        getattr(first, end)()
+        with second.begin():  # would wait for ever on a turn never given back
+            second.exec_driver_sql("SELECT 1")
+        assert _database_is_free(app)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_thread_that_holds_the_turn_meets_sqlites_own_lock_on_a_second_connection(app):
+    """No wait for ever on itself: the second connection of the same thread is refused by SQLite (busy)."""
+    first, second = _engine_connections(app, 2)
+    try:
+        second.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # (no transaction: not queued)
+        first.begin()
+        with pytest.raises(OperationalError, match="locked"):
+            second.begin()
+            second.exec_driver_sql("SELECT 1")
+    finally:
+        first.close()
+        second.close()
