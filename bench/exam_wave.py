@@ -1,7 +1,9 @@
-"""The exam wave at scale (issue 15): many simulated examinees against the production command, asyncio + httpx.
+"""The exam wave at scale (issue 15): many simulated examinees against the production command, asyncio + aiohttp.
 
-Each examinee is a browser tab: its own keep-alive connection and cookie jar, the real log-in, start, attempt
-page, autosave, submit and result. The run, for each database in turn:
+Each examinee is a browser tab: its own keep-alive connection (from its own loopback address) and cookie jar,
+the real log-in, start, attempt page, autosave, submit and result. The client is aiohttp, whose HTTP parser is
+in C: it shares the servers' cores, and costs about a sixth of httpx's CPU per request (client_cost.py).
+The run, for each database in turn:
 
 1. log-in: every examinee acknowledges the notice and logs in, the log-ins spread over ``--login-seconds``;
 2. start wave: N starts spread evenly over ``--wave-seconds`` (2 s), each followed at once by its attempt
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from exam_bench import CSRF, NAV, QUESTION, answer_fields, count_lost  # the sibling benchmark
@@ -46,6 +48,8 @@ from wave_servers import bench_nginx_config, free_port, machine, redis_url, star
 
 ROOT = Path(__file__).resolve().parent.parent
 SIMULATED_SAVE, SIMULATED_PAGE = 30.0, 60.0  # seconds between an examinee's saves and page turns (simulated)
+TIMEOUT = aiohttp.ClientTimeout(total=120)  # every request is bounded
+REQUEST_ERRORS = (aiohttp.ClientError, TimeoutError)  # what counts as a failed request besides a status >= 400
 
 
 # -- the measurements -------------------------------------------------------------------------------------------
@@ -77,6 +81,42 @@ def percentile(values, q):
     return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
 
 
+# -- the client -------------------------------------------------------------------------------------------------
+
+
+def address(number: int) -> str:
+    """Examinee ``number``'s own source address in the loopback range (127.1.0.1 on): each comes from its own
+    address, as people at their own computers do, so the per-address log-in limit sees one person each."""
+    return f"127.1.{number // 250}.{number % 250 + 1}"
+
+
+def open_session(base_url: str, number: int | None = None) -> aiohttp.ClientSession:
+    """A browser tab: one keep-alive connection, from examinee ``number``'s own address when given (else
+    127.0.0.1), and its own cookie jar (``unsafe``: aiohttp's jar keeps no cookie from a bare IP address
+    otherwise). Opened inside the running event loop; the caller closes it."""
+    local = {"local_addr": (address(number), 0)} if number is not None else {}
+    return aiohttp.ClientSession(base_url, connector=aiohttp.TCPConnector(limit=1, **local),
+                                 cookie_jar=aiohttp.CookieJar(unsafe=True), timeout=TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response read whole, as a browser reads it; aiohttp's own is released once its body is read."""
+    status_code: int
+    headers: object  # case-insensitive (aiohttp's CIMultiDictProxy)
+    text: str
+
+    def json(self):
+        return json.loads(self.text)
+
+
+async def fetch(session: aiohttp.ClientSession, method: str, path: str, **kw) -> Reply:
+    """One request and its whole body. Redirects are not followed (a browser would, but the driver reads the
+    ``Location`` of the log-in, the start and the submit itself, and asks for the next page as its own step)."""
+    async with session.request(method, path, allow_redirects=False, **kw) as response:
+        return Reply(response.status, response.headers, await response.text())
+
+
 # -- one examinee -----------------------------------------------------------------------------------------------
 
 
@@ -84,7 +124,7 @@ def percentile(values, q):
 class Examinee:
     number: int
     email: str
-    client: httpx.AsyncClient
+    session: aiohttp.ClientSession
     stats: Stats
     token: str = ""
     attempt_url: str = ""
@@ -94,11 +134,11 @@ class Examinee:
     acknowledged: int = 0  # autosaves that changed an answer and were acknowledged (count_lost reads it)
     flips: dict = field(default_factory=lambda: defaultdict(int))
 
-    async def call(self, step, method, path, **kw) -> httpx.Response | None:
+    async def call(self, step, method, path, **kw) -> Reply | None:
         begin = time.perf_counter()
         try:
-            response = await self.client.request(method, path, **kw)
-        except httpx.HTTPError as error:
+            response = await fetch(self.session, method, path, **kw)
+        except REQUEST_ERRORS as error:
             self.stats.add(step, time.perf_counter() - begin, False, f"{type(error).__name__}: {error}")
             return None
         ok = response.status_code < 400
@@ -110,7 +150,7 @@ class Examinee:
         if match:
             self.token = match.group(1) or match.group(2)
 
-    async def form(self, step, path, fields) -> httpx.Response | None:
+    async def form(self, step, path, fields) -> Reply | None:
         return await self.call(step, "POST", path, data=dict(fields, csrf_token=self.token))
 
     async def log_in(self, password: str, exam: str) -> bool:
@@ -175,12 +215,6 @@ class Examinee:
 # -- the scenario -----------------------------------------------------------------------------------------------
 
 
-def address(number: int) -> str:
-    """Examinee ``number``'s own source address in the loopback range (127.1.0.1 on): each comes from its own
-    address, as people at their own computers do, so the per-address log-in limit sees one person each."""
-    return f"127.1.{number // 250}.{number % 250 + 1}"
-
-
 async def spread(examinees, seconds: float, work) -> tuple[float, int]:
     """Run ``work(e)`` for every examinee, their starts spread evenly over ``seconds``; returns the time from
     the first start to the last answer, and how many succeeded (``work`` returned True)."""
@@ -211,14 +245,10 @@ async def run_scenario(base_url: str, emails: list[str], *, password: str, exam:
                        login_seconds: float = 2.0, steady_seconds: float = 30.0, compression: float = 10.0,
                        loop_clients: int = 20, loop_requests: int = 20, seed: int = 1) -> tuple[dict, list]:
     """Drive one server (its front at ``base_url``) through the whole scenario; returns (results, examinees).
-    Bounded: every phase has a fixed number of requests or a fixed duration, and httpx a 120 s timeout."""
+    Bounded: every phase has a fixed number of requests or a fixed duration, and every request 120 s."""
     stats, rng = Stats(), random.Random(seed)
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)  # one connection per tab
-    timeout = httpx.Timeout(120.0)
-    clients = [httpx.AsyncClient(base_url=base_url, timeout=timeout,
-                                 transport=httpx.AsyncHTTPTransport(limits=limits, local_address=address(i)))
-               for i in range(len(emails))]
-    examinees = [Examinee(i, email, client, stats) for i, (email, client) in enumerate(zip(emails, clients))]
+    sessions = [open_session(base_url, i) for i in range(len(emails))]
+    examinees = [Examinee(i, email, session, stats) for i, (email, session) in enumerate(zip(emails, sessions))]
     results = {"examinees": len(emails), "wave_seconds": wave_seconds}
     try:
         logged_in = await spread(examinees, login_seconds, lambda e: e.log_in(password, exam))
@@ -251,12 +281,12 @@ async def run_scenario(base_url: str, emails: list[str], *, password: str, exam:
                     next_page += page_every
 
         async def prober():
-            async with httpx.AsyncClient(base_url=base_url, timeout=timeout) as probe:
+            async with open_session(base_url) as probe:
                 while time.perf_counter() < deadline:
                     begin = time.perf_counter()
                     try:
-                        ok = (await probe.get("/healthz")).status_code == 200
-                    except httpx.HTTPError:
+                        ok = (await fetch(probe, "GET", "/healthz")).status_code == 200
+                    except REQUEST_ERRORS:
                         ok = False
                     stats.add("bare /healthz during the steady phase", time.perf_counter() - begin, ok)
                     await asyncio.sleep(0.1)
@@ -264,19 +294,19 @@ async def run_scenario(base_url: str, emails: list[str], *, password: str, exam:
         await asyncio.gather(prober(), *(steady(e) for e in ready))
 
         loopers = ready[:loop_clients]
-        health = [httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) for _ in loopers]
+        health = [open_session(base_url) for _ in loopers]
         try:
-            async def bare(client):
+            async def bare(session):
                 begin = time.perf_counter()
                 try:
-                    ok = (await client.get("/healthz")).status_code == 200
-                except httpx.HTTPError:
+                    ok = (await fetch(session, "GET", "/healthz")).status_code == 200
+                except REQUEST_ERRORS:
                     ok = False
                 stats.add("bare /healthz (closed loop)", time.perf_counter() - begin, ok)
 
             healthz_rps = await closed_loop(health, loop_requests, bare)
         finally:
-            await asyncio.gather(*(c.aclose() for c in health))
+            await asyncio.gather(*(s.close() for s in health))
         autosave_rps = await closed_loop(loopers, loop_requests,
                                          lambda e: e.autosave(rng, "autosave (closed loop)"))
         results.update({"closed-loop clients": len(loopers), "bare /healthz req/s": round(healthz_rps),
@@ -287,7 +317,7 @@ async def run_scenario(base_url: str, emails: list[str], *, password: str, exam:
         results["all graded in s"] = round(submitted[0], 2)
         results["graded"] = submitted[1]
     finally:
-        await asyncio.gather(*(c.aclose() for c in clients))
+        await asyncio.gather(*(s.close() for s in sessions))
     results["steps"] = stats.rows()
     results["first errors"] = dict(stats.first_error)
     return results, examinees

@@ -9,9 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,9 +30,10 @@ def wait_for(port: int, process: subprocess.Popen, what: str, log: Path) -> None
         if process.poll() is not None:
             raise SystemExit(f"{what} exited: see {log}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:  # refused while it starts (urllib's URLError and HTTPError are OSErrors)
             pass
         time.sleep(0.1)
     raise SystemExit(f"{what} did not answer within 60 s: see {log}")

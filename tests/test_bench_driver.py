@@ -3,9 +3,9 @@ cannot rot: 5 examinees log in, start in a wave, autosave and turn pages in the 
 wave, over real HTTP, with no error and no acknowledged answer lost. Nothing here is timed; the phases are
 kept to about a second of real time (the driver paces its requests by the wall clock)."""
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 import importlib.util
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -67,6 +67,9 @@ def test_the_driver_runs_every_phase_against_a_live_server(live_server, factory,
         assert steps[step]["requests"] > 0 and steps[step]["errors"] == 0, step
     assert steps["start"]["requests"] == 5 and steps["submit"]["requests"] == 5
     assert results["autosave / bare /healthz %"] > 0
+    # Each examinee kept a session cookie of its own (its own jar, which keeps cookies from a bare IP address).
+    cookies = [[c.value for c in e.session.cookie_jar if c.key == "lms_session"] for e in examinees]
+    assert all(len(values) == 1 for values in cookies) and len({values[0] for values in cookies}) == 5
     # Every acknowledged autosave is in the answer log (what the benchmark reports as lost answers).
     logged = dict(db.session.execute(select(Attempt.user_id, func.count(AnswerLog.id))
                                      .join(AnswerLog, AnswerLog.attempt_id == Attempt.id).group_by(Attempt.user_id)).all())
