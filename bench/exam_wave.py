@@ -345,6 +345,8 @@ def run_database(database: str, args, folder: Path) -> dict:
                LMS_BEHIND_PROXY="1" if args.front == "nginx" else "0")
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
+    if args.threads:  # gunicorn reads GUNICORN_CMD_ARGS after its config file
+        env["GUNICORN_CMD_ARGS"] = f"--threads {args.threads}"
     instances = args.instances if args.front == "nginx" else 1
     processes = []
     try:
@@ -369,6 +371,7 @@ def run_database(database: str, args, folder: Path) -> dict:
     results["acknowledged answers lost"] = count_lost(url, instance, examinees)
     results["layout"] = (f"nginx in front of {instances} gunicorn instance(s)" if args.front == "nginx"
                          else "one gunicorn instance, no front") + f", limits in {'Redis' if store else 'the database'}"
+    results["layout"] += (f"; workers x threads per instance: {args.workers or 'config'} x {args.threads or 'config'}")
     if store:
         import redis
 
@@ -408,6 +411,7 @@ def main() -> None:
     parser.add_argument("--front", choices=("nginx", "direct"), default="nginx" if shutil.which("nginx") else "direct")
     parser.add_argument("--instances", type=int, default=2, help="gunicorn masters behind nginx")
     parser.add_argument("--workers", type=int, default=0, help="per instance (default: deploy/gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, default=0, help="per worker (default: deploy/gunicorn.conf.py's)")
     parser.add_argument("--wave-seconds", type=float, default=2.0)
     parser.add_argument("--login-seconds", type=float, default=2.0)
     parser.add_argument("--steady-seconds", type=float, default=30.0)

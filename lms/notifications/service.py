@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from lms.audit import record_event
 from lms.extensions import db
@@ -16,6 +16,7 @@ from lms.models import EmailDelivery, Notification, NotificationPreference, User
 from lms.models.notification import PENDING
 from lms.notifications.kinds import KINDS, optional_kinds
 
+_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 PENDING_KEY = "lms.pending_deliveries"  # session.info: delivery ids to enqueue once committed
 
 # A preference, as the page offers it: (in the app, by e-mail).
@@ -58,15 +59,14 @@ def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, l
     in_app, email = channels(user, kind)
     if not in_app:
         return None
-    if db.session.scalar(select(Notification.id).where(Notification.user_id == user.id, Notification.key == key)):
-        return None
-    notification = Notification(user_id=user.id, kind=kind, key=key[:120], subject=subject[:200], body=body,
-                                link=link, essential=KINDS[kind].essential, created_at=now)
-    try:
-        with db.session.begin_nested():  # another transaction told them first: the unique key says so
-            db.session.add(notification)
-            db.session.flush()
-    except IntegrityError:
+    # One statement: recorded unless the person was told already (here or by another transaction at the
+    # same moment: the unique key (user, key) says so, and the insert is skipped).
+    notification = db.session.scalar(
+        _INSERT[db.session.get_bind().dialect.name](Notification)
+        .values(user_id=user.id, kind=kind, key=key[:120], subject=subject[:200], body=body, link=link,
+                essential=KINDS[kind].essential, created_at=now)
+        .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(Notification))
+    if notification is None:
         return None
     if email and user.email:
         delivery = EmailDelivery(notification_id=notification.id, to_address=user.email, status=PENDING, tries=0,
