@@ -218,6 +218,22 @@ def test_in_the_background_the_request_thread_sends_no_seal_statement_and_the_se
     assert report.ok and report.unsealed == 0
 
 
+@pytest.mark.committed  # the seal's own transactions, on the real engine
+def test_on_sqlite_a_seal_takes_the_write_lock_up_front_even_in_a_reading_request(app, db):
+    """A seal reads the tip and then writes it: begun deferred, SQLite could refuse it the write lock after
+    its read (lms.db_engine). It begins IMMEDIATE whatever the request's policy; its last look only reads."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking")
+    _append_unsealed(db)
+    sent, stop = _statements_by_thread(db.engine)
+    try:
+        with app.test_request_context("/"):  # a GET: its transactions begin DEFERRED (lms.app)
+            assert seal_pending() == 1
+    finally:
+        stop()
+    assert [statement for _, statement in sent if statement.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
+
+
 def _failing_once(monkeypatch):
     """Make the next seal round fail (as a lost connection would); an Event set once it has failed."""
     failed, real = threading.Event(), audit._seal_batch
