@@ -5,6 +5,7 @@ event. The database lets only the sealer's one UPDATE through."""
 import logging
 import os
 import threading
+import warnings
 from datetime import UTC, datetime
 
 import pytest
@@ -292,7 +293,9 @@ def test_a_forked_child_has_no_sealer_thread_of_its_parent(app, db, background_s
     record_event("test.event")
     db.session.commit()
     assert background_sealing.wait_idle(timeout=5) and background_sealing._thread is not None
-    pid = os.fork()
+    with warnings.catch_warnings():  # Python 3.12 warns of forking a process with threads: that is the point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # the child: look, and leave at once (no test machinery, no database)
         os._exit(0 if background_sealing._thread is None and background_sealing.rounds == 0 else 1)
     _, status = os.waitpid(pid, 0)
