@@ -3,7 +3,9 @@
 The exam wave (exam_wave.py) is CPU-bound on a small machine, so its figures follow from what each request
 costs the app process. This drives the real endpoints through Flask's test client, in one process, with
 the production settings, and reports the CPU time (``time.process_time``) per start, page, autosave,
-submit and result, and per bare ``/healthz`` for scale. ``--profile STEP`` writes a pyinstrument profile of
+submit and result, and per bare ``/healthz`` for scale. Each step's time runs until the process's audit
+sealer (a background thread, lms.audit) has sealed the step's events: here it seals one request's events
+per round; in a wave one round serves many requests. ``--profile STEP`` writes a pyinstrument profile of
 that step (``pip install pyinstrument``: not a dependency) next to the figures.
 
     .venv/bin/python bench/request_cpu.py --examinees 40
@@ -61,8 +63,10 @@ def main() -> None:
     os.environ.update(LMS_ENV="production", LMS_PUBLIC_URL="http://127.0.0.1", LMS_COOKIE_SECURE="0",
                       LMS_LIMITS_STORE="database")
     from lms.app import create_app
+    from lms.audit import sealer as audit_sealer
 
     app = create_app()
+    sealer = audit_sealer(app)
     clients = []
     for number in range(args.examinees):
         client = app.test_client()
@@ -91,6 +95,7 @@ def main() -> None:
         begin_db = postgres_cpu() if pg else 0  # (read outside the process's own measured time)
         begin = time.process_time()
         response = call()
+        assert sealer.wait_idle(timeout=60)  # (returns at once when nothing was appended)
         spent = time.process_time() - begin
         if current[0] in measured:
             cpu[step].append(spent)

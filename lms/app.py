@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import (
+    audit,
     db_engine,  # also registers the SQLite pragmas and how its transactions begin
     inputs,
     jobs,
@@ -170,6 +171,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_template_helpers(app)
     _register_vocabulary(app)
 
+    audit.configure(app)
     jobs.configure(app)
     register_cli(app)
     return app

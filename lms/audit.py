@@ -5,23 +5,30 @@ a PostgreSQL sequence or SQLite's rowid) and no lock is taken. The *sealer* (``s
 committed, unsealed events in ``id`` order: each gets its place (``seq``), the previous event's hash and
 its own, in a short transaction of its own that holds the chain's tip (``audit_head``) only for itself.
 
-When it runs: on PostgreSQL right after every commit that appended events (a separate transaction; a
-sealer that finds the tip held by another sealer leaves, and every sealer looks again for unsealed events
-after releasing the tip, so none is left behind); on SQLite, where one writer holds the database at a
-time anyway, inside the writer's own transaction just before it commits. ``lms audit seal`` is the
-backstop for a process killed between its commit and its seal.
+When it runs (AUDIT_SEALING): "background", each process's sealer thread (``Sealer``), woken by every
+commit that appended events, seals them off the request thread, many requests' events per round;
+"inline" (tests), right after the commit, in the committing thread. Either way in a transaction of its
+own, on both engines: a sealer that finds the tip held by another (PostgreSQL) leaves, and every sealer
+looks again for unsealed events after releasing the tip, so none is left behind. ``lms audit seal`` is
+the backstop for a process killed between its commit and its seal.
 """
+import atexit
 import hashlib
 import json
 import logging
+import os
+import threading
+import weakref
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+from flask import current_app, has_app_context
 from sqlalchemy import bindparam, event, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from lms import origin
 from lms.clock import utcnow
+from lms.db_engine import DEFERRED, IMMEDIATE
 from lms.extensions import db
 from lms.models import AuditEvent, AuditHead
 from lms.signals import audit_recorded
@@ -141,53 +148,183 @@ def unsealed_count(conn=None) -> int:
     return (conn or db.session).execute(statement).scalar_one()
 
 
+def _seal_engine():
+    """The app's engine, its SQLite transactions begun IMMEDIATE: a seal reads the tip and then writes it,
+    and a deferred one could be refused the write lock after reading (lms.db_engine). A request's begin
+    policy may say DEFERRED (a GET), so the seal does not leave it to the policy."""
+    engine = db.engine
+    return engine.execution_options(sqlite_begin=IMMEDIATE) if engine.dialect.name == "sqlite" else engine
+
+
+def _seal_rounds() -> tuple[int, bool]:
+    """Seal in rounds until none is left: (how many this call sealed, whether it stopped because another
+    sealer held the tip, leaving what is left to that sealer)."""
+    total, engine = 0, _seal_engine()
+    while True:
+        with engine.begin() as conn:
+            sealed = _seal_batch(conn)
+        if sealed is None:
+            return total, True
+        total += sealed
+        with db.engine.connect() as conn:  # a read: on SQLite it takes no write lock
+            left = conn.execution_options(sqlite_begin=DEFERRED).execute(select(exists().where(_UNSEALED)))
+            if not left.scalar():
+                return total, False
+
+
 def seal_pending() -> int:
     """Seal every committed unsealed event, in transactions of their own; returns how many this call
     sealed. Safe to run from any number of processes at once: a sealer that finds the tip held leaves it
     to the holder, and each holder looks again after releasing it (so an event committed while the tip
     was held is sealed by the holder's next round)."""
-    total = 0
-    while True:
-        with db.engine.begin() as conn:
-            sealed = _seal_batch(conn)
-        if sealed is None:
-            return total
-        total += sealed
-        with db.engine.connect() as conn:
-            if not conn.execute(select(exists().where(_UNSEALED))).scalar():
-                return total
+    return _seal_rounds()[0]
 
 
-@event.listens_for(Session, "before_commit")
-def _seal_in_the_writers_transaction(session):
-    """SQLite: the writer already holds the database, so it chains its events before it commits."""
-    if not session.info.get(_APPENDED) or session.get_bind().dialect.name != "sqlite":
-        return
-    session.flush()
-    while _seal_batch(session.connection()) == SEAL_BATCH:
-        pass
-    session.info.pop(_APPENDED, None)
+# -- when sealing runs ---------------------------------------------------------------------------------
+
+BACKGROUND, INLINE = "background", "inline"
+SEALING_MODES = (BACKGROUND, INLINE)
+_EXTENSION = "lms.audit.sealer"
+
+
+class Sealer:
+    """One app's background sealer: a daemon thread of the process that runs ``seal_pending`` whenever a
+    commit that appended events wakes it (``wake``, the only thing a request does), then waits again.
+    Commits that arrive while it seals wake it again, so under load one round seals many requests' events.
+
+    It never stops: a failed round is logged and tried again on the next wake, or after ``retry_seconds``
+    if none comes (as is a round that left events to a sealer of another process). The thread is started
+    by the first wake in a process, so a forked worker starts its own; at exit the process finishes the
+    round due, if any (``finish``)."""
+
+    retry_seconds = 5.0
+    finish_seconds = 10.0
+
+    def __init__(self, app):
+        self._app = app
+        self._reset()
+        _sealers.add(self)
+
+    def _reset(self) -> None:
+        """Fresh state, without a thread (a new sealer, or the child of a fork: the parent's thread and locks
+        did not come along)."""
+        self._wake = threading.Event()
+        self._state = threading.Condition()
+        self._start_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._busy = self._retry = False
+        self.rounds = self.failures = 0
+
+    def wake(self) -> None:
+        """A commit appended events: seal them soon (starts the thread on the first call)."""
+        if self._thread is None:
+            self._start()
+        self._wake.set()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is not None:
+                return
+            thread = threading.Thread(target=self._run, name="lms-audit-sealer", daemon=True)
+            thread.start()
+            self._thread = thread
+        atexit.register(self.finish)
+
+    def _idle(self) -> bool:
+        return not (self._busy or self._retry or self._wake.is_set())
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no round runs and none is due (a wake or a retry); False if ``timeout`` seconds passed
+        first. For tests and for ``finish``."""
+        with self._state:
+            return self._state.wait_for(self._idle, timeout)
+
+    def finish(self) -> None:
+        """At exit: seal what is due before the process ends (bounded: `lms audit seal` is the backstop)."""
+        if self._thread is None or self._idle():
+            return
+        self._wake.set()
+        self.wait_idle(self.finish_seconds)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.retry_seconds if self._retry else None)
+            with self._state:
+                self._wake.clear()
+                self._busy = True
+            retry = self._round()
+            with self._state:
+                self._busy, self._retry = False, retry
+                self.rounds += 1
+                self._state.notify_all()
+
+    def _round(self) -> bool:
+        """One wake's work; True when it should be tried again without a wake."""
+        try:
+            with self._app.app_context():
+                return _seal_rounds()[1]
+        except Exception as error:  # noqa: BLE001 (the thread must outlive any error; retried)
+            self.failures += 1
+            _log_failure(error, "the sealer tries again on the next commit or in a few seconds")
+            return True
+
+
+_sealers: "weakref.WeakSet[Sealer]" = weakref.WeakSet()
+
+
+def _forget_threads_after_fork() -> None:
+    for sealer in list(_sealers):
+        sealer._reset()
+
+
+os.register_at_fork(after_in_child=_forget_threads_after_fork)
+
+
+def configure(app) -> None:
+    """Give the app its sealer (create_app); AUDIT_SEALING says when sealing runs (lms.config)."""
+    mode = app.config.get("AUDIT_SEALING", BACKGROUND)
+    if mode not in SEALING_MODES:
+        raise RuntimeError(f"LMS_AUDIT_SEALING must be one of {', '.join(SEALING_MODES)}, not {mode!r}; "
+                           "refusing to start.")
+    app.extensions[_EXTENSION] = Sealer(app)
+
+
+def sealer(app=None) -> Sealer:
+    """The app's sealer (the current app's by default)."""
+    return (app or current_app).extensions[_EXTENSION]
 
 
 @event.listens_for(Session, "after_commit")
 def _seal_after_commit(session):
-    """PostgreSQL: the writer's commit is done; its events are sealed once the session lets go of its
-    connection (below)."""
+    """The writer's commit is done; its events are sealed once the session lets go of its connection
+    (below)."""
     if session.info.pop(_APPENDED, False):
         session.info[_SEAL_DUE] = True
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _seal_once_the_connection_is_back(session, transaction):
-    """Chain the committed events (and any others) in a short transaction of their own, after the session
-    has returned its connection to the pool: a sealer holding one connection while it waits for another
-    would, with every pooled connection held by a committing writer, wait for ever."""
+    """Background (AUDIT_SEALING): wake the process's sealer, and nothing more. Inline: chain the committed
+    events (and any others) here, in a short transaction of their own, after the session has returned its
+    connection to the pool: a sealer holding one connection while it waits for another would, with every
+    pooled connection held by a committing writer, wait for ever."""
     if transaction.parent is not None or not session.info.pop(_SEAL_DUE, False):
+        return
+    app = current_app._get_current_object() if has_app_context() else None
+    if app is not None and app.config.get("AUDIT_SEALING") == BACKGROUND and _EXTENSION in app.extensions:
+        sealer(app).wake()
         return
     try:
         seal_pending()
-    except Exception:  # the commit stands; the next writer or `lms audit seal` seals what is left
-        log.exception("sealing the audit log failed")
+    except Exception as error:  # noqa: BLE001 (the commit stands)
+        _log_failure(error, "the next seal or `lms audit seal` seals what is left")
+
+
+def _log_failure(error: Exception, then: str) -> None:
+    """Log a failed seal by the error's kind and first line only: SQLAlchemy appends the statement and its
+    parameters to the message, and a traceback would carry them too."""
+    first_line = (str(error).splitlines() or [""])[0][:300]
+    log.error("sealing the audit log failed (%s: %s); %s", type(error).__name__, first_line, then)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -68,6 +68,10 @@ def from_environment(load_secret: bool = True) -> dict:
         "SECRET_KEY": load_secret_key(env, folder) if load_secret else None,
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(database_url),
         "INSTANCE_PATH": str(folder),
+        # When the audit log is sealed (lms.audit, docs/AUDIT.md): "background", by a thread of each process
+        # woken after every commit that appended events, off the request's thread; "inline", right after the
+        # commit in the committing thread (deterministic: the tests use it).
+        "AUDIT_SEALING": (os.environ.get("LMS_AUDIT_SEALING") or "background").strip().lower(),
         # A read-only replica that the exports read from (lms.db_engine.read_engine); unset: the primary.
         "REPLICA_DATABASE_URL": normalize_database_url(os.environ["LMS_REPLICA_DATABASE_URL"])
         if os.environ.get("LMS_REPLICA_DATABASE_URL") else None,

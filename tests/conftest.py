@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from lms.app import create_app
 from lms.content import check as content_check
 from lms.audit import ensure_head
+from lms.audit import sealer as audit_sealer
 from lms.clock import FrozenClock
 from lms.config import normalize_database_url
 from lms.extensions import db as _db
@@ -32,6 +33,11 @@ from .http import (  # noqa: F401 (tests import them from here)
     SECRET_RE, ClientAt, csrf_from, csrf_token, login, post, second_step, totp_code)
 
 START = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # a Monday, 9:00 in New York
+
+# The audit log is sealed right after each commit, in the committing thread (lms.audit): a test sees its
+# events sealed when its commit returns. Every app a test builds, and every process it starts, does so;
+# the `background_sealing` fixture switches the app to the production mode.
+os.environ["LMS_AUDIT_SEALING"] = "inline"
 
 
 def test_database_url(tmp_path_factory) -> str:
@@ -130,6 +136,7 @@ def app(database_url, tmp_path_factory):
         "CONTENT_ROOT": str(PROJECT_ROOT),
         "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         "CLOCK": FrozenClock(START),
+        "AUDIT_SEALING": "inline",
     })
     app.test_client_class = Client
     with app.app_context():
@@ -222,6 +229,17 @@ def _committed(db):
         db.session.remove()
         _clean(db)
         db.session.remove()
+
+
+@pytest.fixture
+def background_sealing(app, db, request, monkeypatch):
+    """The app's sealer, sealing in the background as in production (lms.audit.Sealer); idle again when
+    the test ends. Only in a ``committed`` test: the sealer's thread works on connections of its own."""
+    assert request.node.get_closest_marker("committed"), "background sealing needs a committed test"
+    monkeypatch.setitem(app.config, "AUDIT_SEALING", "background")
+    sealer = audit_sealer(app)
+    yield sealer
+    assert sealer.wait_idle(timeout=10), "the sealer was still busy at the end of the test"
 
 
 @pytest.fixture

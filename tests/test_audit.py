@@ -144,10 +144,12 @@ with app.app_context():
 
 
 @pytest.mark.committed  # other processes append to the database
-def test_several_processes_appending_at_once_keep_one_chain(app, db, database_url, tmp_path):
+@pytest.mark.parametrize("sealing", ["inline", "background"])
+def test_several_processes_appending_at_once_keep_one_chain(app, db, database_url, tmp_path, sealing):
+    """In the background, each process's sealer seals what its commits appended before the process exits."""
     processes, per_process = 4, 25
     script = WRITER % "__import__('os').getpid()"
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "LMS_AUDIT_SEALING": sealing}
     procs = [
         subprocess.Popen([sys.executable, "-c", script, database_url, str(per_process), str(tmp_path)],
                          env=env, stderr=subprocess.PIPE)
@@ -159,7 +161,7 @@ def test_several_processes_appending_at_once_keep_one_chain(app, db, database_ur
     db.session.expire_all()
     report = verify_chain()
     assert report.ok, report.problem
-    assert report.events == processes * per_process
+    assert (report.events, report.unsealed) == (processes * per_process, 0)
     assert db.session.get(AuditHead, 1).seq == processes * per_process
     pids = {e.details["pid"] for e in db.session.scalars(select(AuditEvent))}
     assert len(pids) == processes

@@ -1,18 +1,24 @@
 """The audit chain is sealed off the request path (docs/AUDIT.md): events are appended unsealed, the sealer
-chains them after the commit, every event ends sealed, and the chain still shows an altered, removed or
-reordered event. The database lets only the sealer's one UPDATE through."""
+chains them after the commit (inline, as the tests run, or in each process's background thread, as
+production runs), every event ends sealed, and the chain still shows an altered, removed or reordered
+event. The database lets only the sealer's one UPDATE through."""
+import logging
+import os
 import threading
+import warnings
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DatabaseError
 
-from lms.audit import record_event, seal_pending, verify_chain
+from lms import audit
+from lms.audit import record_event, seal_pending, unsealed_count, verify_chain
 from lms.extensions import db as _db
 from lms.models import AuditEvent, AuditHead
 
-from .conftest import audit_guard_lifted
+from .conftest import audit_guard_lifted, login
 
 AT = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
@@ -129,8 +135,17 @@ def test_an_event_unsealed_again_is_detected(db):
     assert not report.ok and report.unsealed == 1
 
 
+@pytest.fixture(params=["inline", "background"])
+def sealing(request, app, db, monkeypatch):
+    """Each sealing mode in turn: a wait for the sealer (nothing to wait for inline)."""
+    if request.param == "inline":
+        return lambda: True
+    sealer = request.getfixturevalue("background_sealing")
+    return lambda: sealer.wait_idle(timeout=30)
+
+
 @pytest.mark.committed  # threads append and commit on connections of their own
-def test_every_event_is_sealed_when_many_writers_commit_at_once(app, db):
+def test_every_event_is_sealed_when_many_writers_commit_at_once(app, db, sealing):
     threads, per_thread, errors = 6, 15, []
 
     def writer(n):
@@ -149,6 +164,7 @@ def test_every_event_is_sealed_when_many_writers_commit_at_once(app, db):
     for worker in workers:
         worker.join(timeout=120)
     assert not errors, errors
+    assert sealing()
     db.session.expire_all()
     report = verify_chain()
     assert report.ok, report.problem
@@ -157,6 +173,134 @@ def test_every_event_is_sealed_when_many_writers_commit_at_once(app, db):
     for details in db.session.scalars(select(AuditEvent.details).order_by(AuditEvent.seq)):
         per_writer.setdefault(details["thread"], []).append(details["i"])
     assert all(order == list(range(per_thread)) for order in per_writer.values())  # each writer's order kept
+
+
+# -- in the background, as production runs --------------------------------------------------------------
+
+
+def _statements_by_thread(engine):
+    """Every statement sent on ``engine``, as (thread id, statement), until the listener is removed."""
+    sent = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append((threading.get_ident(), " ".join(statement.replace('"', "").split())))
+
+    sa_event.listen(engine, "before_cursor_execute", record)
+    return sent, lambda: sa_event.remove(engine, "before_cursor_execute", record)
+
+
+def _is_seal_statement(statement):
+    return "audit_head" in statement or statement.startswith(("UPDATE audit_event", "SELECT EXISTS"))
+
+
+@pytest.mark.committed  # the sealer's thread works on connections of its own
+def test_in_the_background_the_request_thread_sends_no_seal_statement_and_the_sealer_seals(
+        app, db, factory, background_sealing):
+    user = factory.user(email="sealed@example.test")
+    db.session.commit()
+    assert background_sealing.wait_idle(timeout=5)
+    db.session.rollback()
+    sent, stop = _statements_by_thread(db.engine)
+    try:
+        assert login(app.test_client(), user.email, "not the password").status_code == 401  # audited
+        assert background_sealing.wait_idle(timeout=5)
+    finally:
+        stop()
+    request_thread = threading.get_ident()
+    by_request = [statement for thread, statement in sent if thread == request_thread]
+    by_sealer = [statement for thread, statement in sent if thread != request_thread]
+    assert any(statement.startswith("INSERT INTO audit_event") for statement in by_request)
+    assert not [statement for statement in by_request if _is_seal_statement(statement)]
+    assert any(statement.startswith("UPDATE audit_head") for statement in by_sealer)
+    db.session.expire_all()
+    failed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "auth.login")).one()
+    assert failed.outcome == "failure" and failed.hash is not None
+    report = verify_chain()
+    assert report.ok and report.unsealed == 0
+
+
+@pytest.mark.committed  # the seal's own transactions, on the real engine
+def test_on_sqlite_a_seal_takes_the_write_lock_up_front_even_in_a_reading_request(app, db):
+    """A seal reads the tip and then writes it: begun deferred, SQLite could refuse it the write lock after
+    its read (lms.db_engine). It begins IMMEDIATE whatever the request's policy; its last look only reads."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking")
+    _append_unsealed(db)
+    sent, stop = _statements_by_thread(db.engine)
+    try:
+        with app.test_request_context("/"):  # a GET: its transactions begin DEFERRED (lms.app)
+            assert seal_pending() == 1
+    finally:
+        stop()
+    assert [statement for _, statement in sent if statement.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
+
+
+def _failing_once(monkeypatch):
+    """Make the next seal round fail (as a lost connection would); an Event set once it has failed."""
+    failed, real = threading.Event(), audit._seal_batch
+
+    def seal_batch(conn):
+        if not failed.is_set():
+            failed.set()
+            raise RuntimeError("the database went away")
+        return real(conn)
+
+    monkeypatch.setattr(audit, "_seal_batch", seal_batch)
+    return failed
+
+
+@pytest.mark.committed
+def test_a_failed_round_loses_nothing_the_next_wake_seals_it(app, db, background_sealing, monkeypatch, caplog):
+    monkeypatch.setattr(background_sealing, "retry_seconds", 600)  # only the next commit wakes it here
+    failed, failures = _failing_once(monkeypatch), background_sealing.failures
+    with caplog.at_level(logging.ERROR, logger="lms.audit"):
+        record_event("test.first", details={"i": 1})
+        db.session.commit()
+        assert failed.wait(timeout=5)
+        with background_sealing._state:  # the failed round is over
+            assert background_sealing._state.wait_for(lambda: background_sealing.failures == failures + 1
+                                                      and not background_sealing._busy, 5)
+    assert unsealed_count() == 1  # still there, awaiting sealing
+    logged = [r for r in caplog.records if r.name == "lms.audit"]
+    assert [r.exc_info for r in logged] == [None] and "the database went away" in logged[0].getMessage()
+    record_event("test.second", details={"i": 2})
+    db.session.commit()
+    assert background_sealing.wait_idle(timeout=5)
+    db.session.expire_all()
+    chain = db.session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars().all()
+    assert chain == ["test.first", "test.second"]  # in id order, the failed one first
+    report = verify_chain()
+    assert report.ok and (report.events, report.unsealed) == (2, 0)
+
+
+@pytest.mark.committed
+def test_after_a_failed_round_the_sealer_tries_again_without_a_wake(app, db, background_sealing, monkeypatch):
+    monkeypatch.setattr(background_sealing, "retry_seconds", 0.05)
+    failed, failures = _failing_once(monkeypatch), background_sealing.failures
+    record_event("test.event")
+    db.session.commit()
+    assert failed.wait(timeout=5)
+    assert background_sealing.wait_idle(timeout=5)  # idle only once the retry sealed it
+    assert background_sealing.failures == failures + 1
+    db.session.expire_all()
+    report = verify_chain()
+    assert report.ok and (report.events, report.unsealed) == (1, 0)
+
+
+@pytest.mark.committed
+def test_a_forked_child_has_no_sealer_thread_of_its_parent(app, db, background_sealing):
+    """gunicorn forks its workers: a thread does not survive a fork, so the child's sealer starts its own."""
+    record_event("test.event")
+    db.session.commit()
+    assert background_sealing.wait_idle(timeout=5) and background_sealing._thread is not None
+    with warnings.catch_warnings():  # Python 3.12 warns of forking a process with threads: that is the point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: look, and leave at once (no test machinery, no database)
+        os._exit(0 if background_sealing._thread is None and background_sealing.rounds == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert background_sealing._thread is not None  # the parent's is untouched
 
 
 def test_an_event_beyond_the_tip_is_detected(db):

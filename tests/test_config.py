@@ -97,3 +97,24 @@ def test_an_unsafe_or_unknown_synchronous_level_is_refused(monkeypatch, tmp_path
     monkeypatch.setenv("LMS_SQLITE_SYNCHRONOUS", "OFF")
     with pytest.raises(ValueError, match="LMS_SQLITE_SYNCHRONOUS must be one of NORMAL, FULL, EXTRA"):
         create_app()
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, "background"), ("inline", "inline"),
+                                                   ("Background", "background")])
+def test_audit_sealing_is_in_the_background_unless_set(monkeypatch, tmp_path, setting, expected):
+    """Real runs seal off the request thread; the tests' conftest sets LMS_AUDIT_SEALING=inline."""
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_SECRET_KEY", "k")
+    if setting is None:
+        monkeypatch.delenv("LMS_AUDIT_SEALING", raising=False)
+    else:
+        monkeypatch.setenv("LMS_AUDIT_SEALING", setting)
+    assert create_app().config["AUDIT_SEALING"] == expected
+
+
+def test_an_unknown_audit_sealing_mode_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LMS_SECRET_KEY", "k")
+    monkeypatch.setenv("LMS_AUDIT_SEALING", "never")
+    with pytest.raises(RuntimeError, match="LMS_AUDIT_SEALING must be one of background, inline"):
+        create_app()

@@ -31,8 +31,8 @@ def audit_verify():
 @audit_cli.command("seal")
 @with_appcontext
 def audit_seal():
-    """Chain every committed event that awaits sealing (the app seals after each commit; run this from cron
-    as a backstop for a process stopped between its commit and its seal)."""
+    """Chain every committed event that awaits sealing (each app process's sealer does after the commits;
+    run this from cron as a backstop for a process stopped between its commit and its seal)."""
     click.echo(f"Sealed {seal_pending()} events.")
 
 
