@@ -54,7 +54,7 @@ def test_the_driver_runs_every_phase_against_a_live_server(live_server, factory,
     driver = _driver()
     scenario = driver.run_scenario(
         live_server, emails, password=PASSWORD, exam="mixed-exam", wave_seconds=0.2, login_seconds=0.2,
-        steady_seconds=1.0, compression=60, loop_clients=2, loop_requests=3)
+        steady_seconds=1.0, compression=60, loop_clients=2, loop_seconds=0.3)
     # On a thread of its own: a browser test in this process leaves Playwright's event loop on the main one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         results, examinees = pool.submit(asyncio.run, scenario).result()

@@ -1,0 +1,132 @@
+"""The query plans of the exam wave's hot statements, on a database the size of a wave.
+
+Prepares a database with N examinees (bench/exam_bench.py), lets all but one start and answer (so the
+attempt, attempt_question, answer_log, audit_event and notification tables hold a wave's rows), then
+records every statement one examinee's start, page, autosave and submit send (and the audit sealer's),
+and prints each distinct statement with its plan: PostgreSQL's EXPLAIN (after ANALYZE of the tables),
+SQLite's EXPLAIN QUERY PLAN. A plan that scans a whole table the wave makes large is the thing to look for.
+
+    .venv/bin/python bench/query_plans.py --examinees 2000 --database postgresql://postgres@127.0.0.1:5432/lms_plans
+"""
+import argparse
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from exam_bench import EXAM, PASSWORD, QUESTION, answer_fields, prepare_database  # noqa: E402
+from request_cpu import token  # noqa: E402
+
+SKIPPED = ("show ", "select pg_catalog.version", "select current_schema", "select version", "begin", "commit",
+           "rollback", "savepoint", "release savepoint", "pragma", "explain")
+
+
+def log_in(app, number: int):
+    client = app.test_client()
+    client.post("/notice", data={"acknowledge": "y", "csrf_token": token(client.get("/notice").text)})
+    response = client.post("/login", data={"email": f"bench{number}@example.test", "password": PASSWORD,
+                                           "csrf_token": token(client.get("/login").text)})
+    assert response.status_code == 302, response.status_code
+    return client, token(client.get(f"/exams/{EXAM}").text)
+
+
+def take(app, client, csrf, *, submit: bool, steps=None):
+    """One examinee's start, first page, an autosave and (``submit``) the submit; ``steps`` is told each."""
+    mark = steps or (lambda name: None)
+    mark("start")
+    location = client.post(f"/exams/{EXAM}/start", data={"csrf_token": csrf}).headers["Location"].split("?")[0]
+    mark("page")
+    html = client.get(f"{location}?page=1").text
+    csrf = token(html)
+    position, kind = next((int(p), k) for p, k in QUESTION.findall(html))
+    mark("autosave")
+    client.post(f"{location}/autosave", json={"position": position, "fields": answer_fields(kind, position, 1)},
+                headers={"X-CSRFToken": csrf})
+    if submit:
+        mark("submit")
+        assert client.post(f"{location}/submit", data={"csrf_token": csrf}).status_code == 302
+    mark("done")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--examinees", type=int, default=2000)
+    parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL URL (dropped and created)")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="lms-plans-"))
+    url = f"sqlite:///{folder / 'bench.db'}" if args.database == "sqlite" else args.database
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    prepare_database(url, folder, args.examinees)
+    os.environ.update(LMS_ENV="production", LMS_PUBLIC_URL="http://127.0.0.1", LMS_COOKIE_SECURE="0",
+                      LMS_LIMITS_STORE="database", LMS_AUDIT_SEALING="inline")
+    from sqlalchemy import event, text
+
+    from lms.app import create_app
+    from lms.extensions import db
+
+    app = create_app()
+    # The wave's rows, written through the services in bulk (a log-in per examinee would cost argon2 each).
+    from datetime import timedelta
+
+    from lms.clock import utcnow
+    from lms.exams.attempts import exam_context, start_attempt, submit_attempt
+    from lms.exams.pages import save_answers
+    from lms.models import User
+
+    with app.app_context():
+        now = utcnow()
+        users = db.session.query(User).filter(User.email != "bench0@example.test").all()
+        for number, user in enumerate(users):
+            attempt = start_attempt(exam_context(user, EXAM, now), user, now=now)
+            save_answers(attempt_id=attempt.id, user_id=user.id, answers=[
+                (q.position, [answer_fields(q.qtype, q.position, 1)[0][1]], now)
+                for q in attempt.questions if q.qtype in ("single", "true_false", "numeric")][:3])
+            if number % 2:
+                submit_attempt(attempt, now=now + timedelta(minutes=5), actor=user)
+            if number % 200 == 199:
+                db.session.commit()
+        db.session.commit()
+        dialect = db.engine.dialect.name
+        db.session.execute(text("ANALYZE"))  # the planner's statistics, as a running database has them
+        db.session.commit()
+        engine = db.engine
+
+    step, seen = ["set-up"], {}
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lower().lstrip().startswith(SKIPPED):
+            return
+        key = (step[0], statement)
+        if key not in seen:
+            seen[key] = (parameters[0] if executemany and parameters else parameters,
+                         threading.current_thread().name)
+
+    client, csrf = log_in(app, 0)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        take(app, client, csrf, submit=True, steps=lambda name: step.__setitem__(0, name))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    print(f"# Query plans: {dialect}, {args.examinees} examinees, {len(users) // 2} attempts graded\n")
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        for (name, statement), (parameters, _thread) in seen.items():
+            first = " ".join(statement.split())
+            if dialect == "postgresql":
+                cursor = raw.cursor()
+                cursor.execute("EXPLAIN " + statement, parameters)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                raw.rollback()
+            else:
+                cursor = raw.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+                plan = "\n".join(row[3] for row in cursor.fetchall())
+                raw.rollback()
+            print(f"## {name}: {first[:160]}{' ...' if len(first) > 160 else ''}\n\n```\n{plan}\n```\n")
+
+
+if __name__ == "__main__":
+    main()
