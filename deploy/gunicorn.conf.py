@@ -13,9 +13,12 @@ import os
 bind = os.environ.get("LMS_BIND", "127.0.0.1:8001")
 
 # Processes: 2 per core. The app is Python (one core per process at a time under the GIL) and a request
-# spends much of its time waiting on the database, so a second process per core keeps each core busy while
-# the other waits; each costs memory (~80 MB). The value behind the figures in bench/README.md; compare
-# others there with `bench/exam_wave.py --workers N` on a quiet machine.
+# spends part of its time waiting on the database, so a second process per core keeps each core busy while
+# the other waits; each costs memory (~80 MB). Measured on 2 cores with the database on the same machine
+# (bench/README.md, "Workers and threads"): 2 x 2, 2 x 4, 4 x 1 and 4 x 4 (workers x threads per instance,
+# two instances) gave the same waves within the runs' spread, because there the cores, not the waiting,
+# bound the waves. With the database on another machine the waiting grows, and so does what a second
+# process per core gains. Compare others with `bench/exam_wave.py --workers N --threads M`.
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count())
 
 # Threads in each process (gthread): while one request waits on PostgreSQL or on SQLite's write lock, another
