@@ -413,5 +413,21 @@ def count_lost(url: str, instance: Path, trainees) -> int:
     return sum(max(0, t.acknowledged - logged.get(f"bench{t.number}@example.test", 0)) for t in trainees)
 
 
+def audit_state(url: str, instance: Path) -> str:
+    """The audit chain once the servers have stopped: every event the run appended sealed, the chain whole."""
+    from lms.app import create_app
+    from lms.audit import verify_chain
+    from lms.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "INSTANCE_PATH": str(instance),
+                      "AUDIT_SEALING": "inline"})
+    with app.app_context():
+        report = verify_chain()
+        db.session.remove()
+        db.engine.dispose()
+    state = "unbroken" if report.ok else f"BROKEN at seq {report.seq}: {report.problem}"
+    return f"{report.events} sealed, {report.unsealed} awaiting sealing, chain {state}"
+
+
 if __name__ == "__main__":
     main()

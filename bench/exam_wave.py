@@ -332,7 +332,7 @@ async def run_scenario(base_url: str, emails: list[str], *, password: str, exam:
 
 def run_database(database: str, args, folder: Path) -> dict:
     """Prepare ``database``, start its servers, drive the scenario, stop them; the results."""
-    from exam_bench import EXAM, PASSWORD, prepare_database
+    from exam_bench import EXAM, PASSWORD, audit_state, prepare_database
 
     instance = folder / database
     instance.mkdir()
@@ -373,6 +373,7 @@ def run_database(database: str, args, folder: Path) -> dict:
     finally:
         stop(processes)
     results["acknowledged answers lost"] = count_lost(url, instance, examinees)
+    results["audit log after the run"] = audit_state(url, instance)
     results["layout"] = (f"nginx in front of {instances} gunicorn instance(s)" if args.front == "nginx"
                          else "one gunicorn instance, no front") + f", limits in {'Redis' if store else 'the database'}"
     results["layout"] += (f"; workers x threads per instance: {args.workers or 'config'} x {args.threads or 'config'}")

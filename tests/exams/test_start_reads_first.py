@@ -14,7 +14,8 @@ from lms.extensions import db as _db
 from lms.exams.grants import grant_extra_time
 from lms.models import Attempt, AuditEvent, Enrollment, Exam, ExamGrant, User
 
-from ..conftest import csrf_from, login
+from ..conftest import csrf_from, csrf_token, login
+from ..factories import start
 
 pytestmark = pytest.mark.committed  # other connections must see the data: each request in its own transaction
 
@@ -127,3 +128,23 @@ def test_a_start_whose_reads_still_hold_writes_what_it_drew(app, client, world, 
     token = _start_form(client, world)
     assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
     assert len(draws) == 1
+
+
+def test_a_start_that_finds_its_open_attempt_overdue_finishes_it_and_starts_the_next(app, client, world, clock):
+    """The read phase finds the open attempt past its deadline and finishes it (a write before the writing
+    phase: the deferred transaction takes the lock then); the writing phase sees the attempt changed, plans
+    again, and starts attempt 2 once the cool-down has passed."""
+    first = start(world.trainee, "mixed-exam", clock)
+    clock.advance(hours=26)  # past the 30 minutes, the grace and the 24 hours' cool-down
+    login(client, world.trainee.email)
+    token = csrf_token(client, "/account/password")  # (not the exam's page: showing it would finish the attempt)
+    _db.session.rollback()
+    assert _db.session.get(Attempt, first.id).status == "open"
+    response = client.post("/exams/mixed-exam/start", data={"csrf_token": token})
+    assert response.status_code == 302 and "/exams/attempts/" in response.headers["Location"], response.headers
+    _db.session.rollback()
+    attempts = _db.session.scalars(select(Attempt).where(Attempt.user_id == world.trainee.id)
+                                   .order_by(Attempt.number)).all()
+    assert [(a.number, a.status) for a in attempts] == [(1, "finished"), (2, "open")]
+    assert attempts[0].id == first.id and attempts[0].finish_reason == "expired"
+    assert attempts[0].finished_at == attempts[0].deadline_at.replace(tzinfo=attempts[0].finished_at.tzinfo)
