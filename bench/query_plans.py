@@ -16,8 +16,8 @@ import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from exam_bench import EXAM, PASSWORD, QUESTION, answer_fields, prepare_database  # noqa: E402
-from request_cpu import token  # noqa: E402
+from exam_bench import EXAM, PASSWORD, QUESTION, answer_fields, prepare_database
+from request_cpu import token
 
 SKIPPED = ("show ", "select pg_catalog.version", "select current_schema", "select version", "begin", "commit",
            "rollback", "savepoint", "release savepoint", "pragma", "explain")

@@ -14,7 +14,6 @@ that step (``pip install pyinstrument``: not a dependency) next to the figures.
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from exam_bench import CSRF, EXAM, NAV, PASSWORD, QUESTION, answer_fields, prepare_database  # noqa: E402
+from exam_bench import CSRF, EXAM, NAV, PASSWORD, QUESTION, answer_fields, prepare_database
 
 STEPS = ("healthz", "start", "page", "autosave", "submit", "result")
 

@@ -19,8 +19,10 @@ from lms import (
     session_rules,
     vocabulary,
 )
-from lms.certification import issue  # noqa: F401  (subscribes certification to learning and exam progress)
-from lms.certification import review  # noqa: F401  (puts certifications up for review after classroom setbacks)
+from lms.certification import (
+    issue,  # noqa: F401  (subscribes certification to learning and exam progress)
+    review,  # noqa: F401  (puts certifications up for review after classroom setbacks)
+)
 from lms.cli import register_cli
 from lms.clock import format_date, format_time, format_utc, utcnow
 from lms.config import PROJECT_ROOT, check_production, from_environment
@@ -98,9 +100,10 @@ class _App(Flask):
     a deferred transaction, which ends before the view runs; the view's transaction then begins IMMEDIATE
     at its first statement, so the write lock is held from there to the commit only, and a password is
     hashed before that (log-in, password change). A view marked ``reads_first`` (lms.views.helpers: the
-    exam's start) keeps reading without the lock until its service calls db_engine.begin_writes(). A GET reads in a deferred transaction that holds no lock;
-    a GET (or a reads-first view) that writes before saying so and is refused the lock (a writer committed
-    since it began reading) is rolled back and run again, IMMEDIATE.
+    exam's start) keeps reading without the lock until its service calls db_engine.begin_writes(). A GET
+    reads in a deferred transaction that holds no lock; a GET (or a reads-first view) that writes before
+    saying so and is refused the lock (a writer committed since it began reading) is rolled back and run
+    again, IMMEDIATE.
     """
 
     def dispatch_request(self):

@@ -19,12 +19,15 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
+from typing import ClassVar
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 DEFERRED, IMMEDIATE = "deferred", "immediate"
+_DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _begin_policy: Callable[[], str] | None = None
 
 
@@ -52,6 +55,12 @@ def begin_writes() -> bool:
     return _write_phase() if _write_phase is not None else False
 
 
+def insert_for(dialect_name: str, target):
+    """An INSERT into ``target`` with the database's ON CONFLICT clauses (``on_conflict_do_nothing``,
+    ``on_conflict_do_update``), which SQLite and PostgreSQL both have but SQLAlchemy builds per dialect."""
+    return _DIALECT_INSERT[dialect_name](target)
+
+
 def is_refused_upgrade(error: Exception) -> bool:
     """True for SQLite's refusal of the write lock to a transaction that began deferred (SQLITE_BUSY or
     SQLITE_BUSY_SNAPSHOT: another writer holds it, or committed since this one began reading)."""
@@ -70,10 +79,10 @@ class WriterQueue:
     beside the database (other processes) and a thread lock (this process's other threads): the kernel
     wakes the next one the moment the turn is given back. The turn is held from BEGIN IMMEDIATE to the
     commit or rollback. Processes that do not take turns here (the sqlite3 shell, another program) still meet
-    SQLite's own lock and busy timeout, as before. Measured: bench/README.md, "SQLite's writers".
+    SQLite's own lock and busy timeout, as before. Measured: bench/README.md, "SQLite's writers: sqlite_writers.py".
     """
 
-    _queues: dict[str, "WriterQueue"] = {}
+    _queues: ClassVar[dict[str, "WriterQueue"]] = {}
     _queues_lock = threading.Lock()
 
     def __init__(self, path: str):

@@ -28,13 +28,10 @@ from datetime import UTC, datetime, timedelta
 import redis
 from flask import current_app
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from lms.db_engine import insert_for
 from lms.extensions import db
 from lms.models import RateCounter
-
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
 
 # -- Redis ------------------------------------------------------------------------------------------------
 # A key is a hash {count, ends} (ends: the window's end in ms since the epoch, by the app's clock).
@@ -106,7 +103,7 @@ def hit(key: str, *, window: timedelta, now) -> int:
         return int(client.eval(_HIT, 1, _name(key), _ms(now), _ms(now + window), expiry))
     table = RateCounter.__table__
     with _connection() as conn:
-        statement = _INSERT[conn.dialect.name](table).values(key=key, count=1, window_ends_at=now + window)
+        statement = insert_for(conn.dialect.name, table).values(key=key, count=1, window_ends_at=now + window)
         ended = table.c.window_ends_at <= now
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.key],

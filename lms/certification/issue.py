@@ -11,8 +11,6 @@ from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import distinct, func, inspect, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -22,6 +20,7 @@ from lms.certification.signing import canonical_json, load_signer
 from lms.classroom.grading import PracticalResult, all_practicals_passed, practical_results
 from lms.classroom.hours import Hours, attendance_met, hours_of
 from lms.clock import add_years, program_today
+from lms.db_engine import insert_for
 from lms.extensions import db
 from lms.learning.course import required_module_slugs
 from lms.models import (
@@ -134,8 +133,8 @@ def allocate_number(year: int) -> str:
     on PostgreSQL, and SQLite runs writers one at a time. A rolled-back issue leaves no gap.
     """
     table = CertificateSequence.__table__
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(table).values(year=year, last_value=0).on_conflict_do_nothing(index_elements=["year"]))
+    db.session.execute(insert_for(db.session.get_bind().dialect.name, table).values(year=year, last_value=0)
+                       .on_conflict_do_nothing(index_elements=["year"]))
     value = db.session.execute(
         update(table).where(table.c.year == year).values(last_value=table.c.last_value + 1)
         .returning(table.c.last_value)

@@ -16,11 +16,10 @@ from datetime import date
 import segno
 from flask import render_template
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms.certification.links import public_base_url, signing_keys_url, verification_link
 from lms.certification.signing import verify_snapshot
+from lms.db_engine import insert_for
 from lms.extensions import db
 from lms.models import MOU_MODELS, CertificateDocument, Certification
 
@@ -79,9 +78,8 @@ def certificate_pdf(certification: Certification, *, now) -> bytes:
     if stored is not None:
         return bytes(stored)
     pdf = render_certificate(certification)
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # Two first downloads at once: the first stored wins and both serve the stored bytes.
-    db.session.execute(insert(CertificateDocument.__table__).values(
+    db.session.execute(insert_for(db.session.get_bind().dialect.name, CertificateDocument.__table__).values(
         certification_id=certification.id, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(), rendered_at=now,
     ).on_conflict_do_nothing(index_elements=["certification_id"]))
     return bytes(db.session.scalar(

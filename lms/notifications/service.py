@@ -8,15 +8,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from lms.audit import record_event
+from lms.db_engine import insert_for
 from lms.extensions import db
 from lms.models import EmailDelivery, Notification, NotificationPreference, User
 from lms.models.notification import PENDING
 from lms.notifications.kinds import KINDS, optional_kinds
 
-_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 PENDING_KEY = "lms.pending_deliveries"  # session.info: delivery ids to enqueue once committed
 
 # A preference, as the page offers it: (in the app, by e-mail).
@@ -62,7 +61,7 @@ def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, l
     # One statement: recorded unless the person was told already (here or by another transaction at the
     # same moment: the unique key (user, key) says so, and the insert is skipped).
     notification = db.session.scalar(
-        _INSERT[db.session.get_bind().dialect.name](Notification)
+        insert_for(db.session.get_bind().dialect.name, Notification)
         .values(user_id=user.id, kind=kind, key=key[:120], subject=subject[:200], body=body, link=link,
                 essential=KINDS[kind].essential, created_at=now)
         .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(Notification))

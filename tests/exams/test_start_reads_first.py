@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from lms.exams import attempts as attempts_service
-from lms.extensions import db as _db
 from lms.exams.grants import grant_extra_time
+from lms.extensions import db as _db
 from lms.models import Attempt, AuditEvent, Enrollment, Exam, ExamGrant, User
 
 from ..conftest import csrf_from, csrf_token, login
