@@ -9,27 +9,16 @@ SQLite's EXPLAIN QUERY PLAN. A plan that scans a whole table the wave makes larg
     .venv/bin/python bench/query_plans.py --examinees 2000 --database postgresql://postgres@127.0.0.1:5432/lms_plans
 """
 import argparse
-import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from exam_bench import EXAM, PASSWORD, QUESTION, answer_fields, prepare_database
-from request_cpu import token
+from exam_bench import EXAM, QUESTION, answer_fields  # the sibling benchmarks
+from request_cpu import log_in, prepared_app, token
 
 SKIPPED = ("show ", "select pg_catalog.version", "select current_schema", "select version", "begin", "commit",
            "rollback", "savepoint", "release savepoint", "pragma", "explain")
-
-
-def log_in(app, number: int):
-    client = app.test_client()
-    client.post("/notice", data={"acknowledge": "y", "csrf_token": token(client.get("/notice").text)})
-    response = client.post("/login", data={"email": f"bench{number}@example.test", "password": PASSWORD,
-                                           "csrf_token": token(client.get("/login").text)})
-    assert response.status_code == 302, response.status_code
-    return client, token(client.get(f"/exams/{EXAM}").text)
 
 
 def take(app, client, csrf, *, submit: bool, steps=None):
@@ -56,24 +45,16 @@ def main() -> None:
     parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL URL (dropped and created)")
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="lms-plans-"))
-    url = f"sqlite:///{folder / 'bench.db'}" if args.database == "sqlite" else args.database
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    prepare_database(url, folder, args.examinees)
-    os.environ.update(LMS_ENV="production", LMS_PUBLIC_URL="http://127.0.0.1", LMS_COOKIE_SECURE="0",
-                      LMS_LIMITS_STORE="database", LMS_AUDIT_SEALING="inline")
-    from sqlalchemy import event, text
-
-    from lms.app import create_app
-    from lms.extensions import db
-
-    app = create_app()
+    app, _ = prepared_app(args.database, args.examinees, LMS_AUDIT_SEALING="inline")
     # The wave's rows, written through the services in bulk (a log-in per examinee would cost argon2 each).
     from datetime import timedelta
+
+    from sqlalchemy import event, text
 
     from lms.clock import utcnow
     from lms.exams.attempts import exam_context, start_attempt, submit_attempt
     from lms.exams.pages import save_answers
+    from lms.extensions import db
     from lms.models import User
 
     with app.app_context():

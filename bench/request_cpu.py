@@ -40,6 +40,30 @@ def postgres_cpu() -> float:
     return total / tick
 
 
+def prepared_app(database: str, examinees: int, **environment):
+    """A fresh database (``sqlite``, or a PostgreSQL URL, dropped and created) with ``examinees`` trainees
+    (exam_bench.prepare_database), and the app on it with the production settings; (app, database URL)."""
+    folder = Path(tempfile.mkdtemp(prefix="lms-cpu-"))
+    url = f"sqlite:///{folder / 'bench.db'}" if database == "sqlite" else database
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    prepare_database(url, folder, examinees)
+    os.environ.update(LMS_ENV="production", LMS_PUBLIC_URL="http://127.0.0.1", LMS_COOKIE_SECURE="0",
+                      LMS_LIMITS_STORE="database", **environment)
+    from lms.app import create_app
+
+    return create_app(), url
+
+
+def log_in(app, number: int):
+    """Examinee ``number`` logged in through the notice and the log-in form: (test client, CSRF token)."""
+    client = app.test_client()
+    client.post("/notice", data={"acknowledge": "y", "csrf_token": token(client.get("/notice").text)})
+    response = client.post("/login", data={"email": f"bench{number}@example.test", "password": PASSWORD,
+                                           "csrf_token": token(client.get("/login").text)})
+    assert response.status_code == 302, response.status_code
+    return client, token(client.get(f"/exams/{EXAM}").text)
+
+
 def token(html: str) -> str:
     match = CSRF.search(html)
     return match.group(1) or match.group(2)
@@ -55,25 +79,11 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="lms-cpu-"))
-    url = f"sqlite:///{folder / 'bench.db'}" if args.database == "sqlite" else args.database
-    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    prepare_database(url, folder, args.examinees)
-    os.environ.update(LMS_ENV="production", LMS_PUBLIC_URL="http://127.0.0.1", LMS_COOKIE_SECURE="0",
-                      LMS_LIMITS_STORE="database")
-    from lms.app import create_app
+    app, url = prepared_app(args.database, args.examinees)
     from lms.audit import sealer as audit_sealer
 
-    app = create_app()
     sealer = audit_sealer(app)
-    clients = []
-    for number in range(args.examinees):
-        client = app.test_client()
-        client.post("/notice", data={"acknowledge": "y", "csrf_token": token(client.get("/notice").text)})
-        response = client.post("/login", data={"email": f"bench{number}@example.test", "password": PASSWORD,
-                                               "csrf_token": token(client.get("/login").text)})
-        assert response.status_code == 302, response.status_code
-        clients.append([client, token(client.get(f"/exams/{EXAM}").text), None, {}])
+    clients = [[*log_in(app, number), None, {}] for number in range(args.examinees)]
 
     cpu = {step: [] for step in STEPS}
     database_cpu = {step: 0.0 for step in STEPS}

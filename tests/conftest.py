@@ -7,6 +7,7 @@ LMS_TEST_DATABASE_URL (the CI runs the suite once on each).
 import copy
 import hashlib
 import os
+import sqlite3
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -190,6 +191,28 @@ def empty_database_url(database_url, tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def sqlite_only(db):
+    """Skip the test on PostgreSQL: it is about SQLite's one write lock (PostgreSQL locks rows)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's single write lock; PostgreSQL locks rows")
+
+
+def sqlite_write_lock_free(app) -> bool:
+    """True when another connection could take the SQLite database's write lock at once (nobody holds it)."""
+    with app.app_context():
+        path = make_url(str(_db.engine.url)).database
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
 
 
 @pytest.fixture

@@ -19,30 +19,10 @@ from lms.audit import record_event
 from lms.extensions import db as _db
 from lms.models import AuditEvent, Role, User
 
-from .conftest import PASSWORD, csrf_from, csrf_token, login
+from .conftest import PASSWORD, csrf_from, csrf_token, login, sqlite_write_lock_free
 
-pytestmark = pytest.mark.committed  # other connections must see the data: each request in its own transaction
-
-
-@pytest.fixture(autouse=True)
-def sqlite_only(db):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's locking; PostgreSQL locks rows")
-
-
-def _database_is_free(app) -> bool:
-    """True when another connection could take the write lock at once (nobody holds it)."""
-    with app.app_context():
-        path = make_url(str(_db.engine.url)).database
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        conn.close()
+# Other connections must see the data (each request in its own transaction); SQLite only.
+pytestmark = [pytest.mark.committed, pytest.mark.usefixtures("sqlite_only")]
 
 
 def test_no_password_is_hashed_while_the_database_is_locked(app, client, factory, monkeypatch):
@@ -51,7 +31,7 @@ def test_no_password_is_hashed_while_the_database_is_locked(app, client, factory
 
     def watched(function):
         def wrapper(*args, **kwargs):
-            checks.append((function.__name__, _database_is_free(app)))
+            checks.append((function.__name__, sqlite_write_lock_free(app)))
             return function(*args, **kwargs)
         return wrapper
 
@@ -183,7 +163,7 @@ def test_the_turn_is_given_back_by_a_commit_a_rollback_or_a_close(app, end):
         getattr(first, end)()
         with second.begin():  # would wait for ever on a turn never given back
             second.exec_driver_sql("SELECT 1")
-        assert _database_is_free(app)
+        assert sqlite_write_lock_free(app)
     finally:
         first.close()
         second.close()

@@ -2,43 +2,21 @@
 (lms.exams.attempts.start_attempt, db_engine.begin_writes): a wave of starts then waits on each other only
 for the inserts. What it read is checked again once it writes, so a start that another one overtook
 between the two resumes that attempt instead of making a second."""
-import sqlite3
 import threading
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from lms.exams import attempts as attempts_service
 from lms.exams.grants import grant_extra_time
 from lms.extensions import db as _db
 from lms.models import Attempt, AuditEvent, Enrollment, Exam, ExamGrant, User
 
-from ..conftest import csrf_from, csrf_token, login
+from ..conftest import csrf_from, csrf_token, login, sqlite_write_lock_free
 from ..factories import start
 
-pytestmark = pytest.mark.committed  # other connections must see the data: each request in its own transaction
-
-
-@pytest.fixture(autouse=True)
-def sqlite_only(db):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's single write lock; PostgreSQL locks rows")
-
-
-def _database_is_free(app) -> bool:
-    """True when another connection could take the write lock at once (nobody holds it)."""
-    with app.app_context():
-        path = make_url(str(_db.engine.url)).database
-    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        conn.close()
+# Other connections must see the data (each request in its own transaction); SQLite only.
+pytestmark = [pytest.mark.committed, pytest.mark.usefixtures("sqlite_only")]
 
 
 def _start_form(client, world):
@@ -51,7 +29,7 @@ def test_the_draw_runs_without_the_write_lock_and_the_inserts_with_it(app, clien
 
     def watched(name, function):
         def wrapper(*args, **kwargs):
-            seen.append((name, _database_is_free(app)))
+            seen.append((name, sqlite_write_lock_free(app)))
             return function(*args, **kwargs)
         return wrapper
 
