@@ -6,6 +6,7 @@ database connection); they run on SQLite (where writers take turns) and on Postg
 """
 import re
 import threading
+import traceback
 from datetime import timedelta
 
 import pytest
@@ -38,15 +39,15 @@ def _all_at_once(calls):
         try:
             barrier.wait()
             results[i] = call()
-        except Exception as error:  # surfaced below, in the test's own thread
-            errors.append(error)
+        except Exception:  # surfaced below, in the test's own thread, with where it was raised
+            errors.append(traceback.format_exc())
 
     threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert not errors, errors
+    assert not errors, f"{len(errors)} of {len(calls)} calls raised; the first:\n{errors[0]}"
     return results
 
 
