@@ -209,12 +209,15 @@ class _StartPlan:
 
 def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list[Attempt], list[ExamGrant], tuple]:
     """The enrollment's attempts at the exam (open and finished, oldest first) and its grants, and the facts a
-    start rests on (each attempt's id and status, each grant's id and attempt)."""
+    start rests on (each attempt's id and status, each grant's id and attempt). Rows already in the session
+    are refreshed (populate_existing): read again once writing, they must show what is committed now."""
     tried = list(db.session.scalars(
         select(Attempt).where(Attempt.enrollment_id == enrollment_id, Attempt.exam_id == exam_id,
-                              Attempt.status.in_((OPEN, FINISHED))).order_by(Attempt.number)))
+                              Attempt.status.in_((OPEN, FINISHED))).order_by(Attempt.number)
+        .execution_options(populate_existing=True)))
     grants = list(db.session.scalars(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id,
-                                                            ExamGrant.exam_id == exam_id)))
+                                                            ExamGrant.exam_id == exam_id)
+                                     .execution_options(populate_existing=True)))
     facts = (tuple((a.id, a.status) for a in tried), tuple(sorted((g.id, g.attempt_id or 0) for g in grants)))
     return tried, grants, facts
 

@@ -126,3 +126,35 @@ def test_a_start_that_finds_its_open_attempt_overdue_finishes_it_and_starts_the_
     assert [(a.number, a.status) for a in attempts] == [(1, "finished"), (2, "open")]
     assert attempts[0].id == first.id and attempts[0].finish_reason == "expired"
     assert attempts[0].finished_at == attempts[0].deadline_at.replace(tzinfo=attempts[0].finished_at.tzinfo)
+
+
+def test_a_grant_used_between_the_reads_and_the_writes_is_not_used_twice(app, client, world, clock, monkeypatch):
+    """Extra time pending when the start reads, then applied to an attempt by another request before it
+    writes: the row the start read changed (not a new row), and the check once writing sees the change."""
+    grant = grant_extra_time
+    enrollment_id, other_attempt_id = world.enrollment.id, start(world.other, "mixed-exam", clock).id
+    exam = _db.session.scalar(select(Exam).where(Exam.slug == "mixed-exam"))
+    grant(world.enrollment, exam, minutes=15, actor=world.instructor, now=clock())
+    _db.session.commit()
+    token = _start_form(client, world)
+    real, used = attempts_service.begin_writes, []
+
+    def use_it_meanwhile():
+        def take():
+            with app.app_context():
+                row = _db.session.scalar(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id))
+                row.attempt_id = other_attempt_id  # a change to the row the start read (not a new row)
+                _db.session.commit()
+                used.append(True)
+        if not used:
+            thread = threading.Thread(target=take)
+            thread.start()
+            thread.join(timeout=30)
+        return real()
+
+    monkeypatch.setattr(attempts_service, "begin_writes", use_it_meanwhile)
+    assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
+    assert used
+    _db.session.rollback()
+    attempt = _db.session.scalar(select(Attempt).where(Attempt.user_id == world.trainee.id))
+    assert attempt.extra_seconds == 0  # the grant was no longer pending once the start wrote
