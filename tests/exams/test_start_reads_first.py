@@ -24,6 +24,23 @@ def _start_form(client, world):
     return csrf_from(client.get("/exams/mixed-exam").get_data(as_text=True))
 
 
+def _meanwhile(monkeypatch, work) -> list:
+    """Run ``work`` in another thread, to its end, when the start has read and drawn and is about to write
+    (the first time only: ``work`` may start one itself); returns what ``work`` returned, once run."""
+    real, done = attempts_service.begin_writes, []
+
+    def begin_writes():
+        if not done:
+            done.append(None)
+            other = threading.Thread(target=lambda: done.__setitem__(0, work()))
+            other.start()
+            other.join(timeout=30)
+        return real()
+
+    monkeypatch.setattr(attempts_service, "begin_writes", begin_writes)
+    return done
+
+
 def test_the_draw_runs_without_the_write_lock_and_the_inserts_with_it(app, client, world, monkeypatch):
     seen = []
 
@@ -45,20 +62,10 @@ def test_a_start_overtaken_between_its_reads_and_its_writes_resumes_the_other(ap
     """Another start of the same trainee commits after this one has drawn and before it writes: this one
     sees it once writing, and resumes it (one attempt, both requests on it, one start event)."""
     token = _start_form(client, world)
-    real, overtaken, locations = attempts_service.begin_writes, [], []
-
-    def overtaking():
-        if not overtaken:
-            overtaken.append(True)
-            other = threading.Thread(target=lambda: locations.append(
-                client.post("/exams/mixed-exam/start", data={"csrf_token": token}).headers["Location"]))
-            other.start()
-            other.join(timeout=30)
-        return real()
-
-    monkeypatch.setattr(attempts_service, "begin_writes", overtaking)
+    locations = _meanwhile(monkeypatch, lambda: client.post("/exams/mixed-exam/start",
+                                                            data={"csrf_token": token}).headers["Location"])
     response = client.post("/exams/mixed-exam/start", data={"csrf_token": token})
-    assert overtaken and len(locations) == 1
+    assert len(locations) == 1 and locations[0] is not None
     assert response.headers["Location"] == locations[0]
     _db.session.rollback()
     started = _db.session.scalars(select(Attempt).where(Attempt.user_id == world.trainee.id)).all()
@@ -71,27 +78,19 @@ def test_extra_time_granted_between_the_reads_and_the_writes_is_given(app, clien
     """An instructor grants extra time after this start has read the grants and before it writes: the check
     once writing sees the grant, and the attempt gets the minutes (no constraint would have caught this)."""
     token = _start_form(client, world)
-    real, granted = attempts_service.begin_writes, []
     enrollment_id, instructor_id = world.enrollment.id, world.instructor.id
 
-    def grant_meanwhile():
-        def grant():
-            with app.app_context():
-                enrollment = _db.session.get(Enrollment, enrollment_id)
-                exam = _db.session.scalar(select(Exam).where(Exam.slug == "mixed-exam"))
-                grant_extra_time(enrollment, exam, minutes=15, actor=_db.session.get(User, instructor_id),
-                                 now=clock())
-                _db.session.commit()
-                granted.append(True)
-        if not granted:
-            other = threading.Thread(target=grant)
-            other.start()
-            other.join(timeout=30)
-        return real()
+    def grant():
+        with app.app_context():
+            enrollment = _db.session.get(Enrollment, enrollment_id)
+            exam = _db.session.scalar(select(Exam).where(Exam.slug == "mixed-exam"))
+            grant_extra_time(enrollment, exam, minutes=15, actor=_db.session.get(User, instructor_id), now=clock())
+            _db.session.commit()
+            return True
 
-    monkeypatch.setattr(attempts_service, "begin_writes", grant_meanwhile)
+    granted = _meanwhile(monkeypatch, grant)
     assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
-    assert granted
+    assert granted == [True]
     _db.session.rollback()
     attempt = _db.session.scalar(select(Attempt).where(Attempt.user_id == world.trainee.id))
     grant = _db.session.scalar(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id))
@@ -131,30 +130,22 @@ def test_a_start_that_finds_its_open_attempt_overdue_finishes_it_and_starts_the_
 def test_a_grant_used_between_the_reads_and_the_writes_is_not_used_twice(app, client, world, clock, monkeypatch):
     """Extra time pending when the start reads, then applied to an attempt by another request before it
     writes: the row the start read changed (not a new row), and the check once writing sees the change."""
-    grant = grant_extra_time
     enrollment_id, other_attempt_id = world.enrollment.id, start(world.other, "mixed-exam", clock).id
     exam = _db.session.scalar(select(Exam).where(Exam.slug == "mixed-exam"))
-    grant(world.enrollment, exam, minutes=15, actor=world.instructor, now=clock())
+    grant_extra_time(world.enrollment, exam, minutes=15, actor=world.instructor, now=clock())
     _db.session.commit()
     token = _start_form(client, world)
-    real, used = attempts_service.begin_writes, []
 
-    def use_it_meanwhile():
-        def take():
-            with app.app_context():
-                row = _db.session.scalar(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id))
-                row.attempt_id = other_attempt_id  # a change to the row the start read (not a new row)
-                _db.session.commit()
-                used.append(True)
-        if not used:
-            thread = threading.Thread(target=take)
-            thread.start()
-            thread.join(timeout=30)
-        return real()
+    def take():
+        with app.app_context():
+            row = _db.session.scalar(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id))
+            row.attempt_id = other_attempt_id  # a change to the row the start read (not a new row)
+            _db.session.commit()
+            return True
 
-    monkeypatch.setattr(attempts_service, "begin_writes", use_it_meanwhile)
+    used = _meanwhile(monkeypatch, take)
     assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
-    assert used
+    assert used == [True]
     _db.session.rollback()
     attempt = _db.session.scalar(select(Attempt).where(Attempt.user_id == world.trainee.id))
     assert attempt.extra_seconds == 0  # the grant was no longer pending once the start wrote
