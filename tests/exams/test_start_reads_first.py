@@ -24,15 +24,21 @@ def _start_form(client, world):
     return csrf_from(client.get("/exams/mixed-exam").get_data(as_text=True))
 
 
-def _meanwhile(monkeypatch, work) -> list:
-    """Run ``work`` in another thread, to its end, when the start has read and drawn and is about to write
-    (the first time only: ``work`` may start one itself); returns what ``work`` returned, once run."""
+def _meanwhile(app, monkeypatch, work) -> list:
+    """Run ``work`` in another thread (in an app context of its own, committed), to its end, when the start
+    has read and drawn and is about to write (the first time only: ``work`` may start one itself); returns
+    what ``work`` returned, once run."""
     real, done = attempts_service.begin_writes, []
+
+    def committed():
+        with app.app_context():
+            done[0] = work()
+            _db.session.commit()
 
     def begin_writes():
         if not done:
             done.append(None)
-            other = threading.Thread(target=lambda: done.__setitem__(0, work()))
+            other = threading.Thread(target=committed)
             other.start()
             other.join(timeout=30)
         return real()
@@ -62,7 +68,7 @@ def test_a_start_overtaken_between_its_reads_and_its_writes_resumes_the_other(ap
     """Another start of the same trainee commits after this one has drawn and before it writes: this one
     sees it once writing, and resumes it (one attempt, both requests on it, one start event)."""
     token = _start_form(client, world)
-    locations = _meanwhile(monkeypatch, lambda: client.post("/exams/mixed-exam/start",
+    locations = _meanwhile(app, monkeypatch, lambda: client.post("/exams/mixed-exam/start",
                                                             data={"csrf_token": token}).headers["Location"])
     response = client.post("/exams/mixed-exam/start", data={"csrf_token": token})
     assert len(locations) == 1 and locations[0] is not None
@@ -81,14 +87,11 @@ def test_extra_time_granted_between_the_reads_and_the_writes_is_given(app, clien
     enrollment_id, instructor_id = world.enrollment.id, world.instructor.id
 
     def grant():
-        with app.app_context():
-            enrollment = _db.session.get(Enrollment, enrollment_id)
-            exam = _db.session.scalar(select(Exam).where(Exam.slug == "mixed-exam"))
-            grant_extra_time(enrollment, exam, minutes=15, actor=_db.session.get(User, instructor_id), now=clock())
-            _db.session.commit()
-            return True
+        exam = _db.session.scalar(select(Exam).where(Exam.slug == "mixed-exam"))
+        return grant_extra_time(_db.session.get(Enrollment, enrollment_id), exam, minutes=15,
+                                actor=_db.session.get(User, instructor_id), now=clock()) is not None
 
-    granted = _meanwhile(monkeypatch, grant)
+    granted = _meanwhile(app, monkeypatch, grant)
     assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
     assert granted == [True]
     _db.session.rollback()
@@ -137,13 +140,11 @@ def test_a_grant_used_between_the_reads_and_the_writes_is_not_used_twice(app, cl
     token = _start_form(client, world)
 
     def take():
-        with app.app_context():
-            row = _db.session.scalar(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id))
-            row.attempt_id = other_attempt_id  # a change to the row the start read (not a new row)
-            _db.session.commit()
-            return True
+        row = _db.session.scalar(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id))
+        row.attempt_id = other_attempt_id  # a change to the row the start read (not a new row)
+        return True
 
-    used = _meanwhile(monkeypatch, take)
+    used = _meanwhile(app, monkeypatch, take)
     assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
     assert used == [True]
     _db.session.rollback()
