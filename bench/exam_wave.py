@@ -18,8 +18,10 @@ The run, for each database in turn:
 6. lost answers: acknowledged autosaves missing from the answer log (must be 0).
 
 Servers: the production command (gunicorn -c deploy/gunicorn.conf.py 'lms.app:create_app()'), ``--instances``
-masters on their own ports, behind nginx (deploy/nginx.conf with its ports and paths replaced; ``--front
-direct`` talks to one instance) sharing the database and, when Redis answers on 127.0.0.1:6379, the limits.
+masters on their own ports in each of deploy/nginx.conf's two lanes (the exam lane for open attempts, the
+general lane, at a lower CPU priority, for the rest; ``--no-lanes``: one set of instances serves both), behind
+nginx (deploy/nginx.conf with its ports and paths replaced; ``--front direct`` talks to one instance) sharing
+the database and, when Redis answers on 127.0.0.1:6379, the limits.
 Everything stays on 127.0.0.1, every loop is bounded, and every server started is stopped at the end.
 
     .venv/bin/python bench/exam_wave.py --examinees 200      # SQLite, then PostgreSQL; JSON + Markdown
@@ -352,16 +354,22 @@ def run_database(database: str, args, folder: Path) -> dict:
     if args.threads:  # gunicorn reads GUNICORN_CMD_ARGS after its config file
         env["GUNICORN_CMD_ARGS"] = f"--threads {args.threads}"
     instances = args.instances if args.front == "nginx" else 1
+    lanes = args.lanes and args.front == "nginx"
     processes = []
     try:
-        ports = [free_port() for _ in range(instances)]
-        for port in ports:
+        # With the lanes (deploy/nginx.conf), each lane has its own instances and the general lane's run at
+        # the lower CPU priority; without, both upstreams name the same instances, all at the same priority.
+        ports = {"lms": [free_port() for _ in range(instances)]}
+        ports["lms_exam"] = [free_port() for _ in range(instances)] if lanes else ports["lms"]
+        for port in ports["lms"]:
+            processes.append(start_instance(port, {**env, "LMS_NICE": "10"} if lanes else env, instance))
+        for port in ports["lms_exam"] if lanes else ():
             processes.append(start_instance(port, env, instance))
         if args.front == "nginx":
             nginx, port = start_nginx(ports, instance)
             processes.append(nginx)
         else:
-            port = ports[0]
+            port = ports["lms"][0]
         print(f"[{database}] driving {args.examinees} examinees through 127.0.0.1:{port} ...", file=sys.stderr)
         load_before = os.getloadavg()
         results, examinees = asyncio.run(run_scenario(
@@ -374,8 +382,9 @@ def run_database(database: str, args, folder: Path) -> dict:
         stop(processes)
     results["acknowledged answers lost"] = count_lost(url, instance, examinees)
     results["audit log after the run"] = audit_state(url, instance)
-    results["layout"] = (f"nginx in front of {instances} gunicorn instance(s)" if args.front == "nginx"
-                         else "one gunicorn instance, no front") + f", limits in {'Redis' if store else 'the database'}"
+    results["layout"] = ((f"nginx in front of two lanes of {instances} gunicorn instance(s) each (the general "
+                          "lane's at nice 10)" if lanes else f"nginx in front of {instances} gunicorn instance(s)")
+                         if args.front == "nginx" else "one gunicorn instance, no front") + f", limits in {'Redis' if store else 'the database'}"
     results["layout"] += (f"; workers x threads per instance: {args.workers or 'config'} x {args.threads or 'config'}")
     if store:
         import redis
@@ -414,7 +423,9 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/lms_bench",
                         help="the PostgreSQL database to use: dropped and created again")
     parser.add_argument("--front", choices=("nginx", "direct"), default="nginx" if shutil.which("nginx") else "direct")
-    parser.add_argument("--instances", type=int, default=2, help="gunicorn masters behind nginx")
+    parser.add_argument("--instances", type=int, default=2, help="gunicorn masters behind nginx (per lane)")
+    parser.add_argument("--no-lanes", dest="lanes", action="store_false",
+                        help="one set of instances for all requests (deploy/nginx.conf's two upstreams on the same)")
     parser.add_argument("--workers", type=int, default=0, help="per instance (default: deploy/gunicorn.conf.py's)")
     parser.add_argument("--threads", type=int, default=0, help="per worker (default: deploy/gunicorn.conf.py's)")
     parser.add_argument("--wave-seconds", type=float, default=2.0)

@@ -50,9 +50,10 @@ def start_instance(port: int, env: dict, folder: Path) -> subprocess.Popen:
     return process
 
 
-def bench_nginx_config(text: str, *, listen: int, upstreams: list[int], folder: Path) -> str:
+def bench_nginx_config(text: str, *, listen: int, upstreams: dict[str, list[int]], folder: Path) -> str:
     """deploy/nginx.conf as the benchmark runs it: plain HTTP on 127.0.0.1:``listen`` (no TLS: no certificate
-    here), the instances' ports, its files in ``folder``; every other line as deployed."""
+    here), each upstream's instances' ports (``upstreams``: by upstream name), its files in ``folder``; every
+    other line as deployed."""
     replacements = [
         (r"^user www-data;$", "user root;"),
         (r"^pid .*;$", f"pid {folder}/nginx.pid;"),
@@ -66,14 +67,20 @@ def bench_nginx_config(text: str, *, listen: int, upstreams: list[int], folder: 
         text, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
         if not count:
             raise SystemExit(f"deploy/nginx.conf changed: {pattern!r} not found; update bench_nginx_config")
-    servers = re.findall(r"^        server 127\.0\.0\.1:\d+;\n", text, flags=re.MULTILINE)
-    if not servers:
-        raise SystemExit("deploy/nginx.conf changed: no upstream server lines")
-    text = text.replace("".join(servers), "".join(f"        server 127.0.0.1:{p};\n" for p in upstreams))
+    named = set(re.findall(r"^    upstream (\w+) \{$", text, flags=re.MULTILINE))
+    if named != set(upstreams):
+        raise SystemExit(f"deploy/nginx.conf's upstreams are {sorted(named)}, not {sorted(upstreams)}")
+    for name, ports in upstreams.items():
+        block = re.search(rf"^    upstream {name} \{{\n[\s\S]*?^    \}}\n", text, flags=re.MULTILINE)
+        servers = re.findall(r"^        server 127\.0\.0\.1:\d+;\n", block.group(0), flags=re.MULTILINE)
+        if not servers:
+            raise SystemExit(f"deploy/nginx.conf changed: no server lines in upstream {name}")
+        replaced = block.group(0).replace("".join(servers), "".join(f"        server 127.0.0.1:{p};\n" for p in ports))
+        text = text[:block.start()] + replaced + text[block.end():]
     return text
 
 
-def start_nginx(upstreams: list[int], folder: Path) -> tuple[subprocess.Popen, int]:
+def start_nginx(upstreams: dict[str, list[int]], folder: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     conf = folder / "nginx.conf"
     conf.write_text(bench_nginx_config((ROOT / "deploy" / "nginx.conf").read_text(), listen=port,

@@ -48,6 +48,30 @@ graceful_timeout = 30
 # a connection gunicorn is closing at that moment.
 keepalive = 30
 
+# The CPU priority of this instance's requests (nice: 0 normal, up to 19 lowest), from LMS_NICE. deploy/nginx.conf
+# sends an examinee's open attempt to the exam lane's instances (LMS_NICE unset: 0) and everything else, the
+# waves of log-ins and starts included, to the general lane's (LMS_NICE=10). On a busy machine the kernel then
+# gives an exam-lane thread about ten times a general-lane one's share of a core (Linux's weights: 1024
+# against 110), so a page or an autosave is not queued behind a wave of starts. Measured with the lanes and
+# without in bench/README.md ("The lanes"). Set on the thread that serves the request (on Linux a thread's
+# nice value is its own), as an absolute value, so it never adds up; the process's other threads keep theirs,
+# above all the audit sealer (lms.audit), whose rounds every lane's writes wait for on SQLite: a sealer
+# starved of CPU while it holds the write lock would hold up the exam lane too.
+nice = int(os.environ.get("LMS_NICE") or 0)
+
+
+def pre_request(worker, request):
+    if nice:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+
+
+def post_worker_init(worker):
+    # The audit sealer's thread, started now from the worker's own thread, keeps its priority (above).
+    from lms.audit import sealer
+
+    sealer(worker.wsgi).start()
+
+
 # Each worker builds its own app (and its own database engine and pool): an engine's connections must not
 # be shared across a fork.
 preload_app = False

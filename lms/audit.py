@@ -218,10 +218,13 @@ class Sealer:
     def wake(self) -> None:
         """A commit appended events: seal them soon (starts the thread on the first call)."""
         if self._thread is None:
-            self._start()
+            self.start()
         self._wake.set()
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the thread (once). The first wake does it; a server's worker does it before its first request
+        (deploy/gunicorn.conf.py), so that the thread keeps the worker's CPU priority, not that of the request
+        thread whose commit would start it (a general-lane request's is lower)."""
         with self._start_lock:
             if self._thread is not None:
                 return

@@ -80,9 +80,15 @@ def test_the_driver_runs_every_phase_against_a_live_server(live_server, factory,
 def test_the_bench_nginx_config_is_deploy_nginx_conf_with_ports_and_paths_only(tmp_path):
     driver = _driver()
     deployed = (BENCH.parent / "deploy" / "nginx.conf").read_text()
-    text = driver.bench_nginx_config(deployed, listen=18080, upstreams=[18001, 18002], folder=tmp_path)
+    text = driver.bench_nginx_config(deployed, listen=18080, upstreams={"lms": [18001, 18002], "lms_exam": [18011]},
+                                     folder=tmp_path)
     assert "listen 127.0.0.1:18080 backlog=8192;" in text and "ssl" not in text
-    assert "server 127.0.0.1:18001;\n        server 127.0.0.1:18002;" in text
+    assert "upstream lms {" in text and "server 127.0.0.1:18001;\n        server 127.0.0.1:18002;" in text
+    exam_lane = text[text.index("upstream lms_exam {"):]
+    assert exam_lane[:exam_lane.index("}")].count("server ") == 1 and "server 127.0.0.1:18011;" in exam_lane
+    # The lanes: an open attempt's requests go to the exam lane, the rest to the general lane.
+    assert "location /exams/attempts/ {\n            proxy_pass http://lms_exam;" in text
+    assert "location / {\n            proxy_pass http://lms;" in text
     for kept in ("least_conn;", "keepalive 64;", "worker_connections 8192;", "proxy_http_version 1.1;",
                  "keepalive_timeout 75s;"):
         assert kept in text
