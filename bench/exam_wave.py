@@ -46,7 +46,17 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from exam_bench import CSRF, NAV, QUESTION, answer_fields, count_lost  # the sibling benchmark
-from wave_servers import bench_nginx_config, free_port, machine, redis_url, start_instance, start_nginx, stop  # noqa: F401 (bench_nginx_config: the tests reach it here)
+from wave_servers import (  # noqa: F401 (bench_nginx_config: the tests reach it here)
+    CpuMeter,
+    bench_nginx_config,
+    cpu_per_request,
+    free_port,
+    machine,
+    redis_url,
+    start_instance,
+    start_nginx,
+    stop,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SIMULATED_SAVE, SIMULATED_PAGE = 30.0, 60.0  # seconds between an examinee's saves and page turns (simulated)
@@ -231,9 +241,9 @@ async def spread(examinees, seconds: float, work) -> tuple[float, int]:
     return time.perf_counter() - begin, sum(1 for ok in outcomes if ok)
 
 
-async def closed_loop(clients, seconds: float, call) -> float:
+async def closed_loop(clients, seconds: float, call) -> tuple[int, float]:
     """Each client sends requests back to back for ``seconds`` (the one in flight at the end finishes);
-    returns the requests completed per second. A fixed duration, not a fixed count: with a count, the
+    returns the requests completed and the seconds taken. A fixed duration, not a fixed count: with a count, the
     measure ends with the slowest client, and a loop of a few hundred requests is mostly its ramp and tail."""
     begin = time.perf_counter()
     deadline, done = begin + seconds, [0]
@@ -244,22 +254,37 @@ async def closed_loop(clients, seconds: float, call) -> float:
             done[0] += 1
 
     await asyncio.gather(*(loop(c) for c in clients))
-    return done[0] / (time.perf_counter() - begin)
+    return done[0], time.perf_counter() - begin
 
 
 async def run_scenario(base_url: str, emails: list[str], *, password: str, exam: str, wave_seconds: float = 2.0,
                        login_seconds: float = 2.0, steady_seconds: float = 30.0, compression: float = 10.0,
-                       loop_clients: int = 20, loop_seconds: float = 10.0, seed: int = 1) -> tuple[dict, list]:
+                       loop_clients: int = 20, loop_seconds: float = 10.0, seed: int = 1,
+                       meter=None) -> tuple[dict, list]:
     """Drive one server (its front at ``base_url``) through the whole scenario; returns (results, examinees).
-    Bounded: every phase has a fixed number of requests or a fixed duration, and every request 120 s."""
+    Bounded: every phase has a fixed number of requests or a fixed duration, and every request 120 s.
+    ``meter`` (wave_servers.CpuMeter), when given, reads the CPU spent around the waves and the closed loops:
+    results["CPU per request"] says where each phase's went."""
     stats, rng = Stats(), random.Random(seed)
+    cpu, marks = {}, {}
+
+    def mark(phase: str, requests: int | None = None) -> None:  # at a phase's start (no count), then its end
+        if meter is None:
+            return
+        if requests is None:
+            marks[phase] = meter()
+        else:
+            cpu[phase] = cpu_per_request(marks.pop(phase), meter(), requests)
+
     sessions = [open_session(base_url, i) for i in range(len(emails))]
     examinees = [Examinee(i, email, session, stats) for i, (email, session) in enumerate(zip(emails, sessions))]
     results = {"examinees": len(emails), "wave_seconds": wave_seconds}
     try:
         logged_in = await spread(examinees, login_seconds, lambda e: e.log_in(password, exam))
         results["logged in"] = f"{logged_in[1]} of {len(emails)} in {logged_in[0]:.2f} s"
+        mark("start wave (start + attempt page)")
         started = await spread(examinees, wave_seconds, lambda e: e.start(exam))
+        mark("start wave (start + attempt page)", 2 * len(examinees))
         results["all started in s"] = round(started[0], 2)
         results["started"] = started[1]
         ready = [e for e in examinees if e.questions]
@@ -310,22 +335,31 @@ async def run_scenario(base_url: str, emails: list[str], *, password: str, exam:
                     ok = False
                 stats.add("bare /healthz (closed loop)", time.perf_counter() - begin, ok)
 
-            healthz_rps = await closed_loop(health, loop_seconds, bare)
+            mark("closed loop: bare /healthz")
+            done, seconds = await closed_loop(health, loop_seconds, bare)
+            mark("closed loop: bare /healthz", done)
+            healthz_rps = done / seconds
         finally:
             await asyncio.gather(*(s.close() for s in health))
-        autosave_rps = await closed_loop(loopers, loop_seconds,
-                                         lambda e: e.autosave(rng, "autosave (closed loop)"))
+        mark("closed loop: autosave")
+        done, seconds = await closed_loop(loopers, loop_seconds, lambda e: e.autosave(rng, "autosave (closed loop)"))
+        mark("closed loop: autosave", done)
+        autosave_rps = done / seconds
         results.update({"closed-loop clients": len(loopers), "bare /healthz req/s": round(healthz_rps),
                         "autosave req/s": round(autosave_rps),
                         "autosave / bare /healthz %": round(100 * autosave_rps / healthz_rps) if healthz_rps else None})
 
+        mark("submit wave (submit + result page)")
         submitted = await spread(ready, wave_seconds, Examinee.submit)
+        mark("submit wave (submit + result page)", 2 * len(ready))
         results["all graded in s"] = round(submitted[0], 2)
         results["graded"] = submitted[1]
     finally:
         await asyncio.gather(*(s.close() for s in sessions))
     results["steps"] = stats.rows()
     results["first errors"] = dict(stats.first_error)
+    if cpu:
+        results["CPU per request"] = cpu
     return results, examinees
 
 
@@ -365,6 +399,7 @@ def run_database(database: str, args, folder: Path) -> dict:
             processes.append(start_instance(port, {**env, "LMS_NICE": "10"} if lanes else env, instance))
         for port in ports["lms_exam"] if lanes else ():
             processes.append(start_instance(port, env, instance))
+        nginx = None
         if args.front == "nginx":
             nginx, port = start_nginx(ports, instance)
             processes.append(nginx)
@@ -376,7 +411,8 @@ def run_database(database: str, args, folder: Path) -> dict:
             f"http://127.0.0.1:{port}", [f"bench{i}@example.test" for i in range(args.examinees)],
             password=PASSWORD, exam=EXAM, wave_seconds=args.wave_seconds, login_seconds=args.login_seconds,
             steady_seconds=args.steady_seconds, compression=args.compression, loop_clients=args.loop_clients,
-            loop_seconds=args.loop_seconds))
+            loop_seconds=args.loop_seconds,
+            meter=CpuMeter([p.pid for p in processes if p is not nginx], nginx.pid if nginx else None)))
         results["load average before, after"] = [load_before, os.getloadavg()]
     finally:
         stop(processes)
@@ -409,7 +445,13 @@ def markdown(report: dict) -> str:
                   "|---|---:|---:|---:|---:|---:|---:|"]
         lines += [f"| {r['step']} | {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
                   f"{r['max_ms']} |" for r in results["steps"]]
-        lines += [""] + [f"- {k}: {v}" for k, v in results.items() if k not in ("steps", "layout")]
+        lines += [""] + [f"- {k}: {v}" for k, v in results.items() if k not in ("steps", "layout", "CPU per request")]
+        if results.get("CPU per request"):
+            columns = list(next(iter(results["CPU per request"].values())))
+            lines += ["", "| CPU per request, by process | " + " | ".join(columns) + " |",
+                      "|---|" + "---:|" * len(columns)]
+            lines += [f"| {phase} | " + " | ".join(str(row[c]) for c in columns) + " |"
+                      for phase, row in results["CPU per request"].items()]
         lines += ["", "| measure | this run | target |", "|---|---:|---:|"]
         lines += [f"| {key} | {results.get(key)} | {target} |" for key, target in TARGETS]
         lines.append("")

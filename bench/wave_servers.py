@@ -141,3 +141,48 @@ def machine() -> dict:
     return {"cpus": os.cpu_count(), "cpu": cpu, "memory GiB": round(int(memory) / 2**20, 1),
             "system": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
             "gunicorn": gunicorn.__version__, **versions, "load average at start": os.getloadavg()}
+
+
+class CpuMeter:
+    """The CPU time spent so far, in seconds, by each part of the run: the app (every process of the gunicorn
+    instances' process groups), nginx (its group), the database (the machine's ``postgres`` processes: 0 on
+    SQLite, whose work is the app's), the client (this process), and the whole machine (busy and all, from
+    /proc/stat, every core). Read at the start and the end of a phase, the differences say where its CPU went;
+    a process that ends within the phase takes its time with it (none does: the servers run throughout)."""
+
+    def __init__(self, app_groups: list[int], nginx_group: int | None):
+        self.app_groups, self.nginx_group = set(app_groups), nginx_group
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def __call__(self) -> dict[str, float]:
+        parts = {"app": 0, "nginx": 0, "database": 0}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                head, rest = stat.read_text().rsplit(")", 1)
+            except OSError:  # gone meanwhile
+                continue
+            fields = rest.split()
+            group, ticks = int(fields[2]), int(fields[11]) + int(fields[12])
+            if group in self.app_groups:
+                parts["app"] += ticks
+            elif group == self.nginx_group:
+                parts["nginx"] += ticks
+            elif head.split("(", 1)[1].startswith("postgres"):
+                parts["database"] += ticks
+        times = os.times()
+        seconds = {part: ticks / self.tick for part, ticks in parts.items()}
+        seconds["client"] = times.user + times.system
+        cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        seconds["machine busy"] = (sum(cpu) - cpu[3] - cpu[4]) / self.tick  # all but idle and I/O wait
+        seconds["machine"] = sum(cpu) / self.tick
+        return seconds
+
+
+def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
+    """Milliseconds of CPU per request of a phase, by part, and the share of the machine it kept busy."""
+    spent = {part: after[part] - before[part] for part in before}
+    row = {f"{part} ms": round(1000 * spent[part] / max(requests, 1), 2)
+           for part in ("app", "database", "nginx", "client", "machine busy")}
+    row["other ms"] = round(row["machine busy ms"] - sum(row[f"{p} ms"] for p in ("app", "database", "nginx", "client")), 2)
+    row["machine busy %"] = round(100 * spent["machine busy"] / spent["machine"]) if spent["machine"] else None
+    return row

@@ -66,10 +66,14 @@ def pre_request(worker, request):
 
 
 def post_worker_init(worker):
-    # The audit sealer's thread, started now from the worker's own thread, keeps its priority (above).
+    """Before the worker's first request: the audit sealer's thread, started now from the worker's own thread,
+    keeps its priority (above); and the templates are loaded (compiled once on the machine, lms.app), so that
+    the first examinees a new worker serves in a wave do not wait for it."""
+    from lms.app import load_templates
     from lms.audit import sealer
 
     sealer(worker.wsgi).start()
+    load_templates(worker.wsgi)
 
 
 # Each worker builds its own app (and its own database engine and pool): an engine's connections must not

@@ -4,6 +4,7 @@ wave, over real HTTP, with no error and no acknowledged answer lost. Nothing her
 kept to about a second of real time (the driver paces its requests by the wall clock)."""
 import asyncio
 import importlib.util
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -54,7 +55,8 @@ def test_the_driver_runs_every_phase_against_a_live_server(live_server, factory,
     driver = _driver()
     scenario = driver.run_scenario(
         live_server, emails, password=PASSWORD, exam="mixed-exam", wave_seconds=0.2, login_seconds=0.2,
-        steady_seconds=1.0, compression=60, loop_clients=2, loop_seconds=0.3)
+        steady_seconds=1.0, compression=60, loop_clients=2, loop_seconds=0.3,
+        meter=driver.CpuMeter([os.getpgrp()], None))  # the live server runs in this process (its group)
     # On a thread of its own: a browser test in this process leaves Playwright's event loop on the main one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         results, examinees = pool.submit(asyncio.run, scenario).result()
@@ -67,6 +69,11 @@ def test_the_driver_runs_every_phase_against_a_live_server(live_server, factory,
         assert steps[step]["requests"] > 0 and steps[step]["errors"] == 0, step
     assert steps["start"]["requests"] == 5 and steps["submit"]["requests"] == 5
     assert results["autosave / bare /healthz %"] > 0
+    # Where each wave's and loop's CPU went, per request: here the app and the client share one process.
+    cpu = results["CPU per request"]
+    assert set(cpu) == {"start wave (start + attempt page)", "closed loop: bare /healthz", "closed loop: autosave",
+                        "submit wave (submit + result page)"}
+    assert all(row["app ms"] > 0 and row["machine busy ms"] > 0 for row in cpu.values()), cpu
     # Each examinee kept a session cookie of its own (its own jar, which keeps cookies from a bare IP address).
     cookies = [[c.value for c in e.session.cookie_jar if c.key == "lms_session"] for e in examinees]
     assert all(len(values) == 1 for values in cookies) and len({values[0] for values in cookies}) == 5

@@ -1,7 +1,8 @@
-"""deploy/gunicorn.conf.py's CPU priority for a lane (LMS_NICE; deploy/nginx.conf's lanes, README "Deployment"):
-a general-lane request runs at the lower priority on its own thread, and the audit sealer's thread keeps the
-worker's. On Linux a thread's nice value is its own; each check runs on a thread of its own, so the test
-process keeps its priority."""
+"""deploy/gunicorn.conf.py's hooks. The CPU priority of a lane (LMS_NICE; deploy/nginx.conf's lanes, README
+"Deployment"): a general-lane request runs at the lower priority on its own thread, and the audit sealer's
+thread keeps the worker's (on Linux a thread's nice value is its own; each check runs on a thread of its own,
+so the test process keeps its priority). A worker's start: the templates are loaded before its first request,
+compiled once on the machine (lms.app's bytecode cache)."""
 import os
 import runpy
 import threading
@@ -9,8 +10,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from flask import render_template
 
-from lms.audit import sealer as audit_sealer
+from lms.app import create_app, load_templates
 
 CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
 
@@ -75,3 +77,36 @@ def test_the_sealer_started_with_the_worker_keeps_its_priority_while_general_lan
 
     assert _on_a_thread(serve_a_request) == (10, sealer_thread)
     assert _priority(sealer_thread.native_id) == before
+
+
+def _fresh_app(instance: Path):
+    """A new app (as in a new worker) whose instance folder is ``instance``: no template loaded yet."""
+    return create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-not-for-production",
+                       "INSTANCE_PATH": str(instance), "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                       "AUDIT_SEALING": "inline"})
+
+
+def test_a_worker_loads_every_template_before_its_first_request(monkeypatch, tmp_path):
+    app = _fresh_app(tmp_path)
+    assert not app.jinja_env.cache
+    _config(monkeypatch, None)["post_worker_init"](SimpleNamespace(wsgi=app))
+    names = [n for n in app.jinja_env.list_templates() if n.endswith((".html", ".txt"))]
+    assert len(names) > 100 and len(app.jinja_env.cache) == len(names)  # the exam's pages among them
+    assert app.jinja_env.get_template("exams/attempt.html") is app.jinja_env.get_template("exams/attempt.html")
+
+
+def test_templates_are_compiled_once_per_machine_and_later_workers_read_the_compiled_code(tmp_path):
+    first = _fresh_app(tmp_path)
+    loaded = load_templates(first)
+    assert len(list((tmp_path / "compiled-templates").iterdir())) == loaded
+
+    second = _fresh_app(tmp_path)  # another worker on the same machine
+
+    def compile_refused(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    second.jinja_env.compile = compile_refused
+    assert load_templates(second) == loaded
+    with second.test_request_context("/"):  # and the code read back renders
+        html = render_template("errors/error.html", code=404, title="Page not found", message="Gone.")
+    assert "Page not found" in html and "Gone." in html
