@@ -52,8 +52,8 @@ def start_instance(port: int, env: dict, folder: Path) -> subprocess.Popen:
 
 def bench_nginx_config(text: str, *, listen: int, upstreams: dict[str, list[int]], folder: Path) -> str:
     """deploy/nginx.conf as the benchmark runs it: plain HTTP on 127.0.0.1:``listen`` (no TLS: no certificate
-    here), each upstream's instances' ports (``upstreams``: by upstream name), its files in ``folder``; every
-    other line as deployed."""
+    here), each upstream's instances' ports (``upstreams``: by upstream name), its files in ``folder``, the
+    static files from this checkout; every other line as deployed."""
     replacements = [
         (r"^user www-data;$", "user root;"),
         (r"^pid .*;$", f"pid {folder}/nginx.pid;"),
@@ -62,6 +62,7 @@ def bench_nginx_config(text: str, *, listen: int, upstreams: dict[str, list[int]
         (r"^    server \{\n        listen 80;\n[\s\S]*?\n    \}\n", ""),
         (r"listen 443 ssl http2 backlog=(\d+);", rf"listen 127.0.0.1:{listen} backlog=\1;"),
         (r"^\s*ssl_\w+ .*;\n", ""),
+        (r"^(\s*)alias /srv/lms/static/;$", rf"\1alias {ROOT / 'static'}/;"),
     ]
     for pattern, replacement in replacements:
         text, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)

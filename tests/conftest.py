@@ -7,6 +7,7 @@ LMS_TEST_DATABASE_URL (the CI runs the suite once on each).
 import copy
 import hashlib
 import os
+import shutil
 import sqlite3
 import uuid
 from contextlib import contextmanager
@@ -285,3 +286,16 @@ def factory(db, clock):
 def kit(db, factory, clock):
     """Tracks built directly in the database and results as the exam engine leaves them."""
     return CertKit(db, factory, clock)
+
+
+def require_commands(commands: dict[str, str]) -> None:
+    """Skip (saying which Debian packages to install) when a command is missing; with
+    LMS_REQUIRE_TOOLS=1 (the CI, which installs them) fail instead, so nothing is skipped there."""
+    missing = {command: package for command, package in commands.items() if shutil.which(command) is None}
+    if not missing:
+        return
+    message = (f"{', '.join(missing)} not installed (apt-get install {' '.join(sorted(set(missing.values())))}; "
+               "see the README)")
+    if os.environ.get("LMS_REQUIRE_TOOLS", "").strip().lower() in {"1", "true", "yes"}:
+        pytest.fail(f"LMS_REQUIRE_TOOLS=1 but {message}", pytrace=False)
+    pytest.skip(message)

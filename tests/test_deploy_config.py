@@ -5,7 +5,11 @@ so the test process keeps its priority). A worker's start: the templates are loa
 compiled once on the machine (lms.app's bytecode cache)."""
 import os
 import runpy
+import sys
 import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,7 +18,10 @@ from flask import render_template
 
 from lms.app import create_app, load_templates
 
-CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
+from .conftest import require_commands
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 
 
 def _config(monkeypatch, nice: str | None) -> dict:
@@ -110,3 +117,63 @@ def test_templates_are_compiled_once_per_machine_and_later_workers_read_the_comp
     with second.test_request_context("/"):  # and the code read back renders
         html = render_template("errors/error.html", code=404, title="Page not found", message="Gone.")
     assert "Page not found" in html and "Gone." in html
+
+
+def _lane_server(name: str):
+    """A stand-in for a lane's instances: answers every request with its lane's name (and counts them)."""
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self):
+            self.server.paths.append(self.path)
+            body = name.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.paths = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_nginx_sends_open_attempts_to_the_exam_lane_the_rest_to_the_general_lane_and_static_files_itself(tmp_path):
+    """deploy/nginx.conf itself (as the benchmark runs it: bench/wave_servers.py), in front of two stand-ins."""
+    require_commands({"nginx": "nginx"})
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from wave_servers import start_nginx, stop
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    general, exam = _lane_server("general"), _lane_server("exam")
+    nginx, port = start_nginx({"lms": [general.server_port], "lms_exam": [exam.server_port]}, tmp_path)
+    try:
+        def fetch(path, data=None):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", data=data, timeout=10) as response:
+                    return response.status, response.headers, response.read()
+            except urllib.error.HTTPError as error:
+                return error.code, error.headers, error.read()
+
+        for path, data in (("/exams/attempts/7?page=2", None), ("/exams/attempts/7/autosave", b"{}"),
+                           ("/exams/attempts/7/submit", b"x"), ("/exams/attempts/7/result", None)):
+            assert fetch(path, data)[2] == b"exam", path
+        for path, data in (("/login", b"x"), ("/exams/final-exam/start", b"x"), ("/exams/final-exam", None), ("/", None)):
+            assert fetch(path, data)[2] == b"general", path
+
+        seen = len(general.paths) + len(exam.paths)
+        status, headers, body = fetch("/static/css/app.css")
+        assert status == 200 and body == (ROOT / "static" / "css" / "app.css").read_bytes()
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cache-Control"] == "no-cache"
+        assert len(general.paths) + len(exam.paths) == seen  # it did not reach an instance
+        for outside in ("/static/../pyproject.toml", "/static/css/../../pyproject.toml", "/static//../pyproject.toml",
+                        "/static/%2e%2e/pyproject.toml"):  # nothing outside static/ is sent as a file
+            assert fetch(outside)[2] != (ROOT / "pyproject.toml").read_bytes(), outside
+    finally:
+        stop([nginx])
+        general.shutdown()
+        exam.shutdown()

@@ -3,30 +3,16 @@ the QR encodes that URL, tagged, no network, and the same bytes on every downloa
 renamed."""
 import io
 import json
-import os
-import shutil
 import subprocess
 
 import pypdf
-import pytest
 import segno
 from sqlalchemy import func, select
 
 from lms.models import CertificateDocument
 from lms.certification.pdf import certificate_context, certificate_pdf, html_to_pdf, qr_svg, render_certificate
 
-
-def require_commands(commands: dict[str, str]) -> None:
-    """Skip (saying which Debian packages to install) when a command is missing; with
-    LMS_REQUIRE_TOOLS=1 (the CI, which installs them) fail instead, so nothing is skipped there."""
-    missing = {command: package for command, package in commands.items() if shutil.which(command) is None}
-    if not missing:
-        return
-    message = (f"{', '.join(missing)} not installed (apt-get install {' '.join(sorted(set(missing.values())))}; "
-               "see the README)")
-    if os.environ.get("LMS_REQUIRE_TOOLS", "").strip().lower() in {"1", "true", "yes"}:
-        pytest.fail(f"LMS_REQUIRE_TOOLS=1 but {message}", pytrace=False)
-    pytest.skip(message)
+from ..conftest import require_commands
 
 
 def _text(pdf: bytes) -> str:
