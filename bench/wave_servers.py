@@ -62,7 +62,7 @@ def bench_nginx_config(text: str, *, listen: int, upstreams: dict[str, list[int]
         (r"^    server \{\n        listen 80;\n[\s\S]*?\n    \}\n", ""),
         (r"listen 443 ssl http2 backlog=(\d+);", rf"listen 127.0.0.1:{listen} backlog=\1;"),
         (r"^\s*ssl_\w+ .*;\n", ""),
-        (r"^(\s*)alias /srv/lms/static/;$", rf"\1alias {ROOT / 'static'}/;"),
+        (r"^(\s*)alias /srv/lms/static/", rf"\1alias {ROOT / 'static'}/"),
     ]
     for pattern, replacement in replacements:
         text, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)

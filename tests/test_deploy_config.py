@@ -9,6 +9,8 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -119,11 +121,14 @@ def test_templates_are_compiled_once_per_machine_and_later_workers_read_the_comp
     assert "Page not found" in html and "Gone." in html
 
 
-def _lane_server(name: str):
-    """A stand-in for a lane's instances: answers every request with its lane's name (and counts them)."""
+def _lane_server(name: str, hold_log_ins: threading.Event | None = None):
+    """A stand-in for a lane's instances: answers every request with its lane's name (and counts them); with
+    ``hold_log_ins``, a log-in (POST /login) is answered only once that is set."""
     class Handler(BaseHTTPRequestHandler):
         def _answer(self):
             self.server.paths.append(self.path)
+            if hold_log_ins is not None and self.command == "POST" and self.path == "/login":
+                hold_log_ins.wait(30)
             body = name.encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -141,24 +146,36 @@ def _lane_server(name: str):
     return server
 
 
-def test_nginx_sends_open_attempts_to_the_exam_lane_the_rest_to_the_general_lane_and_static_files_itself(tmp_path):
-    """deploy/nginx.conf itself (as the benchmark runs it: bench/wave_servers.py), in front of two stand-ins."""
+@contextmanager
+def _nginx(tmp_path, general, exam):
+    """deploy/nginx.conf itself (as the benchmark runs it: bench/wave_servers.py) in front of two stand-ins: a
+    function that fetches a path through it, (status, headers, body)."""
     require_commands({"nginx": "nginx"})
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         from wave_servers import start_nginx, stop
     finally:
         sys.path.remove(str(ROOT / "bench"))
-    general, exam = _lane_server("general"), _lane_server("exam")
     nginx, port = start_nginx({"lms": [general.server_port], "lms_exam": [exam.server_port]}, tmp_path)
-    try:
-        def fetch(path, data=None):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", data=data, timeout=10) as response:
-                    return response.status, response.headers, response.read()
-            except urllib.error.HTTPError as error:
-                return error.code, error.headers, error.read()
 
+    def fetch(path, data=None):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", data=data, timeout=30) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    try:
+        yield fetch
+    finally:
+        stop([nginx])
+        general.shutdown()
+        exam.shutdown()
+
+
+def test_nginx_sends_open_attempts_to_the_exam_lane_the_rest_to_the_general_lane_and_static_files_itself(tmp_path):
+    general, exam = _lane_server("general"), _lane_server("exam")
+    with _nginx(tmp_path, general, exam) as fetch:
         for path, data in (("/exams/attempts/7?page=2", None), ("/exams/attempts/7/autosave", b"{}"),
                            ("/exams/attempts/7/submit", b"x"), ("/exams/attempts/7/result", None)):
             assert fetch(path, data)[2] == b"exam", path
@@ -173,7 +190,25 @@ def test_nginx_sends_open_attempts_to_the_exam_lane_the_rest_to_the_general_lane
         for outside in ("/static/../pyproject.toml", "/static/css/../../pyproject.toml", "/static//../pyproject.toml",
                         "/static/%2e%2e/pyproject.toml"):  # nothing outside static/ is sent as a file
             assert fetch(outside)[2] != (ROOT / "pyproject.toml").read_bytes(), outside
-    finally:
-        stop([nginx])
-        general.shutdown()
-        exam.shutdown()
+
+
+def test_nginx_admits_64_log_ins_at_once_and_tells_the_next_to_come_back_in_a_minute(tmp_path):
+    release = threading.Event()
+    general, exam = _lane_server("general", hold_log_ins=release), _lane_server("exam")
+    with _nginx(tmp_path, general, exam) as fetch, ThreadPoolExecutor(64) as pool:
+        try:
+            held = [pool.submit(fetch, "/login", b"email=x") for _ in range(64)]
+            for _ in range(300):  # until all 64 are in the stand-in (bounded: 30 s)
+                if general.paths.count("/login") == 64:
+                    break
+                release.wait(0.1)
+            assert general.paths.count("/login") == 64
+            status, headers, body = fetch("/login", b"email=x")
+            assert status == 503 and headers["Retry-After"] == "60" and b"logging in right now" in body
+            assert general.paths.count("/login") == 64  # refused before it reached an instance
+            assert fetch("/login")[:3:2] == (200, b"general")  # the form itself is never refused
+            assert fetch("/exams/attempts/7/autosave", b"{}")[2] == b"exam"
+        finally:
+            release.set()
+        assert [future.result()[0] for future in held] == [200] * 64
+        assert fetch("/login", b"email=x")[:3:2] == (200, b"general")  # once they are answered, the next is let in
