@@ -132,6 +132,9 @@ async def fetch(session: aiohttp.ClientSession, method: str, path: str, **kw) ->
 # -- one examinee -----------------------------------------------------------------------------------------------
 
 
+LOG_IN_TURNS = 5  # how often an examinee turned away at log-in (HTTP 503) tries again, as told, before giving up
+
+
 @dataclass
 class Examinee:
     number: int
@@ -146,13 +149,18 @@ class Examinee:
     acknowledged: int = 0  # autosaves that changed an answer and were acknowledged (count_lost reads it)
     flips: dict = field(default_factory=lambda: defaultdict(int))
 
-    async def call(self, step, method, path, **kw) -> Reply | None:
+    async def call(self, step, method, path, busy_step: str = "", **kw) -> Reply | None:
+        """One request, timed under ``step``; an HTTP 503 goes under ``busy_step`` instead, when given, and is not
+        an error there (the front turned the request away, as designed, and the examinee comes back)."""
         begin = time.perf_counter()
         try:
             response = await fetch(self.session, method, path, **kw)
         except REQUEST_ERRORS as error:
             self.stats.add(step, time.perf_counter() - begin, False, f"{type(error).__name__}: {error}")
             return None
+        if busy_step and response.status_code == 503:
+            self.stats.add(busy_step, time.perf_counter() - begin, True)
+            return response
         ok = response.status_code < 400
         self.stats.add(step, time.perf_counter() - begin, ok, "" if ok else f"HTTP {response.status_code}")
         return response
@@ -162,8 +170,8 @@ class Examinee:
         if match:
             self.token = match.group(1) or match.group(2)
 
-    async def form(self, step, path, fields) -> Reply | None:
-        return await self.call(step, "POST", path, data=dict(fields, csrf_token=self.token))
+    async def form(self, step, path, fields, busy_step: str = "") -> Reply | None:
+        return await self.call(step, "POST", path, busy_step, data=dict(fields, csrf_token=self.token))
 
     async def log_in(self, password: str, exam: str) -> bool:
         for path in ("/notice", None, "/login"):
@@ -174,7 +182,12 @@ class Examinee:
             if page is None:
                 return False
             self.read_token(page.text)
-        response = await self.form("log-in", "/login", {"email": self.email, "password": password})
+        for _ in range(LOG_IN_TURNS):  # turned away (too many log-ins at once: deploy/nginx.conf), it comes back
+            response = await self.form("log-in", "/login", {"email": self.email, "password": password},
+                                       busy_step="log-in turned away (503), came back later")
+            if response is None or response.status_code != 503:
+                break
+            await asyncio.sleep(float(response.headers.get("retry-after", 60)))
         if response is None or response.status_code != 302:
             return False
         page = await self.call("exam page", "GET", f"/exams/{exam}")

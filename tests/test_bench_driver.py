@@ -7,6 +7,7 @@ import importlib.util
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,49 @@ def test_the_bench_nginx_config_is_deploy_nginx_conf_with_ports_and_paths_only(t
     for kept in ("least_conn;", "keepalive 64;", "worker_connections 8192;", "proxy_http_version 1.1;",
                  "keepalive_timeout 75s;"):
         assert kept in text
+
+
+def test_an_examinee_turned_away_at_log_in_comes_back_when_told_and_it_is_not_counted_as_an_error():
+    """The front's answer to too many log-ins at once (HTTP 503 with Retry-After: deploy/nginx.conf): the
+    driver's examinee waits as told and logs in again, as a person would."""
+    driver, turned_away = _driver(), []
+
+    class Front(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self._send(200, b'<input name="csrf_token" type="hidden" value="t0k3n">')
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/login" and len(turned_away) < 2:
+                turned_away.append(self.path)
+                return self._send(503, b"busy", {"Retry-After": "0"})
+            self._send(302, b"", {"Location": "/"})
+
+        def _send(self, status, body, headers=()):
+            self.send_response(status)
+            for name, value in dict(headers).items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Front)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    async def log_in():
+        stats = driver.Stats()
+        async with driver.open_session(f"http://127.0.0.1:{server.server_port}") as session:
+            examinee = driver.Examinee(0, "someone@example.test", session, stats)
+            return await examinee.log_in("a password", "final-exam"), stats
+
+    try:
+        logged_in, stats = asyncio.run(log_in())
+    finally:
+        server.shutdown()
+    assert logged_in and len(turned_away) == 2
+    steps = {row["step"]: row for row in stats.rows()}
+    assert steps["log-in turned away (503), came back later"]["requests"] == 2
+    assert steps["log-in"]["requests"] == 1 and not any(stats.errors.values())
