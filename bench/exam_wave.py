@@ -396,12 +396,15 @@ def run_database(database: str, args, folder: Path) -> dict:
                LMS_INSTANCE_PATH=str(instance), LMS_PUBLIC_URL="http://127.0.0.1", LMS_COOKIE_SECURE="0",
                LMS_LIMITS_STORE=store or "database", LMS_LIMITS_PREFIX=prefix,
                LMS_BEHIND_PROXY="1" if args.front == "nginx" else "0")
-    if args.workers:
-        env["WEB_CONCURRENCY"] = str(args.workers)
+    lanes = args.lanes and args.front == "nginx"
+    # Two lanes on one machine run twice the instances: each takes a process per core (README, "Deployment"),
+    # so the machine runs two per core in all, as one lane's instances would with the config's default.
+    workers = args.workers or (os.cpu_count() if lanes else 0)
+    if workers:
+        env["WEB_CONCURRENCY"] = str(workers)
     if args.threads:  # gunicorn reads GUNICORN_CMD_ARGS after its config file
         env["GUNICORN_CMD_ARGS"] = f"--threads {args.threads}"
     instances = args.instances if args.front == "nginx" else 1
-    lanes = args.lanes and args.front == "nginx"
     processes = []
     try:
         # With the lanes (deploy/nginx.conf), each lane has its own instances and the general lane's run at
@@ -434,7 +437,7 @@ def run_database(database: str, args, folder: Path) -> dict:
     results["layout"] = ((f"nginx in front of two lanes of {instances} gunicorn instance(s) each (the general "
                           "lane's at nice 10)" if lanes else f"nginx in front of {instances} gunicorn instance(s)")
                          if args.front == "nginx" else "one gunicorn instance, no front") + f", limits in {'Redis' if store else 'the database'}"
-    results["layout"] += (f"; workers x threads per instance: {args.workers or 'config'} x {args.threads or 'config'}")
+    results["layout"] += (f"; workers x threads per instance: {workers or 'config'} x {args.threads or 'config'}")
     if store:
         import redis
 
