@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 
 from lms.exams.attempts import AttemptClosed, accepts_answers_until
 from lms.exams.versions import pinned_versions
@@ -117,42 +117,44 @@ def question_view(row, data: dict, rendered: dict) -> QuestionView:
                         flagged=row.is_flagged)
 
 
-# A page reads two things of its attempt's questions: each one's state for the navigation panel (columns
-# only, nothing decoded), and the rows of the page's own questions with their pinned version's content hash,
-# whose data and rendered HTML are kept per process (lms.exams.versions).
-_PAGE_NAV = (
-    select(AttemptQuestion.position, AttemptQuestion.response.is_not(None), AttemptQuestion.is_flagged)
-    .where(AttemptQuestion.attempt_id == bindparam("attempt_id"))
-    .order_by(AttemptQuestion.position)
-)
-_PAGE_QUESTIONS = (
-    select(AttemptQuestion.position, AttemptQuestion.qtype, AttemptQuestion.shown, AttemptQuestion.response,
-           AttemptQuestion.is_flagged, AttemptQuestion.question_version_id, QuestionVersion.content_hash)
+# A page reads its attempt's questions in one statement: each one's state for the navigation panel and its
+# pinned version (id and content hash: the version's data and rendered HTML are kept per process, in
+# lms.exams.versions), and only for the page's own questions the shown order and the answer (NULL for the
+# others: nothing of theirs is decoded).
+_ON_PAGE = AttemptQuestion.position.between(bindparam("first"), bindparam("last"))
+_PAGE_READ = (
+    select(AttemptQuestion.position, AttemptQuestion.response.is_not(None).label("answered"),
+           AttemptQuestion.is_flagged, AttemptQuestion.qtype, AttemptQuestion.question_version_id,
+           QuestionVersion.content_hash, case((_ON_PAGE, AttemptQuestion.shown)).label("shown"),
+           case((_ON_PAGE, AttemptQuestion.response)).label("response"))
     .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
-    .where(AttemptQuestion.attempt_id == bindparam("attempt_id"),
-           AttemptQuestion.position.between(bindparam("first"), bindparam("last")))
+    .where(AttemptQuestion.attempt_id == bindparam("attempt_id"))
     .order_by(AttemptQuestion.position)
 )
 
 
 def attempt_page(attempt: OpenAttempt | Attempt, page: int, *, questions: bool = True) -> AttemptPage:
-    """Page ``page`` (0-based) of an open attempt, and the navigation panel of all its questions (with
-    ``questions=False``, the panel alone: the submit page)."""
+    """Page ``page`` (0-based; beyond the last, the last) of an open attempt, and the navigation panel
+    of all its questions (with ``questions=False``, the panel alone: the submit page)."""
     per_page = attempt.policy["per_page"]
-    conn = db.session.connection()
-    states = conn.execute(_PAGE_NAV, {"attempt_id": attempt.id}).all()
-    pages = max(1, math.ceil(len(states) / per_page))
-    page = max(0, min(page, pages - 1))
-    nav = [NavItem(position + 1, page_of(position, per_page), ANSWERED if answered else UNANSWERED, flagged,
-                   page_of(position, per_page) == page) for position, answered, flagged in states]
-    views = []
-    if questions:
-        rows = conn.execute(_PAGE_QUESTIONS, {"attempt_id": attempt.id, "first": page * per_page,
-                                              "last": page * per_page + per_page - 1}).all()
-        versions = pinned_versions({(row.question_version_id, row.content_hash) for row in rows})
-        views = [question_view(row, *versions[row.question_version_id]) for row in rows]
+    rows = _page_rows(attempt.id, page if questions else -1, per_page)
+    pages = max(1, math.ceil(len(rows) / per_page))
+    shown = max(0, min(page, pages - 1))
+    if questions and shown != page:  # an address beyond the last page: read the last one
+        rows = _page_rows(attempt.id, shown, per_page)
+    page = shown
+    nav = [NavItem(row.position + 1, page_of(row.position, per_page), ANSWERED if row.answered else UNANSWERED,
+                   row.is_flagged, page_of(row.position, per_page) == page) for row in rows]
+    on_page = [row for row in rows if page_of(row.position, per_page) == page] if questions else []
+    versions = pinned_versions({(row.question_version_id, row.content_hash) for row in on_page})
+    views = [question_view(row, *versions[row.question_version_id]) for row in on_page]
     return AttemptPage(page, pages, views, nav, attempt.policy["navigation"] == "forward", attempt.deadline_at,
                        accepts_answers_until(attempt.deadline_at))
+
+
+def _page_rows(attempt_id: int, page: int, per_page: int) -> list:
+    return db.session.connection().execute(_PAGE_READ, {"attempt_id": attempt_id, "first": page * per_page,
+                                                        "last": page * per_page + per_page - 1}).all()
 
 
 # -- saving answers and moving between pages ----------------------------------------------------

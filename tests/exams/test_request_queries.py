@@ -14,12 +14,12 @@ its transaction (SQLite): start 14 or 15 (and one more for a process's first sta
 autosave 4, submit 16 (the result's notice is one insert that skips a duplicate), and the e-mail's
 delivery row.
 
-The page then went from 5 to 4: the exam-taking pages have their own header (templates/exams/_layout.html),
+The page then went from 5 to 3: the exam-taking pages have their own header (templates/exams/_layout.html),
 without the site's menus and so without the unread count; the attempt is one row (no ORM object, its exam
-version's title joined); the navigation panel reads columns only; the page reads only its own questions, with
-their versions' content hashes, and the versions' data and rendered HTML are kept per process by (version id,
-content hash) (lms.exams.versions, shared with the start's draw), so only a process's first page of those
-versions reads them.
+version's title joined); one statement reads the panel's state of every question and the rows of the page's
+own questions only, with their versions' content hashes (the others' come back NULL: nothing decoded); the
+versions' data and rendered HTML are kept per process by (version id, content hash) (lms.exams.versions,
+shared with the start's draw), so only a process's first page of those versions reads them.
 """
 import threading
 from contextlib import contextmanager
@@ -45,8 +45,7 @@ START = ["SELECT user", "SELECT exam", "SELECT cohort", "SELECT week_opening",  
 # and grants it read are unchanged (lms.exams.attempts.start_attempt).
 START_RECHECK = {"sqlite": ["SELECT attempt", "SELECT exam_grant"], "postgresql": []}
 PAGE = ["SELECT user", "SELECT attempt",  # the attempt with its exam version's title, one row
-        "SELECT attempt_question",  # the panel: each question's position, answered, flagged (columns only)
-        "SELECT attempt_question"]  # the page's questions, with their versions' content hashes (data kept)
+        "SELECT attempt_question"]  # every question's state, and the page's own with their versions' hashes
 AUTOSAVE = ["SELECT user", "SELECT attempt", "UPDATE attempt_question", "INSERT INTO answer_log"]
 SUBMIT = ["SELECT user", "SELECT attempt",
           "UPDATE attempt", "SELECT attempt_question",  # claim, read the responses
