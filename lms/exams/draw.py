@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from lms.exams.versions import forget_pinned_versions, pinned_versions
 from lms.extensions import db
 from lms.models import Question, QuestionBank, QuestionVersion
 
@@ -69,32 +70,16 @@ def load_candidates(cells: list[dict]) -> list[Candidate]:
     return [Candidate(*row) for row in rows]
 
 
-# A question version never changes once stored, and its content hash names its content: what a start needs of
-# the drawn versions is read once per process and kept (bounded), keyed by (version id, content hash), so a
-# database restored or rebuilt under the same ids is never served another question's data. Read-only.
-_VERSION_DATA: dict[tuple[int, str], dict] = {}
-_VERSION_DATA_LIMIT = 20_000
-
-
 def version_data(drawn: list[Drawn]) -> dict[int, dict]:
-    """The stored data of the drawn questions' pinned versions, by version id (read only those not kept)."""
-    wanted = {(d.candidate.version_id, d.candidate.content_hash) for d in drawn}
-    missing = {vid for vid, digest in wanted if (vid, digest) not in _VERSION_DATA}
-    if missing:
-        rows = db.session.execute(select(QuestionVersion.id, QuestionVersion.content_hash, QuestionVersion.data)
-                                  .where(QuestionVersion.id.in_(missing))).all()
-        if len(_VERSION_DATA) + len(rows) > _VERSION_DATA_LIMIT:
-            _VERSION_DATA.clear()
-        found = {(vid, digest): data for vid, digest, data in rows}
-        _VERSION_DATA.update(found)
-    else:
-        found = {}
-    return {vid: found.get((vid, digest)) or _VERSION_DATA[(vid, digest)] for vid, digest in wanted}
+    """The stored data of the drawn questions' pinned versions, by version id (kept per process by version id
+    and content hash: lms.exams.versions)."""
+    pinned = pinned_versions({(d.candidate.version_id, d.candidate.content_hash) for d in drawn})
+    return {vid: data for vid, (data, _rendered) in pinned.items()}
 
 
 def forget_version_data() -> None:
     """Empty the kept version data (tests that count a cold start)."""
-    _VERSION_DATA.clear()
+    forget_pinned_versions()
 
 
 def _question_key(cand: Candidate):

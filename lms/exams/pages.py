@@ -7,12 +7,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, case, insert, select, update
 
 from lms.exams.attempts import AttemptClosed, accepts_answers_until
+from lms.exams.versions import pinned_versions
 from lms.questions import QUESTION_TYPES
 from lms.extensions import db
-from lms.models import AnswerLog, Attempt, AttemptQuestion, QuestionVersion
+from lms.models import AnswerLog, Attempt, AttemptQuestion, ExamVersion, QuestionVersion
 from lms.models.exam import OPEN
 
 UNANSWERED, ANSWERED = "unanswered", "answered"
@@ -71,35 +72,89 @@ class AttemptPage:
         return [n.number for n in self.nav if n.flagged]
 
 
-def question_view(aq: AttemptQuestion, data: dict, rendered: dict) -> QuestionView:
+@dataclass(frozen=True)
+class OpenAttempt:
+    """What an open attempt's pages show of the attempt itself (read as one row, without the ORM)."""
+
+    id: int
+    user_id: int
+    number: int
+    title: str  # the exam version's
+    policy: dict
+    deadline_at: datetime
+    page_reached: int
+
+    @classmethod
+    def of(cls, attempt: Attempt) -> "OpenAttempt":
+        """The same, of a loaded attempt."""
+        return cls(attempt.id, attempt.user_id, attempt.number, attempt.exam_version.title, attempt.policy,
+                   attempt.deadline_at, attempt.page_reached)
+
+
+_OPEN_ATTEMPT = (
+    select(Attempt.id, Attempt.user_id, Attempt.number, ExamVersion.title, Attempt.policy, Attempt.deadline_at,
+           Attempt.page_reached, Attempt.status)
+    .join(ExamVersion, ExamVersion.id == Attempt.exam_version_id)
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+)
+
+
+def open_attempt(attempt_id: int, user_id: int, *, now) -> OpenAttempt | None:
+    """The attempt if it is ``user_id``'s and still takes answers at ``now``; None otherwise (anyone else's,
+    finished, or past its deadline and grace: the caller loads it to say which, and to finish it)."""
+    row = db.session.connection().execute(_OPEN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
+    if row is None or row.status != OPEN or now > accepts_answers_until(row.deadline_at):
+        return None
+    return OpenAttempt(*row[:-1])
+
+
+def question_view(row, data: dict, rendered: dict) -> QuestionView:
     """The question as shown, with the trainee's saved answer filled in and nothing of the key."""
-    kind = QUESTION_TYPES[aq.qtype]
-    name = field_name(aq.position)
-    return QuestionView(aq.position, aq.position + 1, aq.qtype, kind.label, name, rendered["stem"], kind.template,
-                        kind.control(name, data, aq.shown, aq.response), answered=aq.response is not None,
-                        flagged=aq.is_flagged)
+    kind = QUESTION_TYPES[row.qtype]
+    name = field_name(row.position)
+    return QuestionView(row.position, row.position + 1, row.qtype, kind.label, name, rendered["stem"], kind.template,
+                        kind.control(name, data, row.shown, row.response), answered=row.response is not None,
+                        flagged=row.is_flagged)
 
 
-def pinned_versions(ids) -> dict[int, tuple[dict, dict]]:
-    rows = db.session.execute(
-        select(QuestionVersion.id, QuestionVersion.data, QuestionVersion.rendered).where(QuestionVersion.id.in_(ids))
-    ).all()
-    return {vid: (data, rendered) for vid, data, rendered in rows}
+# A page reads its attempt's questions in one statement: each one's state for the navigation panel and its
+# pinned version (id and content hash: the version's data and rendered HTML are kept per process, in
+# lms.exams.versions), and only for the page's own questions the shown order and the answer (NULL for the
+# others: nothing of theirs is decoded).
+_ON_PAGE = AttemptQuestion.position.between(bindparam("first"), bindparam("last"))
+_PAGE_READ = (
+    select(AttemptQuestion.position, AttemptQuestion.response.is_not(None).label("answered"),
+           AttemptQuestion.is_flagged, AttemptQuestion.qtype, AttemptQuestion.question_version_id,
+           QuestionVersion.content_hash, case((_ON_PAGE, AttemptQuestion.shown)).label("shown"),
+           case((_ON_PAGE, AttemptQuestion.response)).label("response"))
+    .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+    .where(AttemptQuestion.attempt_id == bindparam("attempt_id"))
+    .order_by(AttemptQuestion.position)
+)
 
 
-def attempt_page(attempt, page: int) -> AttemptPage:
-    """Page ``page`` (0-based) of an open attempt, and the navigation panel of all its questions."""
+def attempt_page(attempt: OpenAttempt | Attempt, page: int, *, questions: bool = True) -> AttemptPage:
+    """Page ``page`` (0-based; beyond the last, the last) of an open attempt, and the navigation panel
+    of all its questions (with ``questions=False``, the panel alone: the submit page)."""
     per_page = attempt.policy["per_page"]
-    questions = attempt.questions
-    pages = max(1, math.ceil(len(questions) / per_page))
-    page = max(0, min(page, pages - 1))
-    on_page = [q for q in questions if page_of(q.position, per_page) == page]
-    versions = pinned_versions({q.question_version_id for q in on_page})
-    views = [question_view(q, *versions[q.question_version_id]) for q in on_page]
-    nav = [NavItem(q.position + 1, page_of(q.position, per_page), ANSWERED if q.response is not None else UNANSWERED,
-                   q.is_flagged, page_of(q.position, per_page) == page) for q in questions]
+    rows = _page_rows(attempt.id, page if questions else -1, per_page)
+    pages = max(1, math.ceil(len(rows) / per_page))
+    shown = max(0, min(page, pages - 1))
+    if questions and shown != page:  # an address beyond the last page: read the last one
+        rows = _page_rows(attempt.id, shown, per_page)
+    page = shown
+    nav = [NavItem(row.position + 1, page_of(row.position, per_page), ANSWERED if row.answered else UNANSWERED,
+                   row.is_flagged, page_of(row.position, per_page) == page) for row in rows]
+    on_page = [row for row in rows if page_of(row.position, per_page) == page] if questions else []
+    versions = pinned_versions({(row.question_version_id, row.content_hash) for row in on_page})
+    views = [question_view(row, *versions[row.question_version_id]) for row in on_page]
     return AttemptPage(page, pages, views, nav, attempt.policy["navigation"] == "forward", attempt.deadline_at,
                        accepts_answers_until(attempt.deadline_at))
+
+
+def _page_rows(attempt_id: int, page: int, per_page: int) -> list:
+    return db.session.connection().execute(_PAGE_READ, {"attempt_id": attempt_id, "first": page * per_page,
+                                                        "last": page * per_page + per_page - 1}).all()
 
 
 # -- saving answers and moving between pages ----------------------------------------------------

@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from lms.exams import policy as rules
-from lms.exams.pages import pinned_versions
 from lms.exams.grading import grade_attempt
+from lms.exams.versions import read_versions
 from lms.questions import QUESTION_TYPES, ReviewChoice
 from lms.extensions import db
 from lms.models import AnswerLog
@@ -39,7 +39,7 @@ def review(attempt, level: str, *, show_variants: bool = False) -> list[ReviewIt
     if not rules.shows(level, rules.WRONG):
         return []
     questions = attempt.questions
-    versions = pinned_versions({q.question_version_id for q in questions})
+    versions = read_versions({q.question_version_id for q in questions})
     items = []
     for aq in questions:
         data, rendered = versions[aq.question_version_id]

@@ -5,7 +5,6 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from lms import session_rules
@@ -37,13 +36,29 @@ def _own_attempt(attempt_id: int, *options) -> Attempt:
 
 
 def _while_open(view):
-    """A view of the trainee's own open attempt, called with the attempt (and its exam version, which the
-    pages show, in the same query); a finished one (or one finished now, at its deadline) redirects to its
-    result."""
+    """A view of the trainee's own open attempt, called with the attempt; a finished one (or one finished
+    now, at its deadline) redirects to its result."""
     @functools.wraps(view)
     def wrapped(attempt_id):
-        attempt = _own_attempt(attempt_id, joinedload(Attempt.exam_version))
+        attempt = _own_attempt(attempt_id)
         return _finished_redirect(attempt) or view(attempt)
+
+    return wrapped
+
+
+def _open_page(view):
+    """A page of the trainee's own open attempt, called with the attempt as its pages show it (one row:
+    lms.exams.pages.open_attempt); anyone else's is a 404, a finished one (or one finished now, at its
+    deadline) redirects to its result."""
+    @functools.wraps(view)
+    def wrapped(attempt_id):
+        attempt = pages.open_attempt(attempt_id, current_user.id, now=utcnow())
+        if attempt is None:  # anyone else's, finished, or due to finish: the loaded attempt says which
+            loaded = _own_attempt(attempt_id)
+            if (done := _finished_redirect(loaded)) is not None:
+                return done
+            attempt = pages.OpenAttempt.of(loaded)  # (its deadline moved on meanwhile)
+        return view(attempt)
 
     return wrapped
 
@@ -96,7 +111,7 @@ def start(slug):
 
 @bp.get("/attempts/<int:attempt_id>")
 @role_required(Role.TRAINEE)
-@_while_open
+@_open_page
 def attempt(attempt):
     """A page of an open attempt (?page=N, 1-based); forward-only exams show the page reached."""
     page = request.args.get("page", default=1, type=int) - 1
@@ -186,10 +201,11 @@ def status(attempt_id):
 
 @bp.get("/attempts/<int:attempt_id>/submit")
 @role_required(Role.TRAINEE)
-@_while_open
+@_open_page
 def confirm_submit(attempt):
     """Confirm the submission: which questions are unanswered or flagged."""
-    view = pages.attempt_page(attempt, attempt.page_reached if attempt.policy["navigation"] == "forward" else 0)
+    view = pages.attempt_page(attempt, attempt.page_reached if attempt.policy["navigation"] == "forward" else 0,
+                              questions=False)
     return render_template("exams/confirm.html", attempt=attempt, view=view, form=SubmitForm(), now=utcnow(),
                            grace=attempts.grace_seconds(), login_session=_session_facts(attempt, view.page))
 

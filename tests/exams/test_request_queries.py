@@ -13,6 +13,13 @@ its transaction (SQLite): start 14 or 15 (and one more for a process's first sta
 21 or 22. Now, the request path alone: start 10 (12 on SQLite; one more for the first start), page 5,
 autosave 4, submit 16 (the result's notice is one insert that skips a duplicate), and the e-mail's
 delivery row.
+
+The page then went from 5 to 3: the exam-taking pages have their own header (templates/exams/_layout.html),
+without the site's menus and so without the unread count; the attempt is one row (no ORM object, its exam
+version's title joined); one statement reads the panel's state of every question and the rows of the page's
+own questions only, with their versions' content hashes (the others' come back NULL: nothing decoded); the
+versions' data and rendered HTML are kept per process by (version id, content hash) (lms.exams.versions,
+shared with the start's draw), so only a process's first page of those versions reads them.
 """
 import threading
 from contextlib import contextmanager
@@ -37,8 +44,8 @@ START = ["SELECT user", "SELECT exam", "SELECT cohort", "SELECT week_opening",  
 # SQLite reads (and draws) without the write lock, then checks in the writing transaction that the attempts
 # and grants it read are unchanged (lms.exams.attempts.start_attempt).
 START_RECHECK = {"sqlite": ["SELECT attempt", "SELECT exam_grant"], "postgresql": []}
-PAGE = ["SELECT user", "SELECT attempt", "SELECT attempt_question", "SELECT question_version",
-        "SELECT count(notification.id)"]  # the header's unread count
+PAGE = ["SELECT user", "SELECT attempt",  # the attempt with its exam version's title, one row
+        "SELECT attempt_question"]  # every question's state, and the page's own with their versions' hashes
 AUTOSAVE = ["SELECT user", "SELECT attempt", "UPDATE attempt_question", "INSERT INTO answer_log"]
 SUBMIT = ["SELECT user", "SELECT attempt",
           "UPDATE attempt", "SELECT attempt_question",  # claim, read the responses
@@ -106,6 +113,10 @@ def test_queries_per_start_page_autosave_and_submit(app, client, make_client, wo
     tf = next(q for q in attempt.questions if q.qtype == "true_false")
     body = {"position": tf.position, "fields": [[f"a{tf.position}", "true"]]}
     _db.session.rollback()
+    forget_version_data()
+    with counted(app, sealer) as cold_page:
+        assert client.get(f"{url}?page=1").status_code == 200
+    assert cold_page == PAGE + ["SELECT question_version"]  # a process's first page reads its versions' data
     with counted(app, sealer) as page:
         assert client.get(f"{url}?page=1").status_code == 200
     assert page == PAGE
