@@ -269,17 +269,22 @@ class _StartPlan:
     multiplier: float
 
 
-def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list[Attempt], list[ExamGrant], tuple]:
-    """The enrollment's attempts at the exam (open and finished, oldest first) and its grants, and the facts a
-    start rests on (each attempt's id and status, each grant's id and attempt). Rows already in the session
-    are refreshed (populate_existing): read again once writing, they must show what is committed now."""
-    tried = list(db.session.scalars(
-        select(Attempt).where(Attempt.enrollment_id == enrollment_id, Attempt.exam_id == exam_id,
-                              Attempt.status.in_((OPEN, FINISHED))).order_by(Attempt.number)
-        .execution_options(populate_existing=True)))
-    grants = list(db.session.scalars(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id,
-                                                            ExamGrant.exam_id == exam_id)
-                                     .execution_options(populate_existing=True)))
+_TRIED = (select(Attempt.id, Attempt.status, Attempt.passed, Attempt.started_at, Attempt.finished_at)
+          .where(Attempt.enrollment_id == bindparam("enrollment_id"), Attempt.exam_id == bindparam("exam_id"),
+                 Attempt.status.in_((OPEN, FINISHED)))
+          .order_by(Attempt.number))
+_GRANTS = (select(ExamGrant.id, ExamGrant.kind, ExamGrant.minutes, ExamGrant.attempt_id, ExamGrant.waives_cooldown,
+                  ExamGrant.granted_at)
+           .where(ExamGrant.enrollment_id == bindparam("enrollment_id"), ExamGrant.exam_id == bindparam("exam_id")))
+
+
+def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list, list, tuple]:
+    """The enrollment's attempts at the exam (open and finished, oldest first) and its grants, as plain rows
+    (what is committed now, whatever the session holds), and the facts a start rests on (each attempt's id and
+    status, each grant's id and attempt)."""
+    keys = {"enrollment_id": enrollment_id, "exam_id": exam_id}
+    tried = db.session.execute(_TRIED, keys).all()
+    grants = db.session.execute(_GRANTS, keys).all()
     facts = (tuple((a.id, a.status) for a in tried), tuple(sorted((g.id, g.attempt_id or 0) for g in grants)))
     return tried, grants, facts
 
@@ -290,8 +295,11 @@ def _plan_start(context: ExamContext, *, now, seed: str | None) -> Attempt | _St
     enrollment = context.enrollment
     tried, grants, facts = _start_facts(enrollment.id, context.exam.id)
     current = next((a for a in tried if a.status == OPEN), None)
-    if current is not None and not expire_if_due(current, now=now):
-        return current
+    if current is not None:
+        current = db.session.get(Attempt, current.id, populate_existing=True)
+        if not expire_if_due(current, now=now):
+            return current
+        tried = [current if a.id == current.id else a for a in tried]  # finished now, at its deadline
     finished = [a for a in tried if a.status == FINISHED]
     finished, granted, check = start_check(context, now=now, finished=finished, granted=_grants_of(grants))
     if not check.allowed:
@@ -358,10 +366,9 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
             raise ExamError("Another start of this exam happened at the same moment; please reload.") from None
         return winner
     db.session.execute(insert(AttemptQuestion), [row | {"attempt_id": attempt.id} for row in plan.rows])
-    for grant in plan.pending:
-        grant.attempt_id = attempt.id
-    if plan.pending:
-        db.session.flush()
+    if plan.pending:  # the pending extra time now belongs to this attempt
+        db.session.execute(update(ExamGrant).where(ExamGrant.id.in_([g.id for g in plan.pending]))
+                           .values(attempt_id=attempt.id))
     record_event("attempt.start", actor=user, obj=attempt, now=now, details={
         "exam": context.exam.slug, "enrollment_id": enrollment.id, "exam_version": context.version.number, "number": attempt.number,
         "deadline_at": attempt.deadline_at.isoformat(), "time_multiplier": plan.multiplier,
