@@ -365,7 +365,7 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
         if winner is None:
             raise ExamError("Another start of this exam happened at the same moment; please reload.") from None
         return winner
-    db.session.execute(insert(AttemptQuestion), [row | {"attempt_id": attempt.id} for row in plan.rows])
+    db.session.execute(insert(AttemptQuestion.__table__), [row | {"attempt_id": attempt.id} for row in plan.rows])
     if plan.pending:  # the pending extra time now belongs to this attempt
         db.session.execute(update(ExamGrant).where(ExamGrant.id.in_([g.id for g in plan.pending]))
                            .values(attempt_id=attempt.id))

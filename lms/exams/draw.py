@@ -13,7 +13,7 @@ attempt drawn (the reservation for later attempts then counts questions, not fam
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lms.extensions import db
 from lms.models import Question, QuestionBank, QuestionVersion
@@ -55,18 +55,32 @@ def matches(cell: dict, c: Candidate) -> bool:
     )
 
 
+_CANDIDATES = (
+    select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective, Question.difficulty,
+           Question.position, Question.family, QuestionVersion.content_hash)
+    .join(QuestionBank, QuestionBank.id == Question.bank_id)
+    .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+    .where(QuestionBank.slug.in_(bindparam("banks", expanding=True)), QuestionBank.retired_at.is_(None),
+           Question.status == "active")
+    .order_by(Question.id)
+)
+# The same row makes the same (immutable) candidate: kept, bounded, so a start builds only the new ones.
+_CANDIDATE_OF: dict[tuple, Candidate] = {}
+_CANDIDATE_LIMIT = 50_000
+
+
 def load_candidates(cells: list[dict]) -> list[Candidate]:
     """The active questions of the blueprint's banks, in one query, in a stable order."""
-    banks = sorted({cell["bank"] for cell in cells})
-    rows = db.session.execute(
-        select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective,
-               Question.difficulty, Question.position, Question.family, QuestionVersion.content_hash)
-        .join(QuestionBank, QuestionBank.id == Question.bank_id)
-        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
-        .where(QuestionBank.slug.in_(banks), QuestionBank.retired_at.is_(None), Question.status == "active")
-        .order_by(Question.id)
-    ).all()
-    return [Candidate(*row) for row in rows]
+    rows = db.session.execute(_CANDIDATES, {"banks": sorted({cell["bank"] for cell in cells})}).all()
+    if len(_CANDIDATE_OF) + len(rows) > _CANDIDATE_LIMIT:
+        _CANDIDATE_OF.clear()
+    candidates = []
+    for row in map(tuple, rows):
+        candidate = _CANDIDATE_OF.get(row)
+        if candidate is None:
+            candidate = _CANDIDATE_OF[row] = Candidate(*row)
+        candidates.append(candidate)
+    return candidates
 
 
 # A question version never changes once stored, and its content hash names its content: what a start needs of
