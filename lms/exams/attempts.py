@@ -19,12 +19,12 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app, has_app_context
 from sqlalchemy import and_, bindparam, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit import record_event
 from lms.cohorts.schedule import is_week_open, week_starts_on
-from lms.db_engine import begin_writes
+from lms.db_engine import begin_writes, insert_for
 from lms.exams import policy as rules
 from lms.exams.draw import DrawError, draw_questions, load_candidates, version_data
 from lms.exams.grading import grade_attempt, store_grade
@@ -142,7 +142,7 @@ _CONTEXT = (
 
 def exam_context(user, slug: str, now) -> ExamContext | None:
     """The exam in the newest of the trainee's enrollments whose track schedules it, or None."""
-    row = db.session.execute(_CONTEXT, {"slug": slug, "user_id": user.id}).first()
+    row = db.session.connection().execute(_CONTEXT, {"slug": slug, "user_id": user.id}).first()
     if row is None:
         return None
     exam_id, version_id, digest, enrollment_id, cohort_id, multiplier, start_date, weeks, no_repeats, week, early = row
@@ -164,7 +164,7 @@ def exam_definition(version_id: int, content_hash: str) -> ExamDefinition:
     key = (version_id, content_hash)
     found = _DEFINITIONS.get(key)
     if found is None:
-        number, title, description_html, blueprint = db.session.execute(_DEFINITION, {"version_id": version_id}).one()
+        number, title, description_html, blueprint = db.session.connection().execute(_DEFINITION, {"version_id": version_id}).one()
         found = ExamDefinition(version_id, number, title, description_html, blueprint,
                                rules.ExamPolicy.from_blueprint(blueprint))
         if len(_DEFINITIONS) >= _DEFINITIONS_LIMIT:
@@ -283,8 +283,8 @@ def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list, list, tuple]:
     (what is committed now, whatever the session holds), and the facts a start rests on (each attempt's id and
     status, each grant's id and attempt)."""
     keys = {"enrollment_id": enrollment_id, "exam_id": exam_id}
-    tried = db.session.execute(_TRIED, keys).all()
-    grants = db.session.execute(_GRANTS, keys).all()
+    tried = db.session.connection().execute(_TRIED, keys).all()
+    grants = db.session.connection().execute(_GRANTS, keys).all()
     facts = (tuple((a.id, a.status) for a in tried), tuple(sorted((g.id, g.attempt_id or 0) for g in grants)))
     return tried, grants, facts
 
@@ -332,6 +332,18 @@ def _plan_start(context: ExamContext, *, now, seed: str | None) -> Attempt | _St
                       multiplier=float(context.enrollment.time_multiplier or 1.0))
 
 
+_NEW_ATTEMPT = {}
+_NEW_QUESTIONS = insert(AttemptQuestion.__table__)
+
+
+def _new_attempt(dialect_name: str):
+    """INSERT an attempt unless a unique index refuses it (ON CONFLICT DO NOTHING), RETURNING its id."""
+    if dialect_name not in _NEW_ATTEMPT:
+        _NEW_ATTEMPT[dialect_name] = (insert_for(dialect_name, Attempt.__table__).on_conflict_do_nothing()
+                                      .returning(Attempt.__table__.c.id))
+    return _NEW_ATTEMPT[dialect_name]
+
+
 def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -> Attempt:
     """Start an attempt in the context's enrollment (or resume the open one): draw per blueprint, pin
     versions, set the deadline (the enrollment's time multiplier and pending extra time apply).
@@ -348,24 +360,27 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
         if isinstance(plan, Attempt):
             return plan
     enrollment, policy = context.enrollment, context.policy
-    attempt = Attempt(
+    values = dict(
         user_id=user.id, exam_id=context.exam.id, exam_version_id=context.version.id,
         enrollment_id=enrollment.id, number=plan.number, status=OPEN, seed=plan.seed,
         policy=policy.as_dict(), time_multiplier=plan.multiplier, extra_seconds=plan.extra_seconds, started_at=now,
         deadline_at=rules.deadline(now, policy.time_limit_minutes, plan.multiplier, plan.extra_seconds),
-        page_reached=0,
+        page_reached=0, finished_at=None, finish_reason=None, points=None, max_points=None, percent=None, passed=None,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-            db.session.flush()
-    except IntegrityError:
+    # The unique indexes refuse a second open attempt (or a second attempt of this number): the insert then
+    # writes nothing, the transaction stays usable (no savepoint needed), and the start resumes the winner's.
+    connection = db.session.connection()
+    attempt_id = connection.execute(_new_attempt(connection.dialect.name), values).scalar()
+    if attempt_id is None:
         # Another request started this enrollment's attempt at the same moment: resume that one.
         winner = open_attempt(enrollment.id, context.exam.id)
         if winner is None:
-            raise ExamError("Another start of this exam happened at the same moment; please reload.") from None
+            raise ExamError("Another start of this exam happened at the same moment; please reload.")
         return winner
-    db.session.execute(insert(AttemptQuestion.__table__), [row | {"attempt_id": attempt.id} for row in plan.rows])
+    attempt = Attempt(id=attempt_id, **values)  # the row as written, in the session as if loaded
+    make_transient_to_detached(attempt)
+    db.session.add(attempt)
+    connection.execute(_NEW_QUESTIONS, [row | {"attempt_id": attempt.id} for row in plan.rows])
     if plan.pending:  # the pending extra time now belongs to this attempt
         db.session.execute(update(ExamGrant).where(ExamGrant.id.in_([g.id for g in plan.pending]))
                            .values(attempt_id=attempt.id))

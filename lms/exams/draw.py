@@ -46,13 +46,19 @@ class Drawn:
     repeat: bool = False
 
 
+_ANY = object()
+
+
+def cell_pool(cell: dict, candidates) -> list[Candidate]:
+    """The candidates that belong to the cell (its bank, and its objective/difficulty when given), in order."""
+    bank, objective, difficulty = cell["bank"], cell.get("objective", _ANY), cell.get("difficulty", _ANY)
+    return [c for c in candidates if c.bank == bank and (objective is _ANY or objective == c.objective)
+            and (difficulty is _ANY or difficulty == c.difficulty)]
+
+
 def matches(cell: dict, c: Candidate) -> bool:
-    """True when the candidate belongs to the cell (bank, and objective/difficulty when given)."""
-    return (
-        c.bank == cell["bank"]
-        and cell.get("objective", c.objective) == c.objective
-        and cell.get("difficulty", c.difficulty) == c.difficulty
-    )
+    """True when the candidate belongs to the cell (``cell_pool``'s rule for one candidate)."""
+    return bool(cell_pool(cell, (c,)))
 
 
 _CANDIDATES = (
@@ -71,7 +77,7 @@ _CANDIDATE_LIMIT = 50_000
 
 def load_candidates(cells: list[dict]) -> list[Candidate]:
     """The active questions of the blueprint's banks, in one query, in a stable order."""
-    rows = db.session.execute(_CANDIDATES, {"banks": sorted({cell["bank"] for cell in cells})}).all()
+    rows = db.session.connection().execute(_CANDIDATES, {"banks": sorted({cell["bank"] for cell in cells})}).all()
     if len(_CANDIDATE_OF) + len(rows) > _CANDIDATE_LIMIT:
         _CANDIDATE_OF.clear()
     candidates = []
@@ -160,7 +166,7 @@ def draw_questions(cells: list[dict], candidates: list[Candidate], rng: random.R
     """
     pools = []
     for cell in cells:
-        pool = [c for c in candidates if matches(cell, c)]
+        pool = cell_pool(cell, candidates)
         rng.shuffle(pool)
         pools.append(pool)
     cell_of_slot = [i for i, cell in enumerate(cells) for _ in range(cell["count"])]

@@ -18,6 +18,8 @@ The start's context (the exam, its current version, the enrollment, its cohort a
 opened early) is now one statement of plain rows instead of two ORM loads and a selectin of the week
 openings, and the version's definition (blueprint, policy) is kept per process by id and content hash (an
 exam version never changes): start 8 (10 on SQLite), one more for a process's first start of a version.
+The attempt's INSERT is ON CONFLICT DO NOTHING RETURNING id (a start that loses the race reads the winner's),
+so the SAVEPOINT and RELEASE around it (not counted here) are gone.
 """
 import threading
 from contextlib import contextmanager
