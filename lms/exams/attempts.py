@@ -142,6 +142,7 @@ _CONTEXT = (
 
 def exam_context(user, slug: str, now) -> ExamContext | None:
     """The exam in the newest of the trainee's enrollments whose track schedules it, or None."""
+    db.session.flush()  # (the read runs on the session's connection, which does not flush what is pending)
     row = db.session.connection().execute(_CONTEXT, {"slug": slug, "user_id": user.id}).first()
     if row is None:
         return None
@@ -164,7 +165,8 @@ def exam_definition(version_id: int, content_hash: str) -> ExamDefinition:
     key = (version_id, content_hash)
     found = _DEFINITIONS.get(key)
     if found is None:
-        number, title, description_html, blueprint = db.session.connection().execute(_DEFINITION, {"version_id": version_id}).one()
+        number, title, description_html, blueprint = db.session.connection().execute(
+            _DEFINITION, {"version_id": version_id}).one()
         found = ExamDefinition(version_id, number, title, description_html, blueprint,
                                rules.ExamPolicy.from_blueprint(blueprint))
         if len(_DEFINITIONS) >= _DEFINITIONS_LIMIT:
@@ -283,6 +285,7 @@ def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list, list, tuple]:
     (what is committed now, whatever the session holds), and the facts a start rests on (each attempt's id and
     status, each grant's id and attempt)."""
     keys = {"enrollment_id": enrollment_id, "exam_id": exam_id}
+    db.session.flush()  # (as exam_context)
     tried = db.session.connection().execute(_TRIED, keys).all()
     grants = db.session.connection().execute(_GRANTS, keys).all()
     facts = (tuple((a.id, a.status) for a in tried), tuple(sorted((g.id, g.attempt_id or 0) for g in grants)))

@@ -118,7 +118,11 @@ def test_a_start_that_loses_the_race_resumes_the_winners_attempt(app, world, clo
     user_id = world.trainee.id
     _db.session.commit()
     won = []
-    _lose_the_race_to(app, monkeypatch, lambda: won.append(start(_db.session.get(User, user_id), "mixed-exam", clock).id))
+
+    def the_winner():
+        won.append(start(_db.session.get(User, user_id), "mixed-exam", clock).id)
+
+    _lose_the_race_to(app, monkeypatch, the_winner)
     user = _db.session.get(User, user_id)
     attempt = start_attempt(exam_context(user, "mixed-exam", clock()), user, now=clock())
     _db.session.commit()
