@@ -71,3 +71,14 @@ def test_the_exam_is_met_only_through_an_enrollment_whose_track_schedules_it(cli
     _db.session.commit()
     assert exam_context(trainee, "later-exam", clock()) is None
     assert client.post("/exams/later-exam/start", data={"csrf_token": token}).status_code == 404
+
+
+def test_a_grant_is_given_in_the_contexts_enrollment(world, clock):
+    """What the demo load does (lms.demo.fact_sheet): the context's enrollment and exam name the grant's."""
+    from lms.exams.grants import grant_extra_attempt
+
+    context = exam_context(world.trainee, "mixed-exam", clock())
+    grant = grant_extra_attempt(context.enrollment, context.exam, actor=world.instructor, now=clock())
+    assert (grant.enrollment_id, grant.exam_id, grant.user_id) == (world.enrollment.id, context.exam.id,
+                                                                   world.trainee.id)
+    assert exam_context(world.trainee, "mixed-exam", clock()).enrollment.cohort_id == world.cohort.id
