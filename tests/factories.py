@@ -29,6 +29,7 @@ from lms.classroom.sessions import SessionPlan, schedule_session
 from lms.clock import program_today
 from lms.cohorts import roster
 from lms.content import sync_content
+from lms.content.catalog import content_hash
 from lms.exams.attempts import exam_context, start_attempt
 from lms.exams.pages import save_answer
 from lms.extensions import db as _db
@@ -148,7 +149,9 @@ class CertKit:
             exam = Exam(slug=slug, created_at=now)
             self.db.session.add(exam)
             self.db.session.flush()
-            version = ExamVersion(exam_id=exam.id, number=1, content_hash="e" * 64, title=f"Exam {slug}",
+            # a real hash of what the version says: a start keeps exam versions per process by id and hash
+            version = ExamVersion(exam_id=exam.id, number=1, title=f"Exam {slug}",
+                                  content_hash=content_hash({"title": f"Exam {slug}", "pass_mark": pass_mark}),
                                   description_html="", blueprint={"pass_mark": pass_mark}, source_path=f"{slug}.yml",
                                   created_at=now)
             self.db.session.add(version)

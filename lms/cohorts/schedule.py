@@ -9,7 +9,12 @@ from lms.models import Cohort, WeekOpening
 
 def week_start(cohort: Cohort, week: int) -> date:
     """Week N opens on the start date + 7(N-1) days."""
-    return cohort.start_date + timedelta(days=7 * (week - 1))
+    return week_starts_on(cohort.start_date, week)
+
+
+def week_starts_on(start_date: date, week: int) -> date:
+    """Week N of a cohort that starts on ``start_date`` opens on that date + 7(N-1) days."""
+    return start_date + timedelta(days=7 * (week - 1))
 
 
 def open_weeks(cohort: Cohort, now) -> set[int]:
@@ -18,6 +23,12 @@ def open_weeks(cohort: Cohort, now) -> set[int]:
     by_date = {w for w in range(1, cohort.track.weeks + 1) if week_start(cohort, w) <= today}
     early = {o.week for o in cohort.week_openings}
     return by_date | early
+
+
+def is_week_open(start_date: date, weeks: int, week: int, *, opened_early: bool, now) -> bool:
+    """One week is open now (``open_weeks``' rule for one week, from plain values): opened early by an
+    instructor, or one of the track's ``weeks`` whose date has come."""
+    return opened_early or (1 <= week <= weeks and week_starts_on(start_date, week) <= program_today(now))
 
 
 def current_week(cohort: Cohort, now) -> int:

@@ -15,22 +15,22 @@ trustworthy live here and in the database:
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit import record_event
-from lms.cohorts.schedule import open_weeks, week_start
-from lms.db_engine import begin_writes
+from lms.cohorts.schedule import is_week_open, week_starts_on
+from lms.db_engine import begin_writes, insert_for
 from lms.exams import policy as rules
 from lms.exams.draw import DrawError, draw_questions, load_candidates, version_data
 from lms.exams.grading import grade_attempt, store_grade
 from lms.extensions import db
-from lms.models import Attempt, AttemptQuestion, Cohort, Enrollment, Exam, ExamGrant, ExamVersion, TrackItem
+from lms.models import (Attempt, AttemptQuestion, Cohort, Enrollment, Exam, ExamGrant, ExamVersion, Track, TrackItem,
+                        WeekOpening)
 from lms.models.exam import EXPIRED, FINISHED, OPEN, SUBMITTED
 from lms.questions import QUESTION_TYPES
 from lms.signals import attempt_finished, attempt_passed
@@ -70,50 +70,114 @@ def accepts_answers_until(deadline_at: datetime) -> datetime:
 # -- where an exam sits for a trainee ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ExamRef:
+    """An exam by its id and slug."""
+
+    id: int
+    slug: str
+
+
+@dataclass(frozen=True)
+class ExamDefinition:
+    """What an exam version says (title, description, blueprint and its policy). A version never changes once
+    stored, and its content hash names its content: kept per process, keyed by both (``exam_definition``)."""
+
+    id: int
+    number: int
+    title: str
+    description_html: str
+    blueprint: dict
+    policy: rules.ExamPolicy
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The enrollment an exam is met in, with what a start needs of its cohort and track."""
+
+    id: int
+    user_id: int
+    cohort_id: int
+    time_multiplier: float
+    cohort_start: date
+    no_repeats_across_exams: bool
+
+
 @dataclass
 class ExamContext:
     """An exam as one trainee meets it: in which enrollment, which week, open or not."""
 
-    exam: Exam
-    version: ExamVersion
+    exam: ExamRef
+    version: ExamDefinition
     policy: rules.ExamPolicy
-    enrollment: Enrollment
+    enrollment: Placement
     week: int
     week_open: bool
 
     @property
     def opens_on(self):
-        return week_start(self.enrollment.cohort, self.week)
+        return week_starts_on(self.enrollment.cohort_start, self.week)
+
+
+_OPENED_EARLY = (select(WeekOpening.id).where(WeekOpening.cohort_id == Cohort.id, WeekOpening.week == TrackItem.week)
+                 .exists())
+# One statement: the exam's current version, and the newest of the trainee's enrollments whose track schedules
+# the exam, with what the week's state needs (the cohort's start, the track's weeks, whether the week was
+# opened early).
+_CONTEXT = (
+    select(Exam.id, Exam.current_version_id, ExamVersion.content_hash, Enrollment.id, Enrollment.cohort_id,
+           Enrollment.time_multiplier, Cohort.start_date, Track.weeks, Track.no_repeats_across_exams, TrackItem.week,
+           _OPENED_EARLY)
+    .select_from(Exam)
+    .join(ExamVersion, ExamVersion.id == Exam.current_version_id)
+    .join(TrackItem, and_(TrackItem.kind == "exam", TrackItem.ref == Exam.slug))
+    .join(Cohort, Cohort.track_id == TrackItem.track_id)
+    .join(Track, Track.id == Cohort.track_id)
+    .join(Enrollment, Enrollment.cohort_id == Cohort.id)
+    .where(Exam.slug == bindparam("slug"), Exam.retired_at.is_(None), Enrollment.user_id == bindparam("user_id"),
+           Enrollment.status != "withdrawn")
+    .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(1)
+)
 
 
 def exam_context(user, slug: str, now) -> ExamContext | None:
     """The exam in the newest of the trainee's enrollments whose track schedules it, or None."""
-    # Two queries: the exam with its current version, and the enrollment with its cohort, track and early
-    # openings (what the week's state needs), loaded together.
-    exam = db.session.scalar(select(Exam).where(Exam.slug == slug, Exam.retired_at.is_(None))
-                             .options(joinedload(Exam.current_version)))
-    if exam is None or exam.current_version is None:
-        return None
-    row = db.session.execute(
-        select(Enrollment, TrackItem.week)
-        .join(Cohort, Cohort.id == Enrollment.cohort_id)
-        .join(TrackItem, and_(TrackItem.track_id == Cohort.track_id, TrackItem.kind == "exam", TrackItem.ref == slug))
-        .where(Enrollment.user_id == user.id, Enrollment.status != "withdrawn")
-        .options(contains_eager(Enrollment.cohort).joinedload(Cohort.track),
-                 contains_eager(Enrollment.cohort).selectinload(Cohort.week_openings))
-        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(1)
-    ).unique().first()
+    db.session.flush()  # (the read runs on the session's connection, which does not flush what is pending)
+    row = db.session.connection().execute(_CONTEXT, {"slug": slug, "user_id": user.id}).first()
     if row is None:
         return None
-    enrollment, week = row
-    version = exam.current_version
-    return ExamContext(exam, version, rules.ExamPolicy.from_blueprint(version.blueprint), enrollment, week,
-                       week_is_open(enrollment.cohort, week, now))
+    exam_id, version_id, digest, enrollment_id, cohort_id, multiplier, start_date, weeks, no_repeats, week, early = row
+    version = exam_definition(version_id, digest)
+    placement = Placement(enrollment_id, user.id, cohort_id, multiplier, start_date, bool(no_repeats))
+    return ExamContext(ExamRef(exam_id, slug), version, version.policy, placement, week,
+                       is_week_open(start_date, weeks, week, opened_early=bool(early), now=now))
 
 
-def week_is_open(cohort, week: int, now) -> bool:
-    """One week of a cohort is open (by the calendar, or opened early): lms.learning's rule."""
-    return week in open_weeks(cohort, now)
+_DEFINITIONS: dict[tuple[int, str], ExamDefinition] = {}
+_DEFINITIONS_LIMIT = 1_000
+_DEFINITION = select(ExamVersion.number, ExamVersion.title, ExamVersion.description_html, ExamVersion.blueprint) \
+    .where(ExamVersion.id == bindparam("version_id"))
+
+
+def exam_definition(version_id: int, content_hash: str) -> ExamDefinition:
+    """An exam version's definition, read once per process (keyed by id and content hash, so a database
+    restored or rebuilt under the same ids is never served another version's). Read-only: shared."""
+    key = (version_id, content_hash)
+    found = _DEFINITIONS.get(key)
+    if found is None:
+        number, title, description_html, blueprint = db.session.connection().execute(
+            _DEFINITION, {"version_id": version_id}).one()
+        found = ExamDefinition(version_id, number, title, description_html, blueprint,
+                               rules.ExamPolicy.from_blueprint(blueprint))
+        if len(_DEFINITIONS) >= _DEFINITIONS_LIMIT:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[key] = found
+    return found
+
+
+def forget_exam_definitions() -> None:
+    """Empty the kept exam definitions (tests that count a cold start)."""
+    _DEFINITIONS.clear()
 
 
 def finished_attempts(enrollment_id: int, exam_id: int) -> list[Attempt]:
@@ -176,13 +240,13 @@ def pending_extra_time(enrollment_id: int, exam_id: int):
 # -- start -------------------------------------------------------------------------------------
 
 
-def _seen_questions(enrollment: Enrollment, exam_id: int, policy, finished) -> set[int]:
+def _seen_questions(enrollment: Placement, exam_id: int, policy, finished) -> set[int]:
     """The questions a new attempt should avoid: the exam's earlier attempts' (``no_repeats``) and, when
     the track says so (``no_repeats_across_exams``), those of the enrollment's other exams."""
     seen_in = []
     if policy.no_repeats and finished:
         seen_in.append(Attempt.exam_id == exam_id)
-    if enrollment.cohort.track.no_repeats_across_exams:
+    if enrollment.no_repeats_across_exams:
         seen_in.append(Attempt.exam_id != exam_id)
     if not seen_in:
         return set()
@@ -207,17 +271,23 @@ class _StartPlan:
     multiplier: float
 
 
-def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list[Attempt], list[ExamGrant], tuple]:
-    """The enrollment's attempts at the exam (open and finished, oldest first) and its grants, and the facts a
-    start rests on (each attempt's id and status, each grant's id and attempt). Rows already in the session
-    are refreshed (populate_existing): read again once writing, they must show what is committed now."""
-    tried = list(db.session.scalars(
-        select(Attempt).where(Attempt.enrollment_id == enrollment_id, Attempt.exam_id == exam_id,
-                              Attempt.status.in_((OPEN, FINISHED))).order_by(Attempt.number)
-        .execution_options(populate_existing=True)))
-    grants = list(db.session.scalars(select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id,
-                                                            ExamGrant.exam_id == exam_id)
-                                     .execution_options(populate_existing=True)))
+_TRIED = (select(Attempt.id, Attempt.status, Attempt.passed, Attempt.started_at, Attempt.finished_at)
+          .where(Attempt.enrollment_id == bindparam("enrollment_id"), Attempt.exam_id == bindparam("exam_id"),
+                 Attempt.status.in_((OPEN, FINISHED)))
+          .order_by(Attempt.number))
+_GRANTS = (select(ExamGrant.id, ExamGrant.kind, ExamGrant.minutes, ExamGrant.attempt_id, ExamGrant.waives_cooldown,
+                  ExamGrant.granted_at)
+           .where(ExamGrant.enrollment_id == bindparam("enrollment_id"), ExamGrant.exam_id == bindparam("exam_id")))
+
+
+def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list, list, tuple]:
+    """The enrollment's attempts at the exam (open and finished, oldest first) and its grants, as plain rows
+    (what is committed now, whatever the session holds), and the facts a start rests on (each attempt's id and
+    status, each grant's id and attempt)."""
+    keys = {"enrollment_id": enrollment_id, "exam_id": exam_id}
+    db.session.flush()  # (as exam_context)
+    tried = db.session.connection().execute(_TRIED, keys).all()
+    grants = db.session.connection().execute(_GRANTS, keys).all()
     facts = (tuple((a.id, a.status) for a in tried), tuple(sorted((g.id, g.attempt_id or 0) for g in grants)))
     return tried, grants, facts
 
@@ -228,8 +298,11 @@ def _plan_start(context: ExamContext, *, now, seed: str | None) -> Attempt | _St
     enrollment = context.enrollment
     tried, grants, facts = _start_facts(enrollment.id, context.exam.id)
     current = next((a for a in tried if a.status == OPEN), None)
-    if current is not None and not expire_if_due(current, now=now):
-        return current
+    if current is not None:
+        current = db.session.get(Attempt, current.id, populate_existing=True)
+        if not expire_if_due(current, now=now):
+            return current
+        tried = [current if a.id == current.id else a for a in tried]  # finished now, at its deadline
     finished = [a for a in tried if a.status == FINISHED]
     finished, granted, check = start_check(context, now=now, finished=finished, granted=_grants_of(grants))
     if not check.allowed:
@@ -262,6 +335,18 @@ def _plan_start(context: ExamContext, *, now, seed: str | None) -> Attempt | _St
                       multiplier=float(context.enrollment.time_multiplier or 1.0))
 
 
+_NEW_ATTEMPT = {}
+_NEW_QUESTIONS = insert(AttemptQuestion.__table__)
+
+
+def _new_attempt(dialect_name: str):
+    """INSERT an attempt unless a unique index refuses it (ON CONFLICT DO NOTHING), RETURNING its id."""
+    if dialect_name not in _NEW_ATTEMPT:
+        _NEW_ATTEMPT[dialect_name] = (insert_for(dialect_name, Attempt.__table__).on_conflict_do_nothing()
+                                      .returning(Attempt.__table__.c.id))
+    return _NEW_ATTEMPT[dialect_name]
+
+
 def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -> Attempt:
     """Start an attempt in the context's enrollment (or resume the open one): draw per blueprint, pin
     versions, set the deadline (the enrollment's time multiplier and pending extra time apply).
@@ -278,28 +363,30 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
         if isinstance(plan, Attempt):
             return plan
     enrollment, policy = context.enrollment, context.policy
-    attempt = Attempt(
+    values = dict(
         user_id=user.id, exam_id=context.exam.id, exam_version_id=context.version.id,
         enrollment_id=enrollment.id, number=plan.number, status=OPEN, seed=plan.seed,
         policy=policy.as_dict(), time_multiplier=plan.multiplier, extra_seconds=plan.extra_seconds, started_at=now,
         deadline_at=rules.deadline(now, policy.time_limit_minutes, plan.multiplier, plan.extra_seconds),
-        page_reached=0,
+        page_reached=0, finished_at=None, finish_reason=None, points=None, max_points=None, percent=None, passed=None,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-            db.session.flush()
-    except IntegrityError:
+    # The unique indexes refuse a second open attempt (or a second attempt of this number): the insert then
+    # writes nothing, the transaction stays usable (no savepoint needed), and the start resumes the winner's.
+    connection = db.session.connection()
+    attempt_id = connection.execute(_new_attempt(connection.dialect.name), values).scalar()
+    if attempt_id is None:
         # Another request started this enrollment's attempt at the same moment: resume that one.
         winner = open_attempt(enrollment.id, context.exam.id)
         if winner is None:
-            raise ExamError("Another start of this exam happened at the same moment; please reload.") from None
+            raise ExamError("Another start of this exam happened at the same moment; please reload.")
         return winner
-    db.session.execute(insert(AttemptQuestion), [row | {"attempt_id": attempt.id} for row in plan.rows])
-    for grant in plan.pending:
-        grant.attempt_id = attempt.id
-    if plan.pending:
-        db.session.flush()
+    attempt = Attempt(id=attempt_id, **values)  # the row as written, in the session as if loaded
+    make_transient_to_detached(attempt)
+    db.session.add(attempt)
+    connection.execute(_NEW_QUESTIONS, [row | {"attempt_id": attempt.id} for row in plan.rows])
+    if plan.pending:  # the pending extra time now belongs to this attempt
+        db.session.execute(update(ExamGrant).where(ExamGrant.id.in_([g.id for g in plan.pending]))
+                           .values(attempt_id=attempt.id))
     record_event("attempt.start", actor=user, obj=attempt, now=now, details={
         "exam": context.exam.slug, "enrollment_id": enrollment.id, "exam_version": context.version.number, "number": attempt.number,
         "deadline_at": attempt.deadline_at.isoformat(), "time_multiplier": plan.multiplier,

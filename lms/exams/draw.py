@@ -13,7 +13,7 @@ attempt drawn (the reservation for later attempts then counts questions, not fam
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lms.exams.versions import forget_pinned_versions, pinned_versions
 from lms.extensions import db
@@ -47,27 +47,47 @@ class Drawn:
     repeat: bool = False
 
 
+_ANY = object()
+
+
+def cell_pool(cell: dict, candidates) -> list[Candidate]:
+    """The candidates that belong to the cell (its bank, and its objective/difficulty when given), in order."""
+    bank, objective, difficulty = cell["bank"], cell.get("objective", _ANY), cell.get("difficulty", _ANY)
+    return [c for c in candidates if c.bank == bank and (objective is _ANY or objective == c.objective)
+            and (difficulty is _ANY or difficulty == c.difficulty)]
+
+
 def matches(cell: dict, c: Candidate) -> bool:
-    """True when the candidate belongs to the cell (bank, and objective/difficulty when given)."""
-    return (
-        c.bank == cell["bank"]
-        and cell.get("objective", c.objective) == c.objective
-        and cell.get("difficulty", c.difficulty) == c.difficulty
-    )
+    """True when the candidate belongs to the cell (``cell_pool``'s rule for one candidate)."""
+    return bool(cell_pool(cell, (c,)))
+
+
+_CANDIDATES = (
+    select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective, Question.difficulty,
+           Question.position, Question.family, QuestionVersion.content_hash)
+    .join(QuestionBank, QuestionBank.id == Question.bank_id)
+    .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+    .where(QuestionBank.slug.in_(bindparam("banks", expanding=True)), QuestionBank.retired_at.is_(None),
+           Question.status == "active")
+    .order_by(Question.id)
+)
+# The same row makes the same (immutable) candidate: kept, bounded, so a start builds only the new ones.
+_CANDIDATE_OF: dict[tuple, Candidate] = {}
+_CANDIDATE_LIMIT = 50_000
 
 
 def load_candidates(cells: list[dict]) -> list[Candidate]:
     """The active questions of the blueprint's banks, in one query, in a stable order."""
-    banks = sorted({cell["bank"] for cell in cells})
-    rows = db.session.execute(
-        select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective,
-               Question.difficulty, Question.position, Question.family, QuestionVersion.content_hash)
-        .join(QuestionBank, QuestionBank.id == Question.bank_id)
-        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
-        .where(QuestionBank.slug.in_(banks), QuestionBank.retired_at.is_(None), Question.status == "active")
-        .order_by(Question.id)
-    ).all()
-    return [Candidate(*row) for row in rows]
+    rows = db.session.connection().execute(_CANDIDATES, {"banks": sorted({cell["bank"] for cell in cells})}).all()
+    if len(_CANDIDATE_OF) + len(rows) > _CANDIDATE_LIMIT:
+        _CANDIDATE_OF.clear()
+    candidates = []
+    for row in map(tuple, rows):
+        candidate = _CANDIDATE_OF.get(row)
+        if candidate is None:
+            candidate = _CANDIDATE_OF[row] = Candidate(*row)
+        candidates.append(candidate)
+    return candidates
 
 
 def version_data(drawn: list[Drawn]) -> dict[int, dict]:
@@ -131,7 +151,7 @@ def draw_questions(cells: list[dict], candidates: list[Candidate], rng: random.R
     """
     pools = []
     for cell in cells:
-        pool = [c for c in candidates if matches(cell, c)]
+        pool = cell_pool(cell, candidates)
         rng.shuffle(pool)
         pools.append(pool)
     cell_of_slot = [i for i, cell in enumerate(cells) for _ in range(cell["count"])]

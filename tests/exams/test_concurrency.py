@@ -5,9 +5,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from lms.exams.attempts import exam_context, start_attempt, submit_attempt
+from lms.exams import attempts as attempts_service
+from lms.exams.attempts import ExamError, exam_context, start_attempt, submit_attempt
 from lms.extensions import db as _db
-from lms.models import Attempt, AuditEvent, User
+from lms.models import Attempt, AttemptQuestion, AuditEvent, User
 
 from ..factories import answer_all, start
 
@@ -85,3 +86,68 @@ def test_simultaneous_submits_grade_once(app, world, clock):
     assert len(set(results)) == 1 and results[0][1] == 8, results
     assert _db.session.scalar(select(func.count()).select_from(AuditEvent)
                               .where(AuditEvent.action == "attempt.finish")) == 1
+
+
+def _lose_the_race_to(app, monkeypatch, other_start):
+    """Make the next start's insert lose to ``other_start`` (run, committed, in another thread and session once
+    this start has read and drawn), with no check once writing (as on PostgreSQL): only the database's unique
+    indexes stand between the two."""
+    real, raced = attempts_service.begin_writes, []
+
+    def begin_writes():
+        if raced:  # the other start's own
+            return real()
+        raced.append(True)
+        _db.session.commit()  # this start's reads end (SQLite's write lock is free for the other)
+
+        def other():
+            with app.app_context():
+                other_start()
+                _db.session.commit()
+                _db.session.remove()
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(timeout=30)
+        return False
+
+    monkeypatch.setattr(attempts_service, "begin_writes", begin_writes)
+
+
+def test_a_start_that_loses_the_race_resumes_the_winners_attempt(app, world, clock, monkeypatch):
+    user_id = world.trainee.id
+    _db.session.commit()
+    won = []
+
+    def the_winner():
+        won.append(start(_db.session.get(User, user_id), "mixed-exam", clock).id)
+
+    _lose_the_race_to(app, monkeypatch, the_winner)
+    user = _db.session.get(User, user_id)
+    attempt = start_attempt(exam_context(user, "mixed-exam", clock()), user, now=clock())
+    _db.session.commit()
+    assert len(won) == 1 and attempt.id == won[0]
+    assert _db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.user_id == user_id)) == 1
+    assert _db.session.scalar(select(func.count()).select_from(AttemptQuestion)
+                              .where(AttemptQuestion.attempt_id == attempt.id)) == len(attempt.questions) > 0
+    assert _db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "attempt.start")).all() == \
+        [str(attempt.id)]
+
+
+def test_a_start_that_loses_to_a_finished_attempt_of_its_number_asks_to_reload(app, world, clock, monkeypatch):
+    """The other request started and submitted attempt 1 in between: no open attempt to resume, and no second
+    attempt 1 (the unique number): the trainee is asked to reload."""
+    user_id = world.trainee.id
+    _db.session.commit()
+
+    def start_and_submit():
+        user = _db.session.get(User, user_id)
+        submit_attempt(start(user, "mixed-exam", clock), now=clock(), actor=user)
+
+    _lose_the_race_to(app, monkeypatch, start_and_submit)
+    user = _db.session.get(User, user_id)
+    with pytest.raises(ExamError, match="reload"):
+        start_attempt(exam_context(user, "mixed-exam", clock()), user, now=clock())
+    _db.session.rollback()
+    numbers = _db.session.execute(select(Attempt.number, Attempt.status).where(Attempt.user_id == user_id)).all()
+    assert [tuple(n) for n in numbers] == [(1, "finished")]
