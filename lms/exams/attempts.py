@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -314,13 +314,16 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
 # -- finishing and grading -----------------------------------------------------------------------
 
 
+_ATTEMPT = Attempt.__table__
+_CLAIM = (update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("attempt_id"), _ATTEMPT.c.status == OPEN)
+          .values(status=FINISHED, finished_at=bindparam("at", type_=Attempt.finished_at.type),
+                  finish_reason=bindparam("reason")))
+
+
 def _finish(attempt: Attempt, *, at, reason: str, now, actor=None) -> bool:
     """Finish and grade an open attempt once; False when it was already finished (by anyone)."""
-    claimed = db.session.execute(
-        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == OPEN)
-        .values(status=FINISHED, finished_at=at, finish_reason=reason)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    db.session.flush()  # (the statements below run on the session's connection, which does not flush)
+    claimed = db.session.connection().execute(_CLAIM, {"attempt_id": attempt.id, "at": at, "reason": reason}).rowcount
     if not claimed:
         db.session.refresh(attempt)
         return False

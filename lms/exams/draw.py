@@ -69,17 +69,23 @@ def load_candidates(cells: list[dict]) -> list[Candidate]:
     return [Candidate(*row) for row in rows]
 
 
-# A question version never changes once stored, and its content hash names its content: what a start needs of
-# the drawn versions is read once per process and kept (bounded), keyed by (version id, content hash), so a
-# database restored or rebuilt under the same ids is never served another question's data. Read-only.
+# A question version never changes once stored, and its content hash names its content: what a start (and a
+# grading, lms.exams.grading) needs of the pinned versions is read once per process and kept (bounded), keyed
+# by (version id, content hash), so a database restored or rebuilt under the same ids is never served another
+# question's data. Read-only.
 _VERSION_DATA: dict[tuple[int, str], dict] = {}
 _VERSION_DATA_LIMIT = 20_000
 
 
 def version_data(drawn: list[Drawn]) -> dict[int, dict]:
     """The stored data of the drawn questions' pinned versions, by version id (read only those not kept)."""
-    wanted = {(d.candidate.version_id, d.candidate.content_hash) for d in drawn}
-    missing = {vid for vid, digest in wanted if (vid, digest) not in _VERSION_DATA}
+    return pinned_data({(d.candidate.version_id, d.candidate.content_hash) for d in drawn})
+
+
+def pinned_data(pinned) -> dict[int, dict]:
+    """The stored data of question versions given as (version id, content hash) pairs, by version id: read
+    from the database only for those not kept, then kept (read-only: callers never change it)."""
+    missing = {vid for vid, digest in pinned if (vid, digest) not in _VERSION_DATA}
     if missing:
         rows = db.session.execute(select(QuestionVersion.id, QuestionVersion.content_hash, QuestionVersion.data)
                                   .where(QuestionVersion.id.in_(missing))).all()
@@ -89,7 +95,7 @@ def version_data(drawn: list[Drawn]) -> dict[int, dict]:
         _VERSION_DATA.update(found)
     else:
         found = {}
-    return {vid: found.get((vid, digest)) or _VERSION_DATA[(vid, digest)] for vid, digest in wanted}
+    return {vid: found.get((vid, digest)) or _VERSION_DATA[(vid, digest)] for vid, digest in pinned}
 
 
 def forget_version_data() -> None:

@@ -18,7 +18,7 @@ from lms.exams.review import review
 from lms.extensions import db
 from lms.forms.challenges import ChallengeForm
 from lms.forms.exams import StartForm, SubmitForm
-from lms.models import Attempt, Role
+from lms.models import Attempt, ExamVersion, Role
 from lms.models.exam import OPEN
 from lms.security import role_required
 from lms.views.helpers import found_or_404, load_or_404, own_record, reads_first, run_service
@@ -198,7 +198,8 @@ def confirm_submit(attempt):
 @role_required(Role.TRAINEE)
 def submit(attempt_id):
     """Submit for grading: idempotent (a double click, a second tab or a replay grade once)."""
-    attempt = _own_attempt(attempt_id)
+    # With the exam version's title and number (what the result's notice says), in the same query.
+    attempt = _own_attempt(attempt_id, joinedload(Attempt.exam_version).load_only(ExamVersion.title, ExamVersion.number))
     attempts.submit_attempt(attempt, now=utcnow(), actor=current_user)
     db.session.commit()
     return redirect(url_for("exams.result", attempt_id=attempt_id))

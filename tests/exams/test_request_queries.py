@@ -41,13 +41,14 @@ PAGE = ["SELECT user", "SELECT attempt", "SELECT attempt_question", "SELECT ques
         "SELECT count(notification.id)"]  # the header's unread count
 AUTOSAVE = ["SELECT user", "SELECT attempt", "UPDATE attempt_question", "INSERT INTO answer_log"]
 SUBMIT = ["SELECT user", "SELECT attempt",
-          "UPDATE attempt", "SELECT attempt_question",  # claim, read the responses
-          "SELECT grading_adjustment",  # decisions on challenges of the versions drawn (lms/exams/challenges.py)
+          # claim; read the responses with the versions' content hashes (their data is kept per process) and
+          # whether a decision on a challenge touches them (lms/exams/challenges.py: read only then)
+          "UPDATE attempt", "SELECT attempt_question",
           "UPDATE attempt_question", "UPDATE attempt",  # grade
           "INSERT INTO audit_event",
           "SELECT enrollment", "SELECT enrollment", "SELECT certification", "SELECT track_item",  # a pass: certify?
           "SELECT count(DISTINCT",
-          "SELECT exam_version", "SELECT notification_preference",  # the result, told (unless told already:
+          "SELECT notification_preference",  # the result, told (unless told already:
           "INSERT INTO notification"]  # the insert skips a duplicate, lms.notifications.service.notify)
 AFTER_COMMIT = ["INSERT INTO email_delivery"]  # the result's e-mail, with the notice; sent by a job once committed
 
