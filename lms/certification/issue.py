@@ -410,7 +410,12 @@ def _issue(enrollment, reqs, *, now, today, renews, actor) -> Certification | No
 
 def certification_of(enrollment) -> Certification | None:
     """The certification an enrollment earned, if any."""
-    return db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment.id))
+    return certification_of_enrollment(enrollment.id)
+
+
+def certification_of_enrollment(enrollment_id: int) -> Certification | None:
+    """The certification the enrollment ``enrollment_id`` earned, if any (without loading the enrollment)."""
+    return db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment_id))
 
 
 def certifications_of(user) -> list[Certification]:

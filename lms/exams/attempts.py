@@ -141,11 +141,14 @@ class AttemptGrants:
     cooldown_waivers: tuple = ()  # when each extra attempt that lifts the cool-down was granted
 
 
+def extra_attempt_grants(enrollment_id, exam_id):
+    """The condition for the extra attempts granted in the enrollment for the exam."""
+    return and_(ExamGrant.enrollment_id == enrollment_id, ExamGrant.exam_id == exam_id, ExamGrant.kind == EXTRA_ATTEMPT)
+
+
 def attempt_grants(enrollment_id: int, exam_id: int) -> AttemptGrants:
     """The extra attempts granted in the enrollment for the exam (and which lift the cool-down)."""
-    return _grants_of(db.session.scalars(
-        select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id, ExamGrant.exam_id == exam_id,
-                                ExamGrant.kind == EXTRA_ATTEMPT)))
+    return _grants_of(db.session.scalars(select(ExamGrant).where(extra_attempt_grants(enrollment_id, exam_id))))
 
 
 def _grants_of(grants) -> AttemptGrants:

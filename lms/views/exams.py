@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from lms import session_rules
-from lms.certification.issue import certification_of
+from lms.certification.issue import certification_of_enrollment
 from lms.clock import utcnow
 from lms.exams import attempts, challenges, overview, pages
 from lms.questions import ResponseInvalid
@@ -209,17 +209,20 @@ def submit(attempt_id):
 @role_required(Role.TRAINEE)
 def result(attempt_id):
     """The result, and the review as far as the exam's review policy allows now (prints cleanly)."""
-    attempt = _own_attempt(attempt_id)
+    # With what the page names (the exam version's title and number, the exam's slug), in the same query.
+    attempt = _own_attempt(attempt_id, joinedload(Attempt.exam_version).load_only(ExamVersion.title, ExamVersion.number),
+                           joinedload(Attempt.exam))
     if attempts.expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     if attempt.status == "open":
         return redirect(url_for("exams.attempt", attempt_id=attempt.id))
     level = overview.review_level_for(attempt)
-    earned = certification_of(attempt.enrollment) if attempt.enrollment else None
+    earned = certification_of_enrollment(attempt.enrollment_id) if attempt.enrollment_id else None
+    may_challenge = challenges.review_open(attempt, level)  # the review shows the challenges (and their forms)
     return render_template("exams/result.html", attempt=attempt, level=level, items=review(attempt, level),
-                           earned=earned, challenges=challenges.challenges_of(attempt),
-                           may_challenge=challenges.review_open(attempt), outcome_of=challenges.outcome_of,
-                           challenge_form=ChallengeForm())
+                           earned=earned, challenges=challenges.challenges_of(attempt) if may_challenge else {},
+                           may_challenge=may_challenge, outcome_of=challenges.outcome_of,
+                           challenge_form=ChallengeForm() if may_challenge else None)
 
 
 @bp.errorhandler(CSRFError)

@@ -50,6 +50,11 @@ SUBMIT = ["SELECT user", "SELECT attempt",
           "SELECT count(DISTINCT",
           "SELECT notification_preference",  # the result, told (unless told already:
           "INSERT INTO notification"]  # the insert skips a duplicate, lms.notifications.service.notify)
+# The result page of that pass (the mixed exam reviews every answer once submitted): who, the attempt with its
+# exam version and exam, the certification earned, the review's questions and versions, the challenges made.
+RESULT = ["SELECT user", "SELECT attempt", "SELECT certification",
+          "SELECT attempt_question", "SELECT question_version", "SELECT attempt_question",
+          "SELECT count(notification.id)"]  # the header's unread count
 AFTER_COMMIT = ["INSERT INTO email_delivery"]  # the result's e-mail, with the notice; sent by a job once committed
 
 
@@ -122,6 +127,9 @@ def test_queries_per_start_page_autosave_and_submit(app, client, make_client, wo
     with counted(app, sealer) as submit:
         assert client.post(f"{url}/submit", data={"csrf_token": token}).status_code == 302
     assert submit == SUBMIT + AFTER_COMMIT, "\n".join(submit)
+    with counted(app, sealer) as result:
+        assert client.get(f"{url}/result").status_code == 200
+    assert result == RESULT, "\n".join(result)
     attempt = _the_attempt(world.trainee)
     assert attempt.status == "finished" and attempt.passed
     report = verify_chain()  # the sealer sealed every event of the requests above
