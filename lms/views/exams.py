@@ -198,8 +198,10 @@ def confirm_submit(attempt):
 @role_required(Role.TRAINEE)
 def submit(attempt_id):
     """Submit for grading: idempotent (a double click, a second tab or a replay grade once)."""
-    # With the exam version's title and number (what the result's notice says), in the same query.
-    attempt = _own_attempt(attempt_id, joinedload(Attempt.exam_version).load_only(ExamVersion.title, ExamVersion.number))
+    # With the exam version's title and number (what the result's notice says) and the enrollment (a pass may
+    # complete it: certification decides), in the same query.
+    attempt = _own_attempt(attempt_id, joinedload(Attempt.exam_version).load_only(ExamVersion.title, ExamVersion.number),
+                           joinedload(Attempt.enrollment))
     attempts.submit_attempt(attempt, now=utcnow(), actor=current_user)
     db.session.commit()
     return redirect(url_for("exams.result", attempt_id=attempt_id))
