@@ -194,14 +194,19 @@ def confirm_submit(attempt):
                            grace=attempts.grace_seconds(), login_session=_session_facts(attempt, view.page))
 
 
+# Loaded with the attempt, in the same query (loader options built once): the exam version's title and number,
+# which the result's notice and page name; for a submit the enrollment (a pass may complete it: certification
+# decides), for the result page the exam (its slug).
+_TITLED = joinedload(Attempt.exam_version).load_only(ExamVersion.title, ExamVersion.number)
+_SUBMITTED_WITH = (_TITLED, joinedload(Attempt.enrollment))
+_RESULT_WITH = (_TITLED, joinedload(Attempt.exam))
+
+
 @bp.post("/attempts/<int:attempt_id>/submit")
 @role_required(Role.TRAINEE)
 def submit(attempt_id):
     """Submit for grading: idempotent (a double click, a second tab or a replay grade once)."""
-    # With the exam version's title and number (what the result's notice says) and the enrollment (a pass may
-    # complete it: certification decides), in the same query.
-    attempt = _own_attempt(attempt_id, joinedload(Attempt.exam_version).load_only(ExamVersion.title, ExamVersion.number),
-                           joinedload(Attempt.enrollment))
+    attempt = _own_attempt(attempt_id, *_SUBMITTED_WITH)
     attempts.submit_attempt(attempt, now=utcnow(), actor=current_user)
     db.session.commit()
     return redirect(url_for("exams.result", attempt_id=attempt_id))
@@ -211,9 +216,7 @@ def submit(attempt_id):
 @role_required(Role.TRAINEE)
 def result(attempt_id):
     """The result, and the review as far as the exam's review policy allows now (prints cleanly)."""
-    # With what the page names (the exam version's title and number, the exam's slug), in the same query.
-    attempt = _own_attempt(attempt_id, joinedload(Attempt.exam_version).load_only(ExamVersion.title, ExamVersion.number),
-                           joinedload(Attempt.exam))
+    attempt = _own_attempt(attempt_id, *_RESULT_WITH)
     if attempts.expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     if attempt.status == "open":
