@@ -70,6 +70,7 @@ def grade_attempt(attempt_id: int) -> Result:
     One statement reads the responses with each pinned version's content hash (the versions' data is kept
     per process by it, lms.exams.draw.pinned_data) and whether a decision on a challenge touches it; the
     decisions themselves are read only when one does."""
+    db.session.flush()  # (as the ORM's autoflush would: the statement runs on the session's connection)
     rows = db.session.connection().execute(_GRADING_ROWS, {"attempt_id": attempt_id}).all()
     data = pinned_data({(version_id, digest) for _, _, version_id, digest, _ in rows})
     adjusted = {version_id for _, _, version_id, _, touched in rows if touched}

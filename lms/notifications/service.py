@@ -80,12 +80,12 @@ def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, l
     ``to_disabled`` (the notice that the account was disabled), or inside ``silenced()``). Flushes."""
     if _silent.get() or user is None or (user.disabled_at is not None and not to_disabled):
         return None
+    db.session.flush()  # (what the session holds goes first: the statements below run on its connection)
     in_app, email = channels(user, kind)
     if not in_app:
         return None
     # One statement: recorded unless the person was told already (here or by another transaction at the
     # same moment: the unique key (user, key) says so, and the insert is skipped).
-    db.session.flush()  # (what the session holds goes first: the statements below run on its connection)
     conn = db.session.connection()
     values = {"user_id": user.id, "kind": kind, "key": key[:120], "subject": subject[:200], "body": body,
               "link": link, "essential": KINDS[kind].essential, "created_at": now}
