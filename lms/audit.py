@@ -24,7 +24,7 @@ from types import SimpleNamespace
 
 from flask import current_app, has_app_context
 from sqlalchemy import bindparam, event, exists, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lms import origin
 from lms.clock import utcnow
@@ -78,26 +78,37 @@ def record_event(
     now=None,
     ip: str | None = None,
 ) -> AuditEvent:
-    """Append an event in the caller's transaction (the caller commits); it is sealed after the commit."""
+    """Append an event in the caller's transaction (the caller commits); it is sealed after the commit. Flushes."""
     if obj is not None:
         object_type = object_type or type(obj).__tablename__
         object_id = obj.id
-    event_ = AuditEvent(
-        created_at=now or utcnow(),
-        actor_id=getattr(actor, "id", None),
-        actor=(actor_label or getattr(actor, "email", None) or "system")[:254],
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        ip=ip if ip is not None else client_address(),
-        outcome=outcome,
-        details=details or {},
-    )
+    values = {
+        "created_at": now or utcnow(),
+        "actor_id": getattr(actor, "id", None),
+        "actor": (actor_label or getattr(actor, "email", None) or "system")[:254],
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "ip": ip if ip is not None else client_address(),
+        "outcome": outcome,
+        "details": details or {},
+    }
+    db.session.flush()  # what the session holds goes first (the insert runs on its connection, which does not flush)
+    event_id = db.session.connection().execute(_APPEND, values).scalar_one()
+    # The row as appended, in the session without reading it back (the sealer's columns load when asked for).
+    event_ = AuditEvent(id=event_id, seq=None, prev_hash=None, hash=None, **values)
+    make_transient_to_detached(event_)
     db.session.add(event_)
-    db.session.flush()
     db.session.info[_APPENDED] = True
     audit_recorded.send(event_)
     return event_
+
+
+_APPEND_COLUMNS = ("created_at", "actor_id", "actor", "action", "object_type", "object_id", "ip", "outcome", "details")
+# One Core statement built once: an event appended without the unit of work (every audited write runs it).
+_APPEND = (insert(AuditEvent.__table__)
+           .values({name: bindparam(name, type_=AuditEvent.__table__.c[name].type) for name in _APPEND_COLUMNS})
+           .returning(AuditEvent.__table__.c.id))
 
 
 # -- the sealer ----------------------------------------------------------------------------------------

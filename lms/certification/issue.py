@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import distinct, func, inspect, or_, select, update
+from sqlalchemy import distinct, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -277,21 +277,28 @@ def build_snapshot(enrollment: Enrollment, reqs: Requirements, *, number: str, n
     }
 
 
-def _lock_enrollment(enrollment: Enrollment) -> None:
-    """Serialize issuing per enrollment: a later transaction waits, then sees the earlier one's work.
+def _lock_enrollment(enrollment: Enrollment) -> Certification | None:
+    """Serialize issuing per enrollment: a later transaction waits, then sees the earlier one's work; returns
+    the enrollment's certification, if it has one, as it stands once the lock is held.
 
     The enrollment lock is FOR NO KEY UPDATE: it must not conflict with the key-share locks that
     inserting an attempt (a foreign key to the enrollment) takes, or two graders would deadlock. (The
-    audit chain's tip is no longer taken by requests: lms.audit seals after the commit.)
+    audit chain's tip is no longer taken by requests: lms.audit seals after the commit.) What the requirements
+    read of the enrollment (its cohort, track and the track's items, its MOU) comes with it, in the same
+    statement.
     """
-    if db.session.get_bind().dialect.name == "sqlite" and "cohort" not in inspect(enrollment).unloaded \
-            and "track" not in inspect(enrollment.cohort).unloaded:
-        return  # the writer holds the whole database, and what the statement would load is loaded
-    # The cohort and track that the requirements read come with the lock, in the same statement.
-    db.session.execute(
-        select(Enrollment).where(Enrollment.id == enrollment.id)
-        .options(joinedload(Enrollment.cohort, innerjoin=True).joinedload(Cohort.track, innerjoin=True))
-        .with_for_update(key_share=True, of=Enrollment)).unique().all()
+    load = (select(Enrollment).where(Enrollment.id == enrollment.id)
+            .options(joinedload(Enrollment.cohort, innerjoin=True).joinedload(Cohort.track, innerjoin=True)
+                     .joinedload(Track.items), joinedload(Enrollment.mou)))
+    if db.session.get_bind().dialect.name == "sqlite":
+        # The writer holds the whole database (BEGIN IMMEDIATE): the certification comes in the same statement.
+        row = db.session.execute(load.add_columns(Certification)
+                                 .outerjoin(Certification, Certification.enrollment_id == Enrollment.id)).unique().one()
+        return row[1]
+    db.session.execute(load.with_for_update(key_share=True, of=Enrollment)).unique().all()
+    # A statement of its own (under READ COMMITTED, a snapshot taken once the lock is held): a certification
+    # issued by the transaction this one waited for is seen.
+    return certification_of_enrollment(enrollment.id)
 
 
 def issue_if_complete(enrollment: Enrollment, *, now, actor=None) -> Certification | None:
@@ -300,8 +307,7 @@ def issue_if_complete(enrollment: Enrollment, *, now, actor=None) -> Certificati
     Idempotent: returns the existing certification if there is one, None while something is missing
     or when issuing is withheld (audited). Flushes; the caller commits.
     """
-    _lock_enrollment(enrollment)
-    existing = db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment.id))
+    existing = _lock_enrollment(enrollment)
     if existing is not None or enrollment.status == "withdrawn":
         return existing
     if not is_complete(enrollment):
@@ -410,7 +416,12 @@ def _issue(enrollment, reqs, *, now, today, renews, actor) -> Certification | No
 
 def certification_of(enrollment) -> Certification | None:
     """The certification an enrollment earned, if any."""
-    return db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment.id))
+    return certification_of_enrollment(enrollment.id)
+
+
+def certification_of_enrollment(enrollment_id: int) -> Certification | None:
+    """The certification the enrollment ``enrollment_id`` earned, if any (without loading the enrollment)."""
+    return db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment_id))
 
 
 def certifications_of(user) -> list[Certification]:

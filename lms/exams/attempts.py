@@ -205,11 +205,14 @@ class AttemptGrants:
     cooldown_waivers: tuple = ()  # when each extra attempt that lifts the cool-down was granted
 
 
+def extra_attempt_grants(enrollment_id, exam_id):
+    """The condition for the extra attempts granted in the enrollment for the exam."""
+    return and_(ExamGrant.enrollment_id == enrollment_id, ExamGrant.exam_id == exam_id, ExamGrant.kind == EXTRA_ATTEMPT)
+
+
 def attempt_grants(enrollment_id: int, exam_id: int) -> AttemptGrants:
     """The extra attempts granted in the enrollment for the exam (and which lift the cool-down)."""
-    return _grants_of(db.session.scalars(
-        select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id, ExamGrant.exam_id == exam_id,
-                                ExamGrant.kind == EXTRA_ATTEMPT)))
+    return _grants_of(db.session.scalars(select(ExamGrant).where(extra_attempt_grants(enrollment_id, exam_id))))
 
 
 def _grants_of(grants) -> AttemptGrants:
@@ -401,13 +404,16 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
 # -- finishing and grading -----------------------------------------------------------------------
 
 
+_ATTEMPT = Attempt.__table__
+_CLAIM = (update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("attempt_id"), _ATTEMPT.c.status == OPEN)
+          .values(status=FINISHED, finished_at=bindparam("at", type_=Attempt.finished_at.type),
+                  finish_reason=bindparam("reason")))
+
+
 def _finish(attempt: Attempt, *, at, reason: str, now, actor=None) -> bool:
     """Finish and grade an open attempt once; False when it was already finished (by anyone)."""
-    claimed = db.session.execute(
-        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == OPEN)
-        .values(status=FINISHED, finished_at=at, finish_reason=reason)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    db.session.flush()  # (the statements below run on the session's connection, which does not flush)
+    claimed = db.session.connection().execute(_CLAIM, {"attempt_id": attempt.id, "at": at, "reason": reason}).rowcount
     if not claimed:
         db.session.refresh(attempt)
         return False

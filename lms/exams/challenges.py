@@ -47,9 +47,10 @@ def _reason(text: str | None, what: str) -> str:
     return text
 
 
-def review_open(attempt: Attempt) -> bool:
-    """A trainee may challenge once the review shows which questions were wrong (by the exam's policy)."""
-    return attempt.status == FINISHED and rules.shows(review_level_for(attempt), rules.WRONG)
+def review_open(attempt: Attempt, level: str | None = None) -> bool:
+    """A trainee may challenge once the review shows which questions were wrong (by the exam's policy);
+    ``level``: the attempt's review level (review_level_for), when the caller has it already."""
+    return attempt.status == FINISHED and rules.shows(level or review_level_for(attempt), rules.WRONG)
 
 
 def challenge_item(attempt: Attempt, number: int, reason: str, *, actor, now) -> ItemChallenge:

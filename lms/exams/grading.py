@@ -4,11 +4,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.questions import Adjustment, grade
+from lms.exams.versions import pinned_versions
 from lms.extensions import db
+from lms.questions import Adjustment, grade
 from lms.models import Attempt, AttemptQuestion, GradingAdjustment, QuestionVersion, RegradeHold
 from lms.models.challenge import HOLD_APPLIED
 
@@ -47,17 +48,37 @@ def adjustments_for(attempt_id: int, version_ids) -> dict[int, list[Adjustment]]
     return out
 
 
+# Core statements built once and run on the session's connection: a submit grades through these alone.
+_AQ = AttemptQuestion.__table__
+_GRADING_ROWS = (
+    select(_AQ.c.id, _AQ.c.response, _AQ.c.question_version_id, QuestionVersion.content_hash,
+           # whether any decision on a challenge touches the version (adjustments_for then says which apply)
+           exists().where(GradingAdjustment.question_version_id == _AQ.c.question_version_id).label("adjusted"))
+    .join(QuestionVersion, QuestionVersion.id == _AQ.c.question_version_id)
+    .where(_AQ.c.attempt_id == bindparam("attempt_id"))
+)
+_STORE_QUESTION = (update(_AQ).where(_AQ.c.id == bindparam("aq_id"))
+                   .values(points=bindparam("points"), max_points=bindparam("max"), is_correct=bindparam("correct")))
+_STORE_ATTEMPT = (update(Attempt.__table__).where(Attempt.__table__.c.id == bindparam("attempt_id"))
+                  .values(points=bindparam("points"), max_points=bindparam("max_points"),
+                          percent=bindparam("percent"), passed=bindparam("passed")))
+
+
 def grade_attempt(attempt_id: int) -> Result:
-    """Grade an attempt's current responses against its pinned question versions (no writes)."""
-    rows = db.session.execute(
-        select(AttemptQuestion.id, AttemptQuestion.response, AttemptQuestion.question_version_id, QuestionVersion.data)
-        .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
-        .where(AttemptQuestion.attempt_id == attempt_id)
-    ).all()
-    adjustments = adjustments_for(attempt_id, {version_id for _, _, version_id, _ in rows})
+    """Grade an attempt's current responses against its pinned question versions (no writes).
+
+    One statement reads the responses with each pinned version's content hash (the versions' data is kept
+    per process by it, lms.exams.versions) and whether a decision on a challenge touches it; the
+    decisions themselves are read only when one does."""
+    db.session.flush()  # (as the ORM's autoflush would: the statement runs on the session's connection)
+    rows = db.session.connection().execute(_GRADING_ROWS, {"attempt_id": attempt_id}).all()
+    data = {vid: kept for vid, (kept, _rendered) in
+            pinned_versions({(version_id, digest) for _, _, version_id, digest, _ in rows}).items()}
+    adjusted = {version_id for _, _, version_id, _, touched in rows if touched}
+    adjustments = adjustments_for(attempt_id, adjusted)
     result = Result(Fraction(0), Fraction(0))
-    for aq_id, response, version_id, data in rows:
-        g = grade(data, response, adjustments.get(version_id, ()))
+    for aq_id, response, version_id, _, _ in rows:
+        g = grade(data[version_id], response, adjustments.get(version_id, ()))
         result.points += g.points
         result.max_points += g.max_points
         result.per_question[aq_id] = (g.points, g.max_points, g.correct)
@@ -67,14 +88,15 @@ def grade_attempt(attempt_id: int) -> Result:
 def store_grade(attempt, result: Result) -> bool:
     """Write a result onto the attempt and its questions (one UPDATE per question, in one executemany);
     returns whether it passes by the pass mark the attempt was taken under."""
+    conn = db.session.connection()
     if result.per_question:
-        db.session.execute(update(AttemptQuestion), [
-            {"id": aq_id, "points": float(points), "max_points": float(max_points), "is_correct": correct}
+        conn.execute(_STORE_QUESTION, [
+            {"aq_id": aq_id, "points": float(points), "max": float(max_points), "correct": correct}
             for aq_id, (points, max_points, correct) in result.per_question.items()])
     passed = result.passed(attempt.policy["pass_mark"])
     outcome = {"points": float(result.points), "max_points": float(result.max_points), "percent": result.percent,
                "passed": passed}
-    db.session.execute(update(Attempt).where(Attempt.id == attempt.id).values(**outcome))
+    conn.execute(_STORE_ATTEMPT, {"attempt_id": attempt.id, **outcome})
     for name, value in outcome.items():  # what the update wrote, without reading the attempt back
         set_committed_value(attempt, name, value)
     return passed

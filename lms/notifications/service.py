@@ -7,7 +7,8 @@ request. The ids of the deliveries a transaction created wait in ``session.info`
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from lms.audit import record_event
 from lms.db_engine import insert_for
@@ -40,12 +41,36 @@ class PreferenceError(ValueError):
     """A preference that cannot be set."""
 
 
+_PREFERENCE = select(NotificationPreference.in_app, NotificationPreference.email).where(
+    NotificationPreference.user_id == bindparam("user_id"), NotificationPreference.kind == bindparam("kind"))
+
+
 def channels(user: User, kind: str) -> tuple[bool, bool]:
     """(in the app, by e-mail) for this person and kind: essential kinds always both."""
     if KINDS[kind].essential:
         return True, True
-    preference = db.session.get(NotificationPreference, (user.id, kind))
+    preference = db.session.connection().execute(_PREFERENCE, {"user_id": user.id, "kind": kind}).first()
     return (True, True) if preference is None else (preference.in_app, preference.email)
+
+
+# Core statements built once (per dialect: the insert skips a duplicate with the database's ON CONFLICT), run on
+# the session's connection: a submit tells its result through these.
+_NOTIFICATION = Notification.__table__
+_RECORD: dict[str, object] = {}
+_DELIVERY = insert(EmailDelivery.__table__).values(
+    notification_id=bindparam("notification_id"), to_address=bindparam("to_address"), status=PENDING, tries=0,
+    created_at=bindparam("created_at", type_=EmailDelivery.created_at.type)).returning(EmailDelivery.__table__.c.id)
+
+
+def _record_statement(dialect_name: str):
+    """INSERT a notification unless the person was told of the event already, RETURNING its id."""
+    if dialect_name not in _RECORD:
+        _RECORD[dialect_name] = (
+            insert_for(dialect_name, _NOTIFICATION)
+            .values({name: bindparam(name, type_=_NOTIFICATION.c[name].type) for name in
+                     ("user_id", "kind", "key", "subject", "body", "link", "essential", "created_at")})
+            .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(_NOTIFICATION.c.id))
+    return _RECORD[dialect_name]
 
 
 def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, link: str | None = None,
@@ -55,24 +80,26 @@ def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, l
     ``to_disabled`` (the notice that the account was disabled), or inside ``silenced()``). Flushes."""
     if _silent.get() or user is None or (user.disabled_at is not None and not to_disabled):
         return None
+    db.session.flush()  # (what the session holds goes first: the statements below run on its connection)
     in_app, email = channels(user, kind)
     if not in_app:
         return None
     # One statement: recorded unless the person was told already (here or by another transaction at the
     # same moment: the unique key (user, key) says so, and the insert is skipped).
-    notification = db.session.scalar(
-        insert_for(db.session.get_bind().dialect.name, Notification)
-        .values(user_id=user.id, kind=kind, key=key[:120], subject=subject[:200], body=body, link=link,
-                essential=KINDS[kind].essential, created_at=now)
-        .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(Notification))
-    if notification is None:
+    conn = db.session.connection()
+    values = {"user_id": user.id, "kind": kind, "key": key[:120], "subject": subject[:200], "body": body,
+              "link": link, "essential": KINDS[kind].essential, "created_at": now}
+    notification_id = conn.execute(_record_statement(conn.dialect.name), values).scalar()
+    if notification_id is None:
         return None
     if email and user.email:
-        delivery = EmailDelivery(notification_id=notification.id, to_address=user.email, status=PENDING, tries=0,
-                                 created_at=now)
-        db.session.add(delivery)
-        db.session.flush()
-        db.session.info.setdefault(PENDING_KEY, []).append(delivery.id)
+        delivery_id = conn.execute(_DELIVERY, {"notification_id": notification_id, "to_address": user.email,
+                                               "created_at": now}).scalar_one()
+        db.session.info.setdefault(PENDING_KEY, []).append(delivery_id)
+    # The row as written, in the session without reading it back (its delivery loads when asked for).
+    notification = Notification(id=notification_id, read_at=None, **values)
+    make_transient_to_detached(notification)
+    db.session.add(notification)
     return notification
 
 

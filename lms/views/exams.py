@@ -5,10 +5,11 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from lms import session_rules
-from lms.certification.issue import certification_of
+from lms.certification.issue import certification_of_enrollment
 from lms.clock import utcnow
 from lms.exams import attempts, challenges, overview, pages
 from lms.questions import ResponseInvalid
@@ -17,7 +18,7 @@ from lms.exams.review import review
 from lms.extensions import db
 from lms.forms.challenges import ChallengeForm
 from lms.forms.exams import StartForm, SubmitForm
-from lms.models import Attempt, Role
+from lms.models import Attempt, ExamVersion, Role
 from lms.models.exam import OPEN
 from lms.security import role_required
 from lms.views.helpers import found_or_404, load_or_404, own_record, reads_first, run_service
@@ -210,11 +211,19 @@ def confirm_submit(attempt):
                            grace=attempts.grace_seconds(), login_session=_session_facts(attempt, view.page))
 
 
+# Loaded with the attempt, in the same query (loader options built once): the exam version's title and number,
+# which the result's notice and page name; for a submit the enrollment (a pass may complete it: certification
+# decides), for the result page the exam (its slug).
+_TITLED = joinedload(Attempt.exam_version).load_only(ExamVersion.title, ExamVersion.number)
+_SUBMITTED_WITH = (_TITLED, joinedload(Attempt.enrollment))
+_RESULT_WITH = (_TITLED, joinedload(Attempt.exam))
+
+
 @bp.post("/attempts/<int:attempt_id>/submit")
 @role_required(Role.TRAINEE)
 def submit(attempt_id):
     """Submit for grading: idempotent (a double click, a second tab or a replay grade once)."""
-    attempt = _own_attempt(attempt_id)
+    attempt = _own_attempt(attempt_id, *_SUBMITTED_WITH)
     attempts.submit_attempt(attempt, now=utcnow(), actor=current_user)
     db.session.commit()
     return redirect(url_for("exams.result", attempt_id=attempt_id))
@@ -224,17 +233,18 @@ def submit(attempt_id):
 @role_required(Role.TRAINEE)
 def result(attempt_id):
     """The result, and the review as far as the exam's review policy allows now (prints cleanly)."""
-    attempt = _own_attempt(attempt_id)
+    attempt = _own_attempt(attempt_id, *_RESULT_WITH)
     if attempts.expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     if attempt.status == "open":
         return redirect(url_for("exams.attempt", attempt_id=attempt.id))
     level = overview.review_level_for(attempt)
-    earned = certification_of(attempt.enrollment) if attempt.enrollment else None
+    earned = certification_of_enrollment(attempt.enrollment_id) if attempt.enrollment_id else None
+    may_challenge = challenges.review_open(attempt, level)  # the review shows the challenges (and their forms)
     return render_template("exams/result.html", attempt=attempt, level=level, items=review(attempt, level),
-                           earned=earned, challenges=challenges.challenges_of(attempt),
-                           may_challenge=challenges.review_open(attempt), outcome_of=challenges.outcome_of,
-                           challenge_form=ChallengeForm())
+                           earned=earned, challenges=challenges.challenges_of(attempt) if may_challenge else {},
+                           may_challenge=may_challenge, outcome_of=challenges.outcome_of,
+                           challenge_form=ChallengeForm() if may_challenge else None)
 
 
 @bp.errorhandler(CSRFError)

@@ -319,3 +319,20 @@ def test_a_track_with_no_repeats_across_exams_draws_nothing_already_seen_in_anot
     # The same seeds without the option repeat a question somewhere: the check above is not vacuous.
     control = _later_questions_after_pool_exam(factory, world, clock, across=False, seeds=seeds)
     assert any(unit & later for unit, later in control)
+
+
+def test_grading_reads_each_pinned_versions_data_by_its_content_hash(world, clock):
+    """The versions' data is kept per process under (version id, content hash): data kept under the same id but
+    another hash (another database's version) is never graded against; the version's own is read and kept."""
+    from lms.exams import versions
+
+    attempt = start(world.trainee, "mixed-exam", clock)
+    answer_all(attempt, clock)
+    pinned = {(q.question_version_id, q.version.content_hash) for q in attempt.questions}
+    versions.forget_pinned_versions()
+    for version_id, _ in pinned:
+        versions._KEPT[(version_id, "another database's version")] = ({"type": "true_false", "answer": None}, {})
+    submit_attempt(attempt, now=clock(), actor=world.trainee)
+    _db.session.commit()
+    assert attempt.points == attempt.max_points == 8 and attempt.passed
+    assert pinned <= set(versions._KEPT)

@@ -212,3 +212,23 @@ def test_each_type_says_what_an_accepted_answer_matches():
     # The answers offered to accept: the distinct wrong ones given, once each.
     assert [w for _, w in QUESTION_TYPES["short"].answers_to_accept(short, ["zulu", "Zulu ", "zebra omega", None])] \
         == ["zulu"]
+
+
+def test_an_extra_attempt_granted_closes_the_review_again_until_it_is_used(world, clock):
+    """The pool exam's review opens once the exam is closed: every allowed attempt used (the extra attempts
+    granted count) or one passed."""
+    from lms.exams.grants import grant_extra_attempt
+    from lms.exams.overview import review_level_for
+    from lms.exams.review import review
+
+    first = sit(world.trainee, clock, slug="pool-exam")
+    assert review_level_for(first) == "score" and review(first, review_level_for(first)) == []
+    second = sit(world.trainee, clock, slug="pool-exam")
+    assert review_level_for(first) == review_level_for(second) == "wrong"
+    grant_extra_attempt(first.enrollment, first.exam, actor=world.instructor, now=clock())
+    db.session.commit()
+    assert review_level_for(first) == "score"  # one more attempt may be taken
+    with pytest.raises(ChallengeError, match="review of this attempt has opened"):
+        challenge_item(first, 1, "Unfair", actor=world.trainee, now=clock())
+    sit(world.trainee, clock, slug="pool-exam")
+    assert review_level_for(first) == "wrong" and len(review(first, "wrong")) == 3
