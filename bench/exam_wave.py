@@ -411,8 +411,11 @@ def run_database(database: str, args, folder: Path) -> dict:
         # the lower CPU priority; without, both upstreams name the same instances, all at the same priority.
         ports = {"lms": [free_port() for _ in range(instances)]}
         ports["lms_exam"] = [free_port() for _ in range(instances)] if lanes else ports["lms"]
+        general = {**env, "LMS_NICE": "10"} if lanes else env
+        if lanes and args.general_threads:  # gunicorn reads GUNICORN_CMD_ARGS after its config file
+            general["GUNICORN_CMD_ARGS"] = f"--threads {args.general_threads}"
         for port in ports["lms"]:
-            processes.append(start_instance(port, {**env, "LMS_NICE": "10"} if lanes else env, instance))
+            processes.append(start_instance(port, general, instance))
         for port in ports["lms_exam"] if lanes else ():
             processes.append(start_instance(port, env, instance))
         nginx = None
@@ -437,7 +440,8 @@ def run_database(database: str, args, folder: Path) -> dict:
     results["layout"] = ((f"nginx in front of two lanes of {instances} gunicorn instance(s) each (the general "
                           "lane's at nice 10)" if lanes else f"nginx in front of {instances} gunicorn instance(s)")
                          if args.front == "nginx" else "one gunicorn instance, no front") + f", limits in {'Redis' if store else 'the database'}"
-    results["layout"] += (f"; workers x threads per instance: {workers or 'config'} x {args.threads or 'config'}")
+    results["layout"] += (f"; workers x threads per instance: {workers or 'config'} x {args.threads or 'config'}"
+                          + (f" (the general lane's: {args.general_threads})" if lanes and args.general_threads else ""))
     if store:
         import redis
 
@@ -486,6 +490,7 @@ def main() -> None:
                         help="one set of instances for all requests (deploy/nginx.conf's two upstreams on the same)")
     parser.add_argument("--workers", type=int, default=0, help="per instance (default: deploy/gunicorn.conf.py's)")
     parser.add_argument("--threads", type=int, default=0, help="per worker (default: deploy/gunicorn.conf.py's)")
+    parser.add_argument("--general-threads", type=int, default=0, help="per worker of the general lane only")
     parser.add_argument("--wave-seconds", type=float, default=2.0)
     parser.add_argument("--login-seconds", type=float, default=2.0)
     parser.add_argument("--steady-seconds", type=float, default=30.0)
