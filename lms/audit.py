@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from lms import origin
 from lms.clock import utcnow
 from lms.db_engine import DEFERRED, IMMEDIATE
-from lms.extensions import db
+from lms.extensions import db, session_connection
 from lms.models import AuditEvent, AuditHead
 from lms.signals import audit_recorded
 
@@ -93,8 +93,7 @@ def record_event(
         "outcome": outcome,
         "details": details or {},
     }
-    db.session.flush()  # what the session holds goes first (the insert runs on its connection, which does not flush)
-    event_id = db.session.connection().execute(_APPEND, values).scalar_one()
+    event_id = session_connection().execute(_APPEND, values).scalar_one()
     # The row as appended, in the session without reading it back (the sealer's columns load when asked for).
     event_ = AuditEvent(id=event_id, seq=None, prev_hash=None, hash=None, **values)
     make_transient_to_detached(event_)

@@ -18,3 +18,11 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def session_connection():
+    """The session's connection, for a Core statement run in the session's transaction without the ORM's
+    per-statement work. What the session holds is written first (flushed), as the ORM's autoflush would before
+    a query, so the statement sees the session's own pending changes: the connection itself never flushes."""
+    db.session.flush()
+    return db.session.connection()

@@ -28,7 +28,7 @@ from lms.db_engine import begin_writes, insert_for
 from lms.exams import policy as rules
 from lms.exams.draw import DrawError, draw_questions, load_candidates, version_data
 from lms.exams.grading import grade_attempt, store_grade
-from lms.extensions import db
+from lms.extensions import db, session_connection
 from lms.models import (Attempt, AttemptQuestion, Cohort, Enrollment, Exam, ExamGrant, ExamVersion, Track, TrackItem,
                         WeekOpening)
 from lms.models.exam import EXPIRED, FINISHED, OPEN, SUBMITTED
@@ -142,8 +142,7 @@ _CONTEXT = (
 
 def exam_context(user, slug: str, now) -> ExamContext | None:
     """The exam in the newest of the trainee's enrollments whose track schedules it, or None."""
-    db.session.flush()  # (the read runs on the session's connection, which does not flush what is pending)
-    row = db.session.connection().execute(_CONTEXT, {"slug": slug, "user_id": user.id}).first()
+    row = session_connection().execute(_CONTEXT, {"slug": slug, "user_id": user.id}).first()
     if row is None:
         return None
     exam_id, version_id, digest, enrollment_id, cohort_id, multiplier, start_date, weeks, no_repeats, week, early = row
@@ -288,9 +287,9 @@ def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list, list, tuple]:
     (what is committed now, whatever the session holds), and the facts a start rests on (each attempt's id and
     status, each grant's id and attempt)."""
     keys = {"enrollment_id": enrollment_id, "exam_id": exam_id}
-    db.session.flush()  # (as exam_context)
-    tried = db.session.connection().execute(_TRIED, keys).all()
-    grants = db.session.connection().execute(_GRANTS, keys).all()
+    connection = session_connection()
+    tried = connection.execute(_TRIED, keys).all()
+    grants = connection.execute(_GRANTS, keys).all()
     facts = (tuple((a.id, a.status) for a in tried), tuple(sorted((g.id, g.attempt_id or 0) for g in grants)))
     return tried, grants, facts
 
@@ -412,8 +411,7 @@ _CLAIM = (update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("attempt_id"), _ATTE
 
 def _finish(attempt: Attempt, *, at, reason: str, now, actor=None) -> bool:
     """Finish and grade an open attempt once; False when it was already finished (by anyone)."""
-    db.session.flush()  # (the statements below run on the session's connection, which does not flush)
-    claimed = db.session.connection().execute(_CLAIM, {"attempt_id": attempt.id, "at": at, "reason": reason}).rowcount
+    claimed = session_connection().execute(_CLAIM, {"attempt_id": attempt.id, "at": at, "reason": reason}).rowcount
     if not claimed:
         db.session.refresh(attempt)
         return False

@@ -8,7 +8,7 @@ from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.exams.versions import pinned_versions
-from lms.extensions import db
+from lms.extensions import db, session_connection
 from lms.questions import Adjustment, grade
 from lms.models import Attempt, AttemptQuestion, GradingAdjustment, QuestionVersion, RegradeHold
 from lms.models.challenge import HOLD_APPLIED
@@ -70,8 +70,7 @@ def grade_attempt(attempt_id: int) -> Result:
     One statement reads the responses with each pinned version's content hash (the versions' data is kept
     per process by it, lms.exams.versions) and whether a decision on a challenge touches it; the
     decisions themselves are read only when one does."""
-    db.session.flush()  # (as the ORM's autoflush would: the statement runs on the session's connection)
-    rows = db.session.connection().execute(_GRADING_ROWS, {"attempt_id": attempt_id}).all()
+    rows = session_connection().execute(_GRADING_ROWS, {"attempt_id": attempt_id}).all()
     data = {vid: kept for vid, (kept, _rendered) in
             pinned_versions({(version_id, digest) for _, _, version_id, digest, _ in rows}).items()}
     adjusted = {version_id for _, _, version_id, _, touched in rows if touched}

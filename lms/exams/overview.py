@@ -15,7 +15,7 @@ from lms.exams.attempts import (
     start_check,
 )
 from lms.exams.grading import grade_attempt
-from lms.extensions import db
+from lms.extensions import db, session_connection
 from lms.models import Attempt, Exam, ExamGrant, ExamVersion
 from lms.models.exam import FINISHED, OPEN
 
@@ -122,8 +122,7 @@ def review_level_for(attempt: Attempt) -> str:
     policy = rules.ExamPolicy.from_dict(attempt.policy)
     if policy.review_when == rules.AFTER_SUBMIT:
         return policy.review_show
-    db.session.flush()  # (as the ORM's autoflush would: the statement runs on the session's connection)
-    finished = db.session.connection().execute(
+    finished = session_connection().execute(
         _CLOSED_FACTS, {"enrollment_id": attempt.enrollment_id, "exam_id": attempt.exam_id}).all()
     return _review_level(attempt, finished, finished[0].extra if finished else 0)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from lms.audit import record_event
 from lms.db_engine import insert_for
-from lms.extensions import db
+from lms.extensions import db, session_connection
 from lms.models import EmailDelivery, Notification, NotificationPreference, User
 from lms.models.notification import PENDING
 from lms.notifications.kinds import KINDS, optional_kinds
@@ -80,13 +80,12 @@ def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, l
     ``to_disabled`` (the notice that the account was disabled), or inside ``silenced()``). Flushes."""
     if _silent.get() or user is None or (user.disabled_at is not None and not to_disabled):
         return None
-    db.session.flush()  # (what the session holds goes first: the statements below run on its connection)
+    conn = session_connection()  # (what the session holds goes first)
     in_app, email = channels(user, kind)
     if not in_app:
         return None
     # One statement: recorded unless the person was told already (here or by another transaction at the
     # same moment: the unique key (user, key) says so, and the insert is skipped).
-    conn = db.session.connection()
     values = {"user_id": user.id, "kind": kind, "key": key[:120], "subject": subject[:200], "body": body,
               "link": link, "essential": KINDS[kind].essential, "created_at": now}
     notification_id = conn.execute(_record_statement(conn.dialect.name), values).scalar()
