@@ -12,6 +12,7 @@ trustworthy live here and in the database:
   double submit, two tabs or a replayed request grade once; an attempt nobody submits finishes at
   its deadline, lazily on next access or by ``lms exams close-expired``.
 """
+import functools
 import random
 import secrets
 from dataclasses import dataclass
@@ -337,16 +338,13 @@ def _plan_start(context: ExamContext, *, now, seed: str | None) -> Attempt | _St
                       multiplier=float(context.enrollment.time_multiplier or 1.0))
 
 
-_NEW_ATTEMPT = {}
 _NEW_QUESTIONS = insert(AttemptQuestion.__table__)
 
 
+@functools.cache  # built once per dialect
 def _new_attempt(dialect_name: str):
     """INSERT an attempt unless a unique index refuses it (ON CONFLICT DO NOTHING), RETURNING its id."""
-    if dialect_name not in _NEW_ATTEMPT:
-        _NEW_ATTEMPT[dialect_name] = (insert_for(dialect_name, Attempt.__table__).on_conflict_do_nothing()
-                                      .returning(Attempt.__table__.c.id))
-    return _NEW_ATTEMPT[dialect_name]
+    return insert_for(dialect_name, Attempt.__table__).on_conflict_do_nothing().returning(Attempt.__table__.c.id)
 
 
 def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -> Attempt:

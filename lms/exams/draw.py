@@ -57,11 +57,6 @@ def cell_pool(cell: dict, candidates) -> list[Candidate]:
             and (difficulty is _ANY or difficulty == c.difficulty)]
 
 
-def matches(cell: dict, c: Candidate) -> bool:
-    """True when the candidate belongs to the cell (``cell_pool``'s rule for one candidate)."""
-    return bool(cell_pool(cell, (c,)))
-
-
 _CANDIDATES = (
     select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective, Question.difficulty,
            Question.position, Question.family, QuestionVersion.content_hash)

@@ -4,6 +4,7 @@ A notification is recorded in the producer's transaction (a signal's receiver, o
 e-mail is a pending EmailDelivery that the delivery job sends after the commit (lms.jobs), never the
 request. The ids of the deliveries a transaction created wait in ``session.info`` for the job queue.
 """
+import functools
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -56,21 +57,18 @@ def channels(user: User, kind: str) -> tuple[bool, bool]:
 # Core statements built once (per dialect: the insert skips a duplicate with the database's ON CONFLICT), run on
 # the session's connection: a submit tells its result through these.
 _NOTIFICATION = Notification.__table__
-_RECORD: dict[str, object] = {}
 _DELIVERY = insert(EmailDelivery.__table__).values(
     notification_id=bindparam("notification_id"), to_address=bindparam("to_address"), status=PENDING, tries=0,
     created_at=bindparam("created_at", type_=EmailDelivery.created_at.type)).returning(EmailDelivery.__table__.c.id)
 
 
+@functools.cache  # built once per dialect
 def _record_statement(dialect_name: str):
     """INSERT a notification unless the person was told of the event already, RETURNING its id."""
-    if dialect_name not in _RECORD:
-        _RECORD[dialect_name] = (
-            insert_for(dialect_name, _NOTIFICATION)
+    return (insert_for(dialect_name, _NOTIFICATION)
             .values({name: bindparam(name, type_=_NOTIFICATION.c[name].type) for name in
                      ("user_id", "kind", "key", "subject", "body", "link", "essential", "created_at")})
             .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(_NOTIFICATION.c.id))
-    return _RECORD[dialect_name]
 
 
 def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, link: str | None = None,
