@@ -22,22 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from exam_bench import CSRF, EXAM, NAV, PASSWORD, QUESTION, answer_fields, prepare_database
+from wave_servers import CpuMeter
 
 STEPS = ("healthz", "start", "page", "autosave", "submit", "result")
 
 
 def postgres_cpu() -> float:
     """CPU seconds used so far by this machine's PostgreSQL server processes (the database's share)."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)
-            if fields[0].split("(", 1)[1].startswith("postgres"):
-                rest = fields[1].split()
-                total += int(rest[11]) + int(rest[12])
-        except (OSError, IndexError):
-            continue
-    return total / tick
+    return CpuMeter(app_groups=[], nginx_group=None)()["database"]
 
 
 def prepared_app(database: str, examinees: int, **environment):
