@@ -6,14 +6,18 @@ the production settings, and reports the CPU time (``time.process_time``) per st
 submit and result, and per bare ``/healthz`` for scale. Each step's time runs until the process's audit
 sealer (a background thread, lms.audit) has sealed the step's events: here it seals one request's events
 per round; in a wave one round serves many requests. ``--profile STEP`` writes a pyinstrument profile of
-that step (``pip install pyinstrument``: not a dependency) next to the figures.
+that step (``pip install pyinstrument``: not a dependency) next to the figures. ``--calls`` counts instead the
+Python function calls each request makes in its own thread (cProfile): a measure of the work that the load of
+a shared machine does not blur, for comparing two versions of the code when CPU times are too noisy to.
 
     .venv/bin/python bench/request_cpu.py --examinees 40
     .venv/bin/python bench/request_cpu.py --database postgresql://postgres@127.0.0.1:5432/lms_cpu --profile start
 """
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -68,6 +72,8 @@ def main() -> None:
     parser.add_argument("--autosaves", type=int, default=10, help="per examinee")
     parser.add_argument("--warm-up", type=int, default=5, help="examinees first, not measured (caches fill)")
     parser.add_argument("--profile", choices=STEPS, help="write a pyinstrument profile of this step")
+    parser.add_argument("--calls", action="store_true",
+                        help="count each request's Python function calls (cProfile) instead of timing it")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args()
 
@@ -94,10 +100,15 @@ def main() -> None:
         if profiling:
             profiler.start()
         begin_db = postgres_cpu() if pg else 0  # (read outside the process's own measured time)
+        counter = cProfile.Profile() if args.calls else None
         begin = time.process_time()
+        if counter:
+            counter.enable()
         response = call()
+        if counter:
+            counter.disable()
         assert sealer.wait_idle(timeout=60)  # (returns at once when nothing was appended)
-        spent = time.process_time() - begin
+        spent = pstats.Stats(counter).total_calls / 1000 if counter else time.process_time() - begin
         if current[0] in measured:
             cpu[step].append(spent)
             database_cpu[step] += (postgres_cpu() - begin_db) if pg else 0
@@ -133,8 +144,9 @@ def main() -> None:
                       "median ms": round(1000 * statistics.median(values), 2),
                       "database mean ms": round(1000 * database_cpu[step] / len(values), 2)}
                for step, values in cpu.items()}
-    print(f"CPU per request in the app process ({engine}, {args.examinees} examinees, the first {args.warm_up} not measured, LMS_ENV=production):")
-    print("| request | requests | app mean ms | app median ms | x /healthz | PostgreSQL mean ms |")
+    what, unit = ("Python calls", "calls") if args.calls else ("CPU", "ms")
+    print(f"{what} per request in the app process ({engine}, {args.examinees} examinees, the first {args.warm_up} not measured, LMS_ENV=production):")
+    print(f"| request | requests | app mean {unit} | app median {unit} | x /healthz | PostgreSQL mean ms |")
     print("|---|---:|---:|---:|---:|---:|")
     base = figures["healthz"]["median ms"]
     for step, row in figures.items():
@@ -143,7 +155,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (out / f"request_cpu-{engine}-{stamp}.json").write_text(json.dumps(figures, indent=2))
+    (out / f"request_cpu-{engine}-{unit}-{stamp}.json").write_text(json.dumps(figures, indent=2))
     if profiler:
         path = out / f"request_cpu-{engine}-{args.profile}-{stamp}.txt"
         path.write_text(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
