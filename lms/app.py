@@ -9,6 +9,7 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import FileSystemBytecodeCache
 from markupsafe import Markup
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -33,7 +34,7 @@ from lms.extensions import csrf, db, login_manager, migrate
 from lms.models import Role, User
 from lms.notifications import subscribers  # noqa: F401  (subscribes notifications to the domains' signals)
 from lms.notifications.service import unread_count
-from lms.security import ROLE_GROUPS, tokens_equal
+from lms.security import ROLE_GROUPS, SessionClaim, session_claim, session_holds
 from lms.views import (
     admin,
     agencies,
@@ -58,6 +59,7 @@ from lms.views import (
     studio_questions,
     verify,
 )
+from lms.views.helpers import view_reads_session_user
 from lms.views.navigation import navigation_for
 
 
@@ -220,13 +222,16 @@ def _init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        user_id, _, token = session_id.partition(":")
-        if not user_id.isdigit() or not token:
+        claim = SessionClaim.parse(session_id)
+        if claim is None:
             return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.is_active or not tokens_equal(user.session_token, token):
-            return None
-        return user
+        user = db.session.execute(_SESSION_USER, {"user_id": claim.user_id}).scalar_one_or_none()
+        return user if session_holds(user, claim.token) else None
+
+
+# The session's user, read on every logged-in request: one statement built once, whose cache key SQLAlchemy
+# memoizes (Session.get builds and keys a new one each time: about a third of the load's CPU, bench/README.md).
+_SESSION_USER = select(User).where(User.id == bindparam("user_id"))
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -265,7 +270,10 @@ def _register_hooks(app: Flask) -> None:
     def enforce_session_rules():
         if request.endpoint in ("static", "main.healthz"):
             return None
-        if not current_user.is_authenticated:
+        # A view that reads the session's user with its own statement is not made to load it here: the session's
+        # limits need only the session, and the view checks the user (lms.views.helpers.reads_session_user).
+        user_read_by_view = view_reads_session_user()
+        if not (session_claim() is not None if user_read_by_view else current_user.is_authenticated):
             return None
         now = utcnow()
         if reason := session_rules.ended_reason(now):
@@ -278,6 +286,8 @@ def _register_hooks(app: Flask) -> None:
             return redirect(url_for("auth.login", next=back))
         if request.endpoint not in passive_endpoints:
             session_rules.mark_active(now)
+        if user_read_by_view:
+            return None
         if current_user.must_change_password and request.endpoint not in exempt_endpoints | {"auth.change_password"}:
             flash("You must choose a new password before continuing.", "warning")
             return redirect(url_for("auth.change_password"))
@@ -296,8 +306,8 @@ def _register_hooks(app: Flask) -> None:
         if request.is_secure:
             # Browsers remember to use HTTPS only (ASVS 14.4.5); sent over HTTPS only, where it counts.
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        # is_anonymous, not is_authenticated: the user's row may have been expired by the view's commit.
-        if request.endpoint != "static" and not current_user.is_anonymous:
+        # Any response to a session that claims a log-in (checked or not: no database read here).
+        if request.endpoint != "static" and session_claim() is not None:
             # Pages with personal data or one-time secrets stay out of shared caches and history.
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, current_app, has_app_context
+from flask import abort, current_app, has_app_context, session
 from flask_login import current_user, login_required
 
 from lms.models import Role
@@ -162,6 +162,45 @@ PRIVILEGED_ROLES = (Role.ADMIN, Role.STAFF, Role.INSTRUCTOR, Role.COORDINATOR)
 def second_factor_required(user) -> bool:
     """The one rule for who must have a second factor: every privileged role, unless REQUIRE_2FA is off."""
     return bool(current_app.config.get("REQUIRE_2FA", True)) and user.has_role(*PRIVILEGED_ROLES)
+
+
+def owes_second_factor(user) -> bool:
+    """True for a user who must enrol a second factor before anything else (one logged in before two factors
+    were required)."""
+    return not user.has_second_factor and second_factor_required(user)
+
+
+@dataclass(frozen=True)
+class SessionClaim:
+    """Who a session says it is, not yet checked: Flask-Login's id for the session (User.get_id), the user's
+    id and the session token it was issued with."""
+
+    user_id: int
+    token: str
+
+    @classmethod
+    def parse(cls, session_id: str | None) -> "SessionClaim | None":
+        user_id, _, token = (session_id or "").partition(":")
+        return cls(int(user_id), token) if user_id.isdigit() and token else None
+
+
+def session_claim() -> SessionClaim | None:
+    """The current session's claim (Flask-Login keeps its id under "_user_id"); None without a log-in."""
+    return SessionClaim.parse(session.get("_user_id"))
+
+
+def session_holds(user, token: str) -> bool:
+    """The one rule for a log-in session: its user exists, is active, and still has the session's token (a log-out,
+    a password change or a disabled account changes it, which ends every session)."""
+    return user is not None and user.is_active and tokens_equal(user.session_token, token)
+
+
+def admits_at_once(user, claim: SessionClaim, roles) -> bool:
+    """True when the session ``claim`` may use a view for ``roles`` with nothing owed first: the checks that loading the
+    user (session_holds), role_required and the before-request detours (a password to change, a second factor to
+    enrol) make, on a user read by the view's own statement (lms.views.helpers.reads_session_user)."""
+    return (user is not None and user.id == claim.user_id and session_holds(user, claim.token)
+            and user.has_role(*roles) and not user.must_change_password and not owes_second_factor(user))
 
 
 def tokens_equal(a: str, b: str) -> bool:

@@ -4,6 +4,7 @@
 shown order, their own answers); the key, feedback and rationale never enter it.
 """
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,10 +12,19 @@ from sqlalchemy import bindparam, case, insert, select, update
 
 from lms.exams.attempts import AttemptClosed, accepts_answers_until
 from lms.exams.versions import pinned_versions
-from lms.questions import QUESTION_TYPES
 from lms.extensions import db
-from lms.models import AnswerLog, Attempt, AttemptQuestion, ExamVersion, QuestionVersion
+from lms.models import (
+    SESSION_USER_COLUMNS,
+    AnswerLog,
+    Attempt,
+    AttemptQuestion,
+    ExamVersion,
+    QuestionVersion,
+    SessionUser,
+    User,
+)
 from lms.models.exam import OPEN
+from lms.questions import QUESTION_TYPES
 
 UNANSWERED, ANSWERED = "unanswered", "answered"
 
@@ -186,7 +196,10 @@ _SAVE_READ_ALL = (
     # A share lock on the attempt: a concurrent submit waits for this save, or this save sees it.
     .with_for_update(read=True, of=Attempt)
 )
-_SAVE_READ = _SAVE_READ_ALL.where(AttemptQuestion.position == bindparam("position"))
+# One question's row, with the attempt's user (whom the session's check admits: lms.views.helpers.reads_session_user).
+_SAVE_READ = (_SAVE_READ_ALL.add_columns(*SESSION_USER_COLUMNS).join(User, User.id == Attempt.user_id)
+              .where(AttemptQuestion.position == bindparam("position")))
+_USER_COLUMNS = len(SESSION_USER_COLUMNS)
 
 
 _SAVE_ANSWER = update(AttemptQuestion).where(AttemptQuestion.id == bindparam("aq_id")).values(
@@ -206,8 +219,12 @@ _SAVE_LOG = insert(AnswerLog).values(
 
 
 def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[str] | None = None,
-                form=None, flagged: bool | None = None, now, via: str = "autosave") -> Saved | None:
+                form=None, flagged: bool | None = None, now, via: str = "autosave",
+                admit: Callable[[SessionUser], None] | None = None) -> Saved | None:
     """Save one question's answer (the lean autosave path): one read, one update, one log row.
+
+    ``admit``, when given, is called with the attempt's user (read by the same statement) before anything is
+    written: it raises to refuse (a session's check, lms.views.helpers.reads_session_user).
 
     The answer comes as the question's form values (``values``), or as the submitted fields
     (``form``, a MultiDict) from which they are read; with neither, the answer stays as it is (a flag
@@ -221,8 +238,10 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     row = conn.execute(_SAVE_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one_or_none()
     if row is None:
         return None
+    if admit is not None:
+        admit(SessionUser(*row[-_USER_COLUMNS:]))
     writes = _Writes()
-    saved = _save_one(row, attempt_id, values=values, form=form, flagged=flagged, now=now, via=via, writes=writes)
+    saved = _save_one(row[:-_USER_COLUMNS], attempt_id, values=values, form=form, flagged=flagged, now=now, via=via, writes=writes)
     writes.run(conn)
     return saved
 

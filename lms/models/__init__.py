@@ -23,7 +23,7 @@ from lms.models.notification import EmailDelivery, Notification, NotificationPre
 from lms.models.search import ModuleText
 from lms.models.standard_setting import AngoffRating, StandardSetting
 from lms.models.supervision import SupervisionNote
-from lms.models.user import RecoveryCode, Role, User
+from lms.models.user import SESSION_USER_COLUMNS, RecoveryCode, Role, SessionUser, User
 
 __all__ = [
     "EXPORT_STATUSES",
@@ -88,4 +88,6 @@ __all__ = [
     "WeekOpening",
     "cohort_agency",
     "cohort_instructor",
+    "SESSION_USER_COLUMNS",
+    "SessionUser",
 ]

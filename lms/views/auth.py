@@ -17,7 +17,8 @@ from lms.clock import utcnow
 from lms.extensions import db, login_manager
 from lms.forms.auth import CodeForm, EnrolForm, LoginForm, NoticeForm, PasswordChangeForm, RecoveryCodesForm
 from lms.models import User
-from lms.security import is_safe_redirect, second_factor_required, tokens_equal
+from lms.security import is_safe_redirect, owes_second_factor, second_factor_required, tokens_equal
+from lms.views.helpers import view_reads_session_user
 
 bp = Blueprint("auth", __name__)
 
@@ -86,8 +87,9 @@ def confine_unfinished_log_in():
     if state is not None:
         target = STEP_ENDPOINTS.get(state.get("step"), "auth.login_code")
         return None if request.endpoint == target else redirect(url_for(target))
-    if (current_user.is_authenticated and not current_user.has_second_factor
-            and second_factor_required(current_user)
+    if view_reads_session_user():  # the view's own statement checks the user (owes_second_factor included)
+        return None
+    if (current_user.is_authenticated and owes_second_factor(current_user)
             and request.endpoint not in ("auth.enrol", "auth.change_password")):
         flash("Set up two-factor log-in before continuing.", "warning")
         return redirect(url_for("auth.enrol"))

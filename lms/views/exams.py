@@ -21,7 +21,16 @@ from lms.forms.exams import StartForm, SubmitForm
 from lms.models import Attempt, ExamVersion, Role
 from lms.models.exam import OPEN
 from lms.security import role_required
-from lms.views.helpers import found_or_404, load_or_404, own_record, reads_first, run_service
+from lms.views.helpers import (
+    NotAdmitted,
+    SessionCheck,
+    found_or_404,
+    load_or_404,
+    own_record,
+    reads_first,
+    reads_session_user,
+    run_service,
+)
 
 bp = Blueprint("exams", __name__, url_prefix="/exams")
 
@@ -150,20 +159,20 @@ def save(attempt):
 
 
 @bp.post("/attempts/<int:attempt_id>/autosave")
-@role_required(Role.TRAINEE)
-def autosave(attempt_id):
+@reads_session_user(Role.TRAINEE)
+def autosave(who: SessionCheck, attempt_id):
     """Save one question's answer or flag in the background (JSON; CSRF token in X-CSRFToken)."""
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("position"), int):
-        return jsonify(error="invalid", message="Malformed request."), 400
+        raise NotAdmitted((jsonify(error="invalid", message="Malformed request."), 400))
     fields, flagged = payload.get("fields"), payload.get("flagged")
     if fields is not None and not (isinstance(fields, list) and all(
             isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in fields)):
-        return jsonify(error="invalid", message="Malformed answer."), 400
+        raise NotAdmitted((jsonify(error="invalid", message="Malformed answer."), 400))
     try:
-        saved = pages.save_answer(attempt_id=attempt_id, user_id=current_user.id, position=payload["position"],
-                                    form=MultiDict(fields) if fields is not None else None,
-                                    flagged=flagged if isinstance(flagged, bool) else None, now=utcnow())
+        saved = pages.save_answer(attempt_id=attempt_id, user_id=who.user_id, position=payload["position"],
+                                  form=MultiDict(fields) if fields is not None else None,
+                                  flagged=flagged if isinstance(flagged, bool) else None, now=utcnow(), admit=who.admit)
     except attempts.AttemptClosed as error:
         db.session.rollback()
         return jsonify(error="closed", message=str(error),
@@ -172,10 +181,7 @@ def autosave(attempt_id):
         db.session.rollback()
         return jsonify(error="invalid", message="That answer is not one of the options."), 400
     if saved is None:
-        abort(404)
-    # Nothing loaded in this request changed in the database except through the statements above, so
-    # keep the loaded user fresh instead of re-reading it after the commit (the hot path stays lean).
-    db.session().expire_on_commit = False
+        raise NotAdmitted  # no such question of this user's attempt: the usual checks, then a 404
     db.session.commit()
     return jsonify(ok=True, position=saved.position, answered=saved.answered, flagged=saved.flagged,
                    saved_at=saved.saved_at.isoformat(), deadline=saved.deadline_at.isoformat())

@@ -73,7 +73,9 @@ COLD = {"SELECT exam": ["SELECT exam_version"], "SELECT question": ["SELECT ques
 START_RECHECK = {"sqlite": ["SELECT attempt", "SELECT exam_grant"], "postgresql": []}
 PAGE = ["SELECT user", "SELECT attempt",  # the attempt with its exam version's title, one row
         "SELECT attempt_question"]  # every question's state, and the page's own with their versions' hashes
-AUTOSAVE = ["SELECT user", "SELECT attempt", "UPDATE attempt_question", "INSERT INTO answer_log"]
+# The session's user is read by the autosave's own statement, with the question and the attempt
+# (lms.views.helpers.reads_session_user): no statement of its own.
+AUTOSAVE = ["SELECT attempt", "UPDATE attempt_question", "INSERT INTO answer_log"]
 SUBMIT = ["SELECT user", "SELECT attempt",
           # claim; read the responses with the versions' content hashes (their data is kept per process) and
           # whether a decision on a challenge touches them (lms/exams/challenges.py: read only then)

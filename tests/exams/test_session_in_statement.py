@@ -1,0 +1,122 @@
+"""The autosave checks the session's user in its own statement (lms.views.helpers.reads_session_user): every
+session the usual checks refuse is refused here too, with the same answer, and nothing is written."""
+import pytest
+from sqlalchemy import func, select, update
+
+from lms.extensions import db as _db
+from lms.models import AnswerLog, AttemptQuestion, Role, SessionUser, User
+from lms.security import SessionClaim, admits_at_once
+
+from ..conftest import csrf_from, login
+from ..factories import start
+
+TOKEN = "t" * 32
+
+
+def _ready(client, world, clock):
+    """The trainee logged in on their open attempt's page: (attempt id, the page's form token, a true/false
+    question's position and an autosave body that answers it)."""
+    attempt = start(world.trainee, "mixed-exam", clock)
+    tf = next(q for q in attempt.questions if q.qtype == "true_false")
+    login(client, world.trainee.email)
+    token = csrf_from(client.get(f"/exams/attempts/{attempt.id}").get_data(as_text=True))
+    return attempt.id, token, tf.position, {"position": tf.position, "fields": [[f"a{tf.position}", "true"]]}
+
+
+def _autosave(client, attempt_id, token, body):
+    return client.post(f"/exams/attempts/{attempt_id}/autosave", json=body, headers={"X-CSRFToken": token})
+
+
+def _nothing_saved(attempt_id, position) -> bool:
+    _db.session.rollback()
+    response = _db.session.scalar(select(AttemptQuestion.response).where(
+        AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position))
+    return response is None and _db.session.scalar(select(func.count()).select_from(AnswerLog)) == 0
+
+
+def _change(user, **values):
+    _db.session.execute(update(User).where(User.id == user.id).values(**values))
+    _db.session.commit()
+
+
+def test_the_owner_saves_with_one_statement_for_user_and_answer(client, world, clock):
+    attempt_id, token, position, body = _ready(client, world, clock)
+    response = _autosave(client, attempt_id, token, body)
+    assert response.status_code == 200 and response.json["answered"]
+    assert not _nothing_saved(attempt_id, position)
+
+
+@pytest.mark.parametrize("change", ["log-out elsewhere", "disabled"])
+def test_a_session_that_no_longer_holds_is_told_it_ended_and_saves_nothing(client, world, clock, change):
+    attempt_id, token, position, body = _ready(client, world, clock)
+    if change == "log-out elsewhere":  # every session of the user ends (a log-out, a password change)
+        _change(world.trainee, session_token="another-token")
+    else:
+        _change(world.trainee, disabled_at=clock())
+    response = _autosave(client, attempt_id, token, body)
+    assert response.status_code == 401 and response.json["error"] == "session_ended"
+    assert _nothing_saved(attempt_id, position)
+
+
+def test_a_password_to_change_comes_first_and_nothing_is_saved(client, world, clock):
+    attempt_id, token, position, body = _ready(client, world, clock)
+    _change(world.trainee, must_change_password=True)
+    response = _autosave(client, attempt_id, token, body)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/password")
+    assert _nothing_saved(attempt_id, position)
+
+
+def test_another_role_is_refused_before_its_request_is_read(make_client, client, world, clock, factory):
+    attempt_id, token, position, body = _ready(client, world, clock)
+    instructor = factory.user(role=Role.INSTRUCTOR, email="teacher@example.test")
+    other = make_client()
+    login(other, instructor.email)
+    other_token = csrf_from(other.get("/cohorts").get_data(as_text=True))
+    assert _autosave(other, attempt_id, other_token, body).status_code == 403
+    assert _autosave(other, attempt_id, other_token, {"position": "not a number"}).status_code == 403
+    assert _nothing_saved(attempt_id, position)
+    # The owner's own malformed request is answered as malformed once the usual checks pass.
+    malformed = _autosave(client, attempt_id, token, {"position": "not a number"})
+    assert malformed.status_code == 400 and malformed.json["error"] == "invalid"
+
+
+def test_a_session_that_claims_someone_else_is_not_admitted(client, world, clock):
+    attempt_id, token, position, body = _ready(client, world, clock)
+    with client.session_transaction() as session:  # a forged claim (the cookie is signed: a test's shortcut)
+        session["_user_id"] = f"{world.other.id}:{world.trainee.session_token}"
+    response = _autosave(client, attempt_id, token, body)
+    assert response.status_code == 401 and response.json["error"] == "session_ended"
+    assert _nothing_saved(attempt_id, position)
+
+
+def _session_user(**changes) -> SessionUser:
+    values = {"id": 7, "name": "A. Trainee", "role": "trainee", "session_token": TOKEN, "disabled_at": None,
+              "must_change_password": False, "totp_enabled_at": None}
+    return SessionUser(**(values | changes))
+
+
+@pytest.mark.parametrize("changes, admitted", [
+    ({}, True),
+    ({"id": 8}, False),  # the statement read another user than the session claims
+    ({"session_token": "u" * 32}, False),  # the session's token is no longer the user's
+    ({"disabled_at": "2026-12-01"}, False),
+    ({"role": "instructor"}, False),
+    ({"must_change_password": True}, False),
+])
+def test_admits_at_once_applies_each_check_of_the_usual_path(app, changes, admitted):
+    with app.app_context():
+        assert admits_at_once(_session_user(**changes), SessionClaim(7, TOKEN), (Role.TRAINEE,)) is admitted
+
+
+def test_a_privileged_role_owing_a_second_factor_is_not_admitted(app):
+    claim, staff = SessionClaim(7, TOKEN), (Role.STAFF,)
+    with app.app_context():
+        app.config["REQUIRE_2FA"] = True
+        assert not admits_at_once(_session_user(role="staff"), claim, staff)
+        assert admits_at_once(_session_user(role="staff", totp_enabled_at="2026-12-01"), claim, staff)
+
+
+@pytest.mark.parametrize("session_id", [None, "", "7", "x:token", "7:", ":token"])
+def test_a_malformed_claim_is_no_claim(session_id):
+    assert SessionClaim.parse(session_id) is None
+    assert SessionClaim.parse("7:token") == SessionClaim(7, "token")
