@@ -205,7 +205,10 @@ def load_templates(app: Flask) -> int:
 
 
 def _init_login(app: Flask) -> None:
-    login_manager.init_app(app)
+    # Templates get current_user as the lazy proxy: Flask-Login's own context processor loads the user for every
+    # page rendered, even one whose view checked the user in its own statement (lms.views.helpers.reads_session_user).
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"

@@ -24,6 +24,8 @@ from lms.models import (
     User,
 )
 from lms.models.exam import OPEN
+
+_USER_COLUMNS = len(SESSION_USER_COLUMNS)  # the user's columns, last in a row that reads them
 from lms.questions import QUESTION_TYPES
 
 UNANSWERED, ANSWERED = "unanswered", "answered"
@@ -101,21 +103,43 @@ class OpenAttempt:
                    attempt.deadline_at, attempt.page_reached)
 
 
+# The attempt, with its user (whom the session's check admits: lms.views.helpers.reads_session_user).
 _OPEN_ATTEMPT = (
     select(Attempt.id, Attempt.user_id, Attempt.number, ExamVersion.title, Attempt.policy, Attempt.deadline_at,
-           Attempt.page_reached, Attempt.status)
+           Attempt.page_reached, Attempt.status, *SESSION_USER_COLUMNS)
     .join(ExamVersion, ExamVersion.id == Attempt.exam_version_id)
+    .join(User, User.id == Attempt.user_id)
     .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
 )
 
 
-def open_attempt(attempt_id: int, user_id: int, *, now) -> OpenAttempt | None:
+def open_attempt(attempt_id: int, user_id: int, *, now,
+                 admit: Callable[[SessionUser], None] | None = None) -> OpenAttempt | None:
     """The attempt if it is ``user_id``'s and still takes answers at ``now``; None otherwise (anyone else's,
-    finished, or past its deadline and grace: the caller loads it to say which, and to finish it)."""
+    finished, or past its deadline and grace: the caller loads it to say which, and to finish it). ``admit``, when
+    given, is called with the attempt's user (read by the same statement) first: it raises to refuse."""
     row = db.session.connection().execute(_OPEN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
-    if row is None or row.status != OPEN or now > accepts_answers_until(row.deadline_at):
+    if row is None:
         return None
-    return OpenAttempt(*row[:-1])
+    if admit is not None:
+        admit(SessionUser(*row[-_USER_COLUMNS:]))
+    status, deadline_at = row.status, row.deadline_at
+    if status != OPEN or now > accepts_answers_until(deadline_at):
+        return None
+    return OpenAttempt(*row[:7])
+
+
+_CLOCK = (select(Attempt.status, Attempt.deadline_at, *SESSION_USER_COLUMNS).join(User, User.id == Attempt.user_id)
+          .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id")))
+
+
+def attempt_clock(attempt_id: int, user_id: int, *, admit: Callable[[SessionUser], None]):
+    """The attempt's status and deadline (a row) if it is ``user_id``'s, None otherwise; ``admit`` is called with
+    its user (read by the same statement) first, and raises to refuse."""
+    row = db.session.connection().execute(_CLOCK, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
+    if row is not None:
+        admit(SessionUser(*row[-_USER_COLUMNS:]))
+    return row
 
 
 def question_view(row, data: dict, rendered: dict) -> QuestionView:
@@ -199,7 +223,6 @@ _SAVE_READ_ALL = (
 # One question's row, with the attempt's user (whom the session's check admits: lms.views.helpers.reads_session_user).
 _SAVE_READ = (_SAVE_READ_ALL.add_columns(*SESSION_USER_COLUMNS).join(User, User.id == Attempt.user_id)
               .where(AttemptQuestion.position == bindparam("position")))
-_USER_COLUMNS = len(SESSION_USER_COLUMNS)
 
 
 _SAVE_ANSWER = update(AttemptQuestion).where(AttemptQuestion.id == bindparam("aq_id")).values(
@@ -241,7 +264,8 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     if admit is not None:
         admit(SessionUser(*row[-_USER_COLUMNS:]))
     writes = _Writes()
-    saved = _save_one(row[:-_USER_COLUMNS], attempt_id, values=values, form=form, flagged=flagged, now=now, via=via, writes=writes)
+    saved = _save_one(row[:-_USER_COLUMNS], attempt_id, values=values, form=form, flagged=flagged, now=now, via=via,
+                      writes=writes)
     writes.run(conn)
     return saved
 

@@ -4,7 +4,6 @@ import functools
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
@@ -12,14 +11,13 @@ from lms import session_rules
 from lms.certification.issue import certification_of_enrollment
 from lms.clock import utcnow
 from lms.exams import attempts, challenges, overview, pages
-from lms.questions import ResponseInvalid
-
 from lms.exams.review import review
 from lms.extensions import db
 from lms.forms.challenges import ChallengeForm
 from lms.forms.exams import StartForm, SubmitForm
 from lms.models import Attempt, ExamVersion, Role
 from lms.models.exam import OPEN
+from lms.questions import ResponseInvalid
 from lms.security import role_required
 from lms.views.helpers import (
     NotAdmitted,
@@ -57,18 +55,22 @@ def _while_open(view):
 
 
 def _open_page(view):
-    """A page of the trainee's own open attempt, called with the attempt as its pages show it (one row:
-    lms.exams.pages.open_attempt); anyone else's is a 404, a finished one (or one finished now, at its
-    deadline) redirects to its result."""
+    """A page of the trainee's own open attempt, called with the attempt as its pages show it and the trainee (one
+    row, the session's user checked in it: lms.exams.pages.open_attempt, reads_session_user); anyone else's is a
+    404, a finished one (or one finished now, at its deadline) redirects to its result."""
+    def usual_way(attempt_id):  # anyone else's, finished, or due to finish: the loaded attempt says which
+        loaded = _own_attempt(attempt_id)
+        if (done := _finished_redirect(loaded)) is not None:
+            return done
+        return view(pages.OpenAttempt.of(loaded), current_user)  # (its deadline moved on meanwhile)
+
+    @reads_session_user(Role.TRAINEE)
     @functools.wraps(view)
-    def wrapped(attempt_id):
-        attempt = pages.open_attempt(attempt_id, current_user.id, now=utcnow())
-        if attempt is None:  # anyone else's, finished, or due to finish: the loaded attempt says which
-            loaded = _own_attempt(attempt_id)
-            if (done := _finished_redirect(loaded)) is not None:
-                return done
-            attempt = pages.OpenAttempt.of(loaded)  # (its deadline moved on meanwhile)
-        return view(attempt)
+    def wrapped(who: SessionCheck, attempt_id):
+        attempt = pages.open_attempt(attempt_id, who.user_id, now=utcnow(), admit=who.admit)
+        if attempt is None:
+            raise NotAdmitted(functools.partial(usual_way, attempt_id))
+        return view(attempt, who.user)
 
     return wrapped
 
@@ -120,15 +122,14 @@ def start(slug):
 
 
 @bp.get("/attempts/<int:attempt_id>")
-@role_required(Role.TRAINEE)
 @_open_page
-def attempt(attempt):
+def attempt(attempt, trainee):
     """A page of an open attempt (?page=N, 1-based); forward-only exams show the page reached."""
     page = request.args.get("page", default=1, type=int) - 1
     if attempt.policy["navigation"] == "forward":
         page = attempt.page_reached
     view = pages.attempt_page(attempt, page)
-    return render_template("exams/attempt.html", attempt=attempt, view=view, now=utcnow(),
+    return render_template("exams/attempt.html", attempt=attempt, trainee=trainee, view=view, now=utcnow(),
                            grace=attempts.grace_seconds(), login_session=_session_facts(attempt, view.page))
 
 
@@ -188,8 +189,8 @@ def autosave(who: SessionCheck, attempt_id):
 
 
 @bp.get("/attempts/<int:attempt_id>/status")
-@role_required(Role.TRAINEE)
-def status(attempt_id):
+@reads_session_user(Role.TRAINEE)
+def status(who: SessionCheck, attempt_id):
     """The attempt's deadline on the server's clock (the timer re-reads it after a grant of extra time).
 
     The exam page checks in here: while the attempt is open this counts as activity (the session stays
@@ -197,23 +198,22 @@ def status(attempt_id):
     open across a new log-in in another tab can still save.
     """
     now = utcnow()
-    row = db.session.execute(select(Attempt.status, Attempt.deadline_at).where(
-        Attempt.id == attempt_id, Attempt.user_id == current_user.id)).one_or_none()
+    row = pages.attempt_clock(attempt_id, who.user_id, admit=who.admit)
     if row is None:
-        abort(404)
+        raise NotAdmitted  # anyone else's: the usual checks, then a 404
     if row.status == OPEN and now <= attempts.accepts_answers_until(row.deadline_at):
         session_rules.mark_active(now)
     return jsonify(status=row.status, deadline=row.deadline_at.isoformat(), now=now.isoformat(), csrf=generate_csrf())
 
 
 @bp.get("/attempts/<int:attempt_id>/submit")
-@role_required(Role.TRAINEE)
 @_open_page
-def confirm_submit(attempt):
+def confirm_submit(attempt, trainee):
     """Confirm the submission: which questions are unanswered or flagged."""
     view = pages.attempt_page(attempt, attempt.page_reached if attempt.policy["navigation"] == "forward" else 0,
                               questions=False)
-    return render_template("exams/confirm.html", attempt=attempt, view=view, form=SubmitForm(), now=utcnow(),
+    return render_template("exams/confirm.html", attempt=attempt, trainee=trainee, view=view, form=SubmitForm(),
+                           now=utcnow(),
                            grace=attempts.grace_seconds(), login_session=_session_facts(attempt, view.page))
 
 

@@ -17,7 +17,7 @@ from lms.certification.pdf import certificate_pdf, pdf_filename
 from lms.clock import utcnow
 from lms.cohorts import roster
 from lms.extensions import db, login_manager
-from lms.models import Agency, Certification, Cohort, Role
+from lms.models import Agency, Certification, Cohort, Role, SessionUser
 from lms.security import SessionClaim, Verdict, admits_at_once, may_see_agency, session_claim
 
 # -- loading within the user's scope ----------------------------------------------------------------
@@ -120,31 +120,34 @@ def reads_first(view):
 
 class NotAdmitted(Exception):
     """A view marked reads_session_user found nothing for the session's user, read a user who does not pass the
-    session's checks, or has an ``answer`` to give before its statement ran (a malformed request): given only once
-    the usual checks pass (reads_session_user; without one, a 404)."""
+    session's checks, or has an ``answer`` to give that its statement did not admit (a malformed request, or a
+    function that answers the rest of the way with the user loaded): given only once the usual checks pass
+    (reads_session_user; without one, a 404)."""
 
     def __init__(self, answer=None):
         super().__init__()
         self.answer = answer
 
 
-@dataclass(frozen=True)
+@dataclass
 class SessionCheck:
     """What a view marked reads_session_user is called with: the session's claim (who it says it is), and ``admit``,
     which the view's service calls with the user its own statement read (a SessionUser) before it writes or shows
-    anything."""
+    anything; ``user`` is that user once admitted (its name for the page's header)."""
 
     claim: SessionClaim
     roles: tuple[Role, ...]
+    user: SessionUser | None = None
 
     @property
     def user_id(self) -> int:
         return self.claim.user_id
 
-    def admit(self, user) -> None:
+    def admit(self, user: SessionUser) -> None:
         """Go on only with a user who passes the session's checks (security.admits_at_once): NotAdmitted otherwise."""
         if not admits_at_once(user, self.claim, self.roles):
             raise NotAdmitted
+        self.user = user
 
 
 def reads_session_user(*roles: Role):
@@ -171,7 +174,9 @@ def reads_session_user(*roles: Role):
             refused_now = _checked_the_usual_way(roles)
             if refused_now is not None:
                 return refused_now
-            return answer if answer is not None else abort(404)
+            if answer is None:
+                abort(404)
+            return answer() if callable(answer) else answer
 
         wrapped.allowed_roles = frozenset(roles)  # read by the navigation, as role_required's
         wrapped.reads_session_user = True

@@ -71,7 +71,7 @@ COLD = {"SELECT exam": ["SELECT exam_version"], "SELECT question": ["SELECT ques
 # SQLite reads (and draws) without the write lock, then checks in the writing transaction that the attempts
 # and grants it read are unchanged (lms.exams.attempts.start_attempt).
 START_RECHECK = {"sqlite": ["SELECT attempt", "SELECT exam_grant"], "postgresql": []}
-PAGE = ["SELECT user", "SELECT attempt",  # the attempt with its exam version's title, one row
+PAGE = ["SELECT attempt",  # the attempt with its exam version's title and the session's user, one row
         "SELECT attempt_question"]  # every question's state, and the page's own with their versions' hashes
 # The session's user is read by the autosave's own statement, with the question and the attempt
 # (lms.views.helpers.reads_session_user): no statement of its own.

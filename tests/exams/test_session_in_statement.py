@@ -120,3 +120,27 @@ def test_a_privileged_role_owing_a_second_factor_is_not_admitted(app):
 def test_a_malformed_claim_is_no_claim(session_id):
     assert SessionClaim.parse(session_id) is None
     assert SessionClaim.parse("7:token") == SessionClaim(7, "token")
+
+
+@pytest.mark.parametrize("page", ["", "/submit"])  # an attempt page, and the submit page: the exam's own layout
+def test_the_exam_pages_check_the_session_in_their_statement(client, world, clock, page):
+    attempt_id, _token, _position, _body = _ready(client, world, clock)
+    url = f"/exams/attempts/{attempt_id}{page}"
+    shown = client.get(url)
+    assert shown.status_code == 200 and world.trainee.name in shown.get_data(as_text=True)  # the header's name
+    _change(world.trainee, must_change_password=True)
+    assert client.get(url).headers["Location"].endswith("/account/password")
+    _change(world.trainee, must_change_password=False, session_token="another-token")
+    assert "/login" in client.get(url).headers["Location"]
+
+
+def test_the_status_check_reads_the_session_in_its_statement(client, make_client, world, clock):
+    attempt_id, _token, _position, _body = _ready(client, world, clock)
+    url = f"/exams/attempts/{attempt_id}/status"
+    assert client.get(url).json["status"] == "open"
+    intruder = make_client()
+    login(intruder, world.other.email)
+    assert intruder.get(url).status_code == 404  # another trainee's attempt
+    _change(world.trainee, session_token="another-token")
+    ended = client.get(url, headers={"Accept": "application/json"})
+    assert ended.status_code == 401 and ended.json["error"] == "session_ended"
