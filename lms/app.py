@@ -11,6 +11,7 @@ from jinja2 import FileSystemBytecodeCache
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.util import identity_key
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms import (
@@ -228,7 +229,9 @@ def _init_login(app: Flask) -> None:
         claim = SessionClaim.parse(session_id)
         if claim is None:
             return None
-        user = db.session.execute(_SESSION_USER, {"user_id": claim.user_id}).scalar_one_or_none()
+        # A view may have read the user with its own statement already (lms.views.exams: the result page).
+        user = (db.session.identity_map.get(identity_key(User, claim.user_id))
+                or db.session.execute(_SESSION_USER, {"user_id": claim.user_id}).scalar_one_or_none())
         return user if session_holds(user, claim.token) else None
 
 

@@ -4,6 +4,7 @@ import functools
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
@@ -220,26 +221,40 @@ def confirm_submit(attempt, trainee):
 # Loaded with the attempt, in the same query (loader options built once): the exam version's title and number,
 # which the result's notice and page name; for a submit the enrollment (a pass may complete it: certification
 # decides), for the result page the exam (its slug).
+# Both also load the attempt's user, whom the session's check admits (reads_session_user): the user the
+# session's log-in then finds in the session, without a statement of its own (lms.app's load_user).
 _TITLED = joinedload(Attempt.exam_version).load_only(ExamVersion.title, ExamVersion.number)
-_SUBMITTED_WITH = (_TITLED, joinedload(Attempt.enrollment))
-_RESULT_WITH = (_TITLED, joinedload(Attempt.exam))
+_WITH_USER = joinedload(Attempt.user)
+_OWN = (Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+_SUBMITTED = select(Attempt).options(_TITLED, joinedload(Attempt.enrollment), _WITH_USER).where(*_OWN)
+_RESULT = select(Attempt).options(_TITLED, joinedload(Attempt.exam), _WITH_USER).where(*_OWN)
+
+
+def _own_admitted_attempt(who: SessionCheck, attempt_id: int, statement) -> Attempt:
+    """The trainee's own attempt, read by ``statement`` with its user, whom ``who`` admits; anyone else's is a 404
+    (reads_session_user)."""
+    attempt = db.session.execute(statement, {"attempt_id": attempt_id, "user_id": who.user_id}).scalar_one_or_none()
+    if attempt is None:
+        raise NotAdmitted
+    who.admit(attempt.user)
+    return attempt
 
 
 @bp.post("/attempts/<int:attempt_id>/submit")
-@role_required(Role.TRAINEE)
-def submit(attempt_id):
+@reads_session_user(Role.TRAINEE)
+def submit(who: SessionCheck, attempt_id):
     """Submit for grading: idempotent (a double click, a second tab or a replay grade once)."""
-    attempt = _own_attempt(attempt_id, *_SUBMITTED_WITH)
-    attempts.submit_attempt(attempt, now=utcnow(), actor=current_user)
+    attempt = _own_admitted_attempt(who, attempt_id, _SUBMITTED)
+    attempts.submit_attempt(attempt, now=utcnow(), actor=attempt.user)
     db.session.commit()
     return redirect(url_for("exams.result", attempt_id=attempt_id))
 
 
 @bp.get("/attempts/<int:attempt_id>/result")
-@role_required(Role.TRAINEE)
-def result(attempt_id):
+@reads_session_user(Role.TRAINEE)
+def result(who: SessionCheck, attempt_id):
     """The result, and the review as far as the exam's review policy allows now (prints cleanly)."""
-    attempt = _own_attempt(attempt_id, *_RESULT_WITH)
+    attempt = _own_admitted_attempt(who, attempt_id, _RESULT)
     if attempts.expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     if attempt.status == "open":

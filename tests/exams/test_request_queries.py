@@ -76,7 +76,7 @@ PAGE = ["SELECT attempt",  # the attempt with its exam version's title and the s
 # The session's user is read by the autosave's own statement, with the question and the attempt
 # (lms.views.helpers.reads_session_user): no statement of its own.
 AUTOSAVE = ["SELECT attempt", "UPDATE attempt_question", "INSERT INTO answer_log"]
-SUBMIT = ["SELECT user", "SELECT attempt",
+SUBMIT = ["SELECT attempt",  # with its exam version, its enrollment and the session's user (who is admitted)
           # claim; read the responses with the versions' content hashes (their data is kept per process) and
           # whether a decision on a challenge touches them (lms/exams/challenges.py: read only then)
           "UPDATE attempt", "SELECT attempt_question",
@@ -91,9 +91,9 @@ SUBMIT = ["SELECT user", "SELECT attempt",
 # taken after the lock: a certification issued by the transaction it waited for is seen); SQLite's writer holds
 # the whole database, and reads it with the enrollment (lms.certification.issue._lock_enrollment).
 SUBMIT_CERTIFICATION = {"sqlite": [], "postgresql": ["SELECT certification"]}
-# The result page of that pass (the mixed exam reviews every answer once submitted): who, the attempt with its
-# exam version and exam, the certification earned, the review's questions and versions, the challenges made.
-RESULT = ["SELECT user", "SELECT attempt", "SELECT certification",
+# The result page of that pass (the mixed exam reviews every answer once submitted): the attempt with its exam
+# version, exam and user (the session's, admitted; the header finds it in the session), the certification earned, the review's questions and versions, the challenges made.
+RESULT = ["SELECT attempt", "SELECT certification",
           "SELECT attempt_question", "SELECT question_version", "SELECT attempt_question",
           "SELECT count(notification.id)"]  # the header's unread count
 AFTER_COMMIT = ["INSERT INTO email_delivery"]  # the result's e-mail, with the notice; sent by a job once committed

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from lms.extensions import db as _db
-from lms.models import AnswerLog, AttemptQuestion, Role, SessionUser, User
+from lms.models import AnswerLog, Attempt, AttemptQuestion, Role, SessionUser, User
 from lms.security import SessionClaim, admits_at_once
 
 from ..conftest import csrf_from, login
@@ -144,3 +144,13 @@ def test_the_status_check_reads_the_session_in_its_statement(client, make_client
     _change(world.trainee, session_token="another-token")
     ended = client.get(url, headers={"Accept": "application/json"})
     assert ended.status_code == 401 and ended.json["error"] == "session_ended"
+
+
+def test_a_submit_from_a_session_that_no_longer_holds_grades_nothing(client, world, clock):
+    attempt_id, token, _position, _body = _ready(client, world, clock)
+    _change(world.trainee, session_token="another-token")
+    refused = client.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token})
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+    assert "/login" in client.get(f"/exams/attempts/{attempt_id}/result").headers["Location"]
+    _db.session.rollback()
+    assert _db.session.scalar(select(Attempt.status).where(Attempt.id == attempt_id)) == "open"
