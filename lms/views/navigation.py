@@ -53,6 +53,18 @@ def may_visit(user, endpoint: str) -> bool:
     return roles is None or user.has_role(*roles)
 
 
+def _visible_site_map(user) -> tuple:
+    """The site map's sections as ``user`` may visit them: (label, ((endpoint, link label), ...)), empty ones
+    left out. Visibility depends on the role alone (may_visit reads the routes' role checks, fixed once the
+    app is built), so each role's is worked out once per app, not on every page (22 checks, about 60 µs)."""
+    by_role = current_app.extensions.setdefault("lms.site_map_by_role", {})
+    if user.role not in by_role:
+        sections = ((label, tuple((endpoint, text) for endpoint, text in links if may_visit(user, endpoint)))
+                    for label, links in SITE_MAP)
+        by_role[user.role] = tuple((label, links) for label, links in sections if links)
+    return by_role[user.role]
+
+
 def _current_href(hrefs: list[str], path: str) -> str | None:
     """The link whose area holds ``path``: the longest href that is the path or a prefix of it."""
     matches = [h for h in hrefs if path == h or path.startswith(h + "/") or path.startswith(h + ".")]
@@ -64,11 +76,8 @@ def navigation_for(user, path: str) -> list:
 
     A menu left with one link shows that link alone; a user with a single menu sees its links directly.
     """
-    sections = []
-    for label, links in SITE_MAP:
-        visible = [(url_for(endpoint), text) for endpoint, text in links if may_visit(user, endpoint)]
-        if visible:
-            sections.append((label, visible))
+    sections = [(label, [(url_for(endpoint), text) for endpoint, text in links])
+                for label, links in _visible_site_map(user)]
     current = _current_href([href for _, links in sections for href, _ in links], path)
 
     def link(href, text):
