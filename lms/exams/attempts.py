@@ -21,8 +21,8 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from flask import current_app, has_app_context
-from sqlalchemy import (Integer, and_, bindparam, insert, literal_column, null, or_, select, type_coerce, union_all,
-                        update)
+from sqlalchemy import (Integer, and_, bindparam, insert, literal, literal_column, null, or_, select, type_coerce,
+                        union_all, update)
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -308,7 +308,7 @@ _START_FACTS = union_all(
     select(Attempt.id, literal_column(str(_ATTEMPTS), Integer), Attempt.status, Attempt.passed, Attempt.number,
            type_coerce(null(), Integer), Attempt.started_at, Attempt.finished_at)
     .where(Attempt.enrollment_id == bindparam("enrollment_id"), Attempt.exam_id == bindparam("exam_id"),
-           Attempt.status.in_((OPEN, FINISHED))),
+           Attempt.status.in_([literal(OPEN), literal(FINISHED)])),  # (not an expanding IN: rendered each time)
     select(ExamGrant.id, literal_column(str(_GRANTS), Integer), ExamGrant.kind, ExamGrant.waives_cooldown,
            ExamGrant.minutes, ExamGrant.attempt_id, ExamGrant.granted_at, null())
     .where(ExamGrant.enrollment_id == bindparam("enrollment_id"), ExamGrant.exam_id == bindparam("exam_id")),
