@@ -17,9 +17,12 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from operator import attrgetter
+from typing import NamedTuple
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import (Integer, and_, bindparam, insert, literal, literal_column, null, or_, select, type_coerce,
+                        union_all, update)
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -274,23 +277,56 @@ class _StartPlan:
     multiplier: float
 
 
-_TRIED = (select(Attempt.id, Attempt.status, Attempt.passed, Attempt.started_at, Attempt.finished_at)
-          .where(Attempt.enrollment_id == bindparam("enrollment_id"), Attempt.exam_id == bindparam("exam_id"),
-                 Attempt.status.in_((OPEN, FINISHED)))
-          .order_by(Attempt.number))
-_GRANTS = (select(ExamGrant.id, ExamGrant.kind, ExamGrant.minutes, ExamGrant.attempt_id, ExamGrant.waives_cooldown,
-                  ExamGrant.granted_at)
-           .where(ExamGrant.enrollment_id == bindparam("enrollment_id"), ExamGrant.exam_id == bindparam("exam_id")))
+class _Tried(NamedTuple):
+    """One of the enrollment's attempts at the exam, as a start reads it."""
+
+    id: int
+    status: str
+    passed: bool | None
+    number: int
+    started_at: datetime
+    finished_at: datetime | None
 
 
-def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list, list, tuple]:
-    """The enrollment's attempts at the exam (open and finished, oldest first) and its grants, as plain rows
-    (what is committed now, whatever the session holds), and the facts a start rests on (each attempt's id and
-    status, each grant's id and attempt)."""
-    keys = {"enrollment_id": enrollment_id, "exam_id": exam_id}
-    connection = session_connection()
-    tried = connection.execute(_TRIED, keys).all()
-    grants = connection.execute(_GRANTS, keys).all()
+class _Grant(NamedTuple):
+    """One of the enrollment's grants for the exam, as a start reads it."""
+
+    id: int
+    kind: str
+    minutes: int
+    attempt_id: int | None
+    waives_cooldown: bool
+    granted_at: datetime
+
+
+_ATTEMPTS, _GRANTS = 0, 1  # which half of _START_FACTS a row comes from
+# One statement: the attempts (open and finished) and the grants, as rows shaped alike (id, which half, status or
+# kind, passed or waives the cool-down, number or minutes, the attempt a grant's extra time went to, started or
+# granted at, finished at). Each half is a search of its own index (bench/query_plans.py); no ORDER BY, which
+# would add a sort of each half on SQLite: the few attempts are put in order once read.
+_START_FACTS = union_all(
+    select(Attempt.id, literal_column(str(_ATTEMPTS), Integer), Attempt.status, Attempt.passed, Attempt.number,
+           type_coerce(null(), Integer), Attempt.started_at, Attempt.finished_at)
+    .where(Attempt.enrollment_id == bindparam("enrollment_id"), Attempt.exam_id == bindparam("exam_id"),
+           Attempt.status.in_([literal(OPEN), literal(FINISHED)])),  # (not an expanding IN: rendered each time)
+    select(ExamGrant.id, literal_column(str(_GRANTS), Integer), ExamGrant.kind, ExamGrant.waives_cooldown,
+           ExamGrant.minutes, ExamGrant.attempt_id, ExamGrant.granted_at, null())
+    .where(ExamGrant.enrollment_id == bindparam("enrollment_id"), ExamGrant.exam_id == bindparam("exam_id")),
+)
+
+
+def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list[_Tried], list[_Grant], tuple]:
+    """The enrollment's attempts at the exam (open and finished, oldest first) and its grants, in one statement
+    of plain rows (what is committed now, whatever the session holds), and the facts a start rests on (each
+    attempt's id and status, each grant's id and attempt)."""
+    tried, grants = [], []
+    rows = session_connection().execute(_START_FACTS, {"enrollment_id": enrollment_id, "exam_id": exam_id})
+    for id_, half, word, flag, amount, attempt_id, at, finished_at in rows:
+        if half == _ATTEMPTS:
+            tried.append(_Tried(id_, word, flag, amount, at, finished_at))
+        else:
+            grants.append(_Grant(id_, word, amount, attempt_id, flag, at))
+    tried.sort(key=attrgetter("number"))
     facts = (tuple((a.id, a.status) for a in tried), tuple(sorted((g.id, g.attempt_id or 0) for g in grants)))
     return tried, grants, facts
 

@@ -10,6 +10,7 @@ in two banks) are never drawn into one attempt: when the first matching puts two
 attempt, the attempt is matched again with the family as the unit, so the rule holds exactly for the
 attempt drawn (the reservation for later attempts then counts questions, not families).
 """
+import functools
 import random
 from dataclasses import dataclass
 
@@ -57,15 +58,21 @@ def cell_pool(cell: dict, candidates) -> list[Candidate]:
             and (difficulty is _ANY or difficulty == c.difficulty)]
 
 
-_CANDIDATES = (
-    select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective, Question.difficulty,
-           Question.position, Question.family, QuestionVersion.content_hash)
-    .join(QuestionBank, QuestionBank.id == Question.bank_id)
-    .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
-    .where(QuestionBank.slug.in_(bindparam("banks", expanding=True)), QuestionBank.retired_at.is_(None),
-           Question.status == "active")
-    .order_by(Question.id)
-)
+@functools.cache  # one per number of banks (a blueprint draws from a few)
+def _candidates(banks: int):
+    """The active questions of ``banks`` banks (bound as bank0, bank1, ...: plain binds, where an expanding IN
+    would be rendered again at each execution), in a stable order."""
+    return (
+        select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective, Question.difficulty,
+               Question.position, Question.family, QuestionVersion.content_hash)
+        .join(QuestionBank, QuestionBank.id == Question.bank_id)
+        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(QuestionBank.slug.in_([bindparam(f"bank{i}") for i in range(banks)]), QuestionBank.retired_at.is_(None),
+               Question.status == "active")
+        .order_by(Question.id)
+    )
+
+
 # The same row makes the same (immutable) candidate: kept, bounded, so a start builds only the new ones.
 _CANDIDATE_OF: dict[tuple, Candidate] = {}
 _CANDIDATE_LIMIT = 50_000
@@ -73,7 +80,9 @@ _CANDIDATE_LIMIT = 50_000
 
 def load_candidates(cells: list[dict]) -> list[Candidate]:
     """The active questions of the blueprint's banks, in one query, in a stable order."""
-    rows = db.session.connection().execute(_CANDIDATES, {"banks": sorted({cell["bank"] for cell in cells})}).all()
+    banks = sorted({cell["bank"] for cell in cells})
+    rows = db.session.connection().execute(_candidates(len(banks)),
+                                           {f"bank{i}": bank for i, bank in enumerate(banks)}).all()
     if len(_CANDIDATE_OF) + len(rows) > _CANDIDATE_LIMIT:
         _CANDIDATE_OF.clear()
     candidates = []

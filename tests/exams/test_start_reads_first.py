@@ -150,3 +150,26 @@ def test_a_grant_used_between_the_reads_and_the_writes_is_not_used_twice(app, cl
     _db.session.rollback()
     attempt = _db.session.scalar(select(Attempt).where(Attempt.user_id == world.trainee.id))
     assert attempt.extra_seconds == 0  # the grant was no longer pending once the start wrote
+
+
+def test_an_attempt_started_and_submitted_between_the_reads_and_the_writes_is_seen(app, client, world, clock,
+                                                                                   monkeypatch):
+    """Another request starts and submits attempt 1 after this start has read and drawn, before it writes: the
+    check once writing sees the finished attempt, and the start planned again is refused by the cool-down (not
+    turned away as a clash of attempt numbers, nor a second attempt 1)."""
+    token = _start_form(client, world)
+    user_id = world.trainee.id
+
+    def start_and_submit():
+        user = _db.session.get(User, user_id)
+        return attempts_service.submit_attempt(start(user, "mixed-exam", clock), now=clock(), actor=user) is not None
+
+    submitted = _meanwhile(app, monkeypatch, start_and_submit)
+    response = client.post("/exams/mixed-exam/start", data={"csrf_token": token})
+    assert submitted == [True]
+    assert response.status_code == 302 and response.headers["Location"].endswith("/exams/mixed-exam")
+    with client.session_transaction() as session:
+        assert [message for _kind, message in session["_flashes"]] == ["The cool-down between attempts has not ended."]
+    _db.session.rollback()
+    attempts = _db.session.execute(select(Attempt.number, Attempt.status).where(Attempt.user_id == user_id)).all()
+    assert [tuple(a) for a in attempts] == [(1, "finished")]
