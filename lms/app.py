@@ -236,7 +236,8 @@ def _init_login(app: Flask) -> None:
 
 
 # The session's user, read on every logged-in request: one statement built once, whose cache key SQLAlchemy
-# memoizes (Session.get builds and keys a new one each time: about a third of the load's CPU, bench/README.md).
+# memoizes (Session.get builds and keys a new one each time: a quarter of the load's Python calls, measured with
+# bench/request_cpu.py --calls).
 _SESSION_USER = select(User).where(User.id == bindparam("user_id"))
 
 
