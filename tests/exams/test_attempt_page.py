@@ -38,7 +38,9 @@ def test_the_exam_pages_have_their_own_header_without_the_site_menus(client, wor
         assert "<footer" in html and "Mixed question types exam" in html
 
 
-def test_a_page_shows_its_own_questions_with_their_answers_and_the_panel_all_of_them(client, world, clock):
+def started_with_two_saves(client, world):
+    """The trainee's mixed exam started, its first question answered and its fifth answered and flagged:
+    (the trainee's Browser, the attempt)."""
     me = Browser(client, world.trainee.email)
     start_mixed(me)
     attempt = attempt_of(world.trainee)
@@ -46,6 +48,11 @@ def test_a_page_shows_its_own_questions_with_their_answers_and_the_panel_all_of_
     first, fifth = attempt.questions[0], attempt.questions[4]
     assert me.autosave(attempt.id, answer_body(first), token).status_code == 200
     assert me.autosave(attempt.id, {**answer_body(fifth), "flagged": True}, token).status_code == 200
+    return me, attempt
+
+
+def test_a_page_shows_its_own_questions_with_their_answers_and_the_panel_all_of_them(client, world, clock):
+    me, attempt = started_with_two_saves(client, world)
 
     html = page_text(me.get(f"/exams/attempts/{attempt.id}?page=2"))  # questions 4 to 6 (3 a page)
     assert re.findall(r'<fieldset[^>]*id="q(\d+)"', html) == ["4", "5", "6"]

@@ -17,9 +17,9 @@ import pytest
 from lms.exams import attempts
 
 from ..conftest import csrf_from, login
+from .test_attempt_page import started_with_two_saves
 from .test_challenges import FOUR_RIGHT, challenge, sit
-from .test_exam_day import answer_body, start_mixed
-from .test_views import Browser, attempt_of, page_text
+from .test_views import page_text
 
 MARKUP = Path(__file__).parent / "markup"
 KEPT = re.compile(r"^(id|for|name|value|type|href|action|method|src|role|tabindex|hidden|checked|selected|required|"
@@ -79,13 +79,7 @@ def assert_same(name: str, found: str):
 
 
 def test_the_attempt_pages_keep_their_links_forms_labels_and_aria(client, world, clock):
-    me = Browser(client, world.trainee.email)
-    start_mixed(me)
-    attempt = attempt_of(world.trainee)
-    token = csrf_from(page_text(me.get(f"/exams/attempts/{attempt.id}")))
-    first, fifth = attempt.questions[0], attempt.questions[4]
-    assert me.autosave(attempt.id, answer_body(first), token).status_code == 200
-    assert me.autosave(attempt.id, {**answer_body(fifth), "flagged": True}, token).status_code == 200
+    me, attempt = started_with_two_saves(client, world)
     for page in (1, 2, 3):
         html = page_text(me.get(f"/exams/attempts/{attempt.id}?page={page}"))
         assert_same(f"attempt-page-{page}", controls(html, attempt.id))
