@@ -304,7 +304,7 @@ def exam_world(factory) -> ExamWorld:
 
 def start(user, slug, clock, **kw):
     """Start (or resume) an attempt through the service, committed."""
-    context = exam_context(user, slug, clock())
+    context = exam_context(user.id, slug, clock())
     assert context is not None, f"{slug} is not in the trainee's track"
     attempt = start_attempt(context, user, now=clock(), **kw)
     _db.session.commit()

@@ -42,7 +42,7 @@ def test_a_demo_cohort_can_take_every_exam_of_its_track(db, factory, clock, coho
     pass_classroom(enrollment, grader=instructor, now=clock())  # the blended courses' attendance and practicals
     db.session.commit()
     for slug in exams:
-        context = exam_context(trainee, slug, clock())
+        context = exam_context(trainee.id, slug, clock())
         assert context is not None, slug
         attempt = start_attempt(context, trainee, now=clock())
         db.session.commit()

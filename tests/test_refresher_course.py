@@ -23,7 +23,7 @@ def _take_the_course(db, clock, enrollment, instructor):
     pass_classroom(enrollment, grader=instructor, now=clock())
     db.session.commit()
     for item in [i for i in cohort.track.items if i.kind == "exam"]:
-        attempt = start_attempt(exam_context(trainee, item.ref, clock()), trainee, now=clock())
+        attempt = start_attempt(exam_context(trainee.id, item.ref, clock()), trainee, now=clock())
         db.session.commit()
         answer_all(attempt, clock)
         submit_attempt(attempt, now=clock())

@@ -107,7 +107,7 @@ class DemoReport:
 
 def _take(user, slug, ability, *, now, rng, report) -> bool | None:
     """One attempt through the exam engine; True/False when graded, None when the policy refuses a start."""
-    context = engine.exam_context(user, slug, now)
+    context = engine.exam_context(user.id, slug, now)
     try:
         attempt = engine.start_attempt(context, user, now=now, seed=f"{rng.random():.12f}")
     except engine.StartRefused:
@@ -194,7 +194,7 @@ def _run_week(cohort, week, trainees, abilities, *, now, rng, report, instructor
         for user, slug in pending:
             result = _take(user, slug, abilities[user.id], now=now, rng=rng, report=report)
             if result is None:  # attempts used up: the instructor grants one more
-                context = engine.exam_context(user, slug, now)  # the enrollment the attempts were taken in
+                context = engine.exam_context(user.id, slug, now)  # the enrollment the attempts were taken in
                 grant_extra_attempt(context.enrollment, context.exam, reason="Remediation after study (simulated)",
                                     actor=instructor, now=now)
                 report.extra_attempts_granted += 1

@@ -15,14 +15,27 @@ trustworthy live here and in the database:
 import functools
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import NamedTuple
 
 from flask import current_app, has_app_context
-from sqlalchemy import (Integer, and_, bindparam, insert, literal, literal_column, null, or_, select, type_coerce,
-                        union_all, update)
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -33,8 +46,21 @@ from lms.exams import policy as rules
 from lms.exams.draw import DrawError, draw_questions, load_candidates, version_data
 from lms.exams.grading import grade_attempt, store_grade
 from lms.extensions import db, session_connection
-from lms.models import (Attempt, AttemptQuestion, Cohort, Enrollment, Exam, ExamGrant, ExamVersion, Track, TrackItem,
-                        WeekOpening)
+from lms.models import (
+    SESSION_USER_COLUMNS,
+    Attempt,
+    AttemptQuestion,
+    Cohort,
+    Enrollment,
+    Exam,
+    ExamGrant,
+    ExamVersion,
+    SessionUser,
+    Track,
+    TrackItem,
+    User,
+    WeekOpening,
+)
 from lms.models.exam import EXPIRED, FINISHED, OPEN, SUBMITTED
 from lms.questions import QUESTION_TYPES
 from lms.signals import attempt_finished, attempt_passed
@@ -144,14 +170,24 @@ _CONTEXT = (
 )
 
 
-def exam_context(user, slug: str, now) -> ExamContext | None:
-    """The exam in the newest of the trainee's enrollments whose track schedules it, or None."""
-    row = session_connection().execute(_CONTEXT, {"slug": slug, "user_id": user.id}).first()
+# The same, with the trainee (whom the session's check admits: lms.views.helpers.reads_session_user).
+_CONTEXT_WITH_USER = _CONTEXT.add_columns(*SESSION_USER_COLUMNS).join(User, User.id == Enrollment.user_id)
+
+
+def exam_context(user_id: int, slug: str, now, *, admit: Callable[[SessionUser], None] | None = None
+                 ) -> ExamContext | None:
+    """The exam in the newest of the trainee's enrollments whose track schedules it, or None. ``admit``, when
+    given, is called with the trainee (read by the same statement) first: it raises to refuse."""
+    statement = _CONTEXT if admit is None else _CONTEXT_WITH_USER
+    row = session_connection().execute(statement, {"slug": slug, "user_id": user_id}).first()
     if row is None:
         return None
-    exam_id, version_id, digest, enrollment_id, cohort_id, multiplier, start_date, weeks, no_repeats, week, early = row
+    if admit is not None:
+        admit(SessionUser(*row[-len(SESSION_USER_COLUMNS):]))
+    exam_id, version_id, digest, enrollment_id, cohort_id, multiplier, start_date, weeks, no_repeats, week, early = \
+        row[:11]
     version = exam_definition(version_id, digest)
-    placement = Placement(enrollment_id, user.id, cohort_id, multiplier, start_date, bool(no_repeats))
+    placement = Placement(enrollment_id, user_id, cohort_id, multiplier, start_date, bool(no_repeats))
     return ExamContext(ExamRef(exam_id, slug), version, version.policy, placement, week,
                        is_week_open(start_date, weeks, week, opened_early=bool(early), now=now))
 

@@ -113,6 +113,7 @@ class SessionUser(AccountRules):
 
     id: int
     name: str
+    email: str  # the audit log's actor
     role: str
     session_token: str
     disabled_at: datetime | None
@@ -121,7 +122,7 @@ class SessionUser(AccountRules):
 
 
 # What a statement selects to make a SessionUser (in this order): SessionUser(*row[-len(SESSION_USER_COLUMNS):]).
-SESSION_USER_COLUMNS = (User.id, User.name, User.role, User.session_token, User.disabled_at, User.must_change_password,
+SESSION_USER_COLUMNS = (User.id, User.name, User.email, User.role, User.session_token, User.disabled_at, User.must_change_password,
                         User.totp_enabled_at)
 
 

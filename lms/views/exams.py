@@ -36,7 +36,7 @@ bp = Blueprint("exams", __name__, url_prefix="/exams")
 
 def _exam(slug: str) -> attempts.ExamContext:
     """The exam if one of the trainee's tracks schedules it; 404 otherwise."""
-    return found_or_404(attempts.exam_context(current_user, slug, utcnow()))
+    return found_or_404(attempts.exam_context(current_user.id, slug, utcnow()))
 
 
 def _own_attempt(attempt_id: int, *options) -> Attempt:
@@ -105,14 +105,16 @@ def exam_page(slug):
 
 
 @bp.post("/<slug>/start")
-@role_required(Role.TRAINEE)
+@reads_session_user(Role.TRAINEE)
 @reads_first
-def start(slug):
+def start(who: SessionCheck, slug):
     """Start an attempt, or resume the open one."""
-    context = _exam(slug)
+    context = attempts.exam_context(who.user_id, slug, utcnow(), admit=who.admit)
+    if context is None:
+        raise NotAdmitted  # no exam of this trainee's tracks: the usual checks, then a 404
 
     def start_attempt():  # where to go, taken before the commit (which would make the attempt be read again)
-        attempt = attempts.start_attempt(context, current_user, now=utcnow())
+        attempt = attempts.start_attempt(context, who.user, now=utcnow())
         return attempt.id, attempt.page_reached + 1
 
     started = run_service(start_attempt, refused=attempts.ExamError)

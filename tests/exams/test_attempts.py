@@ -99,7 +99,7 @@ def test_an_abandoned_attempt_finishes_at_its_deadline_on_next_access(world, clo
     attempt = start(world.trainee, "mixed-exam", clock)
     answer_all(attempt, clock)
     clock.advance(hours=5)
-    context = exam_context(world.trainee, "mixed-exam", clock())
+    context = exam_context(world.trainee.id, "mixed-exam", clock())
     overview = exam_overview(context, now=clock())
     _db.session.commit()
     assert overview.open is None and [a.id for a in overview.finished] == [attempt.id]
@@ -181,7 +181,7 @@ def test_cool_down_then_attempt_limit_then_an_extra_attempt(world, clock):
     assert not first.passed
     with pytest.raises(StartRefused, match="cool-down"):
         start(world.trainee, "mixed-exam", clock)
-    overview = exam_overview(exam_context(world.trainee, "mixed-exam", clock()), now=clock())
+    overview = exam_overview(exam_context(world.trainee.id, "mixed-exam", clock()), now=clock())
     assert overview.check.next_allowed_at == first.finished_at + timedelta(hours=24)
     assert overview.used == 1 and overview.left == 1
     clock.advance(hours=24)

@@ -49,7 +49,7 @@ def test_simultaneous_starts_make_one_open_attempt(app, world, clock):
 
     def begin(now):
         user = _db.session.get(User, user_id)
-        return start_attempt(exam_context(user, "mixed-exam", now), user, now=now).id
+        return start_attempt(exam_context(user.id, "mixed-exam", now), user, now=now).id
 
     results = run_at_once(app, clock, begin)
     assert all(isinstance(r, int) for r in results), results
@@ -124,7 +124,7 @@ def test_a_start_that_loses_the_race_resumes_the_winners_attempt(app, world, clo
 
     _lose_the_race_to(app, monkeypatch, the_winner)
     user = _db.session.get(User, user_id)
-    attempt = start_attempt(exam_context(user, "mixed-exam", clock()), user, now=clock())
+    attempt = start_attempt(exam_context(user.id, "mixed-exam", clock()), user, now=clock())
     _db.session.commit()
     assert len(won) == 1 and attempt.id == won[0]
     assert _db.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.user_id == user_id)) == 1
@@ -147,7 +147,7 @@ def test_a_start_that_loses_to_a_finished_attempt_of_its_number_asks_to_reload(a
     _lose_the_race_to(app, monkeypatch, start_and_submit)
     user = _db.session.get(User, user_id)
     with pytest.raises(ExamError, match="reload"):
-        start_attempt(exam_context(user, "mixed-exam", clock()), user, now=clock())
+        start_attempt(exam_context(user.id, "mixed-exam", clock()), user, now=clock())
     _db.session.rollback()
     numbers = _db.session.execute(select(Attempt.number, Attempt.status).where(Attempt.user_id == user_id)).all()
     assert [tuple(n) for n in numbers] == [(1, "finished")]

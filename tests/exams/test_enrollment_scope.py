@@ -48,7 +48,7 @@ def test_grants_in_one_cohort_do_not_reach_the_trainee_in_another(world, factory
     _db.session.commit()
     _, second, _ = second_cohort(world, factory, clock)
 
-    context = exam_context(world.trainee, "mixed-exam", clock())
+    context = exam_context(world.trainee.id, "mixed-exam", clock())
     assert context.enrollment.id == second.id
     overview = exam_overview(context, now=clock())
     assert (overview.allowed, overview.extra_attempts, overview.pending_extra_minutes) == (2, 0, 0)
@@ -97,7 +97,7 @@ def test_a_trainee_enrolled_again_after_failing_starts_with_fresh_attempts(world
 
     # Enrolled again at once: neither the used attempts nor the cool-down of the failed cohort apply.
     _, again, _ = second_cohort(world, factory, clock)
-    overview = exam_overview(exam_context(world.trainee, "mixed-exam", clock()), now=clock())
+    overview = exam_overview(exam_context(world.trainee.id, "mixed-exam", clock()), now=clock())
     assert (overview.used, overview.left, overview.check.allowed) == (0, 2, True)
     fresh = start(world.trainee, "mixed-exam", clock)
     assert fresh.number == 1 and fresh.enrollment_id == again.id
@@ -141,7 +141,7 @@ def test_an_extra_attempt_may_lift_the_cooldown_once(world, clock):
     second = take(world.trainee, "mixed-exam", clock, right=False)  # at once: the wait is lifted
     assert second.number == 2 and second.started_at < first.finished_at + timedelta(hours=24)
     # The waiver was used by that start: the wait after the second attempt applies again.
-    overview = exam_overview(exam_context(world.trainee, "mixed-exam", clock()), now=clock())
+    overview = exam_overview(exam_context(world.trainee.id, "mixed-exam", clock()), now=clock())
     assert overview.left == 2 and not overview.check.allowed
     assert overview.check.next_allowed_at == second.finished_at + timedelta(hours=24)
     details = [e.details for e in _db.session.scalars(

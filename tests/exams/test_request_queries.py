@@ -64,12 +64,12 @@ from ..factories import answer_all
 
 SKIPPED = ("show ", "select pg_catalog.version", "select current_schema", "select version", "begin", "commit",
            "rollback", "savepoint", "release savepoint")
-START = ["SELECT user",
-         "SELECT exam",  # which exam (its current version), in which enrollment, is its week open: one statement
+# The session's user is read with the exam's context (lms.views.helpers.reads_session_user).
+START = ["SELECT exam",  # which exam (its current version), in which enrollment, is its week open: one statement
          "SELECT attempt",  # the attempts so far and the grants: one statement (a UNION ALL)
          "SELECT question",  # the candidates (the drawn versions' data is kept per process, by content hash)
          "INSERT INTO attempt", "INSERT INTO attempt_question", "INSERT INTO audit_event"]
-READS = 4  # the statements before the check once writing (SQLite's)
+READS = 3  # the statements before the check once writing (SQLite's)
 # A process's first start of an exam version also reads the version (kept per process, by id and content hash),
 # and the drawn question versions' data.
 COLD = {"SELECT exam": ["SELECT exam_version"], "SELECT question": ["SELECT question_version"]}

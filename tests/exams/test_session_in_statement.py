@@ -90,7 +90,7 @@ def test_a_session_that_claims_someone_else_is_not_admitted(client, world, clock
 
 
 def _session_user(**changes) -> SessionUser:
-    values = {"id": 7, "name": "A. Trainee", "role": "trainee", "session_token": TOKEN, "disabled_at": None,
+    values = {"id": 7, "name": "A. Trainee", "email": "trainee@example.test", "role": "trainee", "session_token": TOKEN, "disabled_at": None,
               "must_change_password": False, "totp_enabled_at": None}
     return SessionUser(**(values | changes))
 
@@ -154,3 +154,13 @@ def test_a_submit_from_a_session_that_no_longer_holds_grades_nothing(client, wor
     assert "/login" in client.get(f"/exams/attempts/{attempt_id}/result").headers["Location"]
     _db.session.rollback()
     assert _db.session.scalar(select(Attempt.status).where(Attempt.id == attempt_id)) == "open"
+
+
+def test_a_start_from_a_session_that_no_longer_holds_starts_nothing(client, world, clock):
+    login(client, world.trainee.email)
+    token = csrf_from(client.get("/exams/mixed-exam").get_data(as_text=True))
+    _change(world.trainee, session_token="another-token")
+    refused = client.post("/exams/mixed-exam/start", data={"csrf_token": token})
+    assert refused.status_code == 302 and "/login" in refused.headers["Location"]
+    _db.session.rollback()
+    assert _db.session.scalar(select(func.count()).select_from(Attempt)) == 0

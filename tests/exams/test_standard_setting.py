@@ -111,7 +111,7 @@ def test_adopting_makes_a_new_version_for_new_attempts_only(world, factory, cloc
     assert in_progress.exam_version_id == old.id and in_progress.policy["pass_mark"] == 100
     newcomer = start(world.other, "pool-exam", clock)
     assert newcomer.exam_version_id == adopted.id and newcomer.policy["pass_mark"] == 67.2
-    assert exam_context(world.other, "pool-exam", clock()).policy.pass_mark == 67.2
+    assert exam_context(world.other.id, "pool-exam", clock()).policy.pass_mark == 67.2
     # The old version's panel is closed; rating it again is refused.
     with pytest.raises(StandardSettingError, match="newer version"):
         rate_items(old, {"pl-1": "0.5"}, actor=world.instructor, now=clock())
