@@ -183,9 +183,9 @@ def exam_context(user_id: int, slug: str, now, *, admit: Callable[[SessionUser],
     if row is None:
         return None
     if admit is not None:
-        admit(SessionUser(*row[-len(SESSION_USER_COLUMNS):]))
-    exam_id, version_id, digest, enrollment_id, cohort_id, multiplier, start_date, weeks, no_repeats, week, early = \
-        row[:11]
+        row, user = SessionUser.split(row)
+        admit(user)
+    exam_id, version_id, digest, enrollment_id, cohort_id, multiplier, start_date, weeks, no_repeats, week, early = row
     version = exam_definition(version_id, digest)
     placement = Placement(enrollment_id, user_id, cohort_id, multiplier, start_date, bool(no_repeats))
     return ExamContext(ExamRef(exam_id, slug), version, version.policy, placement, week,

@@ -24,8 +24,6 @@ from lms.models import (
     User,
 )
 from lms.models.exam import OPEN
-
-_USER_COLUMNS = len(SESSION_USER_COLUMNS)  # the user's columns, last in a row that reads them
 from lms.questions import QUESTION_TYPES
 
 UNANSWERED, ANSWERED = "unanswered", "answered"
@@ -128,12 +126,12 @@ def open_attempt(attempt_id: int, user_id: int, *, now,
     row = db.session.connection().execute(_OPEN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
     if row is None:
         return None
+    (*shown, status), user = SessionUser.split(row)
     if admit is not None:
-        admit(SessionUser(*row[-_USER_COLUMNS:]))
-    status, deadline_at = row.status, row.deadline_at
-    if status != OPEN or now > accepts_answers_until(deadline_at):
+        admit(user)
+    if status != OPEN or now > accepts_answers_until(row.deadline_at):
         return None
-    return OpenAttempt(*row[:7])
+    return OpenAttempt(*shown)
 
 
 _CLOCK = (select(Attempt.status, Attempt.deadline_at, *SESSION_USER_COLUMNS).join(User, User.id == Attempt.user_id)
@@ -145,7 +143,7 @@ def attempt_clock(attempt_id: int, user_id: int, *, admit: Callable[[SessionUser
     its user (read by the same statement) first, and raises to refuse."""
     row = db.session.connection().execute(_CLOCK, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
     if row is not None:
-        admit(SessionUser(*row[-_USER_COLUMNS:]))
+        admit(SessionUser.split(row)[1])
     return row
 
 
@@ -268,11 +266,11 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     row = conn.execute(_SAVE_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one_or_none()
     if row is None:
         return None
+    question, user = SessionUser.split(row)
     if admit is not None:
-        admit(SessionUser(*row[-_USER_COLUMNS:]))
+        admit(user)
     writes = _Writes()
-    saved = _save_one(row[:-_USER_COLUMNS], attempt_id, values=values, form=form, flagged=flagged, now=now, via=via,
-                      writes=writes)
+    saved = _save_one(question, attempt_id, values=values, form=form, flagged=flagged, now=now, via=via, writes=writes)
     writes.run(conn)
     return saved
 

@@ -120,10 +120,16 @@ class SessionUser(AccountRules):
     must_change_password: bool
     totp_enabled_at: datetime | None
 
+    @classmethod
+    def split(cls, row) -> tuple[tuple, "SessionUser"]:
+        """A row that ends with SESSION_USER_COLUMNS: (its other columns, the SessionUser of its last ones)."""
+        cut = len(row) - len(SESSION_USER_COLUMNS)
+        return tuple(row[:cut]), cls(*row[cut:])
 
-# What a statement selects to make a SessionUser (in this order): SessionUser(*row[-len(SESSION_USER_COLUMNS):]).
-SESSION_USER_COLUMNS = (User.id, User.name, User.email, User.role, User.session_token, User.disabled_at, User.must_change_password,
-                        User.totp_enabled_at)
+
+# What a statement selects, last, to make a SessionUser (in this order: SessionUser.split).
+SESSION_USER_COLUMNS = (User.id, User.name, User.email, User.role, User.session_token, User.disabled_at,
+                        User.must_change_password, User.totp_enabled_at)
 
 
 class RecoveryCode(Record):

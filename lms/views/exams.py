@@ -216,8 +216,8 @@ def confirm_submit(attempt, trainee):
     view = pages.attempt_page(attempt, attempt.page_reached if attempt.policy["navigation"] == "forward" else 0,
                               questions=False)
     return render_template("exams/confirm.html", attempt=attempt, trainee=trainee, view=view, form=SubmitForm(),
-                           now=utcnow(),
-                           grace=attempts.grace_seconds(), login_session=_session_facts(attempt, view.page))
+                           now=utcnow(), grace=attempts.grace_seconds(),
+                           login_session=_session_facts(attempt, view.page))
 
 
 # Loaded with the attempt, in the same query (loader options built once): the exam version's title and number,
