@@ -89,7 +89,8 @@ def seed(url, instance, rows):
                     "cohort_name": f"Cohort {1 + i % 100}", "issued_at": NOW, "issued_on": issued,
                     "expires_on": issued.replace(year=issued.year + 2) if not (issued.month == 2 and issued.day == 29)
                     else date(issued.year + 2, 2, 28),
-                    "snapshot": "{}", "key_id": "benchkey00000000", "signature": "x" * 86})
+                    "snapshot": "{}", "key_id": "benchkey00000000", "signature": "x" * 86,
+                    "verification_code": f"{i:032x}"})
             db.session.execute(User.__table__.insert(), users)
             db.session.execute(Enrollment.__table__.insert(), enrollments)
             db.session.execute(Certification.__table__.insert(), certifications)
