@@ -33,7 +33,6 @@ import json
 import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -47,10 +46,13 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from exam_bench import CSRF, NAV, QUESTION, answer_fields, count_lost  # the sibling benchmark
 from wave_servers import (  # noqa: F401 (bench_nginx_config: the tests reach it here)
+    FRONT_LOG,
     CpuMeter,
     bench_nginx_config,
     cpu_per_request,
     free_port,
+    front_latencies,
+    latencies,
     machine,
     redis_url,
     start_instance,
@@ -62,6 +64,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SIMULATED_SAVE, SIMULATED_PAGE = 30.0, 60.0  # seconds between an examinee's saves and page turns (simulated)
 TIMEOUT = aiohttp.ClientTimeout(total=120)  # every request is bounded
 REQUEST_ERRORS = (aiohttp.ClientError, TimeoutError)  # what counts as a failed request besides a status >= 400
+# Each request names its step in this header, which the app ignores and the bench's nginx logs with its own
+# time for the request (wave_servers.front_latencies): the same steps measured at the front.
+STEP = "X-Bench-Step"
+PROBE, BARE = "bare /healthz during the steady phase", "bare /healthz (closed loop)"
 
 
 # -- the measurements -------------------------------------------------------------------------------------------
@@ -82,15 +88,8 @@ class Stats:
             self.first_error.setdefault(step, detail)
 
     def rows(self) -> list[dict]:
-        return [{"step": step, "requests": len(times), "errors": self.errors[step],
-                 "p50_ms": round(1000 * statistics.median(times), 1), "p95_ms": round(1000 * percentile(times, 95), 1),
-                 "p99_ms": round(1000 * percentile(times, 99), 1), "max_ms": round(1000 * max(times), 1)}
+        return [{"step": step, "requests": len(times), "errors": self.errors[step], **latencies(times)}
                 for step, times in self.times.items() if times]
-
-
-def percentile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
 
 
 # -- the client -------------------------------------------------------------------------------------------------
@@ -154,7 +153,7 @@ class Examinee:
         an error there (the front turned the request away, as designed, and the examinee comes back)."""
         begin = time.perf_counter()
         try:
-            response = await fetch(self.session, method, path, **kw)
+            response = await fetch(self.session, method, path, headers={**kw.pop("headers", {}), STEP: step}, **kw)
         except REQUEST_ERRORS as error:
             self.stats.add(step, time.perf_counter() - begin, False, f"{type(error).__name__}: {error}")
             return None
@@ -329,10 +328,10 @@ async def run_scenario(base_url: str, emails: list[str], *, password: str, exam:
                 while time.perf_counter() < deadline:
                     begin = time.perf_counter()
                     try:
-                        ok = (await fetch(probe, "GET", "/healthz")).status_code == 200
+                        ok = (await fetch(probe, "GET", "/healthz", headers={STEP: PROBE})).status_code == 200
                     except REQUEST_ERRORS:
                         ok = False
-                    stats.add("bare /healthz during the steady phase", time.perf_counter() - begin, ok)
+                    stats.add(PROBE, time.perf_counter() - begin, ok)
                     await asyncio.sleep(0.1)
 
         await asyncio.gather(prober(), *(steady(e) for e in ready))
@@ -343,10 +342,10 @@ async def run_scenario(base_url: str, emails: list[str], *, password: str, exam:
             async def bare(session):
                 begin = time.perf_counter()
                 try:
-                    ok = (await fetch(session, "GET", "/healthz")).status_code == 200
+                    ok = (await fetch(session, "GET", "/healthz", headers={STEP: BARE})).status_code == 200
                 except REQUEST_ERRORS:
                     ok = False
-                stats.add("bare /healthz (closed loop)", time.perf_counter() - begin, ok)
+                stats.add(BARE, time.perf_counter() - begin, ok)
 
             mark("closed loop: bare /healthz")
             done, seconds = await closed_loop(health, loop_seconds, bare)
@@ -435,6 +434,8 @@ def run_database(database: str, args, folder: Path) -> dict:
         results["load average before, after"] = [load_before, os.getloadavg()]
     finally:
         stop(processes)
+    if args.front == "nginx":
+        results["front latencies"] = front_latencies(instance / FRONT_LOG)  # nginx has stopped: its log is whole
     results["acknowledged answers lost"] = count_lost(url, instance, examinees)
     results["audit log after the run"] = audit_state(url, instance)
     results["layout"] = ((f"nginx in front of two lanes of {instances} gunicorn instance(s) each (the general "
@@ -460,12 +461,15 @@ def markdown(report: dict) -> str:
     lines = [f"# Exam wave benchmark, {report['when']}", "", "Machine: " + ", ".join(
         f"{k} {v}" for k, v in report["machine"].items()), "", f"Command: `{report['command']}`", ""]
     for database, results in report["databases"].items():
+        front = results.get("front latencies", {})
         lines += [f"## {database}: {results['layout']}", "",
-                  "| step | requests | errors | p50 ms | p95 ms | p99 ms | max ms |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
+                  "| step | requests | errors | p50 ms | p95 ms | p99 ms | max ms | at the front: p50 / p95 / max ms |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
         lines += [f"| {r['step']} | {r['requests']} | {r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-                  f"{r['max_ms']} |" for r in results["steps"]]
-        lines += [""] + [f"- {k}: {v}" for k, v in results.items() if k not in ("steps", "layout", "CPU per request")]
+                  f"{r['max_ms']} | " + (" / ".join(str(front[r['step']][k]) for k in ("p50_ms", "p95_ms", "max_ms"))
+                                         if r["step"] in front else "–") + " |" for r in results["steps"]]
+        lines += [""] + [f"- {k}: {v}" for k, v in results.items()
+                         if k not in ("steps", "layout", "CPU per request", "front latencies")]
         if results.get("CPU per request"):
             columns = list(next(iter(results["CPU per request"].values())))
             lines += ["", "| CPU per request, by process | " + " | ".join(columns) + " |",

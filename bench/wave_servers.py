@@ -6,6 +6,7 @@ import platform
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -58,7 +59,10 @@ def bench_nginx_config(text: str, *, listen: int, upstreams: dict[str, list[int]
         (r"^user www-data;$", "user root;"),
         (r"^pid .*;$", f"pid {folder}/nginx.pid;"),
         (r"^error_log .*;$", f"error_log {folder}/nginx-error.log warn;"),
-        (r"^(\s*)access_log .*;$", rf"\1access_log {folder}/nginx-access.log combined buffer=64k flush=5s;"),
+        # The log says how long the front took over each request ($request_time: from its first byte read to its
+        # last byte sent) and for which of the driver's steps (its X-Bench-Step header): front_latencies reads it.
+        (r"^(\s*)access_log .*;$", rf"\1log_format bench_timing '$http_x_bench_step\\t$status\\t$request_time';\n"
+                                    rf"\1access_log {folder}/{FRONT_LOG} bench_timing buffer=64k flush=5s;"),
         (r"^    server \{\n        listen 80;\n[\s\S]*?\n    \}\n", ""),
         (r"listen 443 ssl http2 backlog=(\d+);", rf"listen 127.0.0.1:{listen} backlog=\1;"),
         (r"^\s*ssl_\w+ .*;\n", ""),
@@ -79,6 +83,34 @@ def bench_nginx_config(text: str, *, listen: int, upstreams: dict[str, list[int]
         replaced = block.group(0).replace("".join(servers), "".join(f"        server 127.0.0.1:{p};\n" for p in ports))
         text = text[:block.start()] + replaced + text[block.end():]
     return text
+
+
+FRONT_LOG = "nginx-access.log"
+
+
+def front_latencies(log: Path) -> dict[str, dict]:
+    """Per step of the driver (its X-Bench-Step header), the latencies nginx measured (``$request_time``, ms:
+    p50, p95, p99, max), read from the bench's access log once nginx has stopped (and flushed it). The driver's
+    own figures include the time its event loop took to read each answer, and the driver shares the machine's
+    cores with the servers it measures; the front's do not, and are what a deployment's monitoring shows."""
+    times: dict[str, list[float]] = {}
+    if log.exists():
+        for line in log.read_text().splitlines():
+            step, _status, seconds = line.split("\t")
+            if step != "-":
+                times.setdefault(step, []).append(float(seconds))
+    return {step: {"requests": len(values), **latencies(values)} for step, values in times.items()}
+
+
+def latencies(seconds: list[float]) -> dict[str, float]:
+    """The p50, p95, p99 and max of ``seconds``, in ms (a rank's nearest value, no interpolation)."""
+    ranked = sorted(seconds)
+
+    def rank(q):
+        return 1000 * ranked[min(len(ranked) - 1, round(q / 100 * (len(ranked) - 1)))]
+
+    return {"p50_ms": round(1000 * statistics.median(ranked), 1), "p95_ms": round(rank(95), 1),
+            "p99_ms": round(rank(99), 1), "max_ms": round(1000 * ranked[-1], 1)}
 
 
 def start_nginx(upstreams: dict[str, list[int]], folder: Path) -> tuple[subprocess.Popen, int]:

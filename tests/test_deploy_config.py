@@ -158,9 +158,10 @@ def _nginx(tmp_path, general, exam):
         sys.path.remove(str(ROOT / "bench"))
     nginx, port = start_nginx({"lms": [general.server_port], "lms_exam": [exam.server_port]}, tmp_path)
 
-    def fetch(path, data=None):
+    def fetch(path, data=None, headers=None):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, headers=headers or {})
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", data=data, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read()
@@ -190,6 +191,27 @@ def test_nginx_sends_open_attempts_to_the_exam_lane_the_rest_to_the_general_lane
         for outside in ("/static/../pyproject.toml", "/static/css/../../pyproject.toml", "/static//../pyproject.toml",
                         "/static/%2e%2e/pyproject.toml"):  # nothing outside static/ is sent as a file
             assert fetch(outside)[2] != (ROOT / "pyproject.toml").read_bytes(), outside
+
+
+def test_the_bench_front_logs_its_own_time_for_each_step_the_driver_names(tmp_path):
+    """The benchmark's nginx logs, per request, the step named by the driver's X-Bench-Step header and nginx's
+    own time for it; front_latencies reads the log once nginx has stopped (bench/exam_wave.py's front column)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from wave_servers import FRONT_LOG, front_latencies
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    general, exam = _lane_server("general"), _lane_server("exam")
+    with _nginx(tmp_path, general, exam) as fetch:
+        for _ in range(3):
+            assert fetch("/exams/attempts/7?page=1", headers={"X-Bench-Step": "attempt page (start wave)"})[0] == 200
+        assert fetch("/exams/final-exam/start", b"x", headers={"X-Bench-Step": "start"})[0] == 200
+        assert fetch("/healthz")[0] == 200  # no step named: not counted
+    front = front_latencies(tmp_path / FRONT_LOG)
+    assert set(front) == {"attempt page (start wave)", "start"}
+    assert front["attempt page (start wave)"]["requests"] == 3 and front["start"]["requests"] == 1
+    page = front["attempt page (start wave)"]
+    assert 0 <= page["p50_ms"] <= page["p95_ms"] <= page["max_ms"] < 30_000
 
 
 def test_nginx_admits_64_log_ins_at_once_and_tells_the_next_to_come_back_in_a_minute(tmp_path):
