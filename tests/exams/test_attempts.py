@@ -6,12 +6,20 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.exams import grants
-from lms.exams.attempts import AttemptClosed, StartRefused, close_expired_attempts, exam_context, expire_if_due, submit_attempt
+from lms.exams.attempts import (
+    AttemptClosed,
+    StartRefused,
+    _plan_start,
+    close_expired_attempts,
+    exam_context,
+    expire_if_due,
+    submit_attempt,
+)
 from lms.exams.grading import grade_attempt
 from lms.exams.overview import exam_overview, exam_states
 from lms.exams.pages import save_answer
 from lms.extensions import db as _db
-from lms.models import AnswerLog, Attempt, AuditEvent, Exam
+from lms.models import AnswerLog, Attempt, AttemptQuestion, AuditEvent, Exam
 
 from ..factories import answer_all, form_values_for, start
 
@@ -37,6 +45,23 @@ def test_start_draws_pins_versions_and_sets_the_deadline(world, clock):
             assert sorted(q.shown) == sorted(c["id"] for c in q.version.data["choices"])
     assert attempt.policy["pass_mark"] == 60 and attempt.policy["per_page"] == 3
     assert events("attempt.start") == 1
+
+
+def test_the_drawn_questions_are_written_as_planned_on_each_engine(world, clock):
+    """The drawn questions go in by one executemany (lms.exams.attempts.start_attempt): on each engine each row
+    is the plan's row, in the drawn order, unanswered."""
+    seed = "f" * 32
+    plan = _plan_start(exam_context(world.trainee.id, "mixed-exam", clock()), now=clock(), seed=seed)
+    _db.session.rollback()
+    attempt = start(world.trainee, "mixed-exam", clock, seed=seed)
+    rows = _db.session.execute(select(AttemptQuestion.__table__).where(AttemptQuestion.attempt_id == attempt.id)
+                               .order_by(AttemptQuestion.position)).mappings().all()
+    assert len(rows) == len(plan.rows) == 8
+    for row, planned in zip(rows, plan.rows, strict=True):
+        assert {name: row[name] for name in planned} == planned
+        assert planned["response"] is None and planned["is_flagged"] is False and planned["max_points"] == 1.0
+    assert [row["position"] for row in rows] == list(range(8))
+    assert all(isinstance(row["shown"], (list, dict)) for row in rows)
 
 
 def test_starting_again_resumes_the_open_attempt(world, clock):
