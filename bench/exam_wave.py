@@ -395,6 +395,7 @@ def run_database(database: str, args, folder: Path) -> dict:
                LMS_INSTANCE_PATH=str(instance), LMS_PUBLIC_URL="http://127.0.0.1", LMS_COOKIE_SECURE="0",
                LMS_LIMITS_STORE=store or "database", LMS_LIMITS_PREFIX=prefix,
                LMS_BEHIND_PROXY="1" if args.front == "nginx" else "0")
+    env.update(args.server_env)
     lanes = args.lanes and args.front == "nginx"
     # Two lanes on one machine run twice the instances: each takes a process per core (README, "Deployment"),
     # so the machine runs two per core in all, as one lane's instances would with the config's default.
@@ -441,6 +442,7 @@ def run_database(database: str, args, folder: Path) -> dict:
     results["layout"] = ((f"nginx in front of two lanes of {instances} gunicorn instance(s) each (the general "
                           "lane's at nice 10)" if lanes else f"nginx in front of {instances} gunicorn instance(s)")
                          if args.front == "nginx" else "one gunicorn instance, no front") + f", limits in {'Redis' if store else 'the database'}"
+    results["layout"] += "".join(f"; {name}={value}" for name, value in args.server_env)
     results["layout"] += (f"; workers x threads per instance: {workers or 'config'} x {args.threads or 'config'}"
                           + (f" (the general lane's: {args.general_threads})" if lanes and args.general_threads else ""))
     if store:
@@ -482,6 +484,14 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def server_setting(pair: str) -> tuple[str, str]:
+    """``--server-env NAME=VALUE`` as (name, value)."""
+    if "=" not in pair:
+        raise argparse.ArgumentTypeError(f"{pair!r} is not NAME=VALUE")
+    name, value = pair.split("=", 1)
+    return name, value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examinees", type=int, default=200)
@@ -501,6 +511,9 @@ def main() -> None:
     parser.add_argument("--compression", type=float, default=10.0, help="simulated seconds per real second")
     parser.add_argument("--loop-clients", type=int, default=20)
     parser.add_argument("--loop-seconds", type=float, default=10.0, help="each closed loop's duration")
+    parser.add_argument("--server-env", metavar="LMS_NAME=VALUE", action="append", default=[],
+                        type=server_setting,
+                        help="a setting for every server instance (repeatable), e.g. LMS_AUDIT_SEAL_LINGER_MS=0")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for the JSON and Markdown")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lms-wave-"))

@@ -6,6 +6,7 @@ LMS_TEST_DATABASE_URL (the CI runs the suite once on each).
 """
 import copy
 import hashlib
+import importlib.util
 import os
 import shutil
 import sqlite3
@@ -72,6 +73,14 @@ def worker_database(url: str, worker: str | None):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def bench_script(name: str):
+    """One of bench/'s scripts, loaded as a module (bench/ is not a package): the tests that keep it from rotting."""
+    spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")
@@ -262,6 +271,7 @@ def background_sealing(app, db, request, monkeypatch):
     assert request.node.get_closest_marker("committed"), "background sealing needs a committed test"
     monkeypatch.setitem(app.config, "AUDIT_SEALING", "background")
     sealer = audit_sealer(app)
+    monkeypatch.setattr(sealer, "linger_seconds", 0)  # a round as soon as it is woken (the linger has its own test)
     yield sealer
     assert sealer.wait_idle(timeout=10), "the sealer was still busy at the end of the test"
 

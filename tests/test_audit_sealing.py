@@ -178,6 +178,51 @@ def test_every_event_is_sealed_when_many_writers_commit_at_once(app, db, sealing
 # -- in the background, as production runs --------------------------------------------------------------
 
 
+@pytest.mark.committed  # the sealer's thread works on connections of its own
+def test_a_woken_sealer_lingers_and_one_round_then_seals_what_was_committed_meanwhile(app, db, background_sealing,
+                                                                                         monkeypatch):
+    """A wave's requests commit faster than rounds end: the sealer, woken, waits ``linger_seconds`` for more
+    commits, and one round seals them all (lms.audit.Sealer._linger). The wait is the test's to end here."""
+    sealer, lingering, over = background_sealing, threading.Event(), threading.Event()
+
+    def linger():  # stands for the wait of linger_seconds
+        lingering.set()
+        assert over.wait(timeout=30)
+
+    monkeypatch.setattr(sealer, "_linger", linger)
+    rounds = sealer.rounds
+    record_event("test.first")
+    db.session.commit()
+    assert lingering.wait(timeout=10)
+    for i in range(4):  # committed while it lingers
+        record_event("test.meanwhile", details={"i": i})
+        db.session.commit()
+    assert not sealer.wait_idle(timeout=0) and unsealed_count() == 5  # not idle, nothing sealed yet
+    db.session.rollback()  # (the count's transaction would hold SQLite's write lock from the round)
+    over.set()
+    assert sealer.wait_idle(timeout=10)
+    assert sealer.rounds == rounds + 1  # one round for the five
+    db.session.expire_all()
+    report = verify_chain()
+    assert report.ok and (report.events, report.unsealed) == (5, 0)
+
+
+def test_the_linger_is_set_from_the_configuration(app):
+    """LMS_AUDIT_SEAL_LINGER_MS (lms.config) becomes the sealer's linger; in seconds, and 0 means none."""
+    from lms.app import create_app
+
+    for setting, seconds in ((None, 0.2), ("50", 0.05), ("0", 0.0)):
+        os.environ.pop("LMS_AUDIT_SEAL_LINGER_MS", None)
+        if setting is not None:
+            os.environ["LMS_AUDIT_SEAL_LINGER_MS"] = setting
+        try:
+            made = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                               "INSTANCE_PATH": app.config["INSTANCE_PATH"]})
+        finally:
+            os.environ.pop("LMS_AUDIT_SEAL_LINGER_MS", None)
+        assert audit.sealer(made).linger_seconds == seconds
+
+
 def _statements_by_thread(engine):
     """Every statement sent on ``engine``, as (thread id, statement), until the listener is removed."""
     sent = []

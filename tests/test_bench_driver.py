@@ -3,7 +3,6 @@ cannot rot: 5 examinees log in, start in a wave, autosave and turn pages in the 
 wave, over real HTTP, with no error and no acknowledged answer lost. Nothing here is timed; the phases are
 kept to about a second of real time (the driver paces its requests by the wall clock)."""
 import asyncio
-import importlib.util
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from werkzeug.serving import make_server
 
 from lms.models import AnswerLog, Attempt, Role
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, bench_script
 from .factories import EXAM_ROOT
 
 pytestmark = pytest.mark.committed  # the server's threads use connections of their own
@@ -25,10 +24,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 
 
 def _driver():
-    spec = importlib.util.spec_from_file_location("exam_wave", BENCH / "exam_wave.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_script("exam_wave")
 
 
 @pytest.fixture

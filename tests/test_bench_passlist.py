@@ -2,23 +2,13 @@
 with the schema (it once failed on a column added later, certification.verification_code, and nobody saw):
 the rows are seeded in bulk, the export runs in a child process and reports what it wrote. Nothing here is
 timed."""
-import importlib.util
-from pathlib import Path
-
 from openpyxl import load_workbook
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-
-
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("passlist_export", BENCH / "passlist_export.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from .conftest import bench_script
 
 
 def test_the_benchmark_seeds_the_current_schema_and_exports_every_row(tmp_path):
-    benchmark = _benchmark()
+    benchmark = bench_script("passlist_export")
     url = f"sqlite:///{tmp_path / 'bench.db'}"
     [result] = benchmark.run("sqlite", url, tmp_path, 25, ["xlsx"])
     assert result["format"] == "xlsx" and result["rows"] == 25 and result["bytes"] > 0
