@@ -54,7 +54,8 @@ def start_instance(port: int, env: dict, folder: Path) -> subprocess.Popen:
 def bench_nginx_config(text: str, *, listen: int, upstreams: dict[str, list[int]], folder: Path) -> str:
     """deploy/nginx.conf as the benchmark runs it: plain HTTP on 127.0.0.1:``listen`` (no TLS: no certificate
     here), each upstream's instances' ports (``upstreams``: by upstream name), its files in ``folder``, the
-    static files from this checkout; every other line as deployed."""
+    static files from this checkout, the access log in the bench's own format (each request's step and nginx's
+    time for it: front_latencies); every other line as deployed."""
     replacements = [
         (r"^user www-data;$", "user root;"),
         (r"^pid .*;$", f"pid {folder}/nginx.pid;"),
