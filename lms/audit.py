@@ -194,6 +194,7 @@ def seal_pending() -> int:
 # -- when sealing runs ---------------------------------------------------------------------------------
 
 BACKGROUND, INLINE = "background", "inline"
+MAX_LINGER_MS = 2000  # well within Sealer.finish_seconds
 SEALING_MODES = (BACKGROUND, INLINE)
 _EXTENSION = "lms.audit.sealer"
 
@@ -312,7 +313,11 @@ def configure(app) -> None:
     if mode not in SEALING_MODES:
         raise RuntimeError(f"LMS_AUDIT_SEALING must be one of {', '.join(SEALING_MODES)}, not {mode!r}; "
                            "refusing to start.")
-    app.extensions[_EXTENSION] = Sealer(app, linger_seconds=app.config.get("AUDIT_SEAL_LINGER_MS", 0) / 1000)
+    linger = app.config.get("AUDIT_SEAL_LINGER_MS", 0)
+    if not 0 <= linger <= MAX_LINGER_MS:  # longer, and an exiting process's last events would wait for `lms audit seal`
+        raise RuntimeError(f"LMS_AUDIT_SEAL_LINGER_MS must be between 0 and {MAX_LINGER_MS} (milliseconds), not "
+                           f"{linger}; refusing to start.")
+    app.extensions[_EXTENSION] = Sealer(app, linger_seconds=linger / 1000)
 
 
 def sealer(app=None) -> Sealer:

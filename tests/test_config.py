@@ -94,6 +94,8 @@ def test_sqlite_synchronous_is_configurable(monkeypatch, tmp_path, setting, expe
 @pytest.mark.parametrize(("variable", "value", "error", "message"), [
     ("LMS_SQLITE_SYNCHRONOUS", "OFF", ValueError, "LMS_SQLITE_SYNCHRONOUS must be one of NORMAL, FULL, EXTRA"),
     ("LMS_AUDIT_SEALING", "never", RuntimeError, "LMS_AUDIT_SEALING must be one of background, inline"),
+    ("LMS_AUDIT_SEAL_LINGER_MS", "60000", RuntimeError, "LMS_AUDIT_SEAL_LINGER_MS must be between 0 and 2000"),
+    ("LMS_AUDIT_SEAL_LINGER_MS", "-1", RuntimeError, "LMS_AUDIT_SEAL_LINGER_MS must be between 0 and 2000"),
 ])
 def test_an_unsafe_or_unknown_setting_is_refused(monkeypatch, tmp_path, variable, value, error, message):
     monkeypatch.setenv("LMS_INSTANCE_PATH", str(tmp_path))
