@@ -50,8 +50,8 @@ def seed(url, instance, rows):
 
     app = _app(url, instance)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        db.drop_all(bind_key=None)  # the primary database only (an app of the same process may have had a replica)
+        db.create_all(bind_key=None)
         ensure_head()
         agencies = [{"id": i, "name": f"County {i} Sheriff's Office", "state": "VA", "ori": f"VA{i:07d}",
                      "created_at": NOW} for i in range(1, 51)]

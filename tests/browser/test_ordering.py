@@ -145,6 +145,7 @@ def test_a_position_chosen_in_a_select_moves_the_item_and_kept_answers_come_back
         last = before[-1]
         select = question.get_by_label(f"Position of {last}")
         select.select_option("1")  # with the script, the item moves to the top and the others close up
+        expect(question.locator("li label")).to_contain_text([last] + before[:-1])  # (waits for the script's move)
         assert shown_items(question) == [last] + before[:-1]
         assert [s.input_value() for s in question.locator("li select").all()] == ["1", "2", "3", "4"]
         assert page.evaluate("document.activeElement.id") == select.get_attribute("id")
