@@ -6,7 +6,8 @@ committed, unsealed events in ``id`` order: each gets its place (``seq``), the p
 its own, in a short transaction of its own that holds the chain's tip (``audit_head``) only for itself.
 
 When it runs (AUDIT_SEALING): "background", each process's sealer thread (``Sealer``), woken by every
-commit that appended events, seals them off the request thread, many requests' events per round;
+commit that appended events, seals them off the request thread after lingering a moment for more
+(AUDIT_SEAL_LINGER_MS), many requests' events per round;
 "inline" (tests), right after the commit, in the committing thread. Either way in a transaction of its
 own, on both engines: a sealer that finds the tip held by another (PostgreSQL) leaves, and every sealer
 looks again for unsealed events after releasing the tip, so none is left behind. ``lms audit seal`` is
