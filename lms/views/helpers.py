@@ -16,9 +16,9 @@ from lms.agencies import agreements
 from lms.certification.pdf import certificate_pdf, pdf_filename
 from lms.clock import utcnow
 from lms.cohorts import roster
-from lms.extensions import db, login_manager
+from lms.extensions import db
 from lms.models import Agency, Certification, Cohort, Role, SessionUser
-from lms.security import SessionClaim, Verdict, admits_at_once, may_see_agency, session_claim
+from lms.security import SessionClaim, Verdict, admits_at_once, may_see_agency, role_required, session_claim
 
 # -- loading within the user's scope ----------------------------------------------------------------
 # A scope answers whether the current user may see a loaded object; what they may not see is a 404, the
@@ -162,6 +162,9 @@ def reads_session_user(*roles: Role):
     403), and what passes them gets the view's early answer, else a 404 (the row is not this user's: no hint that
     it exists)."""
     def decorator(view):
+        # The usual way: role_required's own check (a log-in, then the role), after the hooks with the user loaded.
+        role_check = role_required(*roles)(lambda: None)
+
         @functools.wraps(view)
         def wrapped(**kwargs):
             claim, answer = session_claim(), None
@@ -171,7 +174,7 @@ def reads_session_user(*roles: Role):
                 except NotAdmitted as refused:
                     db.session.rollback()
                     answer = refused.answer
-            refused_now = _checked_the_usual_way(roles)
+            refused_now = _checked_the_usual_way(role_check)
             if refused_now is not None:
                 return refused_now
             if answer is None:
@@ -185,18 +188,12 @@ def reads_session_user(*roles: Role):
     return decorator
 
 
-def _checked_the_usual_way(roles: tuple[Role, ...]):
-    """What the before-request hooks and role_required answer this request with the user loaded; None when they let
-    it through."""
+def _checked_the_usual_way(role_check: Callable[[], Any]):
+    """What the before-request hooks and ``role_check`` (role_required's) answer this request with the user loaded;
+    None when they let it through."""
     g.session_user_loaded = True  # the hooks now check the user as for any view (view_reads_session_user)
     answer = current_app.preprocess_request()
-    if answer is not None:
-        return answer
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.has_role(*roles):
-        abort(403)
-    return None
+    return answer if answer is not None else role_check()
 
 
 def view_reads_session_user() -> bool:
