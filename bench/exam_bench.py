@@ -13,7 +13,6 @@ import random
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
+
+from wave_servers import latencies  # the sibling module (this folder is on the path: the script's own, or set)
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple 42"
@@ -278,11 +279,6 @@ def closed_loop(step: str, stats: Stats, clients, requests_each: int, call) -> f
     return len(clients) * requests_each / (time.perf_counter() - begin)
 
 
-def percentile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
-
-
 def report(stats: Stats, url: str, extra: dict) -> str:
     lines = [f"database: {url.split('://')[0]}", "",
              "| step | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
@@ -294,10 +290,9 @@ def report(stats: Stats, url: str, extra: dict) -> str:
         if not times:
             continue
         first, last = stats.spans[step]
-        rps = len(times) / max(last - first, 1e-9)
+        rps, ms = len(times) / max(last - first, 1e-9), latencies(times)
         lines.append(f"| {step} | {len(times)} | {stats.errors[step]} | {rps:.0f} | "
-                     f"{1000 * statistics.median(times):.1f} | {1000 * percentile(times, 95):.1f} | "
-                     f"{1000 * percentile(times, 99):.1f} |")
+                     f"{ms['p50_ms']:.1f} | {ms['p95_ms']:.1f} | {ms['p99_ms']:.1f} |")
     lines.append("")
     lines += [f"- {k}: {v}" for k, v in extra.items()]
     return "\n".join(lines)
