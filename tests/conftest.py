@@ -210,6 +210,14 @@ def sqlite_only(db):
         pytest.skip("SQLite's single write lock; PostgreSQL locks rows")
 
 
+@pytest.fixture
+def postgresql_only(db):
+    """Skip the test on SQLite: it is about what PostgreSQL lets another transaction commit between a request's
+    reads and its writes (a SQLite request that writes holds the one write lock from its first statement)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: a SQLite request that writes holds the write lock from its first statement")
+
+
 def sqlite_write_lock_free(app) -> bool:
     """True when another connection could take the SQLite database's write lock at once (nobody holds it)."""
     with app.app_context():

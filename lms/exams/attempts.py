@@ -377,7 +377,9 @@ def _plan_start(context: ExamContext, *, now, seed: str | None) -> Attempt | _St
         current = db.session.get(Attempt, current.id, populate_existing=True)
         if not expire_if_due(current, now=now):
             return current
-        tried = [current if a.id == current.id else a for a in tried]  # finished now, at its deadline
+        # Finished now, at its deadline, in the writing transaction (lms.exams.attempts._finish): planned
+        # again from there, with what is committed now.
+        return _plan_start(context, now=now, seed=seed)
     finished = [a for a in tried if a.status == FINISHED]
     finished, granted, check = start_check(context, now=now, finished=finished, granted=_grants_of(grants))
     if not check.allowed:
@@ -474,22 +476,56 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
 
 
 _ATTEMPT = Attempt.__table__
-_CLAIM = (update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("attempt_id"), _ATTEMPT.c.status == OPEN)
+# The claim: the attempt still open, at the deadline its finish was decided by (a grant of extra time committed
+# meanwhile moved it: the claim then writes nothing, and the finish is decided again).
+_CLAIM = (update(_ATTEMPT).where(_ATTEMPT.c.id == bindparam("attempt_id"), _ATTEMPT.c.status == OPEN,
+                                 _ATTEMPT.c.deadline_at == bindparam("decided_by", type_=Attempt.deadline_at.type))
           .values(status=FINISHED, finished_at=bindparam("at", type_=Attempt.finished_at.type),
                   finish_reason=bindparam("reason")))
 
 
-def _finish(attempt: Attempt, *, at, reason: str, now, actor=None) -> bool:
-    """Finish and grade an open attempt once; False when it was already finished (by anyone)."""
-    claimed = session_connection().execute(_CLAIM, {"attempt_id": attempt.id, "at": at, "reason": reason}).rowcount
-    if not claimed:
-        db.session.refresh(attempt)
-        return False
+def _submitted_or_expired(attempt: Attempt, now) -> tuple[datetime, str]:
+    """A submit within the grace finishes now; past it, the attempt had already expired at its deadline."""
+    if now > accepts_answers_until(attempt.deadline_at):
+        return attempt.deadline_at, EXPIRED
+    return now, SUBMITTED
+
+
+def _expired_if_due(attempt: Attempt, now) -> tuple[datetime, str] | None:
+    """Once the grace has passed, an open attempt expires at its deadline; None before."""
+    return (attempt.deadline_at, EXPIRED) if now > accepts_answers_until(attempt.deadline_at) else None
+
+
+def _finish(attempt: Attempt, *, decide: Callable[[Attempt, datetime], tuple[datetime, str] | None], now,
+            actor=None) -> bool:
+    """Finish and grade an open attempt once, at the time and for the reason ``decide`` gives (None: not
+    now); False when it was not finished here (already finished, by anyone, or not due).
+
+    The attempt may have been read before another request committed: in a SQLite request that has only read
+    so far (a page finishing an overdue attempt, a start), whose writing begins here (lms.db_engine's
+    ``begin_writes``), or on PostgreSQL, where rows are locked only as they are written. So the claim names
+    the deadline the decision was made by; when it writes nothing, the attempt is read again and the finish
+    decided again (a grant of extra time moved the deadline) or given up (another request finished it). The
+    grade is worked out after the claim: an autosave of the attempt waits for it, or is refused after it."""
+    begin_writes()
+    while True:
+        decided = decide(attempt, now)
+        if decided is None:
+            return False
+        at, reason = decided
+        claim = {"attempt_id": attempt.id, "at": at, "reason": reason, "decided_by": attempt.deadline_at}
+        if session_connection().execute(_CLAIM, claim).rowcount:
+            break
+        db.session.refresh(attempt)  # finished by another request, or its deadline moved: decided again
+        if attempt.status != OPEN:
+            return False
     result = grade_attempt(attempt.id)
     passed = store_grade(attempt, result)
     # What the claiming update wrote, without reading the attempt back.
     for name, value in {"status": FINISHED, "finished_at": at, "finish_reason": reason}.items():
         set_committed_value(attempt, name, value)
+    if reason != SUBMITTED:
+        actor = None  # an attempt that expired was finished by the system, whoever asked
     record_event("attempt.finish", actor=actor, actor_label=None if actor else "system", obj=attempt, now=now,
                  details={"reason": reason, "finished_at": at.isoformat(), "points": float(result.points),
                           "max_points": float(result.max_points), "percent": result.percent, "passed": passed})
@@ -505,20 +541,16 @@ def submit_attempt(attempt: Attempt, *, now, actor=None) -> Attempt:
     Within the grace it finishes now; past it, the attempt had already expired and finishes at its
     deadline.
     """
-    if attempt.status != OPEN:
-        return attempt
-    if now > accepts_answers_until(attempt.deadline_at):
-        _finish(attempt, at=attempt.deadline_at, reason=EXPIRED, now=now)
-    else:
-        _finish(attempt, at=now, reason=SUBMITTED, now=now, actor=actor)
+    if attempt.status == OPEN:
+        _finish(attempt, decide=_submitted_or_expired, now=now, actor=actor)
     return attempt
 
 
 def expire_if_due(attempt: Attempt, *, now) -> bool:
     """Finish an open attempt at its deadline once the grace has passed; True when it did."""
-    if attempt.status != OPEN or now <= accepts_answers_until(attempt.deadline_at):
+    if attempt.status != OPEN or _expired_if_due(attempt, now) is None:
         return False
-    return _finish(attempt, at=attempt.deadline_at, reason=EXPIRED, now=now)
+    return _finish(attempt, decide=_expired_if_due, now=now)
 
 
 def close_expired_attempts(*, now, limit: int = 200) -> int:

@@ -2,8 +2,6 @@
 (lms.exams.attempts.start_attempt, db_engine.begin_writes): a wave of starts then waits on each other only
 for the inserts. What it read is checked again once it writes, so a start that another one overtook
 between the two resumes that attempt instead of making a second."""
-import threading
-
 import pytest
 from sqlalchemy import select
 
@@ -24,29 +22,6 @@ def _start_form(client, world):
     return csrf_from(client.get("/exams/mixed-exam").get_data(as_text=True))
 
 
-def _meanwhile(app, monkeypatch, work) -> list:
-    """Run ``work`` in another thread (in an app context of its own, committed), to its end, when the start
-    has read and drawn and is about to write (the first time only: ``work`` may start one itself); returns
-    what ``work`` returned, once run."""
-    real, done = attempts_service.begin_writes, []
-
-    def committed():
-        with app.app_context():
-            done[0] = work()
-            _db.session.commit()
-
-    def begin_writes():
-        if not done:
-            done.append(None)
-            other = threading.Thread(target=committed)
-            other.start()
-            other.join(timeout=30)
-        return real()
-
-    monkeypatch.setattr(attempts_service, "begin_writes", begin_writes)
-    return done
-
-
 def test_the_draw_runs_without_the_write_lock_and_the_inserts_with_it(app, client, world, monkeypatch):
     seen = []
 
@@ -64,12 +39,12 @@ def test_the_draw_runs_without_the_write_lock_and_the_inserts_with_it(app, clien
     assert seen == [("draw", True), ("audit", False)]  # free while drawing; held once writing
 
 
-def test_a_start_overtaken_between_its_reads_and_its_writes_resumes_the_other(app, client, world, monkeypatch):
+def test_a_start_overtaken_between_its_reads_and_its_writes_resumes_the_other(app, client, world, meanwhile):
     """Another start of the same trainee commits after this one has drawn and before it writes: this one
     sees it once writing, and resumes it (one attempt, both requests on it, one start event)."""
     token = _start_form(client, world)
-    locations = _meanwhile(app, monkeypatch, lambda: client.post("/exams/mixed-exam/start",
-                                                            data={"csrf_token": token}).headers["Location"])
+    locations = meanwhile(lambda: client.post("/exams/mixed-exam/start",
+                                              data={"csrf_token": token}).headers["Location"])
     response = client.post("/exams/mixed-exam/start", data={"csrf_token": token})
     assert len(locations) == 1 and locations[0] is not None
     assert response.headers["Location"] == locations[0]
@@ -80,7 +55,7 @@ def test_a_start_overtaken_between_its_reads_and_its_writes_resumes_the_other(ap
     assert events == [str(started[0].id)]
 
 
-def test_extra_time_granted_between_the_reads_and_the_writes_is_given(app, client, world, clock, monkeypatch):
+def test_extra_time_granted_between_the_reads_and_the_writes_is_given(app, client, world, clock, meanwhile):
     """An instructor grants extra time after this start has read the grants and before it writes: the check
     once writing sees the grant, and the attempt gets the minutes (no constraint would have caught this)."""
     token = _start_form(client, world)
@@ -91,7 +66,7 @@ def test_extra_time_granted_between_the_reads_and_the_writes_is_given(app, clien
         return grant_extra_time(_db.session.get(Enrollment, enrollment_id), exam, minutes=15,
                                 actor=_db.session.get(User, instructor_id), now=clock()) is not None
 
-    granted = _meanwhile(app, monkeypatch, grant)
+    granted = meanwhile(grant)
     assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
     assert granted == [True]
     _db.session.rollback()
@@ -111,9 +86,8 @@ def test_a_start_whose_reads_still_hold_writes_what_it_drew(app, client, world, 
 
 
 def test_a_start_that_finds_its_open_attempt_overdue_finishes_it_and_starts_the_next(app, client, world, clock):
-    """The read phase finds the open attempt past its deadline and finishes it (a write before the writing
-    phase: the deferred transaction takes the lock then); the writing phase sees the attempt changed, plans
-    again, and starts attempt 2 once the cool-down has passed."""
+    """The read phase finds the open attempt past its deadline: finishing it begins the writing phase
+    (lms.exams.attempts._finish), where the start plans again and starts attempt 2, the cool-down past."""
     first = start(world.trainee, "mixed-exam", clock)
     clock.advance(hours=26)  # past the 30 minutes, the grace and the 24 hours' cool-down
     login(client, world.trainee.email)
@@ -130,7 +104,7 @@ def test_a_start_that_finds_its_open_attempt_overdue_finishes_it_and_starts_the_
     assert attempts[0].finished_at == attempts[0].deadline_at.replace(tzinfo=attempts[0].finished_at.tzinfo)
 
 
-def test_a_grant_used_between_the_reads_and_the_writes_is_not_used_twice(app, client, world, clock, monkeypatch):
+def test_a_grant_used_between_the_reads_and_the_writes_is_not_used_twice(app, client, world, clock, meanwhile):
     """Extra time pending when the start reads, then applied to an attempt by another request before it
     writes: the row the start read changed (not a new row), and the check once writing sees the change."""
     enrollment_id, other_attempt_id = world.enrollment.id, start(world.other, "mixed-exam", clock).id
@@ -144,7 +118,7 @@ def test_a_grant_used_between_the_reads_and_the_writes_is_not_used_twice(app, cl
         row.attempt_id = other_attempt_id  # a change to the row the start read (not a new row)
         return True
 
-    used = _meanwhile(app, monkeypatch, take)
+    used = meanwhile(take)
     assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
     assert used == [True]
     _db.session.rollback()
@@ -153,7 +127,7 @@ def test_a_grant_used_between_the_reads_and_the_writes_is_not_used_twice(app, cl
 
 
 def test_an_attempt_started_and_submitted_between_the_reads_and_the_writes_is_seen(app, client, world, clock,
-                                                                                   monkeypatch):
+                                                                                   meanwhile):
     """Another request starts and submits attempt 1 after this start has read and drawn, before it writes: the
     check once writing sees the finished attempt, and the start planned again is refused by the cool-down (not
     turned away as a clash of attempt numbers, nor a second attempt 1)."""
@@ -164,7 +138,7 @@ def test_an_attempt_started_and_submitted_between_the_reads_and_the_writes_is_se
         user = _db.session.get(User, user_id)
         return attempts_service.submit_attempt(start(user, "mixed-exam", clock), now=clock(), actor=user) is not None
 
-    submitted = _meanwhile(app, monkeypatch, start_and_submit)
+    submitted = meanwhile(start_and_submit)
     response = client.post("/exams/mixed-exam/start", data={"csrf_token": token})
     assert submitted == [True]
     assert response.status_code == 302 and response.headers["Location"].endswith("/exams/mixed-exam")
