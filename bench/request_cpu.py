@@ -24,7 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's lms, not the installed one (the venv's editable install may be another checkout's: two versions
+# of the code are compared by running each checkout's own script), and the sibling benchmarks.
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
 from exam_bench import CSRF, EXAM, NAV, PASSWORD, QUESTION, answer_fields, prepare_database
 from wave_servers import CpuMeter
 
