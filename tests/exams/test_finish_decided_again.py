@@ -84,7 +84,7 @@ def test_extra_time_granted_before_a_page_expires_the_attempt_keeps_it_open(worl
 @pytest.mark.usefixtures("postgresql_only")
 def test_a_submit_overtaken_between_its_read_and_its_claim_writes_nothing(client, world, clock, meanwhile):
     """A second tab's submit finishes the attempt after this one has read it, before it claims: this one finds it
-    finished and leads to the same result; one finish is recorded, by the other."""
+    finished and leads to the same result; one finish is recorded (the other's)."""
     attempt = start(world.trainee, "mixed-exam", clock)
     answer_all(attempt, clock)
     attempt_id, user_id = attempt.id, world.trainee.id
