@@ -48,6 +48,23 @@ def test_the_header_links_exactly_the_pages_the_user_may_open(app, client, facto
         assert (href in shown) == (status != 403), f"{role.value}: {label} ({href}) answers {status}"
 
 
+def test_the_header_links_follow_the_apps_mount_point(client, factory):
+    """The links' addresses are kept per role and mount point (lms.views.navigation._site_hrefs): the same app
+    reached under a prefix (SCRIPT_NAME, as behind a proxy) links under it, and without it again as before."""
+    login(client, factory.user(Role.STAFF).email)
+
+    def links(mount="") -> set[str]:
+        html = client.get("/account/password", base_url=f"http://localhost{mount}").get_data(as_text=True)
+        plain = html.split('aria-label="Site pages"', 1)[1].split("</nav>", 1)[0]
+        return set(re.findall(r'href="([^"]+)"', plain))
+
+    at_root = links()
+    mounted = links("/training")
+    assert len(at_root) > 5 and all(href.startswith("/training/") for href in mounted)
+    assert {href.removeprefix("/training") for href in mounted} == at_root
+    assert links() == at_root
+
+
 def test_the_current_area_is_the_longest_matching_link(client, factory):
     login(client, factory.user(Role.STAFF).email)
     html = client.get("/registry/due").get_data(as_text=True)

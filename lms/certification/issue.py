@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import distinct, func, or_, select, update
+from sqlalchemy import bindparam, distinct, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -419,9 +419,13 @@ def certification_of(enrollment) -> Certification | None:
     return certification_of_enrollment(enrollment.id)
 
 
+# Built once (its cache key then memoized by SQLAlchemy): the result page of every submit in a wave reads it.
+_OF_ENROLLMENT = select(Certification).where(Certification.enrollment_id == bindparam("enrollment_id"))
+
+
 def certification_of_enrollment(enrollment_id: int) -> Certification | None:
     """The certification the enrollment ``enrollment_id`` earned, if any (without loading the enrollment)."""
-    return db.session.scalar(select(Certification).where(Certification.enrollment_id == enrollment_id))
+    return db.session.scalar(_OF_ENROLLMENT, {"enrollment_id": enrollment_id})
 
 
 def certifications_of(user) -> list[Certification]:

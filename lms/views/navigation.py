@@ -6,7 +6,7 @@ link is shown only to the users its route admits: visibility is read from the ro
 """
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 
 # The site map: (menu label, or None for links that stand alone in the bar; ((endpoint, link label), ...)).
 SITE_MAP = (
@@ -65,6 +65,17 @@ def _visible_site_map(user) -> tuple:
     return by_role[user.role]
 
 
+def _site_hrefs(user) -> tuple:
+    """``_visible_site_map`` with each link's address, kept per role and the app's mount point (url_for of an
+    endpoint without arguments changes with nothing else; the header is on every page)."""
+    by_key = current_app.extensions.setdefault("lms.site_hrefs", {})
+    key = (user.role, request.script_root)
+    if key not in by_key:
+        by_key[key] = tuple((label, tuple((url_for(endpoint), text) for endpoint, text in links))
+                            for label, links in _visible_site_map(user))
+    return by_key[key]
+
+
 def _current_href(hrefs: list[str], path: str) -> str | None:
     """The link whose area holds ``path``: the longest href that is the path or a prefix of it."""
     matches = [h for h in hrefs if path == h or path.startswith(h + "/") or path.startswith(h + ".")]
@@ -76,8 +87,7 @@ def navigation_for(user, path: str) -> list:
 
     A menu left with one link shows that link alone; a user with a single menu sees its links directly.
     """
-    sections = [(label, [(url_for(endpoint), text) for endpoint, text in links])
-                for label, links in _visible_site_map(user)]
+    sections = _site_hrefs(user)
     current = _current_href([href for _, links in sections for href, _ in links], path)
 
     def link(href, text):
