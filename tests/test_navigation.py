@@ -65,6 +65,14 @@ def test_the_header_links_follow_the_apps_mount_point(client, factory):
     assert links() == at_root
 
 
+def test_the_kept_link_addresses_are_bounded_whatever_mount_points_requests_claim(app, client, factory):
+    login(client, factory.user(Role.TRAINEE).email)
+    for n in range(70):
+        html = client.get("/account/password", base_url=f"http://localhost/m{n}").get_data(as_text=True)
+        assert f'href="/m{n}/account/password"' in html  # right beyond the bound too, only not kept
+    assert len(app.extensions["lms.site_hrefs"]) == 64
+
+
 def test_the_current_area_is_the_longest_matching_link(client, factory):
     login(client, factory.user(Role.STAFF).email)
     html = client.get("/registry/due").get_data(as_text=True)

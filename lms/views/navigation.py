@@ -65,15 +65,21 @@ def _visible_site_map(user) -> tuple:
     return by_role[user.role]
 
 
+_KEPT_HREFS = 64  # (roles times mount points: a bound whatever mount point a request claims)
+
+
 def _site_hrefs(user) -> tuple:
     """``_visible_site_map`` with each link's address, kept per role and the app's mount point (url_for of an
     endpoint without arguments changes with nothing else; the header is on every page)."""
     by_key = current_app.extensions.setdefault("lms.site_hrefs", {})
     key = (user.role, request.script_root)
-    if key not in by_key:
-        by_key[key] = tuple((label, tuple((url_for(endpoint), text) for endpoint, text in links))
-                            for label, links in _visible_site_map(user))
-    return by_key[key]
+    hrefs = by_key.get(key)
+    if hrefs is None:
+        hrefs = tuple((label, tuple((url_for(endpoint), text) for endpoint, text in links))
+                      for label, links in _visible_site_map(user))
+        if len(by_key) < _KEPT_HREFS:
+            by_key[key] = hrefs
+    return hrefs
 
 
 def _current_href(hrefs: list[str], path: str) -> str | None:
