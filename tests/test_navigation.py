@@ -49,7 +49,7 @@ def test_the_header_links_exactly_the_pages_the_user_may_open(app, client, facto
 
 
 def test_the_header_links_follow_the_apps_mount_point(client, factory):
-    """The links' addresses are kept per role and mount point (lms.views.navigation._site_hrefs): the same app
+    """The links' addresses are kept per role and mount point (lms.views.navigation._visible_site_map): the same app
     reached under a prefix (SCRIPT_NAME, as behind a proxy) links under it, and without it again as before."""
     login(client, factory.user(Role.STAFF).email)
 

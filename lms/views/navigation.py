@@ -53,33 +53,25 @@ def may_visit(user, endpoint: str) -> bool:
     return roles is None or user.has_role(*roles)
 
 
+_KEPT = 64  # (roles times mount points: a bound whatever mount point a request claims)
+
+
 def _visible_site_map(user) -> tuple:
-    """The site map's sections as ``user`` may visit them: (label, ((endpoint, link label), ...)), empty ones
-    left out. Visibility depends on the role alone (may_visit reads the routes' role checks, fixed once the
-    app is built), so each role's is worked out once per app, not on every page (22 checks, about 60 µs)."""
-    by_role = current_app.extensions.setdefault("lms.site_map_by_role", {})
-    if user.role not in by_role:
-        sections = ((label, tuple((endpoint, text) for endpoint, text in links if may_visit(user, endpoint)))
-                    for label, links in SITE_MAP)
-        by_role[user.role] = tuple((label, links) for label, links in sections if links)
-    return by_role[user.role]
-
-
-_KEPT_HREFS = 64  # (roles times mount points: a bound whatever mount point a request claims)
-
-
-def _site_hrefs(user) -> tuple:
-    """``_visible_site_map`` with each link's address, kept per role and the app's mount point (url_for of an
-    endpoint without arguments changes with nothing else; the header is on every page)."""
-    by_key = current_app.extensions.setdefault("lms.site_hrefs", {})
+    """The site map's sections as ``user`` may visit them, each link with its address: (label, ((href, link
+    label), ...)), empty ones left out. Visibility depends on the role alone (may_visit reads the routes' role
+    checks, fixed once the app is built) and an address on the app's mount point alone (url_for of an endpoint
+    without arguments), so each role's at each mount point is worked out once per app, not on every page (22
+    checks, about 60 µs, and a url_for per link); at most ``_KEPT`` of them are kept."""
+    kept = current_app.extensions.setdefault("lms.site_hrefs", {})
     key = (user.role, request.script_root)
-    hrefs = by_key.get(key)
-    if hrefs is None:
-        hrefs = tuple((label, tuple((url_for(endpoint), text) for endpoint, text in links))
-                      for label, links in _visible_site_map(user))
-        if len(by_key) < _KEPT_HREFS:
-            by_key[key] = hrefs
-    return hrefs
+    sections = kept.get(key)
+    if sections is None:
+        visible = ((label, tuple((url_for(endpoint), text) for endpoint, text in links if may_visit(user, endpoint)))
+                   for label, links in SITE_MAP)
+        sections = tuple((label, links) for label, links in visible if links)
+        if len(kept) < _KEPT:
+            kept[key] = sections
+    return sections
 
 
 def _current_href(hrefs: list[str], path: str) -> str | None:
@@ -93,7 +85,7 @@ def navigation_for(user, path: str) -> list:
 
     A menu left with one link shows that link alone; a user with a single menu sees its links directly.
     """
-    sections = _site_hrefs(user)
+    sections = _visible_site_map(user)
     current = _current_href([href for _, links in sections for href, _ in links], path)
 
     def link(href, text):
