@@ -549,6 +549,8 @@ def submit_attempt(attempt: Attempt, *, now, actor=None) -> Attempt:
 
 def expire_if_due(attempt: Attempt, *, now) -> bool:
     """Finish an open attempt at its deadline once the grace has passed; True when it did."""
+    # Asked here first (and by _finish again, on the attempt as it is then): _finish begins the writing phase,
+    # which a page showing an attempt not yet due must not take.
     if attempt.status != OPEN or _expired_if_due(attempt, now) is None:
         return False
     return _finish(attempt, decide=_expired_if_due, now=now)
