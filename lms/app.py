@@ -171,6 +171,8 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         db_engine.configure_sqlite_synchronous(db.engine, app.config["SQLITE_SYNCHRONOUS"])
+        for engine in db.engines.values():
+            db_engine.keep_prepared_statements(engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     _init_login(app)

@@ -13,6 +13,13 @@ SQLite's ``synchronous`` level decides what a commit survives. In WAL mode NORMA
 the process but may lose the last transactions on a power loss or an operating-system crash: an
 answer the server acknowledged could be gone. FULL syncs the WAL on every commit, so an acknowledged
 answer is on disk; it is the default (LMS_SQLITE_SYNCHRONOUS, measured in bench/README.md).
+
+On PostgreSQL, psycopg prepares a statement on a connection once it has run there a few times, so the server
+no longer plans it at each run (planning the start's joins cost PostgreSQL more than running them). It forgets
+them all at each ROLLBACK, which is how SQLAlchemy ends every transaction it was not told to commit: every
+request that only read, when its session closes. A transaction that wrote nothing (the server gave it no
+transaction id) ends the same way with COMMIT, so ``keep_prepared_statements`` ends such a transaction with a
+COMMIT instead, and the statements stay prepared.
 """
 import fcntl
 import os
@@ -21,12 +28,14 @@ import threading
 from collections.abc import Callable
 from typing import ClassVar
 
+import psycopg
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 DEFERRED, IMMEDIATE = "deferred", "immediate"
+_IN_TRANSACTION = psycopg.pq.TransactionStatus.INTRANS
 _DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 _begin_policy: Callable[[], str] | None = None
 
@@ -228,6 +237,33 @@ def _sqlite_on_begin(conn):
         if isinstance(dbapi_connection, QueuedSQLiteConnection):
             dbapi_connection._give_back_turn()
         raise
+
+
+def keep_prepared_statements(engine: Engine) -> None:
+    """On a PostgreSQL engine through psycopg, a transaction that wrote nothing ends with COMMIT where it would
+    end with ROLLBACK, so that psycopg keeps its prepared statements (module docstring); any other ends as
+    before. Other engines are left alone."""
+    if engine.dialect.driver != "psycopg":
+        return
+    event.listen(engine, "rollback", lambda connection: _commit_if_unwritten(connection.connection.dbapi_connection))
+    event.listen(engine, "reset", lambda dbapi_connection, record, state: _commit_if_unwritten(dbapi_connection))
+
+
+_UNWRITTEN = "SELECT pg_current_xact_id_if_assigned() IS NULL"
+
+
+def _commit_if_unwritten(dbapi_connection) -> None:
+    """Commit the connection's open transaction if the server gave it no transaction id (it wrote nothing, so
+    its COMMIT and its ROLLBACK are the same); the rollback that follows then has nothing to send."""
+    if dbapi_connection is None or dbapi_connection.info.transaction_status != _IN_TRANSACTION:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            unwritten = cursor.execute(_UNWRITTEN).fetchone()[0]
+        if unwritten:
+            dbapi_connection.commit()
+    except psycopg.Error:
+        return  # (a broken connection, or a failed check: the rollback that follows ends the transaction)
 
 
 def replica_bind(url: str) -> dict:

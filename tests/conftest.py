@@ -212,10 +212,11 @@ def sqlite_only(db):
 
 @pytest.fixture
 def postgresql_only(db):
-    """Skip the test on SQLite: it is about what PostgreSQL lets another transaction commit between a request's
-    reads and its writes (a SQLite request that writes holds the one write lock from its first statement)."""
+    """Skip the test on SQLite: it is about PostgreSQL's own ways, such as what it lets another transaction commit
+    between a request's reads and its writes (a SQLite request that writes holds the one write lock from its first
+    statement), or its prepared statements."""
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: a SQLite request that writes holds the write lock from its first statement")
+        pytest.skip("PostgreSQL only")
 
 
 def sqlite_write_lock_free(app) -> bool:

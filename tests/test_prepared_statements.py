@@ -1,0 +1,100 @@
+"""PostgreSQL keeps its prepared statements across the transactions that only read (lms/db_engine.py,
+keep_prepared_statements): psycopg prepares a statement once it has run a few times on a connection, and forgets
+them all at a ROLLBACK, which is how every request that only read used to end. A transaction that wrote still
+ends with its ROLLBACK: nothing it wrote is kept."""
+import pytest
+from sqlalchemy import Integer, bindparam, create_engine, select, text
+from sqlalchemy.orm import Session
+
+from lms import db_engine
+
+pytestmark = pytest.mark.usefixtures("postgresql_only")
+
+# psycopg's default prepare_threshold is 5: the statement is prepared at its sixth run on a connection.
+RUNS = 8
+READ = select(bindparam("number", type_=Integer) + 1).where(text("'a read of the test' <> ''"))
+
+
+def prepared_reads(connection) -> int:
+    """How many of the connection's prepared statements are READ (the server's own list)."""
+    return connection.execute(text("SELECT count(*) FROM pg_prepared_statements WHERE strpos(statement, :marker) > 0"),
+                              {"marker": "a read of the test"}).scalar()
+
+
+@pytest.fixture
+def engine(database_url):
+    """An engine on the test database with one connection, so that every transaction below runs on it."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1), pool_size=1,
+                           max_overflow=0)
+    db_engine.keep_prepared_statements(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_reads_that_end_with_the_session_keep_their_prepared_statement(engine):
+    for number in range(RUNS):
+        with Session(engine) as session:  # a request that only reads: its session closes, never committed
+            assert session.execute(READ, {"number": number}).scalar() == number + 1
+    with engine.connect() as connection:
+        assert prepared_reads(connection) == 1
+
+
+def test_without_it_each_rollback_forgets_them(database_url):
+    """What keep_prepared_statements mends: the same reads on an engine without it."""
+    plain = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1), pool_size=1,
+                          max_overflow=0)
+    try:
+        for number in range(RUNS):
+            with Session(plain) as session:
+                session.execute(READ, {"number": number})
+        with plain.connect() as connection:
+            assert prepared_reads(connection) == 0
+    finally:
+        plain.dispose()
+
+
+def test_reads_on_a_connection_given_back_to_the_pool_keep_their_prepared_statement(engine):
+    """The pool's own reset (a connection given back with its transaction open) keeps them too."""
+    for number in range(RUNS):
+        raw = engine.raw_connection()
+        with raw.cursor() as cursor:
+            cursor.execute("SELECT %s::integer + 1 WHERE 'a read of the test' <> ''", (number,))
+        assert raw.driver_connection.info.transaction_status.name == "INTRANS"
+        raw.close()
+    with engine.connect() as connection:
+        assert prepared_reads(connection) == 1
+
+
+def test_a_transaction_that_wrote_is_rolled_back(engine):
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE IF NOT EXISTS prepared_statements_probe (n integer)")
+        connection.exec_driver_sql("DELETE FROM prepared_statements_probe")
+    try:
+        for number in range(RUNS):
+            with Session(engine) as session:
+                session.execute(READ, {"number": number})  # a read first: its transaction looks like a reader's
+                session.execute(text("INSERT INTO prepared_statements_probe VALUES (:n)"), {"n": number})
+            with engine.connect() as connection:
+                raw = connection.connection.driver_connection
+                with raw.cursor() as cursor:
+                    cursor.execute("INSERT INTO prepared_statements_probe VALUES (%s)", (number,))
+                connection.rollback()
+            raw_pooled = engine.raw_connection()
+            with raw_pooled.cursor() as cursor:
+                cursor.execute("INSERT INTO prepared_statements_probe VALUES (%s)", (number,))
+            raw_pooled.close()  # given back with the write uncommitted: the pool's reset
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM prepared_statements_probe").scalar() == 0
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE prepared_statements_probe")
+
+
+@pytest.mark.committed  # the app's real engine (other tests get one joined to their own transaction)
+def test_the_app_ends_its_reads_the_same_way(app, db):
+    """The app's own engine (create_app) ends its transactions that only read the same way."""
+    with db.engine.connect() as connection:
+        for number in range(RUNS):
+            assert connection.execute(READ, {"number": number}).scalar() == number + 1
+            connection.rollback()
+        assert prepared_reads(connection) == 1
