@@ -245,8 +245,14 @@ def keep_prepared_statements(engine: Engine) -> None:
     before. Other engines are left alone."""
     if engine.dialect.driver != "psycopg":
         return
-    event.listen(engine, "rollback", lambda connection: _commit_if_unwritten(connection.connection.dbapi_connection))
+    event.listen(engine, "rollback", _on_rollback)
     event.listen(engine, "reset", lambda dbapi_connection, record, state: _commit_if_unwritten(dbapi_connection))
+
+
+def _on_rollback(connection) -> None:
+    if connection.invalidated or connection.closed:
+        return  # (its DBAPI connection is gone: asking for it would try to reconnect, and refuse to)
+    _commit_if_unwritten(connection.connection.dbapi_connection)
 
 
 _UNWRITTEN = "SELECT pg_current_xact_id_if_assigned() IS NULL"

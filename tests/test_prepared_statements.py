@@ -90,6 +90,20 @@ def test_a_transaction_that_wrote_is_rolled_back(engine):
             connection.exec_driver_sql("DROP TABLE prepared_statements_probe")
 
 
+def test_a_connection_lost_is_still_rolled_back(engine):
+    """A connection SQLAlchemy invalidated (the server went away) rolls back as before, without a check."""
+    with engine.connect() as connection:
+        connection.execute(READ, {"number": 1})
+        connection.invalidate()
+        connection.rollback()
+        assert connection.execute(READ, {"number": 2}).scalar() == 3  # a new connection, in working order
+    with Session(engine) as session:
+        session.execute(READ, {"number": 1})
+        session.connection().invalidate()
+        session.rollback()
+        assert session.execute(READ, {"number": 3}).scalar() == 4
+
+
 @pytest.mark.committed  # the app's real engine (other tests get one joined to their own transaction)
 def test_the_app_ends_its_reads_the_same_way(app, db):
     """The app's own engine (create_app) ends its transactions that only read the same way."""
