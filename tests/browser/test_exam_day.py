@@ -146,6 +146,9 @@ def start_exam(page, slug):
     page.goto(f"/exams/{slug}")
     page.get_by_role("button", name="Start attempt 1").click()
     expect(page.locator("#exam-timer")).to_be_visible()
+    # The page's script has run once the page has loaded: it reads the server's clock against the browser's when
+    # it starts, so a test that moves the browser's clock before that would move the server's clock with it.
+    page.wait_for_load_state("load")
     return int(re.search(r"/attempts/(\d+)", page.url).group(1))
 
 
@@ -474,3 +477,4 @@ def test_exam_page_screenshots(browser, short_server, tmp_path, viewport):
                    for name in ("exam-attempt", "exam-skip-link", "exam-session-ended"))
     finally:
         context.close()
+
