@@ -262,7 +262,7 @@ def _commit_if_unwritten(dbapi_connection) -> None:
     """Commit the connection's open transaction if the server gave it no transaction id (it wrote nothing, so
     its COMMIT and its ROLLBACK are the same); the rollback that follows then has nothing to send. (What a
     COMMIT would keep of such a transaction: a session-level SET, LISTEN or NOTIFY, a cursor WITH HOLD. The app
-    sends none of them; a change that does must SET LOCAL, or commit its own.)"""
+    sends none of them: tests/test_architecture.py looks for them in its statements.)"""
     if dbapi_connection is None or dbapi_connection.info.transaction_status != _IN_TRANSACTION:
         return
     try:

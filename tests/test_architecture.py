@@ -1,6 +1,7 @@
 """The structure holds: the layers contract (import-linter), no import hidden in a function to dodge a
 cycle, and no service reading the request or the logged-in user (docs/ARCHITECTURE.md)."""
 import ast
+import re
 import subprocess
 import sys
 import tomllib
@@ -57,3 +58,20 @@ def test_every_page_module_is_in_the_independence_contract():
     independent = {m for c in contracts if c["type"] == "independence" for m in c["modules"]}
     blueprints = {f"lms.views.{path.stem}" for path in (LMS / "views").glob("*.py") if "Blueprint(" in path.read_text()}
     assert blueprints and blueprints == independent
+
+
+# What a COMMIT keeps of a transaction that wrote nothing, where a ROLLBACK would not: lms.db_engine ends such a
+# transaction with a COMMIT (keep_prepared_statements), so the app must not send any of it.
+KEPT_BY_A_COMMIT = re.compile(r"^\s*(SET\s+(?!LOCAL\b)(SESSION\s+)?[a-z_]+|LISTEN\b|UNLISTEN\b|NOTIFY\b"
+                              r"|DECLARE\b.*\bWITH HOLD\b|SELECT\b.*\b(pg_notify|set_config)\()", re.DOTALL)
+
+
+def test_no_statement_leaves_what_a_commit_would_keep_of_a_reading_transaction():
+    found = [(path.relative_to(PROJECT_ROOT), node.lineno, node.value)
+             for path, tree in _modules() for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str) and KEPT_BY_A_COMMIT.search(node.value)]
+    assert found == []
+    assert KEPT_BY_A_COMMIT.search("SET search_path TO x") and KEPT_BY_A_COMMIT.search("NOTIFY jobs")
+    assert not KEPT_BY_A_COMMIT.search("SET LOCAL lock_timeout = '1s'")
+    assert KEPT_BY_A_COMMIT.search("SELECT set_config('search_path', 'x', false)")
+    assert not KEPT_BY_A_COMMIT.search("Set up an authenticator app first.")  # prose, not a statement
