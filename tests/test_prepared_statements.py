@@ -7,6 +7,7 @@ from sqlalchemy import Integer, bindparam, create_engine, select, text
 from sqlalchemy.orm import Session
 
 from lms import db_engine
+from lms.config import normalize_database_url
 
 pytestmark = pytest.mark.usefixtures("postgresql_only")
 
@@ -21,11 +22,14 @@ def prepared_reads(connection) -> int:
                               {"marker": "a read of the test"}).scalar()
 
 
+def one_connection_engine(database_url):
+    """An engine on the test database with one connection, so that every transaction below runs on it."""
+    return create_engine(normalize_database_url(database_url), pool_size=1, max_overflow=0)
+
+
 @pytest.fixture
 def engine(database_url):
-    """An engine on the test database with one connection, so that every transaction below runs on it."""
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1), pool_size=1,
-                           max_overflow=0)
+    engine = one_connection_engine(database_url)
     db_engine.keep_prepared_statements(engine)
     yield engine
     engine.dispose()
@@ -41,8 +45,7 @@ def test_reads_that_end_with_the_session_keep_their_prepared_statement(engine):
 
 def test_without_it_each_rollback_forgets_them(database_url):
     """What keep_prepared_statements mends: the same reads on an engine without it."""
-    plain = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1), pool_size=1,
-                          max_overflow=0)
+    plain = one_connection_engine(database_url)
     try:
         for number in range(RUNS):
             with Session(plain) as session:

@@ -477,4 +477,3 @@ def test_exam_page_screenshots(browser, short_server, tmp_path, viewport):
                    for name in ("exam-attempt", "exam-skip-link", "exam-session-ended"))
     finally:
         context.close()
-
