@@ -236,6 +236,15 @@ def open_attempt(enrollment_id: int, exam_id: int) -> Attempt | None:
     )
 
 
+def enrollment_attempts(enrollment_id: int, exam_id: int) -> list[Attempt]:
+    """The enrollment's open and finished attempts at the exam, oldest first, in one statement."""
+    return list(db.session.scalars(
+        select(Attempt).where(Attempt.enrollment_id == enrollment_id, Attempt.exam_id == exam_id,
+                              Attempt.status.in_([OPEN, FINISHED]))
+        .order_by(Attempt.number)
+    ))
+
+
 @dataclass(frozen=True)
 class AttemptGrants:
     """The extra attempts instructors granted in one enrollment for one exam."""
@@ -259,6 +268,14 @@ def _grants_of(grants) -> AttemptGrants:
     return AttemptGrants(len(extra), tuple(g.granted_at for g in extra if g.waives_cooldown))
 
 
+def exam_grants(enrollment_id: int, exam_id: int) -> tuple[AttemptGrants, int]:
+    """The extra attempts granted in the enrollment for the exam, and the extra minutes granted that no attempt
+    has had yet (the next one gets them), in one statement."""
+    grants = list(db.session.scalars(
+        select(ExamGrant).where(ExamGrant.enrollment_id == enrollment_id, ExamGrant.exam_id == exam_id)))
+    return _grants_of(grants), sum(g.minutes for g in grants if is_pending_extra_time(g))
+
+
 def start_check(context: ExamContext, *, now, finished: list[Attempt] | None = None,
                 granted: AttemptGrants | None = None) -> tuple[list[Attempt], AttemptGrants, rules.StartCheck]:
     """The enrollment's finished attempts, the extra attempts granted, and whether one may start now (the
@@ -273,10 +290,9 @@ def start_check(context: ExamContext, *, now, finished: list[Attempt] | None = N
     return finished, granted, check
 
 
-def pending_extra_time(enrollment_id: int, exam_id: int):
-    """The condition for extra-time grants not yet applied to an attempt (the next one gets them)."""
-    return and_(ExamGrant.enrollment_id == enrollment_id, ExamGrant.exam_id == exam_id,
-                ExamGrant.kind == EXTRA_TIME, ExamGrant.attempt_id.is_(None))
+def is_pending_extra_time(grant) -> bool:
+    """Whether a grant (a row or an ExamGrant) is extra time not yet applied to an attempt (the next one gets it)."""
+    return grant.kind == EXTRA_TIME and grant.attempt_id is None
 
 
 # -- start -------------------------------------------------------------------------------------
@@ -405,7 +421,7 @@ def _plan_start(context: ExamContext, *, now, seed: str | None) -> Attempt | _St
             "shown": kind.shown(question, rng, policy.shuffle_choices), "response": None, "answered_at": None,
             "is_flagged": False, "points": None, "max_points": 1.0, "is_correct": None,
         })
-    pending = [g for g in grants if g.kind == EXTRA_TIME and g.attempt_id is None]  # pending_extra_time's rule
+    pending = [g for g in grants if is_pending_extra_time(g)]
     return _StartPlan(facts=facts, number=len(finished) + 1, seed=seed, rows=rows,
                       repeats=sum(1 for d in drawn if d.repeat), pending=pending,
                       extra_seconds=sum(g.minutes for g in pending) * 60,

@@ -7,11 +7,11 @@ from sqlalchemy import bindparam, func, select
 from lms.exams import policy as rules
 from lms.exams.attempts import (
     ExamContext,
+    enrollment_attempts,
+    exam_grants,
     expire_if_due,
     extra_attempt_grants,
     grace,
-    open_attempt,
-    pending_extra_time,
     start_check,
 )
 from lms.exams.grading import grade_attempt
@@ -31,6 +31,7 @@ class ExamOverview:
     check: rules.StartCheck
     closed: bool
     pending_extra_minutes: int
+    expired_now: bool = False  # an overdue open attempt was finished just now (to be committed)
 
     @property
     def allowed(self) -> int:
@@ -51,17 +52,18 @@ class ExamOverview:
 
 def exam_overview(context: ExamContext, *, now) -> ExamOverview:
     """The exam page's facts for one trainee in the context's enrollment (finishing an expired open
-    attempt first)."""
-    current = open_attempt(context.enrollment.id, context.exam.id)
-    if current is not None and expire_if_due(current, now=now):
-        current = None
-    finished, granted, check = start_check(context, now=now)
-    pending = db.session.scalar(
-        select(func.coalesce(func.sum(ExamGrant.minutes), 0))
-        .where(pending_extra_time(context.enrollment.id, context.exam.id))
-    ) or 0
+    attempt first: ``expired_now`` says it did, and the caller commits)."""
+    enrollment_id, exam_id = context.enrollment.id, context.exam.id
+    tried = enrollment_attempts(enrollment_id, exam_id)
+    current = next((a for a in tried if a.status == OPEN), None)
+    expired_now = current is not None and expire_if_due(current, now=now)
+    if expired_now:
+        tried, current = enrollment_attempts(enrollment_id, exam_id), None
+    granted, pending_minutes = exam_grants(enrollment_id, exam_id)
+    finished, granted, check = start_check(context, now=now, finished=[a for a in tried if a.status == FINISHED],
+                                           granted=granted)
     return ExamOverview(context, finished, current, granted.count, check,
-                        rules.is_closed(context.policy, finished, granted.count), int(pending))
+                        rules.is_closed(context.policy, finished, granted.count), pending_minutes, expired_now)
 
 
 NOT_STARTED, IN_PROGRESS, PASSED, FAILED = "not_started", "in_progress", "passed", "failed"
@@ -109,7 +111,8 @@ _CLOSED_FACTS = (
     # Each finished attempt of the enrollment at the exam, with the count of extra attempts granted: what
     # rules.is_closed needs, in one statement.
     select(Attempt.passed, select(func.count(ExamGrant.id))
-           .where(extra_attempt_grants(bindparam("enrollment_id"), bindparam("exam_id"))).scalar_subquery().label("extra"))
+           .where(extra_attempt_grants(bindparam("enrollment_id"), bindparam("exam_id")))
+           .scalar_subquery().label("extra"))
     .where(Attempt.enrollment_id == bindparam("enrollment_id"), Attempt.exam_id == bindparam("exam_id"),
            Attempt.status == FINISHED)
 )

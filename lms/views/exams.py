@@ -98,7 +98,8 @@ def exam_page(slug):
     """The rules, attempts used and left, when the next attempt is allowed, and past results."""
     context = _exam(slug)
     summary = overview.exam_overview(context, now=utcnow())
-    db.session.commit()  # an overdue attempt was just finished
+    if summary.expired_now:
+        db.session.commit()
     levels = {a.id: summary.review_level(a) for a in summary.finished}
     return render_template("exams/exam.html", o=summary, policy=context.policy, levels=levels, form=StartForm(),
                            grace=attempts.grace_seconds())

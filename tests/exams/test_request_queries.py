@@ -102,6 +102,12 @@ SUBMIT_CERTIFICATION = {"sqlite": [], "postgresql": ["SELECT certification"]}
 RESULT = ["SELECT attempt", "SELECT certification",
           "SELECT attempt_question", "SELECT question_version", "SELECT attempt_question",
           "SELECT count(notification.id)"]  # the header's unread count
+# The exam's own page, which every examinee opens before the start: the session's user (Flask-Login), the exam's
+# context, the attempts (open and finished) in one statement, the grants (extra attempts and extra minutes) in one,
+# the header's unread count. Nothing is written (no COMMIT, so the user is not read again for the header) unless an
+# overdue open attempt is finished (8 statements before: open and finished attempts read apart, the grants and the
+# pending minutes apart, and the user again after an unconditional commit).
+EXAM_PAGE = ["SELECT user", "SELECT exam", "SELECT attempt", "SELECT exam_grant", "SELECT count(notification.id)"]
 AFTER_COMMIT = ["INSERT INTO email_delivery"]  # the result's e-mail, with the notice; sent by a job once committed
 
 
@@ -205,3 +211,41 @@ def test_the_session_cookie_is_sent_again_when_the_session_changes(app, client, 
     clock.advance(minutes=2)
     response = client.get("/exams/mixed-exam")
     assert response.status_code == 200 and "Set-Cookie" in response.headers
+
+
+@pytest.mark.committed
+def test_queries_of_the_exam_page(app, client, world, clock, background_sealing):
+    login(client, world.trainee.email)
+    assert client.get("/exams/mixed-exam").status_code == 200  # (the first form page stores its CSRF token)
+    _db.session.rollback()
+    with counted(app, background_sealing) as before_the_start:
+        response = client.get("/exams/mixed-exam")
+    assert response.status_code == 200 and "Start attempt 1" in response.get_data(as_text=True)
+    assert before_the_start == EXAM_PAGE, "\n".join(before_the_start)
+    token = csrf_from(response.get_data(as_text=True))
+    assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
+    _db.session.rollback()
+    with counted(app, background_sealing) as during:
+        response = client.get("/exams/mixed-exam")
+    assert "Your attempt in progress" in response.get_data(as_text=True)
+    assert during == EXAM_PAGE, "\n".join(during)
+
+
+@pytest.mark.committed
+def test_the_exam_page_finishes_an_overdue_attempt_for_good(app, client, make_client, world, clock):
+    """Past its deadline and grace, the open attempt is finished by the exam's page, and that is committed: the
+    page shows it among the finished ones, and so does the database afterwards."""
+    login(client, world.trainee.email)
+    token = csrf_from(client.get("/exams/mixed-exam").get_data(as_text=True))
+    assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
+    attempt = _the_attempt(world.trainee)
+    deadline = attempt.deadline_at
+    _db.session.rollback()
+    clock.advance(minutes=45)
+    later = make_client()  # (the first session's idle time is over too)
+    login(later, world.trainee.email)
+    page = later.get("/exams/mixed-exam").get_data(as_text=True)
+    assert "Your attempt in progress" not in page and "Your finished attempts" in page
+    assert "1 used" in page
+    attempt = _the_attempt(world.trainee)
+    assert attempt.status == "finished" and attempt.finish_reason == "expired" and attempt.finished_at == deadline
