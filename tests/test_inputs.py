@@ -1,5 +1,8 @@
 """What text is accepted: no control characters in any input (issue 10, defect 6), no control or format
 characters in identity fields (defect 7), on every path in: forms, query strings, JSON, CSV, CLI."""
+import sys
+import unicodedata
+
 import pytest
 from sqlalchemy import func, select
 
@@ -52,6 +55,18 @@ def test_line_breaks_are_accepted_in_form_fields_but_not_in_a_url(app):
             assert inputs.request_problem(context.request) == inputs.CONTROL_MESSAGE, kwargs
     with app.test_request_context("/x", method="POST", json={"a": ["fine\ttext\n", {"b": "ok"}]}) as context:
         assert inputs.request_problem(context.request) is None
+
+
+def test_text_problem_refuses_exactly_the_control_characters_and_surrogates_of_unicode():
+    """Its regular expressions against unicodedata's categories (Cc and Cs), for every code point: in a line, and in
+    a text of several lines (tab, line feed and carriage return allowed)."""
+    for point in range(sys.maxunicode + 1):
+        char = chr(point)
+        refused = unicodedata.category(char) in ("Cc", "Cs")
+        assert (inputs.text_problem(char, multiline=False) == char) is refused, hex(point)
+        assert (inputs.text_problem(char) == char) is (refused and char not in "\t\n\r"), hex(point)
+    assert inputs.text_problem("an essay\nof two lines, then a \x1b and a \x00") == "\x1b"  # the first one
+    assert inputs.text_problem("plain\ttext") is None and inputs.text_problem("plain\ttext", multiline=False) == "\t"
 
 
 def test_identity_fields_refuse_control_and_format_characters():
