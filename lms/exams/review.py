@@ -1,14 +1,14 @@
 """What the review of a finished attempt shows: correctness and the key only to the level its policy allows now."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lms.exams import policy as rules
 from lms.exams.grading import grade_attempt
-from lms.exams.versions import read_versions
+from lms.exams.versions import pinned_versions
+from lms.extensions import db, session_connection
+from lms.models import AnswerLog, AttemptQuestion, QuestionVersion
 from lms.questions import QUESTION_TYPES, ReviewChoice
-from lms.extensions import db
-from lms.models import AnswerLog
 
 
 @dataclass
@@ -31,6 +31,19 @@ class ReviewItem:
     source: str | None = None
 
 
+# The attempt's questions as the review shows them, as plain rows, with each pinned version's content hash: the
+# versions' data and rendered HTML are kept per process by it (lms.exams.versions, as the draw, the pages and the
+# grading keep them), so a result page right after the submit reads none of it again.
+_REVIEWED = (
+    select(AttemptQuestion.position, AttemptQuestion.qtype, AttemptQuestion.question_version_id,
+           QuestionVersion.content_hash, AttemptQuestion.shown, AttemptQuestion.response, AttemptQuestion.points,
+           AttemptQuestion.max_points, AttemptQuestion.is_correct)
+    .join(QuestionVersion, QuestionVersion.id == AttemptQuestion.question_version_id)
+    .where(AttemptQuestion.attempt_id == bindparam("attempt_id"))
+    .order_by(AttemptQuestion.position)
+)
+
+
 def review(attempt, level: str, *, show_variants: bool = False) -> list[ReviewItem]:
     """A finished attempt's questions at review ``level`` (score: none; wrong: marks; answers: all).
 
@@ -38,8 +51,8 @@ def review(attempt, level: str, *, show_variants: bool = False) -> list[ReviewIt
     canonical one a trainee sees."""
     if not rules.shows(level, rules.WRONG):
         return []
-    questions = attempt.questions
-    versions = read_versions({q.question_version_id for q in questions})
+    questions = session_connection().execute(_REVIEWED, {"attempt_id": attempt.id}).all()
+    versions = pinned_versions({(q.question_version_id, q.content_hash) for q in questions})
     items = []
     for aq in questions:
         data, rendered = versions[aq.question_version_id]

@@ -33,14 +33,6 @@ def pinned_versions(wanted) -> dict[int, tuple[dict, dict]]:
     return {vid: found.get((vid, digest)) or _KEPT[(vid, digest)] for vid, digest in wanted}
 
 
-def read_versions(ids) -> dict[int, tuple[dict, dict]]:
-    """(data, rendered) of the versions ``ids``, read now (nothing kept: a finished attempt's review)."""
-    rows = db.session.execute(
-        select(QuestionVersion.id, QuestionVersion.data, QuestionVersion.rendered).where(QuestionVersion.id.in_(ids))
-    ).all()
-    return {vid: (data, rendered) for vid, data, rendered in rows}
-
-
 def forget_pinned_versions() -> None:
     """Empty what is kept (tests that count a process's first read)."""
     _KEPT.clear()

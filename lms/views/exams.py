@@ -265,10 +265,20 @@ def result(who: SessionCheck, attempt_id):
     level = overview.review_level_for(attempt)
     earned = certification_of_enrollment(attempt.enrollment_id) if attempt.enrollment_id else None
     may_challenge = challenges.review_open(attempt, level)  # the review shows the challenges (and their forms)
-    return render_template("exams/result.html", attempt=attempt, level=level, items=review(attempt, level),
-                           earned=earned, challenges=challenges.challenges_of(attempt) if may_challenge else {},
+    items = review(attempt, level)
+    return render_template("exams/result.html", attempt=attempt, level=level, items=items, earned=earned,
+                           challenges=challenges.challenges_of(attempt) if may_challenge else {},
                            may_challenge=may_challenge, outcome_of=challenges.outcome_of,
-                           challenge_form=ChallengeForm() if may_challenge else None)
+                           challenge_form=ChallengeForm() if may_challenge else None,
+                           challenge_actions=_challenge_actions(attempt.id, items) if may_challenge else {})
+
+
+def _challenge_actions(attempt_id: int, items) -> dict[int, str]:
+    """Each reviewed question's challenge address, by its number: one url_for, the number put in its place for the
+    others (a url_for for each question of a 75-question final was a fifth of its result page's rendering)."""
+    first = url_for("challenges.challenge", attempt_id=attempt_id, number=1)
+    head, tail = first.rsplit("/1/", 1)  # .../questions/1/challenge: the number is the last segment but one
+    return {item.number: f"{head}/{item.number}/{tail}" for item in items}
 
 
 @bp.errorhandler(CSRFError)

@@ -1,7 +1,9 @@
 """The pages of item challenges and standard setting: the trainee's challenge from the review and its outcome,
 the instructors' queue and decision, staff's call on a held regrade, the rating page and adoption."""
+import re
 from datetime import date
 
+from flask import url_for
 from sqlalchemy import select
 
 from lms.extensions import db
@@ -59,6 +61,21 @@ def test_a_trainee_challenges_from_the_review_and_sees_the_outcome(make_client, 
     result = text(trainee.get(page))
     assert "Your challenge was upheld: another answer is now accepted." in result
     assert "62.5%" in result
+
+
+def test_each_challenge_form_on_the_review_posts_to_its_own_question(app, make_client, world, clock):
+    """The forms' addresses are built from one url_for (lms.views.exams._challenge_actions): each is the one url_for
+    gives for its question's number, on a review of every question of the attempt."""
+    attempt = sit(world.trainee, clock, right=FOUR_RIGHT, single="b")
+    trainee = make_client()
+    login(trainee, world.trainee.email)
+    page = text(trainee.get(f"/exams/attempts/{attempt.id}/result"))
+    forms = re.findall(r'<form class="usa-form" method="post" action="([^"]+)">.*?Challenge question (\d+)</button>',
+                       page, re.S)
+    assert len(forms) == len(attempt.questions) > 1
+    with app.test_request_context():
+        for action, number in forms:
+            assert action == url_for("challenges.challenge", attempt_id=attempt.id, number=int(number))
 
 
 def test_staff_decide_a_held_regrade_on_the_queue(make_client, world, factory, clock):
