@@ -37,8 +37,9 @@ NAV = re.compile(r'data-nav="(\d+)"')
 # -- set-up ----------------------------------------------------------------------------------------
 
 
-def prepare_database(url: str, instance: Path, trainees: int) -> None:
-    """A fresh database: migrations, the bundled course, one cohort in week 2, N trainees."""
+def prepare_database(url: str, instance: Path, trainees: int, exam: str = EXAM) -> None:
+    """A fresh database: migrations, the bundled course, one cohort of the officers' track in the week of ``exam``
+    (week 2 for the default), N trainees."""
     if url.startswith("postgresql"):
         import psycopg
 
@@ -58,7 +59,7 @@ def prepare_database(url: str, instance: Path, trainees: int) -> None:
     from lms.content import sync_content
     from lms.extensions import db
     from lms.clock import program_today
-    from lms.models import Role, Track, User
+    from lms.models import Role, Track, TrackItem, User
 
     app = create_app()  # the production password hash: a log-in verifies it at full cost, and rehashes nothing
     with app.app_context():
@@ -68,7 +69,12 @@ def prepare_database(url: str, instance: Path, trainees: int) -> None:
         sync_content(ROOT, now=now)
         agency = create_agency(name="Bench County Sheriff", state="VA", ori="VA0000001", now=now)
         track = db.session.scalar(db.select(Track).where(Track.slug == TRACK))
-        cohort = create_cohort(name="Bench cohort", track=track, start_date=program_today(now) - timedelta(days=8),
+        week = db.session.scalar(db.select(TrackItem.week).where(TrackItem.track_id == track.id,
+                                                                 TrackItem.kind == "exam", TrackItem.ref == exam))
+        if week is None:
+            raise SystemExit(f"{exam}: not an exam of the {TRACK} track")
+        cohort = create_cohort(name="Bench cohort", track=track,  # in the second day of the exam's week
+                               start_date=program_today(now) - timedelta(days=7 * (week - 1) + 1),
                                agencies=[agency], now=now)
         template = create_user(email="bench0@example.test", name="Bench Trainee 0", role=Role.TRAINEE,
                                password=PASSWORD, agency=agency, now=now)

@@ -44,7 +44,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from exam_bench import CSRF, NAV, QUESTION, answer_fields, count_lost  # the sibling benchmark
+from exam_bench import CSRF, EXAM, NAV, QUESTION, answer_fields, count_lost  # the sibling benchmark
 from wave_servers import (  # noqa: F401 (bench_nginx_config: the tests reach it here)
     FRONT_LOG,
     CpuMeter,
@@ -380,14 +380,14 @@ async def run_scenario(base_url: str, emails: list[str], *, password: str, exam:
 
 def run_database(database: str, args, folder: Path) -> dict:
     """Prepare ``database``, start its servers, drive the scenario, stop them; the results."""
-    from exam_bench import EXAM, PASSWORD, audit_state, prepare_database
+    from exam_bench import PASSWORD, audit_state, prepare_database
 
     instance = folder / database
     instance.mkdir()
     url = f"sqlite:///{instance / 'bench.db'}" if database == "sqlite" else args.postgres
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     print(f"[{database}] preparing {args.examinees} examinees ...", file=sys.stderr)
-    prepare_database(url, instance, args.examinees)
+    prepare_database(url, instance, args.examinees, args.exam)
     store = redis_url()
     prefix = f"lms-bench-{os.getpid()}-{database}:"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
@@ -428,7 +428,7 @@ def run_database(database: str, args, folder: Path) -> dict:
         load_before = os.getloadavg()
         results, examinees = asyncio.run(run_scenario(
             f"http://127.0.0.1:{port}", [f"bench{i}@example.test" for i in range(args.examinees)],
-            password=PASSWORD, exam=EXAM, wave_seconds=args.wave_seconds, login_seconds=args.login_seconds,
+            password=PASSWORD, exam=args.exam, wave_seconds=args.wave_seconds, login_seconds=args.login_seconds,
             steady_seconds=args.steady_seconds, compression=args.compression, loop_clients=args.loop_clients,
             loop_seconds=args.loop_seconds,
             meter=CpuMeter([p.pid for p in processes if p is not nginx], nginx.pid if nginx else None)))
@@ -496,6 +496,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examinees", type=int, default=200)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--exam", default=EXAM, help="the officers' track's exam they take (default: a weekly exam of "
+                        "15 questions; officer-final-exam: the final of 75, with a review of the wrong answers)")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/lms_bench",
                         help="the PostgreSQL database to use: dropped and created again")
     parser.add_argument("--front", choices=("nginx", "direct"), default="nginx" if shutil.which("nginx") else "direct")

@@ -38,13 +38,14 @@ def postgres_cpu() -> float:
     return CpuMeter(app_groups=[], nginx_group=None)()["database"]
 
 
-def prepared_app(database: str, examinees: int, **environment):
-    """A fresh database (``sqlite``, or a PostgreSQL URL, dropped and created) with ``examinees`` trainees
-    (exam_bench.prepare_database), and the app on it with the production settings; (app, database URL)."""
+def prepared_app(database: str, examinees: int, exam: str = EXAM, **environment):
+    """A fresh database (``sqlite``, or a PostgreSQL URL, dropped and created) with ``examinees`` trainees in the
+    week of ``exam`` (exam_bench.prepare_database), and the app on it with the production settings; (app, database
+    URL)."""
     folder = Path(tempfile.mkdtemp(prefix="lms-cpu-"))
     url = f"sqlite:///{folder / 'bench.db'}" if database == "sqlite" else database
     url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    prepare_database(url, folder, examinees)
+    prepare_database(url, folder, examinees, exam)
     os.environ.update(LMS_ENV="production", LMS_PUBLIC_URL="http://127.0.0.1", LMS_COOKIE_SECURE="0",
                       LMS_LIMITS_STORE="database", **environment)
     from lms.app import create_app
@@ -52,14 +53,15 @@ def prepared_app(database: str, examinees: int, **environment):
     return create_app(), url
 
 
-def log_in(app, number: int):
-    """Examinee ``number`` logged in through the notice and the log-in form: (test client, CSRF token)."""
+def log_in(app, number: int, exam: str = EXAM):
+    """Examinee ``number`` logged in through the notice and the log-in form, on ``exam``'s page: (test client, CSRF
+    token)."""
     client = app.test_client()
     client.post("/notice", data={"acknowledge": "y", "csrf_token": token(client.get("/notice").text)})
     response = client.post("/login", data={"email": f"bench{number}@example.test", "password": PASSWORD,
                                            "csrf_token": token(client.get("/login").text)})
     assert response.status_code == 302, response.status_code
-    return client, token(client.get(f"/exams/{EXAM}").text)
+    return client, token(client.get(f"/exams/{exam}").text)
 
 
 def token(html: str) -> str:
@@ -71,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examinees", type=int, default=40)
     parser.add_argument("--database", default="sqlite", help="sqlite, or a PostgreSQL URL (dropped and created)")
+    parser.add_argument("--exam", default=EXAM, help="the officers' track's exam (officer-final-exam: the final)")
     parser.add_argument("--autosaves", type=int, default=10, help="per examinee")
     parser.add_argument("--warm-up", type=int, default=5, help="examinees first, not measured (caches fill)")
     parser.add_argument("--profile", choices=STEPS, help="write a pyinstrument profile of this step")
@@ -79,11 +82,11 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
     args = parser.parse_args()
 
-    app, url = prepared_app(args.database, args.examinees)
+    app, url = prepared_app(args.database, args.examinees, args.exam)
     from lms.audit import sealer as audit_sealer
 
     sealer = audit_sealer(app)
-    clients = [[*log_in(app, number), None, {}] for number in range(args.examinees)]
+    clients = [[*log_in(app, number, args.exam), None, {}] for number in range(args.examinees)]
 
     cpu = {step: [] for step in STEPS}
     database_cpu = {step: 0.0 for step in STEPS}
@@ -123,7 +126,7 @@ def main() -> None:
         current[0] = number
         client, csrf = entry[0], entry[1]
         timed("healthz", lambda: client.get("/healthz"))
-        response = timed("start", lambda: client.post(f"/exams/{EXAM}/start", data={"csrf_token": csrf}))
+        response = timed("start", lambda: client.post(f"/exams/{args.exam}/start", data={"csrf_token": csrf}))
         entry[2] = response.headers["Location"].split("?")[0]
         html = timed("page", lambda: client.get(f"{entry[2]}?page=1")).text
         entry[1] = token(html)
