@@ -62,6 +62,13 @@ class NavItem:
         return (f"Question {self.number}, {self.state}{', flagged' if self.flagged else ''}"
                 f"{', on this page' if self.current else ''}")
 
+    @property
+    def classes(self) -> str:
+        """Its classes in the panel: its state, flagged, on this page (one string, for the same reason: a final's
+        panel has 75 items)."""
+        return (f"exam-nav__item exam-nav__item--{self.state}{' exam-nav__item--flagged' if self.flagged else ''}"
+                f"{' exam-nav__item--current' if self.current else ''}")
+
 
 @dataclass
 class AttemptPage:
