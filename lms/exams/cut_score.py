@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from lms.content.standard_setting import angoff_result
-from lms.exams.draw import cell_pool, load_candidates
+from lms.exams.draw import draw_pools, load_candidates
 from lms.extensions import db
 from lms.models import ExamVersion, Question
 
@@ -37,7 +37,7 @@ def drawable_pools(cells: list[dict]) -> list[list[str]]:
     candidates = load_candidates(cells)
     slugs = dict(db.session.execute(
         select(Question.id, Question.slug).where(Question.id.in_([c.question_id for c in candidates]))).all())
-    return [[slugs[c.question_id] for c in cell_pool(cell, candidates)] for cell in cells]
+    return [[slugs[c.question_id] for c in pool] for pool in draw_pools(cells, candidates)]
 
 
 def cut_score_record(version: ExamVersion) -> CutScoreRecord | None:

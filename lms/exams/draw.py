@@ -12,6 +12,7 @@ attempt drawn (the reservation for later attempts then counts questions, not fam
 """
 import functools
 import random
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -51,11 +52,21 @@ class Drawn:
 _ANY = object()
 
 
-def cell_pool(cell: dict, candidates) -> list[Candidate]:
-    """The candidates that belong to the cell (its bank, and its objective/difficulty when given), in order."""
-    bank, objective, difficulty = cell["bank"], cell.get("objective", _ANY), cell.get("difficulty", _ANY)
-    return [c for c in candidates if c.bank == bank and (objective is _ANY or objective == c.objective)
-            and (difficulty is _ANY or difficulty == c.difficulty)]
+def draw_pools(cells: list[dict], candidates) -> list[list[Candidate]]:
+    """Each cell's candidates (its bank's, of its objective and difficulty when it names them), in their order.
+
+    The candidates are indexed by bank and by objective once for all the cells: a final has a cell for each of its
+    objectives (68 of them), and going through every candidate for each cell was most of its draw."""
+    by_bank, by_objective = defaultdict(list), defaultdict(list)
+    for candidate in candidates:
+        by_bank[candidate.bank].append(candidate)
+        by_objective[candidate.bank, candidate.objective].append(candidate)
+    pools = []
+    for cell in cells:
+        objective, difficulty = cell.get("objective", _ANY), cell.get("difficulty", _ANY)
+        pool = by_bank[cell["bank"]] if objective is _ANY else by_objective[cell["bank"], objective]
+        pools.append([c for c in pool if difficulty is _ANY or difficulty == c.difficulty])
+    return pools
 
 
 @functools.cache  # one per number of banks (a blueprint draws from a few)
@@ -153,11 +164,9 @@ def draw_questions(cells: list[dict], candidates: list[Candidate], rng: random.R
     even this attempt cannot be served fresh do seen questions fill the gaps. Deterministic for a
     given seed and candidate list. Raises DrawError when even repeats cannot fill the blueprint.
     """
-    pools = []
-    for cell in cells:
-        pool = cell_pool(cell, candidates)
+    pools = draw_pools(cells, candidates)
+    for pool in pools:
         rng.shuffle(pool)
-        pools.append(pool)
     cell_of_slot = [i for i, cell in enumerate(cells) for _ in range(cell["count"])]
     size = len(cell_of_slot)
     fresh_pools = [[c for c in pool if c.question_id not in seen] for pool in pools]

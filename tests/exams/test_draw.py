@@ -2,8 +2,10 @@
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from lms.exams.draw import Candidate, DrawError, draw_questions
+from lms.exams.draw import Candidate, DrawError, draw_pools, draw_questions
 
 
 def pool():
@@ -114,3 +116,20 @@ def test_families_are_honoured_before_a_repeat_and_a_blueprint_that_cannot_avoid
     assert [d.candidate.question_id for d in drawn if d.repeat] == [3]
     with pytest.raises(DrawError):
         draw_questions([{"bank": "il", "count": 3}, {"bank": "cu", "count": 2}], _family_pool(), random.Random(1))
+
+
+_BANKS, _OBJECTIVES, _DIFFICULTIES = ("a", "b"), ("X-1", "X-2", None), ("easy", "hard")
+
+
+@given(st.lists(st.tuples(st.sampled_from(_BANKS), st.sampled_from(_OBJECTIVES), st.sampled_from(_DIFFICULTIES)),
+                max_size=30),
+       st.lists(st.fixed_dictionaries({"bank": st.sampled_from(_BANKS + ("c",)), "count": st.just(1)},
+                                      optional={"objective": st.sampled_from(_OBJECTIVES),
+                                                "difficulty": st.sampled_from(_DIFFICULTIES)}), max_size=8))
+def test_each_cells_pool_is_its_banks_questions_of_its_objective_and_difficulty_in_order(rows, cells):
+    candidates = [Candidate(n, 100 + n, bank, objective, difficulty, n)
+                  for n, (bank, objective, difficulty) in enumerate(rows)]
+    expected = [[c for c in candidates if c.bank == cell["bank"]
+                 and ("objective" not in cell or c.objective == cell["objective"])
+                 and ("difficulty" not in cell or c.difficulty == cell["difficulty"])] for cell in cells]
+    assert draw_pools(cells, candidates) == expected
