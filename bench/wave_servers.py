@@ -181,15 +181,19 @@ class CpuMeter:
     """The CPU time spent so far, in seconds, by each part of the run: the app (every process of the gunicorn
     instances' process groups), nginx (its group), the database (the machine's ``postgres`` processes: 0 on
     SQLite, whose work is the app's), the client (this process), and the whole machine (busy and all, from
-    /proc/stat, every core). Read at the start and the end of a phase, the differences say where its CPU went;
-    a process that ends within the phase takes its time with it (none does: the servers run throughout)."""
+    /proc/stat, every core). Read at the start and the end of a phase, the differences say where its CPU went
+    (``spent``); each process's own time is kept in the reading too (``PROCESSES``), so that a process which ends
+    within the phase, whose time the end's reading no longer holds, takes away none of the others'."""
+
+    PROCESSES = "processes"  # {pid: (part, seconds)} of the app's, nginx's and the database's processes
 
     def __init__(self, app_groups: list[int], nginx_group: int | None):
         self.app_groups, self.nginx_group = set(app_groups), nginx_group
         self.tick = os.sysconf("SC_CLK_TCK")
 
-    def __call__(self) -> dict[str, float]:
+    def __call__(self) -> dict:
         parts = {"app": 0, "nginx": 0, "database": 0}
+        processes = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 head, rest = stat.read_text().rsplit(")", 1)
@@ -198,25 +202,44 @@ class CpuMeter:
             fields = rest.split()
             group, ticks = int(fields[2]), int(fields[11]) + int(fields[12])
             if group in self.app_groups:
-                parts["app"] += ticks
+                part = "app"
             elif group == self.nginx_group:
-                parts["nginx"] += ticks
+                part = "nginx"
             elif head.split("(", 1)[1].startswith("postgres"):
-                parts["database"] += ticks
+                part = "database"
+            else:
+                continue
+            parts[part] += ticks
+            processes[int(head.split(" ", 1)[0])] = (part, ticks / self.tick)
         times = os.times()
         seconds = {part: ticks / self.tick for part, ticks in parts.items()}
         seconds["client"] = times.user + times.system
         cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         seconds["machine busy"] = (sum(cpu) - cpu[3] - cpu[4]) / self.tick  # all but idle and I/O wait
         seconds["machine"] = sum(cpu) / self.tick
-        return seconds
+        return {**seconds, self.PROCESSES: processes}
+
+
+def spent(before: dict, after: dict) -> dict[str, float]:
+    """The CPU seconds spent by each part between two readings of a CpuMeter. A part's processes count each its own
+    difference: one that started meanwhile counts from nothing, one that ended meanwhile is left out (its time at
+    the end is not known), where a difference of the sums would take its whole past time off the others'."""
+    out = {part: after[part] - before[part] for part in before if part != CpuMeter.PROCESSES}
+    if CpuMeter.PROCESSES in before:
+        earlier = before[CpuMeter.PROCESSES]
+        for part in ("app", "nginx", "database"):
+            out[part] = 0.0
+        for pid, (part, seconds) in after[CpuMeter.PROCESSES].items():
+            was_part, was = earlier.get(pid, (part, 0.0))
+            out[part] += seconds - was if was_part == part and was <= seconds else seconds  # (a pid used again)
+    return out
 
 
 def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
     """Milliseconds of CPU per request of a phase, by part, and the share of the machine it kept busy."""
-    spent = {part: after[part] - before[part] for part in before}
-    row = {f"{part} ms": round(1000 * spent[part] / max(requests, 1), 2)
+    used = spent(before, after)
+    row = {f"{part} ms": round(1000 * used[part] / max(requests, 1), 2)
            for part in ("app", "database", "nginx", "client", "machine busy")}
     row["other ms"] = round(row["machine busy ms"] - sum(row[f"{p} ms"] for p in ("app", "database", "nginx", "client")), 2)
-    row["machine busy %"] = round(100 * spent["machine busy"] / spent["machine"]) if spent["machine"] else None
+    row["machine busy %"] = round(100 * used["machine busy"] / used["machine"]) if used["machine"] else None
     return row
