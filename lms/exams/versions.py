@@ -1,5 +1,5 @@
-"""Pinned question versions as an attempt uses them (its draw, its pages): their stored data and rendered HTML,
-read once per process and kept.
+"""Pinned question versions as an attempt uses them (its draw, its pages, its grading, its review): their stored
+data and rendered HTML, read once per process and kept.
 
 A question version never changes once stored: a changed question file, import or edit makes a new version
 (lms.content.sync_exams, lms.content.interchange, lms.authoring.questions each insert one; nothing updates a
