@@ -15,7 +15,6 @@ import unicodedata
 
 from flask import Request
 
-MULTILINE = "\t\n\r"
 _REFUSED_IN_IDENTITY = {"Cc", "Cs", "Cf", "Zl", "Zp"}
 # Unicode's categories Cc (the C0 and C1 controls and DEL) and Cs (the surrogates) are fixed ranges, which the
 # standard's stability policy keeps as they are: one regular expression finds them in C, where a loop over a
@@ -23,7 +22,7 @@ _REFUSED_IN_IDENTITY = {"Cc", "Cs", "Cf", "Zl", "Zp"}
 # fields' Cf changes with Unicode's versions, so it is asked of unicodedata (short fields, few calls).
 # tests/test_inputs.py checks both expressions against unicodedata.category for every code point.
 _REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_REFUSED_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_REFUSED_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # tab, \n, \r allowed
 
 CONTROL_MESSAGE = ("Some of what was sent contains a control character (such as NUL) that no field accepts. "
                    "Nothing was saved; remove it and try again.")
