@@ -28,14 +28,13 @@ from pathlib import Path
 # of the code are compared by running each checkout's own script), and the sibling benchmarks.
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
 from exam_bench import CSRF, EXAM, NAV, PASSWORD, QUESTION, answer_fields, prepare_database
-from wave_servers import CpuMeter
+from wave_servers import CpuMeter, spent
 
 STEPS = ("healthz", "start", "page", "autosave", "submit", "result")
 
 
-def postgres_cpu() -> float:
-    """CPU seconds used so far by this machine's PostgreSQL server processes (the database's share)."""
-    return CpuMeter(app_groups=[], nginx_group=None)()["database"]
+POSTGRES = CpuMeter(app_groups=[], nginx_group=None)  # read around a step: spent(before, after)["database"] is the
+# CPU this machine's PostgreSQL server processes used meanwhile (the database's share)
 
 
 def prepared_app(database: str, examinees: int, exam: str = EXAM, **environment):
@@ -104,7 +103,7 @@ def main() -> None:
         profiling = profiler and step == args.profile and current[0] in measured
         if profiling:
             profiler.start()
-        begin_db = postgres_cpu() if pg else 0  # (read outside the process's own measured time)
+        begin_db = POSTGRES() if pg else None  # (read outside the process's own measured time)
         counter = cProfile.Profile() if args.calls else None
         begin = time.process_time()
         if counter:
@@ -113,10 +112,10 @@ def main() -> None:
         if counter:
             counter.disable()
         assert sealer.wait_idle(timeout=60)  # (returns at once when nothing was appended)
-        spent = pstats.Stats(counter).total_calls / 1000 if counter else time.process_time() - begin
+        used = pstats.Stats(counter).total_calls / 1000 if counter else time.process_time() - begin
         if current[0] in measured:
-            cpu[step].append(spent)
-            database_cpu[step] += (postgres_cpu() - begin_db) if pg else 0
+            cpu[step].append(used)
+            database_cpu[step] += spent(begin_db, POSTGRES())["database"] if pg else 0
         if profiling:
             profiler.stop()
         assert response.status_code < 400, (step, response.status_code)

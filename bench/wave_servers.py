@@ -178,12 +178,11 @@ def machine() -> dict:
 
 
 class CpuMeter:
-    """The CPU time spent so far, in seconds, by each part of the run: the app (every process of the gunicorn
-    instances' process groups), nginx (its group), the database (the machine's ``postgres`` processes: 0 on
-    SQLite, whose work is the app's), the client (this process), and the whole machine (busy and all, from
-    /proc/stat, every core). Read at the start and the end of a phase, the differences say where its CPU went
-    (``spent``); each process's own time is kept in the reading too (``PROCESSES``), so that a process which ends
-    within the phase, whose time the end's reading no longer holds, takes away none of the others'."""
+    """The CPU time spent so far, in seconds: each process of the app (the gunicorn instances' process groups), of
+    nginx (its group) and of the database (the machine's ``postgres`` processes: none on SQLite, whose work is the
+    app's), by its part (``PROCESSES``); the client (this process); and the whole machine (busy and all, from
+    /proc/stat, every core). Read at the start and the end of a phase, ``spent`` says where its CPU went, each
+    process by its own difference, so that one which ends within the phase takes away none of the others'."""
 
     PROCESSES = "processes"  # {pid: (part, seconds)} of the app's, nginx's and the database's processes
 
@@ -192,7 +191,6 @@ class CpuMeter:
         self.tick = os.sysconf("SC_CLK_TCK")
 
     def __call__(self) -> dict:
-        parts = {"app": 0, "nginx": 0, "database": 0}
         processes = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
@@ -209,29 +207,24 @@ class CpuMeter:
                 part = "database"
             else:
                 continue
-            parts[part] += ticks
             processes[int(head.split(" ", 1)[0])] = (part, ticks / self.tick)
         times = os.times()
-        seconds = {part: ticks / self.tick for part, ticks in parts.items()}
-        seconds["client"] = times.user + times.system
         cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        seconds["machine busy"] = (sum(cpu) - cpu[3] - cpu[4]) / self.tick  # all but idle and I/O wait
-        seconds["machine"] = sum(cpu) / self.tick
-        return {**seconds, self.PROCESSES: processes}
+        return {"client": times.user + times.system,
+                "machine busy": (sum(cpu) - cpu[3] - cpu[4]) / self.tick,  # all but idle and I/O wait
+                "machine": sum(cpu) / self.tick, self.PROCESSES: processes}
 
 
 def spent(before: dict, after: dict) -> dict[str, float]:
     """The CPU seconds spent by each part between two readings of a CpuMeter. A part's processes count each its own
     difference: one that started meanwhile counts from nothing, one that ended meanwhile is left out (its time at
     the end is not known), where a difference of the sums would take its whole past time off the others'."""
-    out = {part: after[part] - before[part] for part in before if part != CpuMeter.PROCESSES}
-    if CpuMeter.PROCESSES in before:
-        earlier = before[CpuMeter.PROCESSES]
-        for part in ("app", "nginx", "database"):
-            out[part] = 0.0
-        for pid, (part, seconds) in after[CpuMeter.PROCESSES].items():
-            was_part, was = earlier.get(pid, (part, 0.0))
-            out[part] += seconds - was if was_part == part and was <= seconds else seconds  # (a pid used again)
+    out = {part: after[part] - before[part] for part in ("client", "machine busy", "machine")}
+    out.update(app=0.0, nginx=0.0, database=0.0)
+    earlier = before[CpuMeter.PROCESSES]
+    for pid, (part, seconds) in after[CpuMeter.PROCESSES].items():
+        was_part, was = earlier.get(pid, (part, 0.0))
+        out[part] += seconds - was if was_part == part and was <= seconds else seconds  # (a pid used again)
     return out
 
 
