@@ -26,7 +26,6 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
-    insert,
     literal,
     literal_column,
     null,
@@ -41,7 +40,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit import record_event
 from lms.cohorts.schedule import is_week_open, week_starts_on
-from lms.db_engine import begin_writes, insert_for
+from lms.db_engine import begin_writes, insert_for, insert_rows
 from lms.exams import policy as rules
 from lms.exams.draw import DrawError, draw_questions, load_candidates, version_data
 from lms.exams.grading import grade_attempt, store_grade
@@ -428,7 +427,7 @@ def _plan_start(context: ExamContext, *, now, seed: str | None) -> Attempt | _St
                       multiplier=float(context.enrollment.time_multiplier or 1.0))
 
 
-_NEW_QUESTIONS = insert(AttemptQuestion.__table__)
+_QUESTIONS = AttemptQuestion.__table__
 
 
 @functools.cache  # built once per dialect
@@ -473,7 +472,7 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
     attempt = Attempt(id=attempt_id, **values)  # the row as written, in the session as if loaded
     make_transient_to_detached(attempt)
     db.session.add(attempt)
-    connection.execute(_NEW_QUESTIONS, [row | {"attempt_id": attempt.id} for row in plan.rows])
+    insert_rows(connection, _QUESTIONS, [row | {"attempt_id": attempt.id} for row in plan.rows])
     if plan.pending:  # the pending extra time now belongs to this attempt
         db.session.execute(update(ExamGrant).where(ExamGrant.id.in_([g.id for g in plan.pending]))
                            .values(attempt_id=attempt.id))

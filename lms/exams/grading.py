@@ -7,11 +7,12 @@ from fractions import Fraction
 from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lms.db_engine import update_rows
 from lms.exams.versions import pinned_versions
 from lms.extensions import db, session_connection
-from lms.questions import Adjustment, grade
 from lms.models import Attempt, AttemptQuestion, GradingAdjustment, QuestionVersion, RegradeHold
 from lms.models.challenge import HOLD_APPLIED
+from lms.questions import Adjustment, grade
 
 
 @dataclass
@@ -57,8 +58,6 @@ _GRADING_ROWS = (
     .join(QuestionVersion, QuestionVersion.id == _AQ.c.question_version_id)
     .where(_AQ.c.attempt_id == bindparam("attempt_id"))
 )
-_STORE_QUESTION = (update(_AQ).where(_AQ.c.id == bindparam("aq_id"))
-                   .values(points=bindparam("points"), max_points=bindparam("max"), is_correct=bindparam("correct")))
 _STORE_ATTEMPT = (update(Attempt.__table__).where(Attempt.__table__.c.id == bindparam("attempt_id"))
                   .values(points=bindparam("points"), max_points=bindparam("max_points"),
                           percent=bindparam("percent"), passed=bindparam("passed")))
@@ -85,12 +84,12 @@ def grade_attempt(attempt_id: int) -> Result:
 
 
 def store_grade(attempt, result: Result) -> bool:
-    """Write a result onto the attempt and its questions (one UPDATE per question, in one executemany);
+    """Write a result onto the attempt and its questions (their grades in one batch: lms.db_engine.update_rows);
     returns whether it passes by the pass mark the attempt was taken under."""
     conn = db.session.connection()
     if result.per_question:
-        conn.execute(_STORE_QUESTION, [
-            {"aq_id": aq_id, "points": float(points), "max": float(max_points), "correct": correct}
+        update_rows(conn, _AQ, "id", [
+            {"id": aq_id, "points": float(points), "max_points": float(max_points), "is_correct": correct}
             for aq_id, (points, max_points, correct) in result.per_question.items()])
     passed = result.passed(attempt.policy["pass_mark"])
     outcome = {"points": float(result.points), "max_points": float(result.max_points), "percent": result.percent,
