@@ -42,7 +42,7 @@ from lms.audit import record_event
 from lms.cohorts.schedule import is_week_open, week_starts_on
 from lms.db_engine import begin_writes, insert_for, insert_rows
 from lms.exams import policy as rules
-from lms.exams.draw import DrawError, draw_questions, load_candidates, version_data
+from lms.exams.draw import POOL_TOKEN, DrawError, draw_questions, load_candidates, version_data
 from lms.exams.grading import grade_attempt, store_grade
 from lms.extensions import db, session_connection
 from lms.models import (
@@ -142,6 +142,7 @@ class ExamContext:
     enrollment: Placement
     week: int
     week_open: bool
+    pool_token: str | None = None  # the question pool's as this context was read (lms.exams.draw.load_candidates)
 
     @property
     def opens_on(self):
@@ -152,11 +153,11 @@ _OPENED_EARLY = (select(WeekOpening.id).where(WeekOpening.cohort_id == Cohort.id
                  .exists())
 # One statement: the exam's current version, and the newest of the trainee's enrollments whose track schedules
 # the exam, with what the week's state needs (the cohort's start, the track's weeks, whether the week was
-# opened early).
+# opened early), and the question pool's token (the draw's candidates are kept per process under it).
 _CONTEXT = (
     select(Exam.id, Exam.current_version_id, ExamVersion.content_hash, Enrollment.id, Enrollment.cohort_id,
            Enrollment.time_multiplier, Cohort.start_date, Track.weeks, Track.no_repeats_across_exams, TrackItem.week,
-           _OPENED_EARLY)
+           _OPENED_EARLY, POOL_TOKEN)
     .select_from(Exam)
     .join(ExamVersion, ExamVersion.id == Exam.current_version_id)
     .join(TrackItem, and_(TrackItem.kind == "exam", TrackItem.ref == Exam.slug))
@@ -184,11 +185,12 @@ def exam_context(user_id: int, slug: str, now, *, admit: Callable[[SessionUser],
     if admit is not None:
         row, user = SessionUser.split(row)
         admit(user)
-    exam_id, version_id, digest, enrollment_id, cohort_id, multiplier, start_date, weeks, no_repeats, week, early = row
+    (exam_id, version_id, digest, enrollment_id, cohort_id, multiplier, start_date, weeks, no_repeats, week, early,
+     pool_token) = row
     version = exam_definition(version_id, digest)
     placement = Placement(enrollment_id, user_id, cohort_id, multiplier, start_date, bool(no_repeats))
     return ExamContext(ExamRef(exam_id, slug), version, version.policy, placement, week,
-                       is_week_open(start_date, weeks, week, opened_early=bool(early), now=now))
+                       is_week_open(start_date, weeks, week, opened_early=bool(early), now=now), pool_token)
 
 
 _DEFINITIONS: dict[tuple[int, str], ExamDefinition] = {}
@@ -405,8 +407,9 @@ def _plan_start(context: ExamContext, *, now, seed: str | None) -> Attempt | _St
     seen = frozenset(_seen_questions(enrollment, context.exam.id, policy, finished))
     try:
         rounds = rules.attempts_allowed(policy, granted.count) - len(finished) if policy.no_repeats else 1
-        drawn = draw_questions(blueprint["draw"], load_candidates(blueprint["draw"]), rng, seen=seen,
-                               rounds=rounds, shuffle=policy.shuffle_questions)
+        candidates = load_candidates(blueprint["draw"], context.pool_token)
+        drawn = draw_questions(blueprint["draw"], candidates, rng, seen=seen, rounds=rounds,
+                               shuffle=policy.shuffle_questions)
     except DrawError as error:
         raise ExamError("This exam cannot be drawn right now; please tell your instructor.") from error
     data = version_data(drawn)

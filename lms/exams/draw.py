@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select
 
 from lms.exams.versions import forget_pinned_versions, pinned_versions
 from lms.extensions import db
-from lms.models import Question, QuestionBank, QuestionVersion
+from lms.models import Question, QuestionBank, QuestionPool, QuestionVersion
 
 
 class DrawError(RuntimeError):
@@ -69,13 +69,18 @@ def draw_pools(cells: list[dict], candidates) -> list[list[Candidate]]:
     return pools
 
 
+# The pool's token (lms.models.exam.QuestionPool), which names the state of every bank's questions: read with a
+# start's context (lms.exams.attempts) and with the candidates, in the same statement as each.
+POOL_TOKEN = select(QuestionPool.token).where(QuestionPool.id == 1).scalar_subquery()
+
+
 @functools.cache  # one per number of banks (a blueprint draws from a few)
 def _candidates(banks: int):
     """The active questions of ``banks`` banks (bound as bank0, bank1, ...: plain binds, where an expanding IN
-    would be rendered again at each execution), in a stable order."""
+    would be rendered again at each execution), in a stable order, each row with the pool's token."""
     return (
         select(Question.id, Question.current_version_id, QuestionBank.slug, Question.objective, Question.difficulty,
-               Question.position, Question.family, QuestionVersion.content_hash)
+               Question.position, Question.family, QuestionVersion.content_hash, POOL_TOKEN)
         .join(QuestionBank, QuestionBank.id == Question.bank_id)
         .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
         .where(QuestionBank.slug.in_([bindparam(f"bank{i}") for i in range(banks)]), QuestionBank.retired_at.is_(None),
@@ -87,22 +92,42 @@ def _candidates(banks: int):
 # The same row makes the same (immutable) candidate: kept, bounded, so a start builds only the new ones.
 _CANDIDATE_OF: dict[tuple, Candidate] = {}
 _CANDIDATE_LIMIT = 50_000
+# Each set of banks' candidates as last read, with the pool's token they were read under: (token, candidates).
+_POOLS: dict[tuple[str, ...], tuple[str, tuple[Candidate, ...]]] = {}
+_POOLS_LIMIT = 200
 
 
-def load_candidates(cells: list[dict]) -> list[Candidate]:
-    """The active questions of the blueprint's banks, in one query, in a stable order."""
-    banks = sorted({cell["bank"] for cell in cells})
+def load_candidates(cells: list[dict], pool_token: str | None = None) -> tuple[Candidate, ...]:
+    """The active questions of the blueprint's banks, in a stable order. ``pool_token``, the pool's token as the
+    caller's transaction reads it (lms.models.exam.QuestionPool): the candidates kept under that token are the
+    ones it would read, so they are not read again; without one, or with another, they are read (one query)."""
+    banks = tuple(sorted({cell["bank"] for cell in cells}))
+    kept = _POOLS.get(banks)
+    if pool_token is not None and kept is not None and kept[0] == pool_token:
+        return kept[1]
     rows = db.session.connection().execute(_candidates(len(banks)),
                                            {f"bank{i}": bank for i, bank in enumerate(banks)}).all()
     if len(_CANDIDATE_OF) + len(rows) > _CANDIDATE_LIMIT:
         _CANDIDATE_OF.clear()
     candidates = []
-    for row in map(tuple, rows):
-        candidate = _CANDIDATE_OF.get(row)
+    for row in rows:
+        key = tuple(row[:-1])
+        candidate = _CANDIDATE_OF.get(key)
         if candidate is None:
-            candidate = _CANDIDATE_OF[row] = Candidate(*row)
+            candidate = _CANDIDATE_OF[key] = Candidate(*key)
         candidates.append(candidate)
+    candidates = tuple(candidates)
+    token = rows[0][-1] if rows else None  # the token of the snapshot the rows were read in
+    if token is not None:
+        if len(_POOLS) >= _POOLS_LIMIT:
+            _POOLS.clear()
+        _POOLS[banks] = (token, candidates)
     return candidates
+
+
+def forget_pools() -> None:
+    """Empty the kept candidates (tests that count a process's first start)."""
+    _POOLS.clear()
 
 
 def version_data(drawn: list[Drawn]) -> dict[int, dict]:
@@ -113,8 +138,9 @@ def version_data(drawn: list[Drawn]) -> dict[int, dict]:
 
 
 def forget_version_data() -> None:
-    """Empty the kept version data (tests that count a cold start)."""
+    """Empty the kept version data and candidates (tests that count a cold start)."""
     forget_pinned_versions()
+    forget_pools()
 
 
 def _question_key(cand: Candidate):

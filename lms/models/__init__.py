@@ -14,7 +14,8 @@ from lms.models.classroom import (
 from lms.models.cohort import Cohort, CohortNotice, Enrollment, ModuleProgress, WeekOpening, cohort_agency, cohort_instructor
 from lms.models.content import ContentSyncState, Module, ModuleVersion, Track, TrackItem
 from lms.models.exam import (
-    AnswerLog, Attempt, AttemptQuestion, Exam, ExamGrant, ExamVersion, Question, QuestionBank, QuestionVersion,
+    AnswerLog, Attempt, AttemptQuestion, Exam, ExamGrant, ExamVersion, Question, QuestionBank, QuestionPool,
+    QuestionVersion,
 )
 from lms.models.export import EXPORT_STATUSES, ExportJob
 from lms.models.limit import RateCounter
@@ -71,6 +72,7 @@ __all__ = [
     "PracticalSubmission",
     "Question",
     "QuestionBank",
+    "QuestionPool",
     "QuestionVersion",
     "RateCounter",
     "RecoveryCode",

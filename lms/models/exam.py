@@ -4,9 +4,10 @@ Content rows (banks, questions, exams) come from files through lms.content.sync;
 blueprint change makes a new version and old versions stay for the attempts that used them.
 An attempt pins the versions it drew; once finished it is a training record and never changes.
 """
-from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import DDL, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.extensions import db
 from lms.models.base import Record
 from lms.models.types import JSONText, UTCDateTime
 from lms.models.versioned import ContentVersion, VersionedItem
@@ -47,6 +48,64 @@ class Question(VersionedItem, Record):
     bank = relationship("QuestionBank")
 
     __table_args__ = (Index("ix_question_draw", "bank_id", "status", "objective", "difficulty"),)
+
+
+class QuestionPool(Record):
+    """The state of the banks' questions, named by a token that changes with each change to a question or a bank.
+
+    What a draw chooses from (lms.exams.draw.load_candidates: the active questions of the blueprint's banks and
+    their current versions) is kept per process under this token, so a start reads the token with its context
+    instead of every candidate. The database changes the token itself: triggers on ``question`` and
+    ``question_bank`` (``POOL_TRIGGERS``) set a new random one in the transaction that changes either, however it
+    is changed (a content sync, an import, the studio, a SQL console), so a snapshot that holds a token holds
+    the candidates kept under it. Random, not counted: a database restored or rebuilt never shows a process a
+    token it kept another state under. One row (id 1); with none (a database emptied by hand) nothing is kept."""
+
+    __tablename__ = "question_pool"
+
+    token: Mapped[str] = mapped_column(String(32))
+
+
+# A new token for the pool (QuestionPool): the row is written back whether or not it is there.
+_POOL_TABLES = ("question", "question_bank")
+_NEW_TOKEN = {"sqlite": "lower(hex(randomblob(16)))", "postgresql": "md5(random()::text || clock_timestamp()::text)"}
+_SET_TOKEN = ("INSERT INTO question_pool (id, token) VALUES (1, {token}) "
+              "ON CONFLICT (id) DO UPDATE SET token = excluded.token")
+POOL_TRIGGERS = {
+    "sqlite": {  # (row triggers only: SQLite has no statement triggers)
+        "create": [f"CREATE TRIGGER {table}_{op.lower()}_changes_pool AFTER {op} ON {table} "
+                   f"BEGIN {_SET_TOKEN.format(token=_NEW_TOKEN['sqlite'])}; END"
+                   for table in _POOL_TABLES for op in ("INSERT", "UPDATE", "DELETE")],
+        "drop": [f"DROP TRIGGER IF EXISTS {table}_{op.lower()}_changes_pool"
+                 for table in _POOL_TABLES for op in ("INSERT", "UPDATE", "DELETE")],
+    },
+    "postgresql": {
+        "create": [
+            "CREATE OR REPLACE FUNCTION question_pool_changed() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN {_SET_TOKEN.format(token=_NEW_TOKEN['postgresql'])}; RETURN NULL; END $$",
+            *(f"CREATE TRIGGER {table}_changes_pool AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+              "FOR EACH STATEMENT EXECUTE FUNCTION question_pool_changed()" for table in _POOL_TABLES),
+        ],
+        "drop": [*(f"DROP TRIGGER IF EXISTS {table}_changes_pool ON {table}" for table in _POOL_TABLES),
+                 "DROP FUNCTION IF EXISTS question_pool_changed()"],
+    },
+}
+
+
+def _create_pool_triggers_with_the_tables() -> None:
+    """Make metadata.create_all (the test suite, fresh databases) install the triggers once every table is there,
+    with the pool's row."""
+    metadata = db.metadata
+    for dialect, statements in POOL_TRIGGERS.items():
+        for statement in statements["create"]:
+            event.listen(metadata, "after_create", DDL(statement).execute_if(dialect=dialect))
+        first_token = DDL(_SET_TOKEN.format(token=_NEW_TOKEN[dialect]))
+        event.listen(metadata, "after_create", first_token.execute_if(dialect=dialect))
+    event.listen(metadata, "after_drop",
+                 DDL("DROP FUNCTION IF EXISTS question_pool_changed()").execute_if(dialect="postgresql"))
+
+
+_create_pool_triggers_with_the_tables()
 
 
 class QuestionVersion(ContentVersion, Record):

@@ -65,14 +65,16 @@ from ..factories import answer_all
 SKIPPED = ("show ", "select pg_catalog.version", "select current_schema", "select version", "begin", "commit",
            "rollback", "savepoint", "release savepoint")
 # The session's user is read with the exam's context (lms.views.helpers.reads_session_user).
-START = ["SELECT exam",  # which exam (its current version), in which enrollment, is its week open: one statement
+# which exam (its current version), in which enrollment, is its week open, and the question pool's token: one statement
+START = ["SELECT exam",
          "SELECT attempt",  # the attempts so far and the grants: one statement (a UNION ALL)
-         "SELECT question",  # the candidates (the drawn versions' data is kept per process, by content hash)
+         # (the candidates are kept per process under the pool's token, the drawn versions' data by content hash)
          "INSERT INTO attempt", "INSERT INTO attempt_question", "INSERT INTO audit_event"]
-READS = 3  # the statements before the check once writing (SQLite's)
+READS = 2  # the statements before the check once writing (SQLite's)
 # A process's first start of an exam version also reads the version (kept per process, by id and content hash),
-# and the drawn question versions' data.
-COLD = {"SELECT exam": ["SELECT exam_version"], "SELECT question": ["SELECT question_version"]}
+# the candidates (kept under the pool's token) and the drawn question versions' data.
+# (What each of START's first statements is followed by, by its place.)
+COLD = {0: ["SELECT exam_version"], READS - 1: ["SELECT question", "SELECT question_version"]}
 # SQLite reads (and draws) without the write lock, then checks in the writing transaction that the attempts
 # and grants it read are unchanged (lms.exams.attempts.start_attempt).
 START_RECHECK = {"sqlite": ["SELECT attempt"], "postgresql": []}
@@ -157,7 +159,7 @@ def test_queries_per_start_page_autosave_and_submit(app, client, make_client, wo
     forget_exam_definitions()
     with counted(app, sealer) as cold_start:
         assert client.post("/exams/mixed-exam/start", data={"csrf_token": token}).status_code == 302
-    assert cold_start == [s for statement in start_ for s in [statement, *COLD.get(statement, [])]]
+    assert cold_start == [s for place, statement in enumerate(start_) for s in [statement, *COLD.get(place, [])]]
     with counted(app, sealer) as start:
         assert other.post("/exams/mixed-exam/start", data={"csrf_token": other_token}).status_code == 302
     assert start == start_
