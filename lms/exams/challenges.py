@@ -8,7 +8,7 @@ lms/questions/base.py), applied by lms.exams.grading.
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.audit import record_event
@@ -17,7 +17,7 @@ from lms.exams import policy as rules
 from lms.exams.overview import review_level_for
 from lms.exams.regrade import RegradeCounts, regrade_version
 from lms.exams.statistics import ItemStats, exam_statistics
-from lms.extensions import db
+from lms.extensions import db, session_connection
 from lms.models import Attempt, AttemptQuestion, Enrollment, GradingAdjustment, ItemChallenge, QuestionVersion
 from lms.models.challenge import CHALLENGE_ACCEPTED, CHALLENGE_OPEN, CHALLENGE_REJECTED
 from lms.models.exam import FINISHED
@@ -144,16 +144,32 @@ def decide_challenge(challenge: ItemChallenge, decision: str, reason: str, *, an
 # -- what the pages show ---------------------------------------------------------------------------
 
 
-def challenges_of(attempt: Attempt) -> dict[int, ItemChallenge]:
+@dataclass(frozen=True)
+class ChallengeMade:
+    """A challenge as the trainee's result page shows it."""
+
+    reason: str
+    status: str
+    decision: str | None
+    decided_at: object
+
+
+# Plain rows (the result page of every finished attempt asks, and most have no challenge): no ORM objects loaded.
+_CHALLENGES_MADE = (
+    select(AttemptQuestion.position, ItemChallenge.reason, ItemChallenge.status, ItemChallenge.decision,
+           ItemChallenge.decided_at)
+    .join(ItemChallenge, ItemChallenge.attempt_question_id == AttemptQuestion.id)
+    .where(AttemptQuestion.attempt_id == bindparam("attempt_id")).order_by(ItemChallenge.id)
+)
+
+
+def challenges_of(attempt: Attempt) -> dict[int, ChallengeMade]:
     """The latest challenge of each question of an attempt, by its review number (1-based)."""
-    rows = db.session.execute(
-        select(AttemptQuestion.position, ItemChallenge)
-        .join(ItemChallenge, ItemChallenge.attempt_question_id == AttemptQuestion.id)
-        .where(AttemptQuestion.attempt_id == attempt.id).order_by(ItemChallenge.id)).all()
-    return {position + 1: challenge for position, challenge in rows}
+    rows = session_connection().execute(_CHALLENGES_MADE, {"attempt_id": attempt.id})
+    return {position + 1: ChallengeMade(*made) for position, *made in rows}
 
 
-def outcome_of(challenge: ItemChallenge) -> str:
+def outcome_of(challenge: ItemChallenge | ChallengeMade) -> str:
     """The decision on a challenge, in the trainee's words."""
     return "Your challenge is waiting for an instructor's decision." if challenge.decision is None \
         else OUTCOMES[challenge.decision]
