@@ -74,7 +74,7 @@ def from_environment(load_secret: bool = True) -> dict:
         "AUDIT_SEALING": (os.environ.get("LMS_AUDIT_SEALING") or "background").strip().lower(),
         # How long a woken background sealer waits for more commits before its round, so that a round seals
         # the events of many requests (lms.audit.Sealer._linger; measured in bench/README.md).
-        "AUDIT_SEAL_LINGER_MS": _int("LMS_AUDIT_SEAL_LINGER_MS", 200),
+        "AUDIT_SEAL_LINGER_MS": _int("LMS_AUDIT_SEAL_LINGER_MS", 1000),
         # A read-only replica that the exports read from (lms.db_engine.read_engine); unset: the primary.
         "REPLICA_DATABASE_URL": normalize_database_url(os.environ["LMS_REPLICA_DATABASE_URL"])
         if os.environ.get("LMS_REPLICA_DATABASE_URL") else None,

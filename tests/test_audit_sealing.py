@@ -211,7 +211,7 @@ def test_the_linger_is_set_from_the_configuration(app):
     """LMS_AUDIT_SEAL_LINGER_MS (lms.config) becomes the sealer's linger; in seconds, and 0 means none."""
     from lms.app import create_app
 
-    for setting, seconds in ((None, 0.2), ("50", 0.05), ("0", 0.0)):
+    for setting, seconds in ((None, 1.0), ("50", 0.05), ("0", 0.0)):
         os.environ.pop("LMS_AUDIT_SEAL_LINGER_MS", None)
         if setting is not None:
             os.environ["LMS_AUDIT_SEAL_LINGER_MS"] = setting
