@@ -66,41 +66,31 @@ class QuestionPool(Record):
     token: Mapped[str] = mapped_column(String(32))
 
 
-# A new token for the pool (QuestionPool): the row is written back whether or not it is there.
+# A new token for the pool (QuestionPool), per dialect: the row is written back whether or not it is there.
 _POOL_TABLES = ("question", "question_bank")
-_NEW_TOKEN = {"sqlite": "lower(hex(randomblob(16)))", "postgresql": "md5(random()::text || clock_timestamp()::text)"}
-_SET_TOKEN = ("INSERT INTO question_pool (id, token) VALUES (1, {token}) "
-              "ON CONFLICT (id) DO UPDATE SET token = excluded.token")
+_SET_TOKEN = {dialect: f"INSERT INTO question_pool (id, token) VALUES (1, {token}) "
+                       "ON CONFLICT (id) DO UPDATE SET token = excluded.token"
+              for dialect, token in (("sqlite", "lower(hex(randomblob(16)))"),
+                                     ("postgresql", "md5(random()::text || clock_timestamp()::text)"))}
 POOL_TRIGGERS = {
-    "sqlite": {  # (row triggers only: SQLite has no statement triggers)
-        "create": [f"CREATE TRIGGER {table}_{op.lower()}_changes_pool AFTER {op} ON {table} "
-                   f"BEGIN {_SET_TOKEN.format(token=_NEW_TOKEN['sqlite'])}; END"
-                   for table in _POOL_TABLES for op in ("INSERT", "UPDATE", "DELETE")],
-        "drop": [f"DROP TRIGGER IF EXISTS {table}_{op.lower()}_changes_pool"
-                 for table in _POOL_TABLES for op in ("INSERT", "UPDATE", "DELETE")],
-    },
-    "postgresql": {
-        "create": [
-            "CREATE OR REPLACE FUNCTION question_pool_changed() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {_SET_TOKEN.format(token=_NEW_TOKEN['postgresql'])}; RETURN NULL; END $$",
-            *(f"CREATE TRIGGER {table}_changes_pool AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
-              "FOR EACH STATEMENT EXECUTE FUNCTION question_pool_changed()" for table in _POOL_TABLES),
-        ],
-        "drop": [*(f"DROP TRIGGER IF EXISTS {table}_changes_pool ON {table}" for table in _POOL_TABLES),
-                 "DROP FUNCTION IF EXISTS question_pool_changed()"],
-    },
+    "sqlite": [f"CREATE TRIGGER {table}_{op.lower()}_changes_pool AFTER {op} ON {table} "  # (SQLite: row triggers only)
+               f"BEGIN {_SET_TOKEN['sqlite']}; END" for table in _POOL_TABLES for op in ("INSERT", "UPDATE", "DELETE")],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION question_pool_changed() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN {_SET_TOKEN['postgresql']}; RETURN NULL; END $$",
+        *(f"CREATE TRIGGER {table}_changes_pool AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table} "
+          "FOR EACH STATEMENT EXECUTE FUNCTION question_pool_changed()" for table in _POOL_TABLES),
+    ],
 }
 
 
 def _create_pool_triggers_with_the_tables() -> None:
     """Make metadata.create_all (the test suite, fresh databases) install the triggers once every table is there,
-    with the pool's row."""
+    and the pool's first token (migration 0022 does the same with its own copies)."""
     metadata = db.metadata
     for dialect, statements in POOL_TRIGGERS.items():
-        for statement in statements["create"]:
+        for statement in (*statements, _SET_TOKEN[dialect]):
             event.listen(metadata, "after_create", DDL(statement).execute_if(dialect=dialect))
-        first_token = DDL(_SET_TOKEN.format(token=_NEW_TOKEN[dialect]))
-        event.listen(metadata, "after_create", first_token.execute_if(dialect=dialect))
     event.listen(metadata, "after_drop",
                  DDL("DROP FUNCTION IF EXISTS question_pool_changed()").execute_if(dialect="postgresql"))
 
