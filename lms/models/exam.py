@@ -68,7 +68,8 @@ class QuestionPool(Record):
 
 # A new token for the pool (QuestionPool), per dialect: the row is written back whether or not it is there.
 _POOL_TABLES = ("question", "question_bank")
-_SET_TOKEN = {dialect: f"INSERT INTO question_pool (id, token) VALUES (1, {token}) "
+# (The token's expression is one of the two constants below, never input.)
+_SET_TOKEN = {dialect: f"INSERT INTO question_pool (id, token) VALUES (1, {token}) "  # nosec B608: constants only
                        "ON CONFLICT (id) DO UPDATE SET token = excluded.token"
               for dialect, token in (("sqlite", "lower(hex(randomblob(16)))"),
                                      ("postgresql", "md5(random()::text || clock_timestamp()::text)"))}
