@@ -35,7 +35,15 @@ from lms.extensions import csrf, db, login_manager, migrate
 from lms.models import Role, User
 from lms.notifications import subscribers  # noqa: F401  (subscribes notifications to the domains' signals)
 from lms.notifications.service import unread_count
-from lms.security import ROLE_GROUPS, SessionClaim, session_claim, session_holds
+from lms.security import (
+    HTTPS_ONLY_HEADER,
+    LOGGED_IN_HEADER,
+    RESPONSE_HEADERS,
+    ROLE_GROUPS,
+    SessionClaim,
+    session_claim,
+    session_holds,
+)
 from lms.views import (
     admin,
     agencies,
@@ -60,6 +68,7 @@ from lms.views import (
     studio_questions,
     verify,
 )
+from lms.views.autosave_path import AutosaveShortcut
 from lms.views.helpers import view_reads_session_user
 from lms.views.navigation import navigation_for
 
@@ -160,6 +169,8 @@ def create_app(config: dict | None = None) -> Flask:
     _cache_compiled_templates(app)
     app.session_interface = _SessionInterface()
     app.permanent_session_lifetime = timedelta(minutes=app.config["IDLE_TIMEOUT_MINUTES"])
+    # Ordinary autosaves are answered before Flask's machinery, everything else by the app (inside the proxy's fix).
+    app.wsgi_app = AutosaveShortcut(app, app.wsgi_app)
     if app.config["BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
@@ -304,21 +315,13 @@ def _register_hooks(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        for name, value in RESPONSE_HEADERS:
+            response.headers.setdefault(name, value)
         if request.is_secure:
-            # Browsers remember to use HTTPS only (ASVS 14.4.5); sent over HTTPS only, where it counts.
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            response.headers.setdefault(*HTTPS_ONLY_HEADER)
         # Any response to a session that claims a log-in (checked or not: no database read here).
         if request.endpoint != "static" and session_claim() is not None:
-            # Pages with personal data or one-time secrets stay out of shared caches and history.
-            response.headers.setdefault("Cache-Control", "no-store")
+            response.headers.setdefault(*LOGGED_IN_HEADER)
         return response
 
 

@@ -13,7 +13,7 @@ Two rules:
 import re
 import unicodedata
 
-from flask import Request
+from werkzeug.wrappers import Request
 
 _REFUSED_IN_IDENTITY = {"Cc", "Cs", "Cf", "Zl", "Zp"}
 # Unicode's categories Cc (the C0 and C1 controls and DEL) and Cs (the surrogates) are fixed ranges, which the
@@ -87,9 +87,10 @@ def request_problem(request: Request) -> str | None:
     """The first refused character anywhere in what the request sends as text, or None.
 
     URL parts and query strings are single-line; form fields and JSON bodies may hold line breaks
-    (text areas, short answers); each field's own validation decides what else it accepts."""
+    (text areas, short answers); each field's own validation decides what else it accepts. ``request`` is Flask's, or
+    werkzeug's before any routing (the URL's parts then unchecked: lms.views.autosave_path matches digits only)."""
     single = [*(text for pair in request.args.items(multi=True) for text in pair),
-              *(v for v in (request.view_args or {}).values() if isinstance(v, str))]
+              *(v for v in (getattr(request, "view_args", None) or {}).values() if isinstance(v, str))]
     multi = [*(text for pair in request.form.items(multi=True) for text in pair),
              *(f.filename or "" for f in request.files.values())]
     if request.is_json:

@@ -155,6 +155,22 @@ def password_problems(password: str, *, context: tuple[str, ...] = ()) -> list[s
     return problems
 
 
+# The headers every response carries unless its view set its own (lms.app's after-request hook; the autosave's
+# short way in, lms.views.autosave_path).
+RESPONSE_HEADERS = (
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+# Browsers remember to use HTTPS only (ASVS 14.4.5); sent over HTTPS only, where it counts.
+HTTPS_ONLY_HEADER = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+# A response to a session that claims a log-in: pages with personal data or one-time secrets stay out of shared
+# caches and history.
+LOGGED_IN_HEADER = ("Cache-Control", "no-store")
+
+
 # Roles that must log in with a second factor (when REQUIRE_2FA is on); trainees may add one.
 PRIVILEGED_ROLES = (Role.ADMIN, Role.STAFF, Role.INSTRUCTOR, Role.COORDINATOR)
 

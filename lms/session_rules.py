@@ -5,6 +5,7 @@ A request of a logged-in user first asks ``ended_reason``; ordinary requests the
 that answers them: the exam page's status check while its attempt is open, since an exam in progress
 is activity however long the trainee thinks about a question. The absolute lifetime always applies.
 """
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -20,20 +21,22 @@ def idle_limit() -> timedelta:
     return timedelta(minutes=current_app.config["IDLE_TIMEOUT_MINUTES"])
 
 
-def ends_at() -> datetime | None:
-    """When the current session reaches its absolute lifetime (config SESSION_MAX_HOURS), however active."""
-    logged_in_at = session.get("logged_in_at")
+def ends_at(data: Mapping | None = None) -> datetime | None:
+    """When the current session (or the session ``data``) reaches its absolute lifetime (config SESSION_MAX_HOURS),
+    however active."""
+    logged_in_at = (session if data is None else data).get("logged_in_at")
     if logged_in_at is None:
         return None
     return datetime.fromtimestamp(logged_in_at, timezone.utc) + timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
 
 
-def ended_reason(now: datetime) -> str | None:
-    """IDLE or MAX_LENGTH when the current session has ended by now; None while it lasts."""
-    end = ends_at()
+def ended_reason(now: datetime, data: Mapping | None = None) -> str | None:
+    """IDLE or MAX_LENGTH when the current session (or the session ``data``) has ended by now; None while it lasts."""
+    data = session if data is None else data
+    end = ends_at(data)
     if end is None or now > end:  # a session without a log-in time predates the rule: ended
         return MAX_LENGTH
-    last_seen = session.get("last_seen")
+    last_seen = data.get("last_seen")
     if last_seen is not None and now - datetime.fromtimestamp(last_seen, timezone.utc) > idle_limit():
         return IDLE
     return None
@@ -56,11 +59,17 @@ def mark_active(now: datetime) -> None:
     ``last_seen`` is rewritten only when it is a quarter of the idle timeout old (a minute at most), so
     most responses need not re-sign the cookie, while a short timeout is still kept exactly enough.
     """
-    last_seen = session.get("last_seen")
-    refresh = min(timedelta(seconds=_MAX_CHECK_IN), idle_limit() / 4)
-    if last_seen is None or now.timestamp() - last_seen >= refresh.total_seconds():
+    if activity_unrecorded(now):
         session["last_seen"] = now.timestamp()
         session.permanent = True
+
+
+def activity_unrecorded(now: datetime, data: Mapping | None = None) -> bool:
+    """True when activity at ``now`` must be written into the current session (or the session ``data``): its
+    ``last_seen`` is missing or a quarter of the idle timeout old (mark_active)."""
+    last_seen = (session if data is None else data).get("last_seen")
+    refresh = min(timedelta(seconds=_MAX_CHECK_IN), idle_limit() / 4)
+    return last_seen is None or now.timestamp() - last_seen >= refresh.total_seconds()
 
 
 def wants_json() -> bool:

@@ -6,7 +6,6 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
-from werkzeug.datastructures import MultiDict
 
 from lms import session_rules
 from lms.certification.issue import certification_of_enrollment
@@ -20,6 +19,7 @@ from lms.models import Attempt, ExamVersion, Role
 from lms.models.exam import OPEN
 from lms.questions import ResponseInvalid
 from lms.security import role_required
+from lms.views import autosave_path
 from lms.views.helpers import (
     NotAdmitted,
     SessionCheck,
@@ -167,17 +167,11 @@ def save(attempt):
 @reads_session_user(Role.TRAINEE)
 def autosave(who: SessionCheck, attempt_id):
     """Save one question's answer or flag in the background (JSON; CSRF token in X-CSRFToken)."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or not isinstance(payload.get("position"), int):
+    asked = autosave_path.autosave_fields(request.get_json(silent=True))
+    if asked is None:
         raise NotAdmitted((jsonify(error="invalid", message="Malformed request."), 400))
-    fields, flagged = payload.get("fields"), payload.get("flagged")
-    if fields is not None and not (isinstance(fields, list) and all(
-            isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in fields)):
-        raise NotAdmitted((jsonify(error="invalid", message="Malformed answer."), 400))
     try:
-        saved = pages.save_answer(attempt_id=attempt_id, user_id=who.user_id, position=payload["position"],
-                                  form=MultiDict(fields) if fields is not None else None,
-                                  flagged=flagged if isinstance(flagged, bool) else None, now=utcnow(), admit=who.admit)
+        saved = autosave_path.save(asked, attempt_id=attempt_id, user_id=who.user_id, now=utcnow(), admit=who.admit)
     except attempts.AttemptClosed as error:
         db.session.rollback()
         return jsonify(error="closed", message=str(error),
@@ -188,8 +182,7 @@ def autosave(who: SessionCheck, attempt_id):
     if saved is None:
         raise NotAdmitted  # no such question of this user's attempt: the usual checks, then a 404
     db.session.commit()
-    return jsonify(ok=True, position=saved.position, answered=saved.answered, flagged=saved.flagged,
-                   saved_at=saved.saved_at.isoformat(), deadline=saved.deadline_at.isoformat())
+    return jsonify(autosave_path.saved_answer(saved))
 
 
 @bp.get("/attempts/<int:attempt_id>/status")

@@ -1,0 +1,196 @@
+"""The autosave's short way in (lms.views.autosave_path): an ordinary autosave is answered before Flask's machinery,
+as the view answers it; every other one reaches the app as it was sent, and the app answers it the usual way."""
+from io import BytesIO
+
+import pytest
+from flask import request
+from flask import session as flask_session
+from flask_wtf.csrf import CSRFError
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from lms.extensions import db as _db
+from lms.models import AnswerLog, AttemptQuestion, User
+from lms.security import RESPONSE_HEADERS
+from lms.views.autosave_path import PATH, AutosaveShortcut, _csrf_holds
+
+from ..conftest import csrf_from, login
+from ..factories import start
+
+
+@pytest.fixture
+def handed_over(app, monkeypatch) -> list[bytes]:
+    """The bodies of the autosaves that the short way in handed to the app, as the app read them."""
+    shortcut = app.wsgi_app
+    assert isinstance(shortcut, AutosaveShortcut)  # the outermost layer here (no proxy in the tests' settings)
+    seen, inner = [], shortcut.wsgi_app
+
+    def recording(environ, start_response):
+        if PATH.fullmatch(environ["PATH_INFO"]):
+            seen.append(environ["wsgi.input"].read())
+            environ["wsgi.input"] = BytesIO(seen[-1])
+        return inner(environ, start_response)
+
+    monkeypatch.setattr(shortcut, "wsgi_app", recording)
+    return seen
+
+
+@pytest.fixture
+def ready(client, world, clock):
+    """The trainee on their open attempt's page: (attempt id, the page's form token, a true/false question's position,
+    the autosave's URL)."""
+    attempt = start(world.trainee, "mixed-exam", clock)
+    tf = next(q for q in attempt.questions if q.qtype == "true_false")
+    login(client, world.trainee.email)
+    token = csrf_from(client.get(f"/exams/attempts/{attempt.id}").get_data(as_text=True))
+    return attempt.id, token, tf.position, f"/exams/attempts/{attempt.id}/autosave"
+
+
+def _answer(position, value="true"):
+    return {"position": position, "fields": [[f"a{position}", value]]}
+
+
+def _saved(attempt_id, position):
+    _db.session.rollback()
+    return _db.session.scalar(select(AttemptQuestion.response).where(
+        AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position))
+
+
+def _logs():
+    _db.session.rollback()
+    return _db.session.scalar(select(func.count()).select_from(AnswerLog))
+
+
+def test_an_ordinary_autosave_is_answered_before_the_app(client, ready, handed_over, clock):
+    attempt_id, token, position, url = ready
+    response = client.post(url, json=_answer(position), headers={"X-CSRFToken": token})
+    assert handed_over == []
+    assert response.status_code == 200 and response.json["ok"] and response.json["answered"]
+    assert response.json["saved_at"] == clock().isoformat()
+    assert _saved(attempt_id, position) is not None and _logs() == 1
+    for name, value in RESPONSE_HEADERS:
+        assert response.headers[name] == value
+    assert response.headers["Cache-Control"] == "no-store" and "Set-Cookie" not in response.headers
+    assert "Strict-Transport-Security" not in response.headers  # over HTTPS only (the next test)
+
+
+def test_both_ways_answer_alike(app, client, ready, handed_over, monkeypatch):
+    attempt_id, token, position, url = ready
+    short = client.post(url, json=_answer(position, "true"), headers={"X-CSRFToken": token})
+    monkeypatch.setattr(app, "wsgi_app", app.wsgi_app.wsgi_app)  # the app alone
+    usual = client.post(url, json=_answer(position, "false"), headers={"X-CSRFToken": token})
+    assert len(handed_over) == 1 and short.status_code == usual.status_code == 200
+    assert short.json == usual.json
+    assert {k: v for k, v in short.headers.items() if k != "Content-Length"} == {
+        k: v for k, v in usual.headers.items() if k != "Content-Length"}
+    assert _logs() == 2
+
+
+def test_over_https_the_referrer_must_be_this_site(app, client, world, clock, handed_over):
+    attempt = start(world.trainee, "mixed-exam", clock)
+    position = next(q for q in attempt.questions if q.qtype == "true_false").position
+    login(client, world.trainee.email)
+    https = {"base_url": "https://localhost"}
+    page = f"https://localhost/exams/attempts/{attempt.id}"
+    token = csrf_from(client.get(f"/exams/attempts/{attempt.id}", headers={"Referer": page}, **https)
+                      .get_data(as_text=True))
+    url = f"/exams/attempts/{attempt.id}/autosave"
+    for referrer in (None, "https://elsewhere.example.test/page"):
+        headers = {"X-CSRFToken": token} | ({"Referer": referrer} if referrer else {})
+        refused = client.post(url, json=_answer(position), headers=headers, **https)
+        assert refused.status_code == 400 and refused.json["error"] == "token"
+    assert len(handed_over) == 2 and _saved(attempt.id, position) is None
+    saved = client.post(url, json=_answer(position), headers={"X-CSRFToken": token, "Referer": page}, **https)
+    assert saved.status_code == 200 and len(handed_over) == 2
+    assert saved.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_activity_to_record_in_the_cookie_goes_the_usual_way(client, ready, handed_over, clock):
+    attempt_id, token, position, url = ready
+    clock.advance(seconds=61)  # the session's last activity is due again (lms.session_rules.mark_active)
+    response = client.post(url, json=_answer(position), headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and len(handed_over) == 1
+    assert "Set-Cookie" in response.headers  # the app rewrote the cookie
+    again = client.post(url, json=_answer(position, "false"), headers={"X-CSRFToken": token})
+    assert again.status_code == 200 and len(handed_over) == 1 and "Set-Cookie" not in again.headers
+
+
+def _other_session(make_client, world, user=None):
+    other = make_client()
+    login(other, (user or world.other).email)
+    return other, csrf_from(other.get("/course").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("case, status", [
+    ("no form token", 400),
+    ("another session's form token", 400),
+    ("an altered form token", 400),
+    ("no log-in", 401),
+    ("another trainee's attempt", 404),
+    ("another role", 403),
+    ("a session that no longer holds", 401),
+    ("a malformed save", 400),
+    ("a control character", 400),
+    ("not one of the options", 400),
+    ("a form post", 400),
+    ("a body too large", 400),
+    ("the attempt closed", 409),
+])
+def test_anything_else_reaches_the_app_as_sent(app, client, make_client, world, ready, handed_over, case, status):
+    attempt_id, token, position, url = ready
+    sender, headers, kwargs = client, {"X-CSRFToken": token}, {"json": _answer(position)}
+    if case == "no form token":
+        headers = {}
+    elif case == "another session's form token":
+        headers = {"X-CSRFToken": _other_session(make_client, world)[1]}
+    elif case == "an altered form token":
+        headers = {"X-CSRFToken": token[:-2] + ("AA" if not token.endswith("AA") else "BB")}
+    elif case == "no log-in":
+        sender = make_client()
+    elif case == "another trainee's attempt":
+        sender, other_token = _other_session(make_client, world)
+        headers = {"X-CSRFToken": other_token}
+    elif case == "another role":
+        sender, other_token = _other_session(make_client, world, world.instructor)
+        headers = {"X-CSRFToken": other_token}
+    elif case == "a session that no longer holds":
+        _db.session.execute(User.__table__.update().where(User.id == world.trainee.id).values(session_token="new"))
+        _db.session.commit()
+    elif case == "a malformed save":
+        kwargs = {"json": {"position": str(position)}}
+    elif case == "a control character":
+        kwargs = {"json": _answer(position, "tr\x00ue")}
+    elif case == "not one of the options":
+        kwargs = {"json": _answer(position, "maybe")}
+    elif case == "a form post":
+        kwargs = {"data": {"position": position, f"a{position}": "true"}}
+    elif case == "a body too large":
+        kwargs = {"json": _answer(position, "x" * 70_000)}
+    elif case == "the attempt closed":
+        assert client.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token}).status_code == 302
+    response = sender.post(url, headers=headers, **kwargs)
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert len(handed_over) == 1
+    if "json" in kwargs:  # as the test client encodes it
+        assert handed_over[0] == app.json.dumps(kwargs["json"]).encode()
+    assert _saved(attempt_id, position) is None and _logs() == 0
+
+
+@pytest.mark.parametrize("token", ["valid", "another session's", "altered", "unsigned", "empty"])
+@pytest.mark.parametrize("scheme, referrer", [("http", None), ("https", None), ("https", "https://localhost/x"),
+                                              ("https", "https://elsewhere.test/x"), ("https", "http://localhost/x")])
+def test_the_form_token_rule_is_flask_wtfs(app, token, scheme, referrer):
+    """_csrf_holds admits exactly what Flask-WTF's CSRFProtect admits, on the same request and session."""
+    raw, signer = "a" * 40, URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")  # as Flask-WTF signs
+    sent = {"valid": signer.dumps(raw), "another session's": signer.dumps("b" * 40),
+            "altered": signer.dumps(raw)[:-3] + "abc", "unsigned": raw, "empty": ""}[token]
+    headers = {"X-CSRFToken": sent} | ({"Referer": referrer} if referrer else {})
+    with app.test_request_context("/", base_url=f"{scheme}://localhost", method="POST", headers=headers):
+        flask_session["csrf_token"] = raw
+        try:
+            app.extensions["csrf"].protect()
+            flask_wtf_admits = True
+        except CSRFError:
+            flask_wtf_admits = False
+        assert _csrf_holds(request, dict(flask_session), app.config, app.secret_key) is flask_wtf_admits
+    assert flask_wtf_admits is (token == "valid" and (scheme == "http" or referrer == "https://localhost/x"))
