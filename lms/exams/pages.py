@@ -255,8 +255,9 @@ _SAVE_LOG = insert(AnswerLog).values(
 
 def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[str] | None = None,
                 form=None, flagged: bool | None = None, now, via: str = "autosave",
-                admit: Callable[[SessionUser], None] | None = None) -> Saved | None:
-    """Save one question's answer (the lean autosave path): one read, one update, one log row.
+                admit: Callable[[SessionUser], None] | None = None, conn=None) -> Saved | None:
+    """Save one question's answer (the lean autosave path): one read, one update, one log row, on ``conn`` (a Core
+    connection in its transaction), by default the session's.
 
     ``admit``, when given, is called with the attempt's user (read by the same statement) before anything is
     written: it raises to refuse (a session's check, lms.views.helpers.reads_session_user).
@@ -268,8 +269,8 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     Raises AttemptClosed after the deadline and grace or once finished, ResponseInvalid for values no
     control could send.
     """
-    # Core statements built once, run on the session's connection: the hot path skips the ORM.
-    conn = db.session.connection()
+    # Core statements built once, run on the session's connection (or the one given): the hot path skips the ORM.
+    conn = db.session.connection() if conn is None else conn
     row = conn.execute(_SAVE_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one_or_none()
     if row is None:
         return None

@@ -8,19 +8,26 @@ only when everything about it is ordinary, and hands every other request, and ev
 to the app unchanged, where the view (lms.views.exams.autosave) answers it the usual way:
 
 - a POST to the autosave's path, a JSON body of a known length within the app's limit;
-- a signed session cookie (read by the app's own session interface) whose claim names a user, a session still
-  within its limits whose activity needs no new cookie (lms.session_rules: the cookie is rewritten by the app only);
+- a signed session cookie (checked by the app's own session interface's serializer and keys, within the session's
+  lifetime) whose claim names a user, a session still within its limits whose activity needs no new cookie
+  (lms.session_rules: the cookie is rewritten by the app only);
 - the form token of the session in its header, checked as Flask-WTF checks it (``_csrf_holds``), with its
   referrer rule over HTTPS;
 - nothing refused in what it sends (lms.inputs.request_problem), a well-formed save (``autosave_fields``);
 - the attempt's question saved by the view's own service (lms.exams.pages.save_answer), whose statement reads the
-  session's user and admits it with the view's rule (lms.views.helpers.SessionCheck).
+  session's user and admits it with the view's rule (lms.views.helpers.SessionCheck), on a Core connection of its
+  own (no ORM session: nothing of it is needed).
+
+A cookie and a form token, once their signatures checked, are kept (``_Verified``): an examinee sends the same ones
+with every save, and a signature's check gives the same answer for the same string every time; their ages are
+checked again at each use.
 
 So a refusal (no log-in, an ended session, a bad token, another user's attempt, a closed one, a bad answer) is
 never answered here: what this path declines, the app answers with its own checks, messages and status codes.
 """
 import hmac
 import re
+import time
 from io import BytesIO
 
 from flask import current_app, has_app_context
@@ -44,6 +51,10 @@ _MAX_BODY = 64 * 1024  # an autosave's body is a few hundred bytes; a larger one
 _JSON_HEADERS = [("Content-Type", "application/json"), ("Vary", "Cookie"), *RESPONSE_HEADERS, LOGGED_IN_HEADER]
 
 
+class _Declined(Exception):
+    """No such question of this user's attempt: rolled back, for the app to answer (a 404)."""
+
+
 def autosave_fields(payload) -> tuple[int, list[list[str]] | None, bool | None] | None:
     """The save an autosave's JSON body asks for: (position, fields as [name, value] pairs or None, flagged or None);
     None when it is malformed. The one rule, for both ways in."""
@@ -56,13 +67,14 @@ def autosave_fields(payload) -> tuple[int, list[list[str]] | None, bool | None] 
     return payload["position"], fields, flagged if isinstance(flagged, bool) else None
 
 
-def save(asked: tuple, *, attempt_id: int, user_id: int, now, admit) -> pages.Saved | None:
+def save(asked: tuple, *, attempt_id: int, user_id: int, now, admit, conn=None) -> pages.Saved | None:
     """Save what an autosave asked for (``autosave_fields``) with the view's service, the session's user admitted by
-    ``admit`` (lms.views.helpers.SessionCheck). Raises as lms.exams.pages.save_answer does."""
+    ``admit`` (lms.views.helpers.SessionCheck), on ``conn`` (by default the session's connection). Raises as
+    lms.exams.pages.save_answer does."""
     position, fields, flagged = asked
     return pages.save_answer(attempt_id=attempt_id, user_id=user_id, position=position,
                              form=MultiDict(fields) if fields is not None else None, flagged=flagged, now=now,
-                             admit=admit)
+                             admit=admit, conn=conn)
 
 
 def saved_answer(saved: pages.Saved) -> dict:
@@ -77,6 +89,34 @@ class AutosaveShortcut:
     def __init__(self, app, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
+        # Signed strings already verified under this app's keys: a signature's check gives the same answer for the
+        # same string every time, and an examinee sends the same cookie and form token with every save (the cookie
+        # changes when the app rewrites it, at least once a minute: lms.session_rules.mark_active). Ages are
+        # checked again on every use.
+        self._sessions = _Verified()  # cookie -> (its data, when it was signed)
+        self._tokens = _Verified()  # form token -> the session's raw token it signs
+        self.wall_clock = time.time  # the clock signatures' ages are counted by (itsdangerous's; not the app's)
+
+    def _session(self, request: Request) -> dict | None:
+        """The session cookie's data, as the app's session interface reads it (Flask's SecureCookieSessionInterface:
+        its serializer, its keys, the session's lifetime as the signature's maximum age); None without a cookie or
+        with one that does not check."""
+        interface, app = self.app.session_interface, self.app
+        value = request.cookies.get(interface.get_cookie_name(app))
+        if not value:
+            return None
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        kept = self._sessions.get(value)
+        if kept is None:
+            try:
+                data, signed_at = interface.get_signing_serializer(app).loads(value, max_age=max_age,
+                                                                              return_timestamp=True)
+            except BadData:
+                return None
+            kept = self._sessions.keep(value, (data, int(signed_at.timestamp())))
+        data, signed_at = kept
+        age = int(self.wall_clock()) - signed_at  # as itsdangerous's TimestampSigner counts it
+        return data if 0 <= age <= max_age else None
 
     def __call__(self, environ, start_response):
         match = PATH.fullmatch(environ.get("PATH_INFO", ""))
@@ -103,7 +143,7 @@ class AutosaveShortcut:
         app = self.app
         if not (app.config["WTF_CSRF_ENABLED"] and app.config["WTF_CSRF_CHECK_DEFAULT"]) or not request.is_json:
             return None
-        data = app.session_interface.open_session(app, request)
+        data = self._session(request)
         claim = SessionClaim.parse(data.get("_user_id") if data is not None else None)
         if claim is None:
             return None
@@ -120,39 +160,57 @@ class AutosaveShortcut:
         now = utcnow()
         if session_rules.ended_reason(now, data) or session_rules.activity_unrecorded(now, data):
             return None
-        if not _csrf_holds(request, data, self.app.config, self.app.secret_key):
+        if not _csrf_holds(request, data, self.app.config, self.app.secret_key, self._tokens):
             return None
         if inputs.request_problem(request) is not None:
             return None
         asked = autosave_fields(request.get_json(silent=True))
         if asked is None:
             return None
+        # A Core connection of its own, no ORM session: committed when the block ends, rolled back when it raises.
         try:
-            saved = save(asked, attempt_id=attempt_id, user_id=claim.user_id, now=now,
-                         admit=SessionCheck(claim, ROLES).admit)
+            with db.engine.begin() as conn:
+                saved = save(asked, attempt_id=attempt_id, user_id=claim.user_id, now=now,
+                             admit=SessionCheck(claim, ROLES).admit, conn=conn)
+                if saved is None:
+                    raise _Declined
         except Exception:  # noqa: BLE001  (whatever it is, the app answers it, with its own checks and logs)
-            db.session.rollback()
             return None
-        if saved is None:
-            db.session.rollback()
-            return None
-        db.session.commit()
         return (self.app.json.dumps(saved_answer(saved)) + "\n").encode()
 
 
-def _csrf_holds(request: Request, data, config, secret_key) -> bool:
+class _Verified(dict):
+    """Verified signed strings and what they hold, at most ``_KEPT`` (then forgotten all at once)."""
+
+    def keep(self, signed: str, value):
+        if len(self) >= _KEPT:
+            self.clear()
+        self[signed] = value
+        return value
+
+
+_KEPT = 4096
+
+
+def _csrf_holds(request: Request, data, config, secret_key, verified: _Verified | None = None) -> bool:
     """True when the request carries the session's form token as Flask-WTF's CSRFProtect.protect requires (the token
     in one of its headers, signed with its key and salt, within its time limit, equal to the session's; over HTTPS a
-    referrer of the same origin)."""
+    referrer of the same origin). ``verified`` keeps tokens already checked, when they have no time limit."""
     token = next((request.headers[name] for name in config["WTF_CSRF_HEADERS"] if request.headers.get(name)), None)
     field = config["WTF_CSRF_FIELD_NAME"]
     if not token or field not in data:
         return False
-    serializer = URLSafeTimedSerializer(config.get("WTF_CSRF_SECRET_KEY", secret_key), salt="wtf-csrf-token")
-    try:
-        raw = serializer.loads(token, max_age=config["WTF_CSRF_TIME_LIMIT"])
-    except BadData:
-        return False
+    time_limit = config["WTF_CSRF_TIME_LIMIT"]
+    kept = verified is not None and time_limit is None
+    raw = verified.get(token) if kept else None
+    if raw is None:
+        serializer = URLSafeTimedSerializer(config.get("WTF_CSRF_SECRET_KEY", secret_key), salt="wtf-csrf-token")
+        try:
+            raw = serializer.loads(token, max_age=time_limit)
+        except BadData:
+            return False
+        if kept:
+            verified.keep(token, raw)
     if not (isinstance(raw, str) and isinstance(data[field], str) and hmac.compare_digest(data[field], raw)):
         return False
     if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:

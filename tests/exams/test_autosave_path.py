@@ -1,5 +1,6 @@
 """The autosave's short way in (lms.views.autosave_path): an ordinary autosave is answered before Flask's machinery,
 as the view answers it; every other one reaches the app as it was sent, and the app answers it the usual way."""
+import time
 from io import BytesIO
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from lms.extensions import db as _db
 from lms.models import AnswerLog, AttemptQuestion, User
 from lms.security import RESPONSE_HEADERS
-from lms.views.autosave_path import PATH, AutosaveShortcut, _csrf_holds
+from lms.views.autosave_path import PATH, AutosaveShortcut, _csrf_holds, _Verified
 
 from ..conftest import csrf_from, login
 from ..factories import start
@@ -194,3 +195,25 @@ def test_the_form_token_rule_is_flask_wtfs(app, token, scheme, referrer):
             flask_wtf_admits = False
         assert _csrf_holds(request, dict(flask_session), app.config, app.secret_key) is flask_wtf_admits
     assert flask_wtf_admits is (token == "valid" and (scheme == "http" or referrer == "https://localhost/x"))
+
+
+def test_a_kept_form_token_still_has_to_be_the_sessions(app):
+    raw, signer = "a" * 40, URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+    token, verified = signer.dumps(raw), _Verified()
+    with app.test_request_context("/", method="POST", headers={"X-CSRFToken": token}):
+        assert _csrf_holds(request, {"csrf_token": raw}, app.config, app.secret_key, verified)
+        assert verified == {token: raw}
+        assert not _csrf_holds(request, {"csrf_token": "b" * 40}, app.config, app.secret_key, verified)
+        assert not _csrf_holds(request, {}, app.config, app.secret_key, verified)
+
+
+def test_a_kept_session_cookie_is_declined_once_past_the_sessions_lifetime(app, client, ready, handed_over,
+                                                                           monkeypatch):
+    attempt_id, token, position, url = ready
+    assert client.post(url, json=_answer(position), headers={"X-CSRFToken": token}).status_code == 200
+    assert handed_over == []  # the cookie checked, and kept
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = time.time() + lifetime + 1
+    monkeypatch.setattr(app.wsgi_app, "wall_clock", lambda: later)  # the short way's clock only: the app's is real
+    response = client.post(url, json=_answer(position, "false"), headers={"X-CSRFToken": token})
+    assert len(handed_over) == 1 and response.status_code == 200  # the app found it still valid by its own clock
