@@ -5,10 +5,11 @@ costs the app process. This drives the real endpoints through Flask's test clien
 the production settings, and reports the CPU time (``time.process_time``) per start, page, autosave,
 submit and result, and per bare ``/healthz`` for scale. Each step's time runs until the process's audit
 sealer (a background thread, lms.audit) has sealed the step's events: here it seals one request's events
-per round; in a wave one round serves many requests. ``--profile STEP`` writes a pyinstrument profile of
-that step (``pip install pyinstrument``: not a dependency) next to the figures. ``--calls`` counts instead the
-Python function calls each request makes in its own thread (cProfile): a measure of the work that the load of
-a shared machine does not blur, for comparing two versions of the code when CPU times are too noisy to.
+per round; in a wave one round serves many requests. ``--profile STEP`` (once or more) writes a pyinstrument
+profile of that step, of the request alone (``pip install pyinstrument``: not a dependency), next to the figures.
+``--calls`` counts instead the Python function calls each request makes in its own thread (cProfile): a measure of
+the work that the load of a shared machine does not blur, for comparing two versions of the code when CPU times are
+too noisy to.
 
     .venv/bin/python bench/request_cpu.py --examinees 40
     .venv/bin/python bench/request_cpu.py --database postgresql://postgres@127.0.0.1:5432/lms_cpu --profile start
@@ -75,7 +76,8 @@ def main() -> None:
     parser.add_argument("--exam", default=EXAM, help="the officers' track's exam (officer-final-exam: the final)")
     parser.add_argument("--autosaves", type=int, default=10, help="per examinee")
     parser.add_argument("--warm-up", type=int, default=5, help="examinees first, not measured (caches fill)")
-    parser.add_argument("--profile", choices=STEPS, help="write a pyinstrument profile of this step")
+    parser.add_argument("--profile", choices=STEPS, action="append", default=[],
+                        help="write a pyinstrument profile of this step (may be given more than once)")
     parser.add_argument("--calls", action="store_true",
                         help="count each request's Python function calls (cProfile) instead of timing it")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
@@ -89,19 +91,19 @@ def main() -> None:
 
     cpu = {step: [] for step in STEPS}
     database_cpu = {step: 0.0 for step in STEPS}
-    profiler = None
+    profilers = {}
     if args.profile:
         from pyinstrument import Profiler
 
-        profiler = Profiler(interval=0.0005)
+        profilers = {step: Profiler(interval=0.0002) for step in args.profile}
 
     pg = url.startswith("postgresql")
     measured = set(range(args.warm_up, args.examinees))
     current = [0]  # the examinee whose request runs
 
     def timed(step, call):
-        profiling = profiler and step == args.profile and current[0] in measured
-        if profiling:
+        profiler = profilers.get(step) if current[0] in measured else None
+        if profiler:
             profiler.start()
         begin_db = POSTGRES() if pg else None  # (read outside the process's own measured time)
         counter = cProfile.Profile() if args.calls else None
@@ -111,13 +113,13 @@ def main() -> None:
         response = call()
         if counter:
             counter.disable()
+        if profiler:
+            profiler.stop()  # (the sealer's thread is not profiled: only its wait would show)
         assert sealer.wait_idle(timeout=60)  # (returns at once when nothing was appended)
         used = pstats.Stats(counter).total_calls / 1000 if counter else time.process_time() - begin
         if current[0] in measured:
             cpu[step].append(used)
             database_cpu[step] += spent(begin_db, POSTGRES())["database"] if pg else 0
-        if profiling:
-            profiler.stop()
         assert response.status_code < 400, (step, response.status_code)
         return response
 
@@ -160,10 +162,11 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (out / f"request_cpu-{engine}-{unit}-{stamp}.json").write_text(json.dumps(figures, indent=2))
-    if profiler:
-        path = out / f"request_cpu-{engine}-{args.profile}-{stamp}.txt"
+    for step, profiler in profilers.items():
+        path = out / f"request_cpu-{engine}-{step}-{stamp}.txt"
         path.write_text(profiler.output_text(unicode=False, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
-        print(f"profile of {args.profile}: {path}")
+        profiler.last_session.save(path.with_suffix(".pyisession"))  # (pyinstrument --load ... renders it again)
+        print(f"profile of {step}: {path}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """What the review of a finished attempt shows: correctness and the key only to the level its policy allows now."""
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, select
 
@@ -7,8 +9,90 @@ from lms.exams import policy as rules
 from lms.exams.grading import grade_attempt
 from lms.exams.versions import pinned_versions
 from lms.extensions import db, session_connection
-from lms.models import AnswerLog, AttemptQuestion, QuestionVersion
+from lms.models import AnswerLog, Attempt, AttemptQuestion, Certification, Exam, ExamVersion, QuestionVersion, User
+from lms.models.exam import FINISHED
+from lms.models.user import SESSION_USER_COLUMNS, SessionUser
 from lms.questions import QUESTION_TYPES, ReviewChoice
+
+
+@dataclass(frozen=True)
+class Titled:
+    """An exam version as a finished attempt's page names it."""
+
+    title: str
+    number: int
+
+
+@dataclass(frozen=True)
+class Slugged:
+    """An exam as a finished attempt's page links to it."""
+
+    slug: str
+
+
+@dataclass(frozen=True)
+class Earned:
+    """The certification an attempt's enrollment earned, as its result page announces it."""
+
+    number: str
+    track_title: str
+    expires_on: date
+
+
+@dataclass(frozen=True)
+class FinishedAttempt:
+    """A finished attempt as its result page shows it: one row of plain columns, no ORM object (the page reads
+    nothing else of it), with its exam version, its exam, its user and the certification its enrollment earned."""
+
+    id: int
+    user_id: int
+    exam_id: int
+    enrollment_id: int | None
+    number: int
+    status: str
+    policy: dict
+    started_at: datetime
+    finished_at: datetime
+    finish_reason: str
+    points: float
+    max_points: float
+    percent: float
+    passed: bool
+    exam_version: Titled
+    exam: Slugged
+    earned: Earned | None
+    user: SessionUser
+
+
+_FINISHED = (
+    select(Attempt.id, Attempt.user_id, Attempt.exam_id, Attempt.enrollment_id, Attempt.number, Attempt.status,
+           Attempt.policy, Attempt.started_at, Attempt.finished_at, Attempt.finish_reason, Attempt.points,
+           Attempt.max_points, Attempt.percent, Attempt.passed, ExamVersion.title, ExamVersion.number, Exam.slug,
+           Certification.number, Certification.track_title, Certification.expires_on, *SESSION_USER_COLUMNS)
+    .join(ExamVersion, ExamVersion.id == Attempt.exam_version_id)
+    .join(Exam, Exam.id == Attempt.exam_id)
+    .join(User, User.id == Attempt.user_id)
+    .outerjoin(Certification, Certification.enrollment_id == Attempt.enrollment_id)
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+)
+
+
+def finished_attempt(attempt_id: int, user_id: int, *,
+                     admit: Callable[[SessionUser], None]) -> FinishedAttempt | None:
+    """The attempt if it is ``user_id``'s and finished, in one statement; None otherwise (anyone else's, or still
+    open: the caller loads it to say which, and to finish it if its time is up). ``admit`` is called with the
+    attempt's user (read by the same statement) first, and raises to refuse (lms.views.helpers.SessionCheck)."""
+    row = session_connection().execute(_FINISHED, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
+    if row is None:
+        return None
+    columns, user = SessionUser.split(row)
+    admit(user)
+    if columns[5] != FINISHED:
+        return None
+    *attempt, title, version, slug, certificate, track, expires_on = columns
+    earned = Earned(certificate, track, expires_on) if certificate is not None else None
+    return FinishedAttempt(*attempt, exam_version=Titled(title, version), exam=Slugged(slug), earned=earned,
+                           user=user)
 
 
 @dataclass

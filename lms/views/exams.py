@@ -8,10 +8,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from lms import session_rules
-from lms.certification.issue import certification_of_enrollment
 from lms.clock import utcnow
-from lms.exams import attempts, challenges, overview, pages
-from lms.exams.review import review
+from lms.exams import attempts, challenges, overview, pages, review
 from lms.extensions import db
 from lms.forms.challenges import ChallengeForm
 from lms.forms.exams import StartForm, SubmitForm
@@ -215,15 +213,14 @@ def confirm_submit(attempt, trainee):
 
 
 # Loaded with the attempt, in the same query (loader options built once): the exam version's title and number,
-# which the result's notice and page name; for a submit the enrollment (a pass may complete it: certification
-# decides), for the result page the exam (its slug).
-# Both also load the attempt's user, whom the session's check admits (reads_session_user): the user the
-# session's log-in then finds in the session, without a statement of its own (lms.app's load_user).
+# which the result's notice names, and the enrollment (a pass may complete it: certification decides). It also
+# loads the attempt's user, whom the session's check admits (reads_session_user): the user the session's log-in
+# then finds in the session, without a statement of its own (lms.app's load_user).
 _TITLED = joinedload(Attempt.exam_version).load_only(ExamVersion.title, ExamVersion.number)
 _WITH_USER = joinedload(Attempt.user)
 _OWN = (Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
 _SUBMITTED = select(Attempt).options(_TITLED, joinedload(Attempt.enrollment), _WITH_USER).where(*_OWN)
-_RESULT = select(Attempt).options(_TITLED, joinedload(Attempt.exam), _WITH_USER).where(*_OWN)
+_OPEN = select(Attempt).options(_WITH_USER).where(*_OWN)  # a result asked for before the attempt is finished
 
 
 def _own_admitted_attempt(who: SessionCheck, attempt_id: int, statement) -> Attempt:
@@ -250,16 +247,20 @@ def submit(who: SessionCheck, attempt_id):
 @reads_session_user(Role.TRAINEE)
 def result(who: SessionCheck, attempt_id):
     """The result, and the review as far as the exam's review policy allows now (prints cleanly)."""
-    attempt = _own_admitted_attempt(who, attempt_id, _RESULT)
-    if attempts.expire_if_due(attempt, now=utcnow()):
-        db.session.commit()
-    if attempt.status == "open":
-        return redirect(url_for("exams.attempt", attempt_id=attempt.id))
+    # A finished attempt (nearly every request here) is one row, with its certification; an open one is loaded, and
+    # finished first if its time is up.
+    attempt = review.finished_attempt(attempt_id, who.user_id, admit=who.admit)
+    if attempt is None:
+        loaded = _own_admitted_attempt(who, attempt_id, _OPEN)
+        if attempts.expire_if_due(loaded, now=utcnow()):
+            db.session.commit()
+        elif loaded.status == OPEN:
+            return redirect(url_for("exams.attempt", attempt_id=attempt_id))
+        attempt = review.finished_attempt(attempt_id, who.user_id, admit=who.admit)
     level = overview.review_level_for(attempt)
-    earned = certification_of_enrollment(attempt.enrollment_id) if attempt.enrollment_id else None
     may_challenge = challenges.review_open(attempt, level)  # the review shows the challenges (and their forms)
-    items = review(attempt, level)
-    return render_template("exams/result.html", attempt=attempt, level=level, items=items, earned=earned,
+    items = review.review(attempt, level)
+    return render_template("exams/result.html", attempt=attempt, level=level, items=items, earned=attempt.earned,
                            challenges=challenges.challenges_of(attempt) if may_challenge else {},
                            may_challenge=may_challenge, outcome_of=challenges.outcome_of,
                            challenge_form=ChallengeForm() if may_challenge else None,

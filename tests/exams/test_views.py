@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from lms.exams.policy import ExamPolicy
 from lms.extensions import db as _db
-from lms.models import AnswerLog, Attempt, AuditEvent
+from lms.models import AnswerLog, Attempt, AuditEvent, User
 
 from ..conftest import csrf_from, login
 from ..factories import form_values_for
@@ -166,6 +167,39 @@ def test_the_review_waits_for_the_policy_and_never_shows_keys_early(client, worl
     # The "Right answer ..." choice texts are this bank's keys: only the review may show them as such.
     for page in me.pages:
         assert "(correct answer)" not in page
+
+
+def test_the_result_of_an_attempt_past_its_time_finishes_it_at_its_deadline_then_shows_it(client, make_client, world,
+                                                                                          clock):
+    """An open attempt's result page leads back into it while time remains; past the deadline and grace it finishes the
+    attempt (expired, at its deadline) and shows the result (lms.exams.review.finished_attempt reads it again)."""
+    me = Browser(client, world.trainee.email)
+    exam_page = page_text(me.get("/exams/mixed-exam"))
+    me.post("/exams/mixed-exam/start", {"csrf_token": csrf_from(exam_page)})
+    attempt = attempt_of(world.trainee)
+    early = me.get(f"/exams/attempts/{attempt.id}/result")
+    assert early.status_code == 302 and early.headers["Location"].endswith(f"/exams/attempts/{attempt.id}")
+    clock.advance(hours=6)
+    me = Browser(make_client(), world.trainee.email)  # (the session idled out meanwhile: a new log-in)
+    result = page_text(me.get(f"/exams/attempts/{attempt.id}/result"))
+    assert "the time ran out; finished at the deadline" in result and "You are certified" not in result
+    attempt = attempt_of(world.trainee)
+    assert attempt.status == "finished" and attempt.finish_reason == "expired"
+    assert attempt.finished_at == attempt.deadline_at
+
+
+def test_the_result_page_of_the_attempt_that_completed_the_track_announces_the_certificate(client, kit):
+    certification = kit.certified()
+    attempt = _db.session.scalars(select(Attempt).where(Attempt.enrollment_id == certification.enrollment_id)
+                                  .order_by(Attempt.id.desc())).first()
+    # (the kit grades with a bare pass mark: the policy of an exam that shows the score once submitted)
+    attempt.policy = ExamPolicy.from_blueprint({"pass_mark": 70, "time_limit_minutes": 30, "attempts": 2,
+                                                "review": {"show": "score"}}).as_dict()
+    _db.session.commit()
+    login(client, _db.session.get(User, certification.user_id).email)
+    result = page_text(client.get(f"/exams/attempts/{attempt.id}/result"))
+    assert "You are certified" in result and certification.number in result
+    assert f"/certificates/{certification.number}" in result
 
 
 def test_another_trainees_attempt_is_a_404_everywhere(client, make_client, world, clock):
