@@ -87,7 +87,7 @@ def finished_attempt(attempt_id: int, user_id: int, *,
         return None
     columns, user = SessionUser.split(row)
     admit(user)
-    if columns[5] != FINISHED:
+    if row.status != FINISHED:
         return None
     *attempt, title, version, slug, certificate, track, expires_on = columns
     earned = Earned(certificate, track, expires_on) if certificate is not None else None
