@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, select
 
 from lms.exams import policy as rules
+from lms.exams.attempts import ExamRef
 from lms.exams.grading import grade_attempt
 from lms.exams.versions import pinned_versions
 from lms.extensions import db, session_connection
@@ -21,13 +22,6 @@ class Titled:
 
     title: str
     number: int
-
-
-@dataclass(frozen=True)
-class Slugged:
-    """An exam as a finished attempt's page links to it."""
-
-    slug: str
 
 
 @dataclass(frozen=True)
@@ -59,7 +53,7 @@ class FinishedAttempt:
     percent: float
     passed: bool
     exam_version: Titled
-    exam: Slugged
+    exam: ExamRef
     earned: Earned | None
     user: SessionUser
 
@@ -91,8 +85,8 @@ def finished_attempt(attempt_id: int, user_id: int, *,
         return None
     *attempt, title, version, slug, certificate, track, expires_on = columns
     earned = Earned(certificate, track, expires_on) if certificate is not None else None
-    return FinishedAttempt(*attempt, exam_version=Titled(title, version), exam=Slugged(slug), earned=earned,
-                           user=user)
+    return FinishedAttempt(*attempt, exam_version=Titled(title, version), exam=ExamRef(row.exam_id, slug),
+                           earned=earned, user=user)
 
 
 @dataclass
