@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lms import origin
 from lms.clock import utcnow
-from lms.db_engine import DEFERRED, IMMEDIATE
+from lms.db_engine import DEFERRED, writing
 from lms.extensions import db, session_connection
 from lms.models import AuditEvent, AuditHead
 from lms.signals import audit_recorded
@@ -160,18 +160,10 @@ def unsealed_count(conn=None) -> int:
     return (conn or db.session).execute(statement).scalar_one()
 
 
-def _seal_engine():
-    """The app's engine, its SQLite transactions begun IMMEDIATE: a seal reads the tip and then writes it,
-    and a deferred one could be refused the write lock after reading (lms.db_engine). A request's begin
-    policy may say DEFERRED (a GET), so the seal does not leave it to the policy."""
-    engine = db.engine
-    return engine.execution_options(sqlite_begin=IMMEDIATE) if engine.dialect.name == "sqlite" else engine
-
-
 def _seal_rounds() -> tuple[int, bool]:
     """Seal in rounds until none is left: (how many this call sealed, whether it stopped because another
     sealer held the tip, leaving what is left to that sealer)."""
-    total, engine = 0, _seal_engine()
+    total, engine = 0, writing(db.engine)  # a seal reads the tip, then writes it
     while True:
         with engine.begin() as conn:
             sealed = _seal_batch(conn)

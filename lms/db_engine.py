@@ -47,6 +47,14 @@ def set_begin_policy(policy: Callable[[], str] | None) -> None:
     _begin_policy = policy
 
 
+def writing(engine: Engine) -> Engine:
+    """``engine`` with its SQLite transactions begun IMMEDIATE whatever the begin policy says, for a
+    transaction of its own that will write (a counter, a seal) in a request that otherwise only reads:
+    it takes its turn among the writers (WriterQueue) instead of polling for SQLite's lock, where a wave
+    of queued writers could keep it waiting past the busy timeout. Other databases' engines as they are."""
+    return engine.execution_options(sqlite_begin=IMMEDIATE) if engine.dialect.name == "sqlite" else engine
+
+
 _write_phase: Callable[[], bool] | None = None
 
 

@@ -10,7 +10,9 @@ place back (``give_back``) when the event turns out not to count (a log-in that 
 afterwards would let every request that arrived together through.
 
 Each count is committed at once on a connection of its own: a count holds even when the request that
-made it fails later, and no lock is held while the caller goes on (to hash a password, say). A count
+made it fails later, and no lock is held while the caller goes on (to hash a password, say). On SQLite
+that transaction begins IMMEDIATE even in a request that otherwise only reads (lms.db_engine.writing), so
+a burst of counts takes turns among the writers instead of polling for the lock. A count
 lowered (given back, cleared) goes with the request's own transaction when it has one. On SQLite,
 which has one writer at a time, a change made while the caller's session has a transaction open goes into
 that transaction instead: a second connection would wait for the session's own write lock.
@@ -29,7 +31,7 @@ import redis
 from flask import current_app
 from sqlalchemy import case, delete, select, update
 
-from lms.db_engine import insert_for
+from lms.db_engine import insert_for, writing
 from lms.extensions import db
 from lms.models import RateCounter
 
@@ -91,7 +93,7 @@ def _connection(*, own: bool = True):
     if (not own or db.engine.dialect.name == "sqlite") and db.session().in_transaction():
         yield db.session.connection()
         return
-    with db.engine.begin() as conn:
+    with writing(db.engine).begin() as conn:
         yield conn
 
 

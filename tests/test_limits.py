@@ -10,7 +10,7 @@ import traceback
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lms import limits
 from lms.models import AuditEvent
@@ -143,6 +143,29 @@ def test_a_counter_counts_within_its_window_and_restarts_after_it(app, db, clock
     limits.clear("k")
     assert limits.current("k", now=clock()) == 0
     assert limits.hit("other", window=window, now=clock()) == 1
+
+
+def test_a_count_in_a_request_that_only_reads_takes_its_turn_among_the_writers(app, db, clock, sqlite_only):
+    """A GET's transactions begin DEFERRED on SQLite (reading holds no lock), but a count's own transaction
+    writes: it begins IMMEDIATE and so waits in the writers' queue. A deferred one would poll for the lock,
+    and in a burst of queued writers could be kept waiting past the busy timeout ("database is locked")."""
+    began = []
+
+    def seen(conn, cursor, statement, *args):
+        if statement.startswith("BEGIN"):
+            began.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with app.test_request_context("/verify/unknown-code", method="GET"):
+            assert limits.hit("k", window=timedelta(minutes=10), now=clock()) == 1
+            limits.give_back("k", now=clock())
+            with db.engine.connect() as conn:  # what the request's own reads begin with, for contrast
+                conn.execute(select(1))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert began == ["BEGIN IMMEDIATE", "BEGIN IMMEDIATE", "BEGIN"]
+    assert limits.current("k", now=clock()) == 0
 
 
 def test_a_counter_is_kept_when_the_request_that_made_it_fails(app, db, clock):
