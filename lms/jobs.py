@@ -121,13 +121,21 @@ def _enqueue_committed(session) -> None:
     # Jobs wait for their commit: a rolled-back notification is never sent, a rolled-back issue never
     # rendered. In immediate mode (tests) the session cannot run a job from inside its own commit: tests
     # call send_pending() and render_certificate(), and a download renders a PDF not yet stored.
+    # The commit has happened: a queue that cannot be reached (Redis down, the SQLite queue file locked
+    # past its timeout) must not turn it into an error for the person who made it (a trainee's submit
+    # that issued a certificate). What was not queued is left to the sweeps, which find it in the
+    # database: send-pending (every minute) and render-certificates (hourly).
     ids = take_pending_deliveries(session)
     issued = session.info.pop(CERTIFICATES_KEY, [])
     if (ids or issued) and not huey.immediate and has_app_context():
-        use_storage(current_app._get_current_object())
-        enqueue_deliveries(ids)
-        for certification_id, site_url in issued:
-            render_certificate(certification_id, site_url)
+        try:
+            use_storage(current_app._get_current_object())
+            enqueue_deliveries(ids)
+            for certification_id, site_url in issued:
+                render_certificate(certification_id, site_url)
+        except Exception as error:  # noqa: BLE001  (whatever the queue raised, the commit stands)
+            log.warning("Jobs not queued after a commit (%s: %s); the periodic sweeps will pick up %d e-mail(s) "
+                        "and %d certificate PDF(s)", type(error).__name__, error, len(ids), len(issued))
 
 
 @event.listens_for(Session, "after_rollback")
@@ -179,9 +187,18 @@ def prepare_export(export_id: int) -> str | None:
 
 
 def queue_export(export_id: int) -> None:
-    """Queue an export's job (after the transaction that asked for it committed); in tests it runs now."""
-    use_storage(current_app._get_current_object())
-    prepare_export(export_id)
+    """Queue an export's job (after the transaction that asked for it committed); in tests it runs now. A queue
+    that cannot be reached fails the export at once (committed), for its owner to try again."""
+    if huey.immediate:
+        prepare_export(export_id)
+        return
+    try:
+        use_storage(current_app._get_current_object())
+        prepare_export(export_id)
+    except Exception as error:  # noqa: BLE001  (whatever the queue raised, the owner sees a failed export)
+        log.warning("Export %s not queued (%s: %s)", export_id, type(error).__name__, error)
+        exports.fail_unqueued(export_id, now=utcnow())
+        db.session.commit()
 
 
 # -- the periodic jobs: each idempotent, each logs what it did ---------------------------------------

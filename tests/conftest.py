@@ -11,10 +11,11 @@ import os
 import shutil
 import sqlite3
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -305,6 +306,30 @@ def factory(db, clock):
 def kit(db, factory, clock):
     """Tracks built directly in the database and results as the exam engine leaves them."""
     return CertKit(db, factory, clock)
+
+
+@pytest.fixture
+def configured(app, monkeypatch):
+    """``configured(url)``: the job queue on LMS_JOBS_URL ``url`` (None: the instance folder's SQLite file), jobs
+    queued as in production instead of run at once; immediate mode (the tests') is put back afterwards."""
+    from huey.storage import MemoryStorage
+
+    from lms import jobs
+
+    def make(url):
+        monkeypatch.setitem(app.config, "JOBS_URL", url)
+        jobs.configure(app)
+        jobs.huey.immediate = False  # as in a process that is not the tests'
+        jobs.use_storage(app)
+        return jobs.huey.storage
+
+    yield make
+    with suppress(redis.exceptions.ConnectionError):  # (a test's queue that cannot be reached holds nothing)
+        jobs.huey.storage.flush_all()
+    monkeypatch.setitem(app.config, "JOBS_URL", None)
+    jobs.configure(app)
+    jobs.huey.storage_class, jobs.huey.storage_kwargs = MemoryStorage, {}
+    jobs.huey.immediate = True
 
 
 def require_commands(commands: dict[str, str]) -> None:

@@ -195,6 +195,18 @@ def open_download(export: ExportJob, *, actor: User, now):
 
 
 STALE_MESSAGE = "The file was not prepared in time (no worker ran the job). Try again."
+UNQUEUED_MESSAGE = "The file could not be queued for preparing (the job queue did not answer). Try again."
+
+
+def fail_unqueued(export_id: int, *, now) -> ExportJob | None:
+    """Mark an export failed whose job could not be queued, so that its owner sees why at once and may try
+    again (rather than waiting the keeping time for ``delete_expired`` to say so); flushes and audits."""
+    export = db.session.get(ExportJob, export_id)
+    if export is None or export.status != QUEUED:
+        return export
+    _failed(export, UNQUEUED_MESSAGE, now=now)
+    db.session.flush()
+    return export
 
 
 def delete_expired(*, now) -> int:

@@ -324,6 +324,26 @@ def test_lms_jobs_drain_runs_the_queued_export_as_a_worker_would(app, world, db)
     assert db.session.get(ExportJob, export_id).status == "ready"
 
 
+def test_an_export_the_queue_cannot_take_fails_at_once_and_is_retried_once_it_can(app, world, db, configured, caplog):
+    """The export is asked for (committed) before its job is queued: a queue that does not answer then fails
+    it at once, for its owner to see and try again, instead of an error page and an export waiting forever."""
+    client = _client_of(app, world.staff)
+    configured("redis://127.0.0.1:1/0")  # nothing listens there: every enqueue is refused
+    export_id = _ask(client, "/exports/passlist.csv")  # its page, as always
+    assert f"Export {export_id} not queued (ConnectionError" in caplog.text
+    db.session.expire_all()
+    export = db.session.get(ExportJob, export_id)
+    assert export.status == "failed" and "the job queue did not answer" in export.error
+    page = client.get(f"/exports/{export_id}").get_data(as_text=True)
+    assert "the job queue did not answer" in page and "Try again" in page
+    configured(None)  # the queue answers again (the instance folder's SQLite file)
+    post(client, f"/exports/{export_id}/retry", page=f"/exports/{export_id}")
+    assert db.session.get(ExportJob, export_id).status == "queued"
+    assert drain() == 1
+    db.session.expire_all()
+    assert db.session.get(ExportJob, export_id).status == "ready"
+
+
 def test_an_export_no_worker_ran_is_failed_after_the_keeping_time_and_can_be_retried(app, world, db, clock):
     client = _client_of(app, world.staff)
     with queued():

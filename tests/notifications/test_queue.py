@@ -1,30 +1,12 @@
 """The queue's storage: a SQLite file in the instance folder by default, Redis when LMS_JOBS_URL says so."""
 import pytest
-from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy import select
 
 from lms import jobs
 from lms.models import CertificateDocument, EmailDelivery
 
 from .conftest import drain
-
-
-@pytest.fixture
-def configured(app, monkeypatch):
-    """configure(app) with other settings; immediate mode (the tests') is put back afterwards."""
-    def make(url):
-        monkeypatch.setitem(app.config, "JOBS_URL", url)
-        jobs.configure(app)
-        jobs.huey.immediate = False  # as in a process that is not the tests'
-        jobs.use_storage(app)
-        return jobs.huey.storage
-
-    yield make
-    jobs.huey.storage.flush_all()
-    monkeypatch.setitem(app.config, "JOBS_URL", None)
-    jobs.configure(app)
-    jobs.huey.storage_class, jobs.huey.storage_kwargs = MemoryStorage, {}
-    jobs.huey.immediate = True
 
 
 def test_one_machine_uses_a_sqlite_file_in_the_instance_folder(app, configured):
@@ -48,3 +30,23 @@ def test_several_machines_share_redis_and_a_worker_runs_the_queued_delivery(kit,
 def test_an_unknown_jobs_url_is_refused(configured):
     with pytest.raises(RuntimeError, match="LMS_JOBS_URL"):
         configured("amqp://somewhere")
+
+
+def test_a_queue_that_cannot_be_reached_leaves_the_commit_standing_and_the_sweeps_catch_up(
+        app, kit, db, configured, caplog):
+    """The certificate is issued (and its notice recorded) when the transaction commits; a queue that refuses
+    the jobs at that moment does not make the commit an error for whoever made it, and the periodic sweeps
+    queue what was left once the queue answers again."""
+    configured("redis://127.0.0.1:1/0")  # nothing listens there: every enqueue is refused
+    certification = kit.certified()  # commits; the enqueue fails inside the commit's hook
+    assert "Jobs not queued after a commit (ConnectionError" in caplog.text
+    assert "1 e-mail(s) and 1 certificate PDF(s)" in caplog.text
+    assert db.session.scalars(select(EmailDelivery.status)).one() == "pending"
+    assert db.session.get(CertificateDocument, certification.id) is None
+    storage = configured(None)  # the queue is back (the instance folder's SQLite file)
+    storage.flush_all()
+    assert jobs.run_periodic("send-pending") == 1
+    assert drain() == 1
+    assert db.session.scalars(select(EmailDelivery.status)).one() == "outbox"
+    assert jobs.run_periodic("render-certificates") == 1
+    assert db.session.get(CertificateDocument, certification.id) is not None
