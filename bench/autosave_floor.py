@@ -1,0 +1,124 @@
+"""The floor under an autosave's cost on PostgreSQL: its statements alone, on a bare psycopg connection.
+
+exam_wave.py's closed loops compare an autosave's throughput with a bare ``/healthz``'s on the same server (the
+target: at least half). Where the database shares the machine's cores, an autosave costs at least what a bare
+request costs plus what its statements cost the driver and the database server. This runs the autosave's own
+statements (lms.exams.pages: the read with its share lock on the attempt, the answer's update, the answer log's
+row, then the commit), compiled by the app's own SQLAlchemy dialect, on one psycopg connection with nothing around
+them, and reports the CPU they cost this process (the driver: ``time.thread_time``) and the server's process
+(/proc) per autosave; then the same saves through the app's service (``lms.exams.pages.save_answer`` on a Core
+connection of its own, as the autosave's short way runs it, lms/views/autosave_path.py), for comparison.
+
+    .venv/bin/python bench/autosave_floor.py --database postgresql://postgres@127.0.0.1:5432/lms_floor
+
+The database named is dropped and created. bench/README.md ("The autosave's floor") turns the figures into the
+highest ratio any autosave could reach on the machine.
+"""
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
+
+from exam_bench import EXAM, QUESTION, answer_fields  # noqa: E402  (after the path above)
+from request_cpu import log_in, prepared_app  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the server process ``pid`` has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def measured(label: str, save, pid: int, rounds: int) -> dict:
+    """Run ``save(flip)`` ``rounds`` times after a warm-up: the driver's and the server's CPU and the wall time, in
+    microseconds per save."""
+    for flip in range(200):
+        save(flip)
+    driver, server, wall = time.thread_time(), server_cpu(pid), time.perf_counter()
+    for flip in range(rounds):
+        save(flip)
+    row = {"way": label, "driver us": 1e6 * (time.thread_time() - driver) / rounds,
+           "server us": 1e6 * (server_cpu(pid) - server) / rounds,
+           "wall us": 1e6 * (time.perf_counter() - wall) / rounds}
+    print(f"| {row['way']} | {row['driver us']:.0f} | {row['server us']:.0f} | {row['wall us']:.0f} |", flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", required=True, help="a PostgreSQL URL (dropped and created)")
+    parser.add_argument("--rounds", type=int, default=3000, help="saves measured in each way")
+    parser.add_argument("--pairs", type=int, default=2, help="times each way is measured, taking turns")
+    args = parser.parse_args()
+    if not args.database.startswith("postgresql"):
+        parser.error("the floor is measured on PostgreSQL (its server's CPU is read from /proc)")
+
+    import psycopg
+    from sqlalchemy import select
+    from werkzeug.datastructures import MultiDict
+
+    from lms.clock import utcnow
+    from lms.exams import pages
+    from lms.extensions import db
+    from lms.models import Attempt, AttemptQuestion
+
+    app, url = prepared_app(args.database, 1)
+    client, csrf = log_in(app, 0)
+    started = client.post(f"/exams/{EXAM}/start", data={"csrf_token": csrf})
+    attempt_path = started.headers["Location"].split("?")[0]
+    attempt_id = int(re.search(r"/(\d+)", attempt_path).group(1))
+    position, kind = next((int(p), k) for p, k in QUESTION.findall(client.get(f"{attempt_path}?page=1").text))
+
+    with app.app_context():
+        engine = db.engine
+        user_id = db.session.scalar(select(Attempt.user_id).where(Attempt.id == attempt_id))
+        aq_id = db.session.scalar(select(AttemptQuestion.id).where(
+            AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position))
+        db.session.remove()
+        read, update, log = (str(statement.compile(dialect=engine.dialect))
+                             for statement in (pages._SAVE_READ, pages._SAVE_ANSWER, pages._SAVE_LOG))
+        forms = [MultiDict(answer_fields(kind, position, flip)) for flip in range(2)]
+
+        def app_save(flip: int) -> None:
+            with engine.begin() as conn:
+                saved = pages.save_answer(attempt_id=attempt_id, user_id=user_id, position=position,
+                                          form=forms[flip % 2], now=utcnow(), conn=conn)
+                assert saved is not None and saved.changed
+
+        engine.dispose()
+        with engine.connect() as conn:  # the pool's one connection from now on (one thread)
+            app_pid = conn.exec_driver_sql("select pg_backend_pid()").scalar()
+            conn.rollback()
+
+        bare = psycopg.connect(url.replace("+psycopg", ""))
+        bare_pid = bare.execute("select pg_backend_pid()").fetchone()[0]
+        bare.commit()
+        responses = ['{"choice":0}', '{"choice":1}']
+
+        def bare_save(flip: int) -> None:
+            now = utcnow()
+            bare.execute(read, {"attempt_id": attempt_id, "user_id": user_id, "position": position},
+                         prepare=True).fetchone()
+            bare.execute(update, {"aq_id": aq_id, "response": responses[flip % 2], "answered_at": now,
+                                  "is_flagged": False}, prepare=True)
+            bare.execute(log, {"attempt_id": attempt_id, "position": position, "response": responses[flip % 2],
+                               "saved_at": now, "via": "autosave"}, prepare=True)
+            bare.commit()
+
+        print(f"An autosave's statements on PostgreSQL ({args.rounds} saves each, one connection, CPU per save):")
+        print("| way | driver (this process) us | server process us | wall us |")
+        print("|---|---:|---:|---:|")
+        for _ in range(args.pairs):
+            measured("the statements alone, bare psycopg", bare_save, bare_pid, args.rounds)
+            measured("the app's service, SQLAlchemy Core", app_save, app_pid, args.rounds)
+        bare.close()
+
+
+if __name__ == "__main__":
+    main()
