@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lms import origin
 from lms.clock import utcnow
-from lms.db_engine import DEFERRED, writing
+from lms.db_engine import reading, writing
 from lms.extensions import db, session_connection
 from lms.models import AuditEvent, AuditHead
 from lms.signals import audit_recorded
@@ -170,8 +170,8 @@ def _seal_rounds() -> tuple[int, bool]:
         if sealed is None:
             return total, True
         total += sealed
-        with db.engine.connect() as conn:  # a read: on SQLite it takes no write lock
-            left = conn.execution_options(sqlite_begin=DEFERRED).execute(select(exists().where(_UNSEALED)))
+        with reading(db.engine).connect() as conn:  # a read: on SQLite it takes no write lock
+            left = conn.execute(select(exists().where(_UNSEALED)))
             if not left.scalar():
                 return total, False
 

@@ -55,6 +55,12 @@ def writing(engine: Engine) -> Engine:
     return engine.execution_options(sqlite_begin=IMMEDIATE) if engine.dialect.name == "sqlite" else engine
 
 
+def reading(engine: Engine) -> Engine:
+    """``engine`` with its SQLite transactions begun DEFERRED whatever the begin policy says, for a transaction of
+    its own that only reads (a count, an account's facts): it holds no lock and waits for no writer's turn."""
+    return engine.execution_options(sqlite_begin=DEFERRED) if engine.dialect.name == "sqlite" else engine
+
+
 _write_phase: Callable[[], bool] | None = None
 
 

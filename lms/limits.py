@@ -31,7 +31,7 @@ import redis
 from flask import current_app
 from sqlalchemy import case, delete, select, update
 
-from lms.db_engine import insert_for, writing
+from lms.db_engine import insert_for, reading, writing
 from lms.extensions import db
 from lms.models import RateCounter
 
@@ -85,15 +85,16 @@ def _ms(moment: datetime) -> int:
 
 
 @contextmanager
-def _connection(*, own: bool = True):
+def _connection(*, own: bool = True, writes: bool = True):
     """Where a counter changes: its own committed transaction (see the module's docstring). A change that
     lowers a count (``own=False``: a place given back, a count cleared) rides on the request's open
     transaction instead: if the request fails, the count stays higher, the safe side, and a request holding
-    a pooled connection never asks for a second one (many at once would wait on each other for the pool)."""
+    a pooled connection never asks for a second one (many at once would wait on each other for the pool).
+    ``writes=False``: a count read, on SQLite in a transaction that takes no lock."""
     if (not own or db.engine.dialect.name == "sqlite") and db.session().in_transaction():
         yield db.session.connection()
         return
-    with writing(db.engine).begin() as conn:
+    with (writing if writes else reading)(db.engine).begin() as conn:
         yield conn
 
 
@@ -148,6 +149,6 @@ def current(key: str, *, now) -> int:
         count, ends = client.hmget(_name(key), "count", "ends")
         return int(count) if ends is not None and int(ends) > _ms(now) else 0
     table = RateCounter.__table__
-    with _connection() as conn:
+    with _connection(writes=False) as conn:
         count = conn.execute(select(table.c.count).where(table.c.key == key, table.c.window_ends_at > now)).scalar()
     return count or 0

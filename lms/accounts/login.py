@@ -12,6 +12,7 @@ from lms.accounts.users import (
     AccountError, disable_user, end_sessions, normalize_email, set_password,
 )
 from lms.audit import record_event
+from lms.db_engine import reading
 from lms.extensions import db
 from lms.models import User
 from lms.security import hash_password, normalize_password, second_factor_required, verify_password
@@ -54,8 +55,8 @@ def _typed_identity(email: str) -> str:
 def _read_account(email: str):
     """The account's log-in facts as committed, read on a connection of its own that takes no write lock
     (on SQLite, a transaction of the session would hold the database while the password is hashed)."""
-    with db.engine.connect() as conn:
-        return conn.execution_options(sqlite_begin="deferred").execute(
+    with reading(db.engine).connect() as conn:
+        return conn.execute(
             select(User.id, User.password_hash, User.locked_until, User.disabled_at).where(User.email == email)
         ).first()
 
