@@ -181,3 +181,24 @@ def test_a_thread_that_holds_the_turn_meets_sqlites_own_lock_on_a_second_connect
     finally:
         first.close()
         second.close()
+
+
+def test_an_export_streaming_from_its_snapshot_holds_no_lock_writers_need(app):
+    """The pass list streams from one read transaction for as long as the file takes (lms.certification.passlist
+    .read_snapshot): it begins DEFERRED even outside a request, where transactions begin IMMEDIATE, so a writer of
+    another process (its busy timeout 0: it would be refused at once by a held lock) writes meanwhile."""
+    from lms.certification.passlist import read_snapshot
+
+    with app.app_context():
+        path = make_url(str(_db.engine.url)).database
+        with read_snapshot() as conn:
+            assert conn.execute(select(func.count()).select_from(User)).scalar() == 0
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("INSERT INTO rate_counter (key, count, window_ends_at) VALUES ('x', 1, '2030-01-01')")
+                other.execute("COMMIT")
+            finally:
+                other.close()
+            # Still the snapshot it began with: the row committed meanwhile is not in it.
+            assert conn.execute(select(func.count()).select_from(_db.table("rate_counter"))).scalar() == 0

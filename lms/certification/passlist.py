@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from lms.audit import record_event
 from lms.certification.links import verification_prefix
 from lms.certification.status import effective_status_sql
+from lms.db_engine import reading
 from lms.extensions import db
 from lms.models import Certification
 from lms.models.certification import STATUSES
@@ -142,9 +143,7 @@ def read_snapshot():
     options = {"stream_results": True, "yield_per": BATCH}
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "REPEATABLE READ"
-    else:
-        options["sqlite_begin"] = "deferred"  # see lms.db_engine: readers do not block writers
-    with engine.connect() as conn:
+    with reading(engine).connect() as conn:  # on SQLite, deferred: readers do not block writers
         conn = conn.execution_options(**options)
         with conn.begin():
             yield conn
