@@ -5,9 +5,10 @@ target: at least half). Where the database shares the machine's cores, an autosa
 request costs plus what its statements cost the driver and the database server. This runs the autosave's own
 statements (lms.exams.pages: the read with its share lock on the attempt, the answer's update, the answer log's
 row, then the commit), compiled by the app's own SQLAlchemy dialect, on one psycopg connection with nothing around
-them, and reports the CPU they cost this process (the driver: ``time.thread_time``) and the server's process
-(/proc) per autosave; then the same saves through the app's service (``lms.exams.pages.save_answer`` on a Core
-connection of its own, as the autosave's short way runs it, lms/views/autosave_path.py), for comparison.
+them, and reports the CPU they cost this process (the driver: ``time.thread_time``) and PostgreSQL's server (all
+its processes, read from /proc as exam_wave.py reads them: ``wave_servers.CpuMeter``) per autosave; then the same
+saves through the app's service (``lms.exams.pages.save_answer`` on a Core connection of its own, as the autosave's
+short way runs it, lms/views/autosave_path.py), for comparison.
 
     .venv/bin/python bench/autosave_floor.py --database postgresql://postgres@127.0.0.1:5432/lms_floor
 
@@ -15,7 +16,6 @@ The database named is dropped and created. bench/README.md ("The autosave's floo
 highest ratio any autosave could reach on the machine.
 """
 import argparse
-import os
 import re
 import sys
 import time
@@ -24,27 +24,20 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
 
 from exam_bench import EXAM, QUESTION, answer_fields  # noqa: E402  (after the path above)
-from request_cpu import log_in, prepared_app  # noqa: E402
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) the server process ``pid`` has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+from request_cpu import POSTGRES, log_in, prepared_app  # noqa: E402
+from wave_servers import spent  # noqa: E402
 
 
-def measured(label: str, save, pid: int, rounds: int) -> dict:
+def measured(label: str, save, rounds: int) -> dict:
     """Run ``save(flip)`` ``rounds`` times after a warm-up: the driver's and the server's CPU and the wall time, in
     microseconds per save."""
     for flip in range(200):
         save(flip)
-    driver, server, wall = time.thread_time(), server_cpu(pid), time.perf_counter()
+    driver, server, wall = time.thread_time(), POSTGRES(), time.perf_counter()
     for flip in range(rounds):
         save(flip)
     row = {"way": label, "driver us": 1e6 * (time.thread_time() - driver) / rounds,
-           "server us": 1e6 * (server_cpu(pid) - server) / rounds,
+           "server us": 1e6 * spent(server, POSTGRES())["database"] / rounds,
            "wall us": 1e6 * (time.perf_counter() - wall) / rounds}
     print(f"| {row['way']} | {row['driver us']:.0f} | {row['server us']:.0f} | {row['wall us']:.0f} |", flush=True)
     return row
@@ -91,14 +84,7 @@ def main() -> None:
                                           form=forms[flip % 2], now=utcnow(), conn=conn)
                 assert saved is not None and saved.changed
 
-        engine.dispose()
-        with engine.connect() as conn:  # the pool's one connection from now on (one thread)
-            app_pid = conn.exec_driver_sql("select pg_backend_pid()").scalar()
-            conn.rollback()
-
         bare = psycopg.connect(url.replace("+psycopg", ""))
-        bare_pid = bare.execute("select pg_backend_pid()").fetchone()[0]
-        bare.commit()
         responses = ['{"choice":0}', '{"choice":1}']
 
         def bare_save(flip: int) -> None:
@@ -112,11 +98,11 @@ def main() -> None:
             bare.commit()
 
         print(f"An autosave's statements on PostgreSQL ({args.rounds} saves each, one connection, CPU per save):")
-        print("| way | driver (this process) us | server process us | wall us |")
+        print("| way | driver (this process) us | PostgreSQL's server us | wall us |")
         print("|---|---:|---:|---:|")
         for _ in range(args.pairs):
-            measured("the statements alone, bare psycopg", bare_save, bare_pid, args.rounds)
-            measured("the app's service, SQLAlchemy Core", app_save, app_pid, args.rounds)
+            measured("the statements alone, bare psycopg", bare_save, args.rounds)
+            measured("the app's service, SQLAlchemy Core", app_save, args.rounds)
         bare.close()
 
 
