@@ -16,12 +16,14 @@ from datetime import datetime, timezone
 
 import pytest
 import redis
+from huey.storage import MemoryStorage
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from flask import has_app_context
 from flask.testing import FlaskClient
 
+from lms import jobs
 from lms.app import create_app
 from lms.content import check as content_check
 from lms.audit import ensure_head
@@ -308,14 +310,19 @@ def kit(db, factory, clock):
     return CertKit(db, factory, clock)
 
 
+def jobs_run_at_once() -> None:
+    """The tests' queue again: jobs run at once, in memory; what a test left queued is dropped (a queue that
+    cannot be reached holds nothing)."""
+    with suppress(redis.exceptions.ConnectionError):
+        jobs.huey.storage.flush_all()
+    jobs.huey.storage_class, jobs.huey.storage_kwargs = MemoryStorage, {}
+    jobs.huey.immediate = True
+
+
 @pytest.fixture
 def configured(app, monkeypatch):
     """``configured(url)``: the job queue on LMS_JOBS_URL ``url`` (None: the instance folder's SQLite file), jobs
     queued as in production instead of run at once; immediate mode (the tests') is put back afterwards."""
-    from huey.storage import MemoryStorage
-
-    from lms import jobs
-
     def make(url):
         monkeypatch.setitem(app.config, "JOBS_URL", url)
         jobs.configure(app)
@@ -324,12 +331,9 @@ def configured(app, monkeypatch):
         return jobs.huey.storage
 
     yield make
-    with suppress(redis.exceptions.ConnectionError):  # (a test's queue that cannot be reached holds nothing)
-        jobs.huey.storage.flush_all()
     monkeypatch.setitem(app.config, "JOBS_URL", None)
     jobs.configure(app)
-    jobs.huey.storage_class, jobs.huey.storage_kwargs = MemoryStorage, {}
-    jobs.huey.immediate = True
+    jobs_run_at_once()
 
 
 def require_commands(commands: dict[str, str]) -> None:

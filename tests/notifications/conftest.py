@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 import pytest
 from aiosmtpd.controller import Controller
-from huey.storage import MemoryStorage
 
 from lms import jobs
+from tests.conftest import jobs_run_at_once
 
 PUBLIC_URL = "https://lms.example.gov"
 
@@ -58,9 +58,7 @@ def queued():
     try:
         yield
     finally:
-        jobs.huey.storage.flush_all()
-        jobs.huey.storage_class, jobs.huey.storage_kwargs = MemoryStorage, {}
-        jobs.huey.immediate = True
+        jobs_run_at_once()
 
 
 def drain() -> int:
