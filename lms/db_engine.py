@@ -23,14 +23,17 @@ COMMIT instead, and the statements stay prepared.
 """
 import fcntl
 import functools
+import json
 import os
 import sqlite3
 import threading
 from collections.abc import Callable
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import ClassVar
 
 import psycopg
-from sqlalchemy import Table, bindparam, event, func, insert, select, update
+from sqlalchemy import Table, Text, bindparam, cast, column, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
@@ -87,53 +90,79 @@ def insert_for(dialect_name: str, target):
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
     """INSERT ``rows`` (dicts with the same keys, the column names) into ``table``. On PostgreSQL in one statement
-    whatever their number: each column's values as one array, the rows unnested from them (an executemany sends a
-    statement per row, and the server runs each: the 75 questions of a final's start cost PostgreSQL 2.0 ms of CPU
-    that way, 1.5 ms unnested; bench/README.md). Elsewhere an executemany, which SQLite runs in C, in-process."""
+    whatever their number (an executemany sends a statement per row, and the server runs each: the 75 questions of a
+    final's start cost PostgreSQL 2.0 ms of CPU that way, 1.5 ms in one; bench/README.md), the rows sent as one JSON
+    text (``_given``). Elsewhere an executemany, which SQLite runs in C, in-process."""
     if not rows:
         return
     keys = tuple(rows[0])
     if connection.dialect.name != "postgresql":
         connection.execute(insert(table), rows)
         return
-    connection.execute(_unnested_insert(table, keys), _columns_of(rows, keys))
+    connection.execute(_given_insert(table, keys), {"_given": _as_json(connection, table, keys, rows)})
 
 
 def update_rows(connection: Connection, table: Table, key: str, rows: list[dict]) -> None:
     """UPDATE ``table``'s row named by each row's ``key`` column with its other values (dicts with the same keys, the
-    column names): on PostgreSQL in one statement (UPDATE ... FROM the rows unnested, as ``insert_rows``), elsewhere an
-    executemany."""
+    column names): on PostgreSQL in one statement (UPDATE ... FROM the rows unnested from an array per column: the
+    planner knows their number, where it guesses 100 rows of a JSON text, and joined them to the whole table),
+    elsewhere an executemany."""
     if not rows:
         return
     keys = tuple(rows[0])
     if connection.dialect.name != "postgresql":
         connection.execute(_update_by_key(table, key, keys), [{f"_{k}": v for k, v in row.items()} for row in rows])
         return
-    connection.execute(_unnested_update(table, key, keys), _columns_of(rows, keys))
+    connection.execute(_unnested_update(table, key, keys), {f"_{k}": [row[k] for row in rows] for k in keys})
 
 
-def _columns_of(rows: list[dict], keys: tuple[str, ...]) -> dict:
-    return {f"_{k}": [row[k] for row in rows] for k in keys}
-
-
-def _unnested(table: Table, keys: tuple[str, ...]):
-    """The rows as a derived table: unnest() of one array parameter per column, typed as an array of the column's
-    type (psycopg's dialect casts each parameter to it, so a column whose values are all NULL keeps its type)."""
-    # One dimension: a value that is itself a list (a JSON column's) is one item, not a row of a nested array. The
-    # parameters are not named as the columns: a column's name is reserved for its own value in an UPDATE's SET.
-    arrays = [bindparam(f"_{k}", type_=postgresql.ARRAY(table.c[k].type, dimensions=1)) for k in keys]
-    return func.unnest(*arrays).table_valued(*keys).render_derived(name="given")
+def _given(table: Table, keys: tuple[str, ...]):
+    """The rows as a derived table: ``json_to_recordset`` of one JSON array of objects, each column typed as the
+    table's (``AS given(position INTEGER, ...)``). One parameter whatever the number of rows and columns, written by
+    Python's json in C: the 15 rows of a start cost the app 720 microseconds as an array per column (``unnest``:
+    psycopg encodes an array of text in Python), 450 as one JSON text (bench/README.md, "Rows in bulk")."""
+    columns = [column(k, table.c[k].type) for k in keys]
+    rows = cast(bindparam("_given", type_=Text), postgresql.JSON)
+    return func.json_to_recordset(rows).table_valued(*columns).render_derived(name="given", with_types=True)
 
 
 @functools.cache  # one statement per table and columns
-def _unnested_insert(table: Table, keys: tuple[str, ...]):
-    source = _unnested(table, keys)
+def _given_insert(table: Table, keys: tuple[str, ...]):
+    source = _given(table, keys)
     return insert(table).from_select(list(keys), select(*(source.c[k] for k in keys)))
+
+
+def _as_json(connection: Connection, table: Table, keys: tuple[str, ...], rows: list[dict]) -> str:
+    """The rows as one JSON array of objects, each value as its column's type writes it for this database (a
+    JSONText column's text, a UTCDateTime's naive UTC time), times in ISO 8601, which PostgreSQL reads as typed."""
+    processors = _bind_processors(table, keys, connection.dialect)
+    given = [{k: (row[k] if process is None else process(row[k])) for k, process in processors} for row in rows]
+    return json.dumps(given, default=_json_default, allow_nan=False, separators=(",", ":"))
+
+
+@functools.cache
+def _bind_processors(table: Table, keys: tuple[str, ...], dialect) -> tuple:
+    """(column name, the function its type converts a value with before the driver gets it, or None) per column."""
+    return tuple((k, table.c[k].type.dialect_impl(dialect).bind_processor(dialect)) for k in keys)
+
+
+def _json_default(value):
+    """A value json cannot write itself: a date or time in ISO 8601, a Decimal as its exact text."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value insert_rows can send")
 
 
 @functools.cache
 def _unnested_update(table: Table, key: str, keys: tuple[str, ...]):
-    source = _unnested(table, keys)
+    """UPDATE ... FROM unnest() of one array parameter per column, each typed as an array of the column's type
+    (psycopg's dialect casts each parameter to it, so a column whose values are all NULL keeps its type)."""
+    # One dimension: a value that is itself a list (a JSON column's) is one item, not a row of a nested array. The
+    # parameters are not named as the columns: a column's name is reserved for its own value in the SET.
+    arrays = [bindparam(f"_{k}", type_=postgresql.ARRAY(table.c[k].type, dimensions=1)) for k in keys]
+    source = func.unnest(*arrays).table_valued(*keys).render_derived(name="given")
     return (update(table).where(table.c[key] == source.c[key])
             .values({k: source.c[k] for k in keys if k != key}))
 

@@ -40,8 +40,12 @@ def rows_of(db, table):
 
 
 def test_inserted_rows_read_back_as_given_with_the_columns_defaults(db, scratch):
-    given = [{"id": n + 1, "position": n, "kind": "single", "shown": [[3, 1], {"text": "é"}] if n % 2 else {"n": [n]},
-              "answered_at": AT + timedelta(minutes=n) if n % 2 else None, "is_flagged": n == 2, "points": None}
+    # text with what a quoted form would have to escape: quotes, a backslash, braces, commas, a line break
+    kinds = ["single", 'a "b", {c} \\ d', "line\nbreak, é", ""]
+    given = [{"id": n + 1, "position": n, "kind": kinds[n],
+              "shown": [[3, 1], {"text": "é\\\""}] if n % 2 else {"n": [n]},
+              "answered_at": AT + timedelta(minutes=n, microseconds=n) if n % 2 else None, "is_flagged": n == 2,
+              "points": None if n % 2 else n / 3}
              for n in range(4)]
     insert_rows(db.session.connection(), scratch, given)
     assert rows_of(db, scratch) == [row | {"max_points": 1.0} for row in given]  # max_points: its default
