@@ -61,9 +61,12 @@ def test_every_page_module_is_in_the_independence_contract():
 
 
 # What a COMMIT keeps of a transaction that wrote nothing, where a ROLLBACK would not: lms.db_engine ends such a
-# transaction with a COMMIT (keep_prepared_statements), so the app must not send any of it.
+# transaction with a COMMIT (keep_prepared_statements), so the app must not send any of it. A transaction of SELECTs
+# alone is committed without asking the server whether it wrote, so no SELECT may write either (SELECT ... INTO
+# creates a table).
 KEPT_BY_A_COMMIT = re.compile(r"^\s*(SET\s+(?!LOCAL\b)(SESSION\s+)?[a-z_]+|LISTEN\b|UNLISTEN\b|NOTIFY\b"
-                              r"|DECLARE\b.*\bWITH HOLD\b|SELECT\b.*\b(pg_notify|set_config)\()", re.DOTALL)
+                              r"|DECLARE\b.*\bWITH HOLD\b|SELECT\b.*\b(pg_notify|set_config)\("
+                              r"|SELECT\b[^;]*\bINTO\s)", re.DOTALL)
 
 
 def test_no_statement_leaves_what_a_commit_would_keep_of_a_reading_transaction():
@@ -74,4 +77,6 @@ def test_no_statement_leaves_what_a_commit_would_keep_of_a_reading_transaction()
     assert KEPT_BY_A_COMMIT.search("SET search_path TO x") and KEPT_BY_A_COMMIT.search("NOTIFY jobs")
     assert not KEPT_BY_A_COMMIT.search("SET LOCAL lock_timeout = '1s'")
     assert KEPT_BY_A_COMMIT.search("SELECT set_config('search_path', 'x', false)")
+    assert KEPT_BY_A_COMMIT.search("SELECT * INTO copy FROM attempt")
+    assert not KEPT_BY_A_COMMIT.search("INSERT INTO attempt SELECT * FROM given")
     assert not KEPT_BY_A_COMMIT.search("Set up an authenticator app first.")  # prose, not a statement

@@ -1,7 +1,8 @@
 """PostgreSQL keeps its prepared statements across the transactions that only read (lms/db_engine.py,
 keep_prepared_statements): psycopg prepares a statement once it has run a few times on a connection, and forgets
 them all at a ROLLBACK, which is how every request that only read used to end. A transaction that wrote still
-ends with its ROLLBACK: nothing it wrote is kept."""
+ends with its ROLLBACK: nothing it wrote is kept. One that sent SELECTs alone is committed without asking the server
+whether it wrote; any other is asked about."""
 import pytest
 from sqlalchemy import Integer, bindparam, create_engine, select, text
 from sqlalchemy.orm import Session
@@ -33,6 +34,40 @@ def engine(database_url):
     db_engine.keep_prepared_statements(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def asked(engine, monkeypatch):
+    """Each time the server is asked whether a transaction wrote (lms.db_engine._UNWRITTEN)."""
+    questions, execute = [], db_engine._ReadNotingCursor.execute
+
+    def noting(cursor, query, params=None, **kwargs):
+        if query == db_engine._UNWRITTEN:
+            questions.append(query)
+        return execute(cursor, query, params, **kwargs)
+
+    monkeypatch.setattr(db_engine._ReadNotingCursor, "execute", noting)
+    return questions
+
+
+def test_a_transaction_of_selects_alone_ends_without_asking_the_server(engine, asked):
+    for number in range(RUNS):
+        with Session(engine) as session:
+            assert session.execute(READ, {"number": number}).scalar() == number + 1
+    assert asked == []
+    with engine.connect() as connection:
+        assert prepared_reads(connection) == 1
+
+
+def test_a_transaction_that_sent_anything_else_asks_and_the_next_one_starts_afresh(engine, asked):
+    with Session(engine) as session:
+        session.execute(READ, {"number": 1})
+        session.execute(text("SET LOCAL statement_timeout = '5s'"))  # not a SELECT, though it writes nothing
+        session.execute(READ, {"number": 2})
+    assert asked == [db_engine._UNWRITTEN]  # asked, and told: nothing written, so committed
+    with Session(engine) as session:
+        session.execute(READ, {"number": 3})
+    assert asked == [db_engine._UNWRITTEN]  # a transaction of its own, of SELECTs alone
 
 
 def test_reads_that_end_with_the_session_keep_their_prepared_statement(engine):
