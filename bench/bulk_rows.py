@@ -15,14 +15,12 @@ import importlib.util
 import random
 import statistics
 import sys
-import time
 from pathlib import Path
 
 # This checkout's lms (as request_cpu.py), and the sibling benchmarks.
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
-from request_cpu import POSTGRES
+from request_cpu import cpu_per_call
 from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, create_engine, delete
-from wave_servers import spent
 
 from lms import db_engine
 from lms.models.types import JSONText, UTCDateTime
@@ -55,18 +53,19 @@ def load(path: str):
 
 
 def measure(connection, write, calls: int) -> tuple[float, float]:
-    """(app, server) CPU microseconds per call of ``write()``."""
+    """(app, server) CPU microseconds per call of ``write()``, its transaction committed every 100 calls."""
     for _ in range(5):
         write()
     connection.commit()
-    before, begin = POSTGRES(), time.process_time()
-    for n in range(calls):
+
+    def one(n: int) -> None:
         write()
         if n % 100 == 99:
             connection.commit()
+
+    figures = cpu_per_call(one, calls)
     connection.commit()
-    app, server = time.process_time() - begin, spent(before, POSTGRES())["database"]
-    return app / calls * 1e6, server / calls * 1e6
+    return figures
 
 
 def main() -> None:

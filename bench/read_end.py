@@ -12,16 +12,14 @@ second, each connection's cursor is psycopg's own, so no transaction is known to
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 # This checkout's lms (as request_cpu.py), and the sibling benchmarks.
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
 import psycopg
-from request_cpu import POSTGRES
+from request_cpu import cpu_per_call
 from sqlalchemy import Integer, bindparam, create_engine, event, select
 from sqlalchemy.orm import Session
-from wave_servers import spent
 
 from lms import db_engine
 
@@ -39,15 +37,11 @@ def engine_for(url: str, *, asks: bool):
 
 def measure(engine, transactions: int) -> tuple[float, float]:
     """(app, server) CPU microseconds per transaction."""
-    for number in range(20):
+    def one(number: int) -> None:
         with Session(engine) as session:
             session.execute(READ, {"number": number})
-    before, begin = POSTGRES(), time.process_time()
-    for number in range(transactions):
-        with Session(engine) as session:
-            session.execute(READ, {"number": number})
-    app, server = time.process_time() - begin, spent(before, POSTGRES())["database"]
-    return app / transactions * 1e6, server / transactions * 1e6
+
+    return cpu_per_call(one, transactions, warm_up=20)
 
 
 def main() -> None:

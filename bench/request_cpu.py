@@ -38,6 +38,17 @@ POSTGRES = CpuMeter(app_groups=[], nginx_group=None)  # read around a step: spen
 # CPU this machine's PostgreSQL server processes used meanwhile (the database's share)
 
 
+def cpu_per_call(call, calls: int, *, warm_up: int = 0) -> tuple[float, float]:
+    """Run ``call(n)`` for n in range(warm_up), unmeasured, then for n in range(calls): this process's CPU and
+    PostgreSQL's (its server processes, POSTGRES), in microseconds per call."""
+    for n in range(warm_up):
+        call(n)
+    before, begin = POSTGRES(), time.process_time()
+    for n in range(calls):
+        call(n)
+    return (time.process_time() - begin) / calls * 1e6, spent(before, POSTGRES())["database"] / calls * 1e6
+
+
 def prepared_app(database: str, examinees: int, exam: str = EXAM, **environment):
     """A fresh database (``sqlite``, or a PostgreSQL URL, dropped and created) with ``examinees`` trainees in the
     week of ``exam`` (exam_bench.prepare_database), and the app on it with the production settings; (app, database
