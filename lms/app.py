@@ -69,7 +69,7 @@ from lms.views import (
     verify,
 )
 from lms.views.autosave_path import AutosaveShortcut
-from lms.views.helpers import view_reads_session_user
+from lms.views.helpers import admitted_user, view_reads_session_user
 from lms.views.navigation import navigation_for
 
 
@@ -242,8 +242,9 @@ def _init_login(app: Flask) -> None:
         claim = SessionClaim.parse(session_id)
         if claim is None:
             return None
-        # A view may have read the user with its own statement already (lms.views.exams: the result page).
-        user = (db.session.identity_map.get(identity_key(User, claim.user_id))
+        # A view may have read the user with its own statement already: as the columns a session's check needs
+        # (admitted_user: the result page), or loaded with its attempt (the submit).
+        user = (admitted_user(claim.user_id) or db.session.identity_map.get(identity_key(User, claim.user_id))
                 or db.session.execute(_SESSION_USER, {"user_id": claim.user_id}).scalar_one_or_none())
         return user if session_holds(user, claim.token) else None
 

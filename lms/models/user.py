@@ -31,13 +31,22 @@ class Role(str, enum.Enum):
         }[self.value]
 
 
-class AccountRules:
+class AccountRules(UserMixin):
     """What an account's columns say of it: shared by the mapped User and by a SessionUser (below), so that
-    a check made on either reads the same rules (from their disabled_at, role and totp_enabled_at)."""
+    a check made on either reads the same rules (from their disabled_at, role and totp_enabled_at), and either
+    can be Flask-Login's user of a request (the header reads its name and role)."""
 
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot hold a session
         return self.disabled_at is None
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: the user id bound to the current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
 
     def has_role(self, *roles: Role) -> bool:
         """True when the user's role is one of ``roles``."""
@@ -49,7 +58,7 @@ class AccountRules:
         return self.totp_enabled_at is not None
 
 
-class User(AccountRules, UserMixin, Record):
+class User(AccountRules, Record):
     """A person who signs in."""
 
     __tablename__ = "user"
@@ -82,14 +91,6 @@ class User(AccountRules, UserMixin, Record):
     access_reviewed_by = relationship("User", remote_side="User.id", foreign_keys=[access_reviewed_by_id])
 
     __table_args__ = (Index("ix_user_role", "role"),)
-
-    def get_id(self) -> str:
-        """Flask-Login's session id: the user id bound to the current session token."""
-        return f"{self.id}:{self.session_token}"
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
 
     def is_locked(self, now) -> bool:
         """True while a lockout is in force."""

@@ -144,10 +144,11 @@ class SessionCheck:
         return self.claim.user_id
 
     def admit(self, user: SessionUser) -> None:
-        """Go on only with a user who passes the session's checks (security.admits_at_once): NotAdmitted otherwise."""
+        """Go on only with a user who passes the session's checks (security.admits_at_once): NotAdmitted otherwise.
+        Once admitted, the user is the request's (admitted_user): a page's header does not read it again."""
         if not admits_at_once(user, self.claim, self.roles):
             raise NotAdmitted
-        self.user = user
+        self.user = g.admitted_user = user
 
 
 def reads_session_user(*roles: Role):
@@ -173,6 +174,7 @@ def reads_session_user(*roles: Role):
                     return view(SessionCheck(claim, roles), **kwargs)
                 except NotAdmitted as refused:
                     db.session.rollback()
+                    g.pop("admitted_user", None)  # checked again below, the user loaded the usual way
                     answer = refused.answer
             refused_now = _checked_the_usual_way(role_check)
             if refused_now is not None:
@@ -194,6 +196,14 @@ def _checked_the_usual_way(role_check: Callable[[], Any]):
     g.session_user_loaded = True  # the hooks now check the user as for any view (view_reads_session_user)
     answer = current_app.preprocess_request()
     return answer if answer is not None else role_check()
+
+
+def admitted_user(user_id: int) -> SessionUser | None:
+    """The user whom this request's view read with its own statement and admitted (SessionCheck.admit), when it is
+    ``user_id``: Flask-Login's user for the rest of the request (lms/app.py, load_user), so that the result page's
+    header (its name, role, menus and unread count) does not read the user again."""
+    user = g.get("admitted_user")
+    return user if user is not None and user.id == user_id else None
 
 
 def view_reads_session_user() -> bool:

@@ -107,10 +107,11 @@ SUBMIT_CERTIFICATION = {"sqlite": [], "postgresql": ["SELECT certification"]}
 # plain columns with its exam version, exam, user (the session's, admitted) and the certification earned
 # (lms.exams.review.finished_attempt), the review's questions with their versions' content hashes (the versions'
 # data is kept per process: the submit's grading kept it, so SELECT question_version is gone), the challenges made,
-# the header's user (no ORM user was loaded, so Flask-Login reads it) and unread count.
+# and the header's unread count. The header's user is the one the first statement read and admitted
+# (lms.views.helpers.admitted_user): no SELECT user.
 RESULT = ["SELECT attempt",
           "SELECT attempt_question", "SELECT attempt_question",
-          "SELECT user", "SELECT count(notification.id)"]  # the header's
+          "SELECT count(notification.id)"]  # the header's
 # The exam's own page, which every examinee opens before the start: the session's user (Flask-Login), the exam's
 # context, the attempts (open and finished) in one statement, the grants (extra attempts and extra minutes) in one,
 # the header's unread count. Nothing is written (no COMMIT, so the user is not read again for the header) unless an

@@ -164,3 +164,26 @@ def test_a_start_from_a_session_that_no_longer_holds_starts_nothing(client, worl
     assert refused.status_code == 302 and "/login" in refused.headers["Location"]
     _db.session.rollback()
     assert _db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+def _header(html: str) -> str:
+    start = html.index('<header class="usa-header')
+    return html[start:html.index("</header>", start)]
+
+
+def test_the_result_page_header_is_the_admitted_user_s(client, world, clock, monkeypatch):
+    """The result page's header shows the user its own statement read and admitted (admitted_user): the same header,
+    name, role, menus and unread count, as when Flask-Login reads the user the usual way."""
+    attempt_id, token, _position, _body = _ready(client, world, clock)
+    assert client.post(f"/exams/attempts/{attempt_id}/submit", data={"csrf_token": token}).status_code == 302
+    html = client.get(f"/exams/attempts/{attempt_id}/result").get_data(as_text=True)
+    header = _header(html)
+    assert f'<span class="nav-user__name">{world.trainee.name}</span>' in header
+    assert '<span class="nav-user__role">Trainee</span>' in header
+    assert 'id="unread-count">1<' in header  # the result's notification
+    monkeypatch.setattr("lms.app.admitted_user", lambda user_id: None)  # Flask-Login reads the user itself
+    assert _header(client.get(f"/exams/attempts/{attempt_id}/result").get_data(as_text=True)) == header
+    # Another user's session on the same page: a 404, not this header.
+    monkeypatch.undo()
+    _change(world.trainee, session_token="another-token")
+    assert "/login" in client.get(f"/exams/attempts/{attempt_id}/result").headers["Location"]
