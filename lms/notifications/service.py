@@ -8,7 +8,7 @@ import functools
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, true, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from lms.audit import record_event
@@ -42,33 +42,44 @@ class PreferenceError(ValueError):
     """A preference that cannot be set."""
 
 
-_PREFERENCE = select(NotificationPreference.in_app, NotificationPreference.email).where(
-    NotificationPreference.user_id == bindparam("user_id"), NotificationPreference.kind == bindparam("kind"))
-
-
-def channels(user: User, kind: str) -> tuple[bool, bool]:
-    """(in the app, by e-mail) for this person and kind: essential kinds always both."""
-    if KINDS[kind].essential:
-        return True, True
-    preference = db.session.connection().execute(_PREFERENCE, {"user_id": user.id, "kind": kind}).first()
-    return (True, True) if preference is None else (preference.in_app, preference.email)
-
-
-# Core statements built once (per dialect: the insert skips a duplicate with the database's ON CONFLICT), run on
-# the session's connection: a submit tells its result through these.
+# Core statements built once (per dialect and whether the person's preference counts: the insert skips a duplicate with
+# the database's ON CONFLICT), run on the session's connection: a submit tells its result through these. A kind that
+# may be turned off is recorded only if the person has not turned it off, in the insert's own statement (no read of
+# the preference first: one statement fewer for every such notification); an essential kind always.
 _NOTIFICATION = Notification.__table__
-_DELIVERY = insert(EmailDelivery.__table__).values(
-    notification_id=bindparam("notification_id"), to_address=bindparam("to_address"), status=PENDING, tries=0,
-    created_at=bindparam("created_at", type_=EmailDelivery.created_at.type)).returning(EmailDelivery.__table__.c.id)
+_DELIVERY = EmailDelivery.__table__
+_PREFERENCE = NotificationPreference.__table__
+_RECORDED = ("user_id", "kind", "key", "subject", "body", "link", "essential", "created_at")
 
 
-@functools.cache  # built once per dialect
-def _record_statement(dialect_name: str):
-    """INSERT a notification unless the person was told of the event already, RETURNING its id."""
-    return (insert_for(dialect_name, _NOTIFICATION)
-            .values({name: bindparam(name, type_=_NOTIFICATION.c[name].type) for name in
-                     ("user_id", "kind", "key", "subject", "body", "link", "essential", "created_at")})
+def _turned_off(channel):
+    """The person's preference for this kind turns ``channel`` (a column of notification_preference) off."""
+    return (select(_PREFERENCE.c.user_id)
+            .where(_PREFERENCE.c.user_id == bindparam("user_id"), _PREFERENCE.c.kind == bindparam("kind"),
+                   channel.is_(False))
+            .exists())
+
+
+@functools.cache  # built once per dialect and kind of kind
+def _record_statement(dialect_name: str, optional: bool):
+    """INSERT a notification unless the person was told of the event already (or, ``optional``, turned the kind
+    off in the app), RETURNING its id."""
+    values = select(*(bindparam(name, type_=_NOTIFICATION.c[name].type) for name in _RECORDED))
+    values = values.where(~_turned_off(_PREFERENCE.c.in_app) if optional else true())
+    return (insert_for(dialect_name, _NOTIFICATION).from_select(_RECORDED, values)
             .on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(_NOTIFICATION.c.id))
+
+
+@functools.cache
+def _delivery_statement(optional: bool):
+    """INSERT the notification's pending e-mail (unless, ``optional``, the person turned its e-mail off), RETURNING
+    its id."""
+    values = select(bindparam("notification_id", type_=_DELIVERY.c.notification_id.type),
+                    bindparam("to_address", type_=_DELIVERY.c.to_address.type), literal(PENDING), literal(0),
+                    bindparam("created_at", type_=_DELIVERY.c.created_at.type))
+    values = values.where(~_turned_off(_PREFERENCE.c.email) if optional else true())
+    return (insert(_DELIVERY).from_select(("notification_id", "to_address", "status", "tries", "created_at"), values)
+            .returning(_DELIVERY.c.id))
 
 
 def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, link: str | None = None,
@@ -79,20 +90,20 @@ def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, l
     if _silent.get() or user is None or (user.disabled_at is not None and not to_disabled):
         return None
     conn = session_connection()  # (what the session holds goes first)
-    in_app, email = channels(user, kind)
-    if not in_app:
-        return None
+    optional = not KINDS[kind].essential
     # One statement: recorded unless the person was told already (here or by another transaction at the
-    # same moment: the unique key (user, key) says so, and the insert is skipped).
+    # same moment: the unique key (user, key) says so, and the insert is skipped) or turned the kind off.
     values = {"user_id": user.id, "kind": kind, "key": key[:120], "subject": subject[:200], "body": body,
-              "link": link, "essential": KINDS[kind].essential, "created_at": now}
-    notification_id = conn.execute(_record_statement(conn.dialect.name), values).scalar()
+              "link": link, "essential": not optional, "created_at": now}
+    notification_id = conn.execute(_record_statement(conn.dialect.name, optional), values).scalar()
     if notification_id is None:
         return None
-    if email and user.email:
-        delivery_id = conn.execute(_DELIVERY, {"notification_id": notification_id, "to_address": user.email,
-                                               "created_at": now}).scalar_one()
-        db.session.info.setdefault(PENDING_KEY, []).append(delivery_id)
+    if user.email:
+        delivery_id = conn.execute(_delivery_statement(optional), {
+            "notification_id": notification_id, "to_address": user.email, "created_at": now, "user_id": user.id,
+            "kind": kind}).scalar()
+        if delivery_id is not None:
+            db.session.info.setdefault(PENDING_KEY, []).append(delivery_id)
     # The row as written, in the session without reading it back (its delivery loads when asked for).
     notification = Notification(id=notification_id, read_at=None, **values)
     make_transient_to_detached(notification)

@@ -97,8 +97,9 @@ SUBMIT = ["SELECT attempt",  # with its exam version, its enrollment and the ses
           # a pass: certify? The enrollment (loaded with the attempt) locked with its cohort, track, track items
           # and MOU (and, on SQLite, its certification), then the exams passed
           "SELECT enrollment", "SELECT count(DISTINCT",
-          "SELECT notification_preference",  # the result, told (unless told already:
-          "INSERT INTO notification"]  # the insert skips a duplicate, lms.notifications.service.notify)
+          # the result, told (unless told already, or turned off: the insert skips a duplicate and reads the
+          # preference itself, lms.notifications.service.notify)
+          "INSERT INTO notification"]
 # PostgreSQL reads the certification in a statement of its own once the enrollment's lock is held (a snapshot
 # taken after the lock: a certification issued by the transaction it waited for is seen); SQLite's writer holds
 # the whole database, and reads it with the enrollment (lms.certification.issue._lock_enrollment).

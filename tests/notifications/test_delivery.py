@@ -7,10 +7,10 @@ from sqlalchemy import select
 from lms import jobs
 from lms.agencies.nominations import accept_nomination, check_nominee, decline_nomination, nominate
 from lms.certification.status import reinstate, revoke, suspend
-from lms.exams.attempts import submit_attempt
-from lms.exams.challenges import challenge_item, decide_challenge
 from lms.classroom.grading import grade_practical
 from lms.classroom.sessions import cancel_session, change_session, schedule_session
+from lms.exams.attempts import submit_attempt
+from lms.exams.challenges import challenge_item, decide_challenge
 from lms.models import EmailDelivery, Exercise, Notification, Role
 from lms.models.classroom import SECOND_GRADER
 from lms.notifications.service import PreferenceError, notify, set_preferences, silenced
@@ -171,6 +171,21 @@ def test_preferences_turn_off_optional_kinds_only(factory, db, clock):
     with pytest.raises(PreferenceError):
         set_preferences(trainee, {"certificate_status": "off"}, actor=trainee, now=clock())
     assert notify(trainee, kind="certificate_status", key="c:1", subject="s", body="b", now=clock()) is None
+
+
+def test_a_preference_counts_for_its_own_person_and_kind_only(factory, db, clock):
+    """The insert reads the preference itself (lms.notifications.service): another person's choice, or this
+    person's for another kind, changes nothing."""
+    trainee, other = factory.user(Role.TRAINEE), factory.user(Role.TRAINEE)
+    set_preferences(other, {"exam_result": "off"}, actor=other, now=clock())
+    set_preferences(trainee, {"week_opened": "off"}, actor=trainee, now=clock())
+    told = notify(trainee, kind="exam_result", key="a:1", subject="s", body="b", now=clock())
+    assert told is not None and told.delivery is not None and told.delivery.to_address == trainee.email
+    assert notify(other, kind="exam_result", key="a:1", subject="s", body="b", now=clock()) is None
+    set_preferences(other, {"exam_result": "app"}, actor=other, now=clock())
+    in_app = notify(other, kind="exam_result", key="a:2", subject="s", body="b", now=clock())
+    assert in_app is not None and in_app.delivery is None
+    assert notify(trainee, kind="exam_result", key="a:1", subject="s", body="b", now=clock()) is None  # told once
 
 
 def test_a_challenge_decision_reaches_the_trainee_once(factory, db, smtp, clock):
