@@ -8,7 +8,10 @@ row, then the commit), compiled by the app's own SQLAlchemy dialect, on one psyc
 them, and reports the CPU they cost this process (the driver: ``time.thread_time``) and PostgreSQL's server (all
 its processes, read from /proc as exam_wave.py reads them: ``wave_servers.CpuMeter``) per autosave; then the same
 saves through the app's service (``lms.exams.pages.save_answer`` on a Core connection of its own, as the autosave's
-short way runs it, lms/views/autosave_path.py), for comparison.
+short way runs it, lms/views/autosave_path.py), for comparison; and, third, the same save in two round trips
+instead of five (BEGIN, the read, the update, the log, COMMIT): the read alone, then the update and the log in one
+statement (a data-modifying WITH that takes the attempt's share lock and checks it is still open), each committed by
+itself. The app does not save that way: the third figure is what it would save.
 
     .venv/bin/python bench/autosave_floor.py --database postgresql://postgres@127.0.0.1:5432/lms_floor
 
@@ -97,13 +100,41 @@ def main() -> None:
                                "saved_at": now, "via": "autosave"}, prepare=True)
             bare.commit()
 
+        # Two round trips instead of five (BEGIN, the read, the update, the log, COMMIT): the read alone, then
+        # the update and the log in one statement that checks the attempt is still open and holds its share lock
+        # while it writes, each committed by itself (autocommit). Not what the app does: what it would save.
+        short = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
+        unlocked_read = read.replace(" FOR SHARE OF attempt", "")
+        assert unlocked_read != read
+        write_both = (
+            "WITH open_attempt AS (SELECT attempt.id FROM attempt WHERE attempt.id = %(attempt_id)s "
+            "AND attempt.status = 'open' FOR SHARE), "
+            "saved AS (UPDATE attempt_question SET response = %(response)s, answered_at = %(answered_at)s, "
+            "is_flagged = %(is_flagged)s FROM open_attempt WHERE attempt_question.id = %(aq_id)s "
+            "AND attempt_question.attempt_id = open_attempt.id "
+            "RETURNING attempt_question.attempt_id, attempt_question.position) "
+            "INSERT INTO answer_log (attempt_id, position, response, saved_at, via) "
+            "SELECT saved.attempt_id, saved.position, %(response)s, %(answered_at)s, 'autosave' FROM saved "
+            "RETURNING answer_log.id")
+
+        def two_trips_save(flip: int) -> None:
+            now = utcnow()
+            short.execute(unlocked_read, {"attempt_id": attempt_id, "user_id": user_id, "position": position},
+                          prepare=True).fetchone()
+            written = short.execute(write_both, {"attempt_id": attempt_id, "aq_id": aq_id,
+                                                 "response": responses[flip % 2], "answered_at": now,
+                                                 "is_flagged": False}, prepare=True).fetchone()
+            assert written is not None
+
         print(f"An autosave's statements on PostgreSQL ({args.rounds} saves each, one connection, CPU per save):")
         print("| way | driver (this process) us | PostgreSQL's server us | wall us |")
         print("|---|---:|---:|---:|")
         for _ in range(args.pairs):
             measured("the statements alone, bare psycopg", bare_save, args.rounds)
             measured("the app's service, SQLAlchemy Core", app_save, args.rounds)
+            measured("two round trips: the read, then both writes in one statement", two_trips_save, args.rounds)
         bare.close()
+        short.close()
 
 
 if __name__ == "__main__":
