@@ -223,18 +223,19 @@ def page_of(position: int, per_page: int) -> int:
     return position // per_page
 
 
-_SAVE_READ_ALL = (
+_QUESTIONS_READ = (
     select(Attempt.status, Attempt.deadline_at, Attempt.page_reached, Attempt.policy,
            AttemptQuestion.id, AttemptQuestion.qtype, AttemptQuestion.shown, AttemptQuestion.response,
            AttemptQuestion.is_flagged, AttemptQuestion.position)
     .join(AttemptQuestion, AttemptQuestion.attempt_id == Attempt.id)
     .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
-    # A share lock on the attempt: a concurrent submit waits for this save, or this save sees it.
-    .with_for_update(read=True, of=Attempt)
 )
 # One question's row, with the attempt's user (whom the session's check admits: lms.views.helpers.reads_session_user).
-_SAVE_READ = (_SAVE_READ_ALL.add_columns(*SESSION_USER_COLUMNS).join(User, User.id == Attempt.user_id)
-              .where(AttemptQuestion.position == bindparam("position")))
+_QUESTION_READ = (_QUESTIONS_READ.add_columns(*SESSION_USER_COLUMNS).join(User, User.id == Attempt.user_id)
+                  .where(AttemptQuestion.position == bindparam("position")))
+# A share lock on the attempt: a concurrent submit waits for this save, or this save sees it.
+_SAVE_READ_ALL = _QUESTIONS_READ.with_for_update(read=True, of=Attempt)
+_SAVE_READ = _QUESTION_READ.with_for_update(read=True, of=Attempt)
 
 
 _SAVE_ANSWER = update(AttemptQuestion).where(AttemptQuestion.id == bindparam("aq_id")).values(
@@ -280,6 +281,83 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     writes = _Writes()
     saved = _save_one(question, attempt_id, values=values, form=form, flagged=flagged, now=now, via=via, writes=writes)
     writes.run(conn)
+    return saved
+
+
+# A save in two round trips (save_answer_unlocked, PostgreSQL): the question's row read without a lock, then its
+# writes in one statement that takes the attempt's share lock and writes only if the attempt is as the read saw it:
+# open, with the same deadline and the same page reached (what the rules were checked against). A submit that
+# claimed the attempt first, committed or not, leaves it unwritten (the lock waits for the claim's end, and the row
+# is checked again as it then is); one that comes second waits for the save, and grades it. The parameters' names
+# are no column's: SQLAlchemy adds to an UPDATE's SET (even one inside a WITH) a column that a parameter names.
+_STILL_AS_READ = (
+    select(Attempt.id)
+    .where(Attempt.id == bindparam("the_attempt"), Attempt.status == bindparam("open", OPEN),
+           Attempt.deadline_at == bindparam("read_deadline", type_=Attempt.deadline_at.type),
+           Attempt.page_reached == bindparam("read_page_reached"))
+    .with_for_update(read=True)
+    .cte("open_attempt")
+)
+_SAVED = (
+    update(AttemptQuestion)
+    .where(AttemptQuestion.id == bindparam("the_question"), AttemptQuestion.attempt_id == _STILL_AS_READ.c.id)
+    .values(response=bindparam("answer", type_=AttemptQuestion.response.type),
+            answered_at=bindparam("at", type_=AttemptQuestion.answered_at.type),
+            is_flagged=bindparam("flagged"))
+    .returning(AttemptQuestion.attempt_id, AttemptQuestion.position)
+    .cte("saved")
+)
+_SAVE_ANSWER_IF_AS_READ = (
+    insert(AnswerLog)
+    .from_select(("attempt_id", "position", "response", "saved_at", "via"),
+                 select(_SAVED.c.attempt_id, _SAVED.c.position, bindparam("answer", type_=AnswerLog.response.type),
+                        bindparam("at", type_=AnswerLog.saved_at.type), bindparam("way", type_=AnswerLog.via.type)))
+    .returning(AnswerLog.id)
+)
+_SAVE_FLAG_IF_AS_READ = (
+    update(AttemptQuestion)
+    .where(AttemptQuestion.id == bindparam("the_question"), AttemptQuestion.attempt_id == _STILL_AS_READ.c.id)
+    .values(is_flagged=bindparam("flagged"))
+    .returning(AttemptQuestion.id)
+)
+
+
+class ChangedSinceRead(Exception):
+    """The attempt changed between a save's read and its write (save_answer_unlocked): nothing was written."""
+
+
+def save_answer_unlocked(*, attempt_id: int, user_id: int, position: int, form=None, flagged: bool | None = None,
+                         now, via: str = "autosave", admit: Callable[[SessionUser], None],
+                         conn) -> Saved | None:
+    """``save_answer`` in two round trips instead of five (BEGIN, the locked read, the update, the log, COMMIT), on
+    ``conn``, a PostgreSQL connection in autocommit: the row read without a lock, the rules checked against it, then
+    the writes in one statement that writes only if the attempt is still as read (``_STILL_AS_READ``), committed by
+    itself. Raises ChangedSinceRead when it is not (nothing written: the caller saves the usual way, which decides
+    anew), and as ``save_answer`` does otherwise. The autosave's short way (lms.views.autosave_path) on
+    PostgreSQL; its cost against the five round trips: bench/README.md, "The autosave's floor"."""
+    row = conn.execute(_QUESTION_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}
+                       ).one_or_none()
+    if row is None:
+        return None
+    question, user = SessionUser.split(row)
+    admit(user)
+    writes = _Writes()
+    saved = _save_one(question, attempt_id, values=None, form=form, flagged=flagged, now=now, via=via, writes=writes)
+    _status, deadline_at, page_reached = question[:3]  # (as _QUESTIONS_READ selects them)
+    as_read = {"the_attempt": attempt_id, "read_deadline": deadline_at, "read_page_reached": page_reached}
+    if writes.answers:
+        answer = writes.answers[0]
+        written = conn.execute(_SAVE_ANSWER_IF_AS_READ, {
+            **as_read, "the_question": answer["aq_id"], "answer": answer["response"], "at": answer["answered_at"],
+            "flagged": answer["is_flagged"], "way": via}).first()
+    elif writes.flags:
+        flag = writes.flags[0]
+        written = conn.execute(_SAVE_FLAG_IF_AS_READ, {**as_read, "the_question": flag["aq_id"],
+                                                       "flagged": flag["is_flagged"]}).first()
+    else:
+        return saved  # nothing to write (the same answer again): as save_answer, which writes nothing either
+    if written is None:
+        raise ChangedSinceRead
     return saved
 
 

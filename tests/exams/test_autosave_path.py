@@ -1,6 +1,7 @@
 """The autosave's short way in (lms.views.autosave_path): an ordinary autosave is answered before Flask's machinery,
 as the view answers it; every other one reaches the app as it was sent, and the app answers it the usual way."""
 import time
+from datetime import timedelta
 from io import BytesIO
 
 import pytest
@@ -8,7 +9,7 @@ from flask import request
 from flask import session as flask_session
 from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from lms.extensions import db as _db
 from lms.models import AnswerLog, AttemptQuestion, User
@@ -217,3 +218,41 @@ def test_a_kept_session_cookie_is_declined_once_past_the_sessions_lifetime(app, 
     monkeypatch.setattr(app.wsgi_app, "wall_clock", lambda: later)  # the short way's clock only: the app's is real
     response = client.post(url, json=_answer(position, "false"), headers={"X-CSRFToken": token})
     assert len(handed_over) == 1 and response.status_code == 200  # the app found it still valid by its own clock
+
+
+@pytest.mark.committed  # the short way's statements on a connection of their own, committed each by itself
+@pytest.mark.parametrize("change, status, saved", [
+    ("finished", 409, False),  # a submit claimed it: nothing is saved, the app says it is closed
+    ("more time", 200, True),  # a grant moved the deadline: the app saves, with the new deadline
+    ("page reached", 200, True),  # another tab moved on: decided again by the app (free navigation: saved)
+])
+def test_an_attempt_changed_between_the_read_and_the_write_is_left_to_the_app(
+        app, client, ready, handed_over, clock, monkeypatch, postgresql_only, change, status, saved):
+    """On PostgreSQL the short way reads without a lock and writes in one statement that checks the attempt is
+    still as read (lms.exams.pages.save_answer_unlocked): what changed in between is written by nobody, and the app
+    answers the save the usual way, deciding on the attempt as it now is."""
+    from lms.exams import pages
+    from lms.models import Attempt
+
+    attempt_id, token, position, url = ready
+    deadline = _db.session.scalar(select(Attempt.deadline_at).where(Attempt.id == attempt_id))
+    changes = {"finished": {"status": "finished", "finished_at": clock(), "finish_reason": "submitted"},
+               "more time": {"deadline_at": deadline + timedelta(minutes=10)},
+               "page reached": {"page_reached": Attempt.page_reached + 1}}[change]
+    checked, done = pages._save_one, []
+
+    def then_changed(*args, **kwargs):  # between the short way's read and its write, another transaction commits
+        outcome = checked(*args, **kwargs)
+        if not done:
+            with _db.engine.begin() as other:
+                other.execute(update(Attempt).where(Attempt.id == attempt_id).values(**changes))
+            done.append(change)
+        return outcome
+
+    monkeypatch.setattr(pages, "_save_one", then_changed)
+    response = client.post(url, json=_answer(position), headers={"X-CSRFToken": token})
+    assert done == [change] and len(handed_over) == 1  # declined by the short way, answered by the app
+    assert response.status_code == status
+    assert (_saved(attempt_id, position) is not None) is saved and _logs() == (1 if saved else 0)
+    if change == "more time":
+        assert response.json["deadline"] == (deadline + timedelta(minutes=10)).isoformat()
