@@ -11,7 +11,8 @@ saves through the app's service (``lms.exams.pages.save_answer`` on a Core conne
 short way runs it, lms/views/autosave_path.py), for comparison; and, third, the same save in two round trips
 instead of five (BEGIN, the read, the update, the log, COMMIT): the read alone, then the update and the log in one
 statement (a data-modifying WITH that takes the attempt's share lock and checks it is still open), each committed by
-itself. The app does not save that way: the third figure is what it would save.
+itself: how the autosave's short way saves on PostgreSQL (lms.exams.pages.save_answer_unlocked, through SQLAlchemy),
+its statements alone here.
 
     .venv/bin/python bench/autosave_floor.py --database postgresql://postgres@127.0.0.1:5432/lms_floor
 
@@ -102,7 +103,7 @@ def main() -> None:
 
         # Two round trips instead of five (BEGIN, the read, the update, the log, COMMIT): the read alone, then
         # the update and the log in one statement that checks the attempt is still open and holds its share lock
-        # while it writes, each committed by itself (autocommit). Not what the app does: what it would save.
+        # while it writes, each committed by itself (autocommit): the short way's statements on PostgreSQL, bare.
         short = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
         unlocked_read = read.replace(" FOR SHARE OF attempt", "")
         assert unlocked_read != read
