@@ -256,3 +256,38 @@ def test_an_attempt_changed_between_the_read_and_the_write_is_left_to_the_app(
     assert (_saved(attempt_id, position) is not None) is saved and _logs() == (1 if saved else 0)
     if change == "more time":
         assert response.json["deadline"] == (deadline + timedelta(minutes=10)).isoformat()
+
+
+@pytest.mark.committed
+def test_a_save_waits_for_a_submit_holding_the_attempt_and_then_writes_nothing(
+        app, client, ready, handed_over, clock, postgresql_only):
+    """A submit's claim of the attempt, not yet committed, holds its row: the short way's write waits for it (its
+    share lock), then finds the attempt finished and writes nothing; the app answers that the attempt is closed."""
+    import threading
+
+    from sqlalchemy import text
+
+    from lms.models import Attempt
+
+    attempt_id, token, position, url = ready
+    outcome = {}
+    with _db.engine.connect() as submit:
+        submit.execute(update(Attempt).where(Attempt.id == attempt_id).values(
+            status="finished", finished_at=clock(), finish_reason="submitted"))  # the claim, uncommitted
+        saver = threading.Thread(target=lambda: outcome.update(
+            response=client.post(url, json=_answer(position), headers={"X-CSRFToken": token})))
+        saver.start()
+        with _db.engine.connect() as watch:  # until the save waits for the claim's lock (bounded)
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND wait_event_type = 'Lock'")
+            deadline = time.monotonic() + 30
+            while not watch.execute(waiting).scalar():
+                watch.rollback()
+                if time.monotonic() > deadline:
+                    pytest.fail("the save never waited for the submit's lock")
+        submit.commit()
+        saver.join(timeout=60)
+    assert not saver.is_alive()
+    assert outcome["response"].status_code == 409 and outcome["response"].json["error"] == "closed"
+    assert len(handed_over) == 1  # the short way wrote nothing and left it to the app
+    assert _saved(attempt_id, position) is None and _logs() == 0
