@@ -525,7 +525,8 @@ def _finish(attempt: Attempt, *, decide: Callable[[Attempt, datetime], tuple[dat
     the deadline the decision was made by; when it writes nothing, the attempt is read again and the finish
     decided again (a grant of extra time moved the deadline) or given up (another request finished it). The
     grade is worked out after the claim, so it counts every answer saved before it (an autosave holds its lock
-    on the attempt until it commits: lms.exams.pages) and none after (they are refused)."""
+    on the attempt until it commits, and on PostgreSQL its short way writes only into an attempt still open:
+    lms.exams.pages) and none after (they are refused)."""
     begin_writes()
     while True:
         decided = decide(attempt, now)
