@@ -272,7 +272,21 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     """
     # Core statements built once, run on the session's connection (or the one given): the hot path skips the ORM.
     conn = db.session.connection() if conn is None else conn
-    row = conn.execute(_SAVE_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one_or_none()
+    checked = _read_and_check(conn, _SAVE_READ, attempt_id=attempt_id, user_id=user_id, position=position,
+                              values=values, form=form, flagged=flagged, now=now, via=via, admit=admit)
+    if checked is None:
+        return None
+    _question, writes, saved = checked
+    writes.run(conn)
+    return saved
+
+
+def _read_and_check(conn, read, *, attempt_id: int, user_id: int, position: int, values, form, flagged, now, via,
+                    admit: Callable[[SessionUser], None] | None) -> tuple | None:
+    """One question's row read by ``read`` (with its lock or without), its user admitted, the save checked against
+    the attempt's rules: (the row, the writes it needs, the outcome); None when there is no such question of this
+    trainee's attempt. Raises as save_answer does."""
+    row = conn.execute(read, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one_or_none()
     if row is None:
         return None
     question, user = SessionUser.split(row)
@@ -280,8 +294,7 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
         admit(user)
     writes = _Writes()
     saved = _save_one(question, attempt_id, values=values, form=form, flagged=flagged, now=now, via=via, writes=writes)
-    writes.run(conn)
-    return saved
+    return question, writes, saved
 
 
 # A save in two round trips (save_answer_unlocked, PostgreSQL): the question's row read without a lock, then its
@@ -335,14 +348,11 @@ def save_answer_unlocked(*, attempt_id: int, user_id: int, position: int, form=N
     itself. Raises ChangedSinceRead when it is not (nothing written: the caller saves the usual way, which decides
     anew), and as ``save_answer`` does otherwise. The autosave's short way (lms.views.autosave_path) on
     PostgreSQL; its cost against the five round trips: bench/README.md, "The autosave's floor"."""
-    row = conn.execute(_QUESTION_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}
-                       ).one_or_none()
-    if row is None:
+    checked = _read_and_check(conn, _QUESTION_READ, attempt_id=attempt_id, user_id=user_id, position=position,
+                              values=None, form=form, flagged=flagged, now=now, via=via, admit=admit)
+    if checked is None:
         return None
-    question, user = SessionUser.split(row)
-    admit(user)
-    writes = _Writes()
-    saved = _save_one(question, attempt_id, values=None, form=form, flagged=flagged, now=now, via=via, writes=writes)
+    question, writes, saved = checked
     _status, deadline_at, page_reached = question[:3]  # (as _QUESTIONS_READ selects them)
     as_read = {"the_attempt": attempt_id, "read_deadline": deadline_at, "read_page_reached": page_reached}
     if writes.answers:

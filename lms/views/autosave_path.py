@@ -183,16 +183,11 @@ class AutosaveShortcut:
         # A Core connection of its own, no ORM session. On PostgreSQL in autocommit, the save in two round trips,
         # each statement committed by itself (pages.save_answer_unlocked: an attempt changed since its read is left
         # to the app); elsewhere a transaction, committed when the block ends, rolled back when it raises.
-        admit = SessionCheck(claim, ROLES).admit
+        unlocked = db.engine.dialect.name == "postgresql"
         try:
-            if db.engine.dialect.name == "postgresql":
-                with self._autocommit_engine().connect() as conn:
-                    saved = save(asked, attempt_id=attempt_id, user_id=claim.user_id, now=now, admit=admit,
-                                 conn=conn, unlocked=True)
-            else:
-                with db.engine.begin() as conn:
-                    saved = save(asked, attempt_id=attempt_id, user_id=claim.user_id, now=now, admit=admit,
-                                 conn=conn)
+            with self._autocommit_engine().connect() if unlocked else db.engine.begin() as conn:
+                saved = save(asked, attempt_id=attempt_id, user_id=claim.user_id, now=now,
+                             admit=SessionCheck(claim, ROLES).admit, conn=conn, unlocked=unlocked)
             if saved is None:
                 raise _Declined
         except Exception:  # noqa: BLE001  (whatever it is, the app answers it, with its own checks and logs)
