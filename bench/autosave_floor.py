@@ -11,8 +11,9 @@ saves through the app's service (``lms.exams.pages.save_answer`` on a Core conne
 short way runs it, lms/views/autosave_path.py), for comparison; and, third, the same save in two round trips
 instead of five (BEGIN, the read, the update, the log, COMMIT): the read alone, then the update and the log in one
 statement (a data-modifying WITH that takes the attempt's share lock and checks it is still open), each committed by
-itself: how the autosave's short way saves on PostgreSQL (lms.exams.pages.save_answer_unlocked, through SQLAlchemy),
-its statements alone here.
+itself: how the autosave's short way saves on PostgreSQL, its statements alone here; and fourth, the app's own
+service for that way (lms.exams.pages.save_answer_unlocked: the rules, and the two statements sent by the driver,
+lms.db_engine.DriverStatement).
 
     .venv/bin/python bench/autosave_floor.py --database postgresql://postgres@127.0.0.1:5432/lms_floor
 
@@ -127,6 +128,12 @@ def main() -> None:
                                                  "is_flagged": False}, prepare=True).fetchone()
             assert written is not None
 
+        def app_two_trips(flip: int) -> None:
+            saved = pages.save_answer_unlocked(attempt_id=attempt_id, user_id=user_id, position=position,
+                                               form=forms[flip % 2], now=utcnow(), admit=lambda user: None,
+                                               engine=engine)
+            assert saved is not None and saved.changed
+
         print(f"An autosave's statements on PostgreSQL ({args.rounds} saves each, one connection, CPU per save):")
         print("| way | driver (this process) us | PostgreSQL's server us | wall us |")
         print("|---|---:|---:|---:|")
@@ -134,6 +141,7 @@ def main() -> None:
             measured("the statements alone, bare psycopg", bare_save, args.rounds)
             measured("the app's service, SQLAlchemy Core", app_save, args.rounds)
             measured("two round trips: the read, then both writes in one statement", two_trips_save, args.rounds)
+            measured("two round trips, the app's service (save_answer_unlocked)", app_two_trips, args.rounds)
         bare.close()
         short.close()
 

@@ -47,6 +47,35 @@ class JoinedConnection:
                                         execution_options={**self._options, **(execution_options or {})})
 
 
+class JoinedDriverConnection:
+    """The test's connection as the app's code uses a pooled driver connection of its own (lms.db_engine's
+    driver_connection): its statements run in the test's transaction, so the autocommit asked of it is not given;
+    returned to the pool or discarded, it stays the test's."""
+
+    def __init__(self, connection):
+        self.driver_connection = _InTransaction(connection.connection.driver_connection)
+
+    def close(self):
+        pass
+
+    def invalidate(self):
+        pass
+
+
+class _InTransaction:
+    """A psycopg connection whose ``autocommit`` stays as the test's transaction needs it."""
+
+    def __init__(self, connection):
+        object.__setattr__(self, "_connection", connection)
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+    def __setattr__(self, name, value):
+        if name != "autocommit":
+            setattr(self._connection, name, value)
+
+
 class JoinedEngine:
     """The real engine, except that its connections are the test's connection."""
 
@@ -63,6 +92,9 @@ class JoinedEngine:
     @contextmanager
     def connect(self):
         yield JoinedConnection(self._connection)
+
+    def raw_connection(self):
+        return JoinedDriverConnection(self._connection)
 
     @contextmanager
     def begin(self):

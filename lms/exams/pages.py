@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, insert, select, update
 
+from lms.db_engine import driver_connection, driver_statement
 from lms.exams.attempts import AttemptClosed, accepts_answers_until
 from lms.exams.versions import pinned_versions
 from lms.extensions import db
@@ -272,8 +273,9 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     """
     # Core statements built once, run on the session's connection (or the one given): the hot path skips the ORM.
     conn = db.session.connection() if conn is None else conn
-    checked = _read_and_check(conn, _SAVE_READ, attempt_id=attempt_id, user_id=user_id, position=position,
-                              values=values, form=form, flagged=flagged, now=now, via=via, admit=admit)
+    row = conn.execute(_SAVE_READ, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one_or_none()
+    checked = _check(row, attempt_id=attempt_id, values=values, form=form, flagged=flagged, now=now, via=via,
+                     admit=admit)
     if checked is None:
         return None
     _question, writes, saved = checked
@@ -281,12 +283,11 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
     return saved
 
 
-def _read_and_check(conn, read, *, attempt_id: int, user_id: int, position: int, values, form, flagged, now, via,
-                    admit: Callable[[SessionUser], None] | None) -> tuple | None:
-    """One question's row read by ``read`` (with its lock or without), its user admitted, the save checked against
-    the attempt's rules: (the row, the writes it needs, the outcome); None when there is no such question of this
-    trainee's attempt. Raises as save_answer does."""
-    row = conn.execute(read, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one_or_none()
+def _check(row, *, attempt_id: int, values, form, flagged, now, via,
+           admit: Callable[[SessionUser], None] | None) -> tuple | None:
+    """One question's row (as ``_QUESTION_READ`` selects it, read with its lock or without), its user admitted, the
+    save checked against the attempt's rules: (the row, the writes it needs, the outcome); None when there is no such
+    question of this trainee's attempt (no row). Raises as save_answer does."""
     if row is None:
         return None
     question, user = SessionUser.split(row)
@@ -341,31 +342,37 @@ class ChangedSinceRead(Exception):
 
 def save_answer_unlocked(*, attempt_id: int, user_id: int, position: int, form=None, flagged: bool | None = None,
                          now, via: str = "autosave", admit: Callable[[SessionUser], None],
-                         conn) -> Saved | None:
+                         engine) -> Saved | None:
     """``save_answer`` in two round trips instead of five (BEGIN, the locked read, the update, the log, COMMIT), on
-    ``conn``, a PostgreSQL connection in autocommit: the row read without a lock, the rules checked against it, then
-    the writes in one statement that writes only if the attempt is still as read (``_STILL_AS_READ``), committed by
-    itself. Raises ChangedSinceRead when it is not (nothing written: the caller saves the usual way, which decides
-    anew), and as ``save_answer`` does otherwise. The autosave's short way (lms.views.autosave_path) on
-    PostgreSQL; its cost against the five round trips: bench/README.md, "The autosave's floor"."""
-    checked = _read_and_check(conn, _QUESTION_READ, attempt_id=attempt_id, user_id=user_id, position=position,
-                              values=None, form=form, flagged=flagged, now=now, via=via, admit=admit)
-    if checked is None:
-        return None
-    question, writes, saved = checked
-    _status, deadline_at, page_reached = question[:3]  # (as _QUESTIONS_READ selects them)
-    as_read = {"the_attempt": attempt_id, "read_deadline": deadline_at, "read_page_reached": page_reached}
-    if writes.answers:
-        answer = writes.answers[0]
-        written = conn.execute(_SAVE_ANSWER_IF_AS_READ, {
-            **as_read, "the_question": answer["aq_id"], "answer": answer["response"], "at": answer["answered_at"],
-            "flagged": answer["is_flagged"], "way": via}).first()
-    elif writes.flags:
-        flag = writes.flags[0]
-        written = conn.execute(_SAVE_FLAG_IF_AS_READ, {**as_read, "the_question": flag["aq_id"],
-                                                       "flagged": flag["is_flagged"]}).first()
-    else:
-        return saved  # nothing to write (the same answer again): as save_answer, which writes nothing either
+    one of ``engine``'s (PostgreSQL's) connections in autocommit: the row read without a lock, the rules checked
+    against it, then the writes in one statement that writes only if the attempt is still as read
+    (``_STILL_AS_READ``), committed by itself. Both statements are sent by the driver (lms.db_engine.DriverStatement:
+    SQLAlchemy's execution cost more than they do). Raises ChangedSinceRead when the attempt changed (nothing
+    written: the caller saves the usual way, which decides anew), and as ``save_answer`` does otherwise. The
+    autosave's short way (lms.views.autosave_path) on PostgreSQL; its cost against the five round trips:
+    bench/README.md, "The autosave's floor"."""
+    dialect = engine.dialect
+    with driver_connection(engine) as conn:
+        row = driver_statement(_QUESTION_READ, dialect).first(
+            conn, {"attempt_id": attempt_id, "user_id": user_id, "position": position})
+        checked = _check(row, attempt_id=attempt_id, values=None, form=form, flagged=flagged, now=now, via=via,
+                         admit=admit)
+        if checked is None:
+            return None
+        question, writes, saved = checked
+        _status, deadline_at, page_reached = question[:3]  # (as _QUESTIONS_READ selects them)
+        as_read = {"the_attempt": attempt_id, "read_deadline": deadline_at, "read_page_reached": page_reached}
+        if writes.answers:
+            answer = writes.answers[0]
+            written = driver_statement(_SAVE_ANSWER_IF_AS_READ, dialect).first(conn, {
+                **as_read, "the_question": answer["aq_id"], "answer": answer["response"],
+                "at": answer["answered_at"], "flagged": answer["is_flagged"], "way": via})
+        elif writes.flags:
+            flag = writes.flags[0]
+            written = driver_statement(_SAVE_FLAG_IF_AS_READ, dialect).first(
+                conn, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]})
+        else:
+            return saved  # nothing to write (the same answer again): as save_answer, which writes nothing either
     if written is None:
         raise ChangedSinceRead
     return saved

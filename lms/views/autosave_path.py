@@ -16,9 +16,9 @@ to the app unchanged, where the view (lms.views.exams.autosave) answers it the u
 - nothing refused in what it sends (lms.inputs.request_problem), a well-formed save (``autosave_fields``);
 - the attempt's question saved by the view's own service (lms.exams.pages.save_answer), whose statement reads the
   session's user and admits it with the view's rule (lms.views.helpers.SessionCheck), on a Core connection of its
-  own (no ORM session: nothing of it is needed); on PostgreSQL in two round trips instead of five
-  (lms.exams.pages.save_answer_unlocked: a read, then one statement that writes only if the attempt is still as
-  read, each committed by itself), and an attempt changed in between is left to the app.
+  own (no ORM session: nothing of it is needed); on PostgreSQL in two round trips instead of five, sent by the
+  driver (lms.exams.pages.save_answer_unlocked: a read, then one statement that writes only if the attempt is still
+  as read, each committed by itself), and an attempt changed in between is left to the app.
 
 A cookie and a form token, once their signatures checked, are kept (``_Verified``): an examinee sends the same ones
 with every save, and a signature's check gives the same answer for the same string every time; their ages are
@@ -70,16 +70,18 @@ def autosave_fields(payload) -> tuple[int, list[list[str]] | None, bool | None] 
 
 
 def save(asked: tuple, *, attempt_id: int, user_id: int, now, admit, conn=None,
-         unlocked: bool = False) -> pages.Saved | None:
+         unlocked_on=None) -> pages.Saved | None:
     """Save what an autosave asked for (``autosave_fields``) with the view's service, the session's user admitted by
     ``admit`` (lms.views.helpers.SessionCheck), on ``conn`` (by default the session's connection). Raises as
-    lms.exams.pages.save_answer does. ``unlocked``: in two round trips, on a PostgreSQL connection in autocommit
+    lms.exams.pages.save_answer does. ``unlocked_on``: a PostgreSQL engine, on which to save in two round trips
     (pages.save_answer_unlocked, which also raises ChangedSinceRead)."""
     position, fields, flagged = asked
-    service = pages.save_answer_unlocked if unlocked else pages.save_answer
-    return service(attempt_id=attempt_id, user_id=user_id, position=position,
-                   form=MultiDict(fields) if fields is not None else None, flagged=flagged, now=now,
-                   admit=admit, conn=conn)
+    form = MultiDict(fields) if fields is not None else None
+    if unlocked_on is not None:
+        return pages.save_answer_unlocked(attempt_id=attempt_id, user_id=user_id, position=position, form=form,
+                                          flagged=flagged, now=now, admit=admit, engine=unlocked_on)
+    return pages.save_answer(attempt_id=attempt_id, user_id=user_id, position=position, form=form, flagged=flagged,
+                             now=now, admit=admit, conn=conn)
 
 
 def saved_answer(saved: pages.Saved) -> dict:
@@ -101,14 +103,6 @@ class AutosaveShortcut:
         self._sessions = _Verified()  # cookie -> (its data, when it was signed)
         self._tokens = _Verified()  # form token -> the session's raw token it signs
         self.wall_clock = time.time  # the clock signatures' ages are counted by (itsdangerous's; not the app's)
-        self._autocommit = (None, None)  # (the app's engine, the same in autocommit): built once, 34 µs each time
-
-    def _autocommit_engine(self):
-        """The app's engine with its connections in autocommit (the same pool)."""
-        engine = db.engine
-        if self._autocommit[0] is not engine:
-            self._autocommit = (engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
-        return self._autocommit[1]
 
     def _session(self, request: Request) -> dict | None:
         """The session cookie's data, as the app's session interface reads it (Flask's SecureCookieSessionInterface:
@@ -180,14 +174,18 @@ class AutosaveShortcut:
         asked = autosave_fields(request.get_json(silent=True))
         if asked is None:
             return None
-        # A Core connection of its own, no ORM session. On PostgreSQL in autocommit, the save in two round trips,
-        # each statement committed by itself (pages.save_answer_unlocked: an attempt changed since its read is left
-        # to the app); elsewhere a transaction, committed when the block ends, rolled back when it raises.
-        unlocked = db.engine.dialect.name == "postgresql"
+        # No ORM session. On PostgreSQL (psycopg) the save in two round trips, each statement committed by itself
+        # (pages.save_answer_unlocked: an attempt changed since its read is left to the app); elsewhere a Core
+        # connection in a transaction, committed when the block ends, rolled back when it raises.
+        engine = db.engine
+        admit = SessionCheck(claim, ROLES).admit
         try:
-            with self._autocommit_engine().connect() if unlocked else db.engine.begin() as conn:
-                saved = save(asked, attempt_id=attempt_id, user_id=claim.user_id, now=now,
-                             admit=SessionCheck(claim, ROLES).admit, conn=conn, unlocked=unlocked)
+            if engine.dialect.driver == "psycopg":
+                saved = save(asked, attempt_id=attempt_id, user_id=claim.user_id, now=now, admit=admit,
+                             unlocked_on=engine)
+            else:
+                with engine.begin() as conn:
+                    saved = save(asked, attempt_id=attempt_id, user_id=claim.user_id, now=now, admit=admit, conn=conn)
             if saved is None:
                 raise _Declined
         except Exception:  # noqa: BLE001  (whatever it is, the app answers it, with its own checks and logs)

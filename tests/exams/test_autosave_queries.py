@@ -1,11 +1,11 @@
 """The autosave request stays lean: a fixed, small number of SQL statements, no attempt reload."""
 import pytest
-from sqlalchemy import event
 
 from lms.extensions import db as _db
 
 from ..conftest import csrf_from, login
 from ..factories import start
+from ..statements import listening
 
 # What SQLAlchemy's PostgreSQL dialect asks when the pool opens a connection.
 DIALECT_SET_UP = ("show ", "select pg_catalog.version", "select current_schema", "select version")
@@ -31,11 +31,8 @@ def test_autosave_is_one_read_one_update_one_insert(app, client, world, clock):
         words = statement.replace('"', "").split() + [""]  # a lone BEGIN (SQLite's deferred transaction) too
         statements.append(words[0].upper() + " " + words[2 if words[0] == "INSERT" else 1])
 
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening(engine, record):
         response = client.post(url, headers={"X-CSRFToken": token}, json=body)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200
     statements = [s for s in statements if not s.startswith("BEGIN")]
     writes = [s for s in statements if not s.startswith("SELECT")]

@@ -56,7 +56,6 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from lms.audit import verify_chain
 from lms.exams.attempts import forget_exam_definitions
@@ -66,6 +65,7 @@ from lms.models import Attempt
 
 from ..conftest import csrf_from, login
 from ..factories import answer_all
+from ..statements import listening
 
 SKIPPED = ("show ", "select pg_catalog.version", "select current_schema", "select version", "begin", "commit",
            "rollback", "savepoint", "release savepoint")
@@ -141,12 +141,9 @@ def counted(app, sealer):
             words[1] = words[1].split(".")[0]  # the table of the first column
         statements.append(" ".join(words[:3] if words[0] == "INSERT" else words[:2]))
 
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening(engine, record):
         yield statements
         assert sealer.wait_idle(timeout=10)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def _the_attempt(user):

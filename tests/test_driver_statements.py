@@ -1,0 +1,80 @@
+"""A statement sent on the driver's own connection (lms.db_engine.DriverStatement, driver_connection) is the one
+SQLAlchemy would send, its parameters and columns converted by the same types; each is committed by itself, the
+connection goes back to the pool as SQLAlchemy left it, and one the server dropped is not given out again."""
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+import pytest
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, bindparam, create_engine, insert, select, text
+
+from lms import db_engine
+from lms.config import normalize_database_url
+from lms.models.types import JSONText, UTCDateTime
+
+pytestmark = pytest.mark.usefixtures("postgresql_only")
+
+THINGS = Table("driver_statement_thing", MetaData(), Column("id", Integer, primary_key=True),
+               Column("at", UTCDateTime), Column("data", JSONText), Column("flag", Boolean), Column("label", String))
+ADD = insert(THINGS).values(at=bindparam("when", type_=UTCDateTime()), data=bindparam("what", type_=JSONText()),
+                            flag=bindparam("flag"), label=bindparam("label", "fixed")).returning(THINGS.c.id)
+READ = select(THINGS.c.at, THINGS.c.data, THINGS.c.flag, THINGS.c.label, THINGS.c.id).where(
+    THINGS.c.id == bindparam("the_id"))
+WHEN = datetime(2026, 12, 7, 1, 2, 3, 456789, tzinfo=timezone(timedelta(hours=-5)))
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = create_engine(normalize_database_url(database_url), pool_size=1, max_overflow=0)
+    db_engine.keep_prepared_statements(engine)
+    THINGS.create(engine)
+    yield engine
+    THINGS.drop(engine)
+    engine.dispose()
+
+
+def test_a_row_written_and_read_by_the_driver_is_the_one_sqlalchemy_writes_and_reads(engine):
+    with db_engine.driver_connection(engine) as connection:
+        (sent_id,) = db_engine.driver_statement(ADD, engine.dialect).first(
+            connection, {"when": WHEN, "what": {"b": [1, "é"], "a": None}, "flag": True})
+    with engine.begin() as conn:
+        (kept_id,) = conn.execute(ADD, {"when": WHEN, "what": {"b": [1, "é"], "a": None}, "flag": True}).one()
+        stored = conn.execute(text("SELECT at, data, flag, label FROM driver_statement_thing ORDER BY id")).all()
+        by_sqlalchemy = conn.execute(READ, {"the_id": sent_id}).one()
+    assert stored[0] == stored[1]  # the same values stored: naive UTC, canonical JSON text, the fixed label
+    assert stored[0] == (WHEN.astimezone(timezone.utc).replace(tzinfo=None), '{"a":null,"b":[1,"é"]}', True, "fixed")
+    with db_engine.driver_connection(engine) as connection:
+        by_driver = db_engine.driver_statement(READ, engine.dialect).first(connection, {"the_id": sent_id})
+        assert db_engine.driver_statement(READ, engine.dialect).first(connection, {"the_id": -1}) is None
+    assert by_driver == tuple(by_sqlalchemy)
+    assert by_driver == (WHEN, {"a": None, "b": [1, "é"]}, True, "fixed", sent_id)
+    assert by_driver[0].tzinfo is not None and kept_id != sent_id
+
+
+def test_each_statement_is_committed_by_itself_and_the_connection_goes_back_transactional(engine, database_url):
+    with db_engine.driver_connection(engine) as connection:
+        (sent_id,) = db_engine.driver_statement(ADD, engine.dialect).first(
+            connection, {"when": WHEN, "what": [], "flag": False})
+        with psycopg.connect(database_url.replace("+psycopg", "")) as other:  # another session sees it at once
+            assert other.execute("SELECT id FROM driver_statement_thing").fetchall() == [(sent_id,)]
+    with engine.connect() as conn:  # the pool's one connection, as SQLAlchemy left it
+        assert conn.connection.driver_connection.autocommit is False
+        conn.execute(text("INSERT INTO driver_statement_thing (label) VALUES ('rolled back')"))
+        conn.rollback()
+        assert conn.execute(text("SELECT count(*) FROM driver_statement_thing")).scalar() == 1
+
+
+def test_a_connection_the_server_dropped_is_discarded_not_given_out_again(engine, database_url):
+    with pytest.raises(psycopg.OperationalError):
+        with db_engine.driver_connection(engine) as connection:
+            with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (connection.info.backend_pid,))
+            db_engine.driver_statement(READ, engine.dialect).first(connection, {"the_id": 1})
+    with db_engine.driver_connection(engine) as connection:  # a new connection, not the dropped one
+        assert db_engine.driver_statement(READ, engine.dialect).first(connection, {"the_id": 1}) is None
+
+
+def test_a_statement_sqlalchemy_still_changes_at_each_execution_is_refused(engine):
+    expanding = select(THINGS.c.id).where(THINGS.c.id.in_(bindparam("ids", expanding=True)))
+    with pytest.raises(ValueError):
+        db_engine.driver_statement(expanding, engine.dialect)
+    assert db_engine.driver_statement(READ, engine.dialect) is db_engine.driver_statement(READ, engine.dialect)
