@@ -51,6 +51,7 @@ def main() -> None:
 
     from sqlalchemy import event, text
 
+    from lms import db_engine
     from lms.clock import utcnow
     from lms.exams.attempts import exam_context, start_attempt, submit_attempt
     from lms.exams.pages import save_answers
@@ -61,7 +62,7 @@ def main() -> None:
         now = utcnow()
         users = db.session.query(User).filter(User.email != "bench0@example.test").all()
         for number, user in enumerate(users):
-            attempt = start_attempt(exam_context(user, EXAM, now), user, now=now)
+            attempt = start_attempt(exam_context(user.id, EXAM, now), user, now=now)
             save_answers(attempt_id=attempt.id, user_id=user.id, answers=[
                 (q.position, [answer_fields(q.qtype, q.position, 1)[0][1]], now)
                 for q in attempt.questions if q.qtype in ("single", "true_false", "numeric")][:3])
@@ -86,11 +87,27 @@ def main() -> None:
                          threading.current_thread().name)
 
     client, csrf = log_in(app, 0)
-    event.listen(engine, "before_cursor_execute", record)
+    if dialect == "postgresql":
+        # Every statement psycopg sends, SQLAlchemy's and those the app sends on the driver's own connection
+        # (lms.db_engine.DriverStatement, which SQLAlchemy's events do not see), with its parameters as sent.
+        cursor_class = db_engine._ReadNotingCursor
+        sent_by_cursor = cursor_class.execute
+
+        def execute(cursor, query, params=None, **kwargs):
+            if isinstance(query, str) and query != db_engine._UNWRITTEN:  # (not the app's: lms.db_engine)
+                record(None, cursor, query, params, None, False)
+            return sent_by_cursor(cursor, query, params, **kwargs)
+
+        cursor_class.execute = execute
+    else:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         take(app, client, csrf, submit=True, steps=lambda name: step.__setitem__(0, name))
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        if dialect == "postgresql":
+            cursor_class.execute = sent_by_cursor
+        else:
+            event.remove(engine, "before_cursor_execute", record)
 
     print(f"# Query plans: {dialect}, {args.examinees} examinees, {len(users) // 2} attempts graded\n")
     with engine.connect() as conn:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lms import origin
 from lms.clock import utcnow
-from lms.db_engine import reading, writing
+from lms.db_engine import reading, run_statement, writing
 from lms.extensions import db, session_connection
 from lms.models import AuditEvent, AuditHead
 from lms.signals import audit_recorded
@@ -95,7 +95,7 @@ def record_event(
         "outcome": outcome,
         "details": details or {},
     }
-    event_id = session_connection().execute(_APPEND, values).scalar_one()
+    event_id = run_statement(session_connection(), _APPEND, values).scalar_one()
     # The row as appended, in the session without reading it back (the sealer's columns load when asked for).
     event_ = AuditEvent(id=event_id, seq=None, prev_hash=None, hash=None, **values)
     make_transient_to_detached(event_)

@@ -38,7 +38,8 @@ from typing import ClassVar
 import psycopg
 from sqlalchemy import Table, Text, bindparam, cast, column, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Result
+from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
 from sqlalchemy.exc import OperationalError
 
 DEFERRED, IMMEDIATE = "deferred", "immediate"
@@ -102,7 +103,7 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
     if connection.dialect.name != "postgresql":
         connection.execute(insert(table), rows)
         return
-    connection.execute(_given_insert(table, keys), {"_given": _as_json(connection, table, keys, rows)})
+    run_statement(connection, _given_insert(table, keys), {"_given": _as_json(connection, table, keys, rows)})
 
 
 def update_rows(connection: Connection, table: Table, key: str, rows: list[dict]) -> None:
@@ -116,7 +117,7 @@ def update_rows(connection: Connection, table: Table, key: str, rows: list[dict]
     if connection.dialect.name != "postgresql":
         connection.execute(_update_by_key(table, key, keys), [{f"_{k}": v for k, v in row.items()} for row in rows])
         return
-    connection.execute(_unnested_update(table, key, keys), {f"_{k}": [row[k] for row in rows] for k in keys})
+    run_statement(connection, _unnested_update(table, key, keys), {f"_{k}": [row[k] for row in rows] for k in keys})
 
 
 def _given(table: Table, keys: tuple[str, ...]):
@@ -427,56 +428,112 @@ class _ReadNotingCursor(psycopg.Cursor):
 
 
 class DriverStatement:
-    """A Core statement compiled once for a dialect by SQLAlchemy, then sent on the driver's own connection
-    (``driver_connection``) without SQLAlchemy's Connection: no execution context, no events, no result object.
+    """A Core statement compiled once for a dialect by SQLAlchemy, then sent on the driver's own connection without
+    SQLAlchemy's Connection: no execution context, no events; its rows come back as SQLAlchemy's own Result.
 
-    For the exam's most frequent request alone (the autosave's short way, lms.exams.pages.save_answer_unlocked):
-    SQLAlchemy's execution of its two statements cost the app more than everything else the save does, about 560
-    microseconds of CPU a save against the driver's 300 for the statements themselves (bench/autosave_floor.py,
+    For the exam requests' statements (``run_statement``; the autosave's short way, lms.exams.pages): SQLAlchemy's
+    execution of a statement costs the app about twice what the driver's sending it does (150-180 microseconds of
+    CPU against 150 for a one-row read; the autosave's two statements about 560 against the driver's 300:
     bench/README.md, "The autosave's statements sent by the driver"). What SQLAlchemy does for a statement is kept:
-    the SQL is its compiler's, each parameter and column goes through its type's own processor for the dialect
-    (``bind_processor``, ``result_processor``: the UTC datetimes and the JSON texts of lms.models.types). A statement
-    whose compiled form SQLAlchemy would still change at each execution (an expanding IN, a literal rendered late)
-    or whose parameters are positional is refused. Build one with ``driver_statement`` (kept per dialect)."""
+    the SQL is its compiler's, for the parameters' names given (as it compiles an INSERT or UPDATE for the columns
+    an execution names), each parameter and column goes through its type's own processor for the dialect
+    (``bind_processor``, ``result_processor``: the UTC datetimes and the JSON texts of lms.models.types), and the
+    rows are SQLAlchemy's Rows. A statement whose compiled form SQLAlchemy would still change at each execution (an
+    expanding IN, a literal rendered late), that needs a value worked out at each execution (a column's default
+    computed in Python) or whose parameters are positional is refused. An error is the driver's (psycopg's), not
+    wrapped in SQLAlchemy's. Build one with ``driver_statement`` (kept per dialect)."""
 
-    def __init__(self, statement, dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        if compiled.positional or compiled.literal_execute_params or compiled.post_compile_params:
-            raise ValueError("only a statement whose SQL is final once compiled, with named parameters, is sent so")
+    def __init__(self, statement, dialect, keys: tuple[str, ...] = ()) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        if (compiled.positional or compiled.literal_execute_params or compiled.post_compile_params
+                or compiled.insert_prefetch or compiled.update_prefetch):
+            raise ValueError("only a statement whose SQL is final once compiled, with named parameters and no value "
+                             "worked out in Python at each execution (a column's default), is sent so")
         self.sql = compiled.string
         self._fixed = {name: bind.value for name, bind in compiled.binds.items() if bind.value is not None}
         self._binds = [(name, process) for name, bind in compiled.binds.items()
                        if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
-        results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                   for column in statement.exported_columns]
-        self._results = [(place, process) for place, process in enumerate(results) if process is not None]
+        columns = list(statement.exported_columns)
+        self._types = [column.type.dialect_impl(dialect) for column in columns]
+        self._dialect = dialect
+        self._results = None  # (place, processor) per column converted: known at the first run (``_processors``)
+        self._metadata = SimpleResultMetaData([column.key for column in columns]) if columns else None
 
-    def first(self, connection, parameters: dict) -> tuple | None:
+    def execute(self, connection, parameters: dict) -> Result:
         """Run the statement on ``connection`` (the driver's) with ``parameters`` (by the statement's names; its
-        fixed values filled in): the first row it returns, its columns converted as SQLAlchemy would, or None."""
+        fixed values filled in): its rows, their columns converted as SQLAlchemy would (none for a statement that
+        returns none)."""
         given = {**self._fixed, **parameters}
         for name, process in self._binds:
             if name in given:
                 given[name] = process(given[name])
-        row = connection.execute(self.sql, given).fetchone()
-        if row is None or not self._results:
-            return row
-        row = list(row)
-        for place, process in self._results:
-            row[place] = process(row[place])
-        return tuple(row)
+        cursor = connection.execute(self.sql, given)
+        if self._metadata is None:
+            return IteratorResult(_NO_COLUMNS, iter(()))
+        rows = cursor.fetchall()
+        results = self._results if self._results is not None else self._processors(cursor)
+        if results:
+            rows = [_converted(row, results) for row in rows]
+        return IteratorResult(self._metadata, iter(rows))
+
+    def _processors(self, cursor) -> list:
+        """Each converted column's place and its type's result processor, which may depend on the type the driver
+        reports (PostgreSQL's numeric types): as SQLAlchemy builds them, once."""
+        codes = [column[1] for column in cursor.description]
+        processors = [kind.result_processor(self._dialect, code) for kind, code in zip(self._types, codes)]
+        self._results = [(place, process) for place, process in enumerate(processors) if process is not None]
+        return self._results
 
 
-_driver_statements: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # dialect -> {statement: compiled}
+_NO_COLUMNS = SimpleResultMetaData([])
 
 
-def driver_statement(statement, dialect) -> DriverStatement:
-    """``statement`` compiled for ``dialect`` as a DriverStatement, once per dialect (an engine's)."""
-    kept = _driver_statements.setdefault(dialect, {})
-    compiled = kept.get(statement)
+def _converted(row: tuple, results: list) -> tuple:
+    row = list(row)
+    for place, process in results:
+        row[place] = process(row[place])
+    return tuple(row)
+
+
+# dialect -> {(statement, parameters' names): its DriverStatement}; only statements built once are sent this way
+_driver_statements: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_DRIVER_STATEMENTS_LIMIT = 1_000
+
+
+def driver_statement(statement, dialect, keys: tuple[str, ...] = ()) -> DriverStatement:
+    """``statement`` compiled for ``dialect`` (for parameters named ``keys``) as a DriverStatement, once per dialect
+    (an engine's). Raises ValueError for a statement a DriverStatement refuses."""
+    compiled = _compiled_for_driver(statement, dialect, keys)
     if compiled is None:
-        compiled = kept[statement] = DriverStatement(statement, dialect)
+        raise ValueError("this statement is not sent by the driver (DriverStatement)")
     return compiled
+
+
+def _compiled_for_driver(statement, dialect, keys: tuple[str, ...]) -> DriverStatement | None:
+    kept = _driver_statements.setdefault(dialect, {})
+    try:
+        return kept[statement, keys]
+    except KeyError:
+        pass
+    if len(kept) >= _DRIVER_STATEMENTS_LIMIT:
+        kept.clear()
+    try:
+        compiled = DriverStatement(statement, dialect, keys)
+    except ValueError:
+        compiled = None  # (refused: remembered as such)
+    kept[statement, keys] = compiled
+    return compiled
+
+
+def run_statement(connection: Connection, statement, parameters: dict) -> Result:
+    """``connection.execute(statement, parameters)`` (one set of parameters; a Core statement built once), in the
+    connection's transaction: on psycopg sent by the driver (DriverStatement: the same SQL, conversions and rows,
+    without SQLAlchemy's execution) unless it refuses the statement, otherwise executed by SQLAlchemy."""
+    if connection.dialect.driver == "psycopg":
+        compiled = _compiled_for_driver(statement, connection.dialect, tuple(sorted(parameters)))
+        if compiled is not None:
+            return compiled.execute(connection.connection.driver_connection, parameters)
+    return connection.execute(statement, parameters)
 
 
 @contextmanager

@@ -12,16 +12,16 @@ def listening(engine, record):
     executemany) for every statement sent on ``engine`` within the block: SQLAlchemy's, and those the app sends on
     the driver's own connection (lms.db_engine.DriverStatement, which SQLAlchemy's events do not see), with None for
     what SQLAlchemy alone has."""
-    sent_by_driver = DriverStatement.first
+    sent_by_driver = DriverStatement.execute
 
-    def first(self, connection, parameters):
+    def execute(self, connection, parameters):
         record(None, None, self.sql, parameters, None, False)
         return sent_by_driver(self, connection, parameters)
 
     event.listen(engine, "before_cursor_execute", record)
-    DriverStatement.first = first
+    DriverStatement.execute = execute
     try:
         yield
     finally:
-        DriverStatement.first = sent_by_driver
+        DriverStatement.execute = sent_by_driver
         event.remove(engine, "before_cursor_execute", record)

@@ -9,7 +9,6 @@ import warnings
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DatabaseError
 
@@ -19,6 +18,7 @@ from lms.extensions import db as _db
 from lms.models import AuditEvent, AuditHead
 
 from .conftest import audit_guard_lifted, login
+from .statements import listening
 
 AT = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
@@ -230,8 +230,9 @@ def _statements_by_thread(engine):
     def record(conn, cursor, statement, parameters, context, executemany):
         sent.append((threading.get_ident(), " ".join(statement.replace('"', "").split())))
 
-    sa_event.listen(engine, "before_cursor_execute", record)
-    return sent, lambda: sa_event.remove(engine, "before_cursor_execute", record)
+    listener = listening(engine, record)
+    listener.__enter__()
+    return sent, lambda: listener.__exit__(None, None, None)
 
 
 def _is_seal_statement(statement):

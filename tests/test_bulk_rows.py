@@ -3,10 +3,12 @@ number, elsewhere an executemany; the same rows either way, types and Python-sid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, event, select
+from sqlalchemy import Boolean, Column, Float, Integer, MetaData, String, Table, select
 
 from lms.db_engine import insert_rows, update_rows
 from lms.models.types import JSONText, UTCDateTime
+
+from .statements import listening
 
 AT = datetime(2026, 12, 6, 9, 30, tzinfo=timezone.utc)
 
@@ -30,9 +32,8 @@ def statements(db):
     def record(conn, cursor, statement, parameters, context, executemany):
         sent.append((statement, executemany))
 
-    event.listen(engine, "before_cursor_execute", record)
-    yield sent
-    event.remove(engine, "before_cursor_execute", record)
+    with listening(engine, record):
+        yield sent
 
 
 def rows_of(db, table):

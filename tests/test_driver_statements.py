@@ -34,8 +34,8 @@ def engine(database_url):
 
 def test_a_row_written_and_read_by_the_driver_is_the_one_sqlalchemy_writes_and_reads(engine):
     with db_engine.driver_connection(engine) as connection:
-        (sent_id,) = db_engine.driver_statement(ADD, engine.dialect).first(
-            connection, {"when": WHEN, "what": {"b": [1, "é"], "a": None}, "flag": True})
+        (sent_id,) = db_engine.driver_statement(ADD, engine.dialect).execute(
+            connection, {"when": WHEN, "what": {"b": [1, "é"], "a": None}, "flag": True}).one()
     with engine.begin() as conn:
         (kept_id,) = conn.execute(ADD, {"when": WHEN, "what": {"b": [1, "é"], "a": None}, "flag": True}).one()
         stored = conn.execute(text("SELECT at, data, flag, label FROM driver_statement_thing ORDER BY id")).all()
@@ -43,17 +43,17 @@ def test_a_row_written_and_read_by_the_driver_is_the_one_sqlalchemy_writes_and_r
     assert stored[0] == stored[1]  # the same values stored: naive UTC, canonical JSON text, the fixed label
     assert stored[0] == (WHEN.astimezone(timezone.utc).replace(tzinfo=None), '{"a":null,"b":[1,"é"]}', True, "fixed")
     with db_engine.driver_connection(engine) as connection:
-        by_driver = db_engine.driver_statement(READ, engine.dialect).first(connection, {"the_id": sent_id})
-        assert db_engine.driver_statement(READ, engine.dialect).first(connection, {"the_id": -1}) is None
-    assert by_driver == tuple(by_sqlalchemy)
+        by_driver = db_engine.driver_statement(READ, engine.dialect).execute(connection, {"the_id": sent_id}).one()
+        assert db_engine.driver_statement(READ, engine.dialect).execute(connection, {"the_id": -1}).first() is None
+    assert by_driver == by_sqlalchemy
     assert by_driver == (WHEN, {"a": None, "b": [1, "é"]}, True, "fixed", sent_id)
-    assert by_driver[0].tzinfo is not None and kept_id != sent_id
+    assert by_driver.at.tzinfo is not None and by_driver.label == "fixed" and kept_id != sent_id
 
 
 def test_each_statement_is_committed_by_itself_and_the_connection_goes_back_transactional(engine, database_url):
     with db_engine.driver_connection(engine) as connection:
-        (sent_id,) = db_engine.driver_statement(ADD, engine.dialect).first(
-            connection, {"when": WHEN, "what": [], "flag": False})
+        (sent_id,) = db_engine.driver_statement(ADD, engine.dialect).execute(
+            connection, {"when": WHEN, "what": [], "flag": False}).one()
         with psycopg.connect(database_url.replace("+psycopg", "")) as other:  # another session sees it at once
             assert other.execute("SELECT id FROM driver_statement_thing").fetchall() == [(sent_id,)]
     with engine.connect() as conn:  # the pool's one connection, as SQLAlchemy left it
@@ -68,9 +68,9 @@ def test_a_connection_the_server_dropped_is_discarded_not_given_out_again(engine
         with db_engine.driver_connection(engine) as connection:
             with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(%s)", (connection.info.backend_pid,))
-            db_engine.driver_statement(READ, engine.dialect).first(connection, {"the_id": 1})
+            db_engine.driver_statement(READ, engine.dialect).execute(connection, {"the_id": 1})
     with db_engine.driver_connection(engine) as connection:  # a new connection, not the dropped one
-        assert db_engine.driver_statement(READ, engine.dialect).first(connection, {"the_id": 1}) is None
+        assert db_engine.driver_statement(READ, engine.dialect).execute(connection, {"the_id": 1}).all() == []
 
 
 def test_a_statement_sqlalchemy_still_changes_at_each_execution_is_refused(engine):
@@ -78,3 +78,16 @@ def test_a_statement_sqlalchemy_still_changes_at_each_execution_is_refused(engin
     with pytest.raises(ValueError):
         db_engine.driver_statement(expanding, engine.dialect)
     assert db_engine.driver_statement(READ, engine.dialect) is db_engine.driver_statement(READ, engine.dialect)
+
+
+def test_a_statement_run_in_a_transaction_is_compiled_for_the_columns_given_and_rolled_back_with_it(engine):
+    bare = insert(THINGS).returning(THINGS.c.id, THINGS.c.at)  # its columns: those the execution names
+    with engine.connect() as conn:
+        row = db_engine.run_statement(conn, bare, {"label": "in a transaction", "at": WHEN}).one()
+        assert row.at == WHEN and row.id > 0
+        assert db_engine.run_statement(conn, READ, {"the_id": row.id}).one().label == "in a transaction"
+        unreturned = THINGS.update().where(THINGS.c.id == bindparam("the_id")).values(flag=True)
+        assert db_engine.run_statement(conn, unreturned, {"the_id": row.id}).all() == []
+        assert conn.execute(select(THINGS.c.flag)).scalar_one() is True  # the same transaction's
+        conn.rollback()
+        assert conn.execute(select(THINGS.c.id)).all() == []

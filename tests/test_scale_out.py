@@ -15,6 +15,7 @@ from lms.config import from_environment
 from lms.models import AuditEvent, RateCounter
 
 from .conftest import PASSWORD, Client, csrf_token
+from .statements import listening
 
 pytestmark = pytest.mark.committed  # the other instances' connections must see the data
 
@@ -126,9 +127,12 @@ def test_exports_read_from_the_replica_and_audit_on_the_primary(app, db, clock, 
         on_replica, on_primary = [], []
         event.listen(replica_db.engines["replica"], "before_cursor_execute",
                      lambda *a: on_replica.append(a[2].split()[0].upper()))
-        event.listen(replica_db.engine, "before_cursor_execute", lambda *a: on_primary.append(a[2].split()[0].upper()))
         now = clock()
-        data = b"".join(export_chunks(PassListFilters(), "csv", today=date(2026, 3, 2), now=now)).decode("utf-8-sig")
+        # (The primary's statements include those the app sends on its session's own driver connection: the audit
+        # event's, lms.db_engine.run_statement; the replica's engine is read through SQLAlchemy's, counted above.)
+        with listening(replica_db.engine, lambda *a: on_primary.append(a[2].split()[0].upper())):
+            data = b"".join(export_chunks(PassListFilters(), "csv", today=date(2026, 3, 2), now=now)).decode(
+                "utf-8-sig")
         assert all(name in data for name in names)
         assert set(on_replica) - {"BEGIN"} == {"SELECT"} and on_replica.count("SELECT") >= 2  # the count, the rows
         assert "INSERT" in on_primary  # the audit event, committed on the primary

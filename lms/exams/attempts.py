@@ -40,7 +40,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit import record_event
 from lms.cohorts.schedule import is_week_open, week_starts_on
-from lms.db_engine import begin_writes, insert_for, insert_rows
+from lms.db_engine import begin_writes, insert_for, insert_rows, run_statement
 from lms.exams import policy as rules
 from lms.exams.draw import POOL_TOKEN, DrawError, draw_questions, load_candidates, version_data
 from lms.exams.grading import grade_attempt, store_grade
@@ -179,7 +179,7 @@ def exam_context(user_id: int, slug: str, now, *, admit: Callable[[SessionUser],
     """The exam in the newest of the trainee's enrollments whose track schedules it, or None. ``admit``, when
     given, is called with the trainee (read by the same statement) first: it raises to refuse."""
     statement = _CONTEXT if admit is None else _CONTEXT_WITH_USER
-    row = session_connection().execute(statement, {"slug": slug, "user_id": user_id}).first()
+    row = run_statement(session_connection(), statement, {"slug": slug, "user_id": user_id}).first()
     if row is None:
         return None
     if admit is not None:
@@ -373,7 +373,7 @@ def _start_facts(enrollment_id: int, exam_id: int) -> tuple[list[_Tried], list[_
     of plain rows (what is committed now, whatever the session holds), and the facts a start rests on (each
     attempt's id and status, each grant's id and attempt)."""
     tried, grants = [], []
-    rows = session_connection().execute(_START_FACTS, {"enrollment_id": enrollment_id, "exam_id": exam_id})
+    rows = run_statement(session_connection(), _START_FACTS, {"enrollment_id": enrollment_id, "exam_id": exam_id})
     for id_, half, word, flag, amount, attempt_id, at, finished_at in rows:
         if half == _ATTEMPTS:
             tried.append(_Tried(id_, word, flag, amount, at, finished_at))
@@ -465,7 +465,7 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
     # The unique indexes refuse a second open attempt (or a second attempt of this number): the insert then
     # writes nothing, the transaction stays usable (no savepoint needed), and the start resumes the winner's.
     connection = db.session.connection()
-    attempt_id = connection.execute(_new_attempt(connection.dialect.name), values).scalar()
+    attempt_id = run_statement(connection, _new_attempt(connection.dialect.name), values).scalar()
     if attempt_id is None:
         # Another request started this enrollment's attempt at the same moment: resume that one.
         winner = open_attempt(enrollment.id, context.exam.id)

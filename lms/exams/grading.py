@@ -7,7 +7,7 @@ from fractions import Fraction
 from sqlalchemy import and_, bindparam, exists, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lms.db_engine import update_rows
+from lms.db_engine import run_statement, update_rows
 from lms.exams.versions import pinned_versions
 from lms.extensions import db, session_connection
 from lms.models import Attempt, AttemptQuestion, GradingAdjustment, QuestionVersion, RegradeHold
@@ -69,7 +69,7 @@ def grade_attempt(attempt_id: int) -> Result:
     One statement reads the responses with each pinned version's content hash (the versions' data is kept
     per process by it, lms.exams.versions) and whether a decision on a challenge touches it; the
     decisions themselves are read only when one does."""
-    rows = session_connection().execute(_GRADING_ROWS, {"attempt_id": attempt_id}).all()
+    rows = run_statement(session_connection(), _GRADING_ROWS, {"attempt_id": attempt_id}).all()
     data = {vid: kept for vid, (kept, _rendered) in
             pinned_versions({(version_id, digest) for _, _, version_id, digest, _ in rows}).items()}
     adjusted = {version_id for _, _, version_id, _, touched in rows if touched}
@@ -94,7 +94,7 @@ def store_grade(attempt, result: Result) -> bool:
     passed = result.passed(attempt.policy["pass_mark"])
     outcome = {"points": float(result.points), "max_points": float(result.max_points), "percent": result.percent,
                "passed": passed}
-    conn.execute(_STORE_ATTEMPT, {"attempt_id": attempt.id, **outcome})
+    run_statement(conn, _STORE_ATTEMPT, {"attempt_id": attempt.id, **outcome})
     for name, value in outcome.items():  # what the update wrote, without reading the attempt back
         set_committed_value(attempt, name, value)
     return passed

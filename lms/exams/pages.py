@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, insert, select, update
 
-from lms.db_engine import driver_connection, driver_statement
+from lms.db_engine import driver_connection, driver_statement, run_statement
 from lms.exams.attempts import AttemptClosed, accepts_answers_until
 from lms.exams.versions import pinned_versions
 from lms.extensions import db
@@ -131,7 +131,8 @@ def open_attempt(attempt_id: int, user_id: int, *, now,
     """The attempt if it is ``user_id``'s and still takes answers at ``now``; None otherwise (anyone else's,
     finished, or past its deadline and grace: the caller loads it to say which, and to finish it). ``admit``, when
     given, is called with the attempt's user (read by the same statement) first: it raises to refuse."""
-    row = db.session.connection().execute(_OPEN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
+    row = run_statement(db.session.connection(), _OPEN_ATTEMPT,
+                        {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
     if row is None:
         return None
     (*shown, status), user = SessionUser.split(row)
@@ -149,7 +150,7 @@ _CLOCK = (select(Attempt.status, Attempt.deadline_at, *SESSION_USER_COLUMNS).joi
 def attempt_clock(attempt_id: int, user_id: int, *, admit: Callable[[SessionUser], None]):
     """The attempt's status and deadline (a row) if it is ``user_id``'s, None otherwise; ``admit`` is called with
     its user (read by the same statement) first, and raises to refuse."""
-    row = db.session.connection().execute(_CLOCK, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
+    row = run_statement(db.session.connection(), _CLOCK, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
     if row is not None:
         admit(SessionUser.split(row)[1])
     return row
@@ -200,7 +201,7 @@ def attempt_page(attempt: OpenAttempt | Attempt, page: int, *, questions: bool =
 
 
 def _page_rows(attempt_id: int, page: int, per_page: int) -> list:
-    return db.session.connection().execute(_PAGE_READ, {"attempt_id": attempt_id, "first": page * per_page,
+    return run_statement(db.session.connection(), _PAGE_READ, {"attempt_id": attempt_id, "first": page * per_page,
                                                         "last": page * per_page + per_page - 1}).all()
 
 
@@ -353,8 +354,8 @@ def save_answer_unlocked(*, attempt_id: int, user_id: int, position: int, form=N
     bench/README.md, "The autosave's floor"."""
     dialect = engine.dialect
     with driver_connection(engine) as conn:
-        row = driver_statement(_QUESTION_READ, dialect).first(
-            conn, {"attempt_id": attempt_id, "user_id": user_id, "position": position})
+        row = driver_statement(_QUESTION_READ, dialect).execute(
+            conn, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one_or_none()
         checked = _check(row, attempt_id=attempt_id, values=None, form=form, flagged=flagged, now=now, via=via,
                          admit=admit)
         if checked is None:
@@ -364,13 +365,13 @@ def save_answer_unlocked(*, attempt_id: int, user_id: int, position: int, form=N
         as_read = {"the_attempt": attempt_id, "read_deadline": deadline_at, "read_page_reached": page_reached}
         if writes.answers:
             answer = writes.answers[0]
-            written = driver_statement(_SAVE_ANSWER_IF_AS_READ, dialect).first(conn, {
+            written = driver_statement(_SAVE_ANSWER_IF_AS_READ, dialect).execute(conn, {
                 **as_read, "the_question": answer["aq_id"], "answer": answer["response"],
-                "at": answer["answered_at"], "flagged": answer["is_flagged"], "way": via})
+                "at": answer["answered_at"], "flagged": answer["is_flagged"], "way": via}).first()
         elif writes.flags:
             flag = writes.flags[0]
-            written = driver_statement(_SAVE_FLAG_IF_AS_READ, dialect).first(
-                conn, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]})
+            written = driver_statement(_SAVE_FLAG_IF_AS_READ, dialect).execute(
+                conn, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]}).first()
         else:
             return saved  # nothing to write (the same answer again): as save_answer, which writes nothing either
     if written is None:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, insert, literal, select, true, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from lms.audit import record_event
-from lms.db_engine import insert_for
+from lms.db_engine import insert_for, run_statement
 from lms.extensions import db, session_connection
 from lms.models import EmailDelivery, Notification, NotificationPreference, User
 from lms.models.notification import PENDING
@@ -95,11 +95,11 @@ def notify(user: User | None, *, kind: str, key: str, subject: str, body: str, l
     # same moment: the unique key (user, key) says so, and the insert is skipped) or turned the kind off.
     values = {"user_id": user.id, "kind": kind, "key": key[:120], "subject": subject[:200], "body": body,
               "link": link, "essential": not optional, "created_at": now}
-    notification_id = conn.execute(_record_statement(conn.dialect.name, optional), values).scalar()
+    notification_id = run_statement(conn, _record_statement(conn.dialect.name, optional), values).scalar()
     if notification_id is None:
         return None
     if user.email:
-        delivery_id = conn.execute(_delivery_statement(optional), {
+        delivery_id = run_statement(conn, _delivery_statement(optional), {
             "notification_id": notification_id, "to_address": user.email, "created_at": now, "user_id": user.id,
             "kind": kind}).scalar()
         if delivery_id is not None:
