@@ -432,16 +432,16 @@ class DriverStatement:
     SQLAlchemy's Connection: no execution context, no events; its rows come back as SQLAlchemy's own Result.
 
     For the exam requests' statements (``run_statement``; the autosave's short way, lms.exams.pages): SQLAlchemy's
-    execution of a statement costs the app about twice what the driver's sending it does (150-180 microseconds of
-    CPU against 150 for a one-row read; the autosave's two statements about 560 against the driver's 300:
-    bench/README.md, "The autosave's statements sent by the driver"). What SQLAlchemy does for a statement is kept:
-    the SQL is its compiler's, for the parameters' names given (as it compiles an INSERT or UPDATE for the columns
-    an execution names), each parameter and column goes through its type's own processor for the dialect
-    (``bind_processor``, ``result_processor``: the UTC datetimes and the JSON texts of lms.models.types), and the
-    rows are SQLAlchemy's Rows. A statement whose compiled form SQLAlchemy would still change at each execution (an
-    expanding IN, a literal rendered late), that needs a value worked out at each execution (a column's default
-    computed in Python) or whose parameters are positional is refused. An error is the driver's (psycopg's), not
-    wrapped in SQLAlchemy's. Build one with ``driver_statement`` (kept per dialect)."""
+    execution of a statement costs the app about twice what the driver's sending it does (316-351 microseconds of
+    CPU against 146-162 for the autosave's one-row read, in a transaction; its two statements on a pooled connection
+    of their own about 1,000 against 500: bench/README.md, "The exam requests' statements sent by the driver too"). What
+    SQLAlchemy does for a statement is kept: the SQL is its compiler's, for the parameters' names given (as it
+    compiles an INSERT or UPDATE for the columns an execution names), each parameter and column goes through its
+    type's own processor for the dialect (``bind_processor``, ``result_processor``: the UTC datetimes and the JSON
+    texts of lms.models.types), and the rows are SQLAlchemy's Rows. A statement whose compiled form SQLAlchemy would
+    still change at each execution (an expanding IN, a literal rendered late), that needs a value worked out at each
+    execution (a column's default computed in Python) or whose parameters are positional is refused. An error is the
+    driver's (psycopg's), not wrapped in SQLAlchemy's. Build one with ``driver_statement`` (kept per dialect)."""
 
     def __init__(self, statement, dialect, keys: tuple[str, ...] = ()) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))

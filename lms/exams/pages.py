@@ -201,8 +201,8 @@ def attempt_page(attempt: OpenAttempt | Attempt, page: int, *, questions: bool =
 
 
 def _page_rows(attempt_id: int, page: int, per_page: int) -> list:
-    return run_statement(db.session.connection(), _PAGE_READ, {"attempt_id": attempt_id, "first": page * per_page,
-                                                        "last": page * per_page + per_page - 1}).all()
+    return run_statement(db.session.connection(), _PAGE_READ, {
+        "attempt_id": attempt_id, "first": page * per_page, "last": page * per_page + per_page - 1}).all()
 
 
 # -- saving answers and moving between pages ----------------------------------------------------
