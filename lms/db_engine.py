@@ -510,7 +510,9 @@ def driver_statement(statement, dialect, keys: tuple[str, ...] = ()) -> DriverSt
 
 
 def _compiled_for_driver(statement, dialect, keys: tuple[str, ...]) -> DriverStatement | None:
-    kept = _driver_statements.setdefault(dialect, {})
+    kept = _driver_statements.get(dialect)
+    if kept is None:
+        kept = _driver_statements[dialect] = {}
     try:
         return kept[statement, keys]
     except KeyError:
@@ -525,11 +527,17 @@ def _compiled_for_driver(statement, dialect, keys: tuple[str, ...]) -> DriverSta
     return compiled
 
 
+def sends_by_driver(dialect) -> bool:
+    """True for an engine whose statements the app may send on the driver's own connection (DriverStatement):
+    PostgreSQL through psycopg."""
+    return dialect.driver == "psycopg"
+
+
 def run_statement(connection: Connection, statement, parameters: dict) -> Result:
     """``connection.execute(statement, parameters)`` (one set of parameters; a Core statement built once), in the
     connection's transaction: on psycopg sent by the driver (DriverStatement: the same SQL, conversions and rows,
     without SQLAlchemy's execution) unless it refuses the statement, otherwise executed by SQLAlchemy."""
-    if connection.dialect.driver == "psycopg":
+    if sends_by_driver(connection.dialect):
         compiled = _compiled_for_driver(statement, connection.dialect, tuple(sorted(parameters)))
         if compiled is not None:
             return compiled.execute(connection.connection.driver_connection, parameters)

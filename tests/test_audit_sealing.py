@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import warnings
+from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import pytest
@@ -230,9 +231,9 @@ def _statements_by_thread(engine):
     def record(conn, cursor, statement, parameters, context, executemany):
         sent.append((threading.get_ident(), " ".join(statement.replace('"', "").split())))
 
-    listener = listening(engine, record)
-    listener.__enter__()
-    return sent, lambda: listener.__exit__(None, None, None)
+    stack = ExitStack()
+    stack.enter_context(listening(engine, record))
+    return sent, stack.close
 
 
 def _is_seal_statement(statement):

@@ -41,6 +41,7 @@ from werkzeug.wrappers import Request
 
 from lms import inputs, session_rules
 from lms.clock import utcnow
+from lms.db_engine import sends_by_driver
 from lms.exams import pages
 from lms.extensions import db
 from lms.models import Role
@@ -180,7 +181,7 @@ class AutosaveShortcut:
         engine = db.engine
         admit = SessionCheck(claim, ROLES).admit
         try:
-            if engine.dialect.driver == "psycopg":
+            if sends_by_driver(engine.dialect):
                 saved = save(asked, attempt_id=attempt_id, user_id=claim.user_id, now=now, admit=admit,
                              unlocked_on=engine)
             else:
