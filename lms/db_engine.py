@@ -544,6 +544,24 @@ def run_statement(connection: Connection, statement, parameters: dict) -> Result
     return connection.execute(statement, parameters)
 
 
+def run_read(session, engine: Engine, statement, parameters: dict) -> Result:
+    """A read (``statement``, one set of ``parameters``; a SELECT built once) for a request: while ``session`` (a
+    scoped session) holds no transaction, on psycopg the statement is sent by the driver on one of ``engine``'s
+    pooled connections in autocommit, committed by itself: no BEGIN, no COMMIT, and nothing of the session's
+    transaction machinery (an attempt's page, its two reads, cost the app 250-320 microseconds of CPU so against
+    450-590 in a transaction of the session: bench/README.md, "Reads outside a transaction"). It sees what is
+    committed, as a transaction begun then would. Once the session holds a transaction (the request wrote, or read
+    what must be consistent with its writes), the read is run in it (flushed first: ``run_statement``), so a
+    request always reads its own writes; on SQLite always. Two such reads are not one snapshot: each caller reads
+    rows that stand on their own (an attempt, then its questions)."""
+    if sends_by_driver(engine.dialect) and not (session.registry.has() and session.registry().in_transaction()):
+        compiled = driver_statement(statement, engine.dialect, tuple(sorted(parameters)))
+        with driver_connection(engine) as connection:
+            return compiled.execute(connection, parameters)
+    session.flush()
+    return run_statement(session.connection(), statement, parameters)
+
+
 @contextmanager
 def driver_connection(engine: Engine) -> Iterator:
     """One of ``engine``'s pooled connections as the driver's own (psycopg's), in autocommit: each statement sent on

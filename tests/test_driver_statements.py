@@ -5,7 +5,21 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, bindparam, create_engine, insert, select, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from lms import db_engine
 from lms.config import normalize_database_url
@@ -91,3 +105,24 @@ def test_a_statement_run_in_a_transaction_is_compiled_for_the_columns_given_and_
         assert conn.execute(select(THINGS.c.flag)).scalar_one() is True  # the same transaction's
         conn.rollback()
         assert conn.execute(select(THINGS.c.id)).all() == []
+
+
+def test_a_read_outside_a_transaction_begins_none_and_one_inside_reads_the_transactions_own_writes(engine):
+    session = scoped_session(sessionmaker(bind=engine))
+    begun = []
+    record = begun.append  # (one bound method: the listener removed is the one added)
+    event.listen(engine, "begin", record)
+    try:
+        with engine.begin() as conn:
+            (committed_id,) = conn.execute(ADD, {"when": WHEN, "what": [], "flag": False}).one()
+        begun.clear()
+        row = db_engine.run_read(session, engine, READ, {"the_id": committed_id}).one()
+        assert row.id == committed_id and row.at == WHEN  # the committed row, converted as SQLAlchemy would
+        assert begun == [] and not session().in_transaction()  # no transaction of the session's, nor of the engine's
+        written = session.execute(ADD, {"when": WHEN, "what": [1], "flag": True}).scalar_one()  # uncommitted
+        assert db_engine.run_read(session, engine, READ, {"the_id": written}).one().data == [1]  # its own write
+        session.rollback()
+        assert db_engine.run_read(session, engine, READ, {"the_id": written}).first() is None
+    finally:
+        event.remove(engine, "begin", record)
+        session.remove()

@@ -13,11 +13,12 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.audit import record_event
 from lms.cohorts.roster import cohorts_visible_to
+from lms.db_engine import run_read
 from lms.exams import policy as rules
 from lms.exams.overview import review_level_for
 from lms.exams.regrade import RegradeCounts, regrade_version
 from lms.exams.statistics import ItemStats, exam_statistics
-from lms.extensions import db, session_connection
+from lms.extensions import db
 from lms.models import Attempt, AttemptQuestion, Enrollment, GradingAdjustment, ItemChallenge, QuestionVersion
 from lms.models.challenge import CHALLENGE_ACCEPTED, CHALLENGE_OPEN, CHALLENGE_REJECTED
 from lms.models.exam import FINISHED
@@ -165,7 +166,7 @@ _CHALLENGES_MADE = (
 
 def challenges_of(attempt: Attempt) -> dict[int, ChallengeMade]:
     """The latest challenge of each question of an attempt, by its review number (1-based)."""
-    rows = session_connection().execute(_CHALLENGES_MADE, {"attempt_id": attempt.id})
+    rows = run_read(db.session, db.engine, _CHALLENGES_MADE, {"attempt_id": attempt.id})
     return {position + 1: ChallengeMade(*made) for position, *made in rows}
 
 

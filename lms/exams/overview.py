@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
 
+from lms.db_engine import run_read
 from lms.exams import policy as rules
 from lms.exams.attempts import (
     ExamContext,
@@ -15,7 +16,7 @@ from lms.exams.attempts import (
     start_check,
 )
 from lms.exams.grading import grade_attempt
-from lms.extensions import db, session_connection
+from lms.extensions import db
 from lms.models import Attempt, Exam, ExamGrant, ExamVersion
 from lms.models.exam import FINISHED, OPEN
 
@@ -125,8 +126,8 @@ def review_level_for(attempt: Attempt) -> str:
     policy = rules.ExamPolicy.from_dict(attempt.policy)
     if policy.review_when == rules.AFTER_SUBMIT:
         return policy.review_show
-    finished = session_connection().execute(
-        _CLOSED_FACTS, {"enrollment_id": attempt.enrollment_id, "exam_id": attempt.exam_id}).all()
+    finished = run_read(db.session, db.engine, _CLOSED_FACTS,
+                        {"enrollment_id": attempt.enrollment_id, "exam_id": attempt.exam_id}).all()
     return _review_level(attempt, finished, finished[0].extra if finished else 0)
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, insert, select, update
 
-from lms.db_engine import driver_connection, driver_statement, run_statement
+from lms.db_engine import driver_connection, driver_statement, run_read
 from lms.exams.attempts import AttemptClosed, accepts_answers_until
 from lms.exams.versions import pinned_versions
 from lms.extensions import db
@@ -131,7 +131,7 @@ def open_attempt(attempt_id: int, user_id: int, *, now,
     """The attempt if it is ``user_id``'s and still takes answers at ``now``; None otherwise (anyone else's,
     finished, or past its deadline and grace: the caller loads it to say which, and to finish it). ``admit``, when
     given, is called with the attempt's user (read by the same statement) first: it raises to refuse."""
-    row = run_statement(db.session.connection(), _OPEN_ATTEMPT,
+    row = run_read(db.session, db.engine, _OPEN_ATTEMPT,
                         {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
     if row is None:
         return None
@@ -150,7 +150,7 @@ _CLOCK = (select(Attempt.status, Attempt.deadline_at, *SESSION_USER_COLUMNS).joi
 def attempt_clock(attempt_id: int, user_id: int, *, admit: Callable[[SessionUser], None]):
     """The attempt's status and deadline (a row) if it is ``user_id``'s, None otherwise; ``admit`` is called with
     its user (read by the same statement) first, and raises to refuse."""
-    row = run_statement(db.session.connection(), _CLOCK, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
+    row = run_read(db.session, db.engine, _CLOCK, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
     if row is not None:
         admit(SessionUser.split(row)[1])
     return row
@@ -201,7 +201,7 @@ def attempt_page(attempt: OpenAttempt | Attempt, page: int, *, questions: bool =
 
 
 def _page_rows(attempt_id: int, page: int, per_page: int) -> list:
-    return run_statement(db.session.connection(), _PAGE_READ, {
+    return run_read(db.session, db.engine, _PAGE_READ, {
         "attempt_id": attempt_id, "first": page * per_page, "last": page * per_page + per_page - 1}).all()
 
 

@@ -5,12 +5,12 @@ from datetime import date, datetime
 
 from sqlalchemy import bindparam, select
 
-from lms.db_engine import run_statement
+from lms.db_engine import run_read
 from lms.exams import policy as rules
 from lms.exams.attempts import ExamRef
 from lms.exams.grading import grade_attempt
 from lms.exams.versions import pinned_versions
-from lms.extensions import db, session_connection
+from lms.extensions import db
 from lms.models import AnswerLog, Attempt, AttemptQuestion, Certification, Exam, ExamVersion, QuestionVersion, User
 from lms.models.exam import FINISHED
 from lms.models.user import SESSION_USER_COLUMNS, SessionUser
@@ -77,7 +77,7 @@ def finished_attempt(attempt_id: int, user_id: int, *,
     """The attempt if it is ``user_id``'s and finished, in one statement; None otherwise (anyone else's, or still
     open: the caller loads it to say which, and to finish it if its time is up). ``admit`` is called with the
     attempt's user (read by the same statement) first, and raises to refuse (lms.views.helpers.SessionCheck)."""
-    row = run_statement(session_connection(), _FINISHED, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
+    row = run_read(db.session, db.engine, _FINISHED, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
     if row is None:
         return None
     columns, user = SessionUser.split(row)
@@ -130,7 +130,7 @@ def review(attempt, level: str, *, show_variants: bool = False) -> list[ReviewIt
     canonical one a trainee sees."""
     if not rules.shows(level, rules.WRONG):
         return []
-    questions = run_statement(session_connection(), _REVIEWED, {"attempt_id": attempt.id}).all()
+    questions = run_read(db.session, db.engine, _REVIEWED, {"attempt_id": attempt.id}).all()
     versions = pinned_versions({(q.question_version_id, q.content_hash) for q in questions})
     items = []
     for aq in questions:

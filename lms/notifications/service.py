@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, insert, literal, select, true, update
 from sqlalchemy.orm import make_transient_to_detached
 
 from lms.audit import record_event
-from lms.db_engine import insert_for, run_statement
+from lms.db_engine import insert_for, run_read, run_statement
 from lms.extensions import db, session_connection
 from lms.models import EmailDelivery, Notification, NotificationPreference, User
 from lms.models.notification import PENDING
@@ -117,8 +117,9 @@ _UNREAD_COUNT = select(func.count(Notification.id)).where(Notification.user_id =
 
 def unread_count(user: User) -> int:
     """How many of the person's notifications are unread (the header's badge, on every page with the site's
-    header): one Core statement, built once, on the session's connection (without the ORM's work per query)."""
-    return session_connection().execute(_UNREAD_COUNT, {"user_id": user.id}).scalar() or 0
+    header): one Core statement, built once, without the ORM's work per query; outside a transaction when the request
+    holds none (lms.db_engine.run_read)."""
+    return run_read(db.session, db.engine, _UNREAD_COUNT, {"user_id": user.id}).scalar() or 0
 
 
 def notifications_for(user: User, *, limit: int = 100) -> list[Notification]:

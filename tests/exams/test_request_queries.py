@@ -51,11 +51,16 @@ Then the result page reads a finished attempt as one row of plain columns, with 
 attempt, its exam version, exam and user: lms.exams.review.finished_attempt): SELECT certification gone, and the
 header's SELECT user back (Flask-Login reads the user the ORM no longer loaded): 5 statements, 6 % fewer Python
 calls (bench/request_cpu.py --calls: 6,372 -> 5,981).
+
+Then the reads of a request that only reads go outside a transaction on PostgreSQL (lms.db_engine.run_read): an
+attempt's page and a result page send the same statements, each committed by itself, and no BEGIN or COMMIT
+(READ_ONLY_TRANSACTIONS counts the transactions SQLAlchemy begins for them).
 """
 import threading
 from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event
 
 from lms.audit import verify_chain
 from lms.exams.attempts import forget_exam_definitions
@@ -146,6 +151,31 @@ def counted(app, sealer):
         assert sealer.wait_idle(timeout=10)
 
 
+@contextmanager
+def transactions_begun(app):
+    """How many transactions SQLAlchemy began from this thread within the block (a list that holds one entry per
+    transaction)."""
+    begun, thread = [], threading.get_ident()
+    with app.app_context():
+        engine = _db.engine
+
+    def record(conn):
+        if threading.get_ident() == thread:
+            begun.append(conn)
+
+    event.listen(engine, "begin", record)
+    try:
+        yield begun
+    finally:
+        event.remove(engine, "begin", record)
+
+
+# An attempt's page and a result page that only read hold no transaction on PostgreSQL: each of their reads is
+# committed by itself (lms.db_engine.run_read), no BEGIN or COMMIT is sent; SQLite reads in the session's deferred
+# transaction (no write lock).
+READ_ONLY_TRANSACTIONS = {"sqlite": 1, "postgresql": 0}
+
+
 def _the_attempt(user):
     _db.session.rollback()
     return _db.session.query(Attempt).filter_by(user_id=user.id).one()
@@ -181,9 +211,10 @@ def test_queries_per_start_page_autosave_and_submit(app, client, make_client, wo
     with counted(app, sealer) as cold_page:
         assert client.get(f"{url}?page=1").status_code == 200
     assert cold_page == PAGE + ["SELECT question_version"]  # a process's first page reads its versions' data
-    with counted(app, sealer) as page:
+    with counted(app, sealer) as page, transactions_begun(app) as page_transactions:
         assert client.get(f"{url}?page=1").status_code == 200
     assert page == PAGE
+    assert len(page_transactions) == READ_ONLY_TRANSACTIONS[_db.engine.dialect.name]
 
     with counted(app, sealer) as autosave:
         response = client.post(f"{url}/autosave", headers={"X-CSRFToken": token}, json=body)
@@ -203,9 +234,10 @@ def test_queries_per_start_page_autosave_and_submit(app, client, make_client, wo
     graded = submit_.index("SELECT attempt_question") + 1
     submit_ = submit_[:graded] + ["SELECT question_version"] + submit_[graded:]
     assert submit == submit_ + AFTER_COMMIT, "\n".join(submit)
-    with counted(app, sealer) as result:
+    with counted(app, sealer) as result, transactions_begun(app) as result_transactions:
         assert client.get(f"{url}/result").status_code == 200
     assert result == RESULT, "\n".join(result)
+    assert len(result_transactions) == READ_ONLY_TRANSACTIONS[_db.engine.dialect.name]
     forget_version_data()  # a process that kept none of them (another instance's) reads them once
     with counted(app, sealer) as cold_result:
         assert client.get(f"{url}/result").status_code == 200
