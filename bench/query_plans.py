@@ -2,7 +2,7 @@
 
 Prepares a database with N examinees (bench/exam_bench.py), lets all but one start and answer (so the
 attempt, attempt_question, answer_log, audit_event and notification tables hold a wave's rows), then
-records every statement one examinee's start, page, autosave and submit send (and the audit sealer's),
+records every statement one examinee's start, page, autosave, submit and result page send (and the audit sealer's),
 and prints each distinct statement with its plan: PostgreSQL's EXPLAIN (after ANALYZE of the tables),
 SQLite's EXPLAIN QUERY PLAN. A plan that scans a whole table the wave makes large is the thing to look for.
 
@@ -22,7 +22,8 @@ SKIPPED = ("show ", "select pg_catalog.version", "select current_schema", "selec
 
 
 def take(app, client, csrf, *, submit: bool, steps=None):
-    """One examinee's start, first page, an autosave and (``submit``) the submit; ``steps`` is told each."""
+    """One examinee's start, first page, an autosave and (``submit``) the submit and its result page; ``steps`` is told
+    each."""
     mark = steps or (lambda name: None)
     mark("start")
     location = client.post(f"/exams/{EXAM}/start", data={"csrf_token": csrf}).headers["Location"].split("?")[0]
@@ -36,6 +37,8 @@ def take(app, client, csrf, *, submit: bool, steps=None):
     if submit:
         mark("submit")
         assert client.post(f"{location}/submit", data={"csrf_token": csrf}).status_code == 302
+        mark("result")
+        assert client.get(f"{location}/result").status_code == 200
     mark("done")
 
 
