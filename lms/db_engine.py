@@ -548,8 +548,8 @@ def run_read(session, engine: Engine, statement, parameters: dict) -> Result:
     """A read (``statement``, one set of ``parameters``; a SELECT built once) for a request: while ``session`` (a
     scoped session) holds no transaction, on psycopg the statement is sent by the driver on one of ``engine``'s
     pooled connections in autocommit, committed by itself: no BEGIN, no COMMIT, and nothing of the session's
-    transaction machinery (an attempt's page, its two reads, cost the app 250-320 microseconds of CPU so against
-    450-590 in a transaction of the session: bench/README.md, "Reads outside a transaction"). It sees what is
+    transaction machinery (an attempt's page's two reads cost the app 330-350 microseconds of CPU this way, 450-590
+    in a transaction of the session: bench/README.md, "Reads outside a transaction"). It sees what is
     committed, as a transaction begun then would. Once the session holds a transaction (the request wrote, or read
     what must be consistent with its writes), the read is run in it (flushed first: ``run_statement``), so a
     request always reads its own writes; on SQLite always. Two such reads are not one snapshot: each caller reads

@@ -131,8 +131,7 @@ def open_attempt(attempt_id: int, user_id: int, *, now,
     """The attempt if it is ``user_id``'s and still takes answers at ``now``; None otherwise (anyone else's,
     finished, or past its deadline and grace: the caller loads it to say which, and to finish it). ``admit``, when
     given, is called with the attempt's user (read by the same statement) first: it raises to refuse."""
-    row = run_read(db.session, db.engine, _OPEN_ATTEMPT,
-                        {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
+    row = run_read(db.session, db.engine, _OPEN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user_id}).one_or_none()
     if row is None:
         return None
     (*shown, status), user = SessionUser.split(row)
