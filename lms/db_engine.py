@@ -552,12 +552,14 @@ def run_read(session, engine: Engine, statement, parameters: dict) -> Result:
     in a transaction of the session: bench/README.md, "Reads outside a transaction"). It sees what is
     committed, as a transaction begun then would. Once the session holds a transaction (the request wrote, or read
     what must be consistent with its writes), the read is run in it (flushed first: ``run_statement``), so a
-    request always reads its own writes; on SQLite always. Two such reads are not one snapshot: each caller reads
-    rows that stand on their own (an attempt, then its questions)."""
+    request always reads its own writes; on SQLite always, and for a statement a DriverStatement refuses (as
+    ``run_statement`` does). Two such reads are not one snapshot: each caller reads rows that stand on their own (an
+    attempt, then its questions)."""
     if sends_by_driver(engine.dialect) and not (session.registry.has() and session.registry().in_transaction()):
-        compiled = driver_statement(statement, engine.dialect, tuple(sorted(parameters)))
-        with driver_connection(engine) as connection:
-            return compiled.execute(connection, parameters)
+        compiled = _compiled_for_driver(statement, engine.dialect, tuple(sorted(parameters)))
+        if compiled is not None:
+            with driver_connection(engine) as connection:
+                return compiled.execute(connection, parameters)
     session.flush()
     return run_statement(session.connection(), statement, parameters)
 

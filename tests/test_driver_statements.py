@@ -126,3 +126,15 @@ def test_a_read_outside_a_transaction_begins_none_and_one_inside_reads_the_trans
     finally:
         event.remove(engine, "begin", record)
         session.remove()
+
+
+def test_a_read_the_driver_refuses_is_run_by_sqlalchemy_in_the_sessions_transaction(engine):
+    session = scoped_session(sessionmaker(bind=engine))
+    expanding = select(THINGS.c.id).where(THINGS.c.id.in_(bindparam("ids", expanding=True)))
+    try:
+        with engine.begin() as conn:
+            (kept_id,) = conn.execute(ADD, {"when": WHEN, "what": [], "flag": False}).one()
+        assert db_engine.run_read(session, engine, expanding, {"ids": [kept_id, -1]}).all() == [(kept_id,)]
+        assert session().in_transaction()  # (read the usual way: in a transaction of the session's)
+    finally:
+        session.remove()
