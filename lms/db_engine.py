@@ -22,6 +22,7 @@ transaction id) ends the same way with COMMIT, so ``keep_prepared_statements`` e
 COMMIT instead, and the statements stay prepared. One that sent SELECTs alone is known to have written nothing
 (each connection's cursors note it); of any other the server is asked.
 """
+import copy
 import fcntl
 import functools
 import json
@@ -444,6 +445,7 @@ class DriverStatement:
     driver's (psycopg's), not wrapped in SQLAlchemy's. Build one with ``driver_statement`` (kept per dialect)."""
 
     def __init__(self, statement, dialect, keys: tuple[str, ...] = ()) -> None:
+        dialect = _with_named_parameters(dialect)
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
         if (compiled.positional or compiled.literal_execute_params or compiled.post_compile_params
                 or compiled.insert_prefetch or compiled.update_prefetch):
@@ -486,6 +488,20 @@ class DriverStatement:
 
 
 _NO_COLUMNS = SimpleResultMetaData([])
+_named_dialects: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _with_named_parameters(dialect):
+    """``dialect``, or for one whose driver takes positional parameters (SQLite's, ``?``) a copy of it that compiles
+    them by name (``:name``, which sqlite3 takes as well): a DriverStatement is sent with its parameters by name."""
+    if not dialect.positional:
+        return dialect
+    named = _named_dialects.get(dialect)
+    if named is None:
+        named = copy.copy(dialect)  # its settings as the engine found them (the server's version, RETURNING)
+        named.paramstyle, named.positional = "named", False
+        _named_dialects[dialect] = named
+    return named
 
 
 def _converted(row: tuple, results: list) -> tuple:
@@ -528,9 +544,15 @@ def _compiled_for_driver(statement, dialect, keys: tuple[str, ...]) -> DriverSta
 
 
 def sends_by_driver(dialect) -> bool:
-    """True for an engine whose statements the app may send on the driver's own connection (DriverStatement):
-    PostgreSQL through psycopg."""
+    """True for an engine whose statements in a transaction of SQLAlchemy's the app sends on the driver's own
+    connection (``run_statement``, ``run_read``): PostgreSQL through psycopg."""
     return dialect.driver == "psycopg"
+
+
+def has_driver_connection(dialect) -> bool:
+    """True for an engine whose pooled connections the app may use as the driver's own, outside SQLAlchemy's
+    transactions (``driver_connection``, ``driver_write``, DriverStatement): psycopg's, and Python's sqlite3."""
+    return dialect.driver in ("psycopg", "pysqlite")
 
 
 def run_statement(connection: Connection, statement, parameters: dict) -> Result:
@@ -566,20 +588,43 @@ def run_read(session, engine: Engine, statement, parameters: dict) -> Result:
 
 @contextmanager
 def driver_connection(engine: Engine) -> Iterator:
-    """One of ``engine``'s pooled connections as the driver's own (psycopg's), in autocommit: each statement sent on
-    it is committed by itself (DriverStatement). It goes back to the pool as SQLAlchemy left it (autocommit off),
-    or is discarded when the driver found it broken."""
+    """One of ``engine``'s pooled connections as the driver's own (psycopg's, or sqlite3's), in autocommit: each
+    statement sent on it is committed by itself (DriverStatement), unless sent within ``driver_write``. It goes back
+    to the pool as SQLAlchemy left it (psycopg's autocommit off; SQLite's connections are always in autocommit, their
+    transactions begun by the app: ``_sqlite_on_connect``), or is discarded when the driver found it broken."""
     pooled = engine.raw_connection()
     connection = pooled.driver_connection
+    is_psycopg = engine.dialect.driver == "psycopg"
     try:
-        connection.autocommit = True
+        if is_psycopg:
+            connection.autocommit = True
         yield connection
     finally:
-        if connection.closed or connection.broken:
+        if is_psycopg and (connection.closed or connection.broken):
             pooled.invalidate()
-        else:
+        elif is_psycopg:
             connection.autocommit = False
         pooled.close()
+
+
+@contextmanager
+def driver_write(connection) -> Iterator:
+    """A write transaction on a SQLite driver connection (``driver_connection``): its writer's turn taken
+    (WriterQueue), BEGIN IMMEDIATE, committed at the end of the block, rolled back when it raises. The lock is held
+    for the block alone: what it sends is decided before (a save's rules, checked against a read without it)."""
+    if isinstance(connection, QueuedSQLiteConnection):
+        connection.take_write_turn()
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        connection.rollback()  # (gives the turn back)
+        raise
+    try:
+        yield connection
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
 
 
 def replica_bind(url: str) -> dict:

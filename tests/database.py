@@ -63,7 +63,11 @@ class JoinedDriverConnection:
 
 
 class _InTransaction:
-    """A psycopg connection whose ``autocommit`` stays as the test's transaction needs it."""
+    """A driver connection kept in the test's transaction: psycopg's ``autocommit`` stays as the test's transaction
+    needs it, and a write transaction the app begins on sqlite3's (lms.db_engine.driver_write: BEGIN IMMEDIATE, then
+    COMMIT or ROLLBACK) is a savepoint in it."""
+
+    _SAVEPOINT = "driver_write"
 
     def __init__(self, connection):
         object.__setattr__(self, "_connection", connection)
@@ -74,6 +78,18 @@ class _InTransaction:
     def __setattr__(self, name, value):
         if name != "autocommit":
             setattr(self._connection, name, value)
+
+    def execute(self, sql, *parameters):
+        if sql == "BEGIN IMMEDIATE":
+            sql = f"SAVEPOINT {self._SAVEPOINT}"
+        return self._connection.execute(sql, *parameters)
+
+    def commit(self):
+        self._connection.execute(f"RELEASE {self._SAVEPOINT}")
+
+    def rollback(self):
+        self._connection.execute(f"ROLLBACK TO {self._SAVEPOINT}")
+        self._connection.execute(f"RELEASE {self._SAVEPOINT}")
 
 
 class JoinedEngine:

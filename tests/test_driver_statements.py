@@ -1,6 +1,9 @@
 """A statement sent on the driver's own connection (lms.db_engine.DriverStatement, driver_connection) is the one
-SQLAlchemy would send, its parameters and columns converted by the same types; each is committed by itself, the
-connection goes back to the pool as SQLAlchemy left it, and one the server dropped is not given out again."""
+SQLAlchemy would send, its parameters and columns converted by the same types, on PostgreSQL and SQLite; each is
+committed by itself, unless sent in a write transaction (driver_write, SQLite), the connection goes back to the pool
+as SQLAlchemy left it, and one the server dropped is not given out again."""
+import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -25,7 +28,7 @@ from lms import db_engine
 from lms.config import normalize_database_url
 from lms.models.types import JSONText, UTCDateTime
 
-pytestmark = pytest.mark.usefixtures("postgresql_only")
+postgresql_only = pytest.mark.usefixtures("postgresql_only")
 
 THINGS = Table("driver_statement_thing", MetaData(), Column("id", Integer, primary_key=True),
                Column("at", UTCDateTime), Column("data", JSONText), Column("flag", Boolean), Column("label", String))
@@ -37,8 +40,23 @@ WHEN = datetime(2026, 12, 7, 1, 2, 3, 456789, tzinfo=timezone(timedelta(hours=-5
 
 
 @pytest.fixture
-def engine(database_url):
-    engine = create_engine(normalize_database_url(database_url), pool_size=1, max_overflow=0)
+def url(database_url, tmp_path):
+    """The tests' database: PostgreSQL's test database, or on SQLite a file of their own (the test database's write
+    lock is held by the test's own transaction)."""
+    url = normalize_database_url(database_url)
+    return f"sqlite:///{tmp_path / 'driver.db'}" if url.startswith("sqlite") else url
+
+
+@pytest.fixture
+def sqlite_url(url):
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite only")
+    return url
+
+
+@pytest.fixture
+def engine(url):
+    engine = create_engine(url, **db_engine.sqlite_engine_options(url, {"pool_size": 1, "max_overflow": 0}))
     db_engine.keep_prepared_statements(engine)
     THINGS.create(engine)
     yield engine
@@ -55,7 +73,9 @@ def test_a_row_written_and_read_by_the_driver_is_the_one_sqlalchemy_writes_and_r
         stored = conn.execute(text("SELECT at, data, flag, label FROM driver_statement_thing ORDER BY id")).all()
         by_sqlalchemy = conn.execute(READ, {"the_id": sent_id}).one()
     assert stored[0] == stored[1]  # the same values stored: naive UTC, canonical JSON text, the fixed label
-    assert stored[0] == (WHEN.astimezone(timezone.utc).replace(tzinfo=None), '{"a":null,"b":[1,"é"]}', True, "fixed")
+    if engine.dialect.name == "postgresql":  # (SQLite keeps the time as its text, the flag as 1)
+        assert stored[0] == (WHEN.astimezone(timezone.utc).replace(tzinfo=None), '{"a":null,"b":[1,"é"]}', True,
+                             "fixed")
     with db_engine.driver_connection(engine) as connection:
         by_driver = db_engine.driver_statement(READ, engine.dialect).execute(connection, {"the_id": sent_id}).one()
         assert db_engine.driver_statement(READ, engine.dialect).execute(connection, {"the_id": -1}).first() is None
@@ -64,6 +84,7 @@ def test_a_row_written_and_read_by_the_driver_is_the_one_sqlalchemy_writes_and_r
     assert by_driver.at.tzinfo is not None and by_driver.label == "fixed" and kept_id != sent_id
 
 
+@postgresql_only
 def test_each_statement_is_committed_by_itself_and_the_connection_goes_back_transactional(engine, database_url):
     with db_engine.driver_connection(engine) as connection:
         (sent_id,) = db_engine.driver_statement(ADD, engine.dialect).execute(
@@ -77,6 +98,7 @@ def test_each_statement_is_committed_by_itself_and_the_connection_goes_back_tran
         assert conn.execute(text("SELECT count(*) FROM driver_statement_thing")).scalar() == 1
 
 
+@postgresql_only
 def test_a_connection_the_server_dropped_is_discarded_not_given_out_again(engine, database_url):
     with pytest.raises(psycopg.OperationalError):
         with db_engine.driver_connection(engine) as connection:
@@ -94,6 +116,7 @@ def test_a_statement_sqlalchemy_still_changes_at_each_execution_is_refused(engin
     assert db_engine.driver_statement(READ, engine.dialect) is db_engine.driver_statement(READ, engine.dialect)
 
 
+@postgresql_only
 def test_a_statement_run_in_a_transaction_is_compiled_for_the_columns_given_and_rolled_back_with_it(engine):
     bare = insert(THINGS).returning(THINGS.c.id, THINGS.c.at)  # its columns: those the execution names
     with engine.connect() as conn:
@@ -107,6 +130,7 @@ def test_a_statement_run_in_a_transaction_is_compiled_for_the_columns_given_and_
         assert conn.execute(select(THINGS.c.id)).all() == []
 
 
+@postgresql_only
 def test_a_read_outside_a_transaction_begins_none_and_one_inside_reads_the_transactions_own_writes(engine):
     session = scoped_session(sessionmaker(bind=engine))
     begun = []
@@ -128,6 +152,7 @@ def test_a_read_outside_a_transaction_begins_none_and_one_inside_reads_the_trans
         session.remove()
 
 
+@postgresql_only
 def test_a_read_the_driver_refuses_is_run_by_sqlalchemy_in_the_sessions_transaction(engine):
     session = scoped_session(sessionmaker(bind=engine))
     expanding = select(THINGS.c.id).where(THINGS.c.id.in_(bindparam("ids", expanding=True)))
@@ -138,3 +163,49 @@ def test_a_read_the_driver_refuses_is_run_by_sqlalchemy_in_the_sessions_transact
         assert session().in_transaction()  # (read the usual way: in a transaction of the session's)
     finally:
         session.remove()
+
+
+def _committed_labels(sqlite_url) -> list:
+    """The labels another connection finds committed."""
+    with closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as conn:
+        return [label for (label,) in conn.execute("SELECT label FROM driver_statement_thing ORDER BY id")]
+
+
+def _lock_free(sqlite_url) -> bool:
+    """True when another connection could take the SQLite database's write lock at once."""
+    with closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)) as conn:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False
+        conn.execute("ROLLBACK")
+        return True
+
+
+def test_a_write_transaction_on_sqlite_commits_at_its_end_and_gives_the_write_lock_back(engine, sqlite_url):
+    add = db_engine.driver_statement(ADD, engine.dialect)
+    with db_engine.driver_connection(engine) as connection:
+        with db_engine.driver_write(connection):
+            add.execute(connection, {"when": WHEN, "what": [1], "flag": True, "label": "first"})
+            add.execute(connection, {"when": WHEN, "what": [2], "flag": False, "label": "second"})
+            assert connection.in_transaction and not _lock_free(sqlite_url)  # held for the block
+            assert _committed_labels(sqlite_url) == []
+        assert not connection.in_transaction and _lock_free(sqlite_url)
+        assert _committed_labels(sqlite_url) == ["first", "second"]
+        add.execute(connection, {"when": WHEN, "what": None, "flag": None, "label": "by itself"})  # autocommit
+    assert _committed_labels(sqlite_url) == ["first", "second", "by itself"]
+
+
+def test_a_write_transaction_on_sqlite_that_raises_writes_nothing_and_gives_the_lock_back(engine, sqlite_url):
+    add = db_engine.driver_statement(ADD, engine.dialect)
+    with db_engine.driver_connection(engine) as connection:
+        with pytest.raises(LookupError):
+            with db_engine.driver_write(connection):
+                add.execute(connection, {"when": WHEN, "what": [], "flag": True, "label": "undone"})
+                raise LookupError("a rule refused it")
+        assert not connection.in_transaction and _lock_free(sqlite_url)
+    with db_engine.driver_connection(engine) as connection:  # the turn given back: this thread takes it again
+        with db_engine.driver_write(connection):
+            add.execute(connection, {"when": WHEN, "what": [], "flag": True, "label": "kept"})
+    assert _committed_labels(sqlite_url) == ["kept"]
+

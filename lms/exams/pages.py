@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, insert, select, update
 
-from lms.db_engine import driver_connection, driver_statement, run_read
+from lms.db_engine import driver_connection, driver_statement, driver_write, run_read
 from lms.exams.attempts import AttemptClosed, accepts_answers_until
 from lms.exams.versions import pinned_versions
 from lms.extensions import db
@@ -298,26 +298,25 @@ def _check(row, *, attempt_id: int, values, form, flagged, now, via,
     return question, writes, saved
 
 
-# A save in two round trips (save_answer_unlocked, PostgreSQL): the question's row read without a lock, then its
-# writes in one statement that takes the attempt's share lock and writes only if the attempt is as the read saw it:
-# open, with the same deadline and the same page reached (what the rules were checked against). A submit that
-# claimed the attempt first, committed or not, leaves it unwritten (the lock waits for the claim's end, and the row
-# is checked again as it then is); one that comes second waits for the save, and grades it. The parameters' names
-# are no column's: SQLAlchemy adds to an UPDATE's SET (even one inside a WITH) a column that a parameter names.
-_STILL_AS_READ = (
-    select(Attempt.id)
-    .where(Attempt.id == bindparam("the_attempt"), Attempt.status == bindparam("open", OPEN),
-           Attempt.deadline_at == bindparam("read_deadline", type_=Attempt.deadline_at.type),
-           Attempt.page_reached == bindparam("read_page_reached"))
-    .with_for_update(read=True)
-    .cte("open_attempt")
-)
+# A save whose rules are checked against a read without a lock (save_answer_unlocked), then written only if the
+# attempt is still as the read saw it: open, with the same deadline and the same page reached (what the rules were
+# checked against). The parameters' names are no column's: SQLAlchemy adds to an UPDATE's SET (even one inside a
+# WITH) a column that a parameter names.
+_AS_READ = (Attempt.id == bindparam("the_attempt"), Attempt.status == bindparam("open", OPEN),
+            Attempt.deadline_at == bindparam("read_deadline", type_=Attempt.deadline_at.type),
+            Attempt.page_reached == bindparam("read_page_reached"))
+_ANSWER_VALUES = {"response": bindparam("answer", type_=AttemptQuestion.response.type),
+                  "answered_at": bindparam("at", type_=AttemptQuestion.answered_at.type),
+                  "is_flagged": bindparam("flagged")}
+
+# On PostgreSQL both writes are one statement, which takes the attempt's share lock: a submit that claimed the attempt
+# first, committed or not, leaves it unwritten (the lock waits for the claim's end, and the row is checked again as it
+# then is); one that comes second waits for the save, and grades it.
+_STILL_AS_READ = select(Attempt.id).where(*_AS_READ).with_for_update(read=True).cte("open_attempt")
 _SAVED = (
     update(AttemptQuestion)
     .where(AttemptQuestion.id == bindparam("the_question"), AttemptQuestion.attempt_id == _STILL_AS_READ.c.id)
-    .values(response=bindparam("answer", type_=AttemptQuestion.response.type),
-            answered_at=bindparam("at", type_=AttemptQuestion.answered_at.type),
-            is_flagged=bindparam("flagged"))
+    .values(**_ANSWER_VALUES)
     .returning(AttemptQuestion.attempt_id, AttemptQuestion.position)
     .cte("saved")
 )
@@ -334,6 +333,21 @@ _SAVE_FLAG_IF_AS_READ = (
     .values(is_flagged=bindparam("flagged"))
     .returning(AttemptQuestion.id)
 )
+# On SQLite (no data-modifying WITH) the answer's update, then its log row, in one write transaction: SQLite's one
+# writer at a time, so the attempt read there is as it is until the commit.
+_OPEN_AS_READ = select(Attempt.id).where(*_AS_READ).scalar_subquery()
+_WRITE_ANSWER_IF_AS_READ = (
+    update(AttemptQuestion)
+    .where(AttemptQuestion.id == bindparam("the_question"), AttemptQuestion.attempt_id == _OPEN_AS_READ)
+    .values(**_ANSWER_VALUES)
+    .returning(AttemptQuestion.id)
+)
+_WRITE_FLAG_IF_AS_READ = (
+    update(AttemptQuestion)
+    .where(AttemptQuestion.id == bindparam("the_question"), AttemptQuestion.attempt_id == _OPEN_AS_READ)
+    .values(is_flagged=bindparam("flagged"))
+    .returning(AttemptQuestion.id)
+)
 
 
 class ChangedSinceRead(Exception):
@@ -343,14 +357,15 @@ class ChangedSinceRead(Exception):
 def save_answer_unlocked(*, attempt_id: int, user_id: int, position: int, form=None, flagged: bool | None = None,
                          now, via: str = "autosave", admit: Callable[[SessionUser], None],
                          engine) -> Saved | None:
-    """``save_answer`` in two round trips instead of five (BEGIN, the locked read, the update, the log, COMMIT), on
-    one of ``engine``'s (PostgreSQL's) connections in autocommit: the row read without a lock, the rules checked
-    against it, then the writes in one statement that writes only if the attempt is still as read
-    (``_STILL_AS_READ``), committed by itself. Both statements are sent by the driver (lms.db_engine.DriverStatement:
-    SQLAlchemy's execution cost more than they do). Raises ChangedSinceRead when the attempt changed (nothing
-    written: the caller saves the usual way, which decides anew), and as ``save_answer`` does otherwise. The
-    autosave's short way (lms.views.autosave_path) on PostgreSQL; its cost against the five round trips:
-    bench/README.md, "The autosave's floor"."""
+    """``save_answer`` with its rules checked against a read without a lock, on one of ``engine``'s pooled connections
+    used as the driver's own (lms.db_engine.driver_connection; its statements sent by the driver, DriverStatement:
+    SQLAlchemy's execution cost more than they do), the writes then sent only if the attempt is still as read. On
+    PostgreSQL two round trips instead of five (BEGIN, the locked read, the update, the log, COMMIT): the read, then
+    one statement that writes both, committed by itself (``_SAVE_ANSWER_IF_AS_READ``). On SQLite the write lock is held
+    for the writes alone (lms.db_engine.driver_write), not for the read and the rules. Raises ChangedSinceRead when the
+    attempt changed (nothing written: the caller saves the usual way, which decides anew), and as ``save_answer`` does
+    otherwise. The autosave's short way (lms.views.autosave_path); its cost against the locked transaction:
+    bench/README.md, "The autosave's floor" (PostgreSQL) and "SQLite's autosave without the lock for its read"."""
     dialect = engine.dialect
     with driver_connection(engine) as conn:
         row = driver_statement(_QUESTION_READ, dialect).execute(
@@ -360,22 +375,43 @@ def save_answer_unlocked(*, attempt_id: int, user_id: int, position: int, form=N
         if checked is None:
             return None
         question, writes, saved = checked
+        if not (writes.answers or writes.flags):
+            return saved  # nothing to write (the same answer again): as save_answer, which writes nothing either
         _status, deadline_at, page_reached = question[:3]  # (as _QUESTIONS_READ selects them)
         as_read = {"the_attempt": attempt_id, "read_deadline": deadline_at, "read_page_reached": page_reached}
-        if writes.answers:
-            answer = writes.answers[0]
-            written = driver_statement(_SAVE_ANSWER_IF_AS_READ, dialect).execute(conn, {
-                **as_read, "the_question": answer["aq_id"], "answer": answer["response"],
-                "at": answer["answered_at"], "flagged": answer["is_flagged"], "way": via}).first()
-        elif writes.flags:
-            flag = writes.flags[0]
-            written = driver_statement(_SAVE_FLAG_IF_AS_READ, dialect).execute(
-                conn, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]}).first()
-        else:
-            return saved  # nothing to write (the same answer again): as save_answer, which writes nothing either
-    if written is None:
+        write = _write_in_one_statement if dialect.name == "postgresql" else _write_in_one_transaction
+        written = write(conn, dialect, as_read, writes, via)
+    if not written:
         raise ChangedSinceRead
     return saved
+
+
+def _write_in_one_statement(conn, dialect, as_read: dict, writes: "_Writes", via: str) -> bool:
+    """PostgreSQL: a save's writes as one statement, if the attempt is still as read; True when written."""
+    if writes.answers:
+        answer = writes.answers[0]
+        return driver_statement(_SAVE_ANSWER_IF_AS_READ, dialect).execute(conn, {
+            **as_read, "the_question": answer["aq_id"], "answer": answer["response"], "at": answer["answered_at"],
+            "flagged": answer["is_flagged"], "way": via}).first() is not None
+    flag = writes.flags[0]
+    return driver_statement(_SAVE_FLAG_IF_AS_READ, dialect).execute(
+        conn, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]}).first() is not None
+
+
+def _write_in_one_transaction(conn, dialect, as_read: dict, writes: "_Writes", via: str) -> bool:
+    """SQLite: a save's writes in one write transaction, if the attempt is still as read; True when written."""
+    with driver_write(conn):
+        if writes.answers:
+            answer = writes.answers[0]
+            written = driver_statement(_WRITE_ANSWER_IF_AS_READ, dialect).execute(conn, {
+                **as_read, "the_question": answer["aq_id"], "answer": answer["response"],
+                "at": answer["answered_at"], "flagged": answer["is_flagged"]}).first() is not None
+            if written:
+                driver_statement(_SAVE_LOG, dialect).execute(conn, writes.logs[0])
+            return written
+        flag = writes.flags[0]
+        return driver_statement(_WRITE_FLAG_IF_AS_READ, dialect).execute(
+            conn, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]}).first() is not None
 
 
 def save_answers(*, attempt_id: int, user_id: int, answers: list[tuple[int, list[str], datetime]],

@@ -16,9 +16,10 @@ to the app unchanged, where the view (lms.views.exams.autosave) answers it the u
 - nothing refused in what it sends (lms.inputs.request_problem), a well-formed save (``autosave_fields``);
 - the attempt's question saved by the view's own service (lms.exams.pages.save_answer), whose statement reads the
   session's user and admits it with the view's rule (lms.views.helpers.SessionCheck), on a Core connection of its
-  own (no ORM session: nothing of it is needed); on PostgreSQL in two round trips instead of five, sent by the
-  driver (lms.exams.pages.save_answer_unlocked: a read, then one statement that writes only if the attempt is still
-  as read, each committed by itself), and an attempt changed in between is left to the app.
+  own (no ORM session: nothing of it is needed), its statements sent by the driver (lms.exams.pages.
+  save_answer_unlocked: a read without a lock, then the writes only if the attempt is still as read: on PostgreSQL
+  one statement, committed by itself, two round trips instead of five; on SQLite one write transaction holding the
+  lock for the writes alone), and an attempt changed in between is left to the app.
 
 A cookie and a form token, once their signatures checked, are kept (``_Verified``): an examinee sends the same ones
 with every save, and a signature's check gives the same answer for the same string every time; their ages are
@@ -41,7 +42,7 @@ from werkzeug.wrappers import Request
 
 from lms import inputs, session_rules
 from lms.clock import utcnow
-from lms.db_engine import sends_by_driver
+from lms.db_engine import has_driver_connection
 from lms.exams import pages
 from lms.extensions import db
 from lms.models import Role
@@ -74,8 +75,8 @@ def save(asked: tuple, *, attempt_id: int, user_id: int, now, admit, conn=None,
          unlocked_on=None) -> pages.Saved | None:
     """Save what an autosave asked for (``autosave_fields``) with the view's service, the session's user admitted by
     ``admit`` (lms.views.helpers.SessionCheck), on ``conn`` (by default the session's connection). Raises as
-    lms.exams.pages.save_answer does. ``unlocked_on``: a PostgreSQL engine, on which to save in two round trips
-    (pages.save_answer_unlocked, which also raises ChangedSinceRead)."""
+    lms.exams.pages.save_answer does. ``unlocked_on``: an engine on which to save with the rules checked against a
+    read without a lock (pages.save_answer_unlocked, which also raises ChangedSinceRead)."""
     position, fields, flagged = asked
     form = MultiDict(fields) if fields is not None else None
     if unlocked_on is not None:
@@ -175,13 +176,14 @@ class AutosaveShortcut:
         asked = autosave_fields(request.get_json(silent=True))
         if asked is None:
             return None
-        # No ORM session. On PostgreSQL (psycopg) the save in two round trips, each statement committed by itself
-        # (pages.save_answer_unlocked: an attempt changed since its read is left to the app); elsewhere a Core
-        # connection in a transaction, committed when the block ends, rolled back when it raises.
+        # No ORM session. On PostgreSQL and SQLite the save's rules checked against a read without a lock, then its
+        # writes sent if the attempt is still as read (pages.save_answer_unlocked: an attempt changed since its read
+        # is left to the app); with another driver a Core connection in a transaction, committed when the block
+        # ends, rolled back when it raises.
         engine = db.engine
         admit = SessionCheck(claim, ROLES).admit
         try:
-            if sends_by_driver(engine.dialect):
+            if has_driver_connection(engine.dialect):
                 saved = save(asked, attempt_id=attempt_id, user_id=claim.user_id, now=now, admit=admit,
                              unlocked_on=engine)
             else:

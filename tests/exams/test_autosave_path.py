@@ -16,7 +16,7 @@ from lms.models import AnswerLog, AttemptQuestion, User
 from lms.security import RESPONSE_HEADERS
 from lms.views.autosave_path import PATH, AutosaveShortcut, _csrf_holds, _Verified
 
-from ..conftest import csrf_from, login
+from ..conftest import csrf_from, login, sqlite_write_lock_free
 from ..factories import start
 
 
@@ -227,10 +227,10 @@ def test_a_kept_session_cookie_is_declined_once_past_the_sessions_lifetime(app, 
     ("page reached", 200, True),  # another tab moved on: decided again by the app (free navigation: saved)
 ])
 def test_an_attempt_changed_between_the_read_and_the_write_is_left_to_the_app(
-        app, client, ready, handed_over, clock, monkeypatch, postgresql_only, change, status, saved):
-    """On PostgreSQL the short way reads without a lock and writes in one statement that checks the attempt is
-    still as read (lms.exams.pages.save_answer_unlocked): what changed in between is written by nobody, and the app
-    answers the save the usual way, deciding on the attempt as it now is."""
+        app, client, ready, handed_over, clock, monkeypatch, change, status, saved):
+    """The short way reads without a lock and writes only if the attempt is still as read (lms.exams.pages.
+    save_answer_unlocked: on PostgreSQL one statement, on SQLite one write transaction): what changed in between is
+    written by nobody, and the app answers the save the usual way, deciding on the attempt as it now is."""
     from lms.exams import pages
     from lms.models import Attempt
 
@@ -256,6 +256,27 @@ def test_an_attempt_changed_between_the_read_and_the_write_is_left_to_the_app(
     assert (_saved(attempt_id, position) is not None) is saved and _logs() == (1 if saved else 0)
     if change == "more time":
         assert response.json["deadline"] == (deadline + timedelta(minutes=10)).isoformat()
+
+
+@pytest.mark.committed  # the write lock as another connection finds it
+def test_on_sqlite_the_write_lock_is_held_for_the_saves_writes_alone(app, client, ready, handed_over, monkeypatch,
+                                                                       sqlite_only):
+    """SQLite's one write lock is not held while the short way reads the question and checks the save against the
+    attempt's rules (lms.exams.pages.save_answer_unlocked), only while it writes (lms.db_engine.driver_write)."""
+    from lms.exams import pages
+
+    attempt_id, token, position, url = ready
+    checked, lock_free = pages._save_one, []
+
+    def checking(*args, **kwargs):
+        lock_free.append(sqlite_write_lock_free(app))
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(pages, "_save_one", checking)
+    response = client.post(url, json=_answer(position), headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and handed_over == []  # saved by the short way
+    assert lock_free == [True]
+    assert _saved(attempt_id, position) is not None and _logs() == 1
 
 
 @pytest.mark.committed
