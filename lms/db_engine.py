@@ -12,7 +12,8 @@ the web layer then runs the request again, IMMEDIATE.
 SQLite's ``synchronous`` level decides what a commit survives. In WAL mode NORMAL survives a crash of
 the process but may lose the last transactions on a power loss or an operating-system crash: an
 answer the server acknowledged could be gone. FULL syncs the WAL on every commit, so an acknowledged
-answer is on disk; it is the default (LMS_SQLITE_SYNCHRONOUS, measured in bench/README.md).
+answer is on disk; it is the default (LMS_SQLITE_SYNCHRONOUS, measured in bench/README.md). Writes that a process's
+threads send at the same moment can share one commit, and so one sync (``write_together``: the autosaves).
 
 On PostgreSQL, psycopg prepares a statement on a connection once it has run there a few times, so the server
 no longer plans it at each run (planning the start's joins cost PostgreSQL more than running them). It forgets
@@ -205,6 +206,7 @@ class WriterQueue:
     def __init__(self, path: str):
         self._thread_turn = threading.Lock()
         self._owner: int | None = None
+        self.group = WriteGroup()  # this process's writes committed together (write_together)
         self._pid = os.getpid()
         self._fd = os.open(f"{path}.writers", os.O_RDWR | os.O_CREAT, 0o600)
 
@@ -605,6 +607,110 @@ def driver_connection(engine: Engine) -> Iterator:
         elif is_psycopg:
             connection.autocommit = False
         pooled.close()
+
+
+class WriteGroup:
+    """The writes this process's threads send to one SQLite database at the same moment, committed together: one
+    write transaction, one sync of the log, for all of them (group commit).
+
+    SQLite with ``synchronous=FULL`` syncs its log at every commit, while holding its one write lock: in a burst of
+    autosaves each waits its turn for the lock and its own sync, and the machine is idle meanwhile. Here a writer
+    joins the group of its database (``run``): when no write of the group is under way it writes at once, as
+    alone; otherwise it waits, and the writes that gathered meanwhile are sent by one of them (the leader), on its
+    connection, in one transaction (``driver_write``), each in a savepoint of its own: a write that raises is undone
+    alone and its error raised to its own caller, the others are committed. Each caller has its answer only once the
+    commit is done, so nothing is acknowledged before it is durable. Measured: bench/README.md, "SQLite's autosaves
+    committed together"."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._gathered: list[_GroupedWrite] = []
+        self._under_way = False
+
+    def run(self, connection, work: Callable):
+        """``work(connection)`` (a connection of this database, the driver's own) in a write transaction, maybe
+        another caller's, with other writes: its result, or its error raised; the transaction's own error (its
+        begin, its commit) is raised to each caller whose write was in it."""
+        mine = _GroupedWrite(work)
+        with self._lock:
+            self._gathered.append(mine)
+            leads = not self._under_way
+            self._under_way = True
+        if not leads:
+            mine.settled.wait()  # done by a leader, or handed the lead (``_hand_on``)
+            if not mine.leads:
+                return mine.outcome()
+        try:
+            with self._lock:
+                batch, self._gathered = self._gathered, []
+            _write_together(connection, batch)
+        finally:
+            self._hand_on()
+        return mine.outcome()
+
+    def _hand_on(self) -> None:
+        """After a batch: the lead to the first write gathered meanwhile, or the group idle."""
+        with self._lock:
+            if self._gathered:
+                following = self._gathered[0]
+                following.leads = True
+                following.settled.set()
+            else:
+                self._under_way = False
+
+
+class _GroupedWrite:
+    __slots__ = ("work", "settled", "leads", "result", "error")
+
+    def __init__(self, work: Callable):
+        self.work, self.settled, self.leads = work, threading.Event(), False
+        self.result, self.error = None, None
+
+    def outcome(self):
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+_SAVEPOINT = "grouped_write"
+
+
+def _write_together(connection, batch: list[_GroupedWrite]) -> None:
+    """Each write of ``batch`` in one write transaction on ``connection``: alone as it is, or, with others, each in a
+    savepoint; every write settled (its result or its error) and its caller woken, whatever happens."""
+    try:
+        with driver_write(connection):
+            if len(batch) == 1:
+                batch[0].result = batch[0].work(connection)  # (its error rolls the transaction back)
+            else:
+                for write in batch:
+                    connection.execute(f"SAVEPOINT {_SAVEPOINT}")
+                    try:
+                        write.result = write.work(connection)
+                    except Exception as error:  # noqa: BLE001  (its caller's to handle: raised there)
+                        write.error = error
+                        connection.execute(f"ROLLBACK TO {_SAVEPOINT}")
+                    connection.execute(f"RELEASE {_SAVEPOINT}")
+    except BaseException as error:
+        for write in batch:
+            if write.error is None:
+                write.result, write.error = None, error
+        if not isinstance(error, Exception):
+            raise
+    finally:
+        for write in batch:
+            write.settled.set()
+
+
+def write_together(connection, work: Callable):
+    """``work(connection)`` on a SQLite driver connection (``driver_connection``), in a write transaction shared with
+    the writes other threads of this process send to the same database at the same moment (WriteGroup); alone in
+    one (``driver_write``) on a connection that does not take turns to write (an in-memory database)."""
+    queue = getattr(connection, "_queue", None) if isinstance(connection, QueuedSQLiteConnection) else None
+    if queue is None:
+        with driver_write(connection):
+            return work(connection)
+    return queue.group.run(connection, work)
 
 
 @contextmanager

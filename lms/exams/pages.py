@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, case, insert, select, update
 
-from lms.db_engine import driver_connection, driver_statement, driver_write, run_read
+from lms.db_engine import driver_connection, driver_statement, run_read, write_together
 from lms.exams.attempts import AttemptClosed, accepts_answers_until
 from lms.exams.versions import pinned_versions
 from lms.extensions import db
@@ -399,19 +399,22 @@ def _write_in_one_statement(conn, dialect, as_read: dict, writes: "_Writes", via
 
 
 def _write_in_one_transaction(conn, dialect, as_read: dict, writes: "_Writes", via: str) -> bool:
-    """SQLite: a save's writes in one write transaction, if the attempt is still as read; True when written."""
-    with driver_write(conn):
+    """SQLite: a save's writes in one write transaction, if the attempt is still as read, committed with the saves
+    other threads of this process send at the same moment (lms.db_engine.write_together); True when written."""
+    def write(connection) -> bool:
         if writes.answers:
             answer = writes.answers[0]
-            written = driver_statement(_WRITE_ANSWER_IF_AS_READ, dialect).execute(conn, {
+            written = driver_statement(_WRITE_ANSWER_IF_AS_READ, dialect).execute(connection, {
                 **as_read, "the_question": answer["aq_id"], "answer": answer["response"],
                 "at": answer["answered_at"], "flagged": answer["is_flagged"]}).first() is not None
             if written:
-                driver_statement(_SAVE_LOG, dialect).execute(conn, writes.logs[0])
+                driver_statement(_SAVE_LOG, dialect).execute(connection, writes.logs[0])
             return written
         flag = writes.flags[0]
         return driver_statement(_WRITE_FLAG_IF_AS_READ, dialect).execute(
-            conn, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]}).first() is not None
+            connection, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]}).first() is not None
+
+    return write_together(conn, write)
 
 
 def save_answers(*, attempt_id: int, user_id: int, answers: list[tuple[int, list[str], datetime]],
