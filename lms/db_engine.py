@@ -42,7 +42,7 @@ from sqlalchemy import Table, Text, bindparam, cast, column, event, func, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.engine.result import IteratorResult, SimpleResultMetaData
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 DEFERRED, IMMEDIATE = "deferred", "immediate"
 _IN_TRANSACTION = psycopg.pq.TransactionStatus.INTRANS
@@ -443,8 +443,9 @@ class DriverStatement:
     type's own processor for the dialect (``bind_processor``, ``result_processor``: the UTC datetimes and the JSON
     texts of lms.models.types), and the rows are SQLAlchemy's Rows. A statement whose compiled form SQLAlchemy would
     still change at each execution (an expanding IN, a literal rendered late), that needs a value worked out at each
-    execution (a column's default computed in Python) or whose parameters are positional is refused. An error is the
-    driver's (psycopg's), not wrapped in SQLAlchemy's. Build one with ``driver_statement`` (kept per dialect)."""
+    execution (a column's default computed in Python) is refused; a dialect whose driver takes positional parameters
+    (SQLite's) compiles them by name. An error is the driver's (psycopg's, sqlite3's), not wrapped in SQLAlchemy's
+    (``run_statement`` wraps SQLite's). Build one with ``driver_statement`` (kept per dialect)."""
 
     def __init__(self, statement, dialect, keys: tuple[str, ...] = ()) -> None:
         dialect = _with_named_parameters(dialect)
@@ -545,26 +546,39 @@ def _compiled_for_driver(statement, dialect, keys: tuple[str, ...]) -> DriverSta
     return compiled
 
 
-def sends_by_driver(dialect) -> bool:
-    """True for an engine whose statements in a transaction of SQLAlchemy's the app sends on the driver's own
-    connection (``run_statement``, ``run_read``): PostgreSQL through psycopg."""
-    return dialect.driver == "psycopg"
-
-
 def has_driver_connection(dialect) -> bool:
-    """True for an engine whose pooled connections the app may use as the driver's own, outside SQLAlchemy's
-    transactions (``driver_connection``, ``driver_write``, DriverStatement): psycopg's, and Python's sqlite3."""
+    """True for an engine whose statements the app may send on the driver's own connection (DriverStatement), in
+    SQLAlchemy's transactions (``run_statement``) and outside them (``driver_connection``, ``driver_write``):
+    psycopg's, and Python's sqlite3."""
     return dialect.driver in ("psycopg", "pysqlite")
+
+
+def reads_outside_transactions(dialect) -> bool:
+    """True for an engine on which a request's reads are sent outside its session's transaction while it holds none
+    (``run_read``): PostgreSQL through psycopg. On SQLite a request's reads stay in its transaction, whose kind the
+    begin policy decides (the module's docstring)."""
+    return dialect.driver == "psycopg"
 
 
 def run_statement(connection: Connection, statement, parameters: dict) -> Result:
     """``connection.execute(statement, parameters)`` (one set of parameters; a Core statement built once), in the
-    connection's transaction: on psycopg sent by the driver (DriverStatement: the same SQL, conversions and rows,
-    without SQLAlchemy's execution) unless it refuses the statement, otherwise executed by SQLAlchemy."""
-    if sends_by_driver(connection.dialect):
+    connection's transaction: sent by the driver (DriverStatement: the same SQL, conversions and rows, without
+    SQLAlchemy's execution) unless it refuses the statement, otherwise executed by SQLAlchemy. SQLite's errors are
+    raised as SQLAlchemy raises them (``OperationalError`` for a write lock refused: lms.app runs the request
+    again); psycopg's as the driver raises them."""
+    if has_driver_connection(connection.dialect):
         compiled = _compiled_for_driver(statement, connection.dialect, tuple(sorted(parameters)))
         if compiled is not None:
-            return compiled.execute(connection.connection.driver_connection, parameters)
+            if not connection.in_transaction():
+                connection.begin()  # as SQLAlchemy's execution would (sqlite3's statements would commit each by itself)
+            driver = connection.connection.driver_connection
+            if connection.dialect.driver != "pysqlite":
+                return compiled.execute(driver, parameters)
+            try:
+                return compiled.execute(driver, parameters)
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(compiled.sql, parameters, error, sqlite3.Error,
+                                          dialect=connection.dialect) from error
     return connection.execute(statement, parameters)
 
 
@@ -579,7 +593,8 @@ def run_read(session, engine: Engine, statement, parameters: dict) -> Result:
     request always reads its own writes; on SQLite always, and for a statement a DriverStatement refuses (as
     ``run_statement`` does). Two such reads are not one snapshot: each caller reads rows that stand on their own (an
     attempt, then its questions)."""
-    if sends_by_driver(engine.dialect) and not (session.registry.has() and session.registry().in_transaction()):
+    if reads_outside_transactions(engine.dialect) and not (session.registry.has()
+                                                            and session.registry().in_transaction()):
         compiled = _compiled_for_driver(statement, engine.dialect, tuple(sorted(parameters)))
         if compiled is not None:
             with driver_connection(engine) as connection:

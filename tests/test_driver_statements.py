@@ -22,6 +22,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from lms import db_engine
@@ -116,7 +117,6 @@ def test_a_statement_sqlalchemy_still_changes_at_each_execution_is_refused(engin
     assert db_engine.driver_statement(READ, engine.dialect) is db_engine.driver_statement(READ, engine.dialect)
 
 
-@postgresql_only
 def test_a_statement_run_in_a_transaction_is_compiled_for_the_columns_given_and_rolled_back_with_it(engine):
     bare = insert(THINGS).returning(THINGS.c.id, THINGS.c.at)  # its columns: those the execution names
     with engine.connect() as conn:
@@ -209,3 +209,18 @@ def test_a_write_transaction_on_sqlite_that_raises_writes_nothing_and_gives_the_
             add.execute(connection, {"when": WHEN, "what": [], "flag": True, "label": "kept"})
     assert _committed_labels(sqlite_url) == ["kept"]
 
+
+
+def test_sqlites_refusal_of_the_write_lock_is_raised_as_sqlalchemy_raises_it(engine, sqlite_url):
+    """lms.app runs a request again when SQLite refused its deferred transaction the write lock: it knows the refusal
+    by SQLAlchemy's OperationalError (db_engine.is_refused_upgrade), which a statement sent by the driver raises too."""
+    unreturned = THINGS.update().where(THINGS.c.id == bindparam("the_id")).values(flag=True)
+    with closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        with engine.connect().execution_options(sqlite_begin=db_engine.DEFERRED) as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            with pytest.raises(OperationalError) as refused:
+                db_engine.run_statement(conn, unreturned, {"the_id": 1})
+            assert db_engine.is_refused_upgrade(refused.value)
+            assert isinstance(refused.value.orig, sqlite3.OperationalError)
+        other.execute("ROLLBACK")
