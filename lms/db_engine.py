@@ -634,8 +634,8 @@ class WriteGroup:
     alone; otherwise it waits, and the writes that gathered meanwhile are sent by one of them (the leader), on its
     connection, in one transaction (``driver_write``), each in a savepoint of its own: a write that raises is undone
     alone and its error raised to its own caller, the others are committed. Each caller has its answer only once the
-    commit is done, so nothing is acknowledged before it is durable. Measured: bench/README.md, "SQLite's autosaves
-    committed together"."""
+    commit is done, so nothing is acknowledged before it is durable. Measured: bench/README.md, "SQLite's autosave
+    without the lock for its read, and its writes committed together"."""
 
     def __init__(self):
         self._lock = threading.Lock()
