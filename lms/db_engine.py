@@ -103,7 +103,7 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
         return
     keys = tuple(rows[0])
     if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), rows)
+        run_many(connection, _plain_insert(table), rows)
         return
     run_statement(connection, _given_insert(table, keys), {"_given": _as_json(connection, table, keys, rows)})
 
@@ -117,7 +117,7 @@ def update_rows(connection: Connection, table: Table, key: str, rows: list[dict]
         return
     keys = tuple(rows[0])
     if connection.dialect.name != "postgresql":
-        connection.execute(_update_by_key(table, key, keys), [{f"_{k}": v for k, v in row.items()} for row in rows])
+        run_many(connection, _update_by_key(table, key, keys), [{f"_{k}": v for k, v in row.items()} for row in rows])
         return
     run_statement(connection, _unnested_update(table, key, keys), {f"_{k}": [row[k] for row in rows] for k in keys})
 
@@ -130,6 +130,11 @@ def _given(table: Table, keys: tuple[str, ...]):
     columns = [column(k, table.c[k].type) for k in keys]
     rows = cast(bindparam("_given", type_=Text), postgresql.JSON)
     return func.json_to_recordset(rows).table_valued(*columns).render_derived(name="given", with_types=True)
+
+
+@functools.cache  # one statement per table (kept: DriverStatements are kept per statement)
+def _plain_insert(table: Table):
+    return insert(table)
 
 
 @functools.cache  # one statement per table and columns
@@ -463,6 +468,7 @@ class DriverStatement:
         self._dialect = dialect
         self._results = None  # (place, processor) per column converted: known at the first run (``_processors``)
         self._metadata = SimpleResultMetaData([column.key for column in columns]) if columns else None
+        self.returns_nothing = self._metadata is None
 
     def execute(self, connection, parameters: dict) -> Result:
         """Run the statement on ``connection`` (the driver's) with ``parameters`` (by the statement's names; its
@@ -480,6 +486,19 @@ class DriverStatement:
         if results:
             rows = [_converted(row, results) for row in rows]
         return IteratorResult(self._metadata, iter(rows))
+
+    def execute_many(self, connection, rows: list[dict]) -> None:
+        """Run the statement (one that returns no rows) on ``connection`` (the driver's) once per row of ``rows`` (by
+        the statement's names), the driver's executemany."""
+        binds = self._binds
+        given = []
+        for row in rows:
+            row = {**self._fixed, **row}
+            for name, process in binds:
+                if name in row:
+                    row[name] = process(row[name])
+            given.append(row)
+        connection.executemany(self.sql, given)
 
     def _processors(self, cursor) -> list:
         """Each converted column's place and its type's result processor, which may depend on the type the driver
@@ -580,6 +599,23 @@ def run_statement(connection: Connection, statement, parameters: dict) -> Result
                 raise DBAPIError.instance(compiled.sql, parameters, error, sqlite3.Error,
                                           dialect=connection.dialect) from error
     return connection.execute(statement, parameters)
+
+
+def run_many(connection: Connection, statement, rows: list[dict]) -> None:
+    """``connection.execute(statement, rows)`` (an executemany of a statement that returns no rows), in the
+    connection's transaction: on SQLite sent by the driver (DriverStatement.execute_many) unless it refuses the
+    statement, its errors raised as SQLAlchemy raises them; otherwise executed by SQLAlchemy."""
+    if connection.dialect.driver == "pysqlite" and rows:
+        compiled = _compiled_for_driver(statement, connection.dialect, tuple(sorted(rows[0])))
+        if compiled is not None and compiled.returns_nothing:
+            if not connection.in_transaction():
+                connection.begin()
+            try:
+                return compiled.execute_many(connection.connection.driver_connection, rows)
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(compiled.sql, rows, error, sqlite3.Error,
+                                          dialect=connection.dialect) from error
+    connection.execute(statement, rows)
 
 
 def run_read(session, engine: Engine, statement, parameters: dict) -> Result:

@@ -224,3 +224,30 @@ def test_sqlites_refusal_of_the_write_lock_is_raised_as_sqlalchemy_raises_it(eng
             assert db_engine.is_refused_upgrade(refused.value)
             assert isinstance(refused.value.orig, sqlite3.OperationalError)
         other.execute("ROLLBACK")
+
+
+def test_rows_sent_many_at_once_on_sqlite_are_those_sqlalchemy_sends(engine, sqlite_url):
+    """db_engine.run_many (insert_rows, update_rows on SQLite): an executemany by sqlite3, each row's values converted
+    by their types as SQLAlchemy converts them; its errors raised as SQLAlchemy's."""
+    from sqlalchemy.exc import IntegrityError
+
+    rows = [{"id": n, "at": WHEN, "data": {"n": n, "é": [n]}, "flag": n % 2 == 0, "label": f"row {n}"}
+            for n in (1, 2, 3)]
+    by_sqlalchemy = []
+
+    def record(conn, cursor, statement, *args):
+        by_sqlalchemy.append(statement)
+
+    with engine.connect() as conn:
+        event.listen(engine, "before_cursor_execute", record)
+        db_engine.run_many(conn, insert(THINGS), rows)
+        event.remove(engine, "before_cursor_execute", record)
+        assert by_sqlalchemy == ["BEGIN IMMEDIATE"]  # the transaction begun; the rows sent by the driver
+        conn.execute(insert(THINGS), [row | {"id": row["id"] + 10} for row in rows])  # SQLAlchemy's own
+        stored = conn.execute(text("SELECT at, data, flag, label FROM driver_statement_thing ORDER BY id")).all()
+        assert stored[:3] == stored[3:]
+        assert conn.execute(READ, {"the_id": 2}).one() == (WHEN, {"n": 2, "é": [2]}, True, "row 2", 2)
+        with pytest.raises(IntegrityError):
+            db_engine.run_many(conn, insert(THINGS), rows[:1])  # the same id again
+        conn.rollback()
+        assert conn.execute(select(THINGS.c.id)).all() == []  # in the connection's transaction, rolled back with it
