@@ -468,7 +468,10 @@ class DriverStatement:
         self._dialect = dialect
         self._results = None  # (place, processor) per column converted: known at the first run (``_processors``)
         self._metadata = SimpleResultMetaData([column.key for column in columns]) if columns else None
-        self.returns_nothing = self._metadata is None
+
+    @property
+    def returns_nothing(self) -> bool:
+        return self._metadata is None
 
     def execute(self, connection, parameters: dict) -> Result:
         """Run the statement on ``connection`` (the driver's) with ``parameters`` (by the statement's names; its
@@ -588,16 +591,8 @@ def run_statement(connection: Connection, statement, parameters: dict) -> Result
     if has_driver_connection(connection.dialect):
         compiled = _compiled_for_driver(statement, connection.dialect, tuple(sorted(parameters)))
         if compiled is not None:
-            if not connection.in_transaction():
-                connection.begin()  # as SQLAlchemy's execution would (sqlite3's statements would commit each by itself)
-            driver = connection.connection.driver_connection
-            if connection.dialect.driver != "pysqlite":
+            with _driver_in_transaction(connection, compiled.sql, parameters) as driver:
                 return compiled.execute(driver, parameters)
-            try:
-                return compiled.execute(driver, parameters)
-            except sqlite3.Error as error:
-                raise DBAPIError.instance(compiled.sql, parameters, error, sqlite3.Error,
-                                          dialect=connection.dialect) from error
     return connection.execute(statement, parameters)
 
 
@@ -608,14 +603,23 @@ def run_many(connection: Connection, statement, rows: list[dict]) -> None:
     if connection.dialect.driver == "pysqlite" and rows:
         compiled = _compiled_for_driver(statement, connection.dialect, tuple(sorted(rows[0])))
         if compiled is not None and compiled.returns_nothing:
-            if not connection.in_transaction():
-                connection.begin()
-            try:
-                return compiled.execute_many(connection.connection.driver_connection, rows)
-            except sqlite3.Error as error:
-                raise DBAPIError.instance(compiled.sql, rows, error, sqlite3.Error,
-                                          dialect=connection.dialect) from error
+            with _driver_in_transaction(connection, compiled.sql, rows) as driver:
+                return compiled.execute_many(driver, rows)
     connection.execute(statement, rows)
+
+
+@contextmanager
+def _driver_in_transaction(connection: Connection, sql: str, parameters) -> Iterator:
+    """``connection``'s driver connection, in the connection's transaction (begun first if it is not yet, as
+    SQLAlchemy's execution would: sqlite3's statements would commit each by itself); an error of sqlite3's raised
+    as SQLAlchemy raises it (``OperationalError`` for a write lock refused: lms.app runs the request again),
+    psycopg's as the driver raises it."""
+    if not connection.in_transaction():
+        connection.begin()
+    try:
+        yield connection.connection.driver_connection
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, parameters, error, sqlite3.Error, dialect=connection.dialect) from error
 
 
 def run_read(session, engine: Engine, statement, parameters: dict) -> Result:
@@ -757,7 +761,7 @@ def write_together(connection, work: Callable):
     """``work(connection)`` on a SQLite driver connection (``driver_connection``), in a write transaction shared with
     the writes other threads of this process send to the same database at the same moment (WriteGroup); alone in
     one (``driver_write``) on a connection that does not take turns to write (an in-memory database)."""
-    queue = getattr(connection, "_queue", None) if isinstance(connection, QueuedSQLiteConnection) else None
+    queue = connection._queue if isinstance(connection, QueuedSQLiteConnection) else None
     if queue is None:
         with driver_write(connection):
             return work(connection)
