@@ -226,6 +226,11 @@ def sqlite_write_lock_free(app) -> bool:
     """True when another connection could take the SQLite database's write lock at once (nobody holds it)."""
     with app.app_context():
         path = make_url(str(_db.engine.url)).database
+    return sqlite_file_lock_free(path)
+
+
+def sqlite_file_lock_free(path: str) -> bool:
+    """True when another connection could take the write lock of the SQLite database at ``path`` at once."""
     conn = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")

@@ -29,6 +29,8 @@ from lms import db_engine
 from lms.config import normalize_database_url
 from lms.models.types import JSONText, UTCDateTime
 
+from .conftest import sqlite_file_lock_free
+
 postgresql_only = pytest.mark.usefixtures("postgresql_only")
 
 THINGS = Table("driver_statement_thing", MetaData(), Column("id", Integer, primary_key=True),
@@ -172,14 +174,7 @@ def _committed_labels(sqlite_url) -> list:
 
 
 def _lock_free(sqlite_url) -> bool:
-    """True when another connection could take the SQLite database's write lock at once."""
-    with closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)) as conn:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError:
-            return False
-        conn.execute("ROLLBACK")
-        return True
+    return sqlite_file_lock_free(sqlite_url.removeprefix("sqlite:///"))
 
 
 def test_a_write_transaction_on_sqlite_commits_at_its_end_and_gives_the_write_lock_back(engine, sqlite_url):
