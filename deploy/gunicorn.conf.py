@@ -5,6 +5,7 @@ two or more instances, on other ports or machines, share PostgreSQL and (for the
 "Deployment". Each value says why; the measurements are in bench/README.md. The environment can override
 the address and the worker count (LMS_BIND, WEB_CONCURRENCY) so that two instances share this one file.
 """
+import gc
 import multiprocessing
 import os
 
@@ -67,13 +68,18 @@ def pre_request(worker, request):
 
 def post_worker_init(worker):
     """Before the worker's first request: the audit sealer's thread, started now from the worker's own thread,
-    keeps its priority (above); and the templates are loaded (compiled once on the machine, lms.app), so that
-    the first examinees a new worker serves in a wave do not wait for it."""
+    keeps its priority (above); the templates are loaded (compiled once on the machine, lms.app), so that
+    the first examinees a new worker serves in a wave do not wait for it; and what the worker has built so far
+    (the app, its modules, templates and mappings: about 200,000 objects, which live as long as the worker) is
+    frozen out of the cyclic garbage collector's passes (gc.freeze). Unfrozen, each full pass walked them all:
+    0.1-0.7 s during which the worker's threads all wait, once or twice a worker in a short wave run
+    (bench/README.md, "The worker's own objects out of the collector's way")."""
     from lms.app import load_templates
     from lms.audit import sealer
 
     sealer(worker.wsgi).start()
     load_templates(worker.wsgi)
+    gc.freeze()
 
 
 # Each worker builds its own app (and its own database engine and pool): an engine's connections must not

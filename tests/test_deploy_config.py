@@ -2,7 +2,9 @@
 "Deployment"): a general-lane request runs at the lower priority on its own thread, and the audit sealer's
 thread keeps the worker's (on Linux a thread's nice value is its own; each check runs on a thread of its own,
 so the test process keeps its priority). A worker's start: the templates are loaded before its first request,
-compiled once on the machine (lms.app's bytecode cache)."""
+compiled once on the machine (lms.app's bytecode cache), and what the worker has built frozen out of the
+garbage collector's passes (each test that starts a worker gives the suite's objects back to the collector)."""
+import gc
 import os
 import runpy
 import sys
@@ -32,6 +34,15 @@ def _config(monkeypatch, nice: str | None) -> dict:
     else:
         monkeypatch.setenv("LMS_NICE", nice)
     return runpy.run_path(str(CONFIG))
+
+
+@pytest.fixture
+def worker_start(monkeypatch):
+    """deploy/gunicorn.conf.py's post_worker_init (no nice value), called as gunicorn calls it; what it froze is
+    unfrozen after the test."""
+    config = _config(monkeypatch, None)
+    yield lambda app: config["post_worker_init"](SimpleNamespace(wsgi=app))
+    gc.unfreeze()
 
 
 def _on_a_thread(call):
@@ -75,7 +86,10 @@ def test_an_exam_lane_request_keeps_the_normal_priority(monkeypatch):
 def test_the_sealer_started_with_the_worker_keeps_its_priority_while_general_lane_requests_run_lower(
         app, background_sealing, monkeypatch):
     config, before = _config(monkeypatch, "10"), _priority()
-    config["post_worker_init"](SimpleNamespace(wsgi=app))  # the worker's thread, before its first request
+    try:
+        config["post_worker_init"](SimpleNamespace(wsgi=app))  # the worker's thread, before its first request
+    finally:
+        gc.unfreeze()
     sealer_thread = background_sealing._thread
     assert sealer_thread is not None and sealer_thread.is_alive()
 
@@ -88,6 +102,24 @@ def test_the_sealer_started_with_the_worker_keeps_its_priority_while_general_lan
     assert _priority(sealer_thread.native_id) == before
 
 
+def test_a_worker_freezes_what_it_built_before_its_first_request_out_of_the_collectors_passes(
+        worker_start, tmp_path):
+    app = _fresh_app(tmp_path)
+    gc.collect()
+    assert gc.get_freeze_count() == 0
+    worker_start(app)
+    frozen = gc.get_freeze_count()
+    assert frozen > 1_000
+    # The app, its loaded templates and its engine are among what a full pass no longer walks, and what the
+    # worker builds after it (its requests' objects) is collected as before.
+    tracked = {id(o) for o in gc.get_objects()}
+    assert {id(app), id(app.jinja_env.get_template("exams/attempt.html")), id(app.url_map)}.isdisjoint(tracked)
+    later = [[]]
+    later[0].append(later)
+    assert id(later) in {id(o) for o in gc.get_objects()}
+    assert gc.get_freeze_count() == frozen
+
+
 def _fresh_app(instance: Path):
     """A new app (as in a new worker) whose instance folder is ``instance``: no template loaded yet."""
     return create_app({"TESTING": True, "SECRET_KEY": "test-secret-key-not-for-production",
@@ -95,10 +127,10 @@ def _fresh_app(instance: Path):
                        "AUDIT_SEALING": "inline"})
 
 
-def test_a_worker_loads_every_template_before_its_first_request(monkeypatch, tmp_path):
+def test_a_worker_loads_every_template_before_its_first_request(worker_start, tmp_path):
     app = _fresh_app(tmp_path)
     assert not app.jinja_env.cache
-    _config(monkeypatch, None)["post_worker_init"](SimpleNamespace(wsgi=app))
+    worker_start(app)
     names = [n for n in app.jinja_env.list_templates() if n.endswith((".html", ".txt"))]
     assert len(names) > 100 and len(app.jinja_env.cache) == len(names)  # the exam's pages among them
     assert app.jinja_env.get_template("exams/attempt.html") is app.jinja_env.get_template("exams/attempt.html")
