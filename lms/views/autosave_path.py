@@ -102,7 +102,7 @@ class AutosaveShortcut:
         # same string every time, and an examinee sends the same cookie and form token with every save (the cookie
         # changes when the app rewrites it, at least once a minute: lms.session_rules.mark_active). Ages are
         # checked again on every use.
-        self._sessions = _Verified()  # cookie -> (its data, when it was signed)
+        self._sessions = _Verified()  # Cookie header -> (its session cookie's data, when it was signed)
         self._tokens = _Verified()  # form token -> the session's raw token it signs
         self.wall_clock = time.time  # the clock signatures' ages are counted by (itsdangerous's; not the app's)
 
@@ -111,18 +111,21 @@ class AutosaveShortcut:
         its serializer, its keys, the session's lifetime as the signature's maximum age); None without a cookie or
         with one that does not check."""
         interface, app = self.app.session_interface, self.app
-        value = request.cookies.get(interface.get_cookie_name(app))
-        if not value:
+        header = request.environ.get("HTTP_COOKIE")  # kept by the whole header: the same header, the same cookie
+        if not header:
             return None
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        kept = self._sessions.get(value)
+        kept = self._sessions.get(header)
         if kept is None:
+            value = request.cookies.get(interface.get_cookie_name(app))
+            if not value:
+                return None
             try:
                 data, signed_at = interface.get_signing_serializer(app).loads(value, max_age=max_age,
                                                                               return_timestamp=True)
             except BadData:
                 return None
-            kept = self._sessions.keep(value, (data, int(signed_at.timestamp())))
+            kept = self._sessions.keep(header, (data, int(signed_at.timestamp())))
         data, signed_at = kept
         age = int(self.wall_clock()) - signed_at  # as itsdangerous's TimestampSigner counts it
         return data if 0 <= age <= max_age else None

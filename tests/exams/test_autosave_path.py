@@ -220,6 +220,21 @@ def test_a_kept_session_cookie_is_declined_once_past_the_sessions_lifetime(app, 
     assert len(handed_over) == 1 and response.status_code == 200  # the app found it still valid by its own clock
 
 
+def test_the_session_is_read_from_the_cookie_header_whatever_else_it_holds_and_a_changed_cookie_is_checked_anew(
+        app, client, ready, handed_over):
+    attempt_id, token, position, url = ready
+    assert client.post(url, json=_answer(position), headers={"X-CSRFToken": token}).status_code == 200
+    client.set_cookie("theme", "dark")  # another cookie in the header, before or after the session's
+    assert client.post(url, json=_answer(position, "false"), headers={"X-CSRFToken": token}).status_code == 200
+    assert handed_over == [] and _saved(attempt_id, position) is False
+    name = app.config["SESSION_COOKIE_NAME"]
+    signed = client.get_cookie(name).value
+    client.set_cookie(name, signed[:-2] + ("AA" if not signed.endswith("AA") else "BB"))  # its signature broken
+    response = client.post(url, json=_answer(position), headers={"X-CSRFToken": token})
+    assert len(handed_over) == 1 and response.status_code != 200  # not answered from what was kept for the other
+    assert _saved(attempt_id, position) is False
+
+
 @pytest.mark.committed  # the short way's statements on a connection of their own, committed each by itself
 @pytest.mark.parametrize("change, status, saved", [
     ("finished", 409, False),  # a submit claimed it: nothing is saved, the app says it is closed
