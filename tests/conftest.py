@@ -16,27 +16,25 @@ from datetime import datetime, timezone
 
 import pytest
 import redis
+from flask import has_app_context
+from flask.testing import FlaskClient
 from huey.storage import MemoryStorage
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from flask import has_app_context
-from flask.testing import FlaskClient
-
 from lms import jobs
 from lms.app import create_app
-from lms.content import check as content_check
 from lms.audit import ensure_head
 from lms.audit import sealer as audit_sealer
 from lms.clock import FrozenClock
 from lms.config import normalize_database_url
+from lms.content import check as content_check
 from lms.extensions import db as _db
 from lms.models.audit import APPEND_ONLY_TRIGGERS
 
 from .database import rolled_back
 from .factories import PASSWORD, PROJECT_ROOT, CertKit, Factory, enrol_second_factor  # noqa: F401 (tests import them from here)
-from .http import (  # noqa: F401 (tests import them from here)
-    SECRET_RE, ClientAt, csrf_from, csrf_token, login, post, second_step, totp_code)
+from .http import SECRET_RE, ClientAt, csrf_from, csrf_token, login, post, second_step, totp_code  # noqa: F401 (tests import them from here)
 
 START = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)  # a Monday, 9:00 in New York
 

@@ -165,3 +165,19 @@ def test_a_process_that_ends_within_a_phase_takes_none_of_the_others_cpu_time():
     assert used["machine busy"] == 1.0 and used["client"] == 0.0
     row = servers.cpu_per_request(before, after, requests=10)
     assert row["app ms"] == 75.0 and row["database ms"] == 50.0 and row["machine busy %"] == 50
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a priority back takes root (CAP_SYS_NICE)")
+@pytest.mark.parametrize("nice", [-5, 3])
+def test_the_driver_runs_at_the_priority_asked_for_while_it_drives_and_gives_it_back(nice):
+    driver_priority = _driver().driver_priority
+
+    def drive():  # on a thread of its own: on Linux a thread's nice value is its own, so the suite's keeps its
+        before = os.getpriority(os.PRIO_PROCESS, 0)
+        with driver_priority(nice):
+            during = os.getpriority(os.PRIO_PROCESS, 0)
+        return before, during, os.getpriority(os.PRIO_PROCESS, 0)
+
+    with ThreadPoolExecutor(1) as pool:
+        before, during, after = pool.submit(drive).result()
+    assert (during, after) == (nice, before)
