@@ -65,6 +65,8 @@ def test_the_driver_runs_every_phase_against_a_live_server(live_server, factory,
                  "autosave (closed loop)", "submit", "result page"):
         assert steps[step]["requests"] > 0 and steps[step]["errors"] == 0, step
     assert steps["start"]["requests"] == 5 and steps["submit"]["requests"] == 5
+    for wave in ("start wave", "submit wave"):  # the driver's own delay probed throughout each wave
+        assert steps[f"the driver's own delay ({wave})"]["requests"] > 0, wave
     assert results["autosave / bare /healthz %"] > 0
     # Where each wave's and loop's CPU went, per request: here the app and the client share one process.
     cpu = results["CPU per request"]
