@@ -72,8 +72,8 @@ def post_worker_init(worker):
     the first examinees a new worker serves in a wave do not wait for it; and what the worker has built so far
     (the app, its modules, templates and mappings: about 200,000 objects, which live as long as the worker) is
     frozen out of the cyclic garbage collector's passes (gc.freeze). Unfrozen, each full pass walked them all:
-    0.1-0.7 s during which the worker's threads all wait, once or twice a worker in a short wave run
-    (bench/README.md, "The worker's own objects out of the collector's way")."""
+    0.2-0.7 s during which the worker's threads all wait, in half the workers of a short wave run (N = 300)
+    (bench/README.md, "All of SQLite's targets in one run; the workers' own objects out of the collector's way")."""
     from lms.app import load_templates
     from lms.audit import sealer
 

@@ -110,7 +110,7 @@ def test_a_worker_freezes_what_it_built_before_its_first_request_out_of_the_coll
     worker_start(app)
     frozen = gc.get_freeze_count()
     assert frozen > 1_000
-    # The app, its loaded templates and its engine are among what a full pass no longer walks, and what the
+    # The app, its loaded templates and its URL map are among what a full pass no longer walks, and what the
     # worker builds after it (its requests' objects) is collected as before.
     tracked = {id(o) for o in gc.get_objects()}
     assert {id(app), id(app.jinja_env.get_template("exams/attempt.html")), id(app.url_map)}.isdisjoint(tracked)
