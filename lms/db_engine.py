@@ -477,11 +477,7 @@ class DriverStatement:
         """Run the statement on ``connection`` (the driver's) with ``parameters`` (by the statement's names; its
         fixed values filled in): its rows, their columns converted as SQLAlchemy would (none for a statement that
         returns none)."""
-        given = {**self._fixed, **parameters}
-        for name, process in self._binds:
-            if name in given:
-                given[name] = process(given[name])
-        cursor = connection.execute(self.sql, given)
+        cursor = connection.execute(self.sql, self._bound(parameters))
         if self._metadata is None:
             return IteratorResult(_NO_COLUMNS, iter(()))
         rows = cursor.fetchall()
@@ -493,15 +489,16 @@ class DriverStatement:
     def execute_many(self, connection, rows: list[dict]) -> None:
         """Run the statement (one that returns no rows) on ``connection`` (the driver's) once per row of ``rows`` (by
         the statement's names), the driver's executemany."""
-        binds = self._binds
-        given = []
-        for row in rows:
-            row = {**self._fixed, **row}
-            for name, process in binds:
-                if name in row:
-                    row[name] = process(row[name])
-            given.append(row)
-        connection.executemany(self.sql, given)
+        connection.executemany(self.sql, [self._bound(row) for row in rows])
+
+    def _bound(self, parameters: dict) -> dict:
+        """``parameters`` as the driver takes them: the statement's fixed values filled in, each value converted by
+        its type's bind processor."""
+        given = {**self._fixed, **parameters}
+        for name, process in self._binds:
+            if name in given:
+                given[name] = process(given[name])
+        return given
 
     def _processors(self, cursor) -> list:
         """Each converted column's place and its type's result processor, which may depend on the type the driver
