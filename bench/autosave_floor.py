@@ -11,8 +11,10 @@ saves through the app's service (``lms.exams.pages.save_answer`` on a Core conne
 short way runs it, lms/views/autosave_path.py), for comparison; and, third, the same save in two round trips
 instead of five (BEGIN, the read, the update, the log, COMMIT): the read alone, then the update and the log in one
 statement (a data-modifying WITH that takes the attempt's share lock and checks it is still open), each committed by
-itself: how the autosave's short way saves on PostgreSQL, its statements alone here; and fourth, the app's own
-service for that way (lms.exams.pages.save_answer_unlocked: the rules, and the two statements sent by the driver,
+itself: how the autosave's short way saved on PostgreSQL until its process kept the attempt's rows, its statements
+alone here; fourth, that write alone, checking in the same statement the attempt, its user and the question as read
+earlier (one round trip: the short way's save once its process keeps the attempt's rows); and fifth, the app's own
+service for that way (lms.exams.pages.save_answer_unlocked: the rules, and the one statement sent by the driver,
 lms.db_engine.DriverStatement).
 
     .venv/bin/python bench/autosave_floor.py --database postgresql://postgres@127.0.0.1:5432/lms_floor
@@ -62,9 +64,11 @@ def main() -> None:
     from werkzeug.datastructures import MultiDict
 
     from lms.clock import utcnow
+    from lms.db_engine import driver_statement
     from lms.exams import pages
     from lms.extensions import db
-    from lms.models import Attempt, AttemptQuestion
+    from lms.models import SESSION_USER_COLUMNS, Attempt, AttemptQuestion
+    from lms.models.types import JSONText
 
     app, url = prepared_app(args.database, 1)
     client, csrf = log_in(app, 0)
@@ -128,7 +132,30 @@ def main() -> None:
                                                  "is_flagged": False}, prepare=True).fetchone()
             assert written is not None
 
-        def app_two_trips(flip: int) -> None:
+        # One round trip: the same statement as the short way's once its process keeps the attempt's rows
+        # (pages._SAVE_ANSWER_IF_AS_READ, which also checks the attempt's user and the question as read), its
+        # parameters bound as the app binds them, sent alone.
+        one_trip = driver_statement(pages._SAVE_ANSWER_IF_AS_READ, engine.dialect)
+        read_row = driver_statement(pages._QUESTION_READ, engine.dialect).execute(
+            short, {"attempt_id": attempt_id, "user_id": user_id, "position": position}).one()
+        user_columns = read_row[len(read_row) - len(SESSION_USER_COLUMNS):]
+        as_read = {"the_attempt": attempt_id, "read_deadline": read_row[1], "read_page_reached": read_row[2],
+                   "the_user": user_id, "read_flagged": False, "the_question": aq_id, "flagged": False,
+                   "way": "autosave", **{f"read_{column.key}": value for column, value
+                                          in zip(SESSION_USER_COLUMNS, user_columns) if column.key != "id"}}
+        held = [None]  # the answer the database holds (read at the first save of a round)
+        answers = [{"choice": 0}, {"choice": 1}]
+
+        def one_trip_save(flip: int) -> None:
+            if flip == 0:
+                held[0] = JSONText.from_db(short.execute("SELECT response FROM attempt_question WHERE id = %s",
+                                                         (aq_id,)).fetchone()[0])
+            answer = answers[0] if held[0] != answers[0] else answers[1]
+            parameters = one_trip._bound({**as_read, "read_answer": held[0], "answer": answer, "at": utcnow()})
+            assert short.execute(one_trip.sql, parameters, prepare=True).fetchone() is not None
+            held[0] = answer
+
+        def app_kept(flip: int) -> None:
             saved = pages.save_answer_unlocked(attempt_id=attempt_id, user_id=user_id, position=position,
                                                form=forms[flip % 2], now=utcnow(), admit=lambda user: None,
                                                engine=engine)
@@ -141,7 +168,10 @@ def main() -> None:
             measured("the statements alone, bare psycopg", bare_save, args.rounds)
             measured("the app's service, SQLAlchemy Core", app_save, args.rounds)
             measured("two round trips: the read, then both writes in one statement", two_trips_save, args.rounds)
-            measured("two round trips, the app's service (save_answer_unlocked)", app_two_trips, args.rounds)
+            measured("one round trip: both writes, what was read checked in the same statement", one_trip_save,
+                     args.rounds)
+            measured("the app's service (save_answer_unlocked: one round trip, the attempt's rows kept)",
+                     app_kept, args.rounds)
         bare.close()
         short.close()
 

@@ -29,6 +29,7 @@ from lms.audit import sealer as audit_sealer
 from lms.clock import FrozenClock
 from lms.config import normalize_database_url
 from lms.content import check as content_check
+from lms.exams.pages import forget_known_attempts
 from lms.extensions import db as _db
 from lms.models.audit import APPEND_ONLY_TRIGGERS
 
@@ -173,6 +174,7 @@ def audit_guard_lifted(session):
 
 
 def _clean(db) -> None:
+    forget_known_attempts()  # the attempts' rows a process keeps between saves: their ids are used again
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with audit_guard_lifted(db.session):  # the audit log refuses DELETE and TRUNCATE otherwise
         if db.engine.dialect.name == "postgresql":

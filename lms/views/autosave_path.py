@@ -17,9 +17,10 @@ to the app unchanged, where the view (lms.views.exams.autosave) answers it the u
 - the attempt's question saved by the view's own service (lms.exams.pages.save_answer), whose statement reads the
   session's user and admits it with the view's rule (lms.views.helpers.SessionCheck), on a Core connection of its
   own (no ORM session: nothing of it is needed), its statements sent by the driver (lms.exams.pages.
-  save_answer_unlocked: a read without a lock, then the writes only if the attempt is still as read: on PostgreSQL
-  one statement, committed by itself, two round trips instead of five; on SQLite one write transaction holding the
-  lock for the writes alone), and an attempt changed in between is left to the app.
+  save_answer_unlocked: a read without a lock, then the writes only if what was read is still so: on PostgreSQL
+  one statement, committed by itself, one round trip instead of five once the process keeps the attempt's rows from
+  an earlier save, two before; on SQLite one write transaction holding the lock for the writes alone), and an
+  attempt changed in between is left to the app.
 
 A cookie and a form token, once their signatures checked, are kept (``_Verified``): an examinee sends the same ones
 with every save, and a signature's check gives the same answer for the same string every time; their ages are

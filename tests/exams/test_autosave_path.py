@@ -327,3 +327,145 @@ def test_a_save_waits_for_a_submit_holding_the_attempt_and_then_writes_nothing(
     assert outcome["response"].status_code == 409 and outcome["response"].json["error"] == "closed"
     assert len(handed_over) == 1  # the short way wrote nothing and left it to the app
     assert _saved(attempt_id, position) is None and _logs() == 0
+
+
+# -- PostgreSQL: an attempt's rows kept by the process between its saves (lms.exams.pages._save_as_known) ----------
+
+
+def _attempt_deadline(attempt_id):
+    from lms.models import Attempt
+
+    _db.session.rollback()
+    return _db.session.scalar(select(Attempt.deadline_at).where(Attempt.id == attempt_id))
+
+
+def _change(table, key, values) -> None:
+    """Another process's change, committed between two saves."""
+    _db.session.execute(table.__table__.update().where(table.id == key).values(**values))
+    _db.session.commit()
+
+
+@pytest.mark.parametrize("change, status, answer, logs", [
+    ("finished", 409, True, 1),  # a submit claimed it: the second save is refused, the first answer stays
+    ("more time", 200, False, 2),  # a grant moved the deadline: saved, the new deadline told
+    ("more time, the kept deadline past", 200, False, 2),  # the kept rows would refuse it: decided on a fresh read
+    ("page reached", 200, False, 2),  # another tab moved on (free navigation): saved
+    ("the answer changed elsewhere", 200, True, 2),  # the same answer as kept, not as now held: written again
+    ("the answer sent changed elsewhere", 200, False, 1),  # already held: nothing written, as on a fresh read
+    ("the flag changed elsewhere", 200, False, 2),  # saved, the other tab's flag kept
+    ("a session that no longer holds", 401, True, 1),  # logged out everywhere: refused by the app
+    ("disabled", 401, True, 1),  # the account disabled: refused by the app
+])
+def test_what_changed_since_the_kept_rows_is_decided_on_what_the_database_holds(
+        app, client, world, ready, handed_over, clock, monkeypatch, postgresql_only, change, status, answer, logs):
+    """After a save the process keeps the attempt's rows and checks the next save against them, in one round trip
+    whose write goes through only if the attempt, its user and the question are still as kept: whatever changed in
+    between, the save is decided as it would be on a fresh read (by the short way on one, or by the app)."""
+    from lms.models import Attempt
+
+    attempt_id, token, position, url = ready
+    assert client.post(url, json=_answer(position, "true"), headers={"X-CSRFToken": token}).status_code == 200
+    deadline = _attempt_deadline(attempt_id)
+    if change == "finished":
+        _change(Attempt, attempt_id, {"status": "finished", "finished_at": clock(), "finish_reason": "submitted"})
+    elif change.startswith("more time"):
+        _change(Attempt, attempt_id, {"deadline_at": deadline + timedelta(hours=2)})
+        if change.endswith("past"):  # past the kept deadline and its grace, the session still active
+            monkeypatch.setitem(app.config, "IDLE_TIMEOUT_MINUTES", 24 * 60)
+            clock.advance(seconds=(deadline - clock()).total_seconds() + 120)
+            assert client.get(f"/exams/attempts/{attempt_id}").status_code == 200  # (the activity recorded)
+    elif change == "page reached":
+        _change(Attempt, attempt_id, {"page_reached": Attempt.page_reached + 1})
+    elif change.startswith("the answer") or change == "the flag changed elsewhere":
+        _db.session.execute(update(AttemptQuestion).where(
+            AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position).values(
+            **{"is_flagged": True} if "flag" in change else {"response": False}))
+        _db.session.commit()
+    elif change == "a session that no longer holds":
+        _change(User, world.trainee.id, {"session_token": "new"})
+    elif change == "disabled":
+        _change(User, world.trainee.id, {"disabled_at": clock()})
+    sent = "true" if change == "the answer changed elsewhere" else "false"
+    response = client.post(url, json=_answer(position, sent), headers={"X-CSRFToken": token})
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert len(handed_over) == (0 if status == 200 else 1)  # refusals are the app's to answer
+    assert _saved(attempt_id, position) is answer and _logs() == logs
+    assert _db.session.scalar(select(AttemptQuestion.is_flagged).where(
+        AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position)) is ("flag" in change)
+    if change.startswith("more time"):
+        assert response.json["deadline"] == (deadline + timedelta(hours=2)).isoformat()
+
+
+def test_kept_rows_are_the_attempts_users_only(client, make_client, world, ready, handed_over, postgresql_only):
+    attempt_id, token, position, url = ready
+    assert client.post(url, json=_answer(position), headers={"X-CSRFToken": token}).status_code == 200
+    other, other_token = _other_session(make_client, world)
+    response = other.post(url, json=_answer(position, "false"), headers={"X-CSRFToken": other_token})
+    assert response.status_code == 404 and len(handed_over) == 1
+    assert _saved(attempt_id, position) is True and _logs() == 1
+
+
+def test_each_save_after_the_first_is_checked_against_the_kept_rows(client, ready, handed_over, postgresql_only,
+                                                                   monkeypatch):
+    """The attempt's questions are read once, then each save is one statement, whichever question it is."""
+    from lms.exams import pages
+
+    attempt_id, token, position, url = ready
+    reads = []
+    known = pages._KnownAttempt
+    monkeypatch.setattr(pages, "_KnownAttempt", lambda row, used_at: reads.append(row) or known(row, used_at))
+    positions = sorted(q.position for q in _db.session.get(pages.Attempt, attempt_id).questions)
+    for each in positions:  # a flag on each question
+        flagged = client.post(url, json={"position": each, "flagged": True}, headers={"X-CSRFToken": token})
+        assert flagged.status_code == 200 and flagged.json["flagged"] is True
+    for sent in ("true", "false", "true"):
+        assert client.post(url, json=_answer(position, sent), headers={"X-CSRFToken": token}).status_code == 200
+        assert _saved(attempt_id, position) is (sent == "true")
+    assert len(reads) == 1 and handed_over == [] and _logs() == 3
+    assert _db.session.scalar(select(func.count()).where(
+        AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.is_flagged)) == len(positions)
+
+
+def test_without_room_to_keep_the_attempt_each_save_reads_its_question(app, client, ready, handed_over,
+                                                                       postgresql_only, monkeypatch):
+    from lms.exams import pages
+
+    from ..statements import listening
+
+    monkeypatch.setattr(pages, "KEPT_ATTEMPTS", 0)
+    attempt_id, token, position, url = ready
+    sent = []
+    def record(conn, cursor, statement, *rest):
+        if conn is None:  # sent by the driver: the short way's statements (not the test's own reads)
+            sent.append(statement)
+
+    with listening(_db.engine, record):
+        for answer in ("true", "false"):
+            assert client.post(url, json=_answer(position, answer), headers={"X-CSRFToken": token}).status_code == 200
+            assert _saved(attempt_id, position) is (answer == "true")
+    assert [statement.split()[0] for statement in sent] == ["SELECT", "WITH", "SELECT", "WITH"]
+    assert all("array_agg" not in statement for statement in sent)  # the question's row alone, each time
+    assert handed_over == [] and _logs() == 2
+
+
+def test_a_process_keeps_the_attempts_last_used_and_makes_room_only_by_forgetting_a_stale_one():
+    from types import SimpleNamespace
+
+    from lms.exams.pages import _KnownAttempts
+
+    now = [0.0]
+    kept = _KnownAttempts(size=2, stale_seconds=60, clock=lambda: now[0])
+    first, second, third = (SimpleNamespace(used_at=0.0) for _ in range(3))
+    kept.keep(1, first)
+    assert kept.has_room()
+    kept.keep(2, second)
+    now[0] = 59
+    assert kept.get(1) is first  # used: the second is now the least recently used, for 59 s
+    assert not kept.has_room()  # full, and every attempt kept was used within the minute: the third is not kept
+    now[0] = 60
+    assert kept.has_room()  # the second unused for a minute
+    kept.keep(3, third)
+    assert kept.get(2) is None and kept.get(1) is first and kept.get(3) is third
+    kept.forget(1)
+    assert kept.get(1) is None and kept.has_room()
+    assert not _KnownAttempts(size=0).has_room()  # (a process that keeps none)
