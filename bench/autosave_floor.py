@@ -12,8 +12,8 @@ short way runs it, lms/views/autosave_path.py), for comparison; and, third, the 
 instead of five (BEGIN, the read, the update, the log, COMMIT): the read alone, then the update and the log in one
 statement (a data-modifying WITH that takes the attempt's share lock and checks it is still open), each committed by
 itself: how the autosave's short way saved on PostgreSQL until its process kept the attempt's rows, its statements
-alone here; fourth, that write alone, checking in the same statement the attempt, its user and the question as read
-earlier (one round trip: the short way's save once its process keeps the attempt's rows); and fifth, the app's own
+alone here; fourth, that write alone, checking in the same statement the attempt, its user and the question's flag as
+read earlier (one round trip: the short way's save once its process keeps the attempt's rows); and fifth, the app's own
 service for that way (lms.exams.pages.save_answer_unlocked: the rules, and the one statement sent by the driver,
 lms.db_engine.DriverStatement).
 
@@ -68,7 +68,6 @@ def main() -> None:
     from lms.exams import pages
     from lms.extensions import db
     from lms.models import SESSION_USER_COLUMNS, Attempt, AttemptQuestion
-    from lms.models.types import JSONText
 
     app, url = prepared_app(args.database, 1)
     client, csrf = log_in(app, 0)
@@ -133,7 +132,7 @@ def main() -> None:
             assert written is not None
 
         # One round trip: the same statement as the short way's once its process keeps the attempt's rows
-        # (pages._SAVE_ANSWER_IF_AS_READ, which also checks the attempt's user and the question as read), its
+        # (pages._SAVE_ANSWER_IF_AS_READ, which also checks the attempt's user and the question's flag as read), its
         # parameters bound as the app binds them, sent alone.
         one_trip = driver_statement(pages._SAVE_ANSWER_IF_AS_READ, engine.dialect)
         read_row = driver_statement(pages._QUESTION_READ, engine.dialect).execute(
@@ -143,17 +142,11 @@ def main() -> None:
                    "the_user": user_id, "read_flagged": False, "the_question": aq_id, "flagged": False,
                    "way": "autosave", **{f"read_{column.key}": value for column, value
                                           in zip(SESSION_USER_COLUMNS, user_columns) if column.key != "id"}}
-        held = [None]  # the answer the database holds (read at the first save of a round)
         answers = [{"choice": 0}, {"choice": 1}]
 
         def one_trip_save(flip: int) -> None:
-            if flip == 0:
-                held[0] = JSONText.from_db(short.execute("SELECT response FROM attempt_question WHERE id = %s",
-                                                         (aq_id,)).fetchone()[0])
-            answer = answers[0] if held[0] != answers[0] else answers[1]
-            parameters = one_trip._bound({**as_read, "read_answer": held[0], "answer": answer, "at": utcnow()})
+            parameters = one_trip._bound({**as_read, "answer": answers[flip % 2], "at": utcnow()})
             assert short.execute(one_trip.sql, parameters, prepare=True).fetchone() is not None
-            held[0] = answer
 
         def app_kept(flip: int) -> None:
             saved = pages.save_answer_unlocked(attempt_id=attempt_id, user_id=user_id, position=position,

@@ -318,9 +318,12 @@ _ANSWER_VALUES = {"response": bindparam("answer", type_=AttemptQuestion.response
 
 # On PostgreSQL both writes are one statement, which takes the attempt's share lock: a submit that claimed the attempt
 # first, committed or not, leaves it unwritten (the lock waits for the claim's end, and the row is checked again as it
-# then is); one that comes second waits for the save, and grades it. It also checks that the attempt's user and the
-# question are as read (every column of the session's check; the answer and the flag the save was decided against),
-# so that a read kept from an earlier save (_KnownAttempts) is worth what a fresh one is.
+# then is); one that comes second waits for the save, and grades it. It also checks that the attempt's user is as read
+# (every column of the session's check) and the question's flag (which an answer's save writes as it read it), so that
+# a read kept from an earlier save (_KnownAttempts) is worth what a fresh one is. Not the question's answer: the one
+# sent replaces it whatever it is, and another process's save of the same question since the process's own (the next
+# save of a question often goes to another process) is no reason to read it again; a save that finds it already
+# holds what it sends is written and logged as a save, as it was one.
 _USER_AS_READ = tuple(column.is_not_distinct_from(bindparam(f"read_{column.key}", type_=column.type))
                       for column in SESSION_USER_COLUMNS if column.key != "id")
 _STILL_AS_READ = (select(Attempt.id).join(User, User.id == Attempt.user_id)
@@ -330,8 +333,7 @@ _QUESTION_AS_READ = (AttemptQuestion.id == bindparam("the_question"), AttemptQue
                      AttemptQuestion.is_flagged == bindparam("read_flagged"))
 _SAVED = (
     update(AttemptQuestion)
-    .where(*_QUESTION_AS_READ, AttemptQuestion.response.is_not_distinct_from(
-        bindparam("read_answer", type_=AttemptQuestion.response.type)))
+    .where(*_QUESTION_AS_READ)
     .values(**_ANSWER_VALUES)
     .returning(AttemptQuestion.attempt_id, AttemptQuestion.position)
     .cte("saved")
@@ -567,7 +569,7 @@ def _save_as_known(conn, dialect, known_attempts: _KnownAttempts, attempt_id: in
 
 
 def _write_as_read(conn, dialect, attempt_id: int, user_id: int, row, checked: tuple) -> bool:
-    """A save's writes as one statement, if the attempt, its user and the question are still as ``row`` (as
+    """A save's writes as one statement, if the attempt, its user and the question's flag are still as ``row`` (as
     ``_QUESTION_READ`` reads it, or as kept) holds them: the save ``checked`` on it (``_check``'s outcome). True when
     written; False when there is nothing to write."""
     question, writes, _saved = checked
@@ -580,7 +582,7 @@ def _write_as_read(conn, dialect, attempt_id: int, user_id: int, row, checked: t
     if writes.answers:
         answer = writes.answers[0]
         return driver_statement(_SAVE_ANSWER_IF_AS_READ, dialect).execute(conn, {
-            **as_read, "read_answer": question[7], "the_question": answer["aq_id"], "answer": answer["response"],
+            **as_read, "the_question": answer["aq_id"], "answer": answer["response"],
             "at": answer["answered_at"], "flagged": answer["is_flagged"], "way": writes.logs[0]["via"]}
         ).first() is not None
     flag = writes.flags[0]

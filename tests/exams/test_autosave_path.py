@@ -351,7 +351,7 @@ def _change(table, key, values) -> None:
     ("more time, the kept deadline past", 200, False, 2),  # the kept rows would refuse it: decided on a fresh read
     ("page reached", 200, False, 2),  # another tab moved on (free navigation): saved
     ("the answer changed elsewhere", 200, True, 2),  # the same answer as kept, not as now held: written again
-    ("the answer sent changed elsewhere", 200, False, 1),  # already held: nothing written, as on a fresh read
+    ("the answer sent changed elsewhere", 200, False, 2),  # already held: written, and logged as the save it was
     ("the flag changed elsewhere", 200, False, 2),  # saved, the other tab's flag kept
     ("a session that no longer holds", 401, True, 1),  # logged out everywhere: refused by the app
     ("disabled", 401, True, 1),  # the account disabled: refused by the app
@@ -359,8 +359,8 @@ def _change(table, key, values) -> None:
 def test_what_changed_since_the_kept_rows_is_decided_on_what_the_database_holds(
         app, client, world, ready, handed_over, clock, monkeypatch, postgresql_only, change, status, answer, logs):
     """After a save the process keeps the attempt's rows and checks the next save against them, in one round trip
-    whose write goes through only if the attempt, its user and the question are still as kept: whatever changed in
-    between, the save is decided as it would be on a fresh read (by the short way on one, or by the app)."""
+    whose write goes through only if the attempt, its user and the question's flag are still as kept: whatever changed
+    in between, the save is decided as it would be on a fresh read (by the short way on one, or by the app)."""
     from lms.models import Attempt
 
     attempt_id, token, position, url = ready
