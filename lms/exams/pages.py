@@ -399,7 +399,7 @@ def save_answer_unlocked(*, attempt_id: int, user_id: int, position: int, form=N
         question, writes, saved = checked
         if not (writes.answers or writes.flags):
             return saved  # nothing to write (the same answer again): as save_answer, which writes nothing either
-        if not _write_in_one_transaction(conn, dialect, _as_read(attempt_id, question), writes, via):
+        if not _write_in_one_transaction(conn, dialect, _as_read(attempt_id, question), writes):
             raise ChangedSinceRead
     return saved
 
@@ -590,7 +590,7 @@ def _write_as_read(conn, dialect, attempt_id: int, user_id: int, row, checked: t
         conn, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]}).first() is not None
 
 
-def _write_in_one_transaction(conn, dialect, as_read: dict, writes: "_Writes", via: str) -> bool:
+def _write_in_one_transaction(conn, dialect, as_read: dict, writes: "_Writes") -> bool:
     """SQLite: a save's writes in one write transaction, if the attempt is still as read, committed with the saves
     other threads of this process send at the same moment (lms.db_engine.write_together); True when written."""
     def write(connection) -> bool:
