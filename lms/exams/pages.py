@@ -457,6 +457,18 @@ class _KnownAttempt:
         return (*self._head, self._ids[place], self._types[place], JSONText.from_db(self._shown[place]),
                 None if answer is None else JSONText.from_db(answer), self._flags[place], position, *self._user)
 
+    def refresh(self, position: int, row) -> bool:
+        """The question as ``row`` (``_QUESTION_READ``'s, read now) holds it, if the attempt and its user are as kept;
+        False (nothing changed here) when they are not."""
+        users = len(SESSION_USER_COLUMNS)
+        if tuple(row[:4]) != self._head or tuple(row[len(row) - users:]) != self._user:
+            return False
+        place = self._place[position]
+        answer = row[7]
+        self._answers[place] = None if answer is None else JSONText.to_db(answer)
+        self._flags[place] = row[8]
+        return True
+
     def written(self, position: int, checked: tuple) -> None:
         """The question as a save (``_check``'s outcome) wrote it."""
         question, writes, saved = checked
@@ -529,11 +541,13 @@ def _known_attempts(engine) -> _KnownAttempts:
 def _save_as_known(conn, dialect, known_attempts: _KnownAttempts, attempt_id: int, user_id: int, position: int,
                    asked: dict) -> Saved | None:
     """PostgreSQL: a save checked against the attempt's rows as this process keeps them from its last save, written in
-    one round trip (the write checks they are still so). When none are kept, or the write finds them changed, or the
-    checks refuse or find nothing to write (a refusal, like the same answer again, is decided on what the database
-    holds now): the attempt's rows read again and kept (or, with no room to keep them, the question's alone), and
-    the save checked and written as any. Returns and raises as ``save_answer_unlocked``."""
+    one round trip (the write checks they are still so). When the write finds them changed, or the checks refuse or
+    find nothing to write (a refusal, like the same answer again, is decided on what the database holds now): the
+    question's row read again (and kept, when the attempt and its user are as kept; else the attempt forgotten), and
+    the save checked and written on it as any. With none kept: the attempt's rows read and kept (or, with no room to
+    keep them, the question's alone). Returns and raises as ``save_answer_unlocked``."""
     known = known_attempts.get(attempt_id)
+    read = {"attempt_id": attempt_id, "user_id": user_id}
     if known is not None and known.user_id == user_id:
         row = known.row(position)
         try:
@@ -543,9 +557,11 @@ def _save_as_known(conn, dialect, known_attempts: _KnownAttempts, attempt_id: in
         if checked is not None and _write_as_read(conn, dialect, attempt_id, user_id, row, checked):
             known.written(position, checked)
             return checked[2]
-        known_attempts.forget(attempt_id)
-    read = {"attempt_id": attempt_id, "user_id": user_id}
-    if known_attempts.has_room():
+        row = driver_statement(_QUESTION_READ, dialect).execute(conn, {**read, "position": position}).one_or_none()
+        if row is None or not known.refresh(position, row):
+            known_attempts.forget(attempt_id)
+            known = None
+    elif known_attempts.has_room():
         found = driver_statement(_ATTEMPT_KEPT_READ, dialect).execute(conn, read).one_or_none()
         known = None if found is None else _KnownAttempt(found, known_attempts.clock())
         row = None if known is None else known.row(position)

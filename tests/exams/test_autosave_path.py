@@ -426,6 +426,40 @@ def test_each_save_after_the_first_is_checked_against_the_kept_rows(client, read
         AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.is_flagged)) == len(positions)
 
 
+@pytest.mark.parametrize("change", ["the flag", "the deadline"])
+def test_after_a_change_the_question_is_read_again_and_the_attempt_kept_if_still_as_kept(
+        client, ready, handed_over, postgresql_only, change):
+    """A question changed by another process is read again alone, and the kept attempt refreshed; an attempt changed
+    is forgotten, and read whole at its next save."""
+    from lms.models import Attempt
+
+    from ..statements import listening
+
+    attempt_id, token, position, url = ready
+    sent = []
+
+    def record(conn, cursor, statement, *rest):
+        if conn is None:  # sent by the driver: the short way's statements (not the test's own)
+            sent.append("SELECT attempt, all" if "array_agg" in statement else statement.split()[0])
+
+    def save(answer):
+        sent.clear()
+        with listening(_db.engine, record):
+            assert client.post(url, json=_answer(position, answer), headers={"X-CSRFToken": token}).status_code == 200
+        return list(sent)
+
+    assert save("true") == ["SELECT attempt, all", "WITH"]
+    if change == "the flag":
+        _db.session.execute(update(AttemptQuestion).where(
+            AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position).values(is_flagged=True))
+        _db.session.commit()
+    else:
+        _change(Attempt, attempt_id, {"deadline_at": _attempt_deadline(attempt_id) + timedelta(minutes=5)})
+    assert save("false") == ["WITH", "SELECT", "WITH"]  # refused as kept; the question read again, and written
+    assert save("true") == (["WITH"] if change == "the flag" else ["SELECT attempt, all", "WITH"])
+    assert handed_over == [] and _saved(attempt_id, position) is True and _logs() == 3
+
+
 def test_without_room_to_keep_the_attempt_each_save_reads_its_question(app, client, ready, handed_over,
                                                                        postgresql_only, monkeypatch):
     from lms.exams import pages
