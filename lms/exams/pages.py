@@ -414,8 +414,8 @@ def _as_read(attempt_id: int, question) -> dict:
 
 # An attempt, its user and all its questions in one row, the questions' columns as arrays in the order of their
 # positions (their JSON as stored: decoded one question at a time, when saved). For a final of 75 questions this costs
-# the app 0.22-0.26 ms, against 1.1 ms for the same as 75 rows and 0.12-0.15 ms for a single question's row
-# (bench/README.md, "The autosave in one round trip").
+# the app about a fifth of the same read as 75 rows, and one to two times a single question's row (bench/README.md,
+# "The autosave in one round trip": bench/kept_attempts.py).
 def _by_position(column):
     return func.array_agg(aggregate_order_by(column, AttemptQuestion.position))
 
@@ -435,8 +435,8 @@ _ATTEMPT_KEPT_READ = (
 class _KnownAttempt:
     """An attempt's questions, its state and its user as this process last read or wrote them (``_ATTEMPT_KEPT_READ``):
     what its next save is checked against without reading them again (``_save_as_known``). Nothing of it is trusted: a
-    save's write goes through only if the database still holds all that its checks read (``_SAVE_ANSWER_IF_AS_READ``).
-    """
+    save's write goes through only if the attempt, its user and the question's flag are still as kept, all that its
+    checks read (``_SAVE_ANSWER_IF_AS_READ``); the answer it replaces is not checked."""
 
     __slots__ = ("user_id", "used_at", "_head", "_user", "_place", "_ids", "_types", "_shown", "_answers", "_flags")
 
