@@ -432,6 +432,9 @@ _ATTEMPT_KEPT_READ = (
 )
 
 
+_JSON = JSONText()  # its conversions of a question's JSON as stored (shown, response), NULL kept as None
+
+
 class _KnownAttempt:
     """An attempt's questions, its state and its user as this process last read or wrote them (``_ATTEMPT_KEPT_READ``):
     what its next save is checked against without reading them again (``_save_as_known``). Nothing of it is trusted: a
@@ -453,9 +456,8 @@ class _KnownAttempt:
         place = self._place.get(position)
         if place is None:
             return None
-        answer = self._answers[place]
-        return (*self._head, self._ids[place], self._types[place], JSONText.from_db(self._shown[place]),
-                None if answer is None else JSONText.from_db(answer), self._flags[place], position, *self._user)
+        return (*self._head, self._ids[place], self._types[place], _JSON.process_result_value(self._shown[place], None),
+                _JSON.process_result_value(self._answers[place], None), self._flags[place], position, *self._user)
 
     def refresh(self, position: int, row) -> bool:
         """The question as ``row`` (``_QUESTION_READ``'s, read now) holds it, if the attempt and its user are as kept;
@@ -464,18 +466,15 @@ class _KnownAttempt:
         if tuple(row[:4]) != self._head or tuple(row[len(row) - users:]) != self._user:
             return False
         place = self._place[position]
-        answer = row[7]
-        self._answers[place] = None if answer is None else JSONText.to_db(answer)
-        self._flags[place] = row[8]
+        self._answers[place], self._flags[place] = _JSON.process_bind_param(row[7], None), row[8]
         return True
 
     def written(self, position: int, checked: tuple) -> None:
         """The question as a save (``_check``'s outcome) wrote it."""
-        question, writes, saved = checked
+        _question, writes, saved = checked
         place = self._place[position]
         if writes.answers:
-            response = writes.answers[0]["response"]
-            self._answers[place] = None if response is None else JSONText.to_db(response)
+            self._answers[place] = _JSON.process_bind_param(writes.answers[0]["response"], None)
         self._flags[place] = saved.flagged
 
 
