@@ -300,7 +300,10 @@ def follow_nav(page, name):
     if not link.is_visible():
         in_menu = page.get_by_role("link", name=name, exact=True, include_hidden=True)  # relative to the menu's item
         nav.locator("li.usa-nav__primary-item").filter(has=in_menu).get_by_role("button").click()
+    path = urlsplit(link.get_attribute("href")).path
     link.click()
+    # The click returns before the next page loads: a script evaluated then may find no document at all.
+    page.wait_for_url(lambda url: urlsplit(url).path == path)
 
 
 def log_out(page):
