@@ -10,7 +10,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Text, bindparam, case, func, insert, select, type_coerce, update
@@ -291,17 +291,18 @@ def save_answer(*, attempt_id: int, user_id: int, position: int, values: list[st
 
 
 def _check(row, *, attempt_id: int, values, form, flagged, now, via,
-           admit: Callable[[SessionUser], None] | None) -> tuple | None:
-    """One question's row (as ``_QUESTION_READ`` selects it, read with its lock or without), its user admitted, the
-    save checked against the attempt's rules: (the row, the writes it needs, the outcome); None when there is no such
-    question of this trainee's attempt (no row). Raises as save_answer does."""
+           admit: Callable[[SessionUser], None] | None, answer_kept: bool = False) -> tuple | None:
+    """One question's row (as ``_QUESTION_READ`` selects it, read with its lock or without, or as a process kept it:
+    ``answer_kept``), its user admitted, the save checked against the attempt's rules: (the row, the writes it needs,
+    the outcome); None when there is no such question of this trainee's attempt (no row). Raises as save_answer does."""
     if row is None:
         return None
     question, user = SessionUser.split(row)
     if admit is not None:
         admit(user)
     writes = _Writes()
-    saved = _save_one(question, attempt_id, values=values, form=form, flagged=flagged, now=now, via=via, writes=writes)
+    saved = _save_one(question, attempt_id, values=values, form=form, flagged=flagged, now=now, via=via, writes=writes,
+                      answer_kept=answer_kept)
     return question, writes, saved
 
 
@@ -320,10 +321,11 @@ _ANSWER_VALUES = {"response": bindparam("answer", type_=AttemptQuestion.response
 # first, committed or not, leaves it unwritten (the lock waits for the claim's end, and the row is checked again as it
 # then is); one that comes second waits for the save, and grades it. It also checks that the attempt's user is as read
 # (every column of the session's check) and the question's flag (which an answer's save writes as it read it), so that
-# a read kept from an earlier save (_KnownAttempts) is worth what a fresh one is. Not the question's answer: the one
-# sent replaces it whatever it is, and another process's save of the same question since the process's own (the next
-# save of a question often goes to another process) is no reason to read it again; a save that finds it already
-# holds what it sends is written and logged as a save, as it was one.
+# a read kept from an earlier save (_KnownAttempts) is worth what a fresh one is. Not the question's answer as read:
+# another process's save of the same question since the process's own (the next save of a question often goes to
+# another process) is no reason to read it again. The answer sent is written only if the question does not already
+# hold it, and the statement tells which (``held``: the answer and the flag already so), so a kept answer that is no
+# longer the question's (A kept here, B saved elsewhere, A sent again here) costs no second round trip either way.
 _USER_AS_READ = tuple(column.is_not_distinct_from(bindparam(f"read_{column.key}", type_=column.type))
                       for column in SESSION_USER_COLUMNS if column.key != "id")
 _STILL_AS_READ = (select(Attempt.id).join(User, User.id == Attempt.user_id)
@@ -331,20 +333,27 @@ _STILL_AS_READ = (select(Attempt.id).join(User, User.id == Attempt.user_id)
                   .with_for_update(read=True, of=Attempt).cte("open_attempt"))
 _QUESTION_AS_READ = (AttemptQuestion.id == bindparam("the_question"), AttemptQuestion.attempt_id == _STILL_AS_READ.c.id,
                      AttemptQuestion.is_flagged == bindparam("read_flagged"))
+_SENT = bindparam("answer", type_=AttemptQuestion.response.type)
 _SAVED = (
     update(AttemptQuestion)
-    .where(*_QUESTION_AS_READ)
+    .where(*_QUESTION_AS_READ, AttemptQuestion.response.is_distinct_from(_SENT))
     .values(**_ANSWER_VALUES)
     .returning(AttemptQuestion.attempt_id, AttemptQuestion.position)
     .cte("saved")
 )
-_SAVE_ANSWER_IF_AS_READ = (
+_LOGGED = (
     insert(AnswerLog)
     .from_select(("attempt_id", "position", "response", "saved_at", "via"),
                  select(_SAVED.c.attempt_id, _SAVED.c.position, bindparam("answer", type_=AnswerLog.response.type),
                         bindparam("at", type_=AnswerLog.saved_at.type), bindparam("way", type_=AnswerLog.via.type)))
     .returning(AnswerLog.id)
+    .cte("logged")
 )
+_HELD = (select(AttemptQuestion.id)  # as the statement began: the update's change is not seen here
+         .where(AttemptQuestion.id == bindparam("the_question"), AttemptQuestion.attempt_id == _STILL_AS_READ.c.id,
+                AttemptQuestion.response.is_not_distinct_from(_SENT),
+                AttemptQuestion.is_flagged == bindparam("flagged")))
+_SAVE_ANSWER_IF_AS_READ = select(select(_LOGGED.c.id).scalar_subquery().label("logged"), _HELD.exists().label("held"))
 _SAVE_FLAG_IF_AS_READ = (
     update(AttemptQuestion)
     .where(*_QUESTION_AS_READ)
@@ -439,7 +448,8 @@ class _KnownAttempt:
     """An attempt's questions, its state and its user as this process last read or wrote them (``_ATTEMPT_KEPT_READ``):
     what its next save is checked against without reading them again (``_save_as_known``). Nothing of it is trusted: a
     save's write goes through only if the attempt, its user and the question's flag are still as kept, all that its
-    checks read (``_SAVE_ANSWER_IF_AS_READ``); the answer it replaces is not checked."""
+    checks read (``_SAVE_ANSWER_IF_AS_READ``); the kept answer is not trusted to say whether the answer sent is new:
+    the write skips an answer the question already holds, and says so."""
 
     __slots__ = ("user_id", "used_at", "_head", "_user", "_place", "_ids", "_types", "_shown", "_answers", "_flags")
 
@@ -540,8 +550,9 @@ def _known_attempts(engine) -> _KnownAttempts:
 def _save_as_known(conn, dialect, known_attempts: _KnownAttempts, attempt_id: int, user_id: int, position: int,
                    asked: dict) -> Saved | None:
     """PostgreSQL: a save checked against the attempt's rows as this process keeps them from its last save, written in
-    one round trip (the write checks they are still so). When the write finds them changed, or the checks refuse or
-    find nothing to write (a refusal, like the same answer again, is decided on what the database holds now): the
+    one round trip (the write checks they are still so, and skips an answer the question already holds). When the
+    write finds them changed, or the checks refuse or find nothing to write (a refusal, like a flag set as it was, is
+    decided on what the database holds now): the
     question's row read again (and kept, when the attempt and its user are as kept; else the attempt forgotten), and
     the save checked and written on it as any. With none kept: the attempt's rows read and kept (or, with no room to
     keep them, the question's alone). Returns and raises as ``save_answer_unlocked``."""
@@ -550,12 +561,12 @@ def _save_as_known(conn, dialect, known_attempts: _KnownAttempts, attempt_id: in
     if known is not None and known.user_id == user_id:
         row = known.row(position)
         try:
-            checked = _check(row, attempt_id=attempt_id, **asked)
+            checked = _check(row, attempt_id=attempt_id, answer_kept=True, **asked)
         except Exception:  # noqa: BLE001  (a refusal on kept rows: decided again on a fresh read, below)
             checked = None
-        if checked is not None and _write_as_read(conn, dialect, attempt_id, user_id, row, checked):
+        if checked is not None and (written := _write_as_read(conn, dialect, attempt_id, user_id, row, checked)):
             known.written(position, checked)
-            return checked[2]
+            return written
         row = driver_statement(_QUESTION_READ, dialect).execute(conn, {**read, "position": position}).one_or_none()
         if row is None or not known.refresh(position, row):
             known_attempts.forget(attempt_id)
@@ -575,34 +586,39 @@ def _save_as_known(conn, dialect, known_attempts: _KnownAttempts, attempt_id: in
     _question, writes, saved = checked
     if not (writes.answers or writes.flags):
         return saved  # nothing to write (the same answer again): as save_answer, which writes nothing either
-    if not _write_as_read(conn, dialect, attempt_id, user_id, row, checked):
+    written = _write_as_read(conn, dialect, attempt_id, user_id, row, checked)
+    if written is None:
         known_attempts.forget(attempt_id)
         raise ChangedSinceRead
     if known is not None:
         known.written(position, checked)
-    return saved
+    return written
 
 
-def _write_as_read(conn, dialect, attempt_id: int, user_id: int, row, checked: tuple) -> bool:
+def _write_as_read(conn, dialect, attempt_id: int, user_id: int, row, checked: tuple) -> Saved | None:
     """A save's writes as one statement, if the attempt, its user and the question's flag are still as ``row`` (as
-    ``_QUESTION_READ`` reads it, or as kept) holds them: the save ``checked`` on it (``_check``'s outcome). True when
-    written; False when there is nothing to write."""
-    question, writes, _saved = checked
+    ``_QUESTION_READ`` reads it, or as kept) holds them: the save ``checked`` on it (``_check``'s outcome). Returns the
+    save's outcome when written, or when the question already held the answer sent (unchanged: nothing written, as
+    ``save_answer`` writes nothing then); None when they changed since, or when there is nothing to write."""
+    question, writes, saved = checked
     if not (writes.answers or writes.flags):
-        return False
+        return None
     user = row[len(row) - len(SESSION_USER_COLUMNS):]
     as_read = {**_as_read(attempt_id, question), "the_user": user_id, "read_flagged": question[8],
                **{f"read_{column.key}": value for column, value in zip(SESSION_USER_COLUMNS, user)
                   if column.key != "id"}}
     if writes.answers:
         answer = writes.answers[0]
-        return driver_statement(_SAVE_ANSWER_IF_AS_READ, dialect).execute(conn, {
+        logged, held = driver_statement(_SAVE_ANSWER_IF_AS_READ, dialect).execute(conn, {
             **as_read, "the_question": answer["aq_id"], "answer": answer["response"],
-            "at": answer["answered_at"], "flagged": answer["is_flagged"], "way": writes.logs[0]["via"]}
-        ).first() is not None
+            "at": answer["answered_at"], "flagged": answer["is_flagged"], "way": writes.logs[0]["via"]}).one()
+        if logged is not None:
+            return replace(saved, changed=True)
+        return replace(saved, changed=False) if held else None
     flag = writes.flags[0]
-    return driver_statement(_SAVE_FLAG_IF_AS_READ, dialect).execute(
-        conn, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]}).first() is not None
+    flagged = driver_statement(_SAVE_FLAG_IF_AS_READ, dialect).execute(
+        conn, {**as_read, "the_question": flag["aq_id"], "flagged": flag["is_flagged"]}).first()
+    return None if flagged is None else saved
 
 
 def _write_in_one_transaction(conn, dialect, as_read: dict, writes: "_Writes") -> bool:
@@ -659,8 +675,11 @@ class _Writes:
                 conn.execute(statement, params)
 
 
-def _save_one(row, attempt_id: int, *, values, form, flagged, now, via, writes: _Writes) -> Saved:
-    """Check one question's save against the attempt's rules and gather its writes."""
+def _save_one(row, attempt_id: int, *, values, form, flagged, now, via, writes: _Writes,
+              answer_kept: bool = False) -> Saved:
+    """Check one question's save against the attempt's rules and gather its writes. With ``answer_kept`` the row's
+    answer is as a process kept it, perhaps no longer the question's: an answer sent is written whatever it is, by a
+    statement that skips it if the question already holds it (``_SAVE_ANSWER_IF_AS_READ``)."""
     status, deadline_at, page_reached, policy, aq_id, qtype, shown, current, is_flagged, position = row
     if status != OPEN:
         raise AttemptClosed("This attempt is finished; answers can no longer be changed.")
@@ -673,7 +692,7 @@ def _save_one(row, attempt_id: int, *, values, form, flagged, now, via, writes: 
     response = current if values is None else QUESTION_TYPES[qtype].parse(shown, values)
     new_flag = is_flagged if flagged is None else bool(flagged)
     changed = response != current
-    if changed:
+    if changed or (answer_kept and values is not None):
         writes.answers.append({"aq_id": aq_id, "response": response, "answered_at": now, "is_flagged": new_flag})
         writes.logs.append({"attempt_id": attempt_id, "position": position, "response": response,
                             "saved_at": now, "via": via})

@@ -351,7 +351,7 @@ def _change(table, key, values) -> None:
     ("more time, the kept deadline past", 200, False, 2),  # the kept rows would refuse it: decided on a fresh read
     ("page reached", 200, False, 2),  # another tab moved on (free navigation): saved
     ("the answer changed elsewhere", 200, True, 2),  # the same answer as kept, not as now held: written again
-    ("the answer sent changed elsewhere", 200, False, 2),  # already held: written, and logged as the save it was
+    ("the answer sent changed elsewhere", 200, False, 1),  # already held: nothing written, as on a fresh read
     ("the flag changed elsewhere", 200, False, 2),  # saved, the other tab's flag kept
     ("a session that no longer holds", 401, True, 1),  # logged out everywhere: refused by the app
     ("disabled", 401, True, 1),  # the account disabled: refused by the app
@@ -458,6 +458,36 @@ def test_after_a_change_the_question_is_read_again_and_the_attempt_kept_if_still
     assert save("false") == ["WITH", "SELECT", "WITH"]  # refused as kept; the question read again, and written
     assert save("true") == (["WITH"] if change == "the flag" else ["SELECT attempt, all", "WITH"])
     assert handed_over == [] and _saved(attempt_id, position) is True and _logs() == 3
+
+
+@pytest.mark.parametrize("held, sent, logs", [
+    (False, "true", 2),  # true kept here, false saved elsewhere, true sent again: written and logged
+    (True, "true", 1),  # true kept and held, sent again: nothing written, nothing logged
+    (False, "false", 1),  # true kept here, false saved elsewhere and sent here: already held, nothing written
+])
+def test_an_answer_kept_here_and_changed_elsewhere_costs_one_statement(client, ready, handed_over, postgresql_only,
+                                                                        held, sent, logs):
+    """The kept answer is not trusted to say whether the answer sent changes the question's: the one statement writes it
+    only if the question does not already hold it, and tells which, so no case reads the question again."""
+    from ..statements import listening
+
+    attempt_id, token, position, url = ready
+    assert client.post(url, json=_answer(position, "true"), headers={"X-CSRFToken": token}).status_code == 200
+    if not held:  # another process's save of the same question
+        _db.session.execute(update(AttemptQuestion).where(
+            AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position).values(response=False))
+        _db.session.commit()
+    statements = []
+
+    def record(conn, cursor, statement, *rest):
+        if conn is None:  # sent by the driver: the short way's statements
+            statements.append(statement.split()[0])
+
+    with listening(_db.engine, record):
+        response = client.post(url, json=_answer(position, sent), headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and response.json["answered"] is True
+    assert statements == ["WITH"] and handed_over == []
+    assert _saved(attempt_id, position) is (sent == "true") and _logs() == logs
 
 
 def test_without_room_to_keep_the_attempt_each_save_reads_its_question(app, client, ready, handed_over,
