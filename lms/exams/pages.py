@@ -552,10 +552,10 @@ def _save_as_known(conn, dialect, known_attempts: _KnownAttempts, attempt_id: in
     """PostgreSQL: a save checked against the attempt's rows as this process keeps them from its last save, written in
     one round trip (the write checks they are still so, and skips an answer the question already holds). When the
     write finds them changed, or the checks refuse or find nothing to write (a refusal, like a flag set as it was, is
-    decided on what the database holds now): the
-    question's row read again (and kept, when the attempt and its user are as kept; else the attempt forgotten), and
-    the save checked and written on it as any. With none kept: the attempt's rows read and kept (or, with no room to
-    keep them, the question's alone). Returns and raises as ``save_answer_unlocked``."""
+    decided on what the database holds now): the question's row read again (and kept, when the attempt and its user
+    are as kept; else the attempt forgotten), and the save checked and written on it as any. With none kept: the
+    attempt's rows read and kept (or, with no room to keep them, the question's alone). Returns and raises as
+    ``save_answer_unlocked``."""
     known = known_attempts.get(attempt_id)
     read = {"attempt_id": attempt_id, "user_id": user_id}
     if known is not None and known.user_id == user_id:
