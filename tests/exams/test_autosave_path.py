@@ -1,6 +1,7 @@
 """The autosave's short way in (lms.views.autosave_path): an ordinary autosave is answered before Flask's machinery,
 as the view answers it; every other one reaches the app as it was sent, and the app answers it the usual way."""
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from io import BytesIO
 
@@ -426,6 +427,22 @@ def test_each_save_after_the_first_is_checked_against_the_kept_rows(client, read
         AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.is_flagged)) == len(positions)
 
 
+@contextmanager
+def _short_way_statements():
+    """The statements the short way sends by the driver meanwhile (not the test's own), each named by its first word,
+    the read of a whole attempt to keep (``_ATTEMPT_KEPT_READ``) as "SELECT attempt, all"."""
+    from ..statements import listening
+
+    sent = []
+
+    def record(conn, cursor, statement, *rest):
+        if conn is None:  # sent by the driver
+            sent.append("SELECT attempt, all" if "array_agg" in statement else statement.split()[0])
+
+    with listening(_db.engine, record):
+        yield sent
+
+
 @pytest.mark.parametrize("change", ["the flag", "the deadline"])
 def test_after_a_change_the_question_is_read_again_and_the_attempt_kept_if_still_as_kept(
         client, ready, handed_over, postgresql_only, change):
@@ -433,20 +450,12 @@ def test_after_a_change_the_question_is_read_again_and_the_attempt_kept_if_still
     is forgotten, and read whole at its next save."""
     from lms.models import Attempt
 
-    from ..statements import listening
-
     attempt_id, token, position, url = ready
-    sent = []
-
-    def record(conn, cursor, statement, *rest):
-        if conn is None:  # sent by the driver: the short way's statements (not the test's own)
-            sent.append("SELECT attempt, all" if "array_agg" in statement else statement.split()[0])
 
     def save(answer):
-        sent.clear()
-        with listening(_db.engine, record):
+        with _short_way_statements() as sent:
             assert client.post(url, json=_answer(position, answer), headers={"X-CSRFToken": token}).status_code == 200
-        return list(sent)
+        return sent
 
     assert save("true") == ["SELECT attempt, all", "WITH"]
     if change == "the flag":
@@ -469,21 +478,13 @@ def test_an_answer_kept_here_and_changed_elsewhere_costs_one_statement(client, r
                                                                         held, sent, logs):
     """The kept answer is not trusted to say whether the answer sent changes the question's: the one statement writes it
     only if the question does not already hold it, and tells which, so no case reads the question again."""
-    from ..statements import listening
-
     attempt_id, token, position, url = ready
     assert client.post(url, json=_answer(position, "true"), headers={"X-CSRFToken": token}).status_code == 200
     if not held:  # another process's save of the same question
         _db.session.execute(update(AttemptQuestion).where(
             AttemptQuestion.attempt_id == attempt_id, AttemptQuestion.position == position).values(response=False))
         _db.session.commit()
-    statements = []
-
-    def record(conn, cursor, statement, *rest):
-        if conn is None:  # sent by the driver: the short way's statements
-            statements.append(statement.split()[0])
-
-    with listening(_db.engine, record):
+    with _short_way_statements() as statements:
         response = client.post(url, json=_answer(position, sent), headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.json["answered"] is True
     assert statements == ["WITH"] and handed_over == []
@@ -494,21 +495,13 @@ def test_without_room_to_keep_the_attempt_each_save_reads_its_question(app, clie
                                                                        postgresql_only, monkeypatch):
     from lms.exams import pages
 
-    from ..statements import listening
-
     monkeypatch.setattr(pages, "KEPT_ATTEMPTS", 0)
     attempt_id, token, position, url = ready
-    sent = []
-    def record(conn, cursor, statement, *rest):
-        if conn is None:  # sent by the driver: the short way's statements (not the test's own reads)
-            sent.append(statement)
-
-    with listening(_db.engine, record):
+    with _short_way_statements() as sent:
         for answer in ("true", "false"):
             assert client.post(url, json=_answer(position, answer), headers={"X-CSRFToken": token}).status_code == 200
             assert _saved(attempt_id, position) is (answer == "true")
-    assert [statement.split()[0] for statement in sent] == ["SELECT", "WITH", "SELECT", "WITH"]
-    assert all("array_agg" not in statement for statement in sent)  # the question's row alone, each time
+    assert sent == ["SELECT", "WITH", "SELECT", "WITH"]  # the question's row alone each time, not the whole attempt
     assert handed_over == [] and _logs() == 2
 
 
