@@ -670,9 +670,10 @@ class WriteGroup:
     joins the group of its database (``run``): when no write of the group is under way it writes at once, as
     alone; otherwise it waits, and the writes that gathered meanwhile are sent by one of them (the leader), on its
     connection, in one transaction (``driver_write``), each in a savepoint of its own: a write that raises is undone
-    alone and its error raised to its own caller, the others are committed. Each caller has its answer only once the
-    commit is done, so nothing is acknowledged before it is durable. Measured: bench/README.md, "SQLite's autosave
-    without the lock for its read, and its writes committed together"."""
+    alone and its error raised to its own caller, the others are committed; an error of the transaction itself (its
+    begin, its commit) is raised to each of its callers, a copy each (``_own_copy``). Each caller has its answer only
+    once the commit is done, so nothing is acknowledged before it is durable. Measured: bench/README.md, "SQLite's
+    autosave without the lock for its read, and its writes committed together"."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -727,6 +728,19 @@ class _GroupedWrite:
 _SAVEPOINT = "grouped_write"
 
 
+def _own_copy(error: BaseException) -> BaseException:
+    """The transaction's ``error`` for one of the callers it failed: a copy of its own (its type, its message, what
+    SQLAlchemy's errors carry) caused by it, so that each caller's thread raises an object no other thread raises.
+    Raised by several threads at once, one object would gather their frames into one traceback, and a log would show
+    one caller's error with another's stack. ``error`` itself where it cannot be copied."""
+    try:
+        own = copy.copy(error)
+    except Exception:  # noqa: BLE001  (an error whose arguments do not build it again: shared, as it was)
+        return error
+    own.__cause__ = error
+    return own
+
+
 def _write_together(connection, batch: list[_GroupedWrite]) -> None:
     """Each write of ``batch`` in one write transaction on ``connection``: alone as it is, or, with others, each in a
     savepoint; every write settled (its result or its error) and its caller woken, whatever happens."""
@@ -746,7 +760,7 @@ def _write_together(connection, batch: list[_GroupedWrite]) -> None:
     except BaseException as error:
         for write in batch:
             if write.error is None:
-                write.result, write.error = None, error
+                write.result, write.error = None, _own_copy(error) if len(batch) > 1 else error
         if not isinstance(error, Exception):
             raise
     finally:
@@ -782,7 +796,12 @@ def driver_write(connection) -> Iterator:
     except BaseException:
         connection.rollback()
         raise
-    connection.commit()
+    try:
+        connection.commit()
+    except BaseException:
+        if connection.in_transaction:  # (a COMMIT SQLite refused leaves the transaction and its lock: undone here,
+            connection.rollback()      # not left to the pooled connection's next user)
+        raise
 
 
 def replica_bind(url: str) -> dict:
