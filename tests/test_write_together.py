@@ -38,21 +38,23 @@ def commits(monkeypatch) -> list[int]:
 
 
 @pytest.fixture
-def failing(monkeypatch) -> threading.Event:
-    """While set, every commit on a SQLite connection that takes turns to write is refused ("database is locked"),
-    its transaction left open, as SQLite leaves it, and the turn given back, as the real commit gives it."""
-    commit, refusing = db_engine.QueuedSQLiteConnection.commit, threading.Event()
+def refused(monkeypatch) -> set[int]:
+    """The commits (counted from 1, in the order they are asked for) on a SQLite connection that takes turns to write
+    that are refused ("database is locked"): the test adds their numbers. A refused commit leaves its transaction
+    open, as SQLite leaves it, and gives the turn back, as the real commit gives it."""
+    commit, numbers, asked = db_engine.QueuedSQLiteConnection.commit, set(), [0]
 
-    def refused_while_set(self):
-        if not refusing.is_set():
+    def refused_when_numbered(self):
+        asked[0] += 1  # (commits take turns: one at a time)
+        if asked[0] not in numbers:
             return commit(self)
         try:
             raise sqlite3.OperationalError("database is locked")
         finally:
             self._give_back_turn()
 
-    monkeypatch.setattr(db_engine.QueuedSQLiteConnection, "commit", refused_while_set)
-    return refusing
+    monkeypatch.setattr(db_engine.QueuedSQLiteConnection, "commit", refused_when_numbered)
+    return numbers
 
 
 def _labels(engine) -> list[str]:
@@ -159,10 +161,11 @@ def test_a_write_alone_that_raises_writes_nothing_and_leaves_the_group_idle(engi
     assert _labels(engine) == ["b"] and len(commits) == 1 and not _group(engine)._under_way
 
 
-def test_a_commit_that_fails_is_raised_to_each_caller_of_its_batch_as_an_error_of_its_own(engine, failing):
+def test_a_commit_that_fails_is_raised_to_each_caller_of_its_batch_as_an_error_of_its_own(engine, refused):
     """The transaction's own error reaches every caller whose write was in it, each as its own object (one object
     raised by several threads would gather their frames into one traceback), of its type and message, caused by it;
     the failed transaction is rolled back, its lock not kept by a pooled connection."""
+    refused.add(2)  # the first write's commit goes through; the next, b's and c's together, is refused
     first, release = _first_write_held(engine)
     others = [_Writer(engine, _adding(label)) for label in ("b", "c")]
     for writer in others:
@@ -171,7 +174,6 @@ def test_a_commit_that_fails_is_raised_to_each_caller_of_its_batch_as_an_error_o
     release.set()
     first.join(WAIT)
     assert first.error is None
-    failing.set()  # (the first's commit is done: the group's leader now sends b and c together, and their commit fails)
     for writer in others:
         writer.join(WAIT)
         assert not writer.is_alive()
@@ -183,19 +185,18 @@ def test_a_commit_that_fails_is_raised_to_each_caller_of_its_batch_as_an_error_o
     with closing(sqlite3.connect(engine.url.database, timeout=0)) as conn:
         conn.execute("BEGIN IMMEDIATE")  # no connection kept the failed transaction's lock: it was rolled back
         conn.rollback()
-    failing.clear()
     with db_engine.driver_connection(engine) as connection:
         assert db_engine.write_together(connection, _adding("d"))[0] == "d"  # the group writes again
     assert _labels(engine) == ["a", "d"]
 
 
-def test_a_commit_refused_is_rolled_back_and_the_connection_writes_again(engine, failing):
+def test_a_commit_refused_is_rolled_back_and_the_connection_writes_again(engine, refused):
+    refused.add(1)
     with db_engine.driver_connection(engine) as connection:
-        failing.set()
         with pytest.raises(sqlite3.OperationalError, match="database is locked"):
             db_engine.write_together(connection, _adding("a"))
         assert not connection.in_transaction  # (its lock not held while the caller goes on)
-        failing.clear()  # the same connection again, not yet reset by the pool:
+        # the same connection again, not yet reset by the pool:
         assert db_engine.write_together(connection, _adding("b"))[0] == "b"
     assert _labels(engine) == ["b"] and not _group(engine)._under_way
 
