@@ -306,7 +306,8 @@ def report(stats: Stats, url: str, extra: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database", default="sqlite", help="sqlite, or a postgresql:// URL (its database is recreated)")
+    parser.add_argument("--database", default="sqlite",
+                        help="sqlite, or a postgresql:// URL (its database is recreated)")
     parser.add_argument("--trainees", type=int, default=200)
     parser.add_argument("--autosaves", type=int, default=10, help="autosaves per trainee in the exam phase")
     parser.add_argument("--concurrency", type=int, default=50, help="client threads")
@@ -314,7 +315,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--loop-requests", type=int, default=100, help="requests per client in the closed loops")
     parser.add_argument("--sqlite-synchronous", default="",
-                        help="SQLite only: comma-separated LMS_SQLITE_SYNCHRONOUS levels (e.g. NORMAL,FULL,NORMAL,FULL); "
+                        help="SQLite only: comma-separated LMS_SQLITE_SYNCHRONOUS levels "
+                             "(e.g. NORMAL,FULL,NORMAL,FULL); "
                              "the autosave closed loop is run again against a fresh server for each, in this order")
     args = parser.parse_args()
     levels = [level.strip().upper() for level in args.sqlite_synchronous.split(",") if level.strip()]

@@ -470,13 +470,15 @@ def run_database(database: str, args, folder: Path) -> dict:
         results["front latencies"] = front_latencies(instance / FRONT_LOG)  # nginx has stopped: its log is whole
     results["acknowledged answers lost"] = count_lost(url, instance, examinees)
     results["audit log after the run"] = audit_state(url, instance)
-    results["layout"] = ((f"nginx in front of two lanes of {instances} gunicorn instance(s) each (the general "
-                          "lane's at nice 10)" if lanes else f"nginx in front of {instances} gunicorn instance(s)")
-                         if args.front == "nginx" else "one gunicorn instance, no front") + f", limits in {'Redis' if store else 'the database'}"
+    results["layout"] = (((f"nginx in front of two lanes of {instances} gunicorn instance(s) each (the general "
+                           "lane's at nice 10)" if lanes else f"nginx in front of {instances} gunicorn instance(s)")
+                          if args.front == "nginx" else "one gunicorn instance, no front")
+                         + f", limits in {'Redis' if store else 'the database'}")
     results["layout"] += "".join(f"; {name}={value}" for name, value in args.server_env)
     results["layout"] += f"; the driver at nice {args.client_nice}" if args.client_nice else ""
     results["layout"] += (f"; workers x threads per instance: {workers or 'config'} x {args.threads or 'config'}"
-                          + (f" (the general lane's: {args.general_threads})" if lanes and args.general_threads else ""))
+                          + (f" (the general lane's: {args.general_threads})"
+                             if lanes and args.general_threads else ""))
     if store:
         import redis
 

@@ -162,7 +162,8 @@ def main() -> None:
                       "database mean ms": round(1000 * database_cpu[step] / len(values), 2)}
                for step, values in cpu.items()}
     what, unit = ("Python calls", "calls") if args.calls else ("CPU", "ms")
-    print(f"{what} per request in the app process ({engine}, {args.examinees} examinees, the first {args.warm_up} not measured, LMS_ENV=production):")
+    print(f"{what} per request in the app process ({engine}, {args.examinees} examinees, "
+          f"the first {args.warm_up} not measured, LMS_ENV=production):")
     print(f"| request | requests | app mean {unit} | app median {unit} | x /healthz | PostgreSQL mean ms |")
     print("|---|---:|---:|---:|---:|---:|")
     base = figures["healthz"]["median ms"]

@@ -95,7 +95,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     print(f"{args.processes} processes x {args.threads} threads x {args.writes} writes, {args.hold_ms} ms held each")
-    print("| writers | writes | s | writes/s | wait p50 ms | wait p95 ms | wait max ms |\n|---|---:|---:|---:|---:|---:|---:|")
+    print("| writers | writes | s | writes/s | wait p50 ms | wait p95 ms | wait max ms |\n"
+          "|---|---:|---:|---:|---:|---:|---:|")
     for _ in range(args.rounds):
         for queued in (False, True):
             row = run(queued, args)

@@ -233,6 +233,7 @@ def cpu_per_request(before: dict, after: dict, requests: int) -> dict:
     used = spent(before, after)
     row = {f"{part} ms": round(1000 * used[part] / max(requests, 1), 2)
            for part in ("app", "database", "nginx", "client", "machine busy")}
-    row["other ms"] = round(row["machine busy ms"] - sum(row[f"{p} ms"] for p in ("app", "database", "nginx", "client")), 2)
+    row["other ms"] = round(row["machine busy ms"]
+                            - sum(row[f"{p} ms"] for p in ("app", "database", "nginx", "client")), 2)
     row["machine busy %"] = round(100 * used["machine busy"] / used["machine"]) if used["machine"] else None
     return row

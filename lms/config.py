@@ -113,7 +113,8 @@ def from_environment(load_secret: bool = True) -> dict:
         "TWO_FACTOR_PENDING_MINUTES": _int("LMS_2FA_PENDING_MINUTES", 10),
         # Earlier values of LMS_SECRET_KEY (comma-separated), still accepted to decrypt TOTP secrets while
         # `lms users reencrypt-2fa` re-encrypts them with the current key.
-        "PREVIOUS_SECRET_KEYS": [k.strip() for k in os.environ.get("LMS_PREVIOUS_SECRET_KEYS", "").split(",") if k.strip()],
+        "PREVIOUS_SECRET_KEYS": [k.strip() for k in os.environ.get("LMS_PREVIOUS_SECRET_KEYS", "").split(",")
+                                 if k.strip()],
         # Where log-in lockouts and rate limits are counted (lms.limits): "database", or a redis:// URL that
         # every app instance shares; the prefix keeps two sites apart on one Redis.
         "LIMITS_STORE": _limits_store(),

@@ -1,7 +1,8 @@
 """Background jobs and the periodic schedule, on Huey (docs/JOBS.md says why Huey).
 
 One machine: the queue is a SQLite file in the instance folder (no server to run), and `lms quickstart`
-runs a consumer in threads of its own process (``LMS_JOBS_EMBEDDED=off`` leaves that to `lms worker`). Several machines: ``LMS_JOBS_URL=redis://host:6379/0`` and
+runs a consumer in threads of its own process (``LMS_JOBS_EMBEDDED=off`` leaves that to `lms worker`). Several machines:
+``LMS_JOBS_URL=redis://host:6379/0`` and
 `lms worker` on one or more of them. Tests run jobs immediately (Huey's immediate mode, in memory).
 
 A job runs in an app context and commits (it is a command boundary, like a CLI command); every job is

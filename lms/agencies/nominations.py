@@ -67,7 +67,8 @@ def check_nominee(*, mou: Mou, name, email, track_slug, background_check_on, yea
     if not email or "@" not in email or " " in email or len(email) > 254:
         problems.append("the e-mail address is not valid")
     problems += filter(None, (identity_problem(name, "the name"), identity_problem(email, "the e-mail address")))
-    track = next((t for t in (tracks_for(mou) if tracks is None else tracks) if t.slug == (track_slug or "").strip()), None)
+    track = next((t for t in (tracks_for(mou) if tracks is None else tracks)
+                  if t.slug == (track_slug or "").strip()), None)
     if track is None:
         problems.append(f"track '{track_slug}' is not one this agreement's people take")
     if not isinstance(background_check_on, date):

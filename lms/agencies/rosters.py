@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from lms.agencies.agreements import enrolled_under
 from lms.agencies.nominations import (
-    NO, YES, Acceptance, NominationError, Nominee, check_mou_open, is_duplicate, accept_nomination, check_nominee, nominate,
+    NO, YES, Acceptance, NominationError, Nominee, check_mou_open, is_duplicate,
+    accept_nomination, check_nominee, nominate,
     tracks_for,
 )
 from lms.audit import record_event

@@ -334,7 +334,8 @@ def bank_rows() -> list[BankRow]:
     for bank_id, status, n in db.session.execute(
             select(Question.bank_id, Question.status, func.count()).group_by(Question.bank_id, Question.status)):
         counts[(bank_id, status)] = n
-    banks = db.session.scalars(select(QuestionBank).where(QuestionBank.retired_at.is_(None)).order_by(QuestionBank.title))
+    banks = db.session.scalars(select(QuestionBank).where(QuestionBank.retired_at.is_(None))
+                               .order_by(QuestionBank.title))
     return [BankRow(b, counts.get((b.id, ACTIVE), 0), counts.get((b.id, RETIRED), 0)) for b in banks]
 
 

@@ -387,7 +387,8 @@ def _issue(enrollment, reqs, *, now, today, renews, actor) -> Certification | No
                                              expires_on=expires_on, renews=renews))
     user, agency = enrollment.user, enrollment.user.agency
     certification = Certification(
-        number=number, verification_code=new_verification_code(), enrollment_id=enrollment.id, user_id=user.id, agency_id=agency.id if agency else None,
+        number=number, verification_code=new_verification_code(), enrollment_id=enrollment.id, user_id=user.id,
+        agency_id=agency.id if agency else None,
         cohort_id=enrollment.cohort_id, track_id=track.id, mou_id=enrollment.mou_id,
         renews_id=renews.id if renews else None, status=ACTIVE, status_changed_at=now,
         holder_name=user.name, agency_name=agency.name if agency else "", agency_ori=agency.ori if agency else "",

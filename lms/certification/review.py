@@ -115,7 +115,8 @@ def _claim(review: CertificationReview, status: str, *, reason, actor, now) -> b
     """Close an open review by a conditional update, so two staff (or a decision and a clearing correction)
     at once close it once."""
     claimed = db.session.execute(
-        update(CertificationReview).where(CertificationReview.id == review.id, CertificationReview.status == REVIEW_OPEN)
+        update(CertificationReview).where(CertificationReview.id == review.id,
+                                          CertificationReview.status == REVIEW_OPEN)
         .values(status=status, reason=reason, closed_by_id=getattr(actor, "id", None), closed_at=now)
         .execution_options(synchronize_session=False)).rowcount
     db.session.refresh(review)

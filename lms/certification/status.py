@@ -92,7 +92,8 @@ def _reinstate_blocker(certification: Certification, today: date) -> str | None:
     return None
 
 
-def reinstate(certification: Certification, *, reason: str, actor=None, actor_label=None, now) -> CertificationStatusChange:
+def reinstate(certification: Certification, *, reason: str, actor=None, actor_label=None,
+              now) -> CertificationStatusChange:
     """Reinstate a suspended certification, unless it expired meanwhile or its agreement ended."""
     reason = _require_reason(reason, "reinstate")
     today = program_today(now)

@@ -43,7 +43,8 @@ def roster_enrollments(session: ClassSession) -> list[Enrollment]:
 
 def marks_of(session: ClassSession) -> dict[int, Attendance]:
     """The session's attendance rows by enrollment id."""
-    return {a.enrollment_id: a for a in db.session.scalars(select(Attendance).where(Attendance.session_id == session.id))}
+    return {a.enrollment_id: a for a in db.session.scalars(
+        select(Attendance).where(Attendance.session_id == session.id))}
 
 
 def _validate(mark: Mark, session: ClassSession) -> Mark:

@@ -35,7 +35,8 @@ def trainee_classroom(enrollment: Enrollment) -> TraineeClassroom:
     rows = []
     for session in sessions_of(enrollment.cohort):
         mark = marks.get(session.id)
-        earned = attended_hours(session.hours, mark.status, mark.minutes_late) if mark and session.status != "cancelled" else 0.0
+        earned = (attended_hours(session.hours, mark.status, mark.minutes_late)
+                  if mark and session.status != "cancelled" else 0.0)
         rows.append(SessionRow(session, mark.status if mark else None, mark.minutes_late if mark else 0, earned))
     return TraineeClassroom(rows, hours_of(enrollment), practical_results(enrollment))
 

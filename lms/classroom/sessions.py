@@ -66,7 +66,8 @@ def schedule_session(cohort: Cohort, plan: SessionPlan, *, actor, now) -> ClassS
                            status=SCHEDULED, cancel_reason="", sequence=0, created_at=now, updated_at=now)
     db.session.add(session)
     db.session.flush()
-    record_event("session.schedule", actor=actor, obj=session, now=now, details={"cohort_id": cohort.id, **_facts(session)})
+    record_event("session.schedule", actor=actor, obj=session, now=now,
+                 details={"cohort_id": cohort.id, **_facts(session)})
     return session
 
 
@@ -77,7 +78,8 @@ def change_session(session: ClassSession, plan: SessionPlan, *, actor, now) -> C
     starts, ends = _check(session.cohort, plan, actor)
     before = _facts(session)
     session.title, session.starts_at, session.ends_at = plan.title.strip(), starts, ends
-    session.place, session.hours, session.week, session.covers = plan.place.strip(), plan.hours, plan.week, list(plan.covers)
+    session.place, session.hours, session.week, session.covers = (plan.place.strip(), plan.hours, plan.week,
+                                                                  list(plan.covers))
     after = _facts(session)
     if after == before:
         return session

@@ -24,7 +24,8 @@ content_cli = click.Group("content", help="Validate and load curriculum/ and que
 
 
 @content_cli.command("check")
-@click.option("--root", type=click.Path(exists=True, file_okay=False), help="Content folder (default: the bundled one).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False),
+              help="Content folder (default: the bundled one).")
 @click.option("--strict", is_flag=True, help="Exit non-zero on warnings too, not only on errors.")
 @with_appcontext
 def content_check(root, strict):
@@ -48,7 +49,8 @@ def content_check(root, strict):
 
 
 @content_cli.command("sync")
-@click.option("--root", type=click.Path(exists=True, file_okay=False), help="Content folder (default: the bundled one).")
+@click.option("--root", type=click.Path(exists=True, file_okay=False),
+              help="Content folder (default: the bundled one).")
 @click.option("--keep", type=click.Choice([FILES, BROWSER]),
               help="Settle items changed both in the files and in the browser: keep this side.")
 @click.option("--item", "items", multiple=True, metavar="ID",

@@ -84,6 +84,7 @@ def mou_terminate(mou_id, action, reason, by_email):
     actor, label = cli_actor(by_email)
     changed = commit_or_exit(
         lambda: terminate_mou(mou, action=action, reason=reason, actor=actor, actor_label=label, now=utcnow()))
-    click.echo(f"MOU {mou.id} terminated; {plural(len(changed), 'certification')} {'suspended' if action == 'suspend' else 'revoked'}.")
+    click.echo(f"MOU {mou.id} terminated; {plural(len(changed), 'certification')} "
+               f"{'suspended' if action == 'suspend' else 'revoked'}.")
 
 

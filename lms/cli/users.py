@@ -88,7 +88,8 @@ def users_disable_inactive():
     disabled = access_review.disable_inactive_users(now=utcnow())
     db.session.commit()
     for user in disabled:
-        click.echo(f"Disabled {user.email} (last log-in: {user.last_login_at.isoformat() if user.last_login_at else 'never'})")
+        click.echo(f"Disabled {user.email} "
+                   f"(last log-in: {user.last_login_at.isoformat() if user.last_login_at else 'never'})")
     click.echo(f"{plural(len(disabled), 'inactive account')} disabled.")
 
 

@@ -367,7 +367,8 @@ def question_problems(question: dict, objectives) -> list[str]:
 
 def _check_question(c: _Collector, rel: str, q: LineDict, objectives) -> None:
     if q["objective"] not in objectives:
-        c.add(rel, q.line_of("objective"), f"question '{q['id']}': objective '{q['objective']}' is not declared by any module")
+        c.add(rel, q.line_of("objective"),
+              f"question '{q['id']}': objective '{q['objective']}' is not declared by any module")
     for line, message in QUESTION_TYPES[q["type"]].validate(q):
         c.add(rel, line, message)
 

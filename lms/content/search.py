@@ -117,7 +117,8 @@ def _search_sqlite(query, slugs, limit):
     where, params = _within(slugs, "m.slug")
     statement = text(
         f"SELECT m.slug, m.title, snippet({FTS_TABLE}, 1, :start, :stop, '…', 24) AS snippet, "  # nosec B608: constants only (table, filter); every value is bound
-        f"-bm25({FTS_TABLE}, 5.0, 1.0) AS rank FROM {FTS_TABLE} JOIN module_text m ON m.module_id = {FTS_TABLE}.module_id "
+        f"-bm25({FTS_TABLE}, 5.0, 1.0) AS rank FROM {FTS_TABLE} "
+        f"JOIN module_text m ON m.module_id = {FTS_TABLE}.module_id "
         f"WHERE {FTS_TABLE} MATCH :match{where} ORDER BY rank DESC, m.slug LIMIT :limit")
     if slugs is not None:
         statement = statement.bindparams(bindparam("slugs", expanding=True))

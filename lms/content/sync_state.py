@@ -1,7 +1,7 @@
 """Files and browser together: what the last sync saw, and what the next one may change.
 
-Each sync records, per item (module, track, bank, question, exam, practical exercise), the hash of its part of a file and
-the database version it left current (ContentSyncState). The next sync compares both sides with that
+Each sync records, per item (module, track, bank, question, exam, practical exercise), the hash of its part of a file
+and the database version it left current (ContentSyncState). The next sync compares both sides with that
 record, as a three-way merge does:
 
 - only the file changed: the file wins (a new version, as always);

@@ -480,7 +480,8 @@ def start_attempt(context: ExamContext, user, *, now, seed: str | None = None) -
         db.session.execute(update(ExamGrant).where(ExamGrant.id.in_([g.id for g in plan.pending]))
                            .values(attempt_id=attempt.id))
     record_event("attempt.start", actor=user, obj=attempt, now=now, details={
-        "exam": context.exam.slug, "enrollment_id": enrollment.id, "exam_version": context.version.number, "number": attempt.number,
+        "exam": context.exam.slug, "enrollment_id": enrollment.id, "exam_version": context.version.number,
+        "number": attempt.number,
         "deadline_at": attempt.deadline_at.isoformat(), "time_multiplier": plan.multiplier,
         "extra_seconds": plan.extra_seconds, "questions": len(plan.rows), "repeats": plan.repeats,
     })

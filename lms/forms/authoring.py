@@ -17,7 +17,8 @@ class ModuleForm(ButtonForm):
 
     id = StringField("Module id", description='"topic/slug", e.g. civil-rights/fourth-amendment; it never changes.')
     title = StringField("Title")
-    topic = SelectField("Topic", choices=[SelectChoice("", "- Choose a topic -")] + [SelectChoice(t, t) for t in TOPICS],
+    topic = SelectField("Topic",
+                        choices=[SelectChoice("", "- Choose a topic -")] + [SelectChoice(t, t) for t in TOPICS],
                         validate_choice=False)
     minutes = StringField("Minutes", description="Expected reading and study time, in minutes.")
     objectives = TextAreaField("Objectives", description='One a line: "ID: text", e.g. "CR-2.1: Distinguish a '

@@ -30,7 +30,8 @@ class ReviewDecisionForm(ButtonForm, button="Record the decision"):
 class SupervisionNoteForm(ButtonForm, button="Record the note"):
     """A dated supervision note on a certified officer (ICE program staff)."""
 
-    kind = SelectField("Kind", choices=[SelectChoice(code, label) for code, label in NOTE_KIND.items()], validators=[DataRequired()])
+    kind = SelectField("Kind", choices=[SelectChoice(code, label) for code, label in NOTE_KIND.items()],
+                       validators=[DataRequired()])
     noted_on = DateField("Date", validators=[DataRequired(message="Give the note's date.")])
     text = TextAreaField("Note", validators=[DataRequired(message="Write the note."), Length(max=5000)])
     shared_with_agency = BooleanField("Show this note to the officer's agency coordinator")

@@ -11,7 +11,9 @@ from lms.models.certification import (
 from lms.models.classroom import (
     Attendance, ClassSession, Exercise, ExerciseVersion, PracticalGrade, PracticalSubmission,
 )
-from lms.models.cohort import Cohort, CohortNotice, Enrollment, ModuleProgress, WeekOpening, cohort_agency, cohort_instructor
+from lms.models.cohort import (
+    Cohort, CohortNotice, Enrollment, ModuleProgress, WeekOpening, cohort_agency, cohort_instructor,
+)
 from lms.models.content import ContentSyncState, Module, ModuleVersion, Track, TrackItem
 from lms.models.exam import (
     AnswerLog, Attempt, AttemptQuestion, Exam, ExamGrant, ExamVersion, Question, QuestionBank, QuestionPool,

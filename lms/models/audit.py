@@ -28,7 +28,8 @@ class AuditEvent(db.Model):
 
     __table_args__ = (
         # What the sealer looks for: the few events not yet chained.
-        Index("ix_audit_event_unsealed", "id", postgresql_where=text("hash IS NULL"), sqlite_where=text("hash IS NULL")),
+        Index("ix_audit_event_unsealed", "id", postgresql_where=text("hash IS NULL"),
+              sqlite_where=text("hash IS NULL")),
         Index("ix_audit_event_action_ip_created", "action", "ip", "created_at"),
         Index("ix_audit_event_object", "object_type", "object_id"),
     )
@@ -71,7 +72,8 @@ APPEND_ONLY_TRIGGERS = {
         "create": [
             "CREATE OR REPLACE FUNCTION audit_event_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
             "BEGIN IF TG_OP = 'UPDATE' THEN "
-            f"IF {_SEALING} AND to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash' = to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash' "
+            f"IF {_SEALING} AND to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash' "
+            "= to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash' "
             "THEN RETURN NEW; END IF; END IF; "
             "RAISE EXCEPTION USING MESSAGE = 'audit events are append-only: ' || TG_OP || ' refused', "
             "ERRCODE = 'insufficient_privilege'; END $$",

@@ -73,7 +73,8 @@ def deliver(delivery_id: int, *, now, last_try: bool = False) -> str:
     try:
         _send(message)
     except (OSError, smtplib.SMTPException) as error:
-        delivery.status, delivery.last_error = (FAILED if last_try else PENDING), f"{type(error).__name__}: {error}"[:1000]
+        delivery.status, delivery.last_error = ((FAILED if last_try else PENDING),
+                                                f"{type(error).__name__}: {error}"[:1000])
         db.session.flush()
         raise DeliveryFailed(delivery.last_error) from error
     delivery.status, delivery.sent_at, delivery.last_error = SENT, now, None

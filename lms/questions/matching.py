@@ -23,7 +23,8 @@ class Matching(QuestionType):
     required = ("pairs", "feedback")
 
     def editor_fields(self):
-        return (EditorRows("pairs", "Pairs", (EditorField(("prompt",), "Prompt"), EditorField(("answer",), "Its answer")),
+        return (EditorRows("pairs", "Pairs",
+                           (EditorField(("prompt",), "Prompt"), EditorField(("answer",), "Its answer")),
                            rows=self.properties["pairs"]["maxItems"], hint="Blank rows are left out."),
                 EditorField(("feedback",), "Feedback", TEXTAREA))
 

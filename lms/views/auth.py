@@ -133,7 +133,8 @@ def login_code():
     now = utcnow()
     user = _half_logged_in_user(now)
     if user is None:
-        return _back_to_log_in("Your log-in was not completed in time (or the account changed meanwhile). Please log in again.")
+        return _back_to_log_in("Your log-in was not completed in time (or the account changed meanwhile). "
+                               "Please log in again.")
     form = CodeForm()
     if form.validate_on_submit():
         try:
@@ -177,7 +178,8 @@ def enrol():
     half = HALF_LOGIN in session
     user = _half_logged_in_user(now) if half else current_user._get_current_object()
     if half and user is None:
-        return _back_to_log_in("Your log-in was not completed in time (or the account changed meanwhile). Please log in again.")
+        return _back_to_log_in("Your log-in was not completed in time (or the account changed meanwhile). "
+                               "Please log in again.")
     if not user.is_authenticated and not half:
         return login_manager.unauthorized()
     if user.has_second_factor:

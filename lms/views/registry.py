@@ -179,7 +179,8 @@ def decide_review(review_id):
         run_service(lambda: reviews.decide_review(item, suspend_it=suspend_it, reason=form.reason.data,
                                                   actor=current_user, now=utcnow()),
                     refused=reviews.ReviewError,
-                    success=f"Certification {item.certification.number} is " + ("suspended." if suspend_it else "kept."))
+                    success=f"Certification {item.certification.number} is "
+                            + ("suspended." if suspend_it else "kept."))
     else:
         flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
     return redirect(url_for("registry.review_queue"))

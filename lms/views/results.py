@@ -114,7 +114,8 @@ def attempt_detail(attempt_id):
     if expire_if_due(attempt, now=utcnow()):
         db.session.commit()
     finished = attempt.status == "finished"
-    return render_template("results/attempt.html", attempt=attempt, items=review(attempt, ANSWERS, show_variants=True) if finished else [],
+    return render_template("results/attempt.html", attempt=attempt,
+                           items=review(attempt, ANSWERS, show_variants=True) if finished else [],
                            log=answer_log(attempt.id), trainee_level=review_level_for(attempt),
                            consistent=regrade_matches(attempt) if finished else None)
 
@@ -126,7 +127,8 @@ def trainee(cohort_id, user_id):
     cohort = load_cohort(cohort_id)
     enrollment = _enrollment(cohort, user_id)
     return render_template("results/trainee.html", cohort=cohort, enrollment=enrollment,
-                           exams=results.trainee_exams(enrollment), manage=cohorts.can_manage_cohort(current_user, cohort),
+                           exams=results.trainee_exams(enrollment),
+                           manage=cohorts.can_manage_cohort(current_user, cohort),
                            time_form=ExtraTimeForm(), attempt_form=ExtraAttemptForm(),
                            multiplier_form=MultiplierForm(multiplier=enrollment.time_multiplier))
 
@@ -175,5 +177,6 @@ def multiplier(cohort_id, user_id):
     def act(enrollment, exam, form):
         grants.set_time_multiplier(enrollment, float(form.multiplier.data), reason=form.reason.data or "",
                                    actor=current_user, now=utcnow())
-        return f"{enrollment.user.name}'s time multiplier in {enrollment.cohort.name} is now {enrollment.time_multiplier:g}."
+        return (f"{enrollment.user.name}'s time multiplier in {enrollment.cohort.name} "
+                f"is now {enrollment.time_multiplier:g}.")
     return _grant(cohort_id, user_id, MultiplierForm(), act)

@@ -368,7 +368,8 @@ def _export_choices(el, q):
 
 def _export_true_false(el, q):
     for value in ("true", "false"):
-        _answer(el, 100 if (value == "true") == q["answer"] else 0, value, q["feedback"][value], fmt="moodle_auto_format")
+        _answer(el, 100 if (value == "true") == q["answer"] else 0, value, q["feedback"][value],
+                fmt="moodle_auto_format")
 
 
 def _export_short(el, q):

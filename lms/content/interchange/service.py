@@ -69,7 +69,8 @@ def banks_in_use() -> list[tuple[QuestionBank, int]]:
     """The banks not retired, each with its number of active questions."""
     counts = dict(db.session.execute(select(Question.bank_id, func.count()).where(Question.status == ACTIVE)
                                      .group_by(Question.bank_id)).all())
-    banks = db.session.scalars(select(QuestionBank).where(QuestionBank.retired_at.is_(None)).order_by(QuestionBank.slug))
+    banks = db.session.scalars(select(QuestionBank).where(QuestionBank.retired_at.is_(None))
+                               .order_by(QuestionBank.slug))
     return [(bank, counts.get(bank.id, 0)) for bank in banks]
 
 
@@ -117,7 +118,8 @@ class PreviewRow:
 
 def preview_rows(imported: Imported, plan: dict[str, str]) -> list[PreviewRow]:
     """The questions a file gave, with what the import would do with each."""
-    return [PreviewRow(where=p.where, id=p.data["id"], type_label=QUESTION_TYPES[p.data["type"]].label or p.data["type"],
+    return [PreviewRow(where=p.where, id=p.data["id"],
+                       type_label=QUESTION_TYPES[p.data["type"]].label or p.data["type"],
                        title=p.title, category=p.category, stem_html=render_markdown(p.data["stem"]),
                        plan=plan.get(p.data["id"], "new"), details=key_and_feedback(p.data))
             for p in imported.questions]
