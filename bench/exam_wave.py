@@ -3,7 +3,8 @@
 Each examinee is a browser tab: its own keep-alive connection (from its own loopback address) and cookie jar,
 the real log-in, start, attempt page, autosave, submit and result. The client is aiohttp, whose HTTP parser is
 in C: it shares the servers' cores, and costs about a sixth of httpx's CPU per request (client_cost.py).
-The run, for each database in turn:
+The run, for each database in turn (with ``--wait-for-pace MS``, once its servers are up, only when a bare /healthz
+costs the app MS ms at most: ``wait_for_pace``):
 
 1. log-in: every examinee acknowledges the notice and logs in, the log-ins spread over ``--login-seconds``;
 2. start wave: N starts spread evenly over ``--wave-seconds`` (2 s), each followed at once by its attempt
@@ -69,6 +70,7 @@ REQUEST_ERRORS = (aiohttp.ClientError, TimeoutError)  # what counts as a failed 
 # time for the request (wave_servers.front_latencies): the same steps measured at the front.
 STEP = "X-Bench-Step"
 PROBE, BARE = "bare /healthz during the steady phase", "bare /healthz (closed loop)"
+PACE = "bare /healthz (the host's pace, before the run)"
 
 
 # -- the measurements -------------------------------------------------------------------------------------------
@@ -405,6 +407,45 @@ async def run_scenario(base_url: str, emails: list[str], *, password: str, exam:
     return results, examinees
 
 
+async def bare_pace(base_url: str, meter, *, seconds: float = 5.0, clients: int = 20) -> float:
+    """The app's CPU per bare ``/healthz``, in milliseconds, over a closed loop of ``seconds`` with ``clients``: the
+    host's pace of the moment, as the closed loops of a run read it (0.38-0.43 ms in this machine's fast hours,
+    over 1 ms in its slowest: bench/README.md)."""
+    sessions = [open_session(base_url) for _ in range(clients)]
+    try:
+        before = meter()
+        done, _ = await closed_loop(sessions, seconds, lambda s: fetch(s, "GET", "/healthz", headers={STEP: PACE}))
+        return cpu_per_request(before, meter(), done)["app ms"]
+    finally:
+        await asyncio.gather(*(s.close() for s in sessions))
+
+
+def wait_for_pace(measure, limit_ms: float, *, every: float, patience: float, sleep=time.sleep,
+                  clock=time.monotonic, say=print) -> tuple[bool, list[tuple[int, float]]]:
+    """Measure the host's pace (``measure()``: milliseconds of the app per bare request) until it is at most
+    ``limit_ms``, once every ``every`` seconds for at most ``patience`` seconds: (whether it came, each measure as
+    (the seconds from the first's start to its own, milliseconds)). The waves are bound by the CPU, and the host's
+    pace moves by a factor of three within a day: a run meant to judge the waves' targets waits for a pace that can
+    meet them instead of taking whatever hour it is started in."""
+    begin, seen = clock(), []
+    while True:
+        at = round(clock() - begin)
+        ms = measure()
+        seen.append((at, ms))
+        if ms <= limit_ms:
+            say(f"the host's pace: a bare /healthz costs the app {ms} ms (at most {limit_ms} asked): running")
+            return True, seen
+        if clock() - begin + every > patience:
+            say(f"the host's pace: {ms} ms, still over {limit_ms} after {round(clock() - begin)} s: not running")
+            return False, seen
+        say(f"the host's pace: {ms} ms (at most {limit_ms} asked): measuring again in {every:g} s")
+        sleep(every)
+
+
+class PaceNotReached(Exception):
+    """The host never came to the pace asked for (``--wait-for-pace``) within its patience."""
+
+
 # -- one set: each database, each with its servers --------------------------------------------------------------
 
 
@@ -454,6 +495,14 @@ def run_database(database: str, args, folder: Path) -> dict:
             processes.append(nginx)
         else:
             port = ports["lms"][0]
+        meter = CpuMeter([p.pid for p in processes if p is not nginx], nginx.pid if nginx else None)
+        paces = None
+        if args.wait_for_pace:
+            came, paces = wait_for_pace(lambda: asyncio.run(bare_pace(f"http://127.0.0.1:{port}", meter)),
+                                        args.wait_for_pace, every=args.pace_every, patience=args.pace_patience,
+                                        say=lambda message: print(f"[{database}] {message}", file=sys.stderr))
+            if not came:
+                raise PaceNotReached(f"{database}: the host's pace stayed over {args.wait_for_pace} ms: {paces}")
         print(f"[{database}] driving {args.examinees} examinees through 127.0.0.1:{port} ...", file=sys.stderr)
         load_before = os.getloadavg()
         with driver_priority(args.client_nice):
@@ -461,8 +510,10 @@ def run_database(database: str, args, folder: Path) -> dict:
                 f"http://127.0.0.1:{port}", [f"bench{i}@example.test" for i in range(args.examinees)],
                 password=PASSWORD, exam=args.exam, wave_seconds=args.wave_seconds, login_seconds=args.login_seconds,
                 steady_seconds=args.steady_seconds, compression=args.compression, loop_clients=args.loop_clients,
-                loop_seconds=args.loop_seconds,
-                meter=CpuMeter([p.pid for p in processes if p is not nginx], nginx.pid if nginx else None)))
+                loop_seconds=args.loop_seconds, meter=meter))
+        if paces is not None:
+            results["the host's pace before the run: a bare /healthz, ms of the app (s from the first)"] = ", ".join(
+                f"{ms} ({seconds})" for seconds, ms in paces)
         results["load average before, after"] = [load_before, os.getloadavg()]
     finally:
         stop(processes)
@@ -568,6 +619,12 @@ def main() -> None:
     parser.add_argument("--server-env", metavar="LMS_NAME=VALUE", action="append", default=[],
                         type=server_setting,
                         help="a setting for every server instance (repeatable), e.g. LMS_AUDIT_SEAL_LINGER_MS=0")
+    parser.add_argument("--wait-for-pace", type=float, default=0.0, metavar="MS",
+                        help="before the log-ins, wait until a bare /healthz costs the app at most MS ms (a 5 s "
+                        "closed loop, measured every --pace-every s): the waves' targets need a fast hour (0.5)")
+    parser.add_argument("--pace-every", type=float, default=300.0, help="seconds between two measures of the pace")
+    parser.add_argument("--pace-patience", type=float, default=7200.0,
+                        help="seconds to wait for the pace before giving up (exit status 3)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"), help="folder for the JSON and Markdown")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="lms-wave-"))
@@ -577,6 +634,9 @@ def main() -> None:
     try:
         for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
             report["databases"][database] = run_database(database, args, folder)
+    except PaceNotReached as error:
+        print(f"not run: {error}", file=sys.stderr)
+        sys.exit(3)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     report["machine"]["load average at end"] = os.getloadavg()

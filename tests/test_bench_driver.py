@@ -183,3 +183,51 @@ def test_the_driver_runs_at_the_priority_asked_for_while_it_drives_and_gives_it_
     with ThreadPoolExecutor(1) as pool:
         before, during, after = pool.submit(drive).result()
     assert (during, after) == (nice, before)
+
+
+class _Clock:
+    """Seconds that pass only when slept."""
+
+    def __init__(self):
+        self.now, self.slept = 0.0, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_the_run_waits_for_the_pace_asked_for_and_measures_it_at_its_interval():
+    wave, clock, said = _driver(), _Clock(), []
+    paces = iter([1.3, 0.9, 0.45, 0.3])
+    came, seen = wave.wait_for_pace(lambda: next(paces), 0.5, every=300, patience=7200, sleep=clock.sleep,
+                                    clock=clock, say=said.append)
+    assert came and seen == [(0, 1.3), (300, 0.9), (600, 0.45)]  # the first at or under 0.5 ms ends the wait
+    assert clock.slept == [300, 300] and "running" in said[-1]
+
+
+def test_the_run_gives_up_when_the_pace_does_not_come_within_its_patience():
+    wave, clock, said = _driver(), _Clock(), []
+    came, seen = wave.wait_for_pace(lambda: 1.2, 0.5, every=300, patience=1000, sleep=clock.sleep, clock=clock,
+                                    say=said.append)
+    assert not came and [seconds for seconds, _ in seen] == [0, 300, 600, 900]  # a fifth would come after 1,000 s
+    assert "not running" in said[-1]
+
+
+def test_the_pace_is_read_from_the_apps_cpu_over_a_closed_loop_of_bare_requests(live_server):
+    """Over real HTTP, against a server in this process (its process group stands for the app's): the CPU the loop's
+    bare requests cost, per request (what is measured is not judged here: nothing is timed)."""
+    wave, requests = _driver(), []
+    meter = wave.CpuMeter([os.getpgrp()], None)
+    closed_loop = wave.closed_loop
+
+    async def counted(clients, seconds, call):
+        done, took = await closed_loop(clients, seconds, call)
+        requests.append(done)
+        return done, took
+
+    wave.closed_loop = counted  # (a module of its own: bench_script loads it again for each test)
+    ms = asyncio.run(wave.bare_pace(live_server, meter, seconds=0.3, clients=2))
+    assert requests[0] > 0 and isinstance(ms, float) and ms > 0
