@@ -98,8 +98,9 @@ class Factory:
         track = self.db.session.scalar(select(Track).where(Track.slug == track_slug))
         assert track is not None, f"track {track_slug} not synced"
         self.n += 1
-        cohort = roster.create_cohort(name=name or f"Cohort {self.n}", track=track, start_date=start or date(2026, 3, 2),
-                               agencies=list(agencies), instructors=list(instructors), now=self.clock())
+        cohort = roster.create_cohort(name=name or f"Cohort {self.n}", track=track,
+                                      start_date=start or date(2026, 3, 2), agencies=list(agencies),
+                                      instructors=list(instructors), now=self.clock())
         self.db.session.commit()
         return cohort
 
@@ -178,7 +179,8 @@ class CertKit:
             position += 1
         for ref in exams:
             self.exam(ref)
-            track.items.append(TrackItem(week=weeks, week_title=f"Week {weeks}", position=position, kind="exam", ref=ref))
+            track.items.append(TrackItem(week=weeks, week_title=f"Week {weeks}", position=position, kind="exam",
+                                         ref=ref))
             position += 1
         self.db.session.commit()
         return track
@@ -412,8 +414,8 @@ def _security_side(letter, factory, kit, db, clock, evil="") -> SecuritySide:
         evil + "Drill", program_today(clock()), time(10), time(14), evil + "Room 1", 4, 1, ["drill-report"]),
         actor=instructor, now=clock())
     db.session.commit()
-    return SecuritySide(agency, mou, coordinator, instructor, cohort, trainee, attempt, certification, nomination, document,
-                        classroom, class_session, classroom_enrollment)
+    return SecuritySide(agency, mou, coordinator, instructor, cohort, trainee, attempt, certification, nomination,
+                        document, classroom, class_session, classroom_enrollment)
 
 
 def security_world(db, factory, clock, evil: str = "") -> SecurityWorld:
@@ -462,7 +464,8 @@ def classroom_world(factory) -> ClassroomWorld:
     instructor = factory.user(Role.INSTRUCTOR, name="Ivy Instructor")
     second = factory.user(Role.INSTRUCTOR, name="Sam Second")
     agency = factory.agency(name="Test County Sheriff")
-    cohort = factory.cohort("classroom-track", start=date(2026, 3, 2), agencies=[agency], instructors=[instructor, second])
+    cohort = factory.cohort("classroom-track", start=date(2026, 3, 2), agencies=[agency],
+                            instructors=[instructor, second])
     trainee = factory.user(Role.TRAINEE, agency=agency, name="Terry Trainee")
     other = factory.user(Role.TRAINEE, agency=agency, name="Olive Other")
     return ClassroomWorld(cohort, instructor, second, trainee, other, factory.enroll(trainee, cohort),
@@ -482,7 +485,8 @@ def pass_classroom(enrollment, *, grader, now, hours=None) -> None:
     day = program_today(now)
     while needed > 0:
         chunk = min(8.0, needed)
-        session = schedule_session(enrollment.cohort, session_plan(day, start=8, end=17, hours=chunk), actor=None, now=now)
+        session = schedule_session(enrollment.cohort, session_plan(day, start=8, end=17, hours=chunk), actor=None,
+                                   now=now)
         record_attendance(session, {enrollment.id: Mark("present")}, actor=None, now=now)
         needed -= chunk
     for slug in track.exercise_slugs():

@@ -26,7 +26,8 @@ def test_admin_creates_an_account_with_role_and_agency(client, factory, db):
     user = db.session.scalar(select(User).where(User.email == "new.officer@example.test"))
     assert user.role == "trainee" and user.agency_id == agency.id and user.must_change_password
     assert response.headers["Cache-Control"] == "no-store"
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.create", AuditEvent.object_id == str(user.id)))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.create",
+                                                       AuditEvent.object_id == str(user.id)))
     assert event.actor_id == admin.id and event.details["role"] == "trainee"
     assert password not in str(event.details)
     # The new user logs in and must change the password first.
@@ -58,14 +59,16 @@ def test_admin_disables_resets_and_changes_role(client, factory, db):
                 page=page).status_code == 302
     assert victim_session.get("/course").status_code == 302  # logged out at once
     assert post(client, f"/admin/users/{user.id}/enable", page=page).status_code == 302
-    response = post(client, f"/admin/users/{user.id}/reset-password", {"password": "a temporary passphrase here"}, page=page)
+    response = post(client, f"/admin/users/{user.id}/reset-password", {"password": "a temporary passphrase here"},
+                    page=page)
     assert response.status_code == 200
     response = post(client, f"/admin/users/{user.id}/role", {"role": "instructor", "agency_id": "0"}, page=page)
     assert response.status_code == 302
     db.session.expire_all()
     user = db.session.get(User, user.id)
     assert user.role == "instructor" and user.must_change_password and user.disabled_at is None
-    assert audit_actions(db)[-4:] == ["account.disable", "account.enable", "account.password_reset", "account.role_change"]
+    assert audit_actions(db)[-4:] == ["account.disable", "account.enable", "account.password_reset",
+                                      "account.role_change"]
 
 
 def test_admin_cannot_disable_themselves(client, factory, db):
@@ -154,8 +157,8 @@ def test_audit_page_verifies_the_chain(client, factory):
 def test_cli_user_commands(app, factory, db):
     agency = factory.agency(ori="AL0000000")
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "Officer@Example.test", "--name", "Officer One", "--role", "trainee",
-                                 "--agency", "al0000000"])
+    result = runner.invoke(args=["users", "create", "Officer@Example.test", "--name", "Officer One", "--role",
+                                 "trainee", "--agency", "al0000000"])
     assert result.exit_code == 0, result.output
     temporary = result.output.split("Temporary password: ")[1].strip()
     user = db.session.scalar(select(User).where(User.email == "officer@example.test"))
@@ -168,7 +171,8 @@ def test_cli_user_commands(app, factory, db):
     # Lock the account through the service, then unlock from the CLI.
 
     for _ in range(5):
-        login_service.authenticate("officer@example.test", "not the password at all", ip="192.0.2.9", now=factory.clock())
+        login_service.authenticate("officer@example.test", "not the password at all", ip="192.0.2.9",
+                                   now=factory.clock())
     db.session.commit()
     assert db.session.get(User, user.id).is_locked(factory.clock())
     assert runner.invoke(args=["users", "unlock", "officer@example.test"]).exit_code == 0

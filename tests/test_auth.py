@@ -120,7 +120,8 @@ def test_failures_are_rate_limited_per_client_address(client, factory, db, app):
         login(client, f"guess{i}@example.test", "wrong password but long enough", ack=(i == 0))
     # Even a correct password from this address is refused for now.
     response = login(client, "real@example.test", ack=False)
-    assert response.status_code == 401 and "Too many failed log-ins from your address" in response.get_data(as_text=True)
+    assert (response.status_code == 401
+            and "Too many failed log-ins from your address" in response.get_data(as_text=True))
     other = client.application.test_client()
     response = other.post("/notice", data={"acknowledge": "y", "csrf_token": csrf_token(other)},
                           environ_base={"REMOTE_ADDR": "10.9.9.9"})

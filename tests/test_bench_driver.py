@@ -79,7 +79,8 @@ def test_the_driver_runs_every_phase_against_a_live_server(live_server, factory,
     assert all(len(values) == 1 for values in cookies) and len({values[0] for values in cookies}) == 5
     # Every acknowledged autosave is in the answer log (what the benchmark reports as lost answers).
     logged = dict(db.session.execute(select(Attempt.user_id, func.count(AnswerLog.id))
-                                     .join(AnswerLog, AnswerLog.attempt_id == Attempt.id).group_by(Attempt.user_id)).all())
+                                     .join(AnswerLog, AnswerLog.attempt_id == Attempt.id)
+                                     .group_by(Attempt.user_id)).all())
     assert sum(e.acknowledged for e in examinees) > 0
     assert sum(logged.values()) >= sum(e.acknowledged for e in examinees)
 

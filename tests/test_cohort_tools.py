@@ -19,7 +19,8 @@ def world(db, factory):
     factory.synced_content(Path(__file__).parent / "fixtures" / "content")
     agency, other = factory.agency("North County Sheriff"), factory.agency("South County Sheriff")
     instructor = factory.user(Role.INSTRUCTOR, email="ina@example.test")
-    cohort = factory.cohort("test-track", start=date(2026, 3, 2), agencies=[agency], instructors=[instructor], name="Spring")
+    cohort = factory.cohort("test-track", start=date(2026, 3, 2), agencies=[agency], instructors=[instructor],
+                            name="Spring")
     people = {name: factory.user(Role.TRAINEE, agency=agency, email=f"{name}@example.test", name=name.title())
               for name in ("ann", "bob", "cat")}
     people["zed"] = factory.user(Role.TRAINEE, agency=other, email="zed@example.test")

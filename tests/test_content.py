@@ -58,17 +58,21 @@ BROKEN_MODULES = {
     # file body, expected "line: message" fragment
     "no-front.md": ("Just a body\n", "no-front.md:1: missing YAML front matter"),
     "bad-yaml.md": ("---\nid: agreement/x\ntitle: [unclosed\n---\nbody\n", "bad-yaml.md:4: YAML syntax"),
-    "unknown-key.md": ("---\nid: agreement/u\ntitle: T\ntopic: agreement\nminutes: 5\nobjectives: [{id: AG-8.1, text: t}]\n"
+    "unknown-key.md": ("---\nid: agreement/u\ntitle: T\ntopic: agreement\nminutes: 5\n"
+                       "objectives: [{id: AG-8.1, text: t}]\n"
                        "sources: [s]\ncolour: blue\n---\nbody\n", "unknown-key.md:8: unknown key 'colour'"),
-    "missing.md": ("---\nid: agreement/m\ntitle: T\ntopic: agreement\nobjectives: [{id: AG-8.2, text: t}]\nsources: [s]\n---\nbody\n",
-                   "missing.md:2: missing required key 'minutes'"),
+    "missing.md": ("---\nid: agreement/m\ntitle: T\ntopic: agreement\nobjectives: [{id: AG-8.2, text: t}]\n"
+                   "sources: [s]\n---\nbody\n", "missing.md:2: missing required key 'minutes'"),
     "empty.md": ("---\nid: agreement/e\ntitle: T\ntopic: agreement\nminutes: 5\nobjectives: [{id: AG-8.3, text: t}]\n"
                  "sources: [s]\n---\n\n   \n", "empty.md:9: the module has an empty body"),
-    "wrong-type.md": ("---\nid: agreement/w\ntitle: T\ntopic: agreement\nminutes: soon\nobjectives: [{id: AG-8.4, text: t}]\n"
+    "wrong-type.md": ("---\nid: agreement/w\ntitle: T\ntopic: agreement\nminutes: soon\n"
+                      "objectives: [{id: AG-8.4, text: t}]\n"
                       "sources: [s]\n---\nbody\n", "wrong-type.md:5: minutes: 'soon' is not of type 'integer'"),
-    "dup.md": ("---\nid: agreement/basics\ntitle: T\ntopic: agreement\nminutes: 5\nobjectives: [{id: AG-8.5, text: t}]\n"
+    "dup.md": ("---\nid: agreement/basics\ntitle: T\ntopic: agreement\nminutes: 5\n"
+               "objectives: [{id: AG-8.5, text: t}]\n"
                "sources: [s]\n---\nbody\n", "dup.md:2: duplicate module id 'agreement/basics'"),
-    "dup-objective.md": ("---\nid: agreement/d\ntitle: T\ntopic: agreement\nminutes: 5\nobjectives:\n  - {id: AG-9.1, text: t}\n"
+    "dup-objective.md": ("---\nid: agreement/d\ntitle: T\ntopic: agreement\nminutes: 5\n"
+                         "objectives:\n  - {id: AG-9.1, text: t}\n"
                          "sources: [s]\n---\nbody\n", "dup-objective.md:7: duplicate objective id 'AG-9.1'"),
 }
 
@@ -122,11 +126,13 @@ def test_check_reports_bank_and_blueprint_problems(tree):
     exam = (tree / "curriculum/exams/test-exam.yml").read_text().replace("count: 2", "count: 9")
     write(tree, "curriculum/exams/test-exam.yml", exam)
     errors = errors_of(tree)
-    assert "question_banks/agreement.yml:25: question 't-003': objective 'ZZ-1.1' is not declared by any module" in errors
+    assert ("question_banks/agreement.yml:25: question 't-003': objective 'ZZ-1.1' is not declared by any module"
+            in errors)
     assert "question_banks/agreement.yml:28: question 't-003' is single choice but has 2 correct choices" in errors
     assert "question_banks/agreement.yml:38: question 't-004' has no correct choice (no key)" in errors
     assert "question_banks/agreement.yml:38: question 't-004' has a duplicate choice text 'same'" in errors
-    assert any(e.startswith("question_banks/agreement.yml:37: question 't-004' has the same stem as 't-001'") for e in errors)
+    assert any(e.startswith("question_banks/agreement.yml:37: question 't-004' has the same stem as 't-001'")
+               for e in errors)
     assert any(e.startswith("curriculum/exams/test-exam.yml:7: cannot draw 9 question(s)") for e in errors)
 
 
@@ -160,7 +166,8 @@ def test_sync_loads_and_a_second_sync_changes_nothing(db, tree, clock):
     db.session.commit()
     assert report.created["module"] == ["agreement/basics", "agreement/supervision", "civil-rights/encounters"]
     assert report.created["track"] == ["test-track"]
-    version = db.session.scalar(select(ModuleVersion).join(Module, ModuleVersion.module_id == Module.id).where(Module.slug == "agreement/basics"))
+    version = db.session.scalar(select(ModuleVersion).join(Module, ModuleVersion.module_id == Module.id)
+                                .where(Module.slug == "agreement/basics"))
     assert '<h2 id="content-what-the-law-allows">' in version.body_html and 'href="#content-limits"' in version.toc_html
     before = snapshot(db)
     events = db.session.scalar(select(func.count(AuditEvent.id)))

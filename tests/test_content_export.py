@@ -28,7 +28,8 @@ def test_the_whole_bundled_course_round_trips_through_export_and_sync(db, clock,
     assert not report.changed and not report.kept, report.lines()
     assert versions(db) == before
 
-    # Semantically equal to the originals (check_content: the test run's, which reads each folder once): every module, track, bank, question and exam reads back the same.
+    # Semantically equal to the originals (check_content: the test run's, which reads each folder once): every module,
+    # track, bank, question and exam reads back the same.
     original, errors = content_check.check_content(PROJECT_ROOT)
     exported, export_errors = content_check.check_content(tmp_path)
     assert not errors and not export_errors
@@ -61,6 +62,7 @@ def test_the_export_command_writes_the_files_and_names_those_the_database_does_n
     assert "wrote curriculum/modules/agreement/basics.md" in result.output
     assert "not in the database (use --prune to remove): curriculum/exams/gone.yml" in result.output
     pruned = runner.invoke(args=["content", "export", "--root", str(tmp_path), "--prune"])
-    assert "removed: curriculum/exams/gone.yml" in pruned.output and not (tmp_path / "curriculum/exams/gone.yml").exists()
+    assert ("removed: curriculum/exams/gone.yml" in pruned.output
+            and not (tmp_path / "curriculum/exams/gone.yml").exists())
     assert "0 files written" in pruned.output
     assert not sync_content(tmp_path, now=clock()).changed

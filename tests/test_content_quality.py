@@ -30,13 +30,14 @@ def true_false(qid, answer):
 
 def bank(bank_id, questions):
     return BankSpec(id=bank_id, title=bank_id, description="", questions=questions,
-                    question_lines={q["id"]: 10 + i for i, q in enumerate(questions)}, path=f"question_banks/{bank_id}.yml")
+                    question_lines={q["id"]: 10 + i for i, q in enumerate(questions)},
+                    path=f"question_banks/{bank_id}.yml")
 
 
 def module(reviewed=TODAY, sources=("Terry v. Ohio, 392 U.S. 1 (1968)",)):
-    return ModuleSpec(id="agreement/basics", title="t", topic="agreement", minutes=10, objectives=[], sources=list(sources),
-                      annex=False, body="b", path="curriculum/modules/agreement/basics.md", content_hash="h",
-                      reviewed=reviewed, reviewed_line=6, sources_line=9)
+    return ModuleSpec(id="agreement/basics", title="t", topic="agreement", minutes=10, objectives=[],
+                      sources=list(sources), annex=False, body="b", path="curriculum/modules/agreement/basics.md",
+                      content_hash="h", reviewed=reviewed, reviewed_line=6, sources_line=9)
 
 
 def messages(catalog, *, ignore=(), **kwargs):
@@ -159,9 +160,10 @@ def test_review_dates_age_and_are_configurable():
 
 
 def test_a_source_without_a_date_is_flagged():
-    found = messages(Catalog(modules={"m": module(sources=("8 U.S.C. 1357(g) (as amended through 2025)", "8 C.F.R. 287.7"))}))
-    assert found == ["curriculum/modules/agreement/basics.md:9: warning: source without a date (a year or 'as of ...'): "
-                     "'8 C.F.R. 287.7'"]
+    found = messages(Catalog(modules={"m": module(sources=("8 U.S.C. 1357(g) (as amended through 2025)",
+                                                           "8 C.F.R. 287.7"))}))
+    assert found == ["curriculum/modules/agreement/basics.md:9: warning: source without a date "
+                     "(a year or 'as of ...'): '8 C.F.R. 287.7'"]
 
 
 def test_a_reviewed_date_is_read_from_the_front_matter_and_checked(tree):  # noqa: F811

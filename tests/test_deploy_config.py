@@ -212,7 +212,8 @@ def test_nginx_sends_open_attempts_to_the_exam_lane_the_rest_to_the_general_lane
         for path, data in (("/exams/attempts/7?page=2", None), ("/exams/attempts/7/autosave", b"{}"),
                            ("/exams/attempts/7/submit", b"x"), ("/exams/attempts/7/result", None)):
             assert fetch(path, data)[2] == b"exam", path
-        for path, data in (("/login", b"x"), ("/exams/final-exam/start", b"x"), ("/exams/final-exam", None), ("/", None)):
+        for path, data in (("/login", b"x"), ("/exams/final-exam/start", b"x"), ("/exams/final-exam", None),
+                           ("/", None)):
             assert fetch(path, data)[2] == b"general", path
 
         seen = len(general.paths) + len(exam.paths)

@@ -111,7 +111,8 @@ def test_gift_reads_every_supported_feature():
 
     tolerance = q["Tolerance"]  # [html]: kept, rendered through the sanitizer
     assert (tolerance["answer"], tolerance["tolerance"]) == (365, 1)
-    assert tolerance["stem"].startswith("<p>How many days") and tolerance["rationale"] == "The MOU sets a yearly review."
+    assert (tolerance["stem"].startswith("<p>How many days")
+            and tolerance["rationale"] == "The MOU sets a yearly review.")
     lines = q["New lines"]  # [plain] and the \n escape
     assert lines["stem"] == "First line\nsecond line of the stem."
     assert lines["choices"][0]["feedback"] == "Right.\nIndeed."

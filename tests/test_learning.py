@@ -74,13 +74,15 @@ def test_module_page_shows_content_objectives_sources_toc_and_navigation(client,
 def test_mark_completed_records_the_version_read(client, course, db):
     login(client, "t@example.test")
     response = post(client, "/course/modules/agreement/basics/complete", page="/course/modules/agreement/basics")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/course/modules/agreement/supervision")
+    assert (response.status_code == 302
+            and response.headers["Location"].endswith("/course/modules/agreement/supervision"))
     progress = db.session.scalar(select(ModuleProgress))
     assert progress.completed_at is not None
     assert progress.completed_version.module.slug == "agreement/basics" and progress.completed_version.number == 1
     # Completing twice is harmless.
     post(client, "/course/modules/agreement/basics/complete", page="/course/modules/agreement/basics")
-    assert db.session.scalar(select(ModuleProgress).where(ModuleProgress.id == progress.id)).completed_at == progress.completed_at
+    assert (db.session.scalar(select(ModuleProgress).where(ModuleProgress.id == progress.id)).completed_at
+            == progress.completed_at)
 
 
 def test_a_locked_module_cannot_be_read_or_completed_by_url(client, course, db):

@@ -198,7 +198,7 @@ def test_no_password_is_hashed_while_the_log_in_holds_a_transaction(app, factory
 
     monkeypatch.setattr(login, "verify_password", watched(login.verify_password))
     monkeypatch.setattr(login, "hash_password", watched(login.hash_password))
-    results = _parallel_log_ins(app, [("10.0.3.1", "t@example.test", legacy),
-                                      ("10.0.3.2", "t@example.test", WRONG), ("10.0.3.3", "nobody@example.test", WRONG)])
+    results = _parallel_log_ins(app, [("10.0.3.1", "t@example.test", legacy), ("10.0.3.2", "t@example.test", WRONG),
+                                      ("10.0.3.3", "nobody@example.test", WRONG)])
     assert sorted(code for code, _ in results) == [302, 401, 401]
     assert sorted(seen) == [("hash_password", False)] + [("verify_password", False)] * 3

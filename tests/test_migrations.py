@@ -180,6 +180,7 @@ def test_0007_moves_attempts_grants_and_multipliers_to_the_enrollment(empty_data
             assert numbers == [1, 2, 3]
             assert conn.execute(select(t["user"].c.time_multiplier).order_by(t["user"].c.id)).scalars().all() \
                 == [1.5, 1.0, 1.0]
-            assert conn.execute(select(t["exam_grant"].c.id).order_by(t["exam_grant"].c.id)).scalars().all() == [1, 2, 3]
+            assert (conn.execute(select(t["exam_grant"].c.id).order_by(t["exam_grant"].c.id)).scalars().all()
+                    == [1, 2, 3])
         _db.session.remove()
         _db.engine.dispose()

@@ -105,7 +105,7 @@ def test_menus_group_more_than_one_link(app, factory, db):
 
 def test_the_nowrap_filter_keeps_a_token_on_one_line_and_escapes_it(app):
     with app.test_request_context():
-        html = render_template_string("{{ d|date|nowrap }}|{{ n|nowrap }}|{{ none|nowrap or 'Never' }}|{{ '<b>'|nowrap }}",
-                                      d=date(2026, 3, 2), n="287G-2026-000001", none=None)
+        html = render_template_string("{{ d|date|nowrap }}|{{ n|nowrap }}|{{ none|nowrap or 'Never' }}|"
+                                      "{{ '<b>'|nowrap }}", d=date(2026, 3, 2), n="287G-2026-000001", none=None)
     assert html == ('<span class="nowrap">March 2, 2026</span>|<span class="nowrap">287G-2026-000001</span>|Never|'
                     '<span class="nowrap">&lt;b&gt;</span>')

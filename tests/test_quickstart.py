@@ -188,7 +188,8 @@ def test_quickstart_on_another_port_links_to_that_port_and_prints_the_passwords_
     assert "lms users reset-password EMAIL" in text and "Log in at http://127.0.0.1:5101" in text
     passwords = _accounts("\n".join(lines))
     assert set(passwords) == {f"{r}@demo.example" for r in ("trainee", "custody.trainee", "taskforce.trainee",
-                                                            "wso.trainee", "instructor", "coordinator", "staff", "admin")}
+                                                            "wso.trainee", "instructor", "coordinator", "staff",
+                                                            "admin")}
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{20}", p) for p in passwords.values())
 
     # Issued from the command line (no request): the signed record names the address being served.

@@ -40,7 +40,8 @@ def test_no_password_is_hashed_while_the_database_is_locked(app, client, factory
     assert login(client, user.email, "a wrong password").status_code == 401
     assert login(client, user.email, ack=False).status_code == 302
     token = csrf_token(client, "/account/password")
-    response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "a new long passphrase 42",
+    response = client.post("/account/password", data={"current_password": PASSWORD,
+                                                       "new_password": "a new long passphrase 42",
                                                        "confirm": "a new long passphrase 42", "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert [name for name, _ in checks] == ["verify_password", "verify_password", "verify_password", "hash_password"]

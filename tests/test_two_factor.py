@@ -22,7 +22,8 @@ def events(db, action):
 def password_step(client, email, password=PASSWORD):
     """Acknowledge the notice and give the password: the session is now half logged in."""
     client.post("/notice", data={"acknowledge": "y", "csrf_token": csrf_token(client, "/notice")})
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(client, "/login")})
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_token(client, "/login")})
 
 
 def send_code(client, code):
@@ -304,7 +305,8 @@ def test_a_privileged_session_from_before_two_factors_were_required_must_enrol(c
     assert client.get("/account/password").status_code == 200
     html = client.get("/account/two-factor/enrol").get_data(as_text=True)
     secret = SECRET_RE.search(html).group(1).replace(" ", "")
-    client.post("/account/two-factor/enrol", data={"code": pyotp.TOTP(secret).at(clock()), "csrf_token": csrf_from(html)})
+    client.post("/account/two-factor/enrol",
+                data={"code": pyotp.TOTP(secret).at(clock()), "csrf_token": csrf_from(html)})
     assert client.get("/cohorts").status_code == 200
     db.session.refresh(instructor)
     assert instructor.has_second_factor

@@ -159,7 +159,8 @@ def test_enrollment_import_respects_the_cap_the_cohort_and_who_may_use_it(kit, p
     page = _enroll_upload(client, side.mou, closed, text, mode="good").get_data(as_text=True)
     assert "is not open to North County Sheriff" in page
     assert db.session.scalar(select(func.count()).select_from(Nomination)) == 0
-    assert "1 officer enrolled; 1 bad row left out" in _enroll_upload(client, side.mou, cohort, text, mode="good").get_data(as_text=True)
+    assert "1 officer enrolled; 1 bad row left out" in _enroll_upload(client, side.mou, cohort, text,
+                                                                      mode="good").get_data(as_text=True)
 
     coordinator = client.application.test_client()
     login(coordinator, side.coordinator.email)

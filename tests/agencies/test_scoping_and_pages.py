@@ -93,7 +93,8 @@ def test_staff_create_and_edit_agencies_and_mous_with_history(kit, db, client, f
                                                  "kind": "State police", "contacts": "Lt. B"},
          page=f"/agencies/{agency.id}/edit")
     page = client.get(f"/agencies/{agency.id}").get_data(as_text=True)
-    assert "Alabama Department of Public Safety" in page and "Agency edited" in page and "agency.update" not in page and "Lt. B" in page
+    assert ("Alabama Department of Public Safety" in page and "Agency edited" in page and "agency.update" not in page
+            and "Lt. B" in page)
     response = post(client, f"/agencies/{agency.id}/mous/new", {
         "model": "task_force", "signed_on": "2003-09-10", "effective_on": "2003-09-10",
         "functions": "Interrogate\nArrest without warrant\n", "officer_cap": "30", "tracks": [track.slug]},
@@ -106,12 +107,14 @@ def test_staff_create_and_edit_agencies_and_mous_with_history(kit, db, client, f
                                           "functions": "Interrogate", "tracks": [track.slug]},
          page=f"/mous/{mou.id}/edit")
     page = client.get(f"/mous/{mou.id}").get_data(as_text=True)
-    assert "Agreement edited" in page and "2030-01-01" in page and "Arrest without warrant" not in page.split("History")[0]
+    assert ("Agreement edited" in page and "2030-01-01" in page
+            and "Arrest without warrant" not in page.split("History")[0])
     # The history reads as sentences, not JSON.
     history = page.split('id="history-heading"')[1]
     assert "<strong>Ends:</strong> none → 2030-01-01" in history
     assert "<strong>Authorized functions:</strong> Interrogate; Arrest without warrant → Interrogate" in history
-    assert "<strong>Model:</strong> Task Force" in history and "Agreement recorded" in history and "{&#34;" not in history
+    assert ("<strong>Model:</strong> Task Force" in history and "Agreement recorded" in history
+            and "{&#34;" not in history)
     assert "mou.create" not in history and "mou.update" not in history  # event codes are not shown to people
     agency_history = client.get(f"/agencies/{agency.id}").get_data(as_text=True).split('id="history-heading"')[1]
     assert "<strong>Name:</strong> Alabama State Police → Alabama Department of Public Safety" in agency_history

@@ -148,4 +148,5 @@ def test_a_standard_setting_record_must_still_hold(db, world):
     assert blueprints.blueprint_problems_of(heavier) == [
         (None, "standard_setting: the recorded cut 70 does not follow from the ratings (80.0)")]
     narrower = dict(data, draw=[data["draw"][0], dict(data["draw"][1], objective="AG-1.1")])
-    assert (None, "standard_setting rates 'pl-1', which this exam cannot draw") in blueprints.blueprint_problems_of(narrower)
+    assert ((None, "standard_setting rates 'pl-1', which this exam cannot draw")
+            in blueprints.blueprint_problems_of(narrower))

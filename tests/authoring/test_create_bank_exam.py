@@ -18,7 +18,8 @@ from ..factories import EXAM_ROOT
 
 QUESTION = {"id": "fresh-one", "type": "true_false", "objective": "AG-1.1", "difficulty": "easy",
             "stem": "A quokka-free statement about the fresh bank's only question.", "answer": True,
-            "feedback": {"true": "Right.", "false": "Wrong."}, "rationale": "Because the fixture says so.", "source": "Test source"}
+            "feedback": {"true": "Right.", "false": "Wrong."}, "rationale": "Because the fixture says so.",
+            "source": "Test source"}
 
 
 def _post(client, url, data):
@@ -67,7 +68,8 @@ def test_a_bank_is_created_with_the_words_of_lms_content_check(instructor, db, w
     response = _post(instructor, "/studio/banks/new", {"id": "fresh", "title": "Fresh bank", "description": "New."})
     assert response.status_code == 302 and response.headers["Location"].endswith("/studio/banks/fresh")
     bank = db.session.scalar(select(QuestionBank).where(QuestionBank.slug == "fresh"))
-    assert (bank.title, bank.description, bank.source_path) == ("Fresh bank", "New.", "browser:question_banks/fresh.yml")
+    assert (bank.title, bank.description, bank.source_path) == ("Fresh bank", "New.",
+                                                                "browser:question_banks/fresh.yml")
     [event] = _events(db, "bank.create")
     assert event.actor_id == world.instructor.id and event.details["bank"] == "fresh"
     # Its questions are written in the question editor, which now offers the bank.
@@ -98,16 +100,19 @@ def test_a_new_exam_is_refused_as_the_blueprint_editor_refuses_and_then_created(
 
     response = _post(instructor, "/studio/exams/new", _exam_form(id="pool-exam"))
     assert response.status_code == 400
-    assert "duplicate exam id &#39;pool-exam&#39; (also in curriculum/exams/pool-exam.yml)" in response.get_data(as_text=True)
+    assert ("duplicate exam id &#39;pool-exam&#39; (also in curriculum/exams/pool-exam.yml)"
+            in response.get_data(as_text=True))
 
     response = _post(instructor, "/studio/exams/new", _exam_form())
     assert response.status_code == 302 and response.headers["Location"].endswith("/studio/exams/fresh-exam")
     exam = db.session.scalar(select(Exam).where(Exam.slug == "fresh-exam"))
     version = exam.current_version
-    assert (version.number, version.title, version.source_path) == (1, "Fresh exam", "browser:curriculum/exams/fresh-exam.yml")
+    assert (version.number, version.title, version.source_path) == (1, "Fresh exam",
+                                                                    "browser:curriculum/exams/fresh-exam.yml")
     assert "<em>here</em>" in version.description_html
     assert version.blueprint["draw"] == [{"bank": "fresh", "count": 1}]
-    assert (version.blueprint["pass_mark"], version.blueprint["time_limit_minutes"], version.blueprint["attempts"]) == (80, 20, 1)
+    assert (version.blueprint["pass_mark"], version.blueprint["time_limit_minutes"],
+            version.blueprint["attempts"]) == (80, 20, 1)
     [event] = _events(db, "exam.create")
     assert event.details == {"exam": "fresh-exam", "title": "Fresh exam", "cells": 1}
     # The blueprint editor opens it as any other exam.

@@ -137,7 +137,8 @@ def test_editing_a_drawn_question_makes_a_new_version_and_the_old_attempt_keeps_
     assert "Item statistics" in editor_page and "No finished attempt has drawn" not in editor_page
     [item] = authoring.item_statistics(question)  # the version the attempt drew, answered right
     assert (item.version_number, item.n, item.facility) == (1, 1, 1.0)
-    assert [(v.number, v.attempts, v.current) for v in authoring.version_rows(question)] == [(2, 0, True), (1, 1, False)]
+    assert [(v.number, v.attempts, v.current) for v in authoring.version_rows(question)] == [(2, 0, True),
+                                                                                             (1, 1, False)]
 
 
 def test_a_save_over_someone_elses_is_refused_and_keeps_what_was_typed(instructor, db, world, clock):
@@ -160,10 +161,12 @@ def test_a_save_over_someone_elses_is_refused_and_keeps_what_was_typed(instructo
 
 def test_saving_unchanged_makes_no_version(instructor, db):
     question = db.session.scalar(select(Question).where(Question.slug == "mx-tf"))
-    assert _post(instructor, URL.format(bank="mixed") + "/mx-tf", authoring.question_values(question)).status_code == 302
+    assert _post(instructor, URL.format(bank="mixed") + "/mx-tf",
+                 authoring.question_values(question)).status_code == 302
     db.session.refresh(question)
     assert question.current_version.number == 1
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "question.edit")) == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "question.edit")) == 0
 
 
 def test_retiring_removes_a_question_from_future_draws_only(instructor, db, world, clock):

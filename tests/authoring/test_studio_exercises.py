@@ -183,8 +183,8 @@ def test_a_draft_written_before_another_version_went_live_is_not_published_over_
     authoring.publish_revision(newer, actor=cw.instructor, now=clock(), two_person=False)
     with pytest.raises(AuthoringError, match="earlier version; version 2 is live"):
         authoring.publish_revision(older, actor=cw.instructor, now=clock(), two_person=False)
-    same = authoring.save_draft(SLUG, authoring.front_from_version(_exercise()), _exercise().current_version.instructions_md,
-                                actor=cw.instructor, now=clock())
+    same = authoring.save_draft(SLUG, authoring.front_from_version(_exercise()),
+                                _exercise().current_version.instructions_md, actor=cw.instructor, now=clock())
     with pytest.raises(AuthoringError, match="nothing to publish"):
         authoring.publish_revision(same, actor=cw.instructor, now=clock(), two_person=False)
 
@@ -198,7 +198,8 @@ def test_a_new_exercise_exists_once_published(w, as_user, db, clock):
     response = post(instructor, "/studio/exercises/new", _form(front, "Report the stop."), page="/studio/exercises/new")
     assert response.status_code == 302
     assert authoring.exercise_by_slug("stop-report") is None
-    post(instructor, "/studio/exercises/stop-report/revisions/1/publish", page="/studio/exercises/stop-report/revisions/1")
+    post(instructor, "/studio/exercises/stop-report/revisions/1/publish",
+         page="/studio/exercises/stop-report/revisions/1")
     created = authoring.exercise_by_slug("stop-report")
     assert created.current_version.number == 1 and created.current_version.mode == "observed"
     again = post(instructor, "/studio/exercises/new", _form(front, "Again."), page="/studio/exercises/new")

@@ -162,7 +162,8 @@ def test_revision_diff_and_restore(studio, as_user, db, clock):
     clock.advance(minutes=5)
     second = _draft(studio.author, clock, body="## Scope\n\nNew sentence.\n\nShared line.\n")
     db.session.commit()
-    rows = diff_rows(authoring.module_text(first.front, first.body_md), authoring.module_text(second.front, second.body_md))
+    rows = diff_rows(authoring.module_text(first.front, first.body_md),
+                     authoring.module_text(second.front, second.body_md))
     assert [(r.kind, r.text) for r in rows if r.kind in ("removed", "added")] == [
         ("removed", "Old sentence."), ("added", "New sentence.")]
     page = as_user(studio.author).get(f"/studio/modules/{SLUG}/diff?a=1&b=2").get_data(as_text=True)

@@ -87,8 +87,8 @@ class LiveServer:
 
     def cli(self, *args: str) -> str:
         """Run an `lms` command on this server's instance (its own database), as its operator would; its output."""
-        result = subprocess.run([sys.executable, "-c", "from lms.app import run_cli; run_cli()", *args], cwd=PROJECT_ROOT,
-                                env=self.env(), capture_output=True, text=True, timeout=120)
+        result = subprocess.run([sys.executable, "-c", "from lms.app import run_cli; run_cli()", *args],
+                                cwd=PROJECT_ROOT, env=self.env(), capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             raise RuntimeError(f"lms {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result.stdout

@@ -68,7 +68,8 @@ with app.app_context():
               ("trainee", "Taylor Examinee", Role.TRAINEE, agency)]
     users = {key: create_user(email=f"a11y.{key}@demo.example", name=name, role=role, password=%(pw)r,
                               agency=where, now=now) for key, name, role, where in people}
-    cohort = create_cohort(name="Accessibility cohort", track=track, agencies=[agency], instructors=[users["instructor"]],
+    cohort = create_cohort(name="Accessibility cohort", track=track, agencies=[agency],
+                           instructors=[users["instructor"]],
                            start_date=today - timedelta(days=7 * track.weeks), now=now)
     certified = enroll(users["certified"], cohort, now=now)
     enroll(users["trainee"], cohort, now=now)

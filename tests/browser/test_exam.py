@@ -34,7 +34,8 @@ def answer_page(page):
 
 def snapshot(page):
     """What the page's controls hold: checked boxes, typed text, chosen options."""
-    return page.evaluate("""() => Array.from(document.querySelectorAll('fieldset.exam-question input, fieldset.exam-question select'))
+    return page.evaluate("""() => Array.from(document.querySelectorAll('fieldset.exam-question input, """
+                         """fieldset.exam-question select'))
         .map(el => el.name + '=' + ((el.type === 'radio' || el.type === 'checkbox') ? el.checked : el.value))""")
 
 

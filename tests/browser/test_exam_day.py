@@ -1,8 +1,8 @@
 """Exam day in a real browser: an exam never ends on an error page.
 
-A server of its own with a one-minute idle timeout, sessions of an hour at most, and short exams (its content is the bundled course
-with the first week's exam shortened to three minutes over a fixed set of every question type, and the
-second week's to one minute) holds the session tests: an exam left alone past the idle timeout still
+A server of its own with a one-minute idle timeout, sessions of an hour at most, and short exams (its content
+is the bundled course with the first week's exam shortened to three minutes over a fixed set of every question
+type, and the second week's to one minute) holds the session tests: an exam left alone past the idle timeout still
 submits; the timer reaches zero and the page submits to the result; a session that ends mid-exam is
 announced at once, the answers stay, and log-in leads back to the attempt. On the shared server, a whole
 exam taken with the keyboard alone, and timer warnings announced without moving focus (the page's own

@@ -91,7 +91,8 @@ def test_coordinator_nominates_staff_accept_and_the_officer_sees_the_course(brow
 
         # The coordinator sees the decision.
         nav(coordinator, "Nominations")
-        expect(coordinator.get_by_role("row", name=re.compile(OFFICER["name"]))).to_contain_text("Accepted and enrolled")
+        expect(coordinator.get_by_role("row", name=re.compile(OFFICER["name"]))).to_contain_text(
+            "Accepted and enrolled")
 
         # The officer logs in with the temporary password, must choose their own, then sees the course.
         officer = new_page()
@@ -112,7 +113,8 @@ def test_coordinator_nominates_staff_accept_and_the_officer_sees_the_course(brow
         officer.context.clear_cookies()
         log_in(officer, OFFICER["email"], temporary, lands=False)
         expect(officer.get_by_role("heading", level=1)).to_have_text("Log in")
-        expect(officer.locator("main")).to_contain_text("The e-mail address or password is not correct, or the account is locked")
+        expect(officer.locator("main")).to_contain_text(
+            "The e-mail address or password is not correct, or the account is locked")
         assert [e for e in officer.recorder.errors if "401" not in e] == []
         officer.recorder.errors.clear()
         officer.get_by_label("Password").fill(NEW_PASSWORD)

@@ -57,7 +57,8 @@ def tab_to(page, label, limit=40):
 
 
 def shown_items(question):
-    return [text.strip().removeprefix("Position of ").strip() for text in question.locator("li label").all_text_contents()]
+    return [text.strip().removeprefix("Position of ").strip()
+            for text in question.locator("li label").all_text_contents()]
 
 
 def test_an_ordering_question_answered_with_the_keyboard_alone(browser, ordering_server):

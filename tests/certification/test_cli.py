@@ -29,7 +29,8 @@ def test_keygen_and_rotate_key(app, db, tmp_path, monkeypatch):
     assert path.read_bytes() != pem
     listing = _run(app, "certs", "keys").output.splitlines()
     assert len(listing) == 2 and listing[1].endswith("current")
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "signing_key.rotate")).actor.startswith("cli:")
+    assert db.session.scalar(select(AuditEvent)
+                             .where(AuditEvent.action == "signing_key.rotate")).actor.startswith("cli:")
 
 
 def test_suspend_reinstate_revoke_expire_from_the_command_line(app, kit, db, factory, clock):

@@ -31,7 +31,8 @@ def test_existing_certifications_get_distinct_codes_and_keep_verifying(empty_dat
         codes = [c.verification_code for c in rows]
         assert len(rows) == 3 and len(set(codes)) == 3 and all(len(code) == 22 for code in codes)
         for certification in rows:
-            assert (certification.snapshot, certification.signature, certification.key_id) == signed[certification.number]
+            assert ((certification.snapshot, certification.signature, certification.key_id)
+                    == signed[certification.number])
             assert verify_snapshot(certification.snapshot, certification.signature, certification.key_id)
         _db.session.remove()
         upgrade(directory=directory)

@@ -124,7 +124,8 @@ def test_json_holds_the_same_rows_raw_with_its_count(kit, db, factory, clock):
                 | {"status_label": "Valid"} for row in _expected(db, agency_id=agency.id, status="active")]
     # Programs read the code, people the label: both are there, and the columns say which is which.
     assert data["rows"] == expected and {r["status"] for r in expected} == {"active"}
-    assert {"key": "status_label", "label": "Status"} in data["columns"] and data["count"] == len(expected) == data["meta"]["expected_count"]
+    assert ({"key": "status_label", "label": "Status"} in data["columns"]
+            and data["count"] == len(expected) == data["meta"]["expected_count"])
     assert data["meta"]["filters"]["agency_id"] == agency.id and data["meta"]["filters"]["status"] == "active"
 
 

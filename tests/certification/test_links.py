@@ -35,8 +35,9 @@ def test_links_follow_the_address_of_the_request(kit, staff_at):
 def test_behind_a_proxy_links_follow_the_forwarded_host(app, kit, staff_at, monkeypatch):
     monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1))
     certification = kit.certified()
-    body = _csv_links(staff_at("http://localhost"), headers={"X-Forwarded-Host": "lms.agency.gov", "X-Forwarded-Proto": "https",
-                                             "X-Forwarded-For": "203.0.113.9"})
+    body = _csv_links(staff_at("http://localhost"),
+                      headers={"X-Forwarded-Host": "lms.agency.gov", "X-Forwarded-Proto": "https",
+                               "X-Forwarded-For": "203.0.113.9"})
     assert f"https://lms.agency.gov/verify/{certification.verification_code}" in body
 
 

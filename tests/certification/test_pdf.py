@@ -29,7 +29,8 @@ def test_the_pdf_holds_the_number_and_the_qr_codes_url(kit, db, clock):
     assert f"/verify/{certification.number}" not in text.replace("\n", "")
     context = certificate_context(certification)
     assert context["qr"] == qr_svg(url)  # the QR drawn is the one of that URL...
-    assert segno.make(url, error="m", micro=False).svg_inline(scale=4, border=2, title=f"QR code: {url}") == context["qr"]
+    assert segno.make(url, error="m", micro=False).svg_inline(scale=4, border=2,
+                                                              title=f"QR code: {url}") == context["qr"]
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
     root = reader.trailer["/Root"]

@@ -99,7 +99,8 @@ def test_ending_an_mou_suspends_or_revokes_every_certification_in_force_under_it
     assert active.status == expected
     assert suspended.status == ("suspended" if action == "suspend" else "revoked")
     assert revoked.status == "revoked" and elsewhere.status == "active"
-    assert {c.number for c in changed} == ({active.number} if action == "suspend" else {active.number, suspended.number})
+    assert {c.number for c in changed} == ({active.number} if action == "suspend"
+                                           else {active.number, suspended.number})
     assert mou.terminated_at == clock() and mou.termination_reason == "Agency left the program"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mou.terminate"))
     assert event.actor == "staff@ice.example" and event.details["count"] == len(changed)

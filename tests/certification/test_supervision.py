@@ -23,7 +23,8 @@ def test_staff_record_notes_the_coordinator_sees_shared_ones_and_the_public_none
     login(client, staff.email)
     _record(client, number, {"kind": "commendation", "noted_on": "2026-03-02", "text": "Calm <b>interview</b> work.",
                              "shared_with_agency": "y"})
-    _record(client, number, {"kind": "corrective_training", "noted_on": "2026-03-02", "text": "Detainer timing retrained."})
+    _record(client, number, {"kind": "corrective_training", "noted_on": "2026-03-02",
+                             "text": "Detainer timing retrained."})
     staff_page = client.get(f"/registry/{number}").get_data(as_text=True)
     assert "Calm &lt;b&gt;interview&lt;/b&gt; work." in staff_page and "Detainer timing retrained." in staff_page
     assert "staff only" in staff_page and "by Sam Staff" in staff_page

@@ -85,7 +85,8 @@ def test_staff_suspend_reinstate_and_revoke_from_the_registry(kit, db, factory, 
     assert "is now suspended" in page and "Complaint received" in page and "by sam@ice.example" in page
     post(client, f"/registry/{number}/reinstate", {"reinstate-reason": "Unfounded", "confirm": "yes"},
          page=f"/registry/{number}")
-    post(client, f"/registry/{number}/revoke", {"revoke-reason": "Misconduct", "confirm": "yes"}, page=f"/registry/{number}")
+    post(client, f"/registry/{number}/revoke", {"revoke-reason": "Misconduct", "confirm": "yes"},
+         page=f"/registry/{number}")
     db.session.expire_all()
     assert db.session.scalar(select(Certification.status)) == "revoked"
     # A refused transition is explained, not a crash.

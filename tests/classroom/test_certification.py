@@ -47,7 +47,8 @@ def test_withheld_until_practicals_and_attendance_and_issued_by_the_last_mark(cw
     for slug, scores in BEST.items():
         grade_practical(cw.enrollment, _exercise(db, slug), scores=scores, comments="", grader=cw.instructor,
                         now=clock())
-    morning = schedule_session(cw.cohort, session_plan(TODAY, start=8, end=12, hours=4), actor=cw.instructor, now=clock())
+    morning = schedule_session(cw.cohort, session_plan(TODAY, start=8, end=12, hours=4), actor=cw.instructor,
+                               now=clock())
     afternoon = schedule_session(cw.cohort, session_plan(TODAY, start=13, end=17, hours=4), actor=cw.instructor,
                                  now=clock())
     record_attendance(morning, {cw.enrollment.id: Mark("present")}, actor=cw.instructor, now=clock())
@@ -70,7 +71,8 @@ def test_withheld_until_practicals_and_attendance_and_issued_by_the_last_mark(cw
 def test_a_failed_practical_withholds_until_the_regrade_passes(cw, db, clock):
     kit = CertKit(db, None, clock)
     _online_part_done(cw, db, clock, kit)
-    session = schedule_session(cw.cohort, session_plan(TODAY, start=8, end=16, hours=8), actor=cw.instructor, now=clock())
+    session = schedule_session(cw.cohort, session_plan(TODAY, start=8, end=16, hours=8), actor=cw.instructor,
+                               now=clock())
     record_attendance(session, {cw.enrollment.id: Mark("present")}, actor=cw.instructor, now=clock())
     grade_practical(cw.enrollment, _exercise(db, "drill-observed"), scores={"steps": 2}, comments="",
                     grader=cw.instructor, now=clock())
@@ -88,7 +90,8 @@ def test_a_failed_practical_withholds_until_the_regrade_passes(cw, db, clock):
 
 def test_the_last_exam_issues_when_the_classroom_part_was_done_first(cw, db, clock):
     kit = CertKit(db, None, clock)
-    session = schedule_session(cw.cohort, session_plan(TODAY, start=8, end=16, hours=8), actor=cw.instructor, now=clock())
+    session = schedule_session(cw.cohort, session_plan(TODAY, start=8, end=16, hours=8), actor=cw.instructor,
+                               now=clock())
     record_attendance(session, {cw.enrollment.id: Mark("present")}, actor=cw.instructor, now=clock())
     for slug, scores in BEST.items():
         grade_practical(cw.enrollment, _exercise(db, slug), scores=scores, comments="", grader=cw.instructor,
@@ -107,7 +110,8 @@ def test_a_track_without_classroom_requirements_certifies_as_before(kit):
 def test_transcript_and_training_record_show_hours_and_results(cw, db, clock, client, factory):
     kit = CertKit(db, None, clock)
     _online_part_done(cw, db, clock, kit)
-    session = schedule_session(cw.cohort, session_plan(TODAY, start=8, end=16, hours=8), actor=cw.instructor, now=clock())
+    session = schedule_session(cw.cohort, session_plan(TODAY, start=8, end=16, hours=8), actor=cw.instructor,
+                               now=clock())
     record_attendance(session, {cw.enrollment.id: Mark("present"), cw.other_enrollment.id: Mark("late", 90)},
                       actor=cw.instructor, now=clock())
     for slug, scores in BEST.items():
@@ -117,7 +121,8 @@ def test_transcript_and_training_record_show_hours_and_results(cw, db, clock, cl
     db.session.commit()
     number = _certification(db, cw.enrollment).number
     login(client, cw.trainee.email)
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(client.get("/classroom/transcript.pdf").data)).pages)
+    text = "".join(page.extract_text()
+                   for page in PdfReader(io.BytesIO(client.get("/classroom/transcript.pdf").data)).pages)
     assert "Classroom attended 8 (required 6)" in text and "Drill report 5 of 5 3 Passed" in text
     assert f"Certified: certificate {number}" in text
     coordinator = factory.user("coordinator", agency=cw.agency)

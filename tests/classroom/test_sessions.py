@@ -75,7 +75,8 @@ def test_the_calendar_file_reads_back_with_times_in_the_program_zone(cw, db, clo
     assert interviews.decoded("DTSTART") == datetime(2026, 3, 3, 9, tzinfo=NEW_YORK)
     assert interviews["DTSTART"].params["TZID"] == "America/New_York"
     assert interviews.decoded("DTEND") == datetime(2026, 3, 3, 13, tzinfo=NEW_YORK)
-    assert str(interviews["LOCATION"]) == "Academy room 2" and str(interviews["UID"]) == f"session-{first.id}@lms.example"
+    assert (str(interviews["LOCATION"]) == "Academy room 2"
+            and str(interviews["UID"]) == f"session-{first.id}@lms.example")
     assert str(events["Reports"]["STATUS"]) == "CANCELLED" and int(events["Reports"]["SEQUENCE"]) == 1
     assert calendar.walk("VTIMEZONE")  # the zone travels with the file
 

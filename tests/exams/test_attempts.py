@@ -297,7 +297,8 @@ def test_exam_states_for_the_timeline(world, clock):
     assert {s: st for s, (_, st) in exam_states(world.enrollment.id, slugs, clock()).items()} == {
         "mixed-exam": "not_started", "pool-exam": "not_started"}
     attempt = start(world.trainee, "mixed-exam", clock)
-    assert exam_states(world.enrollment.id, slugs, clock())["mixed-exam"] == ("Mixed question types exam", "in_progress")
+    assert (exam_states(world.enrollment.id, slugs, clock())["mixed-exam"]
+            == ("Mixed question types exam", "in_progress"))
     answer_all(attempt, clock)
     clock.advance(hours=1)  # expired, not yet finished: shown with the result it will get
     assert exam_states(world.enrollment.id, slugs, clock())["mixed-exam"][1] == "passed"

@@ -80,7 +80,7 @@ def test_status_checks_after_the_deadline_do_not_keep_the_session(client, world,
         status = client.get(f"/exams/attempts/{attempt.id}/status", headers=JSON)
     assert status.status_code == 401
     # After log-in, the attempt (finished at its deadline) shows its result.
-    response = login(client, world.trainee.email)
+    assert login(client, world.trainee.email).status_code == 302
     assert client.get(f"/exams/attempts/{attempt.id}").headers["Location"].endswith("/result")
 
 

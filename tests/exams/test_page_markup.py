@@ -24,7 +24,8 @@ from .test_views import page_text
 MARKUP = Path(__file__).parent / "markup"
 KEPT = re.compile(r"^(id|for|name|value|type|href|action|method|src|role|tabindex|hidden|checked|selected|required|"
                   r"maxlength|aria-.*|data-.*|content|title|rel)$")
-TEXT_OF = {"a", "button", "label", "legend", "option", "summary", "h1", "h2", "h3", "title", "textarea", "span", "p", "dt", "dd"}
+TEXT_OF = {"a", "button", "label", "legend", "option", "summary", "h1", "h2", "h3", "title", "textarea", "span", "p",
+           "dt", "dd"}
 
 
 class Controls(HTMLParser):

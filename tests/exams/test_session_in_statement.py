@@ -92,8 +92,8 @@ def test_a_session_that_claims_someone_else_is_not_admitted(client, world, clock
 
 
 def _session_user(**changes) -> SessionUser:
-    values = {"id": 7, "name": "A. Trainee", "email": "trainee@example.test", "role": "trainee", "session_token": TOKEN, "disabled_at": None,
-              "must_change_password": False, "totp_enabled_at": None}
+    values = {"id": 7, "name": "A. Trainee", "email": "trainee@example.test", "role": "trainee", "session_token": TOKEN,
+              "disabled_at": None, "must_change_password": False, "totp_enabled_at": None}
     return SessionUser(**(values | changes))
 
 

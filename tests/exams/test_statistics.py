@@ -105,9 +105,11 @@ def test_item_figures_and_flags(taken):
 
     assert flags("fx-1") == [("Very easy", "p = 1.00, above 0.95"),
                              ("2 unused distractors", "Never picked: “Common distractor 1”; “Rare distractor 1”")]
-    assert flags("fx-2") == [("Very hard", "p = 0.17, below 0.2"), ("Unused distractor", "Never picked: “Rare distractor 2”")]
+    assert flags("fx-2") == [("Very hard", "p = 0.17, below 0.2"),
+                             ("Unused distractor", "Never picked: “Rare distractor 2”")]
     assert flags("fx-5") == [("Negative r", "r = -0.14: stronger trainees did worse on it")]
-    assert flags("fx-6") == [("Weak r", "r = 0.16, below 0.20"), ("Unused distractor", "Never picked: “Rare distractor 6”")]
+    assert flags("fx-6") == [("Weak r", "r = 0.16, below 0.20"),
+                             ("Unused distractor", "Never picked: “Rare distractor 6”")]
     assert flags("fx-3") == [("Unused distractor", "Never picked: “Rare distractor 3”")]
     assert flags("fx-4") == [("Unused distractor", "Never picked: “Rare distractor 4”")]
 

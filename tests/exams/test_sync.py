@@ -61,7 +61,8 @@ def test_status_and_removal_retire_without_a_new_version(db, clock, tmp_path):
     db.session.commit()
     bank = root / "question_banks" / "mixed.yml"
     text = bank.read_text()
-    text = text.replace("  - id: mx-short\n    type: short\n", "  - id: mx-short\n    type: short\n    status: retired\n")
+    text = text.replace("  - id: mx-short\n    type: short\n",
+                        "  - id: mx-short\n    type: short\n    status: retired\n")
     start = text.index("  - id: mx-range")
     end = text.index("  - id: mx-matching")
     bank.write_text(text[:start] + text[end:])

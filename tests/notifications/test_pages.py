@@ -37,6 +37,7 @@ def test_a_person_chooses_how_optional_messages_reach_them(factory, db, client):
     stored = {p.kind: (p.in_app, p.email) for p in db.session.scalars(select(NotificationPreference))}
     assert stored == {"exam_result": (False, False), "week_opened": (True, False)}
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "notification.preferences")) is not None
-    response = post(client, "/notifications/preferences", {"exam_result": "sometimes"}, page="/notifications/preferences")
+    response = post(client, "/notifications/preferences", {"exam_result": "sometimes"},
+                    page="/notifications/preferences")
     assert "Choose how to be told" in response.get_data(as_text=True)
     assert db.session.scalar(select(Notification)) is None

@@ -135,7 +135,8 @@ def test_security_notices_cannot_be_turned_off_and_the_page_shows_them_always_on
     assert 'name="account_security"' not in page
     assert "Account security: always on" in page
     response = client.post("/notifications/preferences", data={
-        "account_security": "off", "csrf_token": csrf_token(client, "/notifications/preferences")}, follow_redirects=True)
+        "account_security": "off", "csrf_token": csrf_token(client, "/notifications/preferences")},
+        follow_redirects=True)
     assert response.status_code == 200
     login_service.change_password(trainee, PASSWORD, NEW_PASSWORD, now=clock())
     db.session.commit()

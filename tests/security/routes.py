@@ -139,7 +139,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     # Cohorts.
     ("cohorts.cohort_list", "GET"): Route(VIEWERS, lambda w: "/cohorts"),
     ("cohorts.roster", "GET"): Route(VIEWERS, lambda w: f"/cohorts/{w.a.cohort.id}"),
-    ("cohorts.open_week", "GET"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open?week=2"),  # confirmation
+    ("cohorts.open_week", "GET"): Route(
+        MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open?week=2"),  # confirmation
     ("cohorts.open_week", "POST"): Route(MANAGERS, lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open"),
     ("cohorts.cohort_new", "GET"): Route(MANAGERS, lambda w: "/cohorts/new"),
     ("cohorts.cohort_new", "POST"): Route(MANAGERS, lambda w: "/cohorts/new"),
@@ -158,19 +159,23 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("classroom.cohort", "GET"): Route(VIEWERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}"),
     ("classroom.schedule", "POST"): Route(MANAGERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}/sessions"),
     ("classroom.cancel", "POST"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/cancel"),
-    ("classroom.take_attendance", "GET"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/attendance"),
-    ("classroom.take_attendance", "POST"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/attendance"),
+    ("classroom.take_attendance", "GET"): Route(
+        MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/attendance"),
+    ("classroom.take_attendance", "POST"): Route(
+        MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/attendance"),
     ("classroom.grade", "GET"): Route(MANAGERS, lambda w: _grade_url(w)),
     ("classroom.grade", "POST"): Route(MANAGERS, lambda w: _grade_url(w)),
     ("classroom.submission_document", "GET"): Route(MANAGERS, lambda w: _grade_url(w) + "/document", ok=404),
-    ("classroom.training_record", "GET"): Route(VIEWERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}/training-record.csv"),
+    ("classroom.training_record", "GET"): Route(
+        VIEWERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}/training-record.csv"),
     ("classroom.trainee_transcript", "GET"): Route(VIEWERS, lambda w: f"/classroom/cohorts/{w.a.classroom.id}/trainees/"
                                                                         f"{w.a.classroom_enrollment.id}/transcript.pdf"),
     ("classroom.edit_session", "GET"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/edit"),
     ("classroom.edit_session", "POST"): Route(MANAGERS, lambda w: f"/classroom/sessions/{w.a.class_session.id}/edit"),
     ("classroom.calendar", "GET"): Route((T,), lambda w: "/classroom/schedule.ics", who=_classroom_trainee),
     ("classroom.practical", "GET"): Route((T,), lambda w: "/classroom/practicals/drill-report", who=_classroom_trainee),
-    ("classroom.practical", "POST"): Route((T,), lambda w: "/classroom/practicals/drill-report", who=_classroom_trainee),
+    ("classroom.practical", "POST"): Route((T,), lambda w: "/classroom/practicals/drill-report",
+                                           who=_classroom_trainee),
     ("classroom.my_transcript", "GET"): Route((T,), lambda w: "/classroom/transcript.pdf", who=_classroom_trainee),
     ("course.my_course", "GET"): Route((T,), lambda w: "/course"),
     ("course.module", "GET"): Route((T,), lambda w: "/course/modules/agreement/basics"),
@@ -274,7 +279,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("results.extra_time", "POST"): Route(
         MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/exams/mixed-exam/extra-time"),
     ("results.extra_attempt", "POST"): Route(
-        MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/exams/mixed-exam/extra-attempt"),
+        MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/exams/mixed-exam/"
+                            "extra-attempt"),
     ("results.multiplier", "POST"): Route(
         MANAGERS, lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/multiplier"),
     # Authoring: question banks, the question editor, exam blueprints.
@@ -282,7 +288,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("studio_questions.new_bank", "GET"): Route(MANAGERS, lambda w: "/studio/banks/new"),
     ("studio_questions.new_bank", "POST"): Route(MANAGERS, lambda w: "/studio/banks/new"),
     ("studio_questions.bank_detail", "GET"): Route(MANAGERS, lambda w: "/studio/banks/mixed"),
-    ("studio_questions.new_question", "GET"): Route(MANAGERS, lambda w: "/studio/banks/mixed/questions/new?type=single"),
+    ("studio_questions.new_question", "GET"): Route(
+        MANAGERS, lambda w: "/studio/banks/mixed/questions/new?type=single"),
     ("studio_questions.new_question", "POST"): Route(
         MANAGERS, lambda w: "/studio/banks/mixed/questions/new?type=single"),
     ("studio_questions.edit_question", "GET"): Route(MANAGERS, lambda w: "/studio/banks/mixed/questions/mx-single"),

@@ -15,7 +15,8 @@ from .conftest import changed_tables, snapshot
 
 def _form(page: str) -> str:
     """The confirmation form of a page (the one posting with ``confirm``)."""
-    forms = [f for f in re.findall(r'<form class="usa-form usa-form--large margin-top-3" method="post".*?</form>', page, re.S)
+    forms = [f for f in re.findall(r'<form class="usa-form usa-form--large margin-top-3" method="post".*?</form>',
+                                   page, re.S)
              if 'name="confirm" value="yes"' in f]
     assert len(forms) == 1, "the page has no confirmation form"
     return forms[0]
@@ -67,7 +68,8 @@ def test_revoke_says_it_is_permanent(world, as_user, db):
     assert "This is permanent: a revoked certification can never be reinstated" in page
     assert "usa-button--secondary" in _form(page)
     _refused_without_confirm(client, db, f"/registry/{number}/revoke", {"csrf_token": token, "revoke-reason": "x"})
-    client.post(f"/registry/{number}/revoke", data={"csrf_token": token, "revoke-reason": "Misconduct", "confirm": "yes"})
+    client.post(f"/registry/{number}/revoke",
+                data={"csrf_token": token, "revoke-reason": "Misconduct", "confirm": "yes"})
     db.session.expire_all()
     assert db.session.get(Certification, world.a.certification.id).status == "revoked"
     # Nothing left to confirm: the page sends the user back instead of offering a refused action.
@@ -108,7 +110,8 @@ def test_opening_a_week_early_says_for_whom_and_that_it_stays_open(world, as_use
     assert "This cannot be undone: an opened week cannot be closed again." in page
     assert 'name="week" type="hidden" value="2"' in _form(page)
     _refused_without_confirm(client, db, f"/cohorts/{cohort.id}/weeks/open", {"csrf_token": token, "week": "2"})
-    response = client.post(f"/cohorts/{cohort.id}/weeks/open", data={"csrf_token": token, "week": "2", "confirm": "yes"})
+    response = client.post(f"/cohorts/{cohort.id}/weeks/open",
+                           data={"csrf_token": token, "week": "2", "confirm": "yes"})
     assert response.status_code == 302
     assert db.session.scalar(select(WeekOpening.week).where(WeekOpening.cohort_id == cohort.id)) == 2
     # A week already open (or not in the track) has nothing to confirm.
@@ -152,6 +155,8 @@ def test_a_confirmation_with_a_missing_field_shows_the_page_again(world, as_user
     url = url(world)
     _, token = _ask(client, url)
     before = snapshot(db)
-    response = client.post(url, data={"csrf_token": token, "confirm": "yes", "suspend-reason": "", "reason": "x" * 3000})
-    assert response.status_code == 400 and "Nothing was changed: correct the form below." in response.get_data(as_text=True)
+    response = client.post(url, data={"csrf_token": token, "confirm": "yes", "suspend-reason": "",
+                                      "reason": "x" * 3000})
+    assert (response.status_code == 400
+            and "Nothing was changed: correct the form below." in response.get_data(as_text=True))
     assert changed_tables(before, snapshot(db)) == []

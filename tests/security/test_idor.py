@@ -42,7 +42,8 @@ CASES = {
     # Cohorts and results: another instructor's or another agency's cohort.
     "roster": ("GET", lambda w: f"/cohorts/{w.a.cohort.id}", lambda w: [w.b.instructor, w.b.coordinator]),
     "open week": ("POST", lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open", lambda w: [w.b.instructor]),
-    "open week confirmation": ("GET", lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open?week=2", lambda w: [w.b.instructor]),
+    "open week confirmation": ("GET", lambda w: f"/cohorts/{w.a.cohort.id}/weeks/open?week=2",
+                               lambda w: [w.b.instructor]),
     "enroll a trainee": ("POST", lambda w: f"/cohorts/{w.a.cohort.id}/enroll", lambda w: [w.b.instructor]),
     "cohort roster import": ("GET", lambda w: f"/cohorts/{w.a.cohort.id}/roster-import", lambda w: [w.b.instructor]),
     "cohort roster import sent": ("POST", lambda w: f"/cohorts/{w.a.cohort.id}/roster-import",
@@ -56,9 +57,11 @@ CASES = {
                           lambda w: [w.b.instructor]),
     "results trainee": ("GET", lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}",
                         lambda w: [w.b.instructor, w.b.coordinator]),
-    "results trainee of another cohort": ("GET", lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.b.trainee.id}",
+    "results trainee of another cohort": ("GET", lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/"
+                                                           f"{w.b.trainee.id}",
                                           lambda w: [w.a.instructor, w.a.coordinator, w.staff]),
-    "attempt detail": ("GET", lambda w: f"/results/attempts/{A_ATTEMPT(w)}", lambda w: [w.b.instructor, w.b.coordinator]),
+    "attempt detail": ("GET", lambda w: f"/results/attempts/{A_ATTEMPT(w)}",
+                       lambda w: [w.b.instructor, w.b.coordinator]),
     "extra time": ("POST", lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/exams/mixed-exam/"
                                      "extra-time", lambda w: [w.b.instructor]),
     "extra attempt": ("POST", lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/exams/mixed-exam/"
@@ -66,13 +69,16 @@ CASES = {
     "multiplier": ("POST", lambda w: f"/results/cohorts/{w.a.cohort.id}/trainees/{w.a.trainee.id}/multiplier",
                    lambda w: [w.b.instructor]),
     # The classroom: another instructor's or agency's cohort, session, trainee; a trainee of another cohort.
-    "classroom": ("GET", lambda w: f"/classroom/cohorts/{w.a.classroom.id}", lambda w: [w.b.instructor, w.b.coordinator]),
-    "schedule session": ("POST", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/sessions", lambda w: [w.b.instructor]),
+    "classroom": ("GET", lambda w: f"/classroom/cohorts/{w.a.classroom.id}",
+                  lambda w: [w.b.instructor, w.b.coordinator]),
+    "schedule session": ("POST", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/sessions",
+                         lambda w: [w.b.instructor]),
     "attendance": ("GET", lambda w: f"/classroom/sessions/{w.a.class_session.id}/attendance",
                    lambda w: [w.b.instructor]),
     "take attendance": ("POST", lambda w: f"/classroom/sessions/{w.a.class_session.id}/attendance",
                         lambda w: [w.b.instructor]),
-    "cancel session": ("POST", lambda w: f"/classroom/sessions/{w.a.class_session.id}/cancel", lambda w: [w.b.instructor]),
+    "cancel session": ("POST", lambda w: f"/classroom/sessions/{w.a.class_session.id}/cancel",
+                       lambda w: [w.b.instructor]),
     "grade": ("POST", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/trainees/{w.a.classroom_enrollment.id}"
                                 "/practicals/drill-report", lambda w: [w.b.instructor]),
     "grade a trainee of another cohort": ("GET", lambda w: f"/classroom/cohorts/{w.a.classroom.id}/trainees/"
@@ -109,7 +115,8 @@ CASES = {
     "no such held regrade": ("POST", lambda w: "/challenges/holds/999999", lambda w: [w.staff]),
     "no such exam to rate": ("GET", lambda w: "/standard-setting/exams/no-such-exam", lambda w: [w.a.instructor]),
     "no such bank": ("GET", lambda w: "/banks/no-such-bank/export/gift", lambda w: [w.a.instructor]),
-    "no such module in the studio": ("GET", lambda w: "/studio/modules/agreement/none/revisions", lambda w: [w.a.instructor]),
+    "no such module in the studio": ("GET", lambda w: "/studio/modules/agreement/none/revisions",
+                                     lambda w: [w.a.instructor]),
     "no such revision": ("GET", lambda w: "/studio/modules/agreement/basics/revisions/99", lambda w: [w.a.instructor]),
 }
 
@@ -118,7 +125,8 @@ def test_outsiders_get_404_and_change_nothing(world, as_user, db):
     """One world for every case (building it per case would make this the slowest file of the suite)."""
     problems = []
     for case, (method, url, outsiders) in CASES.items():
-        problems += [f"{case}: {p}" for p in _outsider_problems(world, as_user, db, method, url(world), outsiders(world))]
+        problems += [f"{case}: {p}"
+                     for p in _outsider_problems(world, as_user, db, method, url(world), outsiders(world))]
     assert problems == []
 
 
@@ -150,7 +158,8 @@ def test_a_coordinator_sees_only_their_agency_in_lists_and_exports(world, as_use
     """Filters in the query string cannot widen a coordinator's scope."""
     client = as_user(world.b.coordinator)
     a = world.a
-    for url in ("/registry", f"/registry?agency_id={a.agency.id}", "/registry/due?days=730&agency_id=" + str(a.agency.id),
+    for url in ("/registry", f"/registry?agency_id={a.agency.id}",
+                "/registry/due?days=730&agency_id=" + str(a.agency.id),
                 f"/passlist?agency_id={a.agency.id}", f"/passlist.csv?agency_id={a.agency.id}",
                 f"/passlist.json?agency_id={a.agency.id}", "/nominations", "/agencies", "/program",
                 "/program/people?group=nominated", "/program/people?group=current", "/cohorts", "/results"):
